@@ -1,0 +1,46 @@
+# ddbrewind — make demo shows a rewind on a local emulator; make test runs every test.
+GO      ?= go
+BIN     := bin/ddbrewind
+PKGS    := ./...
+# Go test timeout for the whole suite (the suite itself takes a few minutes on 2 cores).
+TEST_TIMEOUT ?= 9m
+
+.PHONY: all build deps test vet fmt-check demo bench bench-go image clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/ddbrewind
+
+# Emulators for the tests, demo and benchmark: dynalite pinned in package-lock.json,
+# moto_server from pip when it is not installed yet.
+deps: node_modules/.bin/dynalite
+	@command -v moto_server >/dev/null 2>&1 || pip install "moto[server]"
+
+node_modules/.bin/dynalite: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+test: deps fmt-check vet
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+demo: deps build
+	$(GO) run ./internal/demo -bin $(BIN)
+
+bench: deps build
+	$(GO) run ./internal/bench -bin $(BIN)
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./copier/... ./internal/ddbjson/...
+
+image:
+	docker build -t ddbrewind:local .
+
+clean:
+	rm -rf bin

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise the module version from the build info is used.
+var version = ""
+
+func appVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// globalFlags returns fresh instances of the flags every command accepts,
+// both before and after the command name.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "region", Usage: "AWS region (default: from AWS_REGION or the shared config)"},
+		&cli.StringFlag{Name: "profile", Usage: "shared config profile (default: AWS_PROFILE or default)"},
+		&cli.StringFlag{Name: "endpoint-url", Usage: "DynamoDB endpoint, e.g. http://localhost:8000 for a local emulator (default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or AWS)"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json (one object per line)"},
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+		&cli.BoolFlag{Name: "no-progress", Usage: "no live progress line; log progress every --progress-interval instead"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "answer yes to confirmations (needed when stdin is not a terminal)"},
+	}
+}
+
+// withGlobals appends the global flags to a command's own flags.
+func withGlobals(flags ...cli.Flag) []cli.Flag {
+	return append(flags, globalFlags()...)
+}
+
+// gString returns a global string flag, set either after the command name
+// (preferred) or before it.
+func gString(c *cli.Context, name string) string {
+	for _, x := range c.Lineage() {
+		if slices.Contains(x.LocalFlagNames(), name) {
+			return x.String(name)
+		}
+	}
+	return c.String(name)
+}
+
+// gBool is gString for boolean global flags.
+func gBool(c *cli.Context, name string) bool {
+	for _, x := range c.Lineage() {
+		if slices.Contains(x.LocalFlagNames(), name) {
+			return x.Bool(name)
+		}
+	}
+	return c.Bool(name)
+}
+
+// run builds the app and runs it; it returns the exit code and prints the
+// one-line error, if any, on stderr.
+func run(ctx context.Context, args []string, env *Env) int {
+	app := newApp(env)
+	err := app.RunContext(ctx, args)
+	if err != nil {
+		fmt.Fprintf(env.Err, "ddbrewind: %s\n", oneLine(err.Error()))
+	}
+	return exitCode(err)
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	name := "ddbrewind"
+	if c.Command != nil && c.Command.Name != "" {
+		name += " " + c.Command.Name
+	}
+	return &usageError{msg: fmt.Sprintf("%s: %v (see %s --help)", name, err, name)}
+}
+
+// newApp builds the CLI. It never calls os.Exit.
+func newApp(env *Env) *cli.App {
+	cmds := []*cli.Command{
+		restoreCommand(env),
+		copyCommand(env),
+		listCommand(env),
+		cleanupCommand(env),
+	}
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+	}
+	app := &cli.App{
+		Name:                 "ddbrewind",
+		Usage:                "rewind a DynamoDB table, or a slice of it, to a point in time",
+		Version:              appVersion(),
+		Reader:               env.In,
+		Writer:               env.Out,
+		ErrWriter:            env.Err,
+		Flags:                globalFlags(),
+		Commands:             cmds,
+		EnableBashCompletion: false,
+		HideHelpCommand:      true,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError:         onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return &usageError{msg: fmt.Sprintf("unknown command %q: use one of restore, copy, run, diff, list, cleanup, undo (see ddbrewind --help)", c.Args().First())}
+			}
+			_ = cli.ShowAppHelp(c)
+			return &usageError{msg: "no command given (see ddbrewind --help)"}
+		},
+	}
+	return app
+}
+
+// newLogger builds the one logger of a command: text or JSON on stderr.
+func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(gString(c, "log-level"))); err != nil {
+		return nil, &usageError{msg: fmt.Sprintf("--log-level %q: use debug, info, warn or error", gString(c, "log-level"))}
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch gString(c, "log-format") {
+	case "text":
+		h = slog.NewTextHandler(env.Err, hopts)
+	case "json":
+		h = slog.NewJSONHandler(env.Err, hopts)
+	default:
+		return nil, &usageError{msg: fmt.Sprintf("--log-format %q: use text or json", gString(c, "log-format"))}
+	}
+	log := slog.New(h)
+	if id := env.Getenv("AWS_BATCH_JOB_ID"); id != "" {
+		log = log.With("batch_job_id", id, "batch_job_attempt", env.Getenv("AWS_BATCH_JOB_ATTEMPT"))
+	}
+	return log, nil
+}
+
+// countingRetryer counts every retry the SDK makes, for the summary.
+type countingRetryer struct {
+	aws.RetryerV2
+	retries *atomic.Int64
+}
+
+func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	d, e := r.RetryerV2.RetryDelay(attempt, err)
+	if e == nil && r.retries != nil {
+		r.retries.Add(1)
+	}
+	return d, e
+}
+
+// dynamoBackoff is full-jitter exponential backoff from a 50 ms base, as
+// DynamoDB recommends; the SDK's default starts at up to 1 s, far too slow
+// for throttled batch writes.
+type dynamoBackoff struct{ base, max time.Duration }
+
+func (b dynamoBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	d := b.base
+	for i := 1; i < attempt && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	return time.Duration(rand.Int64N(int64(d) + 1)), nil
+}
+
+// dynamoClient builds a DynamoDB client from the standard AWS chain plus the
+// global flags. retries, if not nil, counts the SDK's retries.
+func dynamoClient(ctx context.Context, c *cli.Context, retries *atomic.Int64) (*dynamodb.Client, error) {
+	var opts []func(*config.LoadOptions) error
+	if r := gString(c, "region"); r != "" {
+		opts = append(opts, config.WithRegion(r))
+	}
+	if p := gString(c, "profile"); p != "" {
+		opts = append(opts, config.WithSharedConfigProfile(p))
+	}
+	opts = append(opts,
+		config.WithRetryer(func() aws.Retryer {
+			std := retry.NewStandard(func(o *retry.StandardOptions) {
+				// Long unattended runs: more attempts, capped backoff, and no
+				// client-side retry quota that could abort a long copy.
+				o.MaxAttempts = 8
+				o.MaxBackoff = 20 * time.Second
+				o.Backoff = dynamoBackoff{base: 50 * time.Millisecond, max: 20 * time.Second}
+				o.RateLimiter = ratelimit.None
+			})
+			return countingRetryer{RetryerV2: std, retries: retries}
+		}),
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = 256
+		})),
+	)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		var pe config.SharedConfigProfileNotExistError
+		if errors.As(err, &pe) {
+			return nil, &usageError{msg: fmt.Sprintf("--profile %s: %v", gString(c, "profile"), err)}
+		}
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	endpoint := gString(c, "endpoint-url")
+	if cfg.Region == "" {
+		if endpoint == "" && cfg.BaseEndpoint == nil {
+			return nil, &usageError{msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
+		}
+		cfg.Region = "us-east-1" // a local emulator does not care
+	}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// required returns a usage error naming the first missing flag.
+func required(c *cli.Context, names ...string) error {
+	for _, n := range names {
+		if c.String(n) == "" {
+			return &usageError{msg: fmt.Sprintf("ddbrewind %s: --%s is required (see ddbrewind %s --help)", c.Command.Name, n, c.Command.Name)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/restore"
+)
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, 0},
+		{"aws failure", errors.New("AccessDeniedException: no"), 1},
+		{"cli usage", &usageError{msg: "x"}, 2},
+		{"restore refusal", fmt.Errorf("wrapped: %w", &restore.UsageError{Msg: "x"}), 2},
+		{"copy refusal", &copier.UsageError{Msg: "x"}, 2},
+		{"bad json", &ddbjson.Error{Source: "--expression-attribute-values", Msg: "x"}, 2},
+		{"interrupted copy", fmt.Errorf("copy: %w", copier.ErrInterrupted), 130},
+		{"interrupted wait", fmt.Errorf("restore: %w", restore.ErrWaitInterrupted), 130},
+		{"context canceled", context.Canceled, 130},
+		{"incomplete", &copier.IncompleteError{Table: "t", Failed: 1}, 3},
+		{"different", fmt.Errorf("verify: %w", errDifferent), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := exitCode(tt.err); got != tt.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"rewindify"}, `unknown command "rewindify"`},
+		{"no command", nil, "no command given"},
+		{"unknown global flag", []string{"--frobnicate", "list"}, "frobnicate"},
+		{"unknown command flag", []string{"list", "--frobnicate"}, "frobnicate"},
+		{"missing required flag", []string{"restore", "--latest"}, "table"},
+		{"bad log format", []string{"list", "--log-format", "xml"}, "--log-format"},
+		{"bad log level", []string{"list", "--log-level", "loud"}, "--log-level"},
+		{"bad output", []string{"list", "--output", "yaml"}, "--output"},
+		{"conflicting time flags", []string{"restore", "--table", "orders", "--latest", "--ago", "1h"}, "exactly one of"},
+		{"no time flag", []string{"restore", "--table", "orders"}, "exactly one of"},
+		{"bad --at", []string{"restore", "--table", "orders", "--at", "yesterday"}, "--at"},
+		{"bad tag", []string{"restore", "--table", "orders", "--latest", "--tag", "novalue"}, "KEY=VALUE"},
+		{"cleanup without selection", []string{"cleanup", "--endpoint-url", "http://127.0.0.1:1"}, "--recovery-table"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ddb(t, tt.args...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2", r.code)
+			}
+			last := lastLine(r.stderr)
+			if !strings.Contains(last, tt.want) {
+				t.Errorf("last stderr line %q does not mention %q", last, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, cmd := range []string{"restore", "copy", "list", "cleanup"} {
+		t.Run(cmd, func(t *testing.T) {
+			r := ddb(t, cmd, "--help")
+			if r.code != 0 || !strings.Contains(r.stdout, "ddbrewind "+cmd) || !strings.Contains(r.stdout, "--endpoint-url") {
+				t.Errorf("%s --help: exit %d, stdout lacks usage or global flags", cmd, r.code)
+			}
+		})
+	}
+	r := ddb(t, "--version")
+	if r.code != 0 || !strings.Contains(r.stdout, "ddbrewind version") {
+		t.Errorf("--version: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+func TestNonInteractiveConfirmationRefused(t *testing.T) {
+	env := &Env{StdinTTY: false}
+	err := confirm(env, false, "delete x")
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--yes") {
+		t.Fatalf("confirm without tty = %v, want exit 2 naming --yes", err)
+	}
+	if err := confirm(env, true, "delete x"); err != nil {
+		t.Fatalf("confirm with --yes = %v", err)
+	}
+	tty := &Env{StdinTTY: true, In: strings.NewReader("no\n"), Err: &strings.Builder{}}
+	if err := confirm(tty, false, "delete x"); exitCode(err) != 2 {
+		t.Fatalf("answer no: %v, want exit 2", err)
+	}
+	tty = &Env{StdinTTY: true, In: strings.NewReader("yes\n"), Err: &strings.Builder{}}
+	if err := confirm(tty, false, "delete x"); err != nil {
+		t.Fatalf("answer yes: %v", err)
+	}
+}

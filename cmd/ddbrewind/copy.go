@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/progress"
+)
+
+func copyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "from", Usage: "recovery table to read"},
+		&cli.StringFlag{Name: "to", Usage: "main table to write"},
+		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size, see docs/tuning.md)"},
+		&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
+		&cli.IntFlag{Name: "worker-index", Usage: "this worker's index with --worker-count (default: AWS_BATCH_JOB_ARRAY_INDEX)"},
+		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index)"},
+		&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a batch after retrying it this long (default: retry forever)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "read and count, write nothing"},
+		&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH"},
+		&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
+	}
+}
+
+func copyCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "copy",
+		Usage:     "copy items from a recovery table back into the main table",
+		UsageText: "ddbrewind copy --from RECOVERY --to MAIN [options]",
+		Flags:     withGlobals(copyFlags()...),
+		Action: func(c *cli.Context) error {
+			if err := required(c, "from", "to"); err != nil {
+				return err
+			}
+			log, err := newLogger(c, env)
+			if err != nil {
+				return err
+			}
+			stats := &copier.Stats{}
+			opts, err := copyOptions(c, env)
+			if err != nil {
+				return err
+			}
+			opts.Stats, opts.Logger = stats, log
+			api, err := dynamoClient(c.Context, c, &stats.Retries)
+			if err != nil {
+				return err
+			}
+			plan, err := copier.Prepare(c.Context, api, opts)
+			if err != nil {
+				return err
+			}
+			if !opts.DryRun {
+				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("write about %d items from %s into %s", plan.Estimate, opts.From, opts.To)); err != nil {
+					return err
+				}
+			}
+			log.Info("copy starting", "from", opts.From, "to", opts.To, "segments", plan.Segments(), "writers", opts.Writers, "estimated_items", plan.Estimate, "dry_run", opts.DryRun)
+			r := startProgress(c, env, log, "copy", stats)
+			sum, runErr := plan.Run(c.Context, api)
+			r.Stop()
+			return finish(c, log, sum, runErr)
+		},
+	}
+}
+
+// copyOptions fills copier.Options from the flags.
+func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
+	opts := copier.Options{
+		From:         c.String("from"),
+		To:           c.String("to"),
+		Segments:     c.Int("segments"),
+		Writers:      c.Int("writers"),
+		WorkerIndex:  c.Int("worker-index"),
+		WorkerCount:  c.Int("worker-count"),
+		MaxRetryTime: c.Duration("max-retry-time"),
+		DryRun:       c.Bool("dry-run"),
+		Now:          env.Now,
+	}
+	if !c.IsSet("worker-index") && c.IsSet("worker-count") {
+		if s := env.Getenv("AWS_BATCH_JOB_ARRAY_INDEX"); s != "" {
+			i, err := strconv.Atoi(s)
+			if err != nil {
+				return opts, &usageError{msg: fmt.Sprintf("AWS_BATCH_JOB_ARRAY_INDEX=%q is not a number", s)}
+			}
+			opts.WorkerIndex = i
+		}
+	}
+	return opts, nil
+}
+
+// startProgress starts the progress renderer for stats.
+func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, stats *copier.Stats) *progress.Renderer {
+	return progress.Start(progress.Config{
+		TTY:      env.StderrTTY && !gBool(c, "no-progress"),
+		Out:      env.Err,
+		Logger:   log,
+		Interval: c.Duration("progress-interval"),
+		Label:    label,
+		Now:      env.Now,
+	}, func() progress.Counters {
+		s := stats.Snapshot()
+		return progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
+			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated}
+	})
+}
+
+// finish logs the summary, writes the report and returns the run's error.
+func finish(c *cli.Context, log *slog.Logger, sum *copier.Summary, runErr error) error {
+	if sum == nil {
+		return runErr
+	}
+	n := sum.Counts
+	log.Info("summary", "step", "copy", "outcome", sum.Outcome, "from", sum.Source, "to", sum.Target,
+		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
+		"failed", n.Failed, "retries", n.Retries, "throttles", n.Throttles,
+		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
+		"items_per_second", int64(sum.Rate))
+	if path := c.String("report"); path != "" {
+		if err := writeJSONFile(path, sum); err != nil {
+			return fmt.Errorf("write report %s: %w (the copy itself: %v)", path, err, runErr)
+		}
+	}
+	return runErr
+}
+
+// writeJSONFile writes v as indented JSON, readable by the owner only,
+// atomically (temp file + rename).
+func writeJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// Env is everything the CLI takes from its process: streams, terminals,
+// clock and environment variables. Tests build their own.
+type Env struct {
+	In        io.Reader
+	Out, Err  io.Writer
+	StdinTTY  bool
+	StderrTTY bool
+	Now       func() time.Time
+	Getenv    func(string) string
+}
+
+// osEnv returns the Env of the running process.
+func osEnv() *Env {
+	return &Env{
+		In:        os.Stdin,
+		Out:       os.Stdout,
+		Err:       os.Stderr,
+		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		Now:       time.Now,
+		Getenv:    os.Getenv,
+	}
+}
+
+// Main runs the CLI in this process and returns its exit code. SIGINT and
+// SIGTERM (what AWS Batch sends before SIGKILL) cancel the context: commands
+// finish what is in flight, save their state and exit 130.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, os.Args, osEnv())
+}

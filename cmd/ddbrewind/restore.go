@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/restore"
+)
+
+func restoreCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "restore",
+		Usage:     "restore a table to a point in time as a new recovery table, and wait for it",
+		UsageText: "ddbrewind restore --table NAME|ARN (--at TIME | --ago DURATION | --latest) [--recovery-table NAME] [options]",
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "table", Usage: "source table name or ARN (an ARN from another region restores cross-region)"},
+			&cli.StringFlag{Name: "at", Usage: "restore point: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"},
+			&cli.DurationFlag{Name: "ago", Usage: "restore point as a duration before now, e.g. 90m"},
+			&cli.BoolFlag{Name: "latest", Usage: "restore to the latest restorable time"},
+			&cli.StringFlag{Name: "recovery-table", Usage: "name of the new table (default <table>-rewind-<yyyymmddThhmmssZ of the restore point>)"},
+			&cli.StringFlag{Name: "billing-mode", Value: "PAY_PER_REQUEST", Usage: "PAY_PER_REQUEST or PROVISIONED"},
+			&cli.Int64Flag{Name: "read-capacity", Usage: "read capacity units with --billing-mode PROVISIONED"},
+			&cli.Int64Flag{Name: "write-capacity", Usage: "write capacity units with --billing-mode PROVISIONED"},
+			&cli.StringFlag{Name: "indexes", Value: "none", Usage: "secondary indexes to restore: none, all or NAME,NAME (none is faster and cheaper; copy does not need them)"},
+			&cli.StringFlag{Name: "sse-kms-key", Usage: "KMS key id or ARN to encrypt the recovery table"},
+			&cli.StringSliceFlag{Name: "tag", Usage: "extra tag KEY=VALUE for the recovery table (repeatable)"},
+			&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until the recovery table is ACTIVE (--wait=false to return at once)"},
+			&cli.DurationFlag{Name: "timeout", Value: 12 * time.Hour, Usage: "how long to wait for the restore"},
+		),
+		Action: func(c *cli.Context) error {
+			if err := required(c, "table"); err != nil {
+				return err
+			}
+			opts, err := restoreOptions(c, env)
+			if err != nil {
+				return err
+			}
+			log, err := newLogger(c, env)
+			if err != nil {
+				return err
+			}
+			opts.Logger = log
+			api, err := dynamoClient(c.Context, c, nil)
+			if err != nil {
+				return err
+			}
+			res, err := restore.Restore(c.Context, api, opts)
+			if res != nil {
+				fmt.Fprintln(env.Out, res.RecoveryTable)
+			}
+			return err
+		},
+	}
+}
+
+// restoreOptions fills restore.Options from the flags.
+func restoreOptions(c *cli.Context, env *Env) (restore.Options, error) {
+	opts := restore.Options{
+		Table:         c.String("table"),
+		RecoveryTable: c.String("recovery-table"),
+		BillingMode:   types.BillingMode(strings.ToUpper(c.String("billing-mode"))),
+		ReadCapacity:  c.Int64("read-capacity"),
+		WriteCapacity: c.Int64("write-capacity"),
+		Indexes:       c.String("indexes"),
+		SSEKMSKey:     c.String("sse-kms-key"),
+		Wait:          c.Bool("wait"),
+		Timeout:       c.Duration("timeout"),
+		Now:           env.Now,
+	}
+	point, err := pointFlags(c)
+	if err != nil {
+		return opts, err
+	}
+	opts.Point = point
+	tags, err := parseTags(c.StringSlice("tag"))
+	if err != nil {
+		return opts, err
+	}
+	opts.Tags = tags
+	return opts, nil
+}
+
+// pointFlags reads --at/--ago/--latest.
+func pointFlags(c *cli.Context) (restore.Point, error) {
+	var p restore.Point
+	if s := c.String("at"); s != "" {
+		t, err := restore.ParseTime(s)
+		if err != nil {
+			return p, err
+		}
+		p.At = t
+	}
+	p.Ago = c.Duration("ago")
+	p.Latest = c.Bool("latest")
+	return p, p.Validate()
+}
+
+func parseTags(kvs []string) (map[string]string, error) {
+	tags := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, &usageError{msg: fmt.Sprintf("--tag %q: use KEY=VALUE", kv)}
+		}
+		tags[k] = v
+	}
+	return tags, nil
+}

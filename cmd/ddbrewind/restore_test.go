@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/restore"
+)
+
+// motoTable creates a table with PITR on moto holding a few items.
+func motoTable(t *testing.T, pitr bool) (*ddbtest.Server, *dynamodb.Client, string) {
+	t.Helper()
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.Client(t)
+	name := ddbtest.UniqueName(t, "orders")
+	ddbtest.CreateTable(t, c, name, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, RangeKey: "sk", RangeType: types.ScalarAttributeTypeN, PITR: pitr})
+	ddbtest.PutItems(t, c, name, ddbtest.MixedItems(20, 1))
+	return srv, c, name
+}
+
+func latestRestorable(t *testing.T, c *dynamodb.Client, table string) time.Time {
+	t.Helper()
+	out, err := c.DescribeContinuousBackups(context.Background(), &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToTime(out.ContinuousBackupsDescription.PointInTimeRecoveryDescription.LatestRestorableDateTime)
+}
+
+func tableExists(t *testing.T, c *dynamodb.Client, table string) bool {
+	t.Helper()
+	_, err := c.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err == nil {
+		return true
+	}
+	if strings.Contains(err.Error(), "ResourceNotFoundException") {
+		return false
+	}
+	t.Fatal(err)
+	return false
+}
+
+// tablesWithPrefix lists the tables whose name starts with prefix.
+func tablesWithPrefix(t *testing.T, c *dynamodb.Client, prefix string) []string {
+	t.Helper()
+	var names []string
+	p := dynamodb.NewListTablesPaginator(c, &dynamodb.ListTablesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range page.TableNames {
+			if strings.HasPrefix(n, prefix) {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+func tagsOf(t *testing.T, c *dynamodb.Client, table string) map[string]string {
+	t.Helper()
+	d, err := c.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := restore.Tags(context.Background(), c, aws.ToString(d.Table.TableArn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tags
+}
+
+// deleteAfter removes a table the test created through the CLI.
+func deleteAfter(t *testing.T, c *dynamodb.Client, table string) {
+	t.Cleanup(func() {
+		_, _ = c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
+}
+
+func TestRestoreDefaultName(t *testing.T) {
+	t.Parallel()
+	srv, c, table := motoTable(t, true)
+	latest := latestRestorable(t, c, table)
+	want := restore.DefaultRecoveryName(table, latest)
+	deleteAfter(t, c, want)
+
+	r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--tag", "team=payments")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r.stdout != want+"\n" {
+		t.Fatalf("stdout %q, want the recovery table name %q alone on its line", r.stdout, want)
+	}
+	d, err := c.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(want)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Table.TableStatus != types.TableStatusActive || d.Table.RestoreSummary == nil {
+		t.Errorf("recovery table status %s, restore summary %v", d.Table.TableStatus, d.Table.RestoreSummary)
+	}
+	tags := tagsOf(t, c, want)
+	if tags[restore.TagSourceTable] != table || tags[restore.TagRestorePoint] != restore.FormatTime(latest) || tags["team"] != "payments" {
+		t.Errorf("tags %v", tags)
+	}
+	created, err := time.Parse(time.RFC3339Nano, tags[restore.TagCreatedAt])
+	if err != nil || time.Since(created) > time.Minute || !strings.HasSuffix(tags[restore.TagCreatedAt], "Z") {
+		t.Errorf("created-at tag %q is not a recent RFC 3339 UTC time", tags[restore.TagCreatedAt])
+	}
+	// Global flags are accepted before the command name too.
+	r = ddb(t, "--endpoint-url", srv.Endpoint, "list", "--source", table, "--output", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Errorf("list with global flag before the command: exit %d, %s", r.code, r.stdout)
+	}
+}
+
+func TestRestoreCustomNameAtTime(t *testing.T) {
+	t.Parallel()
+	srv, c, table := motoTable(t, true)
+	latest := latestRestorable(t, c, table)
+	name := ddbtest.UniqueName(t, "custom")
+	deleteAfter(t, c, name)
+	r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--at", restore.FormatTime(latest), "--recovery-table", name, "--log-format", "json")
+	if r.code != 0 || r.stdout != name+"\n" {
+		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	if got := tagsOf(t, c, name)[restore.TagSourceTable]; got != table {
+		t.Errorf("source tag %q", got)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Errorf("--log-format json printed a non-JSON line: %q", line)
+		}
+	}
+	items := ddbtest.ScanAll(t, c, name)
+	if len(items) != 20 {
+		t.Errorf("recovery table has %d items, want 20", len(items))
+	}
+}
+
+func TestRestoreRefusals(t *testing.T) {
+	t.Parallel()
+	srv, c, table := motoTable(t, true)
+	_, _, noPITR := motoTable(t, false)
+	existing := ddbtest.UniqueName(t, "existing")
+	ddbtest.CreateTable(t, c, existing, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS})
+	latest := latestRestorable(t, c, table)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"pitr off", []string{"--table", noPITR, "--latest"}, "point-in-time recovery is not enabled"},
+		{"before window", []string{"--table", table, "--at", "2001-01-01T00:00:00Z"}, "outside the restorable window [" + restore.FormatTime(latest)},
+		{"after window", []string{"--table", table, "--at", restore.FormatTime(latest.Add(time.Hour))}, "outside the restorable window"},
+		{"ago outside window", []string{"--table", table, "--ago", "240h"}, "outside the restorable window"},
+		{"existing target", []string{"--table", table, "--latest", "--recovery-table", existing}, "already exists"},
+		{"bad name", []string{"--table", table, "--latest", "--recovery-table", "no spaces allowed"}, "not a valid table name"},
+		{"short name", []string{"--table", table, "--latest", "--recovery-table", "ab"}, "not a valid table name"},
+		{"conflicting time flags", []string{"--table", table, "--latest", "--at", restore.FormatTime(latest)}, "exactly one of"},
+		{"missing source", []string{"--table", "no-such-table-xyz", "--latest"}, "table not found"},
+		{"unknown index", []string{"--table", table, "--latest", "--indexes", "byCustomer"}, "no index byCustomer"},
+		{"provisioned without capacity", []string{"--table", table, "--latest", "--billing-mode", "PROVISIONED"}, "--read-capacity"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ddb(t, append([]string{"restore", "--endpoint-url", srv.Endpoint}, tt.args...)...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2", r.code)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr does not say %q", tt.want)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n != 0 {
+				t.Errorf("want one line on stderr, got %d", n+1)
+			}
+			for _, src := range []string{table, noPITR} {
+				if made := tablesWithPrefix(t, c, src+"-rewind-"); len(made) > 0 {
+					t.Errorf("a refusal must create nothing, found %v", made)
+				}
+			}
+		})
+	}
+}

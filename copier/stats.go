@@ -1,0 +1,64 @@
+package copier
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats holds the live counters of a copy. The copier only counts; a
+// progress renderer polls Snapshot. Safe for concurrent use.
+type Stats struct {
+	Read      atomic.Int64 // items read from the recovery table
+	Matched   atomic.Int64 // items selected for writing
+	Written   atomic.Int64 // items put into the main table
+	Skipped   atomic.Int64 // items left alone (dry run, condition false, already present)
+	Deleted   atomic.Int64 // items deleted from the main table
+	Failed    atomic.Int64 // items that could not be written
+	Retries   atomic.Int64 // retried calls and resent unprocessed items' batches
+	Throttles atomic.Int64 // throttling errors and UnprocessedItems responses
+	Estimated atomic.Int64 // estimated items to read (0 = unknown)
+}
+
+// Snapshot is a point-in-time copy of Stats.
+type Snapshot struct {
+	Read      int64 `json:"read"`
+	Matched   int64 `json:"matched"`
+	Written   int64 `json:"written"`
+	Skipped   int64 `json:"skipped"`
+	Deleted   int64 `json:"deleted"`
+	Failed    int64 `json:"failed"`
+	Retries   int64 `json:"retries"`
+	Throttles int64 `json:"throttles"`
+	Estimated int64 `json:"estimated,omitempty"`
+}
+
+// Snapshot returns the current counters.
+func (s *Stats) Snapshot() Snapshot {
+	return Snapshot{
+		Read:      s.Read.Load(),
+		Matched:   s.Matched.Load(),
+		Written:   s.Written.Load(),
+		Skipped:   s.Skipped.Load(),
+		Deleted:   s.Deleted.Load(),
+		Failed:    s.Failed.Load(),
+		Retries:   s.Retries.Load(),
+		Throttles: s.Throttles.Load(),
+		Estimated: s.Estimated.Load(),
+	}
+}
+
+// Summary is the final report of a copy.
+type Summary struct {
+	Source    string    `json:"source_table"`
+	Target    string    `json:"target_table"`
+	DryRun    bool      `json:"dry_run"`
+	Segments  int       `json:"segments"`
+	Writers   int       `json:"writers"`
+	Started   time.Time `json:"started"`
+	Finished  time.Time `json:"finished"`
+	Elapsed   float64   `json:"elapsed_seconds"`
+	Rate      float64   `json:"items_per_second"`
+	Counts    Snapshot  `json:"counts"`
+	Unwritten []string  `json:"unwritten_keys,omitempty"`
+	Outcome   string    `json:"outcome"`
+}

@@ -1,0 +1,139 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// CleanupOptions selects the recovery tables to delete: the named Tables, or
+// those of Source and/or older than OlderThan.
+type CleanupOptions struct {
+	Tables                    []string
+	Source                    string
+	OlderThan                 time.Duration
+	DisableDeletionProtection bool
+	Wait                      bool
+	Timeout                   time.Duration
+	Poll                      Poll
+	Now                       func() time.Time
+	Logger                    *slog.Logger
+}
+
+// CleanupPlan lists the tables a cleanup will delete; every guard has passed.
+type CleanupPlan struct {
+	opts   CleanupOptions
+	Tables []RecoveryTable
+}
+
+// PlanCleanup selects the tables and checks every guard: each must carry
+// ddbrewind's tags, must have been created by a restore (RestoreSummary), and
+// must not have deletion protection unless DisableDeletionProtection. Any
+// refusal is a UsageError and nothing is deleted.
+func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPlan, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = time.Hour
+	}
+	if opts.Poll == (Poll{}) {
+		opts.Poll = DefaultPoll
+	}
+	if len(opts.Tables) == 0 && opts.Source == "" && opts.OlderThan == 0 {
+		return nil, usagef("cleanup: name the tables with --recovery-table NAME, or select them with --source TABLE and/or --older-than DURATION")
+	}
+	if len(opts.Tables) > 0 && (opts.Source != "" || opts.OlderThan != 0) {
+		return nil, usagef("cleanup: use either --recovery-table or --source/--older-than, not both")
+	}
+	plan := &CleanupPlan{opts: opts}
+	if len(opts.Tables) > 0 {
+		seen := map[string]bool{}
+		for _, name := range opts.Tables {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			if err := ValidateTableName("--recovery-table", name); err != nil {
+				return nil, err
+			}
+			rt, err := Inspect(ctx, api, name)
+			if err != nil {
+				if isNotFound(err) {
+					return nil, usagef("cleanup %s: table not found (see ddbrewind list)", name)
+				}
+				return nil, fmt.Errorf("cleanup %s: %w", name, err)
+			}
+			if rt == nil {
+				return nil, usagef("cleanup %s: refused: the table has no %s tag, so ddbrewind did not create it; delete it yourself if you really mean to", name, TagSourceTable)
+			}
+			plan.Tables = append(plan.Tables, *rt)
+		}
+	} else {
+		all, err := List(ctx, api, ListOptions{Source: opts.Source})
+		if err != nil {
+			return nil, fmt.Errorf("cleanup: %w", err)
+		}
+		cutoff := opts.Now().Add(-opts.OlderThan)
+		for _, rt := range all {
+			if opts.OlderThan != 0 && (rt.CreatedAt.IsZero() || rt.CreatedAt.After(cutoff)) {
+				continue
+			}
+			plan.Tables = append(plan.Tables, rt)
+		}
+	}
+	for _, rt := range plan.Tables {
+		if !rt.Restored {
+			return nil, usagef("cleanup %s: refused: DynamoDB reports no restore for this table (no RestoreSummary), so it is not a recovery table even though it is tagged", rt.Name)
+		}
+		if rt.DeletionProtection && !opts.DisableDeletionProtection {
+			return nil, usagef("cleanup %s: refused: the table has deletion protection; add --disable-deletion-protection to turn it off and delete the table", rt.Name)
+		}
+	}
+	return plan, nil
+}
+
+// Execute deletes the planned tables (turning deletion protection off first
+// where allowed) and, with Wait, waits until they are gone. It returns the
+// names deleted so far.
+func (p *CleanupPlan) Execute(ctx context.Context, api API) ([]string, error) {
+	o := p.opts
+	var deleted []string
+	for _, rt := range p.Tables {
+		if rt.DeletionProtection {
+			o.Logger.Info("turning off deletion protection", "table", rt.Name)
+			if _, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+				TableName:                 aws.String(rt.Name),
+				DeletionProtectionEnabled: aws.Bool(false),
+			}); err != nil {
+				return deleted, fmt.Errorf("cleanup %s: turn off deletion protection: %w", rt.Name, err)
+			}
+			if _, err := WaitActive(ctx, api, rt.Name, o.Timeout, o.Poll, o.Now, o.Logger); err != nil {
+				return deleted, fmt.Errorf("cleanup %s: %w", rt.Name, err)
+			}
+		}
+		o.Logger.Info("deleting recovery table", "table", rt.Name, "source_table", rt.SourceTable)
+		if _, err := api.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(rt.Name)}); err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return deleted, fmt.Errorf("cleanup %s: delete table: %w", rt.Name, err)
+		}
+		deleted = append(deleted, rt.Name)
+	}
+	if o.Wait {
+		for _, name := range deleted {
+			if err := WaitGone(ctx, api, name, o.Timeout, o.Poll, o.Now, o.Logger); err != nil {
+				return deleted, fmt.Errorf("cleanup: %w", err)
+			}
+		}
+	}
+	return deleted, nil
+}

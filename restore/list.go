@@ -1,0 +1,149 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"golang.org/x/sync/errgroup"
+)
+
+// RecoveryTable is a table carrying ddbrewind's tags.
+type RecoveryTable struct {
+	Name         string    `json:"name"`
+	ARN          string    `json:"arn"`
+	SourceTable  string    `json:"source_table"`
+	RestorePoint time.Time `json:"restore_point"`
+	CreatedAt    time.Time `json:"created_at"`
+	Status       string    `json:"status"`
+	ItemCount    int64     `json:"item_count"`
+	SizeBytes    int64     `json:"size_bytes"`
+	// Restored is true when DynamoDB reports the table was created by a
+	// restore (RestoreSummary present).
+	Restored bool `json:"restored"`
+	// DeletionProtection is the table's deletion protection setting.
+	DeletionProtection bool `json:"deletion_protection"`
+}
+
+// ListOptions filters List.
+type ListOptions struct {
+	// Source keeps only recovery tables of that source table.
+	Source string
+	// Concurrency bounds parallel DescribeTable calls; 0 means 8.
+	Concurrency int
+}
+
+// List returns the recovery tables (tables with ddbrewind's tags), sorted by
+// name.
+func List(ctx context.Context, api API, opts ListOptions) ([]RecoveryTable, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	var names []string
+	pager := dynamodb.NewListTablesPaginator(api, &dynamodb.ListTablesInput{})
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		names = append(names, page.TableNames...)
+	}
+	found := make([]*RecoveryTable, len(names))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Concurrency)
+	for i, name := range names {
+		g.Go(func() error {
+			rt, err := Inspect(gctx, api, name)
+			if err != nil {
+				if isNotFound(err) {
+					return nil // deleted meanwhile
+				}
+				return err
+			}
+			if rt != nil && (opts.Source == "" || rt.SourceTable == opts.Source) {
+				found[i] = rt
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []RecoveryTable
+	for _, rt := range found {
+		if rt != nil {
+			out = append(out, *rt)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Inspect describes one table and returns it as a RecoveryTable, or nil when
+// it lacks ddbrewind's source-table tag.
+func Inspect(ctx context.Context, api API, name string) (*RecoveryTable, error) {
+	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("describe %s: %w", name, err)
+	}
+	t := d.Table
+	tags, err := Tags(ctx, api, aws.ToString(t.TableArn))
+	if err != nil {
+		return nil, fmt.Errorf("tags of %s: %w", name, err)
+	}
+	src, ok := tags[TagSourceTable]
+	if !ok {
+		return nil, nil
+	}
+	rt := &RecoveryTable{
+		Name:               name,
+		ARN:                aws.ToString(t.TableArn),
+		SourceTable:        src,
+		Status:             string(t.TableStatus),
+		ItemCount:          aws.ToInt64(t.ItemCount),
+		SizeBytes:          aws.ToInt64(t.TableSizeBytes),
+		Restored:           t.RestoreSummary != nil,
+		DeletionProtection: aws.ToBool(t.DeletionProtectionEnabled),
+	}
+	rt.RestorePoint, _ = time.Parse(time.RFC3339Nano, tags[TagRestorePoint])
+	rt.CreatedAt, _ = time.Parse(time.RFC3339Nano, tags[TagCreatedAt])
+	return rt, nil
+}
+
+// TagLister is the one call Tags needs.
+type TagLister interface {
+	ListTagsOfResource(ctx context.Context, in *dynamodb.ListTagsOfResourceInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error)
+}
+
+// Tags returns all tags of a table ARN.
+func Tags(ctx context.Context, api TagLister, arn string) (map[string]string, error) {
+	tags := map[string]string{}
+	in := &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(arn)}
+	for {
+		out, err := api.ListTagsOfResource(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range out.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		if out.NextToken == nil {
+			return tags, nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// IsRecoveryTable reports whether the table carries ddbrewind's recovery tag.
+// copy uses it to refuse writing into a recovery table.
+func IsRecoveryTable(ctx context.Context, api TagLister, arn string) (bool, error) {
+	tags, err := Tags(ctx, api, arn)
+	if err != nil {
+		return false, err
+	}
+	_, ok := tags[TagSourceTable]
+	return ok, nil
+}

@@ -1,0 +1,400 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Point says which restore point the user asked for: exactly one of At, Ago
+// or Latest.
+type Point struct {
+	At     time.Time
+	Ago    time.Duration
+	Latest bool
+}
+
+// Validate checks that exactly one way to name the time was given.
+func (p Point) Validate() error {
+	n := 0
+	if !p.At.IsZero() {
+		n++
+	}
+	if p.Ago != 0 {
+		n++
+	}
+	if p.Latest {
+		n++
+	}
+	if n != 1 {
+		return usagef("give exactly one of --at TIME, --ago DURATION or --latest (got %d)", n)
+	}
+	if p.Ago < 0 {
+		return usagef("--ago %s must be positive, e.g. --ago 90m", p.Ago)
+	}
+	return nil
+}
+
+// Options configures Restore.
+type Options struct {
+	// Table is the source table's name or ARN (an ARN from another region
+	// restores cross-region).
+	Table string
+	// Point is the restore point.
+	Point Point
+	// RecoveryTable is the new table's name; empty means DefaultRecoveryName.
+	RecoveryTable string
+	// BillingMode is PAY_PER_REQUEST (default) or PROVISIONED.
+	BillingMode types.BillingMode
+	// ReadCapacity and WriteCapacity are used with PROVISIONED.
+	ReadCapacity, WriteCapacity int64
+	// Indexes is "none" (default), "all" or a comma-separated list of
+	// secondary index names to restore.
+	Indexes string
+	// SSEKMSKey is a KMS key id for the new table's encryption; empty keeps
+	// the default.
+	SSEKMSKey string
+	// Tags are the user's extra tags.
+	Tags map[string]string
+	// Wait makes Restore wait until the table is ACTIVE, at most Timeout.
+	Wait    bool
+	Timeout time.Duration
+	// Poll configures the wait's polling; zero means DefaultPoll.
+	Poll Poll
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives progress; nil discards.
+	Logger *slog.Logger
+}
+
+// Result describes a started (and, with Wait, finished) restore.
+type Result struct {
+	// SourceTable is the source table's name.
+	SourceTable string
+	// RecoveryTable and RecoveryARN name the new table.
+	RecoveryTable, RecoveryARN string
+	// RestorePoint is the resolved restore time.
+	RestorePoint time.Time
+	// Status is the recovery table's last seen status.
+	Status types.TableStatus
+}
+
+// Plan is a validated restore, ready to start.
+type Plan struct {
+	opts      Options
+	source    *types.TableDescription
+	point     time.Time
+	recovery  string
+	earliest  time.Time
+	latest    time.Time
+	sourceARN string
+}
+
+// RestorePoint returns the resolved restore time.
+func (p *Plan) RestorePoint() time.Time { return p.point }
+
+// RecoveryTable returns the name the recovery table will have.
+func (p *Plan) RecoveryTable() string { return p.recovery }
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.BillingMode == "" {
+		o.BillingMode = types.BillingModePayPerRequest
+	}
+	if o.Indexes == "" {
+		o.Indexes = "none"
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 12 * time.Hour
+	}
+	if o.Poll == (Poll{}) {
+		o.Poll = DefaultPoll
+	}
+}
+
+// Prepare runs every preflight check (valid names, exactly one time, PITR
+// enabled, time inside the restorable window, recovery table absent, index
+// names known) without creating anything.
+func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
+	opts.defaults()
+	if err := validateSource(opts.Table); err != nil {
+		return nil, err
+	}
+	if err := opts.Point.Validate(); err != nil {
+		return nil, err
+	}
+	switch opts.BillingMode {
+	case types.BillingModePayPerRequest:
+		if opts.ReadCapacity != 0 || opts.WriteCapacity != 0 {
+			return nil, usagef("--read-capacity and --write-capacity need --billing-mode PROVISIONED")
+		}
+	case types.BillingModeProvisioned:
+		if opts.ReadCapacity < 1 || opts.WriteCapacity < 1 {
+			return nil, usagef("--billing-mode PROVISIONED needs --read-capacity N and --write-capacity N (at least 1)")
+		}
+	default:
+		return nil, usagef("--billing-mode %q: use PAY_PER_REQUEST or PROVISIONED", opts.BillingMode)
+	}
+	if opts.RecoveryTable != "" {
+		if err := ValidateTableName("--recovery-table", opts.RecoveryTable); err != nil {
+			return nil, err
+		}
+	}
+	for k := range opts.Tags {
+		if strings.HasPrefix(k, "ddbrewind:") {
+			return nil, usagef("--tag %s: the ddbrewind: prefix is reserved for ddbrewind's own tags", k)
+		}
+	}
+	src := TableName(opts.Table)
+
+	dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, usagef("restore %s: table not found (check --table, --region and --endpoint-url)", src)
+		}
+		return nil, fmt.Errorf("restore %s: describe source table: %w", src, err)
+	}
+	cb, err := api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(opts.Table)})
+	if err != nil {
+		return nil, fmt.Errorf("restore %s: describe continuous backups: %w", src, err)
+	}
+	pitr := cb.ContinuousBackupsDescription
+	if pitr == nil || pitr.PointInTimeRecoveryDescription == nil ||
+		pitr.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
+		return nil, usagef("restore %s: point-in-time recovery is not enabled on the table, so it cannot be restored to a point in time (enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true)", src, src)
+	}
+	desc := pitr.PointInTimeRecoveryDescription
+	p := &Plan{opts: opts, source: dt.Table, sourceARN: aws.ToString(dt.Table.TableArn)}
+	p.earliest = aws.ToTime(desc.EarliestRestorableDateTime).UTC()
+	p.latest = aws.ToTime(desc.LatestRestorableDateTime).UTC()
+	switch {
+	case opts.Point.Latest:
+		p.point = p.latest
+	case opts.Point.Ago != 0:
+		p.point = opts.Now().Add(-opts.Point.Ago).UTC()
+	default:
+		p.point = opts.Point.At.UTC()
+	}
+	if p.point.Before(p.earliest) || p.point.After(p.latest) {
+		return nil, usagef("restore %s: %s is outside the restorable window [%s, %s]: pick a time inside it",
+			src, FormatTime(p.point), FormatTime(p.earliest), FormatTime(p.latest))
+	}
+	p.recovery = opts.RecoveryTable
+	if p.recovery == "" {
+		p.recovery = DefaultRecoveryName(src, p.point)
+	}
+	if p.recovery == src {
+		return nil, usagef("--recovery-table %s is the source table: pick another name", p.recovery)
+	}
+	if _, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)}); err == nil {
+		return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, or delete it with ddbrewind cleanup --recovery-table %s", src, p.recovery, p.recovery)
+	} else if !isNotFound(err) {
+		return nil, fmt.Errorf("restore %s: check recovery table %s: %w", src, p.recovery, err)
+	}
+	if _, _, err := p.indexOverrides(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// indexOverrides returns the secondary index overrides for the restore: nil
+// keeps the source's indexes, an empty slice restores none.
+func (p *Plan) indexOverrides() ([]types.GlobalSecondaryIndex, []types.LocalSecondaryIndex, error) {
+	src := p.source
+	if p.opts.Indexes == "all" && p.opts.BillingMode == types.BillingModePayPerRequest {
+		return nil, nil, nil
+	}
+	want := map[string]bool{}
+	all := p.opts.Indexes == "all"
+	if !all && p.opts.Indexes != "none" {
+		for _, n := range strings.Split(p.opts.Indexes, ",") {
+			want[strings.TrimSpace(n)] = true
+		}
+	}
+	gsis := []types.GlobalSecondaryIndex{}
+	for _, g := range src.GlobalSecondaryIndexes {
+		name := aws.ToString(g.IndexName)
+		if !all && !want[name] {
+			continue
+		}
+		delete(want, name)
+		gi := types.GlobalSecondaryIndex{IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection}
+		if p.opts.BillingMode == types.BillingModeProvisioned {
+			gi.ProvisionedThroughput = &types.ProvisionedThroughput{
+				ReadCapacityUnits:  aws.Int64(p.opts.ReadCapacity),
+				WriteCapacityUnits: aws.Int64(p.opts.WriteCapacity),
+			}
+		}
+		gsis = append(gsis, gi)
+	}
+	lsis := []types.LocalSecondaryIndex{}
+	for _, l := range src.LocalSecondaryIndexes {
+		name := aws.ToString(l.IndexName)
+		if !all && !want[name] {
+			continue
+		}
+		delete(want, name)
+		lsis = append(lsis, types.LocalSecondaryIndex{IndexName: l.IndexName, KeySchema: l.KeySchema, Projection: l.Projection})
+	}
+	if len(want) > 0 {
+		var missing, have []string
+		for n := range want {
+			missing = append(missing, n)
+		}
+		for _, g := range src.GlobalSecondaryIndexes {
+			have = append(have, aws.ToString(g.IndexName))
+		}
+		for _, l := range src.LocalSecondaryIndexes {
+			have = append(have, aws.ToString(l.IndexName))
+		}
+		sort.Strings(missing)
+		sort.Strings(have)
+		list := strings.Join(have, ",")
+		if list == "" {
+			list = "no secondary indexes"
+		}
+		return nil, nil, usagef("--indexes: table %s has no index %s (it has %s); use none, all or a list of its index names",
+			TableName(p.opts.Table), strings.Join(missing, ","), list)
+	}
+	return gsis, lsis, nil
+}
+
+// Restore checks everything (Prepare), starts the restore, tags the new
+// table and, with Wait, waits until it is ACTIVE.
+func Restore(ctx context.Context, api API, opts Options) (*Result, error) {
+	p, err := Prepare(ctx, api, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.Start(ctx, api)
+}
+
+// Start starts the prepared restore, tags the new table and, with Wait,
+// waits until it is ACTIVE.
+func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
+	o := p.opts
+	src := TableName(o.Table)
+	gsis, lsis, err := p.indexOverrides()
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.RestoreTableToPointInTimeInput{
+		TargetTableName:              aws.String(p.recovery),
+		RestoreDateTime:              aws.Time(p.point),
+		BillingModeOverride:          o.BillingMode,
+		GlobalSecondaryIndexOverride: gsis,
+		LocalSecondaryIndexOverride:  lsis,
+	}
+	if strings.HasPrefix(o.Table, "arn:") {
+		in.SourceTableArn = aws.String(o.Table)
+	} else {
+		in.SourceTableName = aws.String(o.Table)
+	}
+	if o.BillingMode == types.BillingModeProvisioned {
+		in.ProvisionedThroughputOverride = &types.ProvisionedThroughput{
+			ReadCapacityUnits:  aws.Int64(o.ReadCapacity),
+			WriteCapacityUnits: aws.Int64(o.WriteCapacity),
+		}
+	}
+	if o.SSEKMSKey != "" {
+		in.SSESpecificationOverride = &types.SSESpecification{
+			Enabled:        aws.Bool(true),
+			SSEType:        types.SSETypeKms,
+			KMSMasterKeyId: aws.String(o.SSEKMSKey),
+		}
+	}
+	o.Logger.Info("starting point-in-time restore", "table", src, "recovery_table", p.recovery, "restore_point", FormatTime(p.point))
+	out, err := api.RestoreTableToPointInTime(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("restore %s to %s: %w", src, p.recovery, err)
+	}
+	res := &Result{
+		SourceTable:   src,
+		RecoveryTable: p.recovery,
+		RecoveryARN:   aws.ToString(out.TableDescription.TableArn),
+		RestorePoint:  p.point,
+		Status:        out.TableDescription.TableStatus,
+	}
+	tags := map[string]string{
+		TagSourceTable:  src,
+		TagRestorePoint: FormatTime(p.point),
+		TagCreatedAt:    FormatTime(o.Now()),
+	}
+	for k, v := range o.Tags {
+		tags[k] = v
+	}
+	if err := tagWhenReady(ctx, api, res.RecoveryARN, tags, o); err != nil {
+		return res, fmt.Errorf("restore %s: the restore into %s started but tagging failed (%w); cleanup and list will not recognise it until you run: %s",
+			src, p.recovery, err, tagCommand(res.RecoveryARN, tags))
+	}
+	if !o.Wait {
+		return res, nil
+	}
+	status, err := WaitActive(ctx, api, p.recovery, o.Timeout, o.Poll, o.Now, o.Logger)
+	res.Status = status
+	if err != nil {
+		return res, fmt.Errorf("restore %s into %s: %w", src, p.recovery, err)
+	}
+	return res, nil
+}
+
+// tagCommand returns the AWS CLI command that applies tags by hand.
+func tagCommand(arn string, tags map[string]string) string {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "aws dynamodb tag-resource --resource-arn %s --tags", arn)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " Key=%s,Value=%s", k, tags[k])
+	}
+	return b.String()
+}
+
+// tagWhenReady applies tags, retrying while the new table does not accept
+// them yet.
+func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]string, o Options) error {
+	in := &dynamodb.TagResourceInput{ResourceArn: aws.String(arn)}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	delay := o.Poll.Min
+	deadline := o.Now().Add(o.Timeout)
+	for {
+		_, err := api.TagResource(ctx, in)
+		if err == nil {
+			return nil
+		}
+		code := apiCode(err)
+		if code != "ResourceInUseException" && code != "ResourceNotFoundException" && code != "LimitExceededException" {
+			return err
+		}
+		if o.Now().After(deadline) {
+			return err
+		}
+		o.Logger.Debug("recovery table does not accept tags yet; retrying", "arn", arn, "code", code)
+		if err := sleep(ctx, delay); err != nil {
+			return err
+		}
+		delay = min(delay*2, o.Poll.Max)
+	}
+}
