@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,29 +18,46 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
-// MaxReportedKeys bounds the unwritten keys kept for the report.
+// MaxReportedKeys bounds the keys kept for the report (unwritten, not in
+// recovery table).
 const MaxReportedKeys = 1000
 
 // Options configures a copy.
 type Options struct {
 	// From is the recovery table read from; To the main table written to.
 	From, To string
+	// Selection picks the items; the zero value copies the whole table.
+	Selection Selection
+	// OnlyMissing writes an item only where the main table has no item
+	// with its key (conditional put; never clobbers).
+	OnlyMissing bool
+	// DeleteExtra also deletes main items of the selection that the
+	// recovery table lacks.
+	DeleteExtra bool
+	// IfMain overwrites (or deletes) a main item only while its current
+	// version satisfies this condition expression.
+	IfMain string
 	// Segments is the number of parallel Scan segments; 0 picks one from
 	// the table's size (see DefaultSegments).
 	Segments int
-	// Writers is the number of concurrent BatchWriteItem callers; 0 means
-	// DefaultWriters.
+	// Writers is the number of concurrent writers; 0 means DefaultWriters.
 	Writers int
-	// WorkerIndex and WorkerCount split the segments between processes:
-	// this one copies segments s with s % WorkerCount == WorkerIndex.
+	// WorkerIndex and WorkerCount split the work between processes: this
+	// one handles units u with u % WorkerCount == WorkerIndex.
 	WorkerIndex, WorkerCount int
-	// MaxRetryTime bounds how long one batch is retried; 0 retries forever.
+	// MaxWCU caps the write capacity units consumed per second; 0 = no cap.
+	MaxWCU float64
+	// MaxRetryTime bounds how long one call is retried; 0 retries forever.
 	MaxRetryTime time.Duration
-	// DryRun reads and counts but writes nothing.
+	// DryRun reads and counts, writes nothing.
 	DryRun bool
+	// Checkpoint is a file path recording progress; empty = none.
+	Checkpoint string
 	// Backoff is the retry schedule; zero means DefaultBackoff.
 	Backoff Backoff
 	// DrainTimeout bounds how long batches in flight may take to finish
@@ -67,36 +87,44 @@ func DefaultSegments(sizeBytes int64) int {
 type Plan struct {
 	opts     Options
 	keyNames []string
+	keyTypes map[string]string
+	state    *checkpoint.State
+	resumed  bool
 	// Estimate is DynamoDB's approximate item count of the source (updated
-	// about every six hours).
+	// about every six hours), or the number of keys of a keys file.
 	Estimate int64
 }
 
-// Prepare checks the tables and options before anything is written: the
-// tables differ, both exist, their key schemas (names and types) are the
-// same, and the target is not a recovery table.
+func (o *Options) defaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Stats == nil {
+		o.Stats = &Stats{}
+	}
+	if o.Backoff == (Backoff{}) {
+		o.Backoff = DefaultBackoff
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = 20 * time.Second
+	}
+	if o.Writers == 0 {
+		o.Writers = DefaultWriters
+	}
+	if o.WorkerCount == 0 {
+		o.WorkerCount = 1
+	}
+}
+
+// Prepare checks everything before anything is written: options, tables
+// (both exist, differ, same key schema, target not a recovery table), the
+// selection (placeholders, keys file, expressions DynamoDB must accept) and
+// the checkpoint (made for this same copy).
 func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Stats == nil {
-		opts.Stats = &Stats{}
-	}
-	if opts.Backoff == (Backoff{}) {
-		opts.Backoff = DefaultBackoff
-	}
-	if opts.DrainTimeout == 0 {
-		opts.DrainTimeout = 20 * time.Second
-	}
-	if opts.Writers == 0 {
-		opts.Writers = DefaultWriters
-	}
-	if opts.WorkerCount == 0 {
-		opts.WorkerCount = 1
-	}
+	opts.defaults()
 	switch {
 	case opts.From == "" || opts.To == "":
 		return nil, usagef("copy needs --from RECOVERY_TABLE and --to MAIN_TABLE")
@@ -108,7 +136,15 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		return nil, usagef("--writers %d: use 1 to 1024", opts.Writers)
 	case opts.WorkerCount < 1 || opts.WorkerIndex < 0 || opts.WorkerIndex >= opts.WorkerCount:
 		return nil, usagef("--worker-index %d --worker-count %d: the index must be in [0, count)", opts.WorkerIndex, opts.WorkerCount)
+	case opts.MaxWCU < 0:
+		return nil, usagef("--max-wcu %v: must be positive", opts.MaxWCU)
+	case opts.OnlyMissing && opts.IfMain != "":
+		return nil, usagef("--only-missing writes only absent items and --if-main only present ones: use one of them")
 	}
+	if err := opts.Selection.validate(opts.IfMain); err != nil {
+		return nil, err
+	}
+	p := &Plan{opts: opts}
 	from, err := describe(ctx, api, opts.From, "--from")
 	if err != nil {
 		return nil, err
@@ -117,17 +153,15 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	fromKeys, err := keySchema(from)
-	if err != nil {
-		return nil, err
-	}
-	toKeys, err := keySchema(to)
-	if err != nil {
-		return nil, err
-	}
-	if fmt.Sprint(fromKeys) != fmt.Sprint(toKeys) {
+	fromKeys, toKeys := keySchema(from), keySchema(to)
+	if fmtKeys(fromKeys) != fmtKeys(toKeys) {
 		return nil, usagef("copy %s → %s: refused: key schemas differ (%s has %s, %s has %s); copy between tables with the same keys",
 			opts.From, opts.To, opts.From, fmtKeys(fromKeys), opts.To, fmtKeys(toKeys))
+	}
+	p.keyTypes = map[string]string{}
+	for _, k := range fromKeys {
+		p.keyNames = append(p.keyNames, k.name)
+		p.keyTypes[k.name] = k.attrType
 	}
 	isRecovery, err := restore.IsRecoveryTable(ctx, api, aws.ToString(to.TableArn))
 	if err != nil {
@@ -136,12 +170,22 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	if isRecovery {
 		return nil, usagef("copy into %s: refused: it is a recovery table (tag %s); --to must be the main table", opts.To, restore.TagSourceTable)
 	}
-	if opts.Segments == 0 {
-		opts.Segments = DefaultSegments(aws.ToInt64(from.TableSizeBytes))
+	if p.opts.Segments == 0 {
+		p.opts.Segments = DefaultSegments(aws.ToInt64(from.TableSizeBytes))
 	}
-	p := &Plan{opts: opts, Estimate: aws.ToInt64(from.ItemCount)}
-	for _, k := range fromKeys {
-		p.keyNames = append(p.keyNames, k.name)
+	p.Estimate = aws.ToInt64(from.ItemCount)
+	if opts.Selection.KeysFile != "" {
+		n, err := p.validateKeysFile()
+		if err != nil {
+			return nil, err
+		}
+		p.Estimate = int64(n)
+	}
+	if err := p.probe(ctx, api); err != nil {
+		return nil, err
+	}
+	if err := p.loadCheckpoint(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -149,33 +193,70 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 // Segments returns the segment count the copy will use.
 func (p *Plan) Segments() int { return p.opts.Segments }
 
+// Resumed reports whether the copy resumes from a checkpoint.
+func (p *Plan) Resumed() bool { return p.resumed }
+
+// KeyNames returns the table's key attribute names (hash first).
+func (p *Plan) KeyNames() []string { return p.keyNames }
+
+// fingerprint identifies this copy for its checkpoint.
+func (p *Plan) fingerprint() (string, string) {
+	o := p.opts
+	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
+		o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
+	return hash(desc), desc
+}
+
+func (p *Plan) loadCheckpoint() error {
+	fp, desc := p.fingerprint()
+	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Units: map[string]checkpoint.Unit{}}
+	if p.opts.Checkpoint == "" || p.opts.DryRun {
+		return nil
+	}
+	st, err := checkpoint.Load(p.opts.Checkpoint)
+	if err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	if st == nil {
+		return nil
+	}
+	if st.Fingerprint != fp {
+		return usagef("--checkpoint %s was made for another copy (%s); this one is (%s): use the same flags, or another --checkpoint path to start over",
+			p.opts.Checkpoint, oneLine(st.Describe), oneLine(desc))
+	}
+	p.state = st
+	p.resumed = true
+	return nil
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
 type keyAttr struct {
 	name, keyType, attrType string
 }
 
-func keySchema(t *types.TableDescription) ([]keyAttr, error) {
-	types := map[string]string{}
+func keySchema(t *types.TableDescription) []keyAttr {
+	attrTypes := map[string]string{}
 	for _, d := range t.AttributeDefinitions {
-		types[aws.ToString(d.AttributeName)] = string(d.AttributeType)
+		attrTypes[aws.ToString(d.AttributeName)] = string(d.AttributeType)
 	}
 	var ks []keyAttr
 	for _, k := range t.KeySchema {
 		n := aws.ToString(k.AttributeName)
-		ks = append(ks, keyAttr{name: n, keyType: string(k.KeyType), attrType: types[n]})
+		ks = append(ks, keyAttr{name: n, keyType: string(k.KeyType), attrType: attrTypes[n]})
 	}
 	sort.Slice(ks, func(i, j int) bool { return ks[i].keyType < ks[j].keyType }) // HASH before RANGE
-	return ks, nil
+	return ks
 }
 
 func fmtKeys(ks []keyAttr) string {
-	s := ""
+	parts := make([]string, len(ks))
 	for i, k := range ks {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%s %s (%s)", k.keyType, k.name, k.attrType)
+		parts[i] = fmt.Sprintf("%s %s (%s)", k.keyType, k.name, k.attrType)
 	}
-	return s
+	return strings.Join(parts, ", ")
 }
 
 func describe(ctx context.Context, api API, table, flag string) (*types.TableDescription, error) {
@@ -189,10 +270,122 @@ func describe(ctx context.Context, api API, table, flag string) (*types.TableDes
 	return out.Table, nil
 }
 
-// batch is up to 25 items read from one page of one segment.
-type batch struct {
-	items []map[string]types.AttributeValue
-	seg   int
+// validateKeysFile reads the whole keys file once, checking every line's
+// syntax and that each key has exactly the table's key attributes.
+func (p *Plan) validateKeysFile() (int, error) {
+	path := p.opts.Selection.KeysFile
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, usagef("--keys-file %s: %v", path, err)
+	}
+	defer f.Close()
+	r := ddbjson.NewKeysReader(f, path)
+	n := 0
+	for {
+		key, line, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		if err := p.checkKey(key); err != nil {
+			return 0, usagef("%s:%d: %v", path, line, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, usagef("--keys-file %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", path)
+	}
+	return n, nil
+}
+
+// checkKey checks a key against the key schema.
+func (p *Plan) checkKey(key map[string]types.AttributeValue) error {
+	if len(key) != len(p.keyNames) {
+		return fmt.Errorf("the key has %d attributes, the table's key is %s", len(key), strings.Join(p.keyNames, " + "))
+	}
+	for _, n := range p.keyNames {
+		v, ok := key[n]
+		if !ok {
+			return fmt.Errorf("the key lacks attribute %q (the table's key is %s)", n, strings.Join(p.keyNames, " + "))
+		}
+		if got := typeOf(v); got != p.keyTypes[n] {
+			return fmt.Errorf("key attribute %q has type %s, the table says %s", n, got, p.keyTypes[n])
+		}
+	}
+	return nil
+}
+
+func typeOf(v types.AttributeValue) string {
+	switch v.(type) {
+	case *types.AttributeValueMemberS:
+		return "S"
+	case *types.AttributeValueMemberN:
+		return "N"
+	case *types.AttributeValueMemberB:
+		return "B"
+	}
+	return "a non-key type"
+}
+
+// probe sends the expressions to DynamoDB once, before any write, so that
+// an expression it rejects is bad input (exit 2), not a failure mid-copy.
+func (p *Plan) probe(ctx context.Context, api API) error {
+	o := p.opts
+	s := o.Selection
+	if s.KeysFile == "" {
+		tables := []string{o.From}
+		if o.DeleteExtra {
+			tables = append(tables, o.To)
+		}
+		for _, table := range tables {
+			var err error
+			if s.KeyCondition != "" {
+				_, err = api.Query(ctx, p.queryInput(table, nil, 1))
+			} else {
+				_, err = api.Scan(ctx, p.scanInput(table, 0, nil, 1))
+			}
+			if err != nil {
+				if apiCode(err) == "ValidationException" {
+					return usagef("copy: DynamoDB rejects the selection on %s: %v; fix --key-condition-expression/--filter-expression and their placeholders", table, err)
+				}
+				return fmt.Errorf("copy: read %s: %w", table, err)
+			}
+		}
+	}
+	if o.IfMain != "" && !o.DryRun {
+		// A conditional put whose condition can never hold: DynamoDB
+		// parses and checks EXPR but never writes.
+		key := map[string]types.AttributeValue{}
+		for _, n := range p.keyNames {
+			switch p.keyTypes[n] {
+			case "N":
+				key[n] = &types.AttributeValueMemberN{Value: "0"}
+			case "B":
+				key[n] = &types.AttributeValueMemberB{Value: []byte("ddbrewind-probe")}
+			default:
+				key[n] = &types.AttributeValueMemberS{Value: "ddbrewind-probe"}
+			}
+		}
+		in := p.condPut(key, o.IfMain)
+		in.ConditionExpression = aws.String("(" + o.IfMain + ") AND attribute_not_exists(#ddbprobe) AND attribute_exists(#ddbprobe)")
+		if in.ExpressionAttributeNames == nil {
+			in.ExpressionAttributeNames = map[string]string{}
+		}
+		in.ExpressionAttributeNames["#ddbprobe"] = p.keyNames[0]
+		_, err := api.PutItem(ctx, in)
+		switch {
+		case err == nil:
+			return fmt.Errorf("copy: the --if-main probe unexpectedly wrote a probe item into %s", o.To)
+		case apiCode(err) == "ConditionalCheckFailedException":
+		case apiCode(err) == "ValidationException":
+			return usagef("copy: DynamoDB rejects --if-main %q on %s: %v", o.IfMain, o.To, err)
+		default:
+			return fmt.Errorf("copy: check --if-main on %s: %w", o.To, err)
+		}
+	}
+	return nil
 }
 
 // Run copies. It returns the summary and, on failure, an error:
@@ -202,63 +395,23 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	o := p.opts
 	st := o.Stats
 	st.Estimated.Store(p.Estimate / int64(o.WorkerCount))
-	sum := &Summary{Source: o.From, Target: o.To, DryRun: o.DryRun, Segments: o.Segments, Writers: o.Writers, Started: o.Now().UTC()}
+	sum := &Summary{Source: o.From, Target: o.To, DryRun: o.DryRun, Segments: o.Segments, Writers: o.Writers,
+		Started: o.Now().UTC(), Resumed: p.resumed}
+	tr := newTracker(p.state)
+	w := &writer{api: api, plan: p, stats: st, backoff: o.Backoff, maxRetry: o.MaxRetryTime,
+		pacer: newPacer(), wcu: newWCULimiter(o.MaxWCU), now: o.Now, log: o.Logger, tracker: tr}
 
-	// Writers finish their batch after an interrupt: they run on a context
-	// that is not cancelled with ctx, bounded by DrainTimeout from then on.
-	writeCtx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWrites()
-	stopDrain := context.AfterFunc(ctx, func() {
-		time.AfterFunc(o.DrainTimeout, cancelWrites)
-	})
-	defer stopDrain()
-
-	w := &writer{api: api, table: o.To, stats: st, backoff: o.Backoff, maxRetry: o.MaxRetryTime,
-		pacer: newPacer(), now: o.Now, log: o.Logger, keyNames: p.keyNames}
-
-	g, gctx := errgroup.WithContext(ctx)
-	work := make(chan *batch, o.Writers)
-	var readers sync.WaitGroup
-	for seg := 0; seg < o.Segments; seg++ {
-		if seg%o.WorkerCount != o.WorkerIndex {
-			continue
-		}
-		readers.Add(1)
-		g.Go(func() error {
-			defer readers.Done()
-			return p.readSegment(gctx, api, seg, work)
-		})
+	saveErr := make(chan error, 1)
+	stopSaver := p.startSaver(tr, saveErr)
+	err := p.runPhase(ctx, api, phaseCopy, w, tr)
+	if err == nil && o.DeleteExtra && ctx.Err() == nil {
+		err = p.runPhase(ctx, api, phaseDelete, w, tr)
 	}
-	go func() { readers.Wait(); close(work) }()
-	var failMu sync.Mutex
-	var lastFail error
-	for i := 0; i < o.Writers; i++ {
-		rng := rand.New(rand.NewPCG(uint64(i), uint64(o.Now().UnixNano())))
-		g.Go(func() error {
-			for b := range work {
-				if gctx.Err() != nil {
-					continue // interrupted or failed: drain without writing
-				}
-				if o.DryRun {
-					st.Skipped.Add(int64(len(b.items)))
-					continue
-				}
-				err := w.put(writeCtx, b, rng)
-				var inc *IncompleteError
-				if errors.As(err, &inc) {
-					failMu.Lock()
-					lastFail = inc.Cause
-					failMu.Unlock()
-					continue
-				}
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	stopSaver()
+	if serr := <-saveErr; serr != nil && err == nil {
+		err = serr
 	}
-	err := g.Wait()
+
 	sum.Finished = o.Now().UTC()
 	sum.Elapsed = sum.Finished.Sub(sum.Started).Seconds()
 	sum.Counts = st.Snapshot()
@@ -266,17 +419,139 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		sum.Rate = float64(sum.Counts.Written+sum.Counts.Deleted+sum.Counts.Skipped) / sum.Elapsed
 	}
 	sum.Unwritten = w.unwrittenKeys()
+	sum.NotInRecovery = w.notInRecoveryKeys()
 	switch {
 	case ctx.Err() != nil:
 		sum.Outcome = "interrupted"
-		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight", o.From, o.To, ErrInterrupted)
+		hint := ""
+		if o.Checkpoint != "" {
+			hint = "; checkpoint saved in " + o.Checkpoint + ": run the same command again to resume"
+		}
+		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight%s", o.From, o.To, ErrInterrupted, hint)
 	case err != nil:
 		sum.Outcome = "failed"
 		return sum, err
 	case sum.Counts.Failed > 0:
 		sum.Outcome = "incomplete"
-		return sum, &IncompleteError{Table: o.To, Failed: sum.Counts.Failed, Unwritten: sum.Unwritten, Cause: lastFail}
+		return sum, &IncompleteError{Table: o.To, Failed: sum.Counts.Failed, Unwritten: sum.Unwritten, Cause: w.lastFailure()}
 	}
 	sum.Outcome = "ok"
 	return sum, nil
+}
+
+// startSaver saves the checkpoint at most once a second while the copy
+// runs, and a last time when stopped; the final error goes to errc.
+func (p *Plan) startSaver(tr *tracker, errc chan<- error) (stop func()) {
+	path := p.opts.Checkpoint
+	if path == "" || p.opts.DryRun {
+		errc <- nil
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		var lastErr error
+		save := func(force bool) {
+			if s := tr.snapshot(force); s != nil {
+				s.Updated = p.opts.Now().UTC()
+				if err := checkpoint.Save(path, s); err != nil {
+					lastErr = err
+					p.opts.Logger.Error("checkpoint not saved", "path", path, "error", err.Error())
+				} else {
+					lastErr = nil
+				}
+			}
+		}
+		for {
+			select {
+			case <-t.C:
+				save(false)
+			case <-done:
+				save(true)
+				errc <- lastErr
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// units returns the units of a phase that this worker handles.
+func (p *Plan) units(phase string) []unit {
+	o := p.opts
+	n := o.Segments
+	if o.Selection.KeyCondition != "" || o.Selection.KeysFile != "" {
+		n = 1 // one Query, or one keys file (split by chunk between workers)
+	}
+	if phase == phaseDelete && o.Selection.KeysFile != "" {
+		return nil // keys missing from the recovery table are deleted in the copy phase
+	}
+	var us []unit
+	for i := 0; i < n; i++ {
+		if o.Selection.KeysFile == "" && i%o.WorkerCount != o.WorkerIndex {
+			continue
+		}
+		us = append(us, unit{phase: phase, idx: i})
+	}
+	return us
+}
+
+// runPhase reads the phase's units with bounded parallelism into a bounded
+// channel that the writers drain.
+func (p *Plan) runPhase(ctx context.Context, api API, phase string, w *writer, tr *tracker) error {
+	o := p.opts
+	units := p.units(phase)
+	if len(units) == 0 {
+		return nil
+	}
+	// Writers finish their batch after an interrupt: they run on a context
+	// that is not cancelled with ctx, bounded by DrainTimeout from then on.
+	writeCtx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWrites()
+	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(o.DrainTimeout, cancelWrites) })
+	defer stopDrain()
+
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan *batch, o.Writers)
+	g.Go(func() error {
+		defer close(work)
+		rg, rctx := errgroup.WithContext(gctx)
+		rg.SetLimit(min(len(units), max(o.Writers, 4)))
+		for _, u := range units {
+			start := tr.start(u)
+			if start.Done {
+				continue
+			}
+			rg.Go(func() error { return p.readUnit(rctx, api, u, start, w, tr, work) })
+		}
+		return rg.Wait()
+	})
+	for i := 0; i < o.Writers; i++ {
+		rng := rand.New(rand.NewPCG(uint64(i), uint64(o.Now().UnixNano())))
+		g.Go(func() error {
+			for b := range work {
+				if gctx.Err() != nil {
+					tr.finished(b.pg, false) // interrupted or failed: drain without writing
+					continue
+				}
+				if err := w.do(writeCtx, b, rng); err != nil {
+					var inc *IncompleteError
+					if errors.As(err, &inc) {
+						continue // recorded as failed; the copy goes on
+					}
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return nil // reported by Run
+	}
+	return err
 }

@@ -17,33 +17,37 @@ type Stats struct {
 	Retries   atomic.Int64 // retried calls and resent unprocessed items' batches
 	Throttles atomic.Int64 // throttling errors and UnprocessedItems responses
 	Estimated atomic.Int64 // estimated items to read (0 = unknown)
+	// NotInRecovery counts keys of a keys file the recovery table lacks.
+	NotInRecovery atomic.Int64
 }
 
 // Snapshot is a point-in-time copy of Stats.
 type Snapshot struct {
-	Read      int64 `json:"read"`
-	Matched   int64 `json:"matched"`
-	Written   int64 `json:"written"`
-	Skipped   int64 `json:"skipped"`
-	Deleted   int64 `json:"deleted"`
-	Failed    int64 `json:"failed"`
-	Retries   int64 `json:"retries"`
-	Throttles int64 `json:"throttles"`
-	Estimated int64 `json:"estimated,omitempty"`
+	Read          int64 `json:"read"`
+	Matched       int64 `json:"matched"`
+	Written       int64 `json:"written"`
+	Skipped       int64 `json:"skipped"`
+	Deleted       int64 `json:"deleted"`
+	Failed        int64 `json:"failed"`
+	Retries       int64 `json:"retries"`
+	Throttles     int64 `json:"throttles"`
+	Estimated     int64 `json:"estimated,omitempty"`
+	NotInRecovery int64 `json:"not_in_recovery"`
 }
 
 // Snapshot returns the current counters.
 func (s *Stats) Snapshot() Snapshot {
 	return Snapshot{
-		Read:      s.Read.Load(),
-		Matched:   s.Matched.Load(),
-		Written:   s.Written.Load(),
-		Skipped:   s.Skipped.Load(),
-		Deleted:   s.Deleted.Load(),
-		Failed:    s.Failed.Load(),
-		Retries:   s.Retries.Load(),
-		Throttles: s.Throttles.Load(),
-		Estimated: s.Estimated.Load(),
+		Read:          s.Read.Load(),
+		Matched:       s.Matched.Load(),
+		Written:       s.Written.Load(),
+		Skipped:       s.Skipped.Load(),
+		Deleted:       s.Deleted.Load(),
+		Failed:        s.Failed.Load(),
+		Retries:       s.Retries.Load(),
+		Throttles:     s.Throttles.Load(),
+		Estimated:     s.Estimated.Load(),
+		NotInRecovery: s.NotInRecovery.Load(),
 	}
 }
 
@@ -59,6 +63,9 @@ type Summary struct {
 	Elapsed   float64   `json:"elapsed_seconds"`
 	Rate      float64   `json:"items_per_second"`
 	Counts    Snapshot  `json:"counts"`
+	Resumed   bool      `json:"resumed"`
 	Unwritten []string  `json:"unwritten_keys,omitempty"`
-	Outcome   string    `json:"outcome"`
+	// NotInRecovery lists keys of a keys file the recovery table lacks.
+	NotInRecovery []string `json:"not_in_recovery_keys,omitempty"`
+	Outcome       string   `json:"outcome"`
 }

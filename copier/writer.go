@@ -2,116 +2,432 @@ package copier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 )
 
-// writer writes batches with BatchWriteItem, resending UnprocessedItems and
-// retrying throttling and transient errors until they succeed or
-// MaxRetryTime passes. It is shared by all writer goroutines.
+// writer executes batches: puts (plain, --only-missing, --if-main), checks
+// for extra items and deletes. It retries throttling and transient errors
+// with backoff until they succeed or MaxRetryTime passes, paces all calls
+// together and charges the write-capacity cap. One writer is shared by all
+// writer goroutines.
 type writer struct {
 	api      API
-	table    string
+	plan     *Plan
 	stats    *Stats
 	backoff  Backoff
 	maxRetry time.Duration
 	pacer    *pacer
+	wcu      *wcuLimiter
 	now      func() time.Time
 	log      *slog.Logger
-	keyNames []string
+	tracker  *tracker
 
-	mu        sync.Mutex
-	unwritten []string
+	mu            sync.Mutex
+	unwritten     []string
+	notInRecovery []string
+	lastErr       error
 }
 
-// put writes one batch of puts. A permanent error is returned as is; a
-// batch given up after MaxRetryTime is recorded as failed and returned as
-// *IncompleteError.
-func (w *writer) put(ctx context.Context, b *batch, rng *rand.Rand) error {
-	reqs := make([]types.WriteRequest, len(b.items))
-	for i, it := range b.items {
+// errGaveUp marks a call given up after MaxRetryTime (or an interrupt
+// during its retries).
+var errGaveUp = errors.New("gave up")
+
+// do executes one batch and reports its completion to the tracker.
+func (w *writer) do(ctx context.Context, b *batch, rng *rand.Rand) error {
+	var err error
+	switch b.kind {
+	case kindPut:
+		err = w.putItems(ctx, b.items, rng)
+	case kindCheckExtra:
+		var missing []map[string]types.AttributeValue
+		_, missing, err = w.getItems(ctx, rng, w.plan.opts.From, b.items, true)
+		if err == nil {
+			err = w.deleteKeys(ctx, missing, rng)
+		}
+	case kindDelete:
+		err = w.deleteKeys(ctx, b.items, rng)
+	}
+	w.tracker.finished(b.pg, err == nil)
+	if errors.Is(err, errGaveUp) {
+		return w.giveUp(b.items, err)
+	}
+	return err
+}
+
+// putItems writes items according to the write mode.
+func (w *writer) putItems(ctx context.Context, items []map[string]types.AttributeValue, rng *rand.Rand) error {
+	o := w.plan.opts
+	switch {
+	case o.OnlyMissing:
+		keys := make([]map[string]types.AttributeValue, len(items))
+		for i, it := range items {
+			keys[i] = keyOf(it, w.plan.keyNames)
+		}
+		existing, _, err := w.getItems(ctx, rng, o.To, keys, true)
+		if err != nil {
+			return err
+		}
+		present := make(map[string]bool, len(existing))
+		for _, e := range existing {
+			present[ddbjson.KeyString(keyOf(e, w.plan.keyNames))] = true
+		}
+		for _, it := range items {
+			if present[ddbjson.KeyString(keyOf(it, w.plan.keyNames))] {
+				w.stats.Skipped.Add(1)
+				continue
+			}
+			if o.DryRun {
+				w.stats.Written.Add(1)
+				continue
+			}
+			in := w.plan.condPut(it, "attribute_not_exists(#ddbk0)")
+			in.ExpressionAttributeNames = map[string]string{"#ddbk0": w.plan.keyNames[0]}
+			if err := w.conditional(ctx, rng, func() (*types.ConsumedCapacity, error) {
+				out, err := w.api.PutItem(ctx, in)
+				return ccOf(out), err
+			}, &w.stats.Written); err != nil {
+				return err
+			}
+		}
+		return nil
+	case o.DryRun:
+		w.stats.Written.Add(int64(len(items)))
+		return nil
+	case o.IfMain != "":
+		for _, it := range items {
+			in := w.plan.condPut(it, o.IfMain)
+			if err := w.conditional(ctx, rng, func() (*types.ConsumedCapacity, error) {
+				out, err := w.api.PutItem(ctx, in)
+				return ccOf(out), err
+			}, &w.stats.Written); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	reqs := make([]types.WriteRequest, len(items))
+	for i, it := range items {
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
+	return w.batchWrite(ctx, reqs, rng)
+}
+
+// deleteKeys deletes keys from the main table according to the write mode.
+func (w *writer) deleteKeys(ctx context.Context, keys []map[string]types.AttributeValue, rng *rand.Rand) error {
+	o := w.plan.opts
+	if len(keys) == 0 {
+		return nil
+	}
+	switch {
+	case o.DryRun:
+		w.stats.Deleted.Add(int64(len(keys)))
+		return nil
+	case o.IfMain != "":
+		for _, k := range keys {
+			names, values := o.Selection.placeholders(o.IfMain)
+			in := &dynamodb.DeleteItemInput{TableName: aws.String(o.To), Key: k,
+				ConditionExpression: aws.String(o.IfMain), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
+			if err := w.conditional(ctx, rng, func() (*types.ConsumedCapacity, error) {
+				out, err := w.api.DeleteItem(ctx, in)
+				if out != nil {
+					return out.ConsumedCapacity, err
+				}
+				return nil, err
+			}, &w.stats.Deleted); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+	}
+	return w.batchWrite(ctx, reqs, rng)
+}
+
+func ccOf(out *dynamodb.PutItemOutput) *types.ConsumedCapacity {
+	if out == nil {
+		return nil
+	}
+	return out.ConsumedCapacity
+}
+
+// condPut builds a conditional put into the main table with only the
+// placeholders expr uses.
+func (p *Plan) condPut(item map[string]types.AttributeValue, expr string) *dynamodb.PutItemInput {
+	names, values := p.opts.Selection.placeholders(expr)
+	return &dynamodb.PutItemInput{TableName: aws.String(p.opts.To), Item: item,
+		ConditionExpression: aws.String(expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
+}
+
+// conditional runs one conditional write: success adds to counter, a false
+// condition counts the item as skipped (kept).
+func (w *writer) conditional(ctx context.Context, rng *rand.Rand, call func() (*types.ConsumedCapacity, error), counter interface{ Add(int64) int64 }) error {
+	err := w.retry(ctx, rng, "conditional write into "+w.plan.opts.To, func() error {
+		if err := w.pacer.wait(ctx); err != nil {
+			return err
+		}
+		cc, err := call()
+		if err == nil || apiCode(err) == "ConditionalCheckFailedException" {
+			units := 1.0
+			if cc != nil && cc.CapacityUnits != nil {
+				units = *cc.CapacityUnits
+			}
+			if werr := w.wcu.charge(ctx, units); werr != nil {
+				return werr
+			}
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+		counter.Add(1)
+		return nil
+	case apiCode(err) == "ConditionalCheckFailedException":
+		w.stats.Skipped.Add(1)
+		return nil
+	}
+	return err
+}
+
+// retry calls fn until it succeeds, fails permanently, or retrying passes
+// MaxRetryTime (then the error wraps errGaveUp). Throttles slow the pacer.
+func (w *writer) retry(ctx context.Context, rng *rand.Rand, what string, fn func() error) error {
+	start := w.now()
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil {
+			w.pacer.succeeded()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w: %w", what, errGaveUp, ctx.Err())
+		}
+		throttle, transient := classify(err)
+		if !transient {
+			if apiCode(err) == "ConditionalCheckFailedException" {
+				return err
+			}
+			return fmt.Errorf("copy: %s: %w", what, err)
+		}
+		if throttle {
+			w.stats.Throttles.Add(1)
+			w.pacer.throttled()
+		}
+		if w.maxRetry > 0 && w.now().Sub(start) > w.maxRetry {
+			return fmt.Errorf("%s: %w after retrying for %s (--max-retry-time): %w", what, errGaveUp, w.maxRetry, err)
+		}
+		w.log.Debug("retrying", "step", what, "error", err.Error(), "attempt", attempt+1)
+		if err := sleep(ctx, w.backoff.Delay(attempt, rng)); err != nil {
+			return fmt.Errorf("%s: %w: %w", what, errGaveUp, err)
+		}
+		w.stats.Retries.Add(1)
+	}
+}
+
+// batchWrite sends put or delete requests with BatchWriteItem, resending
+// UnprocessedItems with backoff until all are done.
+func (w *writer) batchWrite(ctx context.Context, reqs []types.WriteRequest, rng *rand.Rand) error {
+	table := w.plan.opts.To
 	start := w.now()
 	for attempt := 0; len(reqs) > 0; attempt++ {
 		if attempt > 0 {
 			if w.maxRetry > 0 && w.now().Sub(start) > w.maxRetry {
-				return w.giveUp(reqs, fmt.Errorf("gave up after retrying for %s (--max-retry-time)", w.maxRetry))
+				return w.giveUpRequests(reqs, fmt.Errorf("%w: unprocessed items still throttled after %s (--max-retry-time)", errGaveUp, w.maxRetry))
 			}
 			if err := sleep(ctx, w.backoff.Delay(attempt-1, rng)); err != nil {
-				return w.giveUp(reqs, err)
+				return w.giveUpRequests(reqs, fmt.Errorf("%w: %w", errGaveUp, err))
 			}
 			w.stats.Retries.Add(1)
 		}
-		if err := w.pacer.wait(ctx); err != nil {
-			return w.giveUp(reqs, err)
-		}
-		out, err := w.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-			RequestItems:           map[string][]types.WriteRequest{w.table: reqs},
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		var out *dynamodb.BatchWriteItemOutput
+		err := w.retry(ctx, rng, "write batch into "+table, func() error {
+			if err := w.pacer.wait(ctx); err != nil {
+				return err
+			}
+			var err error
+			out, err = w.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+				RequestItems:           map[string][]types.WriteRequest{table: reqs},
+				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+			})
+			return err
 		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return w.giveUp(reqs, ctx.Err())
-			}
-			throttle, transient := classify(err)
-			if !transient {
-				return fmt.Errorf("copy: write batch into %s: %w", w.table, err)
-			}
-			if throttle {
-				w.stats.Throttles.Add(1)
-				w.pacer.throttled()
-			}
-			w.log.Debug("retrying batch", "table", w.table, "error", err.Error(), "attempt", attempt+1)
-			continue
+		if errors.Is(err, errGaveUp) {
+			return w.giveUpRequests(reqs, err)
 		}
-		left := out.UnprocessedItems[w.table]
-		w.stats.Written.Add(int64(len(reqs) - len(left)))
+		if err != nil {
+			return err
+		}
+		left := out.UnprocessedItems[table]
+		w.countDone(reqs, left)
+		units := consumed(out.ConsumedCapacity)
+		if units == 0 {
+			units = estimateWCU(itemsOf(reqs))
+		}
+		if err := w.wcu.charge(ctx, units); err != nil && ctx.Err() == nil {
+			return err
+		}
 		if len(left) > 0 {
 			w.stats.Throttles.Add(1)
 			w.pacer.throttled()
-		} else {
-			w.pacer.succeeded()
 		}
 		reqs = left
 	}
 	return nil
 }
 
-// giveUp records the batch's remaining items as failed.
-func (w *writer) giveUp(reqs []types.WriteRequest, cause error) error {
-	w.stats.Failed.Add(int64(len(reqs)))
-	w.mu.Lock()
+// countDone counts the requests that were processed (not in left).
+func (w *writer) countDone(reqs, left []types.WriteRequest) {
+	puts, dels := 0, 0
 	for _, r := range reqs {
+		if r.PutRequest != nil {
+			puts++
+		} else {
+			dels++
+		}
+	}
+	for _, r := range left {
+		if r.PutRequest != nil {
+			puts--
+		} else {
+			dels--
+		}
+	}
+	w.stats.Written.Add(int64(puts))
+	w.stats.Deleted.Add(int64(dels))
+}
+
+func itemsOf(reqs []types.WriteRequest) []map[string]types.AttributeValue {
+	items := make([]map[string]types.AttributeValue, len(reqs))
+	for i, r := range reqs {
+		if r.PutRequest != nil {
+			items[i] = r.PutRequest.Item
+		} else {
+			items[i] = r.DeleteRequest.Key
+		}
+	}
+	return items
+}
+
+// getItems fetches keys from table with BatchGetItem (100 at most),
+// resending UnprocessedKeys; it returns the items found and the keys not
+// found. keysOnly projects the key attributes.
+func (w *writer) getItems(ctx context.Context, rng *rand.Rand, table string, keys []map[string]types.AttributeValue, keysOnly bool) (found, missing []map[string]types.AttributeValue, err error) {
+	if len(keys) == 0 {
+		return nil, nil, nil
+	}
+	ka := types.KeysAndAttributes{Keys: keys, ConsistentRead: aws.Bool(table == w.plan.opts.To)}
+	if keysOnly {
+		ka.ProjectionExpression, ka.ExpressionAttributeNames = w.plan.keyProjection(nil)
+	}
+	pending := map[string]types.KeysAndAttributes{table: ka}
+	for attempt := 0; len(pending) > 0 && len(pending[table].Keys) > 0; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, w.backoff.Delay(attempt-1, rng)); err != nil {
+				return nil, nil, fmt.Errorf("read %s: %w: %w", table, errGaveUp, err)
+			}
+			w.stats.Retries.Add(1)
+		}
+		var out *dynamodb.BatchGetItemOutput
+		err := w.retry(ctx, rng, "read keys of "+table, func() error {
+			var err error
+			out, err = w.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		found = append(found, out.Responses[table]...)
+		pending = out.UnprocessedKeys
+		if len(pending[table].Keys) > 0 {
+			w.stats.Throttles.Add(1)
+		}
+	}
+	have := make(map[string]bool, len(found))
+	for _, it := range found {
+		have[ddbjson.KeyString(keyOf(it, w.plan.keyNames))] = true
+	}
+	for _, k := range keys {
+		if !have[ddbjson.KeyString(keyOf(k, w.plan.keyNames))] {
+			missing = append(missing, k)
+		}
+	}
+	return found, missing, nil
+}
+
+// giveUpRequests records the remaining requests as failed.
+func (w *writer) giveUpRequests(reqs []types.WriteRequest, cause error) error {
+	return w.giveUp(itemsOf(reqs), cause)
+}
+
+// giveUp records items (or keys) as failed and returns *IncompleteError.
+func (w *writer) giveUp(items []map[string]types.AttributeValue, cause error) error {
+	var inc *IncompleteError
+	if errors.As(cause, &inc) {
+		return cause // already recorded
+	}
+	w.stats.Failed.Add(int64(len(items)))
+	w.mu.Lock()
+	for _, it := range items {
 		if len(w.unwritten) >= MaxReportedKeys {
 			break
 		}
-		var item map[string]types.AttributeValue
-		switch {
-		case r.PutRequest != nil:
-			item = r.PutRequest.Item
-		case r.DeleteRequest != nil:
-			item = r.DeleteRequest.Key
-		}
-		w.unwritten = append(w.unwritten, ddbjson.KeyString(keyOf(item, w.keyNames)))
+		w.unwritten = append(w.unwritten, ddbjson.KeyString(keyOf(it, w.plan.keyNames)))
 	}
+	w.lastErr = cause
 	w.mu.Unlock()
-	w.log.Warn("batch could not be written", "table", w.table, "items", len(reqs), "error", cause.Error())
-	return &IncompleteError{Table: w.table, Failed: int64(len(reqs)), Cause: cause}
+	w.log.Warn("items could not be written", "table", w.plan.opts.To, "items", len(items), "error", cause.Error())
+	return &IncompleteError{Table: w.plan.opts.To, Failed: int64(len(items)), Cause: cause}
+}
+
+// noteNotInRecovery records keys of a keys file that the recovery table
+// lacks.
+func (w *writer) noteNotInRecovery(keys []map[string]types.AttributeValue) {
+	if len(keys) == 0 {
+		return
+	}
+	w.stats.NotInRecovery.Add(int64(len(keys)))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, k := range keys {
+		if len(w.notInRecovery) >= MaxReportedKeys {
+			break
+		}
+		w.notInRecovery = append(w.notInRecovery, ddbjson.KeyString(k))
+	}
+	w.log.Warn("keys not in recovery table", "table", w.plan.opts.From, "keys", len(keys))
 }
 
 func (w *writer) unwrittenKeys() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]string(nil), w.unwritten...)
+}
+
+func (w *writer) notInRecoveryKeys() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.notInRecovery...)
+}
+
+func (w *writer) lastFailure() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastErr
 }
 
 // keyOf returns the key attributes of an item.

@@ -4,21 +4,62 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/progress"
 )
 
-func copyFlags() []cli.Flag {
+// selectionFlags are shared by copy, diff and run.
+func selectionFlags() []cli.Flag {
 	return []cli.Flag{
+		&cli.StringFlag{Name: "key-condition-expression", Usage: "select a key range with Query (reads only the slice), e.g. 'pk = :p'"},
+		&cli.StringFlag{Name: "filter-expression", Usage: "server-side filter on the Scan or Query, e.g. '#s = :s'"},
+		&cli.StringFlag{Name: "expression-attribute-names", Usage: "placeholders for attribute names as JSON, e.g. '{\"#s\":\"status\"}', or file://PATH"},
+		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
+		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file, one typed primary key per line: exactly those items (BatchGetItem)"},
+		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size, see docs/tuning.md)"},
+	}
+}
+
+// selection reads the selection flags.
+func selection(c *cli.Context) (copier.Selection, error) {
+	s := copier.Selection{
+		KeyCondition: c.String("key-condition-expression"),
+		Filter:       c.String("filter-expression"),
+		KeysFile:     c.String("keys-file"),
+	}
+	if v := c.String("expression-attribute-names"); v != "" {
+		names, err := ddbjson.ParseNames("--expression-attribute-names", v)
+		if err != nil {
+			return s, err
+		}
+		s.Names = names
+	}
+	if v := c.String("expression-attribute-values"); v != "" {
+		values, err := ddbjson.ParseValues("--expression-attribute-values", v)
+		if err != nil {
+			return s, err
+		}
+		s.Values = values
+	}
+	return s, nil
+}
+
+func copyFlags() []cli.Flag {
+	return append(selectionFlags(),
 		&cli.StringFlag{Name: "from", Usage: "recovery table to read"},
 		&cli.StringFlag{Name: "to", Usage: "main table to write"},
-		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size, see docs/tuning.md)"},
+		&cli.BoolFlag{Name: "only-missing", Usage: "write an item only where the main table has no item with its key (never clobbers)"},
+		&cli.BoolFlag{Name: "delete-extra", Usage: "also delete main items of the selection that the recovery table lacks"},
+		&cli.StringFlag{Name: "if-main", Usage: "overwrite or delete a main item only while its current version satisfies this condition, e.g. 'lastWriter = :badjob'"},
+		&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second (protects live traffic)"},
+		&cli.StringFlag{Name: "checkpoint", Usage: "record progress in PATH; running the same command again resumes"},
 		&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
 		&cli.IntFlag{Name: "worker-index", Usage: "this worker's index with --worker-count (default: AWS_BATCH_JOB_ARRAY_INDEX)"},
 		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index)"},
@@ -26,7 +67,7 @@ func copyFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "dry-run", Usage: "read and count, write nothing"},
 		&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH"},
 		&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
-	}
+	)
 }
 
 func copyCommand(env *Env) *cli.Command {
@@ -58,11 +99,16 @@ func copyCommand(env *Env) *cli.Command {
 				return err
 			}
 			if !opts.DryRun {
-				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("write about %d items from %s into %s", plan.Estimate, opts.From, opts.To)); err != nil {
+				what := "write"
+				if opts.DeleteExtra {
+					what = "write and delete"
+				}
+				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("%s items of main table %s (about %d items selected from %s)", what, opts.To, plan.Estimate, opts.From)); err != nil {
 					return err
 				}
 			}
-			log.Info("copy starting", "from", opts.From, "to", opts.To, "segments", plan.Segments(), "writers", opts.Writers, "estimated_items", plan.Estimate, "dry_run", opts.DryRun)
+			log.Info("copy starting", "from", opts.From, "to", opts.To, "segments", plan.Segments(), "writers", opts.Writers,
+				"estimated_items", plan.Estimate, "dry_run", opts.DryRun, "resumed", plan.Resumed())
 			r := startProgress(c, env, log, "copy", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
@@ -73,9 +119,19 @@ func copyCommand(env *Env) *cli.Command {
 
 // copyOptions fills copier.Options from the flags.
 func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
+	sel, err := selection(c)
+	if err != nil {
+		return copier.Options{}, err
+	}
 	opts := copier.Options{
 		From:         c.String("from"),
 		To:           c.String("to"),
+		Selection:    sel,
+		OnlyMissing:  c.Bool("only-missing"),
+		DeleteExtra:  c.Bool("delete-extra"),
+		IfMain:       c.String("if-main"),
+		MaxWCU:       c.Float64("max-wcu"),
+		Checkpoint:   c.String("checkpoint"),
 		Segments:     c.Int("segments"),
 		Writers:      c.Int("writers"),
 		WorkerIndex:  c.Int("worker-index"),
@@ -118,9 +174,9 @@ func finish(c *cli.Context, log *slog.Logger, sum *copier.Summary, runErr error)
 		return runErr
 	}
 	n := sum.Counts
-	log.Info("summary", "step", "copy", "outcome", sum.Outcome, "from", sum.Source, "to", sum.Target,
+	log.Info("summary", "step", "copy", "outcome", sum.Outcome, "dry_run", sum.DryRun, "from", sum.Source, "to", sum.Target,
 		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
-		"failed", n.Failed, "retries", n.Retries, "throttles", n.Throttles,
+		"failed", n.Failed, "not_in_recovery", n.NotInRecovery, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
 	if path := c.String("report"); path != "" {
@@ -138,9 +194,5 @@ func writeJSONFile(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return checkpoint.WriteFileAtomic(path, append(data, '\n'))
 }

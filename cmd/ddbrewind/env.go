@@ -41,5 +41,7 @@ func osEnv() *Env {
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, restore the default: a second Ctrl-C kills.
+	context.AfterFunc(ctx, stop)
 	return run(ctx, os.Args, osEnv())
 }
