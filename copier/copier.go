@@ -45,6 +45,9 @@ type Options struct {
 	// Segments is the number of parallel Scan segments; 0 picks one from
 	// the table's size (see DefaultSegments).
 	Segments int
+	// PageSize is the Limit of each Scan or Query page (0 = DynamoDB's 1 MB
+	// pages); smaller pages make finer checkpoints.
+	PageSize int
 	// Writers is the number of concurrent writers; 0 means DefaultWriters.
 	Writers int
 	// WorkerIndex and WorkerCount split the work between processes: this
@@ -90,6 +93,8 @@ type Plan struct {
 	keyTypes map[string]string
 	state    *checkpoint.State
 	resumed  bool
+	// diff: the plan compares instead of copying.
+	diff bool
 	// Estimate is DynamoDB's approximate item count of the source (updated
 	// about every six hours), or the number of keys of a keys file.
 	Estimate int64
@@ -124,6 +129,10 @@ func (o *Options) defaults() {
 // selection (placeholders, keys file, expressions DynamoDB must accept) and
 // the checkpoint (made for this same copy).
 func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
+	return prepare(ctx, api, opts, false)
+}
+
+func prepare(ctx context.Context, api API, opts Options, diff bool) (*Plan, error) {
 	opts.defaults()
 	switch {
 	case opts.From == "" || opts.To == "":
@@ -136,6 +145,8 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		return nil, usagef("--writers %d: use 1 to 1024", opts.Writers)
 	case opts.WorkerCount < 1 || opts.WorkerIndex < 0 || opts.WorkerIndex >= opts.WorkerCount:
 		return nil, usagef("--worker-index %d --worker-count %d: the index must be in [0, count)", opts.WorkerIndex, opts.WorkerCount)
+	case opts.PageSize < 0:
+		return nil, usagef("--page-size %d: must be positive", opts.PageSize)
 	case opts.MaxWCU < 0:
 		return nil, usagef("--max-wcu %v: must be positive", opts.MaxWCU)
 	case opts.OnlyMissing && opts.IfMain != "":
@@ -144,7 +155,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	if err := opts.Selection.validate(opts.IfMain); err != nil {
 		return nil, err
 	}
-	p := &Plan{opts: opts}
+	p := &Plan{opts: opts, diff: diff}
 	from, err := describe(ctx, api, opts.From, "--from")
 	if err != nil {
 		return nil, err
@@ -167,7 +178,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("copy into %s: read tags: %w", opts.To, err)
 	}
-	if isRecovery {
+	if isRecovery && !diff {
 		return nil, usagef("copy into %s: refused: it is a recovery table (tag %s); --to must be the main table", opts.To, restore.TagSourceTable)
 	}
 	if p.opts.Segments == 0 {
@@ -336,7 +347,7 @@ func (p *Plan) probe(ctx context.Context, api API) error {
 	s := o.Selection
 	if s.KeysFile == "" {
 		tables := []string{o.From}
-		if o.DeleteExtra {
+		if o.DeleteExtra || p.diff {
 			tables = append(tables, o.To)
 		}
 		for _, table := range tables {
@@ -354,7 +365,7 @@ func (p *Plan) probe(ctx context.Context, api API) error {
 			}
 		}
 	}
-	if o.IfMain != "" && !o.DryRun {
+	if o.IfMain != "" && !o.DryRun && !p.diff {
 		// A conditional put whose condition can never hold: DynamoDB
 		// parses and checks EXPR but never writes.
 		key := map[string]types.AttributeValue{}
@@ -403,9 +414,9 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 
 	saveErr := make(chan error, 1)
 	stopSaver := p.startSaver(tr, saveErr)
-	err := p.runPhase(ctx, api, phaseCopy, w, tr)
+	err := p.runPhase(ctx, api, phaseCopy, w, tr, w.do)
 	if err == nil && o.DeleteExtra && ctx.Err() == nil {
-		err = p.runPhase(ctx, api, phaseDelete, w, tr)
+		err = p.runPhase(ctx, api, phaseDelete, w, tr, w.do)
 	}
 	stopSaver()
 	if serr := <-saveErr; serr != nil && err == nil {
@@ -502,7 +513,7 @@ func (p *Plan) units(phase string) []unit {
 
 // runPhase reads the phase's units with bounded parallelism into a bounded
 // channel that the writers drain.
-func (p *Plan) runPhase(ctx context.Context, api API, phase string, w *writer, tr *tracker) error {
+func (p *Plan) runPhase(ctx context.Context, api API, phase string, w *writer, tr *tracker, exec func(context.Context, *batch, *rand.Rand) error) error {
 	o := p.opts
 	units := p.units(phase)
 	if len(units) == 0 {
@@ -538,7 +549,7 @@ func (p *Plan) runPhase(ctx context.Context, api API, phase string, w *writer, t
 					tr.finished(b.pg, false) // interrupted or failed: drain without writing
 					continue
 				}
-				if err := w.do(writeCtx, b, rng); err != nil {
+				if err := exec(writeCtx, b, rng); err != nil {
 					var inc *IncompleteError
 					if errors.As(err, &inc) {
 						continue // recorded as failed; the copy goes on

@@ -102,13 +102,13 @@ func (p *Plan) readUnit(ctx context.Context, api API, u unit, start checkpoint.U
 		var next map[string]types.AttributeValue
 		err := w.retry(ctx, rng, fmt.Sprintf("read %s %s", table, u.key()), func() error {
 			if p.opts.Selection.KeyCondition != "" {
-				res, err := api.Query(ctx, p.queryInput(table, lek, 0))
+				res, err := api.Query(ctx, p.queryInput(table, lek, int32(p.opts.PageSize)))
 				if err == nil {
 					items, next = res.Items, res.LastEvaluatedKey
 				}
 				return err
 			}
-			res, err := api.Scan(ctx, p.scanInput(table, u.idx, lek, 0))
+			res, err := api.Scan(ctx, p.scanInput(table, u.idx, lek, int32(p.opts.PageSize)))
 			if err == nil {
 				items, next = res.Items, res.LastEvaluatedKey
 			}
@@ -193,7 +193,7 @@ func (p *Plan) readKeys(ctx context.Context, api API, u unit, start checkpoint.U
 		}
 		chunk, seen = chunk[:0], map[string]bool{}
 		pg.pending.Add(1) // guard until the puts are sent too
-		if p.opts.DeleteExtra && len(missing) > 0 {
+		if (p.opts.DeleteExtra || p.diff) && len(missing) > 0 {
 			if err := send(ctx, pg, kindDelete, missing, tr, out); err != nil {
 				return err
 			}

@@ -106,6 +106,7 @@ func newApp(env *Env) *cli.App {
 		copyCommand(env),
 		listCommand(env),
 		cleanupCommand(env),
+		diffCommand(env),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError

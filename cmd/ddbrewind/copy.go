@@ -24,6 +24,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
 		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file, one typed primary key per line: exactly those items (BatchGetItem)"},
 		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size, see docs/tuning.md)"},
+		&cli.IntFlag{Name: "page-size", Usage: "items per Scan or Query page (default: DynamoDB's 1 MB pages); smaller pages make finer checkpoints"},
 	}
 }
 
@@ -133,6 +134,7 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		MaxWCU:       c.Float64("max-wcu"),
 		Checkpoint:   c.String("checkpoint"),
 		Segments:     c.Int("segments"),
+		PageSize:     c.Int("page-size"),
 		Writers:      c.Int("writers"),
 		WorkerIndex:  c.Int("worker-index"),
 		WorkerCount:  c.Int("worker-count"),

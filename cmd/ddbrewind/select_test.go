@@ -355,4 +355,3 @@ func TestCopyBadSelectionWritesNothing(t *testing.T) {
 		})
 	}
 }
-

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/copier"
+)
+
+func diffCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "compare the same selection in the recovery table and the main table (exit 0 equal, 3 different)",
+		UsageText: "ddbrewind diff --from RECOVERY --to MAIN [selection flags] [--show N] [--output text|json]",
+		Flags: withGlobals(append(selectionFlags(),
+			&cli.StringFlag{Name: "from", Usage: "recovery table"},
+			&cli.StringFlag{Name: "to", Usage: "main table"},
+			&cli.IntFlag{Name: "show", Value: 10, Usage: "list up to N keys of each kind of difference"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent lookups"},
+			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a call after retrying it this long (default: retry forever)"},
+		)...),
+		Action: func(c *cli.Context) error {
+			if err := required(c, "from", "to"); err != nil {
+				return err
+			}
+			format := c.String("output")
+			if format != "text" && format != "json" {
+				return &usageError{msg: fmt.Sprintf("--output %q: use text or json", format)}
+			}
+			if c.Int("show") < 0 {
+				return &usageError{msg: "--show must be 0 or more"}
+			}
+			log, err := newLogger(c, env)
+			if err != nil {
+				return err
+			}
+			sel, err := selection(c)
+			if err != nil {
+				return err
+			}
+			stats := &copier.Stats{}
+			api, err := dynamoClient(c.Context, c, &stats.Retries)
+			if err != nil {
+				return err
+			}
+			opts := copier.DiffOptions{Options: copier.Options{
+				From: c.String("from"), To: c.String("to"), Selection: sel,
+				Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
+				MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now,
+			}, Show: c.Int("show")}
+			plan, err := copier.PrepareDiff(c.Context, api, opts)
+			if err != nil {
+				return err
+			}
+			res, err := plan.Diff(c.Context, api, opts.Show)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(env.Out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			} else {
+				printDiff(env, res)
+			}
+			if !res.Equal() {
+				return fmt.Errorf("diff %s → %s: %w: %d different, %d missing in main, %d extra in main",
+					res.From, res.To, errDifferent, res.Different, res.MissingInMain, res.ExtraInMain)
+			}
+			return nil
+		},
+	}
+}
+
+func printDiff(env *Env, r *copier.DiffResult) {
+	fmt.Fprintf(env.Out, "identical:        %d\ndifferent:        %d\nmissing in main:  %d\nextra in main:    %d\n",
+		r.Identical, r.Different, r.MissingInMain, r.ExtraInMain)
+	for _, kind := range []struct {
+		name string
+		keys []string
+	}{{"different", r.DifferentKeys}, {"missing in main", r.MissingKeys}, {"extra in main", r.ExtraKeys}} {
+		if len(kind.keys) > 0 {
+			fmt.Fprintf(env.Out, "%s:\n  %s\n", kind.name, strings.Join(kind.keys, "\n  "))
+		}
+	}
+}
