@@ -65,7 +65,7 @@ func (p *pacer) throttled() {
 
 // paceStep is the additive increase: each successful call raises each
 // writer's allowed call rate (1/delay) by this many calls per second.
-const paceStep = 4.0
+const paceStep = 1.0
 
 // succeeded raises the call rate by paceStep (the delay d becomes
 // d/(1+paceStep·d)), so the rate climbs back linearly, down to no delay.

@@ -1,0 +1,146 @@
+package copier
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestMaxWCUHoldsTheRate(t *testing.T) {
+	tests := []struct {
+		name   string
+		items  int
+		maxWCU float64
+	}{
+		{"100 WCU", 3000, 100},
+		{"250 WCU", 6000, 250},
+		{"below one batch", 500, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake(tt.items)
+				p, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 1, Writers: 4, MaxWCU: tt.maxWCU})
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				sum, err := p.Run(context.Background(), f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				elapsed := time.Since(start).Seconds()
+				rate := float64(sum.Counts.Written) / elapsed
+				if rate > tt.maxWCU*1.05 || rate < tt.maxWCU*0.95 {
+					t.Errorf("consumed %.1f WCU/s over %.1fs, want %.0f ±5%%", rate, elapsed, tt.maxWCU)
+				}
+				if len(f.written) != tt.items {
+					t.Errorf("wrote %d items, want %d", len(f.written), tt.items)
+				}
+			})
+		})
+	}
+}
+
+func TestUnprocessedItemsAreNeverDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(2000)
+		// Every call leaves up to all but one request unprocessed.
+		f.unprocessed = func(call, n int) int { return (call * 7) % n }
+		p, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 1, Writers: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := p.Run(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.written) != 2000 || sum.Counts.Written != 2000 {
+			t.Fatalf("wrote %d distinct items, counted %d; want 2000 and 2000", len(f.written), sum.Counts.Written)
+		}
+		if sum.Counts.Retries == 0 || sum.Counts.Throttles == 0 {
+			t.Errorf("retries %d throttles %d: unprocessed items must be counted", sum.Counts.Retries, sum.Counts.Throttles)
+		}
+	})
+}
+
+func TestMaxRetryTimeReportsUnwrittenKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(300)
+		f.unprocessed = func(call, n int) int { return n } // a permanently throttled table
+		p, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 1, Writers: 2, MaxRetryTime: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := p.Run(context.Background(), f)
+		inc, ok := err.(*IncompleteError)
+		if !ok {
+			t.Fatalf("err = %v, want *IncompleteError", err)
+		}
+		if inc.Failed != 300 || sum.Counts.Failed != 300 || sum.Counts.Written != 0 || len(sum.Unwritten) != 300 {
+			t.Errorf("failed %d/%d written %d unwritten keys %d; want 300 failed, 0 written, 300 keys", inc.Failed, sum.Counts.Failed, sum.Counts.Written, len(sum.Unwritten))
+		}
+	})
+}
+
+func TestBackoffDelay(t *testing.T) {
+	b := Backoff{Base: 50 * time.Millisecond, Max: time.Second}
+	r := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		n     int
+		limit time.Duration
+	}{{0, 50 * time.Millisecond}, {1, 100 * time.Millisecond}, {3, 400 * time.Millisecond}, {10, time.Second}, {60, time.Second}}
+	for _, tt := range tests {
+		for i := 0; i < 200; i++ {
+			if d := b.Delay(tt.n, r); d < 0 || d >= tt.limit {
+				t.Fatalf("Delay(%d) = %s, want in [0, %s)", tt.n, d, tt.limit)
+			}
+		}
+	}
+}
+
+func TestPacerBacksOffAndRecovers(t *testing.T) {
+	p := newPacer()
+	for i := 0; i < 20; i++ {
+		p.throttled()
+	}
+	if p.delay != maxPace {
+		t.Fatalf("after many throttles delay %s, want the cap %s", p.delay, maxPace)
+	}
+	p.succeeded()
+	if p.delay >= maxPace || p.delay < maxPace/2 {
+		t.Fatalf("one success moved the delay to %s: the rate must climb back gradually", p.delay)
+	}
+	for i := 0; i < 1000 && p.delay > 0; i++ {
+		p.succeeded()
+	}
+	if p.delay != 0 {
+		t.Fatalf("delay %s after many successes, want 0", p.delay)
+	}
+}
+
+func TestTrackerAdvancesOnlyInOrder(t *testing.T) {
+	tr := newTracker(checkpointState())
+	u := unit{phase: phaseCopy, idx: 0}
+	tr.start(u)
+	pages := make([]*page, 3)
+	for i := range pages {
+		pages[i] = &page{u: u, seq: i}
+		pages[i].pos.Line = (i + 1) * 100
+		pages[i].pending.Store(1)
+	}
+	tr.finished(pages[1], true)
+	if got := tr.state.Units[u.key()].Line; got != 0 {
+		t.Fatalf("page 1 done before page 0 moved the position to %d", got)
+	}
+	tr.finished(pages[0], true)
+	if got := tr.state.Units[u.key()].Line; got != 200 {
+		t.Fatalf("position %d after pages 0 and 1, want 200", got)
+	}
+	tr.finished(pages[2], false) // given up: never checkpointed
+	if got := tr.state.Units[u.key()].Line; got != 200 {
+		t.Fatalf("a failed page moved the position to %d", got)
+	}
+}
