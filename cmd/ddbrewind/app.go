@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -222,7 +223,7 @@ func dynamoClient(ctx context.Context, c *cli.Context, retries *atomic.Int64) (*
 	}
 	endpoint := gString(c, "endpoint-url")
 	if cfg.Region == "" {
-		if endpoint == "" && cfg.BaseEndpoint == nil {
+		if endpoint == "" && cfg.BaseEndpoint == nil && os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
 			return nil, &usageError{msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
 		}
 		cfg.Region = "us-east-1" // a local emulator does not care
