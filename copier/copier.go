@@ -61,6 +61,10 @@ type Options struct {
 	DryRun bool
 	// Checkpoint is a file path recording progress; empty = none.
 	Checkpoint string
+	// Journal is a file path where the main table's version of every item
+	// is appended (durably) before the copy overwrites or deletes it, for
+	// Undo; empty = none.
+	Journal string
 	// Backoff is the retry schedule; zero means DefaultBackoff.
 	Backoff Backoff
 	// DrainTimeout bounds how long batches in flight may take to finish
@@ -412,6 +416,14 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	w := &writer{api: api, plan: p, stats: st, backoff: o.Backoff, maxRetry: o.MaxRetryTime,
 		pacer: newPacer(), wcu: newWCULimiter(o.MaxWCU), now: o.Now, log: o.Logger, tracker: tr}
 
+	if o.Journal != "" && !o.DryRun {
+		j, err := openJournal(o.Journal, o.To, p.keyNames, o.Now())
+		if err != nil {
+			return sum, err
+		}
+		defer j.close()
+		w.journal = j
+	}
 	saveErr := make(chan error, 1)
 	stopSaver := p.startSaver(tr, saveErr)
 	err := p.runPhase(ctx, api, phaseCopy, w, tr, w.do)

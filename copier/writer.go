@@ -32,6 +32,7 @@ type writer struct {
 	now      func() time.Time
 	log      *slog.Logger
 	tracker  *tracker
+	journal  *journal
 
 	mu            sync.Mutex
 	unwritten     []string
@@ -82,11 +83,20 @@ func (w *writer) putItems(ctx context.Context, items []map[string]types.Attribut
 		for _, e := range existing {
 			present[ddbjson.KeyString(keyOf(e, w.plan.keyNames))] = true
 		}
+		var toPut []map[string]types.AttributeValue
 		for _, it := range items {
 			if present[ddbjson.KeyString(keyOf(it, w.plan.keyNames))] {
 				w.stats.Skipped.Add(1)
 				continue
 			}
+			toPut = append(toPut, it)
+		}
+		if !o.DryRun {
+			if err := w.journalBefore(ctx, rng, w.keysOf(toPut)); err != nil {
+				return err
+			}
+		}
+		for _, it := range toPut {
 			if o.DryRun {
 				w.stats.Written.Add(1)
 				continue
@@ -105,6 +115,9 @@ func (w *writer) putItems(ctx context.Context, items []map[string]types.Attribut
 		w.stats.Written.Add(int64(len(items)))
 		return nil
 	case o.IfMain != "":
+		if err := w.journalBefore(ctx, rng, w.keysOf(items)); err != nil {
+			return err
+		}
 		for _, it := range items {
 			in := w.plan.condPut(it, o.IfMain)
 			if err := w.conditional(ctx, rng, func() (*types.ConsumedCapacity, error) {
@@ -116,11 +129,40 @@ func (w *writer) putItems(ctx context.Context, items []map[string]types.Attribut
 		}
 		return nil
 	}
+	if err := w.journalBefore(ctx, rng, w.keysOf(items)); err != nil {
+		return err
+	}
 	reqs := make([]types.WriteRequest, len(items))
 	for i, it := range items {
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
 	return w.batchWrite(ctx, reqs, rng)
+}
+
+// keysOf returns the keys of items.
+func (w *writer) keysOf(items []map[string]types.AttributeValue) []map[string]types.AttributeValue {
+	keys := make([]map[string]types.AttributeValue, len(items))
+	for i, it := range items {
+		keys[i] = keyOf(it, w.plan.keyNames)
+	}
+	return keys
+}
+
+// journalBefore records the main table's current version of keys in the
+// journal (if any), durably, before they are overwritten or deleted.
+func (w *writer) journalBefore(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) error {
+	if w.journal == nil || len(keys) == 0 {
+		return nil
+	}
+	found, _, err := w.getItems(ctx, rng, w.plan.opts.To, keys, false)
+	if err != nil {
+		return err
+	}
+	before := make(map[string]map[string]types.AttributeValue, len(found))
+	for _, it := range found {
+		before[ddbjson.KeyString(keyOf(it, w.plan.keyNames))] = it
+	}
+	return w.journal.record(keys, before)
 }
 
 // deleteKeys deletes keys from the main table according to the write mode.
@@ -129,11 +171,14 @@ func (w *writer) deleteKeys(ctx context.Context, keys []map[string]types.Attribu
 	if len(keys) == 0 {
 		return nil
 	}
-	switch {
-	case o.DryRun:
+	if o.DryRun {
 		w.stats.Deleted.Add(int64(len(keys)))
 		return nil
-	case o.IfMain != "":
+	}
+	if err := w.journalBefore(ctx, rng, keys); err != nil {
+		return err
+	}
+	if o.IfMain != "" {
 		for _, k := range keys {
 			names, values := o.Selection.placeholders(o.IfMain)
 			in := &dynamodb.DeleteItemInput{TableName: aws.String(o.To), Key: k,

@@ -108,6 +108,7 @@ func newApp(env *Env) *cli.App {
 		listCommand(env),
 		cleanupCommand(env),
 		diffCommand(env),
+		undoCommand(env),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError

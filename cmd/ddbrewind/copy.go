@@ -61,6 +61,7 @@ func copyFlags() []cli.Flag {
 		&cli.StringFlag{Name: "if-main", Usage: "overwrite or delete a main item only while its current version satisfies this condition, e.g. 'lastWriter = :badjob'"},
 		&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second (protects live traffic)"},
 		&cli.StringFlag{Name: "checkpoint", Usage: "record progress in PATH; running the same command again resumes"},
+		&cli.StringFlag{Name: "journal", Usage: "before overwriting or deleting, append the main table's current version of each item to PATH (JSON Lines) for ddbrewind undo"},
 		&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
 		&cli.IntFlag{Name: "worker-index", Usage: "this worker's index with --worker-count (default: AWS_BATCH_JOB_ARRAY_INDEX)"},
 		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index)"},
@@ -113,7 +114,7 @@ func copyCommand(env *Env) *cli.Command {
 			r := startProgress(c, env, log, "copy", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
-			return finish(c, log, sum, runErr)
+			return finish(c, log, "copy", sum, runErr)
 		},
 	}
 }
@@ -133,6 +134,7 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		IfMain:       c.String("if-main"),
 		MaxWCU:       c.Float64("max-wcu"),
 		Checkpoint:   c.String("checkpoint"),
+		Journal:      c.String("journal"),
 		Segments:     c.Int("segments"),
 		PageSize:     c.Int("page-size"),
 		Writers:      c.Int("writers"),
@@ -171,12 +173,12 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 }
 
 // finish logs the summary, writes the report and returns the run's error.
-func finish(c *cli.Context, log *slog.Logger, sum *copier.Summary, runErr error) error {
+func finish(c *cli.Context, log *slog.Logger, step string, sum *copier.Summary, runErr error) error {
 	if sum == nil {
 		return runErr
 	}
 	n := sum.Counts
-	log.Info("summary", "step", "copy", "outcome", sum.Outcome, "dry_run", sum.DryRun, "from", sum.Source, "to", sum.Target,
+	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "from", sum.Source, "to", sum.Target,
 		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
 		"failed", n.Failed, "not_in_recovery", n.NotInRecovery, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/copier"
+)
+
+func undoCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "undo",
+		Usage:     "put the main table back as it was before a copy, from the copy's --journal",
+		UsageText: "ddbrewind undo --journal PATH --table MAIN [--dry-run] [--yes]",
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "journal", Usage: "journal written by copy --journal"},
+			&cli.StringFlag{Name: "table", Usage: "main table the journal records"},
+			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
+			&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second"},
+			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a batch after retrying it this long (default: retry forever)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "read the journal and count, write nothing"},
+			&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH"},
+			&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
+		),
+		Action: func(c *cli.Context) error {
+			if err := required(c, "journal", "table"); err != nil {
+				return err
+			}
+			log, err := newLogger(c, env)
+			if err != nil {
+				return err
+			}
+			stats := &copier.Stats{}
+			api, err := dynamoClient(c.Context, c, &stats.Retries)
+			if err != nil {
+				return err
+			}
+			opts := copier.UndoOptions{Options: copier.Options{
+				To: c.String("table"), Journal: c.String("journal"), Writers: c.Int("writers"),
+				MaxWCU: c.Float64("max-wcu"), MaxRetryTime: c.Duration("max-retry-time"), DryRun: c.Bool("dry-run"),
+				Stats: stats, Logger: log, Now: env.Now,
+			}}
+			plan, err := copier.PrepareUndo(c.Context, api, opts)
+			if err != nil {
+				return err
+			}
+			if !opts.DryRun {
+				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("put back %d journaled items of main table %s (overwrite or delete)", plan.Records(), opts.To)); err != nil {
+					return err
+				}
+			}
+			log.Info("undo starting", "table", opts.To, "journal", opts.Journal, "records", plan.Records(), "dry_run", opts.DryRun)
+			r := startProgress(c, env, log, "undo", stats)
+			sum, runErr := plan.Run(c.Context, api)
+			r.Stop()
+			return finish(c, log, "undo", sum, runErr)
+		},
+	}
+}
