@@ -116,3 +116,6 @@ func hash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:12])
 }
+
+// SelectionID is a short stable identifier of a selection.
+func SelectionID(s Selection) string { return hash(s.describe()) }

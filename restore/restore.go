@@ -398,3 +398,31 @@ func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]stri
 		delay = min(delay*2, o.Poll.Max)
 	}
 }
+
+// Adopt finishes a restore that a previous attempt started into table:
+// it (re)applies ddbrewind's tags and waits until the table is ACTIVE.
+func Adopt(ctx context.Context, api API, opts Options, table string, point time.Time) error {
+	opts.defaults()
+	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", table, err)
+	}
+	if d.Table.RestoreSummary == nil {
+		return usagef("recovery table %s exists but was not created by a restore: refusing to use it; pick another --recovery-table or remove the state file", table)
+	}
+	tags := map[string]string{
+		TagSourceTable:  TableName(opts.Table),
+		TagRestorePoint: FormatTime(point),
+		TagCreatedAt:    FormatTime(aws.ToTime(d.Table.CreationDateTime)),
+	}
+	for k, v := range opts.Tags {
+		tags[k] = v
+	}
+	if err := tagWhenReady(ctx, api, aws.ToString(d.Table.TableArn), tags, opts); err != nil {
+		return fmt.Errorf("tag %s: %w", table, err)
+	}
+	if _, err := WaitActive(ctx, api, table, opts.Timeout, opts.Poll, opts.Now, opts.Logger); err != nil {
+		return err
+	}
+	return nil
+}

@@ -80,6 +80,7 @@ func gBool(c *cli.Context, name string) bool {
 // run builds the app and runs it; it returns the exit code and prints the
 // one-line error, if any, on stderr.
 func run(ctx context.Context, args []string, env *Env) int {
+	env.Args = args
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
 	if err != nil {
@@ -109,6 +110,7 @@ func newApp(env *Env) *cli.App {
 		cleanupCommand(env),
 		diffCommand(env),
 		undoCommand(env),
+		runCommand(env),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError

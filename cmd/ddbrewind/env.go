@@ -20,6 +20,8 @@ type Env struct {
 	StderrTTY bool
 	Now       func() time.Time
 	Getenv    func(string) string
+	// Args is the command line, for messages that say how to resume.
+	Args []string
 }
 
 // osEnv returns the Env of the running process.

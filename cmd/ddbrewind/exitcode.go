@@ -7,6 +7,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/restore"
+	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
 // Exit codes of the contract.
@@ -35,15 +36,16 @@ func exitCode(err error) int {
 		pu *copier.UsageError
 		ju *ddbjson.Error
 		ie *copier.IncompleteError
+		wu *rewind.UsageError
 	)
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &cu), errors.As(err, &ru), errors.As(err, &pu), errors.As(err, &ju):
+	case errors.As(err, &cu), errors.As(err, &ru), errors.As(err, &pu), errors.As(err, &ju), errors.As(err, &wu):
 		return exitUsage
 	case errors.Is(err, copier.ErrInterrupted), errors.Is(err, restore.ErrWaitInterrupted), errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &ie), errors.Is(err, errDifferent):
+	case errors.As(err, &ie), errors.Is(err, errDifferent), errors.Is(err, rewind.ErrVerifyFailed):
 		return exitDifferences
 	default:
 		return exitFailure

@@ -16,21 +16,7 @@ func restoreCommand(env *Env) *cli.Command {
 		Name:      "restore",
 		Usage:     "restore a table to a point in time as a new recovery table, and wait for it",
 		UsageText: "ddbrewind restore --table NAME|ARN (--at TIME | --ago DURATION | --latest) [--recovery-table NAME] [options]",
-		Flags: withGlobals(
-			&cli.StringFlag{Name: "table", Usage: "source table name or ARN (an ARN from another region restores cross-region)"},
-			&cli.StringFlag{Name: "at", Usage: "restore point: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"},
-			&cli.DurationFlag{Name: "ago", Usage: "restore point as a duration before now, e.g. 90m"},
-			&cli.BoolFlag{Name: "latest", Usage: "restore to the latest restorable time"},
-			&cli.StringFlag{Name: "recovery-table", Usage: "name of the new table (default <table>-rewind-<yyyymmddThhmmssZ of the restore point>)"},
-			&cli.StringFlag{Name: "billing-mode", Value: "PAY_PER_REQUEST", Usage: "PAY_PER_REQUEST or PROVISIONED"},
-			&cli.Int64Flag{Name: "read-capacity", Usage: "read capacity units with --billing-mode PROVISIONED"},
-			&cli.Int64Flag{Name: "write-capacity", Usage: "write capacity units with --billing-mode PROVISIONED"},
-			&cli.StringFlag{Name: "indexes", Value: "none", Usage: "secondary indexes to restore: none, all or NAME,NAME (none is faster and cheaper; copy does not need them)"},
-			&cli.StringFlag{Name: "sse-kms-key", Usage: "KMS key id or ARN to encrypt the recovery table"},
-			&cli.StringSliceFlag{Name: "tag", Usage: "extra tag KEY=VALUE for the recovery table (repeatable)"},
-			&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until the recovery table is ACTIVE (--wait=false to return at once)"},
-			&cli.DurationFlag{Name: "timeout", Value: 12 * time.Hour, Usage: "how long to wait for the restore"},
-		),
+		Flags:     withGlobals(restoreFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := required(c, "table"); err != nil {
 				return err
@@ -109,4 +95,23 @@ func parseTags(kvs []string) (map[string]string, error) {
 		tags[k] = v
 	}
 	return tags, nil
+}
+
+// restoreFlags are the flags of restore, shared with run.
+func restoreFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "table", Usage: "source table name or ARN (an ARN from another region restores cross-region)"},
+		&cli.StringFlag{Name: "at", Usage: "restore point: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"},
+		&cli.DurationFlag{Name: "ago", Usage: "restore point as a duration before now, e.g. 90m"},
+		&cli.BoolFlag{Name: "latest", Usage: "restore to the latest restorable time"},
+		&cli.StringFlag{Name: "recovery-table", Usage: "name of the new table (default <table>-rewind-<yyyymmddThhmmssZ of the restore point>)"},
+		&cli.StringFlag{Name: "billing-mode", Value: "PAY_PER_REQUEST", Usage: "PAY_PER_REQUEST or PROVISIONED"},
+		&cli.Int64Flag{Name: "read-capacity", Usage: "read capacity units with --billing-mode PROVISIONED"},
+		&cli.Int64Flag{Name: "write-capacity", Usage: "write capacity units with --billing-mode PROVISIONED"},
+		&cli.StringFlag{Name: "indexes", Value: "none", Usage: "secondary indexes to restore: none, all or NAME,NAME (none is faster and cheaper; copy does not need them)"},
+		&cli.StringFlag{Name: "sse-kms-key", Usage: "KMS key id or ARN to encrypt the recovery table"},
+		&cli.StringSliceFlag{Name: "tag", Usage: "extra tag KEY=VALUE for the recovery table (repeatable)"},
+		&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until the recovery table is ACTIVE (--wait=false to return at once)"},
+		&cli.DurationFlag{Name: "timeout", Value: 12 * time.Hour, Usage: "how long to wait for the restore"},
+	}
 }

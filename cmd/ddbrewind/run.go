@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/restore"
+	"github.com/ddbrewind/ddbrewind/rewind"
+)
+
+// runFlags are restore's and copy's flags (without the tables copy takes
+// from run itself) plus run's own.
+func runFlags() []cli.Flag {
+	var flags []cli.Flag
+	for _, f := range restoreFlags() {
+		if !slices.Contains(f.Names(), "wait") {
+			flags = append(flags, f)
+		}
+	}
+	for _, f := range copyFlags() {
+		if n := f.Names()[0]; n != "from" && n != "to" && n != "dry-run" && n != "report" {
+			flags = append(flags, f)
+		}
+	}
+	return append(flags,
+		&cli.StringFlag{Name: "state", Usage: "state file that makes the run resumable (default ddbrewind-run-<table>.json)"},
+		&cli.BoolFlag{Name: "keep-recovery-table", Usage: "do not delete the recovery table at the end"},
+		&cli.BoolFlag{Name: "no-verify", Usage: "skip the verification (diff of the selection) after the copy"},
+		&cli.StringFlag{Name: "report", Usage: "write the copy summary as JSON to PATH"},
+	)
+}
+
+func runCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "restore, copy, verify and clean up in one resumable command",
+		UsageText: "ddbrewind run --table T (--at TIME | --ago DURATION | --latest) [selection and copy flags] [--keep-recovery-table] [--state PATH]",
+		Flags:     withGlobals(runFlags()...),
+		Action: func(c *cli.Context) error {
+			if err := required(c, "table"); err != nil {
+				return err
+			}
+			log, err := newLogger(c, env)
+			if err != nil {
+				return err
+			}
+			ro, err := restoreOptions(c, env)
+			if err != nil {
+				return err
+			}
+			co, err := copyOptions(c, env)
+			if err != nil {
+				return err
+			}
+			stats := &copier.Stats{}
+			co.Stats = stats
+			api, err := dynamoClient(c.Context, c, &stats.Retries)
+			if err != nil {
+				return err
+			}
+			state := c.String("state")
+			if state == "" {
+				state = fmt.Sprintf("ddbrewind-run-%s.json", restore.TableName(ro.Table))
+			}
+			if err := restore.ValidateTableName("--table", restore.TableName(ro.Table)); err != nil {
+				return err
+			}
+			yes := gBool(c, "yes")
+			progress := startProgress(c, env, log, "copy", stats)
+			res, err := rewind.Run(c.Context, api, rewind.Options{
+				Restore:           ro,
+				Copy:              co,
+				State:             state,
+				KeepRecoveryTable: c.Bool("keep-recovery-table"),
+				NoVerify:          c.Bool("no-verify"),
+				ResumeCommand:     resumeCommand(env.Args, yes),
+				Confirm:           func(what string) error { return confirm(env, yes, what) },
+				Logger:            log,
+				Now:               env.Now,
+			})
+			progress.Stop()
+			if res != nil && res.Copy != nil {
+				if ferr := finish(c, log, "copy", res.Copy, nil); ferr != nil && err == nil {
+					err = ferr
+				}
+			}
+			if err == nil && res != nil {
+				if res.AlreadyDone {
+					fmt.Fprintf(env.Out, "already done: %s was rewound to %s (state %s)\n", res.State.Table, restore.FormatTime(res.State.RestorePoint), state)
+				} else {
+					fmt.Fprintf(env.Out, "rewound %s to %s\n", res.State.Table, restore.FormatTime(res.State.RestorePoint))
+				}
+			}
+			return err
+		},
+	}
+}
+
+// resumeCommand quotes the command line for a shell, adding --yes so that
+// the resume does not stop at the confirmation again.
+func resumeCommand(args []string, yes bool) string {
+	if len(args) == 0 {
+		return "the same command"
+	}
+	parts := []string{filepath.Base(args[0])}
+	for _, a := range args[1:] {
+		if a == "" || strings.ContainsAny(a, " \t'\"$#&|;<>(){}*?![]`~\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	if !yes {
+		parts = append(parts, "--yes")
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/rewind"
+)
+
+// runTable creates a moto table with PITR holding n items.
+func runTable(t *testing.T, n int) (*ddbtest.Server, string, []map[string]types.AttributeValue) {
+	t.Helper()
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.Client(t)
+	name := ddbtest.UniqueName(t, "orders")
+	ddbtest.CreateTable(t, c, name, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, RangeKey: "sk", RangeType: types.ScalarAttributeTypeN, PITR: true})
+	items := tenantItems(n, 5, "good", "app")
+	ddbtest.PutItems(t, c, name, items)
+	return srv, name, items
+}
+
+func readState(t *testing.T, path string) *rewind.State {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var st rewind.State
+	if json.Unmarshal(data, &st) != nil {
+		return nil
+	}
+	return &st
+}
+
+// waitForStep waits until the state file reaches step.
+func waitForStep(t *testing.T, path, step string) *rewind.State {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if st := readState(t, path); st != nil && st.Step == step {
+			return st
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("state %s never reached step %s (now %+v)", path, step, readState(t, path))
+	return nil
+}
+
+func TestRunEndToEndAndIdempotent(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 150)
+	c := srv.Client(t)
+	want := ddbtest.ScanAll(t, c, table)
+	state := filepath.Join(t.TempDir(), "state.json")
+	r := ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", state, "--yes")
+	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+table) {
+		t.Fatalf("run: exit %d, stdout %q", r.code, r.stdout)
+	}
+	st := readState(t, state)
+	if st == nil || st.Step != rewind.StepDone || tableExists(t, c, st.RecoveryTable) {
+		t.Fatalf("state %+v; the recovery table must be gone", st)
+	}
+	assertSame(t, "main after run", want, ddbtest.ScanAll(t, c, table))
+	if !strings.Contains(r.stderr, "msg=verification") || !strings.Contains(r.stderr, "different=0") {
+		t.Errorf("run must verify the copy")
+	}
+	// The same command again: already done, nothing restored.
+	r = ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", state, "--yes")
+	if r.code != 0 || !strings.Contains(r.stdout, "already done") {
+		t.Fatalf("rerun: exit %d, %q", r.code, r.stdout)
+	}
+	if made := tablesWithPrefix(t, c, table+"-rewind-"); len(made) != 0 {
+		t.Errorf("the rerun restored again: %v", made)
+	}
+	// Another --at with the same (finished) state file is refused only
+	// while unfinished; a new rewind needs another --state.
+	r = ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--at", "2020-01-01T00:00:00Z", "--state", state, "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, state) {
+		t.Errorf("another --at with a state file: exit %d, want 2 naming the state file", r.code)
+	}
+}
+
+func TestRunKilledAndResumed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		op    string        // operation slowed down so the kill lands in the step
+		step  string        // step in which the process is killed
+		delay time.Duration // latency added to op
+	}{
+		{"during the restore wait", "DescribeTable", rewind.StepRestore, 700 * time.Millisecond},
+		{"during the copy", "BatchWriteItem", rewind.StepCopy, 150 * time.Millisecond},
+		{"during the cleanup", "DeleteTable", rewind.StepCleanup, 3 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, table, _ := runTable(t, 120)
+			c := srv.Client(t)
+			want := ddbtest.ScanAll(t, c, table)
+			proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Ops: []string{tt.op}, Latency: tt.delay})
+			dir := t.TempDir()
+			state := filepath.Join(dir, "state.json")
+			args := []string{"run", "--endpoint-url", proxy.URL(), "--table", table, "--latest", "--state", state, "--yes", "--page-size", "10", "--writers", "1"}
+			cmd := startRun(t, args...)
+			st := waitForStep(t, state, tt.step)
+			if tt.step == rewind.StepRestore {
+				// Kill once the restore was started in DynamoDB, while waiting.
+				deadline := time.Now().Add(30 * time.Second)
+				for !tableExists(t, c, st.RecoveryTable) && time.Now().Before(deadline) {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			if tt.step == rewind.StepCopy {
+				waitForFile(t, st.Checkpoint)
+			}
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+			if tt.step == rewind.StepRestore {
+				// Break the main table after the restore point: the resumed
+				// run must put it back.
+				ddbtest.PutItems(t, c, table, tenantItems(40, 5, "broken", "badjob"))
+			}
+			proxy.SetConfig(ddbtest.FaultConfig{})
+			r := ddb(t, args...)
+			if r.code != 0 {
+				t.Fatalf("resumed run: exit %d", r.code)
+			}
+			if n := proxy.Stats().Ops["RestoreTableToPointInTime"].Calls; n != 1 {
+				t.Errorf("RestoreTableToPointInTime called %d times, want exactly 1", n)
+			}
+			if made := tablesWithPrefix(t, c, table+"-rewind-"); len(made) != 0 {
+				t.Errorf("recovery tables left: %v", made)
+			}
+			assertSame(t, "main after the resumed run", want, ddbtest.ScanAll(t, c, table))
+			if st := readState(t, state); st.Step != rewind.StepDone {
+				t.Errorf("state step %s, want done", st.Step)
+			}
+		})
+	}
+}
+
+// startRun starts the binary with args.
+func startRun(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
+}
+
+func TestRunFailedCopyKeepsRecoveryTable(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 60)
+	c := srv.Client(t)
+	want := ddbtest.ScanAll(t, c, table)
+	proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Ops: []string{"BatchWriteItem"}, FailAll: true})
+	state := filepath.Join(t.TempDir(), "state.json")
+	r := ddb(t, "run", "--endpoint-url", proxy.URL(), "--table", table, "--latest", "--state", state, "--yes", "--max-retry-time", "1s")
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3 (items could not be written)", r.code)
+	}
+	st := readState(t, state)
+	if st == nil || st.Step != rewind.StepCopy || !tableExists(t, c, st.RecoveryTable) {
+		t.Fatalf("state %+v: the recovery table must be kept", st)
+	}
+	if !strings.Contains(lastLine(r.stderr), "resume with: ddbrewind run --endpoint-url "+proxy.URL()) {
+		t.Fatalf("the error must print the command that resumes")
+	}
+	// Another selection is refused while unfinished.
+	r = ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", state, "--yes", "--only-missing")
+	if r.code != 2 || !strings.Contains(r.stderr, state) {
+		t.Fatalf("another selection: exit %d, want 2 naming the state file", r.code)
+	}
+	proxy.SetConfig(ddbtest.FaultConfig{})
+	r = ddb(t, "run", "--endpoint-url", proxy.URL(), "--table", table, "--latest", "--state", state, "--yes", "--max-retry-time", "1s")
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d", r.code)
+	}
+	if n := proxy.Stats().Ops["RestoreTableToPointInTime"].Calls; n != 1 {
+		t.Errorf("%d restores, want 1", n)
+	}
+	assertSame(t, "main", want, ddbtest.ScanAll(t, c, table))
+}

@@ -1,0 +1,330 @@
+// Package rewind runs a whole rewind as one resumable job: restore the main
+// table to a point in time as a recovery table, copy the selection back,
+// verify it, and delete the recovery table. A state file records the
+// resolved restore point, the recovery table and the step reached, so the
+// same command run again after any failure, interrupt or kill resumes where
+// it stopped: it never restores twice and never deletes the recovery table
+// before the copy and its verification succeeded.
+//
+// The steps themselves are packages restore and copier; this package only
+// sequences them.
+package rewind
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
+
+	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/restore"
+)
+
+// API is what a rewind calls: the union of restore's and copier's.
+type API interface {
+	restore.API
+	copier.API
+}
+
+var _ API = (*dynamodb.Client)(nil)
+
+// Steps of a rewind, in order.
+const (
+	StepRestore = "restore"
+	StepCopy    = "copy"
+	StepVerify  = "verify"
+	StepCleanup = "cleanup"
+	StepDone    = "done"
+)
+
+// State is the content of the state file.
+type State struct {
+	Version       int       `json:"version"`
+	Table         string    `json:"table"`
+	RestorePoint  time.Time `json:"restore_point"`
+	RecoveryTable string    `json:"recovery_table"`
+	Step          string    `json:"step"`
+	// Selection identifies the copy's selection and write mode.
+	Selection  string    `json:"selection"`
+	Checkpoint string    `json:"checkpoint"`
+	Started    time.Time `json:"started"`
+	Updated    time.Time `json:"updated"`
+}
+
+// Options configures a rewind.
+type Options struct {
+	// Restore holds the restore options (Table, Point, billing, indexes…).
+	Restore restore.Options
+	// Copy holds the copy options (selection, write mode, speed); From and
+	// To are filled in.
+	Copy copier.Options
+	// State is the state file path.
+	State string
+	// KeepRecoveryTable skips the cleanup step.
+	KeepRecoveryTable bool
+	// NoVerify skips the verification step.
+	NoVerify bool
+	// ResumeCommand is the command line that resumes this rewind, for
+	// messages.
+	ResumeCommand string
+	// Confirm is asked before the first write of a new or resumed rewind.
+	Confirm func(what string) error
+	// Logger receives progress; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Result says how a rewind ended.
+type Result struct {
+	State       State
+	AlreadyDone bool
+	Copy        *copier.Summary
+	Diff        *copier.DiffResult
+}
+
+// UsageError is a refusal: the state file belongs to another rewind.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ErrVerifyFailed means the copy finished but the main table's slice does
+// not match the recovery table's; the recovery table is kept.
+var ErrVerifyFailed = errors.New("verification failed")
+
+// Run runs or resumes the rewind.
+func Run(ctx context.Context, api API, o Options) (*Result, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.Restore.Now, o.Restore.Logger, o.Restore.Wait = o.Now, o.Logger, true
+	o.Copy.Now, o.Copy.Logger = o.Now, o.Logger
+	table := restore.TableName(o.Restore.Table)
+	sel := selectionID(o.Copy)
+	res := &Result{}
+
+	st, err := loadState(o.State)
+	if err != nil {
+		return res, err
+	}
+	if st != nil {
+		if err := checkSame(o, st, table, sel); err != nil {
+			return res, err
+		}
+		if st.Step == StepDone {
+			res.State, res.AlreadyDone = *st, true
+			o.Logger.Info("the rewind is already done; remove the state file or pass another --state to rewind again",
+				"table", table, "state", o.State, "recovery_table", st.RecoveryTable, "restore_point", restore.FormatTime(st.RestorePoint))
+			return res, nil
+		}
+		o.Logger.Info("resuming rewind", "table", table, "step", st.Step, "recovery_table", st.RecoveryTable, "state", o.State)
+	} else {
+		plan, err := restore.Prepare(ctx, api, o.Restore)
+		if err != nil {
+			return res, err
+		}
+		st = &State{Version: 1, Table: table, RestorePoint: plan.RestorePoint(), RecoveryTable: plan.RecoveryTable(),
+			Step: StepRestore, Selection: sel, Checkpoint: o.State + ".checkpoint", Started: o.Now().UTC()}
+		if o.Copy.Checkpoint != "" {
+			st.Checkpoint = o.Copy.Checkpoint
+		}
+	}
+	if o.Confirm != nil {
+		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it as %s, write the selected items back into %s, then delete %s",
+			table, restore.FormatTime(st.RestorePoint), st.RecoveryTable, table, st.RecoveryTable)); err != nil {
+			return res, err
+		}
+	}
+	// The state is saved before the restore starts, so a kill right after
+	// the restore call never leads to a second restore.
+	if err := saveState(o, st); err != nil {
+		return res, err
+	}
+	res.State = *st
+	keep := fmt.Sprintf("the recovery table %s is kept; resume with: %s", st.RecoveryTable, o.ResumeCommand)
+
+	if st.Step == StepRestore {
+		if err := ensureRestored(ctx, api, o, st); err != nil {
+			return res, fmt.Errorf("run %s: restore step: %w; %s", table, err, keep)
+		}
+		if err := advance(o, st, StepCopy, res); err != nil {
+			return res, err
+		}
+	}
+	if st.Step == StepCopy {
+		co := o.Copy
+		co.From, co.To, co.Checkpoint = st.RecoveryTable, table, st.Checkpoint
+		plan, err := copier.Prepare(ctx, api, co)
+		if err != nil {
+			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
+		}
+		sum, err := plan.Run(ctx, api)
+		res.Copy = sum
+		if err != nil {
+			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
+		}
+		if err := advance(o, st, StepVerify, res); err != nil {
+			return res, err
+		}
+	}
+	if st.Step == StepVerify {
+		if !o.NoVerify {
+			d, err := verify(ctx, api, o, st)
+			res.Diff = d
+			if err != nil {
+				return res, fmt.Errorf("run %s: verify step: %w; %s", table, err, keep)
+			}
+		}
+		if err := advance(o, st, StepCleanup, res); err != nil {
+			return res, err
+		}
+	}
+	if st.Step == StepCleanup {
+		if o.KeepRecoveryTable {
+			o.Logger.Info("keeping the recovery table (--keep-recovery-table)", "recovery_table", st.RecoveryTable)
+		} else if err := cleanup(ctx, api, o, st); err != nil {
+			return res, fmt.Errorf("run %s: cleanup step: %w; resume with: %s", table, err, o.ResumeCommand)
+		}
+		if err := advance(o, st, StepDone, res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func advance(o Options, st *State, step string, res *Result) error {
+	st.Step = step
+	res.State = *st
+	o.Logger.Info("rewind step", "table", st.Table, "step", step)
+	return saveState(o, st)
+}
+
+// ensureRestored starts the restore unless the recovery table already
+// exists (a previous attempt started it), re-applies the tags, and waits.
+func ensureRestored(ctx context.Context, api API, o Options, st *State) error {
+	_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)})
+	switch {
+	case err == nil:
+		o.Logger.Info("the recovery table exists already: not restoring again", "recovery_table", st.RecoveryTable)
+		return restore.Adopt(ctx, api, o.Restore, st.RecoveryTable, st.RestorePoint)
+	case apiCode(err) != "ResourceNotFoundException":
+		return err
+	}
+	ro := o.Restore
+	ro.Point = restore.Point{At: st.RestorePoint}
+	ro.RecoveryTable = st.RecoveryTable
+	_, err = restore.Restore(ctx, api, ro)
+	return err
+}
+
+// verify compares the selection in both tables.
+func verify(ctx context.Context, api API, o Options, st *State) (*copier.DiffResult, error) {
+	do := copier.DiffOptions{Options: o.Copy, Show: 10}
+	do.From, do.To, do.Stats = st.RecoveryTable, st.Table, &copier.Stats{}
+	plan, err := copier.PrepareDiff(ctx, api, do)
+	if err != nil {
+		return nil, err
+	}
+	d, err := plan.Diff(ctx, api, do.Show)
+	if err != nil {
+		return d, err
+	}
+	o.Logger.Info("verification", "table", st.Table, "identical", d.Identical, "different", d.Different,
+		"missing_in_main", d.MissingInMain, "extra_in_main", d.ExtraInMain)
+	return d, Verdict(o.Copy, d)
+}
+
+// Verdict applies the verification rules: every recovery item of the slice
+// is in the main table, equal unless --only-missing or --if-main (which
+// keep some main versions on purpose); with --delete-extra the main slice
+// has no extras. Extras without --delete-extra are reported, not failed.
+func Verdict(c copier.Options, d *copier.DiffResult) error {
+	switch {
+	case d.MissingInMain > 0:
+		return fmt.Errorf("%w: %d items of the recovery slice are missing in the main table (e.g. %v)", ErrVerifyFailed, d.MissingInMain, d.MissingKeys)
+	case d.Different > 0 && !c.OnlyMissing && c.IfMain == "":
+		return fmt.Errorf("%w: %d items differ from the recovery table (e.g. %v)", ErrVerifyFailed, d.Different, d.DifferentKeys)
+	case d.ExtraInMain > 0 && c.DeleteExtra && c.IfMain == "":
+		return fmt.Errorf("%w: %d items of the main slice are not in the recovery table (e.g. %v)", ErrVerifyFailed, d.ExtraInMain, d.ExtraKeys)
+	}
+	return nil
+}
+
+// cleanup deletes the recovery table; a table already gone is fine.
+func cleanup(ctx context.Context, api API, o Options, st *State) error {
+	plan, err := restore.PlanCleanup(ctx, api, restore.CleanupOptions{Tables: []string{st.RecoveryTable}, Wait: true, Now: o.Now, Logger: o.Logger})
+	if err != nil {
+		var ue *restore.UsageError
+		if errors.As(err, &ue) {
+			if _, derr := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)}); apiCode(derr) == "ResourceNotFoundException" {
+				return nil // deleted by the previous attempt
+			}
+		}
+		return err
+	}
+	_, err = plan.Execute(ctx, api)
+	return err
+}
+
+// checkSame refuses a state file of another rewind.
+func checkSame(o Options, st *State, table, sel string) error {
+	switch {
+	case st.Table != table:
+		return &UsageError{Msg: fmt.Sprintf("state file %s is for table %s, not %s: pass another --state", o.State, st.Table, table)}
+	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint):
+		return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s to %s, not %s: rerun with the same --at to resume, or remove the state file (or pass another --state) to start another rewind",
+			o.State, table, restore.FormatTime(st.RestorePoint), restore.FormatTime(o.Restore.Point.At))}
+	case st.Selection != sel:
+		return &UsageError{Msg: fmt.Sprintf("state file %s records a rewind of %s with another selection or write mode: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
+			o.State, table)}
+	}
+	return nil
+}
+
+// selectionID identifies the selection and write mode.
+func selectionID(c copier.Options) string {
+	return fmt.Sprintf("%s|only-missing=%v|delete-extra=%v|if-main=%s", copier.SelectionID(c.Selection), c.OnlyMissing, c.DeleteExtra, c.IfMain)
+}
+
+func loadState(path string) (*State, error) {
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state file %s: %w", path, err)
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil || st.Version != 1 {
+		return nil, &UsageError{Msg: fmt.Sprintf("state file %s is not a ddbrewind run state: remove it or pass another --state", path)}
+	}
+	return &st, nil
+}
+
+func saveState(o Options, st *State) error {
+	st.Updated = o.Now().UTC()
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return checkpoint.WriteFileAtomic(o.State, append(data, '\n'))
+}
+
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
