@@ -11,7 +11,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/copier"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -162,16 +163,22 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	return log, nil
 }
 
-// countingRetryer counts every retry the SDK makes, for the summary.
+// countingRetryer counts every retry the SDK makes, and the throttles
+// among them, for the summary.
 type countingRetryer struct {
 	aws.RetryerV2
-	retries *atomic.Int64
+	stats *copier.Stats
 }
+
+var sdkThrottles = retry.IsErrorThrottles(retry.DefaultThrottles)
 
 func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 	d, e := r.RetryerV2.RetryDelay(attempt, err)
-	if e == nil && r.retries != nil {
-		r.retries.Add(1)
+	if e == nil && r.stats != nil {
+		r.stats.Retries.Add(1)
+		if sdkThrottles.IsErrorThrottle(err).Bool() {
+			r.stats.Throttles.Add(1)
+		}
 	}
 	return d, e
 }
@@ -191,8 +198,8 @@ func (b dynamoBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error)
 }
 
 // dynamoClient builds a DynamoDB client from the standard AWS chain plus the
-// global flags. retries, if not nil, counts the SDK's retries.
-func dynamoClient(ctx context.Context, c *cli.Context, retries *atomic.Int64) (*dynamodb.Client, error) {
+// global flags. stats, if not nil, counts the SDK's retries and throttles.
+func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats) (*dynamodb.Client, error) {
 	var opts []func(*config.LoadOptions) error
 	if r := gString(c, "region"); r != "" {
 		opts = append(opts, config.WithRegion(r))
@@ -210,7 +217,7 @@ func dynamoClient(ctx context.Context, c *cli.Context, retries *atomic.Int64) (*
 				o.Backoff = dynamoBackoff{base: 50 * time.Millisecond, max: 20 * time.Second}
 				o.RateLimiter = ratelimit.None
 			})
-			return countingRetryer{RetryerV2: std, retries: retries}
+			return countingRetryer{RetryerV2: std, stats: stats}
 		}),
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConnsPerHost = 256

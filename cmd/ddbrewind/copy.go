@@ -92,7 +92,7 @@ func copyCommand(env *Env) *cli.Command {
 				return err
 			}
 			opts.Stats, opts.Logger = stats, log
-			api, err := dynamoClient(c.Context, c, &stats.Retries)
+			api, err := dynamoClient(c.Context, c, stats)
 			if err != nil {
 				return err
 			}

@@ -43,7 +43,7 @@ func diffCommand(env *Env) *cli.Command {
 				return err
 			}
 			stats := &copier.Stats{}
-			api, err := dynamoClient(c.Context, c, &stats.Retries)
+			api, err := dynamoClient(c.Context, c, stats)
 			if err != nil {
 				return err
 			}

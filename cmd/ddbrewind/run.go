@@ -59,7 +59,7 @@ func runCommand(env *Env) *cli.Command {
 			}
 			stats := &copier.Stats{}
 			co.Stats = stats
-			api, err := dynamoClient(c.Context, c, &stats.Retries)
+			api, err := dynamoClient(c.Context, c, stats)
 			if err != nil {
 				return err
 			}

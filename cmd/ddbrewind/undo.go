@@ -33,7 +33,7 @@ func undoCommand(env *Env) *cli.Command {
 				return err
 			}
 			stats := &copier.Stats{}
-			api, err := dynamoClient(c.Context, c, &stats.Retries)
+			api, err := dynamoClient(c.Context, c, stats)
 			if err != nil {
 				return err
 			}
