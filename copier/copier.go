@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -65,6 +67,9 @@ type Options struct {
 	// is appended (durably) before the copy overwrites or deletes it, for
 	// Undo; empty = none.
 	Journal string
+	// Files stores the checkpoint and the journal (local paths or s3://
+	// URLs); nil handles local paths only.
+	Files *statefile.Store
 	// Backoff is the retry schedule; zero means DefaultBackoff.
 	Backoff Backoff
 	// DrainTimeout bounds how long batches in flight may take to finish
@@ -116,6 +121,9 @@ func (o *Options) defaults() {
 	}
 	if o.Backoff == (Backoff{}) {
 		o.Backoff = DefaultBackoff
+	}
+	if o.Files == nil {
+		o.Files = &statefile.Store{}
 	}
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 20 * time.Second
@@ -199,7 +207,7 @@ func prepare(ctx context.Context, api API, opts Options, diff bool) (*Plan, erro
 	if err := p.probe(ctx, api); err != nil {
 		return nil, err
 	}
-	if err := p.loadCheckpoint(); err != nil {
+	if err := p.loadCheckpoint(ctx); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -222,18 +230,22 @@ func (p *Plan) fingerprint() (string, string) {
 	return hash(desc), desc
 }
 
-func (p *Plan) loadCheckpoint() error {
+func (p *Plan) loadCheckpoint(ctx context.Context) error {
 	fp, desc := p.fingerprint()
 	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Units: map[string]checkpoint.Unit{}}
 	if p.opts.Checkpoint == "" || p.opts.DryRun {
 		return nil
 	}
-	st, err := checkpoint.Load(p.opts.Checkpoint)
+	data, err := p.opts.Files.Read(ctx, p.opts.Checkpoint)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--checkpoint %s: %w", p.opts.Checkpoint, err)
+	}
+	st, err := checkpoint.Decode(data, p.opts.Checkpoint)
 	if err != nil {
 		return &UsageError{Msg: err.Error()}
-	}
-	if st == nil {
-		return nil
 	}
 	if st.Fingerprint != fp {
 		return usagef("--checkpoint %s was made for another copy (%s); this one is (%s): use the same flags, or another --checkpoint path to start over",
@@ -417,7 +429,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		pacer: newPacer(), wcu: newWCULimiter(o.MaxWCU), now: o.Now, log: o.Logger, tracker: tr}
 
 	if o.Journal != "" && !o.DryRun {
-		j, err := openJournal(o.Journal, o.To, p.keyNames, o.Now())
+		j, err := openJournal(ctx, o.Files, o.Journal, o.To, p.keyNames, o.Now())
 		if err != nil {
 			return sum, err
 		}
@@ -425,7 +437,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		w.journal = j
 	}
 	saveErr := make(chan error, 1)
-	stopSaver := p.startSaver(tr, saveErr)
+	stopSaver := p.startSaver(ctx, tr, saveErr)
 	err := p.runPhase(ctx, api, phaseCopy, w, tr, w.do)
 	if err == nil && o.DeleteExtra && ctx.Err() == nil {
 		err = p.runPhase(ctx, api, phaseDelete, w, tr, w.do)
@@ -464,7 +476,8 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 
 // startSaver saves the checkpoint at most once a second while the copy
 // runs, and a last time when stopped; the final error goes to errc.
-func (p *Plan) startSaver(tr *tracker, errc chan<- error) (stop func()) {
+func (p *Plan) startSaver(ctx context.Context, tr *tracker, errc chan<- error) (stop func()) {
+	ctx = context.WithoutCancel(ctx) // the last save happens after an interrupt
 	path := p.opts.Checkpoint
 	if path == "" || p.opts.DryRun {
 		errc <- nil
@@ -481,7 +494,11 @@ func (p *Plan) startSaver(tr *tracker, errc chan<- error) (stop func()) {
 		save := func(force bool) {
 			if s := tr.snapshot(force); s != nil {
 				s.Updated = p.opts.Now().UTC()
-				if err := checkpoint.Save(path, s); err != nil {
+				data, err := checkpoint.Encode(s)
+				if err == nil {
+					err = p.opts.Files.Write(ctx, path, data)
+				}
+				if err != nil {
 					lastErr = err
 					p.opts.Logger.Error("checkpoint not saved", "path", path, "error", err.Error())
 				} else {

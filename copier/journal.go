@@ -2,6 +2,7 @@ package copier
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
 
 // JournalHeader is the first line of a journal: which table it is for.
@@ -31,45 +33,45 @@ type journalRecord struct {
 	Before json.RawMessage `json:"before"`
 }
 
-// journal appends before-images durably (fsync) before the writes they
-// protect. Resumed copies append to the same file.
+// journal appends before-images durably (fsync, or one S3 part object per
+// append) before the writes they protect. Resumed copies append to the same
+// journal.
 type journal struct {
-	mu   sync.Mutex
-	f    *os.File
-	path string
+	ctx context.Context
+	mu  sync.Mutex
+	a   *statefile.Appender
+	loc string
 }
 
 // openJournal opens or creates the journal of table. An existing journal
 // must be for the same table.
-func openJournal(path, table string, keys []string, now time.Time) (*journal, error) {
-	if h, err := readJournalHeader(path); err == nil {
-		if h.Table != table {
-			return nil, usagef("--journal %s records table %s, not %s: use another --journal path", path, h.Table, table)
-		}
-	} else if !os.IsNotExist(err) {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+func openJournal(ctx context.Context, files *statefile.Store, loc, table string, keys []string, now time.Time) (*journal, error) {
+	a, err := files.OpenAppend(ctx, loc)
 	if err != nil {
-		return nil, usagef("--journal %s: %v", path, err)
+		return nil, usagef("--journal %s: %v", loc, err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("journal %s: %w", path, err)
-	}
-	j := &journal{f: f, path: path}
-	if fi.Size() == 0 {
+	j := &journal{ctx: context.WithoutCancel(ctx), a: a, loc: loc}
+	if a.Empty() {
 		line, _ := json.Marshal(JournalHeader{Journal: "ddbrewind", Version: 1, Table: table, Keys: keys, Created: now.UTC()})
 		if err := j.write(append(line, '\n')); err != nil {
-			f.Close()
+			a.Close()
 			return nil, err
 		}
+		return j, nil
+	}
+	h, err := parseJournalHeader(a.FirstLine(), loc)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if h.Table != table {
+		a.Close()
+		return nil, usagef("--journal %s records table %s, not %s: use another --journal path", loc, h.Table, table)
 	}
 	return j, nil
 }
 
-// readJournalHeader reads and checks the first line of a journal.
+// readJournalHeader reads and checks the first line of a local journal.
 func readJournalHeader(path string) (*JournalHeader, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -80,12 +82,16 @@ func readJournalHeader(path string) (*JournalHeader, error) {
 	if err != nil && err != io.EOF {
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
+	return parseJournalHeader(line, path)
+}
+
+func parseJournalHeader(line []byte, where string) (*JournalHeader, error) {
 	var h JournalHeader
 	if json.Unmarshal(line, &h) != nil || h.Journal != "ddbrewind" {
-		return nil, usagef("--journal %s is not a ddbrewind journal (its first line must be the journal header)", path)
+		return nil, usagef("--journal %s is not a ddbrewind journal (its first line must be the journal header)", where)
 	}
 	if h.Version != 1 {
-		return nil, usagef("--journal %s has version %d; this ddbrewind reads version 1", path, h.Version)
+		return nil, usagef("--journal %s has version %d; this ddbrewind reads version 1", where, h.Version)
 	}
 	return &h, nil
 }
@@ -99,7 +105,7 @@ func (j *journal) record(keys []map[string]types.AttributeValue, before map[stri
 		if it, ok := before[ks]; ok {
 			data, err := ddbjson.MarshalItem(it)
 			if err != nil {
-				return fmt.Errorf("journal %s: encode item %s: %w", j.path, ks, err)
+				return fmt.Errorf("journal %s: encode item %s: %w", j.loc, ks, err)
 			}
 			rec.Before = data
 		}
@@ -115,11 +121,8 @@ func (j *journal) record(keys []map[string]types.AttributeValue, before map[stri
 func (j *journal) write(data []byte) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, err := j.f.Write(data); err != nil {
-		return fmt.Errorf("write journal %s: %w", j.path, err)
-	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("sync journal %s: %w", j.path, err)
+	if err := j.a.Append(j.ctx, data); err != nil {
+		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
 }
@@ -128,5 +131,5 @@ func (j *journal) close() error {
 	if j == nil {
 		return nil
 	}
-	return j.f.Close()
+	return j.a.Close()
 }

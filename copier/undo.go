@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -29,6 +30,8 @@ type UndoOptions struct {
 // UndoPlan is a checked undo, ready to run.
 type UndoPlan struct {
 	p       *Plan
+	path    string  // local copy of the journal
+	cleanup func()  // removes a downloaded copy
 	offsets []int64 // start of each record line, in file order
 }
 
@@ -44,16 +47,39 @@ func PrepareUndo(ctx context.Context, api API, opts UndoOptions) (*UndoPlan, err
 	if o.Journal == "" || o.To == "" {
 		return nil, usagef("undo needs --journal PATH and --table MAIN_TABLE")
 	}
-	h, err := readJournalHeader(o.Journal)
+	path, cleanup, err := o.Files.Fetch(ctx, o.Journal)
 	if err != nil {
-		if os.IsNotExist(err) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, usagef("--journal %s: no such file", o.Journal)
 		}
+		return nil, fmt.Errorf("undo: read --journal %s: %w", o.Journal, err)
+	}
+	h, err := readJournalHeader(path)
+	if err != nil {
+		cleanup()
 		return nil, err
 	}
-	if h.Table != o.To {
-		return nil, usagef("--journal %s records table %s, not %s: undo it with --table %s", o.Journal, h.Table, o.To, h.Table)
+	if err := (&UndoPlan{}).checkHeader(h, o); err != nil {
+		cleanup()
+		return nil, err
 	}
+	u, err := prepareUndo(ctx, api, o, h, path)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	u.cleanup = cleanup
+	return u, nil
+}
+
+func (*UndoPlan) checkHeader(h *JournalHeader, o Options) error {
+	if h.Table != o.To {
+		return usagef("--journal %s records table %s, not %s: undo it with --table %s", o.Journal, h.Table, o.To, h.Table)
+	}
+	return nil
+}
+
+func prepareUndo(ctx context.Context, api API, o Options, h *JournalHeader, path string) (*UndoPlan, error) {
 	t, err := describe(ctx, api, o.To, "--table")
 	if err != nil {
 		return nil, err
@@ -66,7 +92,7 @@ func PrepareUndo(ctx context.Context, api API, opts UndoOptions) (*UndoPlan, err
 	if strings.Join(p.keyNames, ",") != strings.Join(h.Keys, ",") {
 		return nil, usagef("--journal %s was written for key %s but %s has key %s", o.Journal, strings.Join(h.Keys, "+"), o.To, strings.Join(p.keyNames, "+"))
 	}
-	u := &UndoPlan{p: p}
+	u := &UndoPlan{p: p, path: path}
 	if err := u.index(); err != nil {
 		return nil, err
 	}
@@ -77,7 +103,7 @@ func PrepareUndo(ctx context.Context, api API, opts UndoOptions) (*UndoPlan, err
 // index validates every record and remembers where each line starts.
 func (u *UndoPlan) index() error {
 	path := u.p.opts.Journal
-	f, err := os.Open(path)
+	f, err := os.Open(u.path)
 	if err != nil {
 		return err
 	}
@@ -146,7 +172,8 @@ func (u *UndoPlan) Run(ctx context.Context, api API) (*Summary, error) {
 	w := &writer{api: api, plan: p, stats: st, backoff: o.Backoff, maxRetry: o.MaxRetryTime,
 		pacer: newPacer(), wcu: newWCULimiter(o.MaxWCU), now: o.Now, log: o.Logger, tracker: tr}
 
-	f, err := os.Open(o.Journal)
+	defer u.cleanup()
+	f, err := os.Open(u.path)
 	if err != nil {
 		return sum, fmt.Errorf("undo: %w", err)
 	}

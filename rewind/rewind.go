@@ -15,8 +15,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +24,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ddbrewind/ddbrewind/copier"
-	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -66,8 +66,11 @@ type Options struct {
 	// Copy holds the copy options (selection, write mode, speed); From and
 	// To are filled in.
 	Copy copier.Options
-	// State is the state file path.
+	// State is the state file: a local path or an s3:// URL.
 	State string
+	// Files stores the state file, and is passed to the copy for its
+	// checkpoint and journal; nil handles local paths only.
+	Files *statefile.Store
 	// KeepRecoveryTable skips the cleanup step.
 	KeepRecoveryTable bool
 	// NoVerify skips the verification step.
@@ -109,12 +112,15 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		o.Now = time.Now
 	}
 	o.Restore.Now, o.Restore.Logger, o.Restore.Wait = o.Now, o.Logger, true
-	o.Copy.Now, o.Copy.Logger = o.Now, o.Logger
+	if o.Files == nil {
+		o.Files = &statefile.Store{}
+	}
+	o.Copy.Now, o.Copy.Logger, o.Copy.Files = o.Now, o.Logger, o.Files
 	table := restore.TableName(o.Restore.Table)
 	sel := selectionID(o.Copy)
 	res := &Result{}
 
-	st, err := loadState(o.State)
+	st, err := loadState(ctx, o.Files, o.State)
 	if err != nil {
 		return res, err
 	}
@@ -297,9 +303,9 @@ func selectionID(c copier.Options) string {
 	return fmt.Sprintf("%s|only-missing=%v|delete-extra=%v|if-main=%s", copier.SelectionID(c.Selection), c.OnlyMissing, c.DeleteExtra, c.IfMain)
 }
 
-func loadState(path string) (*State, error) {
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+func loadState(ctx context.Context, files *statefile.Store, path string) (*State, error) {
+	data, err := files.Read(ctx, path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
@@ -318,7 +324,7 @@ func saveState(o Options, st *State) error {
 	if err != nil {
 		return err
 	}
-	return checkpoint.WriteFileAtomic(o.State, append(data, '\n'))
+	return o.Files.Write(context.Background(), o.State, append(data, '\n'))
 }
 
 func apiCode(err error) string {

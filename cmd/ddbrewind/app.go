@@ -19,9 +19,11 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -197,9 +199,9 @@ func (b dynamoBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error)
 	return time.Duration(rand.Int64N(int64(d) + 1)), nil
 }
 
-// dynamoClient builds a DynamoDB client from the standard AWS chain plus the
+// awsConfig loads the AWS configuration from the standard chain plus the
 // global flags. stats, if not nil, counts the SDK's retries and throttles.
-func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats) (*dynamodb.Client, error) {
+func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if r := gString(c, "region"); r != "" {
 		opts = append(opts, config.WithRegion(r))
@@ -227,22 +229,63 @@ func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats) (*dy
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
-			return nil, &usageError{msg: fmt.Sprintf("--profile %s: %v", gString(c, "profile"), err)}
+			return cfg, &usageError{msg: fmt.Sprintf("--profile %s: %v", gString(c, "profile"), err)}
 		}
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return cfg, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	endpoint := gString(c, "endpoint-url")
 	if cfg.Region == "" {
-		if endpoint == "" && cfg.BaseEndpoint == nil && os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-			return nil, &usageError{msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
+		if gString(c, "endpoint-url") == "" && cfg.BaseEndpoint == nil && os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
+			return cfg, &usageError{msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
 		}
 		cfg.Region = "us-east-1" // a local emulator does not care
 	}
+	return cfg, nil
+}
+
+// dynamoClient builds a DynamoDB client (see awsConfig).
+func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats) (*dynamodb.Client, error) {
+	cfg, err := awsConfig(ctx, c, stats)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := gString(c, "endpoint-url")
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	}), nil
+}
+
+// stateFiles returns the store for --checkpoint, --state, --journal and
+// --report locations: with an S3 client when one of them is s3://. S3's
+// endpoint follows the SDK's settings (AWS_ENDPOINT_URL_S3, …), not
+// --endpoint-url, which is DynamoDB's.
+func stateFiles(ctx context.Context, c *cli.Context, env *Env, kmsKey string, locs ...string) (*statefile.Store, error) {
+	st := &statefile.Store{KMSKey: kmsKey}
+	need := false
+	for _, l := range locs {
+		if statefile.IsS3(l) {
+			if _, _, err := statefile.ParseS3(l); err != nil {
+				return nil, &usageError{msg: err.Error()}
+			}
+			need = true
+		}
+	}
+	if !need {
+		return st, nil
+	}
+	cfg, err := awsConfig(ctx, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := env.Getenv("AWS_ENDPOINT_URL_S3")
+	st.S3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.UsePathStyle = true
+		}
+	})
+	return st, nil
 }
 
 // required returns a usage error naming the first missing flag.

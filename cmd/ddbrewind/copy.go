@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -10,9 +11,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
-	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/progress"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
 
 // selectionFlags are shared by copy, diff and run.
@@ -96,6 +97,11 @@ func copyCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			files, err := stateFiles(c.Context, c, env, "", opts.Checkpoint, opts.Journal, c.String("report"))
+			if err != nil {
+				return err
+			}
+			opts.Files = files
 			plan, err := copier.Prepare(c.Context, api, opts)
 			if err != nil {
 				return err
@@ -114,7 +120,7 @@ func copyCommand(env *Env) *cli.Command {
 			r := startProgress(c, env, log, "copy", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
-			return finish(c, log, "copy", sum, runErr)
+			return finish(c, files, log, "copy", sum, runErr)
 		},
 	}
 }
@@ -173,7 +179,7 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 }
 
 // finish logs the summary, writes the report and returns the run's error.
-func finish(c *cli.Context, log *slog.Logger, step string, sum *copier.Summary, runErr error) error {
+func finish(c *cli.Context, files *statefile.Store, log *slog.Logger, step string, sum *copier.Summary, runErr error) error {
 	if sum == nil {
 		return runErr
 	}
@@ -184,19 +190,19 @@ func finish(c *cli.Context, log *slog.Logger, step string, sum *copier.Summary, 
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
 	if path := c.String("report"); path != "" {
-		if err := writeJSONFile(path, sum); err != nil {
+		if err := writeJSON(c.Context, files, path, sum); err != nil {
 			return fmt.Errorf("write report %s: %w (the copy itself: %v)", path, err, runErr)
 		}
 	}
 	return runErr
 }
 
-// writeJSONFile writes v as indented JSON, readable by the owner only,
-// atomically (temp file + rename).
-func writeJSONFile(path string, v any) error {
+// writeJSON writes v as indented JSON to a local file (0600, atomic) or
+// an S3 object (encrypted).
+func writeJSON(ctx context.Context, files *statefile.Store, loc string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return checkpoint.WriteFileAtomic(path, append(data, '\n'))
+	return files.Write(context.WithoutCancel(ctx), loc, append(data, '\n'))
 }

@@ -70,12 +70,17 @@ func runCommand(env *Env) *cli.Command {
 			if err := restore.ValidateTableName("--table", restore.TableName(ro.Table)); err != nil {
 				return err
 			}
+			files, err := stateFiles(c.Context, c, env, ro.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"))
+			if err != nil {
+				return err
+			}
 			yes := gBool(c, "yes")
 			progress := startProgress(c, env, log, "copy", stats)
 			res, err := rewind.Run(c.Context, api, rewind.Options{
 				Restore:           ro,
 				Copy:              co,
 				State:             state,
+				Files:             files,
 				KeepRecoveryTable: c.Bool("keep-recovery-table"),
 				NoVerify:          c.Bool("no-verify"),
 				ResumeCommand:     resumeCommand(env.Args, yes),
@@ -85,7 +90,7 @@ func runCommand(env *Env) *cli.Command {
 			})
 			progress.Stop()
 			if res != nil && res.Copy != nil {
-				if ferr := finish(c, log, "copy", res.Copy, nil); ferr != nil && err == nil {
+				if ferr := finish(c, files, log, "copy", res.Copy, nil); ferr != nil && err == nil {
 					err = ferr
 				}
 			}

@@ -37,7 +37,11 @@ func undoCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts := copier.UndoOptions{Options: copier.Options{
+			files, err := stateFiles(c.Context, c, env, "", c.String("journal"), c.String("report"))
+			if err != nil {
+				return err
+			}
+			opts := copier.UndoOptions{Options: copier.Options{Files: files,
 				To: c.String("table"), Journal: c.String("journal"), Writers: c.Int("writers"),
 				MaxWCU: c.Float64("max-wcu"), MaxRetryTime: c.Duration("max-retry-time"), DryRun: c.Bool("dry-run"),
 				Stats: stats, Logger: log, Now: env.Now,
@@ -55,7 +59,7 @@ func undoCommand(env *Env) *cli.Command {
 			r := startProgress(c, env, log, "undo", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
-			return finish(c, log, "undo", sum, runErr)
+			return finish(c, files, log, "undo", sum, runErr)
 		},
 	}
 }

@@ -3,19 +3,14 @@
 //
 // A checkpoint records, per unit of work (a Scan segment, the Query, or the
 // keys file of one phase), the position after the last page that was fully
-// written. It is written atomically (temp file, fsync, rename) with mode
-// 0600, so a kill at any instant leaves either the old or the new file. It
-// does not record individual items: a resumed copy may write the items of a
-// partly written page again, never skip them.
+// written. It does not record individual items: a resumed copy may write
+// the items of a partly written page again, never skip them. Storing the
+// file (atomically, 0600, local or S3) is package statefile's job.
 package checkpoint
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -47,21 +42,14 @@ type State struct {
 	Updated time.Time       `json:"updated"`
 }
 
-// Load reads a checkpoint; a missing file returns (nil, nil).
-func Load(path string) (*State, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
-	}
+// Decode parses a checkpoint file's content; where names it in errors.
+func Decode(data []byte, where string) (*State, error) {
 	var s State
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("checkpoint %s is not a ddbrewind checkpoint (%v): remove it or pass another --checkpoint", path, err)
+		return nil, fmt.Errorf("checkpoint %s is not a ddbrewind checkpoint (%v): remove it or pass another --checkpoint", where, err)
 	}
 	if s.Version != Version {
-		return nil, fmt.Errorf("checkpoint %s has format version %d, this ddbrewind reads %d: remove it or pass another --checkpoint", path, s.Version, Version)
+		return nil, fmt.Errorf("checkpoint %s has format version %d, this ddbrewind reads %d: remove it or pass another --checkpoint", where, s.Version, Version)
 	}
 	if s.Units == nil {
 		s.Units = map[string]Unit{}
@@ -69,43 +57,12 @@ func Load(path string) (*State, error) {
 	return &s, nil
 }
 
-// Save writes s to path atomically, readable by the owner only.
-func Save(path string, s *State) error {
+// Encode returns the file content of s.
+func Encode(s *State) ([]byte, error) {
 	s.Version = Version
 	data, err := json.Marshal(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
-}
-
-// WriteFileAtomic writes data to a temp file in path's directory, syncs it,
-// and renames it over path, with mode 0600.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	return nil
+	return append(data, '\n'), nil
 }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/rewind"
+)
+
+// s3Bucket creates a bucket on the moto server and returns a client.
+func s3Bucket(t *testing.T, srv *ddbtest.Server) (*s3.Client, string) {
+	t.Helper()
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	bucket := strings.ToLower(ddbtest.UniqueName(t, "state"))
+	bucket = strings.NewReplacer("_", "-", ".", "-").Replace(bucket)
+	if len(bucket) > 63 {
+		bucket = bucket[len(bucket)-63:]
+	}
+	bucket = strings.Trim(bucket, "-")
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	return c, bucket
+}
+
+func s3Object(t *testing.T, c *s3.Client, bucket, key string) (string, *s3.GetObjectOutput) {
+	t.Helper()
+	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return "", nil
+	}
+	defer out.Body.Close()
+	data, _ := io.ReadAll(out.Body)
+	return string(data), out
+}
+
+// TestRunResumesFromS3State kills a run mid-copy and starts it again from
+// another working directory with the same S3 locations, as a retried AWS
+// Batch attempt on a fresh container would.
+func TestRunResumesFromS3State(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 150)
+	c := srv.Client(t)
+	want := ddbtest.ScanAll(t, c, table)
+	s3c, bucket := s3Bucket(t, srv)
+	proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Ops: []string{"BatchWriteItem"}, Latency: 150 * time.Millisecond})
+	state := "s3://" + bucket + "/rewinds/" + table + ".json"
+	args := []string{"run", "--endpoint-url", proxy.URL(), "--table", table, "--latest", "--state", state, "--yes",
+		"--page-size", "10", "--writers", "1", "--journal", "s3://" + bucket + "/rewinds/journal.jsonl"}
+
+	cmd := exec.Command(binary(t), args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+srv.Endpoint)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if data, _ := s3Object(t, s3c, bucket, "rewinds/"+table+".json.checkpoint"); data != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint in S3")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	data, obj := s3Object(t, s3c, bucket, "rewinds/"+table+".json")
+	if !strings.Contains(data, `"step": "copy"`) {
+		t.Fatalf("state in S3 %q, want step copy", data)
+	}
+	if obj.ServerSideEncryption == "" {
+		t.Errorf("the state object is not encrypted at rest")
+	}
+
+	proxy.SetConfig(ddbtest.FaultConfig{})
+	r := runCLI(t, cliOpts{env: map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint}}, args...)
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d", r.code)
+	}
+	if n := proxy.Stats().Ops["RestoreTableToPointInTime"].Calls; n != 1 {
+		t.Errorf("%d restores, want exactly 1", n)
+	}
+	if !strings.Contains(r.stderr, "resuming rewind") || !strings.Contains(r.stderr, "resumed=true") {
+		t.Errorf("the second attempt did not resume")
+	}
+	assertSame(t, "main after the resumed run", want, ddbtest.ScanAll(t, c, table))
+	data, _ = s3Object(t, s3c, bucket, "rewinds/"+table+".json")
+	if !strings.Contains(data, `"step": "`+rewind.StepDone+`"`) {
+		t.Errorf("final state %q", data)
+	}
+	// The journal in S3 undoes the run's copy (here: back to the same items).
+	r = runCLI(t, cliOpts{env: map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint}},
+		"undo", "--endpoint-url", srv.Endpoint, "--journal", "s3://"+bucket+"/rewinds/journal.jsonl", "--table", table, "--yes")
+	if r.code != 0 {
+		t.Fatalf("undo from an S3 journal: exit %d", r.code)
+	}
+	assertSame(t, "main after undo", want, ddbtest.ScanAll(t, c, table))
+}
