@@ -86,10 +86,27 @@ func run(ctx context.Context, args []string, env *Env) int {
 	env.Args = args
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
-	if err != nil {
+	code := exitCode(err)
+	switch {
+	case err == nil:
+	case jsonLogs(args):
+		// Every stderr line is one JSON object with --log-format json.
+		slog.New(slog.NewJSONHandler(env.Err, nil)).Error(oneLine(err.Error()), "exit_code", code)
+	default:
 		fmt.Fprintf(env.Err, "ddbrewind: %s\n", oneLine(err.Error()))
 	}
-	return exitCode(err)
+	return code
+}
+
+// jsonLogs reports whether the command line asks for JSON logs; it is
+// read from args so that even a flag-parsing error is logged as JSON.
+func jsonLogs(args []string) bool {
+	for i, a := range args {
+		if a == "--log-format=json" || (a == "--log-format" && i+1 < len(args) && args[i+1] == "json") {
+			return true
+		}
+	}
+	return false
 }
 
 func oneLine(s string) string {
