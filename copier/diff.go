@@ -44,7 +44,9 @@ func (r *DiffResult) Equal() bool {
 // any table; nothing is written).
 func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) {
 	o := opts.Options
-	o.DryRun, o.Checkpoint, o.OnlyMissing, o.DeleteExtra, o.IfMain = true, "", false, false, ""
+	o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = true, "", "", false, false, ""
+	// Placeholders used only by a copy's --if-main are not the diff's.
+	o.Selection.Names, o.Selection.Values = o.Selection.placeholders(o.Selection.KeyCondition, o.Selection.Filter)
 	return prepare(ctx, api, o, true)
 }
 

@@ -77,7 +77,7 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 			plan.Tables = append(plan.Tables, *rt)
 		}
 	} else {
-		all, err := List(ctx, api, ListOptions{Source: opts.Source})
+		all, err := List(ctx, api, ListOptions{Source: opts.Source, Logger: opts.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("cleanup: %w", err)
 		}

@@ -2,6 +2,7 @@ package restore
 
 import (
 	"context"
+	"log/slog"
 	"fmt"
 	"sort"
 	"time"
@@ -34,6 +35,8 @@ type ListOptions struct {
 	Source string
 	// Concurrency bounds parallel DescribeTable calls; 0 means 8.
 	Concurrency int
+	// Logger receives warnings about tables that cannot be inspected.
+	Logger *slog.Logger
 }
 
 // List returns the recovery tables (tables with ddbrewind's tags), sorted by
@@ -41,6 +44,9 @@ type ListOptions struct {
 func List(ctx context.Context, api API, opts ListOptions) ([]RecoveryTable, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 8
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	var names []string
 	pager := dynamodb.NewListTablesPaginator(api, &dynamodb.ListTablesInput{})
@@ -58,8 +64,13 @@ func List(ctx context.Context, api API, opts ListOptions) ([]RecoveryTable, erro
 		g.Go(func() error {
 			rt, err := Inspect(gctx, api, name)
 			if err != nil {
-				if isNotFound(err) {
+				switch apiCode(err) {
+				case "ResourceNotFoundException":
 					return nil // deleted meanwhile
+				case "AccessDeniedException":
+					// A table we may not describe is not one we made.
+					opts.Logger.Warn("skipping a table that cannot be inspected", "table", name, "error", err.Error())
+					return nil
 				}
 				return err
 			}

@@ -159,6 +159,17 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 			opts.WorkerIndex = i
 		}
 	}
+	if opts.WorkerCount > 1 {
+		// Each worker of a split copy keeps its own checkpoint and journal,
+		// so every child of an array job can be given the same paths.
+		suffix := fmt.Sprintf(".worker-%d-of-%d", opts.WorkerIndex, opts.WorkerCount)
+		if opts.Checkpoint != "" {
+			opts.Checkpoint += suffix
+		}
+		if opts.Journal != "" {
+			opts.Journal += suffix
+		}
+	}
 	return opts, nil
 }
 
@@ -184,7 +195,7 @@ func finish(c *cli.Context, files *statefile.Store, log *slog.Logger, step strin
 		return runErr
 	}
 	n := sum.Counts
-	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "from", sum.Source, "to", sum.Target,
+	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
 		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
 		"failed", n.Failed, "not_in_recovery", n.NotInRecovery, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),

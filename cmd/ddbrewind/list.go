@@ -25,14 +25,15 @@ func listCommand(env *Env) *cli.Command {
 			if format != "table" && format != "json" {
 				return &usageError{msg: fmt.Sprintf("--output %q: use table or json", format)}
 			}
-			if _, err := newLogger(c, env); err != nil {
+			log, err := newLogger(c, env)
+			if err != nil {
 				return err
 			}
 			api, err := dynamoClient(c.Context, c, nil)
 			if err != nil {
 				return err
 			}
-			tables, err := restore.List(c.Context, api, restore.ListOptions{Source: c.String("source")})
+			tables, err := restore.List(c.Context, api, restore.ListOptions{Source: c.String("source"), Logger: log})
 			if err != nil {
 				return err
 			}

@@ -57,6 +57,9 @@ func runCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if co.WorkerCount > 1 {
+				return &usageError{msg: "run --worker-count: a split copy restores once and copies from several workers: run restore, then copy --worker-count K in each worker, then cleanup (see docs/batch.md)"}
+			}
 			stats := &copier.Stats{}
 			co.Stats = stats
 			api, err := dynamoClient(c.Context, c, stats)

@@ -193,3 +193,18 @@ func TestRunFailedCopyKeepsRecoveryTable(t *testing.T) {
 	}
 	assertSame(t, "main", want, ddbtest.ScanAll(t, c, table))
 }
+
+func TestRunIfMainVerifies(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 50)
+	state := filepath.Join(t.TempDir(), "state.json")
+	r := ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", state, "--yes",
+		"--if-main", "lastWriter = :bad", "--expression-attribute-values", `{":bad":{"S":"badjob"}}`, "--delete-extra")
+	if r.code != 0 {
+		t.Fatalf("run --if-main: exit %d (its placeholders must not break the verification)", r.code)
+	}
+	r = ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--worker-count", "2", "--yes")
+	if r.code != 2 {
+		t.Errorf("run --worker-count 2: exit %d, want 2", r.code)
+	}
+}

@@ -1,0 +1,918 @@
+package main
+
+// These tests prove that docs/iam/<command>.json are least-privilege
+// policies: every command runs end to end, in every mode that reaches a
+// different DynamoDB call, through a pass-through ddbtest.FaultProxy (which
+// lists the operations it saw) behind a small recorder (which notes the
+// tables each request names and, where a policy has tag conditions, the
+// tags those tables carry). Each call is then checked against the command's
+// policy — action, table ARN and conditions, as IAM would — and every grant
+// of the policy (statement × action × resource) must have been needed by
+// some call.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/restore"
+)
+
+// The values the tests put in the policies' placeholders. ${Table} is the
+// main (source) table of each scenario.
+const (
+	iamRegion  = "us-east-1"
+	iamAccount = "111122223333"
+	iamDir     = "../../docs/iam"
+)
+
+// restoreTargetActions are the actions AWS requires on the *target* table of
+// RestoreTableToPointInTime, besides dynamodb:RestoreTableToPointInTime on
+// the source table: "DynamoDB RestoreTableToPointInTime permissions are
+// necessary on the source table, and DynamoDB read and write permissions on
+// the target table are necessary for restore functionality"
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html,
+// whose example lists exactly these). ddbrewind never calls them for the
+// restore; DynamoDB checks them. This is the test's only allow-list: these
+// grants count as needed only when a RestoreTableToPointInTime call targets
+// a table they cover.
+var restoreTargetActions = []string{
+	"dynamodb:BatchWriteItem",
+	"dynamodb:DeleteItem",
+	"dynamodb:GetItem",
+	"dynamodb:PutItem",
+	"dynamodb:Query",
+	"dynamodb:Scan",
+	"dynamodb:UpdateItem",
+}
+
+// writeOps are the operations that change items; --dry-run never calls them.
+var writeOps = []string{"BatchWriteItem", "PutItem", "DeleteItem", "UpdateItem"}
+
+// ---- policy documents ----
+
+// iamStrings is an IAM "string or list of strings".
+type iamStrings []string
+
+func (s *iamStrings) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = iamStrings{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
+}
+
+type iamStatement struct {
+	Sid       string
+	Effect    string
+	Action    iamStrings
+	Resource  iamStrings
+	Condition map[string]map[string]iamStrings
+}
+
+type iamPolicy struct {
+	Version   string
+	Statement []iamStatement
+}
+
+// iamPlaceholders matches the placeholders of the policy files.
+var iamPlaceholders = regexp.MustCompile(`\$\{[^}]*\}`)
+
+// loadPolicy reads docs/iam/<command>.json with ${Region}, ${Account} and
+// ${Table} filled in. Unknown fields (NotAction, NotResource, Principal…)
+// and other placeholders are errors: the checker would not understand them.
+func loadPolicy(t *testing.T, command, table string) *iamPolicy {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(iamDir, command+".json"))
+	if err != nil {
+		t.Fatalf("policy of %s: %v", command, err)
+	}
+	for _, p := range iamPlaceholders.FindAllString(string(data), -1) {
+		if p != "${Region}" && p != "${Account}" && p != "${Table}" {
+			t.Fatalf("docs/iam/%s.json: unknown placeholder %s (use ${Region}, ${Account}, ${Table})", command, p)
+		}
+	}
+	filled := strings.NewReplacer("${Region}", iamRegion, "${Account}", iamAccount, "${Table}", table).Replace(string(data))
+	dec := json.NewDecoder(strings.NewReader(filled))
+	dec.DisallowUnknownFields()
+	var p iamPolicy
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("docs/iam/%s.json: %v", command, err)
+	}
+	return &p
+}
+
+// iamGrant is one statement × action × resource of a policy.
+type iamGrant struct {
+	stmt, res int
+	action    string
+}
+
+// iamMatch matches s against an IAM pattern: * is any run of characters
+// (slashes included), ? is one character.
+func iamMatch(pattern, s string) bool {
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// conditionsHold evaluates a statement's conditions. Only StringEquals and
+// StringLike on aws:ResourceTag/KEY and aws:RequestTag/KEY are understood;
+// a missing tag makes the condition false, as in IAM.
+func (st iamStatement) conditionsHold(resTags, reqTags map[string]string) (bool, error) {
+	for op, keys := range st.Condition {
+		if op != "StringEquals" && op != "StringLike" {
+			return false, fmt.Errorf("statement %q: condition operator %s is not understood by this test", st.Sid, op)
+		}
+		for key, want := range keys {
+			var tags map[string]string
+			switch {
+			case strings.HasPrefix(key, "aws:ResourceTag/"):
+				tags = resTags
+			case strings.HasPrefix(key, "aws:RequestTag/"):
+				tags = reqTags
+			default:
+				return false, fmt.Errorf("statement %q: condition key %s is not understood by this test", st.Sid, key)
+			}
+			got, ok := tags[key[strings.IndexByte(key, '/')+1:]]
+			if !ok {
+				return false, nil
+			}
+			hit := false
+			for _, w := range want {
+				if op == "StringEquals" && got == w || op == "StringLike" && iamMatch(w, got) {
+					hit = true
+				}
+			}
+			if !hit {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// allows returns the grants of the Allow statements that let action act on
+// resource; an explicit Deny that matches is an error.
+func (p *iamPolicy) allows(action, resource string, resTags, reqTags map[string]string) ([]iamGrant, error) {
+	var grants []iamGrant
+	for si, st := range p.Statement {
+		var act string
+		for _, a := range st.Action {
+			if iamMatch(strings.ToLower(a), strings.ToLower(action)) {
+				act = a
+			}
+		}
+		if act == "" {
+			continue
+		}
+		hold, err := st.conditionsHold(resTags, reqTags)
+		if err != nil {
+			return nil, err
+		}
+		if !hold {
+			continue
+		}
+		for ri, r := range st.Resource {
+			if !iamMatch(r, resource) {
+				continue
+			}
+			if st.Effect == "Deny" {
+				return nil, fmt.Errorf("statement %q denies it", st.Sid)
+			}
+			grants = append(grants, iamGrant{stmt: si, res: ri, action: act})
+		}
+	}
+	return grants, nil
+}
+
+// tableARN is the ARN the policies see for a table.
+func tableARN(name string) string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", iamRegion, iamAccount, name)
+}
+
+// ---- recorder ----
+
+// iamCall is one DynamoDB request as IAM sees it.
+type iamCall struct {
+	op      string
+	tables  []string                     // tables the request acts on; none for ListTables
+	target  string                       // RestoreTableToPointInTime: the new table
+	reqTags map[string]string            // TagResource: the tags requested
+	resTags map[string]map[string]string // table → its tags when the request came, for tagged ops
+}
+
+// iamRecorder is an HTTP proxy in front of a pass-through FaultProxy that
+// records, for each request, what IAM would authorize.
+type iamRecorder struct {
+	fault  *ddbtest.FaultProxy
+	srv    *httptest.Server
+	direct *dynamodb.Client
+	// tagOps are the operations whose tables' tags must be looked up (those
+	// a policy grants under an aws:ResourceTag condition).
+	tagOps map[string]bool
+	// hooks run once, before the first request of their operation is
+	// forwarded: a test changes a table between two steps of a command.
+	hooks map[string]func()
+
+	mu    sync.Mutex
+	calls []iamCall
+	errs  []string
+}
+
+func newIAMRecorder(t *testing.T, srv *ddbtest.Server, tagOps map[string]bool, hooks map[string]func()) *iamRecorder {
+	t.Helper()
+	r := &iamRecorder{
+		fault:  ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{}),
+		direct: srv.Client(t),
+		tagOps: tagOps,
+		hooks:  maps.Clone(hooks),
+	}
+	target, err := url.Parse(r.fault.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(target) }}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.record(req.Context(), req.Header.Get("X-Amz-Target"), body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		rp.ServeHTTP(w, req)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// URL is the endpoint to give the CLI.
+func (r *iamRecorder) URL() string { return r.srv.URL }
+
+// record notes one request.
+func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
+	op := target[strings.LastIndexByte(target, '.')+1:]
+	var in struct {
+		TableName       string
+		ResourceArn     string
+		SourceTableName string
+		SourceTableArn  string
+		TargetTableName string
+		RequestItems    map[string]json.RawMessage
+		Tags            []struct{ Key, Value string }
+	}
+	_ = json.Unmarshal(body, &in)
+	c := iamCall{op: op, target: in.TargetTableName}
+	for _, n := range []string{in.TableName, in.ResourceArn, in.SourceTableName, in.SourceTableArn} {
+		if n != "" {
+			c.tables = append(c.tables, restore.TableName(n))
+		}
+	}
+	for n := range in.RequestItems {
+		c.tables = append(c.tables, restore.TableName(n))
+	}
+	slices.Sort(c.tables)
+	if op == "TagResource" {
+		c.reqTags = map[string]string{}
+		for _, tag := range in.Tags {
+			c.reqTags[tag.Key] = tag.Value
+		}
+	}
+	var problem string
+	if len(c.tables) == 0 && op != "ListTables" {
+		problem = fmt.Sprintf("%s names no table: teach the recorder which resource it acts on", op)
+	}
+	if r.tagOps[op] {
+		c.resTags = map[string]map[string]string{}
+		for _, n := range c.tables {
+			tags, err := r.tagsOf(ctx, n)
+			if err != nil {
+				problem = fmt.Sprintf("%s: look up the tags of %s: %v", op, n, err)
+			}
+			c.resTags[n] = tags
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, c)
+	if problem != "" {
+		r.errs = append(r.errs, problem)
+	}
+	if hook := r.hooks[op]; hook != nil {
+		delete(r.hooks, op)
+		hook()
+	}
+}
+
+// tagsOf returns a table's tags, straight from the emulator; none when it
+// does not exist.
+func (r *iamRecorder) tagsOf(ctx context.Context, table string) (map[string]string, error) {
+	d, err := r.direct.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return restore.Tags(ctx, r.direct, aws.ToString(d.Table.TableArn))
+}
+
+// ---- checker ----
+
+// iamCheck checks one command's calls against its policy, over all the
+// variants that run it.
+type iamCheck struct {
+	command string
+	tagOps  map[string]bool
+
+	mu   sync.Mutex
+	ops  map[string]bool     // operations seen by the FaultProxies
+	used map[iamGrant]string // grants needed, with a call that needed them
+}
+
+func newIAMCheck(t *testing.T, command string) *iamCheck {
+	t.Helper()
+	c := &iamCheck{command: command, tagOps: map[string]bool{}, ops: map[string]bool{}, used: map[iamGrant]string{}}
+	for _, st := range loadPolicy(t, command, "T").Statement {
+		tagged := false
+		for _, keys := range st.Condition {
+			for k := range keys {
+				tagged = tagged || strings.HasPrefix(k, "aws:ResourceTag/")
+			}
+		}
+		if tagged {
+			for _, a := range st.Action {
+				c.tagOps[strings.TrimPrefix(a, "dynamodb:")] = true
+			}
+		}
+	}
+	return c
+}
+
+// run runs ddbrewind args (command first) through a new recorder with
+// ${Table} = table, wants exit code want, checks every call against the
+// policy and returns the operations the FaultProxy saw.
+func (c *iamCheck) run(t *testing.T, srv *ddbtest.Server, table string, want int, args ...string) []string {
+	t.Helper()
+	return c.runWithHooks(t, srv, table, want, nil, args...)
+}
+
+// runWithHooks is run with hooks for the recorder.
+func (c *iamCheck) runWithHooks(t *testing.T, srv *ddbtest.Server, table string, want int, hooks map[string]func(), args ...string) []string {
+	t.Helper()
+	if args[0] != c.command {
+		t.Fatalf("the %s check runs %s", c.command, args[0])
+	}
+	rec := newIAMRecorder(t, srv, c.tagOps, hooks)
+	r := ddb(t, append([]string{args[0], "--endpoint-url", rec.URL()}, args[1:]...)...)
+	if r.code != want {
+		t.Fatalf("exit %d, want %d", r.code, want)
+	}
+	ops := rec.fault.Operations()
+	t.Logf("operations: %s", strings.Join(ops, ", "))
+	pol := loadPolicy(t, c.command, table)
+	file := "docs/iam/" + c.command + ".json"
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, e := range rec.errs {
+		t.Error(e)
+	}
+	recOps := map[string]bool{}
+	reported := map[string]bool{} // one error per action and table
+	errorf := func(format string, args ...any) {
+		if msg := fmt.Sprintf(format, args...); !reported[msg] {
+			reported[msg] = true
+			t.Error(msg)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, call := range rec.calls {
+		recOps[call.op] = true
+		action := "dynamodb:" + call.op
+		resources := call.tables
+		if call.op == "ListTables" {
+			resources = []string{"*"}
+		}
+		for _, res := range resources {
+			arn := res
+			if res != "*" {
+				arn = tableARN(res)
+			}
+			grants, err := pol.allows(action, arn, call.resTags[res], call.reqTags)
+			switch {
+			case err != nil:
+				errorf("%s: %s on %s: %v", file, action, arn, err)
+			case len(grants) == 0:
+				errorf("%s does not allow %s on %s (resource tags %v, request tags %v), which ddbrewind %s called",
+					file, action, arn, call.resTags[res], call.reqTags, c.command)
+			}
+			for _, g := range grants {
+				c.used[g] = action + " on " + arn
+			}
+		}
+		if call.target != "" {
+			for _, a := range restoreTargetActions {
+				grants, err := pol.allows(a, tableARN(call.target), nil, nil)
+				if err != nil || len(grants) == 0 {
+					errorf("%s does not allow %s on the restore target %s, which RestoreTableToPointInTime requires (%v)",
+						file, a, tableARN(call.target), err)
+				}
+				for _, g := range grants {
+					c.used[g] = a + " on restore target " + tableARN(call.target)
+				}
+			}
+		}
+	}
+	for _, op := range ops {
+		c.ops[op] = true
+		if !recOps[op] {
+			t.Errorf("the FaultProxy saw %s but the recorder did not", op)
+		}
+	}
+	if len(ops) == 0 {
+		t.Errorf("ddbrewind %s called nothing", c.command)
+	}
+	return ops
+}
+
+// finish checks, after all variants, that the policy grants nothing no call
+// needed, and logs the command's actions.
+func (c *iamCheck) finish(t *testing.T) {
+	t.Helper()
+	if t.Failed() || t.Skipped() {
+		return
+	}
+	file := "docs/iam/" + c.command + ".json"
+	pol := loadPolicy(t, c.command, "${Table}")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ops) == 0 {
+		t.Skip("no variant ran (emulator missing?): nothing to check the policy against")
+	}
+	var called []string
+	for op := range c.ops {
+		called = append(called, "dynamodb:"+op)
+	}
+	slices.Sort(called)
+	inPolicy := map[string]bool{}
+	for si, st := range pol.Statement {
+		for _, a := range st.Action {
+			inPolicy[a] = true
+			for ri, r := range st.Resource {
+				if _, ok := c.used[iamGrant{stmt: si, res: ri, action: a}]; !ok {
+					t.Errorf("%s statement %q grants %s on %s, but no variant of ddbrewind %s needed it: remove it, or add the variant that needs it",
+						file, st.Sid, a, r, c.command)
+				}
+			}
+		}
+	}
+	// The same at the level of actions alone, against the operations the
+	// FaultProxies saw.
+	for _, a := range called {
+		if !inPolicy[a] {
+			t.Errorf("ddbrewind %s called %s, which %s lacks", c.command, a, file)
+		}
+	}
+	for a := range inPolicy {
+		if !slices.Contains(called, a) && !(c.ops["RestoreTableToPointInTime"] && slices.Contains(restoreTargetActions, a)) {
+			t.Errorf("%s grants %s, which no variant of ddbrewind %s called", file, a, c.command)
+		}
+	}
+	t.Logf("ddbrewind %s calls: %s", c.command, strings.Join(called, ", "))
+}
+
+// assertNoWrites fails when ops holds an operation that changes items.
+func assertNoWrites(t *testing.T, what string, ops []string) {
+	t.Helper()
+	for _, op := range ops {
+		if slices.Contains(writeOps, op) {
+			t.Errorf("%s called %s", what, op)
+		}
+	}
+}
+
+// ---- the policy files themselves ----
+
+func TestIAMPolicyFiles(t *testing.T) {
+	app := newApp(&Env{})
+	want := map[string]bool{}
+	for _, c := range app.Commands {
+		want[c.Name+".json"] = true
+		pol := loadPolicy(t, c.Name, "T")
+		if pol.Version != "2012-10-17" {
+			t.Errorf("docs/iam/%s.json: Version %q, want 2012-10-17", c.Name, pol.Version)
+		}
+		for _, st := range pol.Statement {
+			if st.Sid == "" || st.Effect != "Allow" || len(st.Action) == 0 || len(st.Resource) == 0 {
+				t.Errorf("docs/iam/%s.json: statement %+v: want a Sid, Effect Allow, actions and resources", c.Name, st)
+			}
+			for _, a := range st.Action {
+				if !strings.HasPrefix(a, "dynamodb:") || strings.ContainsAny(a, "*?") {
+					t.Errorf("docs/iam/%s.json: action %q: name each dynamodb: action, no wildcards", c.Name, a)
+				}
+			}
+			for _, r := range st.Resource {
+				switch {
+				case r == "*":
+					if len(st.Action) != 1 || st.Action[0] != "dynamodb:ListTables" {
+						t.Errorf("docs/iam/%s.json: statement %q: Resource \"*\" only for dynamodb:ListTables, which has no resource type", c.Name, st.Sid)
+					}
+				case !strings.HasPrefix(r, tableARN("")):
+					t.Errorf("docs/iam/%s.json: resource %q is not a table ARN", c.Name, r)
+				}
+			}
+		}
+	}
+	entries, err := os.ReadDir(iamDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !want[e.Name()] {
+			t.Errorf("docs/iam/%s is not the policy of a command", e.Name())
+		}
+	}
+}
+
+func TestIAMMatch(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "anything/at:all", true},
+		{"arn:x:table/orders-rewind-*", "arn:x:table/orders-rewind-20260101T000000Z", true},
+		{"arn:x:table/orders-rewind-*", "arn:x:table/orders", false},
+		{"arn:x:table/orders", "arn:x:table/orders-rewind-1", false},
+		{"arn:x:table/*", "arn:x:table/a/index/b", true},
+		{"a?c", "abc", true},
+		{"a?c", "ac", false},
+		{"*-rewind-*", "t-rewind-x-rewind-y", true},
+	} {
+		if got := iamMatch(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("iamMatch(%q, %q) = %v", tt.pattern, tt.s, got)
+		}
+	}
+}
+
+// ---- the commands, end to end ----
+
+// dropRecoveryTables deletes table's recovery tables when the test ends.
+func dropRecoveryTables(t *testing.T, c *dynamodb.Client, table string) {
+	t.Cleanup(func() {
+		for _, n := range tablesWithPrefix(t, c, table+"-rewind-") {
+			_, _ = c.UpdateTable(context.Background(), &dynamodb.UpdateTableInput{TableName: aws.String(n), DeletionProtectionEnabled: aws.Bool(false)})
+			_, _ = c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(n)})
+		}
+	})
+}
+
+func TestIAMRestore(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "restore")
+	t.Run("variants", func(t *testing.T) {
+		t.Run("latest, default name, tags", func(t *testing.T) {
+			t.Parallel()
+			srv, c, table := motoTable(t, true)
+			dropRecoveryTables(t, c, table)
+			chk.run(t, srv, table, 0, "restore", "--table", table, "--latest", "--tag", "team=payments")
+		})
+		t.Run("at, named, indexes all, no wait", func(t *testing.T) {
+			t.Parallel()
+			srv, c, table := motoTable(t, true)
+			dropRecoveryTables(t, c, table)
+			at := restore.FormatTime(latestRestorable(t, c, table))
+			chk.run(t, srv, table, 0, "restore", "--table", table, "--at", at, "--recovery-table", table+"-rewind-manual",
+				"--indexes", "all", "--wait=false")
+		})
+	})
+	chk.finish(t)
+}
+
+func TestIAMList(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "list")
+	srv, c, table := motoTable(t, true)
+	dropRecoveryTables(t, c, table)
+	if r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--recovery-table", table+"-rewind-a"); r.code != 0 {
+		t.Fatalf("restore: exit %d", r.code)
+	}
+	t.Run("variants", func(t *testing.T) {
+		t.Run("all", func(t *testing.T) {
+			chk.run(t, srv, table, 0, "list", "--output", "json")
+		})
+		t.Run("source", func(t *testing.T) {
+			chk.run(t, srv, table, 0, "list", "--source", table)
+		})
+	})
+	chk.finish(t)
+}
+
+func TestIAMCleanup(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "cleanup")
+	srv, c, table := motoTable(t, true)
+	dropRecoveryTables(t, c, table)
+	a, b, d := table+"-rewind-a", table+"-rewind-b", table+"-rewind-c"
+	for _, n := range []string{a, b, d} {
+		if r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--recovery-table", n); r.code != 0 {
+			t.Fatalf("restore %s: exit %d", n, r.code)
+		}
+	}
+	if _, err := c.UpdateTable(context.Background(), &dynamodb.UpdateTableInput{TableName: aws.String(a), DeletionProtectionEnabled: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("variants", func(t *testing.T) {
+		t.Run("dry run", func(t *testing.T) {
+			ops := chk.run(t, srv, table, 0, "cleanup", "--recovery-table", a, "--recovery-table", b, "--dry-run", "--disable-deletion-protection")
+			for _, op := range ops {
+				if op == "DeleteTable" || op == "UpdateTable" {
+					t.Errorf("cleanup --dry-run called %s", op)
+				}
+			}
+		})
+		t.Run("named, deletion protection", func(t *testing.T) {
+			chk.run(t, srv, table, 0, "cleanup", "--recovery-table", a, "--disable-deletion-protection", "--yes")
+		})
+		t.Run("by source", func(t *testing.T) {
+			chk.run(t, srv, table, 0, "cleanup", "--source", table, "--yes")
+		})
+	})
+	if left := tablesWithPrefix(t, c, table+"-rewind-"); len(left) > 0 {
+		t.Errorf("recovery tables left: %v", left)
+	}
+	chk.finish(t)
+}
+
+func TestIAMRun(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "run")
+	variants := []struct {
+		name string
+		args []string
+		// extras: items are created in the main table after the restore
+		// point (when the recovery table is tagged, before the copy).
+		extras bool
+	}{
+		{"overwrite", nil, false},
+		{"only-missing with journal", []string{"--only-missing", "--journal", "JOURNAL"}, false},
+		// The filter uses :w too: see the report on run --if-main's verify step.
+		{"if-main and delete-extra", []string{"--if-main", "lastWriter = :w", "--filter-expression", "lastWriter = :w",
+			"--expression-attribute-values", `{":w":{"S":"app"}}`, "--delete-extra"}, true},
+		{"delete-extra", []string{"--delete-extra"}, true},
+		{"key range, delete-extra, journal", []string{"--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#1"}}`, "--delete-extra", "--journal", "JOURNAL"}, true},
+		{"keys file, delete-extra", []string{"--keys-file", "KEYS", "--delete-extra"}, false},
+		{"keep recovery table, no verify", []string{"--keep-recovery-table", "--no-verify"}, false},
+	}
+	t.Run("variants", func(t *testing.T) {
+		for _, v := range variants {
+			t.Run(v.name, func(t *testing.T) {
+				t.Parallel()
+				srv, table, _ := runTable(t, 60)
+				dropRecoveryTables(t, srv.Client(t), table)
+				dir := t.TempDir()
+				keys := filepath.Join(dir, "keys.jsonl")
+				iamWriteKeys(t, keys, `{"pk":{"S":"tenant#2"},"sk":{"N":"2"}}`, `{"pk":{"S":"tenant#3"},"sk":{"N":"3"}}`, `{"pk":{"S":"tenant#9"},"sk":{"N":"999"}}`)
+				args := []string{"run", "--table", table, "--latest", "--state", filepath.Join(dir, "state.json"), "--yes"}
+				for _, a := range v.args {
+					a = strings.NewReplacer("JOURNAL", filepath.Join(dir, "journal.jsonl"), "KEYS", keys).Replace(a)
+					args = append(args, a)
+				}
+				var hooks map[string]func()
+				if v.extras {
+					c := srv.Client(t)
+					hooks = map[string]func(){"TagResource": func() {
+						// Runs in the recorder's goroutine: no t.Fatal.
+						for i := range 5 {
+							_, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+								"pk":         &types.AttributeValueMemberS{Value: "tenant#1"},
+								"sk":         &types.AttributeValueMemberN{Value: fmt.Sprint(5000 + i)},
+								"lastWriter": &types.AttributeValueMemberS{Value: "app"},
+							}})
+							if err != nil {
+								t.Errorf("put an item created after the restore point: %v", err)
+							}
+						}
+					}}
+				}
+				chk.runWithHooks(t, srv, table, 0, hooks, args...)
+				if v.extras {
+					if n := len(slice(ddbtest.ScanAll(t, srv.Client(t), table), "tenant#1")); n != 12 {
+						t.Errorf("tenant#1 has %d items after the run, want its 12 items of the restore point", n)
+					}
+				}
+			})
+		}
+	})
+	chk.finish(t)
+}
+
+// iamWriteKeys writes a keys file.
+func iamWriteKeys(t *testing.T, path string, lines ...string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// iamTables creates, on dynalite, a main table and its recovery table named
+// <main>-rewind-…: the recovery table holds 300 items over 5 tenants; the
+// main table holds changed versions of 200 of them (lastWriter "badjob") and
+// 20 items created after the restore point.
+func iamTables(t *testing.T) (*ddbtest.Server, *dynamodb.Client, string, string) {
+	t.Helper()
+	srv := pool.Get(t, ddbtest.Dynalite)
+	c := srv.Client(t)
+	main := ddbtest.UniqueName(t, "main")
+	rec := main + "-rewind-20260101T000000Z"
+	ddbtest.CreateTable(t, c, main, mixedSpec)
+	ddbtest.CreateTable(t, c, rec, mixedSpec)
+	items := tenantItems(300, 5, "good", "app")
+	ddbtest.PutItems(t, c, rec, items)
+	broken := tenantItems(200, 5, "broken", "badjob")
+	for i := 0; i < 20; i++ {
+		broken = append(broken, map[string]types.AttributeValue{
+			"pk":         &types.AttributeValueMemberS{Value: "tenant#0"},
+			"sk":         &types.AttributeValueMemberN{Value: fmt.Sprint(10000 + i)},
+			"lastWriter": &types.AttributeValueMemberS{Value: "badjob"},
+		})
+	}
+	ddbtest.PutItems(t, c, main, broken)
+	return srv, c, main, rec
+}
+
+// iamKeys writes a keys file with items present in both tables, one only
+// in the main table, and one in neither.
+func iamKeys(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keys.jsonl")
+	iamWriteKeys(t, path,
+		`{"pk":{"S":"tenant#1"},"sk":{"N":"1"}}`,
+		`{"pk":{"S":"tenant#2"},"sk":{"N":"2"}}`,
+		`{"pk":{"S":"tenant#4"},"sk":{"N":"299"}}`,
+		`{"pk":{"S":"tenant#0"},"sk":{"N":"10003"}}`,
+		`{"pk":{"S":"tenant#0"},"sk":{"N":"777777"}}`)
+	return path
+}
+
+// ifMainArgs overwrite or delete only what the bad job wrote.
+var ifMainArgs = []string{"--if-main", "#w = :bad", "--expression-attribute-names", `{"#w":"lastWriter"}`,
+	"--expression-attribute-values", `{":bad":{"S":"badjob"}}`}
+
+func TestIAMCopy(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "copy")
+	variants := []struct {
+		name   string
+		args   []string
+		dryRun bool
+	}{
+		{"overwrite", []string{"--segments", "2"}, false},
+		{"only-missing, journal", []string{"--only-missing", "--journal", "JOURNAL"}, false},
+		{"delete-extra, journal, checkpoint, report", []string{"--delete-extra", "--journal", "JOURNAL", "--checkpoint", "CHECKPOINT", "--report", "REPORT"}, false},
+		{"if-main, delete-extra, journal", append([]string{"--delete-extra", "--journal", "JOURNAL"}, ifMainArgs...), false},
+		{"keys file, delete-extra, journal", []string{"--keys-file", "KEYS", "--delete-extra", "--journal", "JOURNAL"}, false},
+		{"keys file, if-main", append([]string{"--keys-file", "KEYS"}, ifMainArgs...), false},
+		{"key condition, filter, delete-extra", []string{"--key-condition-expression", "pk = :p", "--filter-expression", "#s <> :x",
+			"--expression-attribute-names", `{"#s":"status"}`, "--expression-attribute-values", `{":p":{"S":"tenant#0"},":x":{"S":"nope"}}`,
+			"--delete-extra", "--max-wcu", "1000"}, false},
+		{"dry run, delete-extra", []string{"--dry-run", "--delete-extra", "--journal", "JOURNAL"}, true},
+		{"dry run, only-missing", []string{"--dry-run", "--only-missing"}, true},
+		{"dry run, keys file, if-main, delete-extra", append([]string{"--dry-run", "--keys-file", "KEYS", "--delete-extra"}, ifMainArgs...), true},
+		{"dry run, key condition", []string{"--dry-run", "--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#3"}}`}, true},
+	}
+	t.Run("variants", func(t *testing.T) {
+		for _, v := range variants {
+			t.Run(v.name, func(t *testing.T) {
+				t.Parallel()
+				srv, c, main, rec := iamTables(t)
+				dir := t.TempDir()
+				before := ddbtest.ScanAll(t, c, main)
+				args := []string{"copy", "--from", rec, "--to", main}
+				if !v.dryRun {
+					args = append(args, "--yes")
+				}
+				repl := strings.NewReplacer("JOURNAL", filepath.Join(dir, "journal.jsonl"), "CHECKPOINT", filepath.Join(dir, "cp.json"),
+					"REPORT", filepath.Join(dir, "report.json"), "KEYS", iamKeys(t))
+				for _, a := range v.args {
+					args = append(args, repl.Replace(a))
+				}
+				ops := chk.run(t, srv, main, 0, args...)
+				changed := len(ddbtest.DiffItemSets(before, ddbtest.ScanAll(t, c, main))) > 0
+				if v.dryRun {
+					assertNoWrites(t, "copy --dry-run", ops)
+					if changed {
+						t.Errorf("copy --dry-run changed the main table")
+					}
+				} else if !changed {
+					t.Errorf("the copy changed nothing: the variant proves nothing")
+				}
+			})
+		}
+	})
+	chk.finish(t)
+}
+
+func TestIAMDiff(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "diff")
+	variants := []struct {
+		name string
+		args []string
+	}{
+		{"whole table", []string{"--segments", "3", "--output", "json"}},
+		{"key condition and filter", []string{"--key-condition-expression", "pk = :p", "--filter-expression", "attribute_exists(lastWriter)",
+			"--expression-attribute-values", `{":p":{"S":"tenant#0"}}`}},
+		{"keys file", []string{"--keys-file", "KEYS"}},
+	}
+	t.Run("variants", func(t *testing.T) {
+		for _, v := range variants {
+			t.Run(v.name, func(t *testing.T) {
+				t.Parallel()
+				srv, _, main, rec := iamTables(t)
+				args := []string{"diff", "--from", rec, "--to", main}
+				for _, a := range v.args {
+					args = append(args, strings.ReplaceAll(a, "KEYS", iamKeys(t)))
+				}
+				assertNoWrites(t, "diff", chk.run(t, srv, main, 3, args...))
+			})
+		}
+	})
+	chk.finish(t)
+}
+
+func TestIAMUndo(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "undo")
+	srv, c, main, rec := iamTables(t)
+	before := ddbtest.ScanAll(t, c, main)
+	journal := filepath.Join(t.TempDir(), "journal.jsonl")
+	if r := ddb(t, "copy", "--endpoint-url", srv.Endpoint, "--from", rec, "--to", main, "--delete-extra", "--journal", journal, "--yes"); r.code != 0 {
+		t.Fatalf("copy: exit %d", r.code)
+	}
+	copied := ddbtest.ScanAll(t, c, main)
+	t.Run("variants", func(t *testing.T) {
+		t.Run("dry run", func(t *testing.T) {
+			assertNoWrites(t, "undo --dry-run", chk.run(t, srv, main, 0, "undo", "--journal", journal, "--table", main, "--dry-run"))
+			if d := ddbtest.DiffItemSets(copied, ddbtest.ScanAll(t, c, main)); len(d) > 0 {
+				t.Errorf("undo --dry-run changed the main table")
+			}
+		})
+		t.Run("undo", func(t *testing.T) {
+			chk.run(t, srv, main, 0, "undo", "--journal", journal, "--table", main, "--yes")
+			if d := ddbtest.DiffItemSets(before, ddbtest.ScanAll(t, c, main)); len(d) > 0 {
+				t.Errorf("after undo the main table differs from before the copy:\n%s", strings.Join(d, "\n"))
+			}
+		})
+	})
+	chk.finish(t)
+}
