@@ -2,8 +2,8 @@ package restore
 
 import (
 	"context"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"sort"
 	"time"
 
