@@ -288,6 +288,9 @@ func checkSame(o Options, st *State, table, sel string) error {
 	switch {
 	case st.Table != table:
 		return &UsageError{Msg: fmt.Sprintf("state file %s is for table %s, not %s: pass another --state", o.State, st.Table, table)}
+	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint) && st.Step == StepDone:
+		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s to %s: to rewind to %s, remove the state file or pass another --state",
+			o.State, table, restore.FormatTime(st.RestorePoint), restore.FormatTime(o.Restore.Point.At))}
 	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint):
 		return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s to %s, not %s: rerun with the same --at to resume, or remove the state file (or pass another --state) to start another rewind",
 			o.State, table, restore.FormatTime(st.RestorePoint), restore.FormatTime(o.Restore.Point.At))}

@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, env *Env) int {
 	case err == nil:
 	case jsonLogs(args):
 		// Every stderr line is one JSON object with --log-format json.
-		slog.New(slog.NewJSONHandler(env.Err, nil)).Error(oneLine(err.Error()), "exit_code", code)
+		slog.New(slog.NewJSONHandler(env.Err, nil)).With(batchAttrs(env)...).Error(oneLine(err.Error()), "exit_code", code)
 	default:
 		fmt.Fprintf(env.Err, "ddbrewind: %s\n", oneLine(err.Error()))
 	}
@@ -175,11 +175,16 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	default:
 		return nil, &usageError{msg: fmt.Sprintf("--log-format %q: use text or json", gString(c, "log-format"))}
 	}
-	log := slog.New(h)
+	return slog.New(h).With(batchAttrs(env)...), nil
+}
+
+// batchAttrs returns the AWS Batch job id and attempt as log attributes,
+// when the process runs as a Batch job.
+func batchAttrs(env *Env) []any {
 	if id := env.Getenv("AWS_BATCH_JOB_ID"); id != "" {
-		log = log.With("batch_job_id", id, "batch_job_attempt", env.Getenv("AWS_BATCH_JOB_ATTEMPT"))
+		return []any{"batch_job_id", id, "batch_job_attempt", env.Getenv("AWS_BATCH_JOB_ATTEMPT")}
 	}
-	return log, nil
+	return nil
 }
 
 // countingRetryer counts every retry the SDK makes, and the throttles
