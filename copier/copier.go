@@ -104,6 +104,8 @@ type Plan struct {
 	resumed  bool
 	// diff: the plan compares instead of copying.
 	diff bool
+	// verb names the command in messages: copy, diff or run.
+	verb string
 	// Estimate is DynamoDB's approximate item count of the source (updated
 	// about every six hours), or the number of keys of a keys file.
 	Estimate int64
@@ -141,57 +143,104 @@ func (o *Options) defaults() {
 // selection (placeholders, keys file, expressions DynamoDB must accept) and
 // the checkpoint (made for this same copy).
 func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
-	return prepare(ctx, api, opts, false)
+	return prepare(ctx, api, opts, modeCopy)
 }
 
-func prepare(ctx context.Context, api API, opts Options, diff bool) (*Plan, error) {
-	opts.defaults()
+// Check runs, before a rewind restores anything, every check of Prepare
+// that does not need the recovery table: the options, the selection and
+// keys file against the main table's key schema, and the expressions,
+// which DynamoDB must accept on the main table (it has the same key
+// schema as the recovery table to come). opts.To is the main table.
+func Check(ctx context.Context, api API, opts Options) error {
+	opts.From = opts.To
+	_, err := prepare(ctx, api, opts, modeCheck)
+	return err
+}
+
+// mode says what prepare prepares.
+type mode int
+
+const (
+	modeCopy mode = iota
+	modeDiff
+	modeCheck
+)
+
+func (m mode) verb() string {
+	return [...]string{"copy", "diff", "run"}[m]
+}
+
+// check validates the options themselves, before defaults fill in zero
+// values.
+func (o *Options) check(verb string) error {
 	switch {
-	case opts.From == "" || opts.To == "":
-		return nil, usagef("copy needs --from RECOVERY_TABLE and --to MAIN_TABLE")
-	case opts.From == opts.To:
-		return nil, usagef("copy: --from and --to are both %s: copy from the recovery table into the main table", opts.From)
-	case opts.Segments < 0 || opts.Segments > 1000000:
-		return nil, usagef("--segments %d: use 1 to 1000000 (or omit it to choose from the table size)", opts.Segments)
-	case opts.Writers < 1 || opts.Writers > 1024:
-		return nil, usagef("--writers %d: use 1 to 1024", opts.Writers)
-	case opts.WorkerCount < 1 || opts.WorkerIndex < 0 || opts.WorkerIndex >= opts.WorkerCount:
-		return nil, usagef("--worker-index %d --worker-count %d: the index must be in [0, count)", opts.WorkerIndex, opts.WorkerCount)
-	case opts.PageSize < 0:
-		return nil, usagef("--page-size %d: must be positive", opts.PageSize)
-	case opts.MaxWCU < 0:
-		return nil, usagef("--max-wcu %v: must be positive", opts.MaxWCU)
-	case opts.OnlyMissing && opts.IfMain != "":
-		return nil, usagef("--only-missing writes only absent items and --if-main only present ones: use one of them")
+	case o.From == "" || o.To == "":
+		return usagef("%s needs --from RECOVERY_TABLE and --to MAIN_TABLE", verb)
+	case o.Segments < 0 || o.Segments > 1000000:
+		return usagef("--segments %d: use 1 to 1000000 (or omit it to choose from the table size)", o.Segments)
+	case o.Writers < 0 || o.Writers > 1024:
+		return usagef("--writers %d: use 1 to 1024", o.Writers)
+	case o.WorkerCount < 0 || o.WorkerIndex < 0 || o.WorkerIndex >= max(o.WorkerCount, 1):
+		return usagef("--worker-index %d --worker-count %d: the count must be at least 1 and the index in [0, count)", o.WorkerIndex, o.WorkerCount)
+	case o.PageSize < 0:
+		return usagef("--page-size %d: must be positive", o.PageSize)
+	case o.MaxWCU < 0:
+		return usagef("--max-wcu %v: must be positive", o.MaxWCU)
+	case o.MaxRetryTime < 0:
+		return usagef("--max-retry-time %s: must be positive (or omit it to retry forever)", o.MaxRetryTime)
+	case o.OnlyMissing && o.IfMain != "":
+		return usagef("--only-missing writes only absent items and --if-main only present ones: use one of them")
 	}
-	if err := opts.Selection.validate(opts.IfMain); err != nil {
+	for _, t := range []struct{ flag, name string }{{"--from", o.From}, {"--to", o.To}} {
+		if err := restore.ValidateTableName(t.flag, t.name); err != nil {
+			return &UsageError{Msg: err.Error()}
+		}
+	}
+	return o.Selection.validate(o.IfMain)
+}
+
+func prepare(ctx context.Context, api API, opts Options, m mode) (*Plan, error) {
+	verb := m.verb()
+	if err := opts.check(verb); err != nil {
 		return nil, err
 	}
-	p := &Plan{opts: opts, diff: diff}
-	from, err := describe(ctx, api, opts.From, "--from")
+	if opts.From == opts.To && m != modeCheck {
+		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, opts.From, verb)
+	}
+	opts.defaults()
+	p := &Plan{opts: opts, diff: m == modeDiff, verb: verb}
+	toFlag := "--to"
+	if m == modeCheck {
+		toFlag = "--table"
+	}
+	to, err := describe(ctx, api, opts.To, toFlag, verb)
 	if err != nil {
 		return nil, err
 	}
-	to, err := describe(ctx, api, opts.To, "--to")
-	if err != nil {
-		return nil, err
+	from := to
+	if m != modeCheck {
+		if from, err = describe(ctx, api, opts.From, "--from", verb); err != nil {
+			return nil, err
+		}
 	}
 	fromKeys, toKeys := keySchema(from), keySchema(to)
 	if fmtKeys(fromKeys) != fmtKeys(toKeys) {
-		return nil, usagef("copy %s → %s: refused: key schemas differ (%s has %s, %s has %s); copy between tables with the same keys",
-			opts.From, opts.To, opts.From, fmtKeys(fromKeys), opts.To, fmtKeys(toKeys))
+		return nil, usagef("%s %s → %s: refused: key schemas differ (%s has %s, %s has %s); use tables with the same keys",
+			verb, opts.From, opts.To, opts.From, fmtKeys(fromKeys), opts.To, fmtKeys(toKeys))
 	}
 	p.keyTypes = map[string]string{}
 	for _, k := range fromKeys {
 		p.keyNames = append(p.keyNames, k.name)
 		p.keyTypes[k.name] = k.attrType
 	}
-	isRecovery, err := restore.IsRecoveryTable(ctx, api, aws.ToString(to.TableArn))
-	if err != nil {
-		return nil, fmt.Errorf("copy into %s: read tags: %w", opts.To, err)
-	}
-	if isRecovery && !diff {
-		return nil, usagef("copy into %s: refused: it is a recovery table (tag %s); --to must be the main table", opts.To, restore.TagSourceTable)
+	if m != modeDiff {
+		isRecovery, err := restore.IsRecoveryTable(ctx, api, aws.ToString(to.TableArn))
+		if err != nil {
+			return nil, fmt.Errorf("%s into %s: read tags: %w", verb, opts.To, err)
+		}
+		if isRecovery {
+			return nil, usagef("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", verb, opts.To, restore.TagSourceTable)
+		}
 	}
 	if p.opts.Segments == 0 {
 		p.opts.Segments = DefaultSegments(aws.ToInt64(from.TableSizeBytes))
@@ -207,8 +256,10 @@ func prepare(ctx context.Context, api API, opts Options, diff bool) (*Plan, erro
 	if err := p.probe(ctx, api); err != nil {
 		return nil, err
 	}
-	if err := p.loadCheckpoint(ctx); err != nil {
-		return nil, err
+	if m == modeCopy {
+		if err := p.loadCheckpoint(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -286,13 +337,13 @@ func fmtKeys(ks []keyAttr) string {
 	return strings.Join(parts, ", ")
 }
 
-func describe(ctx context.Context, api API, table, flag string) (*types.TableDescription, error) {
+func describe(ctx context.Context, api API, table, flag, verb string) (*types.TableDescription, error) {
 	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		if apiCode(err) == "ResourceNotFoundException" {
-			return nil, usagef("copy: %s table %s not found (check the name, --region and --endpoint-url)", flag, table)
+			return nil, usagef("%s: %s %s: table not found (check the name, --region and --endpoint-url)", verb, flag, table)
 		}
-		return nil, fmt.Errorf("copy: describe %s table %s: %w", flag, table, err)
+		return nil, fmt.Errorf("%s: describe %s table %s: %w", verb, flag, table, err)
 	}
 	return out.Table, nil
 }
@@ -375,9 +426,9 @@ func (p *Plan) probe(ctx context.Context, api API) error {
 			}
 			if err != nil {
 				if apiCode(err) == "ValidationException" {
-					return usagef("copy: DynamoDB rejects the selection on %s: %v; fix --key-condition-expression/--filter-expression and their placeholders", table, err)
+					return usagef("%s: DynamoDB rejects the selection on %s: %v; fix --key-condition-expression/--filter-expression and their placeholders", p.verb, table, err)
 				}
-				return fmt.Errorf("copy: read %s: %w", table, err)
+				return fmt.Errorf("%s: read %s: %w", p.verb, table, err)
 			}
 		}
 	}
@@ -404,12 +455,12 @@ func (p *Plan) probe(ctx context.Context, api API) error {
 		_, err := api.PutItem(ctx, in)
 		switch {
 		case err == nil:
-			return fmt.Errorf("copy: the --if-main probe unexpectedly wrote a probe item into %s", o.To)
+			return fmt.Errorf("%s: the --if-main probe unexpectedly wrote a probe item into %s", p.verb, o.To)
 		case apiCode(err) == "ConditionalCheckFailedException":
 		case apiCode(err) == "ValidationException":
-			return usagef("copy: DynamoDB rejects --if-main %q on %s: %v", o.IfMain, o.To, err)
+			return usagef("%s: DynamoDB rejects --if-main %q on %s: %v", p.verb, o.IfMain, o.To, err)
 		default:
-			return fmt.Errorf("copy: check --if-main on %s: %w", o.To, err)
+			return fmt.Errorf("%s: check --if-main on %s: %w", p.verb, o.To, err)
 		}
 	}
 	return nil

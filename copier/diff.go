@@ -47,7 +47,7 @@ func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) 
 	o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = true, "", "", false, false, ""
 	// Placeholders used only by a copy's --if-main are not the diff's.
 	o.Selection.Names, o.Selection.Values = o.Selection.placeholders(o.Selection.KeyCondition, o.Selection.Filter)
-	return prepare(ctx, api, o, true)
+	return prepare(ctx, api, o, modeDiff)
 }
 
 // Diff compares the selection of the recovery table (From) with the main

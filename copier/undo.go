@@ -18,6 +18,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/restore"
 )
 
 // UndoOptions configures Undo: Options.To is the main table, Journal the
@@ -43,10 +44,20 @@ func (u *UndoPlan) Records() int { return len(u.offsets) }
 // every line parses.
 func PrepareUndo(ctx context.Context, api API, opts UndoOptions) (*UndoPlan, error) {
 	o := opts.Options
-	o.defaults()
-	if o.Journal == "" || o.To == "" {
+	switch {
+	case o.Journal == "" || o.To == "":
 		return nil, usagef("undo needs --journal PATH and --table MAIN_TABLE")
+	case o.Writers < 0 || o.Writers > 1024:
+		return nil, usagef("--writers %d: use 1 to 1024", o.Writers)
+	case o.MaxWCU < 0:
+		return nil, usagef("--max-wcu %v: must be positive", o.MaxWCU)
+	case o.MaxRetryTime < 0:
+		return nil, usagef("--max-retry-time %s: must be positive (or omit it to retry forever)", o.MaxRetryTime)
 	}
+	if err := restore.ValidateTableName("--table", o.To); err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
+	o.defaults()
 	path, cleanup, err := o.Files.Fetch(ctx, o.Journal)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -80,11 +91,11 @@ func (*UndoPlan) checkHeader(h *JournalHeader, o Options) error {
 }
 
 func prepareUndo(ctx context.Context, api API, o Options, h *JournalHeader, path string) (*UndoPlan, error) {
-	t, err := describe(ctx, api, o.To, "--table")
+	t, err := describe(ctx, api, o.To, "--table", "undo")
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{opts: o, keyTypes: map[string]string{}}
+	p := &Plan{opts: o, keyTypes: map[string]string{}, verb: "undo"}
 	for _, k := range keySchema(t) {
 		p.keyNames = append(p.keyNames, k.name)
 		p.keyTypes[k.name] = k.attrType

@@ -136,6 +136,12 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		}
 		o.Logger.Info("resuming rewind", "table", table, "step", st.Step, "recovery_table", st.RecoveryTable, "state", o.State)
 	} else {
+		// Everything the copy will check, checked before restoring.
+		co := o.Copy
+		co.To = table
+		if err := copier.Check(ctx, api, co); err != nil {
+			return res, err
+		}
 		plan, err := restore.Prepare(ctx, api, o.Restore)
 		if err != nil {
 			return res, err

@@ -102,6 +102,7 @@ func run(ctx context.Context, args []string, env *Env) int {
 // read from args so that even a flag-parsing error is logged as JSON.
 func jsonLogs(args []string) bool {
 	for i, a := range args {
+		a = "--" + strings.TrimLeft(a, "-")
 		if a == "--log-format=json" || (a == "--log-format" && i+1 < len(args) && args[i+1] == "json") {
 			return true
 		}
@@ -114,11 +115,34 @@ func oneLine(s string) string {
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	name := "ddbrewind"
-	if c.Command != nil && c.Command.Name != "" {
-		name += " " + c.Command.Name
+	help := "ddbrewind"
+	msg := strings.Replace(err.Error(), "not defined: -", "not defined: --", 1)
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		help += " " + c.Command.Name
+		msg = c.Command.Name + ": " + msg
 	}
-	return &usageError{msg: fmt.Sprintf("%s: %v (see %s --help)", name, err, name)}
+	return &usageError{msg: fmt.Sprintf("%s (see %s --help)", msg, help)}
+}
+
+// positive refuses a numeric flag that the user set below 1 (or a
+// duration at or below zero): 0 means "the default" only when unset.
+func positive(c *cli.Context, names ...string) error {
+	for _, n := range names {
+		if !c.IsSet(n) {
+			continue
+		}
+		switch v := c.Value(n).(type) {
+		case int:
+			if v < 1 {
+				return &usageError{msg: fmt.Sprintf("--%s %d: must be at least 1", n, v)}
+			}
+		case time.Duration:
+			if v <= 0 {
+				return &usageError{msg: fmt.Sprintf("--%s %s: must be positive", n, v)}
+			}
+		}
+	}
+	return nil
 }
 
 // newApp builds the CLI. It never calls os.Exit.
@@ -192,6 +216,7 @@ func batchAttrs(env *Env) []any {
 type countingRetryer struct {
 	aws.RetryerV2
 	stats *copier.Stats
+	log   *slog.Logger
 }
 
 var sdkThrottles = retry.IsErrorThrottles(retry.DefaultThrottles)
@@ -203,6 +228,9 @@ func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, erro
 		if sdkThrottles.IsErrorThrottle(err).Bool() {
 			r.stats.Throttles.Add(1)
 		}
+	}
+	if e == nil && r.log != nil {
+		r.log.Debug("retrying AWS call", "attempt", attempt, "delay", d.String(), "error", err.Error())
 	}
 	return d, e
 }
@@ -223,7 +251,7 @@ func (b dynamoBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error)
 
 // awsConfig loads the AWS configuration from the standard chain plus the
 // global flags. stats, if not nil, counts the SDK's retries and throttles.
-func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats) (aws.Config, error) {
+func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats, log *slog.Logger) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if r := gString(c, "region"); r != "" {
 		opts = append(opts, config.WithRegion(r))
@@ -241,7 +269,7 @@ func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats) (aws.Co
 				o.Backoff = dynamoBackoff{base: 50 * time.Millisecond, max: 20 * time.Second}
 				o.RateLimiter = ratelimit.None
 			})
-			return countingRetryer{RetryerV2: std, stats: stats}
+			return countingRetryer{RetryerV2: std, stats: stats, log: log}
 		}),
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConnsPerHost = 256
@@ -265,8 +293,8 @@ func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats) (aws.Co
 }
 
 // dynamoClient builds a DynamoDB client (see awsConfig).
-func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats) (*dynamodb.Client, error) {
-	cfg, err := awsConfig(ctx, c, stats)
+func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats, log *slog.Logger) (*dynamodb.Client, error) {
+	cfg, err := awsConfig(ctx, c, stats, log)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +324,7 @@ func stateFiles(ctx context.Context, c *cli.Context, env *Env, kmsKey string, lo
 	if !need {
 		return st, nil
 	}
-	cfg, err := awsConfig(ctx, c, nil)
+	cfg, err := awsConfig(ctx, c, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -83,6 +83,9 @@ func copyCommand(env *Env) *cli.Command {
 			if err := required(c, "from", "to"); err != nil {
 				return err
 			}
+			if err := positive(c, "writers", "worker-count", "progress-interval"); err != nil {
+				return err
+			}
 			log, err := newLogger(c, env)
 			if err != nil {
 				return err
@@ -93,7 +96,7 @@ func copyCommand(env *Env) *cli.Command {
 				return err
 			}
 			opts.Stats, opts.Logger = stats, log
-			api, err := dynamoClient(c.Context, c, stats)
+			api, err := dynamoClient(c.Context, c, stats, log)
 			if err != nil {
 				return err
 			}

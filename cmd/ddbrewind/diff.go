@@ -27,6 +27,9 @@ func diffCommand(env *Env) *cli.Command {
 			if err := required(c, "from", "to"); err != nil {
 				return err
 			}
+			if err := positive(c, "writers"); err != nil {
+				return err
+			}
 			format := c.String("output")
 			if format != "text" && format != "json" {
 				return &usageError{msg: fmt.Sprintf("--output %q: use text or json", format)}
@@ -43,7 +46,7 @@ func diffCommand(env *Env) *cli.Command {
 				return err
 			}
 			stats := &copier.Stats{}
-			api, err := dynamoClient(c.Context, c, stats)
+			api, err := dynamoClient(c.Context, c, stats, log)
 			if err != nil {
 				return err
 			}

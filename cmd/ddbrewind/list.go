@@ -29,7 +29,7 @@ func listCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			api, err := dynamoClient(c.Context, c, nil)
+			api, err := dynamoClient(c.Context, c, nil, log)
 			if err != nil {
 				return err
 			}

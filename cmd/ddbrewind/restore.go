@@ -30,7 +30,7 @@ func restoreCommand(env *Env) *cli.Command {
 				return err
 			}
 			opts.Logger = log
-			api, err := dynamoClient(c.Context, c, nil)
+			api, err := dynamoClient(c.Context, c, nil, log)
 			if err != nil {
 				return err
 			}

@@ -45,6 +45,9 @@ func runCommand(env *Env) *cli.Command {
 			if err := required(c, "table"); err != nil {
 				return err
 			}
+			if err := positive(c, "writers", "worker-count", "progress-interval"); err != nil {
+				return err
+			}
 			log, err := newLogger(c, env)
 			if err != nil {
 				return err
@@ -62,7 +65,7 @@ func runCommand(env *Env) *cli.Command {
 			}
 			stats := &copier.Stats{}
 			co.Stats = stats
-			api, err := dynamoClient(c.Context, c, stats)
+			api, err := dynamoClient(c.Context, c, stats, log)
 			if err != nil {
 				return err
 			}

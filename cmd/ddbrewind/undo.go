@@ -28,12 +28,15 @@ func undoCommand(env *Env) *cli.Command {
 			if err := required(c, "journal", "table"); err != nil {
 				return err
 			}
+			if err := positive(c, "writers", "progress-interval"); err != nil {
+				return err
+			}
 			log, err := newLogger(c, env)
 			if err != nil {
 				return err
 			}
 			stats := &copier.Stats{}
-			api, err := dynamoClient(c.Context, c, stats)
+			api, err := dynamoClient(c.Context, c, stats, log)
 			if err != nil {
 				return err
 			}
