@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -190,16 +191,32 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 		return nil, &usageError{msg: fmt.Sprintf("--log-level %q: use debug, info, warn or error", gString(c, "log-level"))}
 	}
 	hopts := &slog.HandlerOptions{Level: level}
+	var w io.Writer = env.Err
+	if env.StderrTTY {
+		w = clearLine{env.Err}
+	}
 	var h slog.Handler
 	switch gString(c, "log-format") {
 	case "text":
-		h = slog.NewTextHandler(env.Err, hopts)
+		h = slog.NewTextHandler(w, hopts)
 	case "json":
-		h = slog.NewJSONHandler(env.Err, hopts)
+		h = slog.NewJSONHandler(w, hopts)
 	default:
 		return nil, &usageError{msg: fmt.Sprintf("--log-format %q: use text or json", gString(c, "log-format"))}
 	}
 	return slog.New(h).With(batchAttrs(env)...), nil
+}
+
+// clearLine erases the terminal's current line (a live progress line)
+// before each log line, so logs never run into the progress text; the
+// progress line is redrawn below on its next tick.
+type clearLine struct{ w io.Writer }
+
+func (c clearLine) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(c.w, "\r\033[K"); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // batchAttrs returns the AWS Batch job id and attempt as log attributes,
