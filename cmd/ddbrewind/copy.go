@@ -114,7 +114,7 @@ func copyCommand(env *Env) *cli.Command {
 				if opts.DeleteExtra {
 					what = "write and delete"
 				}
-				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("%s items of main table %s (about %d items selected from %s)", what, opts.To, plan.Estimate, opts.From)); err != nil {
+				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("%s items of main table %s (%s selected from %s)", what, opts.To, estimate(plan.Estimate), opts.From)); err != nil {
 					return err
 				}
 			}
@@ -219,4 +219,13 @@ func writeJSON(ctx context.Context, files *statefile.Store, loc string, v any) e
 		return err
 	}
 	return files.Write(context.WithoutCancel(ctx), loc, append(data, '\n'))
+}
+
+// estimate words DynamoDB's approximate item count, which it updates only
+// about every six hours (0 on a fresh table).
+func estimate(n int64) string {
+	if n <= 0 {
+		return "an unknown number of items"
+	}
+	return fmt.Sprintf("about %d items", n)
 }
