@@ -147,7 +147,12 @@ func (p *Plan) readUnit(ctx context.Context, api API, u unit, start checkpoint.U
 func send(ctx context.Context, pg *page, kind batchKind, items []map[string]types.AttributeValue, tr *tracker, out chan<- *batch) error {
 	pg.pending.Add(int32((len(items)+24)/25) + 1) // +1 until every batch is sent
 	for i := 0; i < len(items); i += 25 {
-		b := &batch{kind: kind, items: items[i:min(i+25, len(items))], pg: pg}
+		// Each batch gets its own slice, and the page lets go of the items
+		// it handed over: a written batch's items are garbage at once,
+		// instead of living until the page's last batch is written.
+		part := items[i:min(i+25, len(items))]
+		b := &batch{kind: kind, items: append([]map[string]types.AttributeValue(nil), part...), pg: pg}
+		clear(part)
 		select {
 		case out <- b:
 		case <-ctx.Done():
