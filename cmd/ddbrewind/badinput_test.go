@@ -441,7 +441,7 @@ func badInputCorpus() []badCase {
 		}, []string{"--max-wcu -5", "must be positive"}, ""},
 		{"copy --page-size -1", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs("--page-size", "-1")
-		}, []string{"--page-size -1", "must be positive"}, ""},
+		}, []string{"--page-size -1", "at least 1"}, ""},
 		{"copy --worker-count 0", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs("--worker-count", "0")
 		}, []string{"--worker-count 0"}, ""},

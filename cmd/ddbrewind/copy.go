@@ -25,7 +25,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
 		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file, one typed primary key per line: exactly those items (BatchGetItem)"},
 		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size, see docs/tuning.md)"},
-		&cli.IntFlag{Name: "page-size", Usage: "items per Scan or Query page (default: DynamoDB's 1 MB pages); smaller pages make finer checkpoints"},
+		&cli.IntFlag{Name: "page-size", Value: copier.DefaultPageSize, Usage: "items per Scan or Query page (DynamoDB also ends a page at 1 MB); smaller pages use less memory and make finer checkpoints"},
 	}
 }
 
@@ -83,7 +83,7 @@ func copyCommand(env *Env) *cli.Command {
 			if err := required(c, "from", "to"); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "worker-count", "progress-interval"); err != nil {
+			if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
 				return err
 			}
 			log, err := newLogger(c, env)

@@ -27,7 +27,7 @@ func diffCommand(env *Env) *cli.Command {
 			if err := required(c, "from", "to"); err != nil {
 				return err
 			}
-			if err := positive(c, "writers"); err != nil {
+			if err := positive(c, "writers", "page-size"); err != nil {
 				return err
 			}
 			format := c.String("output")

@@ -45,7 +45,7 @@ func runCommand(env *Env) *cli.Command {
 			if err := required(c, "table"); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "worker-count", "progress-interval"); err != nil {
+			if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
 				return err
 			}
 			log, err := newLogger(c, env)
