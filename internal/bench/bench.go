@@ -471,7 +471,7 @@ func (b *bench) printTable() {
 		order = fmt.Sprintf("best of %d runs each, order alternated (odd runs: reference first)", b.cfg.Runs)
 	}
 	fmt.Fprintf(b.out, "%s; items/s = items written / wall time (ddbrewind: process start to exit);\n"+
-		"CPU = least user+system time of a copy (reference: this process); peak RSS = ru_maxrss\n", order)
+		"CPU = least user+system time of a copy (reference: this process); peak RSS = VmHWM of the ddbrewind process\n", order)
 	if r.SliceSkipped {
 		fmt.Fprintln(b.out, "key-range: skipped (binary lacks --key-condition-expression)")
 	} else {
