@@ -183,7 +183,7 @@ func (w *writer) deleteKeys(ctx context.Context, keys []map[string]types.Attribu
 			names, values := o.Selection.placeholders(o.IfMain)
 			in := &dynamodb.DeleteItemInput{TableName: aws.String(o.To), Key: k,
 				ConditionExpression: aws.String(o.IfMain), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
+				ReturnConsumedCapacity: w.plan.capacity()}
 			if err := w.conditional(ctx, rng, func() (*types.ConsumedCapacity, error) {
 				out, err := w.api.DeleteItem(ctx, in)
 				if out != nil {
@@ -203,6 +203,15 @@ func (w *writer) deleteKeys(ctx context.Context, keys []map[string]types.Attribu
 	return w.batchWrite(ctx, reqs, rng)
 }
 
+// capacity asks DynamoDB for the consumed capacity only when --max-wcu
+// needs it: computing it costs the server work on every call.
+func (p *Plan) capacity() types.ReturnConsumedCapacity {
+	if p.opts.MaxWCU > 0 {
+		return types.ReturnConsumedCapacityTotal
+	}
+	return types.ReturnConsumedCapacityNone
+}
+
 func ccOf(out *dynamodb.PutItemOutput) *types.ConsumedCapacity {
 	if out == nil {
 		return nil
@@ -216,7 +225,7 @@ func (p *Plan) condPut(item map[string]types.AttributeValue, expr string) *dynam
 	names, values := p.opts.Selection.placeholders(expr)
 	return &dynamodb.PutItemInput{TableName: aws.String(p.opts.To), Item: item,
 		ConditionExpression: aws.String(expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
+		ReturnConsumedCapacity: p.capacity()}
 }
 
 // conditional runs one conditional write: success adds to counter, a false
@@ -307,7 +316,7 @@ func (w *writer) batchWrite(ctx context.Context, reqs []types.WriteRequest, rng 
 			var err error
 			out, err = w.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
 				RequestItems:           map[string][]types.WriteRequest{table: reqs},
-				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+				ReturnConsumedCapacity: w.plan.capacity(),
 			})
 			return err
 		})
@@ -319,12 +328,14 @@ func (w *writer) batchWrite(ctx context.Context, reqs []types.WriteRequest, rng 
 		}
 		left := out.UnprocessedItems[table]
 		w.countDone(reqs, left)
-		units := consumed(out.ConsumedCapacity)
-		if units == 0 {
-			units = estimateWCU(itemsOf(reqs))
-		}
-		if err := w.wcu.charge(ctx, units); err != nil && ctx.Err() == nil {
-			return err
+		if w.wcu != nil {
+			units := consumed(out.ConsumedCapacity)
+			if units == 0 {
+				units = estimateWCU(itemsOf(reqs))
+			}
+			if err := w.wcu.charge(ctx, units); err != nil && ctx.Err() == nil {
+				return err
+			}
 		}
 		if len(left) > 0 {
 			w.stats.Throttles.Add(1)
