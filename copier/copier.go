@@ -113,8 +113,10 @@ type Plan struct {
 	diff bool
 	// verb names the command in messages: copy, diff or run.
 	verb string
-	// Estimate is DynamoDB's approximate item count of the source (updated
-	// about every six hours), or the number of keys of a keys file.
+	// Estimate is what Read will reach, roughly: DynamoDB's approximate
+	// item count of the source (updated about every six hours) for a scan,
+	// the number of keys of a keys file; 0 (unknown) for a key range or a
+	// resumed copy.
 	Estimate int64
 }
 
@@ -255,7 +257,11 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (*Plan, error) 
 	if p.opts.Segments == 0 {
 		p.opts.Segments = DefaultSegments(aws.ToInt64(from.TableSizeBytes))
 	}
-	p.Estimate = aws.ToInt64(from.ItemCount)
+	// The table's item count estimates a scan's Read (with or without a
+	// filter); a key range's size is unknown.
+	if opts.Selection.KeyCondition == "" {
+		p.Estimate = aws.ToInt64(from.ItemCount)
+	}
 	if opts.Selection.KeysFile != "" {
 		n, err := p.validateKeysFile()
 		if err != nil {
@@ -271,6 +277,10 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (*Plan, error) 
 			return nil, err
 		}
 	}
+	if p.resumed {
+		p.Estimate = 0 // what is left is unknown
+	}
+	p.opts.Stats.Estimated.Store(p.Estimate / int64(p.opts.WorkerCount))
 	return p, nil
 }
 
@@ -482,7 +492,6 @@ func (p *Plan) probe(ctx context.Context, api API) error {
 func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	o := p.opts
 	st := o.Stats
-	st.Estimated.Store(p.Estimate / int64(o.WorkerCount))
 	sum := &Summary{Source: o.From, Target: o.To, DryRun: o.DryRun, Segments: o.Segments, Writers: o.Writers,
 		Started: o.Now().UTC(), Resumed: p.resumed}
 	tr := newTracker(p.state)

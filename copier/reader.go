@@ -100,17 +100,18 @@ func (p *Plan) readUnit(ctx context.Context, api API, u unit, start checkpoint.U
 	for seq := 0; ; seq++ {
 		var items []map[string]types.AttributeValue
 		var next map[string]types.AttributeValue
+		var scanned int32
 		err := w.retry(ctx, rng, fmt.Sprintf("read %s %s", table, u.key()), func() error {
 			if p.opts.Selection.KeyCondition != "" {
 				res, err := api.Query(ctx, p.queryInput(table, lek, int32(p.opts.PageSize)))
 				if err == nil {
-					items, next = res.Items, res.LastEvaluatedKey
+					items, next, scanned = res.Items, res.LastEvaluatedKey, res.ScannedCount
 				}
 				return err
 			}
 			res, err := api.Scan(ctx, p.scanInput(table, u.idx, lek, int32(p.opts.PageSize)))
 			if err == nil {
-				items, next = res.Items, res.LastEvaluatedKey
+				items, next, scanned = res.Items, res.LastEvaluatedKey, res.ScannedCount
 			}
 			return err
 		})
@@ -121,7 +122,9 @@ func (p *Plan) readUnit(ctx context.Context, api API, u unit, start checkpoint.U
 			return err
 		}
 		if u.phase == phaseCopy {
-			w.stats.Read.Add(int64(len(items)))
+			// Read counts what DynamoDB examined (and charged for), before
+			// the filter; Matched what the filter let through.
+			w.stats.Read.Add(int64(max(int(scanned), len(items))))
 			w.stats.Matched.Add(int64(len(items)))
 		}
 		pos := checkpoint.Unit{Done: len(next) == 0}
@@ -192,7 +195,7 @@ func (p *Plan) readKeys(ctx context.Context, api API, u unit, start checkpoint.U
 			if err != nil {
 				return err
 			}
-			w.stats.Read.Add(int64(len(found)))
+			w.stats.Read.Add(int64(len(chunk))) // keys looked up
 			w.stats.Matched.Add(int64(len(found)))
 			w.noteNotInRecovery(missing)
 		}

@@ -8,15 +8,15 @@ import (
 // Stats holds the live counters of a copy. The copier only counts; a
 // progress renderer polls Snapshot. Safe for concurrent use.
 type Stats struct {
-	Read      atomic.Int64 // items read from the recovery table
-	Matched   atomic.Int64 // items selected for writing
+	Read      atomic.Int64 // items DynamoDB examined in the recovery table (before a filter), or keys looked up
+	Matched   atomic.Int64 // items selected for writing: through the filter, found, or (undo) applied
 	Written   atomic.Int64 // items put into the main table
 	Skipped   atomic.Int64 // items left alone (dry run, condition false, already present)
 	Deleted   atomic.Int64 // items deleted from the main table
 	Failed    atomic.Int64 // items that could not be written
 	Retries   atomic.Int64 // retried calls and resent unprocessed items' batches
 	Throttles atomic.Int64 // throttling errors and UnprocessedItems responses
-	Estimated atomic.Int64 // estimated items to read (0 = unknown)
+	Estimated atomic.Int64 // estimated final Read (0 = unknown)
 	// NotInRecovery counts keys of a keys file the recovery table lacks.
 	NotInRecovery atomic.Int64
 }

@@ -108,6 +108,7 @@ func prepareUndo(ctx context.Context, api API, o Options, h *JournalHeader, path
 		return nil, err
 	}
 	p.Estimate = int64(len(u.offsets))
+	p.opts.Stats.Estimated.Store(p.Estimate)
 	return u, nil
 }
 
@@ -177,7 +178,6 @@ func (u *UndoPlan) Run(ctx context.Context, api API) (*Summary, error) {
 	p := u.p
 	o := p.opts
 	st := o.Stats
-	st.Estimated.Store(int64(len(u.offsets)))
 	sum := &Summary{Source: o.Journal, Target: o.To, DryRun: o.DryRun, Writers: o.Writers, Started: o.Now().UTC()}
 	tr := newTracker(&checkpoint.State{Units: map[string]checkpoint.Unit{}})
 	w := &writer{api: api, plan: p, stats: st, backoff: o.Backoff, maxRetry: o.MaxRetryTime,

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -179,5 +180,38 @@ func TestCopyDryRunWritesNothing(t *testing.T) {
 	}
 	if got := summaryCount(t, r.stderr, "read"); got != 200 {
 		t.Errorf("dry run read=%d, want 200", got)
+	}
+}
+
+// TestCopyTerminalProgress copies on a "terminal": a progress bar is drawn
+// and ends at the items read, and every log line starts on a line of its
+// own, never inside the bar.
+func TestCopyTerminalProgress(t *testing.T) {
+	t.Parallel()
+	items := ddbtest.MixedItems(2000, 7)
+	srv, c, from, to := copyPair(t, mixedSpec, items)
+	// Latency makes the copy last a few redraws.
+	proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Ops: []string{"BatchWriteItem"}, Latency: 40 * time.Millisecond})
+
+	r := runCLI(t, cliOpts{stderrTTY: true}, "copy", "--endpoint-url", proxy.URL(), "--from", from, "--to", to, "--yes", "--writers", "2")
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	assertSameTables(t, c, from, to)
+	var last string
+	for _, s := range strings.Split(r.stderr, "\r") {
+		if strings.Contains(s, "read/s") {
+			last = s
+		}
+	}
+	for _, w := range []string{"copy: written 2000 deleted 0", "2000"} {
+		if !strings.Contains(last, w) {
+			t.Errorf("last progress state %q lacks %q", last, w)
+		}
+	}
+	for _, line := range strings.Split(r.stderr, "\n") {
+		if i := strings.Index(line, "msg="); i >= 0 && !strings.HasPrefix(line[strings.LastIndex(line[:i], "\r")+1:], "\x1b[Ktime=") {
+			t.Errorf("log line shares its line with the progress bar: %q", line)
+		}
 	}
 }

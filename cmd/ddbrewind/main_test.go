@@ -37,8 +37,10 @@ type result struct {
 type cliOpts struct {
 	stdin    string
 	stdinTTY bool
-	env      map[string]string
-	ctx      context.Context
+	// stderrTTY makes stderr a terminal: a live progress bar.
+	stderrTTY bool
+	env       map[string]string
+	ctx       context.Context
 }
 
 // runCLI runs ddbrewind in-process with args (without the program name).
@@ -46,12 +48,13 @@ func runCLI(t testing.TB, o cliOpts, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := &Env{
-		In:       strings.NewReader(o.stdin),
-		Out:      &out,
-		Err:      &errb,
-		StdinTTY: o.stdinTTY,
-		Now:      time.Now,
-		Getenv:   func(k string) string { return o.env[k] },
+		In:        strings.NewReader(o.stdin),
+		Out:       &out,
+		Err:       &errb,
+		StdinTTY:  o.stdinTTY,
+		StderrTTY: o.stderrTTY,
+		Now:       time.Now,
+		Getenv:    func(k string) string { return o.env[k] },
 	}
 	ctx := o.ctx
 	if ctx == nil {

@@ -120,6 +120,11 @@ func TestCopyFilterWithReservedWord(t *testing.T) {
 	if len(want) != 200 {
 		t.Fatalf("fixture: %d archived items, want 200", len(want))
 	}
+	// A filter applies after reading: DynamoDB reads (and charges for)
+	// every item; the filter matches some.
+	if read, matched := summaryCount(t, r.stderr, "read"), summaryCount(t, r.stderr, "matched"); read != int64(len(items)) || matched != 200 {
+		t.Errorf("summary read=%d matched=%d, want %d and 200", read, matched, len(items))
+	}
 }
 
 func TestCopyKeysFile(t *testing.T) {
@@ -150,6 +155,11 @@ func TestCopyKeysFile(t *testing.T) {
 	s := report(t, rep)
 	// 125 distinct keys; the duplicate line is in another chunk of 100
 	// lines, so that item is (idempotently) written twice.
+	// Read counts the keys looked up (126 distinct per chunk of 100
+	// lines, the stray key included), matched those found.
+	if s.Counts.Read != 127 || s.Counts.Matched != 126 {
+		t.Errorf("report: read %d matched %d, want 127 and 126", s.Counts.Read, s.Counts.Matched)
+	}
 	if s.Counts.Written != 126 || s.Counts.NotInRecovery != 1 || len(s.NotInRecovery) != 1 || !strings.Contains(s.NotInRecovery[0], "99999") {
 		t.Errorf("report: written %d, not in recovery %d %v", s.Counts.Written, s.Counts.NotInRecovery, s.NotInRecovery)
 	}

@@ -1,6 +1,7 @@
-// Package progress shows the live counters of a long operation: a redrawn
-// line on a terminal, or a log line every interval otherwise. It only
-// renders; the operation counts (see copier.Stats).
+// Package progress shows the live counters of a long operation: a progress
+// bar redrawn on a terminal (github.com/schollz/progressbar), or a log line
+// every interval otherwise. It only renders; the operation counts (see
+// copier.Stats).
 package progress
 
 import (
@@ -9,19 +10,22 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // Counters is what a renderer shows.
 type Counters struct {
 	Read, Written, Skipped, Deleted, Failed, Retries, Throttles int64
-	// Total is the expected number of items to read; 0 means unknown (no ETA).
+	// Total is the expected number of items to read; 0 means unknown (no
+	// bar, no ETA: a spinner with the count and the rate).
 	Total int64
 }
 
 // Config configures a renderer.
 type Config struct {
-	// TTY redraws one line on Out every 500 ms; otherwise Logger gets a line
-	// every Interval.
+	// TTY redraws a progress bar on Out every 500 ms; otherwise Logger gets
+	// a line every Interval.
 	TTY      bool
 	Out      io.Writer
 	Logger   *slog.Logger
@@ -36,9 +40,13 @@ type Renderer struct {
 	cfg   Config
 	src   func() Counters
 	start time.Time
+	bar   *bar
 	stop  chan struct{}
 	done  sync.WaitGroup
 }
+
+// ttyEvery is how often the terminal bar is redrawn.
+const ttyEvery = 500 * time.Millisecond
 
 // Start begins rendering src.
 func Start(cfg Config, src func() Counters) *Renderer {
@@ -54,7 +62,8 @@ func Start(cfg Config, src func() Counters) *Renderer {
 	r := &Renderer{cfg: cfg, src: src, start: cfg.Now(), stop: make(chan struct{})}
 	every := cfg.Interval
 	if cfg.TTY {
-		every = 500 * time.Millisecond
+		every = ttyEvery
+		r.bar = newBar(cfg.Out, cfg.Label, src())
 	}
 	r.done.Add(1)
 	go func() {
@@ -64,14 +73,14 @@ func Start(cfg Config, src func() Counters) *Renderer {
 		for {
 			select {
 			case <-r.stop:
-				if cfg.TTY {
-					r.draw()
-					fmt.Fprintln(cfg.Out)
+				if r.bar != nil {
+					r.bar.update(r.src(), true)
+					r.bar.close()
 				}
 				return
 			case <-t.C:
-				if cfg.TTY {
-					r.draw()
+				if r.bar != nil {
+					r.bar.update(r.src(), false)
 				} else {
 					r.log()
 				}
@@ -91,21 +100,20 @@ func (r *Renderer) Stop() {
 	r.done.Wait()
 }
 
-// Line formats counters as one human line.
-func Line(c Counters, elapsed time.Duration) string {
-	rate := 0.0
-	if s := elapsed.Seconds(); s > 0 {
-		rate = float64(c.Written+c.Skipped+c.Deleted) / s
+// Describe formats the counters other than the items read, which the bar
+// itself shows with their rate: written, deleted, retries and throttles
+// always, skipped and failed when not zero (the final summary has them
+// all).
+func Describe(c Counters) string {
+	s := fmt.Sprintf("written %d", c.Written)
+	if c.Skipped > 0 {
+		s += fmt.Sprintf(" skipped %d", c.Skipped)
 	}
-	line := fmt.Sprintf("read %d  written %d  skipped %d  deleted %d  retries %d  throttles %d  %.0f items/s",
-		c.Read, c.Written, c.Skipped, c.Deleted, c.Retries, c.Throttles, rate)
+	s += fmt.Sprintf(" deleted %d retries %d throttles %d", c.Deleted, c.Retries, c.Throttles)
 	if c.Failed > 0 {
-		line += fmt.Sprintf("  FAILED %d", c.Failed)
+		s += fmt.Sprintf(" FAILED %d", c.Failed)
 	}
-	if eta, ok := ETA(c, elapsed); ok {
-		line += "  ETA " + eta.Round(time.Second).String()
-	}
-	return line
+	return s
 }
 
 // ETA estimates the time left from the read rate and Total.
@@ -117,8 +125,71 @@ func ETA(c Counters, elapsed time.Duration) (time.Duration, bool) {
 	return time.Duration(perItem * float64(c.Total-c.Read)), true
 }
 
-func (r *Renderer) draw() {
-	fmt.Fprintf(r.cfg.Out, "\r\033[K%s: %s", r.cfg.Label, Line(r.src(), r.cfg.Now().Sub(r.start)))
+// bar adapts a progressbar.ProgressBar to counters polled from outside:
+// the items read drive it; the other counters are its description.
+type bar struct {
+	pb    *progressbar.ProgressBar
+	out   io.Writer
+	label string
+	max   int64 // the bar's length; -1 while the total is unknown (a spinner)
+	fed   int64 // the items read it was last given
+}
+
+func newBar(out io.Writer, label string, c Counters) *bar {
+	b := &bar{out: out, label: label, max: -1}
+	if c.Total > 0 {
+		b.max = max(c.Total, c.Read+1)
+	}
+	b.pb = progressbar.NewOptions64(b.max,
+		progressbar.OptionSetWriter(out),
+		progressbar.OptionSetDescription(label),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("read"),
+		progressbar.OptionSetWidth(20),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSpinnerType(14),
+		// No timer of its own: with one, an unknown-length bar redraws
+		// from a goroutine that never ends (not even on Exit) and would
+		// write over the lines after it. It turns on each update instead.
+		progressbar.OptionSetSpinnerChangeInterval(0),
+	)
+	b.update(c, false)
+	return b
+}
+
+// update redraws the bar with c; final is the last update.
+//
+// A total that becomes known later (run learns it once the recovery table
+// exists) turns the spinner into a bar, but only while nothing was read:
+// a spinner's position is not a count. The total is an estimate
+// (DescribeTable's ItemCount, refreshed by DynamoDB about every six hours)
+// and may be short, so until the last update the bar stays one item ahead
+// of the items read rather than claim to be done (a finished progressbar
+// draws no more); the last update ends it at the items read.
+func (b *bar) update(c Counters, final bool) {
+	switch {
+	case b.max == -1 && c.Total > 0 && b.fed == 0:
+		b.max = max(c.Total, c.Read+1)
+		b.pb.ChangeMax64(b.max)
+	case b.max > 0 && c.Read >= b.max:
+		b.max = c.Read + 1
+		b.pb.ChangeMax64(b.max)
+	}
+	if final && b.max > 0 && c.Read+1 == b.max && c.Read >= c.Total {
+		b.max = c.Read
+		b.pb.ChangeMax64(b.max)
+	}
+	b.pb.Describe(b.label + ": " + Describe(c))
+	_ = b.pb.Set64(c.Read) // it errs only past the length, which update keeps ahead
+	b.fed = c.Read
+}
+
+// close ends the bar's line, keeping its last state on screen.
+func (b *bar) close() {
+	_ = b.pb.Exit()
+	fmt.Fprintln(b.out)
 }
 
 func (r *Renderer) log() {
