@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/time/rate"
+
+	"github.com/ddbrewind/ddbrewind/internal/itemsize"
 )
 
 // wcuLimiter caps the write capacity consumed per second (--max-wcu). It is
@@ -58,62 +60,9 @@ func consumed(cc []types.ConsumedCapacity) float64 {
 // estimateWCU estimates the write units of items when DynamoDB returns no
 // ConsumedCapacity: one unit per started KiB of each item.
 func estimateWCU(items []map[string]types.AttributeValue) float64 {
-	var total float64
+	var total int64
 	for _, it := range items {
-		total += math.Max(1, math.Ceil(float64(itemSize(it))/1024))
+		total += itemsize.WriteUnits(itemsize.Item(it))
 	}
-	return total
-}
-
-// itemSize approximates DynamoDB's item size: attribute names plus values.
-func itemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for k, v := range item {
-		n += len(k) + valueSize(v)
-	}
-	return n
-}
-
-func valueSize(v types.AttributeValue) int {
-	switch t := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(t.Value)
-	case *types.AttributeValueMemberN:
-		return len(t.Value)/2 + 1
-	case *types.AttributeValueMemberB:
-		return len(t.Value)
-	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
-		return 1
-	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range t.Value {
-			n += len(s)
-		}
-		return n
-	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range t.Value {
-			n += len(s)/2 + 1
-		}
-		return n
-	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range t.Value {
-			n += len(b)
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range t.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberM:
-		n := 3
-		for k, e := range t.Value {
-			n += 1 + len(k) + valueSize(e)
-		}
-		return n
-	}
-	return 0
+	return float64(total)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/itemsize"
 )
 
 // TestSmoke runs the whole benchmark on 2,000 items (4,000 for the scale
@@ -137,7 +138,7 @@ func TestGenItems(t *testing.T) {
 		if i == n-1 {
 			last = digestOf(it)
 		}
-		size += itemSize(it)
+		size += itemsize.Dynalite(it)
 		return true
 	})
 	if hot != n/100 {
@@ -153,34 +154,5 @@ func TestGenItems(t *testing.T) {
 	})
 	if again != last {
 		t.Error("the same seed gave a different item")
-	}
-}
-
-// TestNumberSize pins numberSize to dynalite's results (db/index.js).
-func TestNumberSize(t *testing.T) {
-	for _, tc := range []struct {
-		n    string
-		want int
-	}{
-		// Checked against dynalite 4.0.0: require("dynalite/db").itemSize({a: {N: n}}) - 1.
-		{"0", 1},
-		{"1", 2},
-		{"10", 2},
-		{"100", 2},
-		{"12", 2},  // even digit count, odd exponent
-		{"120", 3}, // even digit count, even exponent: one more
-		{"123", 3},
-		{"1234", 3},
-		{"1200", 2},
-		{"0.12", 2},
-		{"0.012", 3},
-		{"-1", 3},
-		{"-12.5", 4},
-		{"1.2e3", 2},
-		{"-0.000000000000000000000000000000000000001", 3},
-	} {
-		if got := numberSize(tc.n); got != tc.want {
-			t.Errorf("numberSize(%q) = %d, want %d", tc.n, got, tc.want)
-		}
 	}
 }

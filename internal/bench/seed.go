@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/itemsize"
 )
 
 // HotPK is the partition key value that holds 1 % of the seeded items
@@ -174,7 +175,7 @@ func seed(ctx context.Context, c *dynamodb.Client, table string, n int, seedVal 
 			if isHot(i) {
 				st.Hot++
 			}
-			st.Bytes += int64(itemSize(it))
+			st.Bytes += int64(itemsize.Dynalite(it))
 			batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 			if len(batch) == 25 {
 				ok = send()

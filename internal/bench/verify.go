@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/itemsize"
 )
 
 // itemKey is an item's primary key (pk S, sk N as sent by the emulator).
@@ -167,109 +166,8 @@ func getItem(ctx context.Context, c *dynamodb.Client, table string, k itemKey) (
 	return out.Item, nil
 }
 
-// writeUnits returns the write capacity units a put of the item consumes:
-// one per started KiB of itemSize.
+// writeUnits returns the write capacity units dynalite reports for a put
+// of the item.
 func writeUnits(item map[string]types.AttributeValue) int64 {
-	return int64(max(1, (itemSize(item)+1023)/1024))
-}
-
-// itemSize returns the item's size as dynalite counts it for consumed
-// capacity (db/index.js itemSize, after DynamoDB's rules): attribute names
-// and strings by their UTF-16 length, numbers by their significant digits,
-// binary by its bytes, 1 for BOOL and NULL, 3 plus 1 an element for L and M.
-func itemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for name, v := range item {
-		n += utf16Len(name) + valueSize(v)
-	}
-	return n
-}
-
-func valueSize(v types.AttributeValue) int {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return utf16Len(v.Value)
-	case *types.AttributeValueMemberN:
-		return numberSize(v.Value)
-	case *types.AttributeValueMemberB:
-		return len(v.Value)
-	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
-		return 1
-	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += utf16Len(s)
-		}
-		return n
-	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += numberSize(s)
-		}
-		return n
-	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberM:
-		return 3 + len(v.Value) + itemSize(v.Value)
-	default:
-		return 0
-	}
-}
-
-// utf16Len is the length of s in UTF-16 code units (JavaScript's length).
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n++
-		if r >= 0x10000 && r <= utf8.MaxRune {
-			n++
-		}
-	}
-	return n
-}
-
-// numberSize is dynalite's size of a number: 1 + ceil(digits/2), plus 1
-// when the digit count and the exponent are both even, plus 1 if negative.
-func numberSize(s string) int {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimLeft(s, "+-")
-	mant, exp := s, 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		mant = s[:i]
-		e, ok := new(big.Int).SetString(s[i+1:], 10)
-		if !ok || !e.IsInt64() {
-			return len(s)
-		}
-		exp = int(e.Int64())
-	}
-	intPart, frac, _ := strings.Cut(mant, ".")
-	digits := intPart + frac
-	point := len(intPart) + exp // the decimal point is after `point` digits
-	for len(digits) > 0 && digits[0] == '0' {
-		digits = digits[1:]
-		point--
-	}
-	digits = strings.TrimRight(digits, "0")
-	if digits == "" {
-		return 1
-	}
-	e := point - 1 // big.js exponent: value = d.ddd × 10^e
-	n := 1 + (len(digits)+1)/2
-	if len(digits)%2 == 0 && e%2 == 0 {
-		n++
-	}
-	if neg {
-		n++
-	}
-	return n
+	return itemsize.WriteUnits(itemsize.Dynalite(item))
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ddbrewind/ddbrewind/internal/itemsize"
 )
 
 // maxNameLen is the longest name UniqueName returns.
@@ -568,59 +570,7 @@ func padItem(rng *mrand.Rand, it map[string]types.AttributeValue, size int) {
 	}
 }
 
-// ItemSize returns an upper bound of the item's size as DynamoDB counts it
-// against the 400 KB limit: attribute names plus values, numbers counted by
-// their length and each list or map element with its overhead.
-func ItemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for k, v := range item {
-		n += len(k) + valueSize(v)
-	}
-	return n
-}
-
-// valueSize returns an upper bound of one value's size.
-func valueSize(v types.AttributeValue) int {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return len(v.Value)
-	case *types.AttributeValueMemberN:
-		return len(v.Value)
-	case *types.AttributeValueMemberB:
-		return len(v.Value)
-	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
-		return 1
-	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
-	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
-	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
-	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + valueSize(e)
-		}
-		return n
-	case *types.AttributeValueMemberM:
-		n := 3
-		for k, e := range v.Value {
-			n += 1 + len(k) + valueSize(e)
-		}
-		return n
-	default:
-		return 0
-	}
-}
+// ItemSize returns the item's size as DynamoDB counts it against the 400 KB
+// limit (strings in UTF-8 bytes, which is never less than dynalite's UTF-16
+// count).
+func ItemSize(item map[string]types.AttributeValue) int { return itemsize.Item(item) }
