@@ -113,6 +113,10 @@ type Plan struct {
 	diff bool
 	// verb names the command in messages: copy, diff or run.
 	verb string
+	// keysPath is a local copy of the keys file (Selection.KeysFile may be
+	// on S3); release removes a temporary one.
+	keysPath string
+	release  func()
 	// Estimate is what Read will reach, roughly: DynamoDB's approximate
 	// item count of the source (updated about every six hours) for a scan,
 	// the number of keys of a keys file; 0 (unknown) for a key range or a
@@ -165,8 +169,12 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 // schema as the recovery table to come). opts.To is the main table.
 func Check(ctx context.Context, api API, opts Options) error {
 	opts.From = opts.To
-	_, err := prepare(ctx, api, opts, modeCheck)
-	return err
+	p, err := prepare(ctx, api, opts, modeCheck)
+	if err != nil {
+		return err
+	}
+	p.release()
+	return nil
 }
 
 // mode says what prepare prepares.
@@ -211,7 +219,7 @@ func (o *Options) check(verb string) error {
 	return o.Selection.validate(o.IfMain)
 }
 
-func prepare(ctx context.Context, api API, opts Options, m mode) (*Plan, error) {
+func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
 	verb := m.verb()
 	if err := opts.check(verb); err != nil {
 		return nil, err
@@ -220,7 +228,12 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (*Plan, error) 
 		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, opts.From, verb)
 	}
 	opts.defaults()
-	p := &Plan{opts: opts, diff: m == modeDiff, verb: verb}
+	p := &Plan{opts: opts, diff: m == modeDiff, verb: verb, release: func() {}}
+	defer func() {
+		if err != nil {
+			p.release()
+		}
+	}()
 	toFlag := "--to"
 	if m == modeCheck {
 		toFlag = "--table"
@@ -262,7 +275,15 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (*Plan, error) 
 	if opts.Selection.KeyCondition == "" {
 		p.Estimate = aws.ToInt64(from.ItemCount)
 	}
-	if opts.Selection.KeysFile != "" {
+	if loc := opts.Selection.KeysFile; loc != "" {
+		path, release, err := p.opts.Files.Local(ctx, loc)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || badS3(loc):
+			return nil, usagef("--keys-file %s: %v", loc, err)
+		case err != nil:
+			return nil, fmt.Errorf("%s: --keys-file: %w", verb, err)
+		}
+		p.keysPath, p.release = path, release
 		n, err := p.validateKeysFile()
 		if err != nil {
 			return nil, err
@@ -368,11 +389,20 @@ func describe(ctx context.Context, api API, table, flag, verb string) (*types.Ta
 	return out.Table, nil
 }
 
+// badS3 reports whether loc is an s3:// location that is not s3://bucket/key.
+func badS3(loc string) bool {
+	if !statefile.IsS3(loc) {
+		return false
+	}
+	_, _, err := statefile.ParseS3(loc)
+	return err != nil
+}
+
 // validateKeysFile reads the whole keys file once, checking every line's
 // syntax and that each key has exactly the table's key attributes.
 func (p *Plan) validateKeysFile() (int, error) {
 	path := p.opts.Selection.KeysFile
-	f, err := os.Open(path)
+	f, err := os.Open(p.keysPath)
 	if err != nil {
 		return 0, usagef("--keys-file %s: %v", path, err)
 	}
@@ -490,6 +520,7 @@ func (p *Plan) probe(ctx context.Context, api API) error {
 // ErrInterrupted (wrapped) after a signal, *IncompleteError when items could
 // not be written, or the first permanent error.
 func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
+	defer p.release()
 	o := p.opts
 	st := o.Stats
 	sum := &Summary{Source: o.From, Target: o.To, DryRun: o.DryRun, Segments: o.Segments, Writers: o.Writers,

@@ -174,7 +174,7 @@ func send(ctx context.Context, pg *page, kind batchKind, items []map[string]type
 // are reported and, with DeleteExtra, deleted from the main table.
 func (p *Plan) readKeys(ctx context.Context, api API, u unit, start checkpoint.Unit, w *writer, tr *tracker, out chan<- *batch) error {
 	path := p.opts.Selection.KeysFile
-	f, err := os.Open(path)
+	f, err := os.Open(p.keysPath)
 	if err != nil {
 		return usagef("--keys-file %s: %v", path, err)
 	}

@@ -95,7 +95,7 @@ func prepareUndo(ctx context.Context, api API, o Options, h *JournalHeader, path
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{opts: o, keyTypes: map[string]string{}, verb: "undo"}
+	p := &Plan{opts: o, keyTypes: map[string]string{}, verb: "undo", release: func() {}}
 	for _, k := range keySchema(t) {
 		p.keyNames = append(p.keyNames, k.name)
 		p.keyTypes[k.name] = k.attrType

@@ -23,7 +23,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "filter-expression", Usage: "server-side filter on the Scan or Query, e.g. '#s = :s'"},
 		&cli.StringFlag{Name: "expression-attribute-names", Usage: "placeholders for attribute names as JSON, e.g. '{\"#s\":\"status\"}', or file://PATH"},
 		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
-		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file, one typed primary key per line: exactly those items (BatchGetItem)"},
+		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path or s3://bucket/key), one typed primary key per line: exactly those items (BatchGetItem)"},
 		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size, see docs/tuning.md)"},
 		&cli.IntFlag{Name: "page-size", Value: copier.DefaultPageSize, Usage: "items per Scan or Query page (DynamoDB also ends a page at 1 MB); smaller pages use less memory and make finer checkpoints"},
 	}
@@ -100,7 +100,7 @@ func copyCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			files, err := stateFiles(c.Context, c, env, "", opts.Checkpoint, opts.Journal, c.String("report"))
+			files, err := stateFiles(c.Context, c, env, "", opts.Checkpoint, opts.Journal, c.String("report"), opts.Selection.KeysFile)
 			if err != nil {
 				return err
 			}

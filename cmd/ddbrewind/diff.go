@@ -50,8 +50,12 @@ func diffCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			files, err := stateFiles(c.Context, c, env, "", sel.KeysFile)
+			if err != nil {
+				return err
+			}
 			opts := copier.DiffOptions{Options: copier.Options{
-				From: c.String("from"), To: c.String("to"), Selection: sel,
+				From: c.String("from"), To: c.String("to"), Selection: sel, Files: files,
 				Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
 				MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now,
 			}, Show: c.Int("show")}

@@ -76,7 +76,7 @@ func runCommand(env *Env) *cli.Command {
 			if err := restore.ValidateTableName("--table", restore.TableName(ro.Table)); err != nil {
 				return err
 			}
-			files, err := stateFiles(c.Context, c, env, ro.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"))
+			files, err := stateFiles(c.Context, c, env, ro.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"), co.Selection.KeysFile)
 			if err != nil {
 				return err
 			}

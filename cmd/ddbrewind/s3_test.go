@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
@@ -110,4 +113,71 @@ func TestRunResumesFromS3State(t *testing.T) {
 		t.Fatalf("undo from an S3 journal: exit %d", r.code)
 	}
 	assertSame(t, "main after undo", want, ddbtest.ScanAll(t, c, table))
+}
+
+// TestCopyKeysFileFromS3 copies the keys listed in an S3 object, as a Batch
+// job whose container has no local copy of the list would, and checks the
+// refusals name the S3 location.
+func TestCopyKeysFileFromS3(t *testing.T) {
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.Client(t)
+	from, to := ddbtest.UniqueName(t, "rec"), ddbtest.UniqueName(t, "main")
+	ddbtest.CreateTable(t, c, from, mixedSpec)
+	ddbtest.CreateTable(t, c, to, mixedSpec)
+	items := tenantItems(40, 2, "good", "app")
+	ddbtest.PutItems(t, c, from, items)
+	s3c, bucket := s3Bucket(t, srv)
+	put := func(key, body string) string {
+		t.Helper()
+		if _, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+		return "s3://" + bucket + "/" + key
+	}
+	var lines []string
+	want := map[string]map[string]types.AttributeValue{}
+	for _, it := range items[:10] {
+		k := map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}
+		data, err := ddbjson.MarshalItem(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(data))
+		want[ddbtest.KeyOf(it, "pk", "sk")] = it
+	}
+	good := put("keys/good.jsonl", strings.Join(lines, "\n")+"\n")
+	broken := put("keys/broken.jsonl", lines[0]+"\n{\"pk\":\n")
+	temps := func() int {
+		m, _ := filepath.Glob(filepath.Join(os.TempDir(), "ddbrewind-input-*"))
+		return len(m)
+	}
+	before := temps()
+	env := map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint}
+
+	for _, tt := range []struct {
+		name, loc, want string
+	}{
+		{"missing object", "s3://" + bucket + "/keys/nope.jsonl", "keys/nope.jsonl"},
+		{"broken line named by its S3 location", broken, broken + ":2"},
+		{"not an S3 location", "s3://" + bucket, "s3://bucket/key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, cliOpts{env: env}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--keys-file", tt.loc)
+			if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q: want exit 2 and one line naming %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+	if n := len(ddbtest.ScanAll(t, c, to)); n != 0 {
+		t.Fatalf("%d items written despite bad keys files", n)
+	}
+
+	r := runCLI(t, cliOpts{env: env}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--keys-file", good)
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	assertSame(t, "main after a copy of the S3 keys file", want, ddbtest.ScanAll(t, c, to))
+	if after := temps(); after != before {
+		t.Errorf("%d temporary copies of keys files left behind", after-before)
+	}
 }

@@ -248,6 +248,41 @@ func (s *Store) parts(ctx context.Context, bucket, key string) ([]string, error)
 	return keys, nil // S3 lists keys in UTF-8 binary order: zero-padded parts sort right
 }
 
+// Local returns a local path holding the content of loc: loc itself when it
+// is local; for s3:// a private (0600) temp copy of the object, streamed to
+// disk, which cleanup removes. Input files such as a keys file use it.
+func (s *Store) Local(ctx context.Context, loc string) (path string, cleanup func(), err error) {
+	if !IsS3(loc) {
+		return loc, func() {}, nil
+	}
+	bucket, key, err := s.s3For(loc)
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		if notFound(err) {
+			return "", nil, fmt.Errorf("%s: %w", loc, fs.ErrNotExist)
+		}
+		return "", nil, fmt.Errorf("read %s: %w", loc, err)
+	}
+	defer out.Body.Close()
+	f, err := os.CreateTemp("", "ddbrewind-input-*")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { os.Remove(f.Name()) }
+	_, err = io.Copy(f, out.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("read %s: %w", loc, err)
+	}
+	return f.Name(), cleanup, nil
+}
+
 // Fetch returns a local file holding the whole content of loc (for S3, a
 // private temp copy of all journal parts, removed by cleanup).
 func (s *Store) Fetch(ctx context.Context, loc string) (path string, cleanup func(), err error) {
