@@ -55,6 +55,7 @@ func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) 
 // main item of the selection is looked up in the recovery table. Reading
 // is parallel like a copy; memory does not grow with the tables.
 func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error) {
+	defer p.release()
 	o := p.opts
 	res := &DiffResult{From: o.From, To: o.To}
 	tr := newTracker(&checkpoint.State{Units: map[string]checkpoint.Unit{}})

@@ -177,6 +177,10 @@ func TestCopyKeysFileFromS3(t *testing.T) {
 		t.Fatalf("exit %d", r.code)
 	}
 	assertSame(t, "main after a copy of the S3 keys file", want, ddbtest.ScanAll(t, c, to))
+	r = runCLI(t, cliOpts{env: env}, "diff", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--keys-file", good)
+	if r.code != 0 {
+		t.Errorf("diff of the S3 keys file: exit %d, want 0 (equal)", r.code)
+	}
 	if after := temps(); after != before {
 		t.Errorf("%d temporary copies of keys files left behind", after-before)
 	}
