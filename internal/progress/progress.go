@@ -24,8 +24,9 @@ type Counters struct {
 
 // Config configures a renderer.
 type Config struct {
-	// TTY redraws a progress bar on Out every 500 ms; otherwise Logger gets
-	// a line every Interval.
+	// TTY redraws a progress bar on Out every 500 ms (from the first
+	// counter that is not zero); otherwise Logger gets a line every
+	// Interval.
 	TTY      bool
 	Out      io.Writer
 	Logger   *slog.Logger
@@ -63,7 +64,7 @@ func Start(cfg Config, src func() Counters) *Renderer {
 	every := cfg.Interval
 	if cfg.TTY {
 		every = ttyEvery
-		r.bar = newBar(cfg.Out, cfg.Label, src())
+		r.draw(false)
 	}
 	r.done.Add(1)
 	go func() {
@@ -73,14 +74,13 @@ func Start(cfg Config, src func() Counters) *Renderer {
 		for {
 			select {
 			case <-r.stop:
-				if r.bar != nil {
-					r.bar.update(r.src(), true)
-					r.bar.close()
+				if cfg.TTY {
+					r.draw(true)
 				}
 				return
 			case <-t.C:
-				if r.bar != nil {
-					r.bar.update(r.src(), false)
+				if cfg.TTY {
+					r.draw(false)
 				} else {
 					r.log()
 				}
@@ -88,6 +88,23 @@ func Start(cfg Config, src func() Counters) *Renderer {
 		}
 	}()
 	return r
+}
+
+// draw updates the terminal bar; final ends it. The bar appears with the
+// first counter that is not zero, so that run shows none while it waits
+// for the restore.
+func (r *Renderer) draw(final bool) {
+	c := r.src()
+	if r.bar == nil {
+		if c == (Counters{}) {
+			return
+		}
+		r.bar = newBar(r.cfg.Out, r.cfg.Label, c)
+	}
+	r.bar.update(c, final)
+	if final {
+		r.bar.close()
+	}
 }
 
 // Stop stops rendering; on a terminal it draws the last state and ends the
@@ -155,7 +172,6 @@ func newBar(out io.Writer, label string, c Counters) *bar {
 		// write over the lines after it. It turns on each update instead.
 		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
-	b.update(c, false)
 	return b
 }
 

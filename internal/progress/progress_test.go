@@ -74,6 +74,7 @@ func TestTerminalBar(t *testing.T) {
 		notWant []string   // in the last drawn state
 		during  []string   // in some state drawn before Stop
 		never   []string   // in no state drawn before Stop
+		quiet   bool       // nothing drawn before Stop
 	}{
 		{
 			name:  "stopped half way: percentage, count of total, rate, counters",
@@ -104,6 +105,12 @@ func TestTerminalBar(t *testing.T) {
 			want:  []string{"50%", "400/800"},
 		},
 		{
+			name:  "nothing yet: no bar until a counter moves",
+			steps: []Counters{{}, {}, {Read: 5, Written: 5}},
+			want:  []string{"(5/-"},
+			never: []string{"read/"},
+		},
+		{
 			name:    "total known after reading began: the spinner stays",
 			steps:   []Counters{{}, {Read: 10}, {Read: 400, Written: 400, Total: 800}},
 			want:    []string{"(400/-"},
@@ -120,6 +127,9 @@ func TestTerminalBar(t *testing.T) {
 				before := strings.ReplaceAll(out.String(), "\r", "\n")
 				r.Stop()
 				got := out.String()
+				if tt.quiet && before != "" {
+					t.Errorf("drew %q before any counter moved", before)
+				}
 				if !strings.HasSuffix(got, "\n") {
 					t.Errorf("Stop left the line open: %q", got)
 				}
@@ -153,6 +163,18 @@ func TestTerminalBar(t *testing.T) {
 			})
 		})
 	}
+}
+
+func TestTerminalNothingToShow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out bytes.Buffer
+		r := Start(Config{TTY: true, Out: &out, Label: "copy"}, func() Counters { return Counters{} })
+		time.Sleep(3 * ttyEvery)
+		r.Stop()
+		if out.Len() != 0 {
+			t.Errorf("a renderer with nothing to show wrote %q", out.String())
+		}
+	})
 }
 
 func TestLogsEveryInterval(t *testing.T) {
