@@ -325,9 +325,8 @@ func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats, log 
 
 // stateFiles returns the store for --checkpoint, --state, --journal,
 // --report and --keys-file locations: with an S3 client when one of them is
-// s3://. S3's
-// endpoint follows the SDK's settings (AWS_ENDPOINT_URL_S3, …), not
-// --endpoint-url, which is DynamoDB's.
+// s3://. S3's endpoint follows the SDK's settings (AWS_ENDPOINT_URL_S3, …),
+// not --endpoint-url, which is DynamoDB's.
 func stateFiles(ctx context.Context, c *cli.Context, env *Env, kmsKey string, locs ...string) (*statefile.Store, error) {
 	st := &statefile.Store{KMSKey: kmsKey}
 	need := false
