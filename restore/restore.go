@@ -63,6 +63,11 @@ type Options struct {
 	SSEKMSKey string
 	// Tags are the user's extra tags.
 	Tags map[string]string
+	// IfExists says what to do when the recovery table already exists:
+	// IfExistsFail (default) refuses; IfExistsAdopt takes it over when it is
+	// a restore of the same table to the same point (a retried job whose
+	// first attempt started the restore), tags it and waits for it.
+	IfExists string
 	// Wait makes Restore wait until the table is ACTIVE, at most Timeout.
 	Wait    bool
 	Timeout time.Duration
@@ -74,6 +79,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Values of Options.IfExists.
+const (
+	IfExistsFail  = "fail"
+	IfExistsAdopt = "adopt"
+)
+
 // Result describes a started (and, with Wait, finished) restore.
 type Result struct {
 	// SourceTable is the source table's name.
@@ -84,6 +95,9 @@ type Result struct {
 	RestorePoint time.Time
 	// Status is the recovery table's last seen status.
 	Status types.TableStatus
+	// Adopted is true when the restore had been started before (see
+	// Options.IfExists) and was taken over rather than started.
+	Adopted bool
 }
 
 // Plan is a validated restore, ready to start.
@@ -95,6 +109,9 @@ type Plan struct {
 	earliest  time.Time
 	latest    time.Time
 	sourceARN string
+	// existing is the recovery table to adopt (Options.IfExists); nil
+	// starts a new restore.
+	existing *types.TableDescription
 }
 
 // RestorePoint returns the resolved restore time.
@@ -122,6 +139,9 @@ func (o *Options) defaults() {
 	if o.Poll == (Poll{}) {
 		o.Poll = DefaultPoll
 	}
+	if o.IfExists == "" {
+		o.IfExists = IfExistsFail
+	}
 }
 
 // Prepare runs every preflight check (valid names, exactly one time, PITR
@@ -134,6 +154,9 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	}
 	if err := opts.Point.Validate(); err != nil {
 		return nil, err
+	}
+	if opts.IfExists != IfExistsFail && opts.IfExists != IfExistsAdopt {
+		return nil, usagef("--if-exists %q: use fail or adopt", opts.IfExists)
 	}
 	switch opts.BillingMode {
 	case types.BillingModePayPerRequest:
@@ -198,8 +221,13 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	if p.recovery == src {
 		return nil, usagef("--recovery-table %s is the source table: pick another name", p.recovery)
 	}
-	if _, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)}); err == nil {
-		return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, or delete it with ddbrewind cleanup --recovery-table %s", src, p.recovery, p.recovery)
+	if d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)}); err == nil {
+		if opts.IfExists != IfExistsAdopt {
+			return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or take over a restore a previous attempt started with --if-exists adopt", src, p.recovery, p.recovery)
+		}
+		if err := p.adoptable(ctx, api, d.Table); err != nil {
+			return nil, err
+		}
 	} else if !isNotFound(err) {
 		return nil, fmt.Errorf("restore %s: check recovery table %s: %w", src, p.recovery, err)
 	}
@@ -207,6 +235,48 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// adoptable checks that the existing recovery table d is a restore of the
+// source table to the requested point (any point for --latest and --ago,
+// whose time moves between attempts), and makes the plan adopt it at the
+// point it was restored to. The point is read from ddbrewind's tag, or,
+// when the first attempt stopped before tagging, from the table's
+// RestoreSummary.
+func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription) error {
+	src := TableName(p.opts.Table)
+	refuse := func(why string) error {
+		return usagef("restore %s: recovery table %s already exists and %s: refusing to adopt it; pick another --recovery-table", src, p.recovery, why)
+	}
+	rs := d.RestoreSummary
+	switch {
+	case rs == nil:
+		return refuse("was not created by a restore")
+	case aws.ToString(rs.SourceTableArn) != p.sourceARN:
+		return refuse(fmt.Sprintf("is a restore of %s, not of %s", aws.ToString(rs.SourceTableArn), p.sourceARN))
+	}
+	tags, err := Tags(ctx, api, aws.ToString(d.TableArn))
+	if err != nil {
+		return fmt.Errorf("restore %s: read the tags of %s: %w", src, p.recovery, err)
+	}
+	point := aws.ToTime(rs.RestoreDateTime).UTC()
+	from := "its restore summary"
+	if v, ok := tags[TagRestorePoint]; ok {
+		if point, err = ParseTime(v); err != nil {
+			return refuse(fmt.Sprintf("has a bad %s tag %q", TagRestorePoint, v))
+		}
+		from = "its " + TagRestorePoint + " tag"
+	}
+	if v, ok := tags[TagSourceTable]; ok && v != src {
+		return refuse(fmt.Sprintf("is tagged as a recovery table of %s", v))
+	}
+	if p.opts.Point.At.IsZero() {
+		p.point = point // --latest, --ago: the first attempt's point
+	} else if !point.Equal(p.point) {
+		return refuse(fmt.Sprintf("was restored to %s (from %s), not to %s", FormatTime(point), from, FormatTime(p.point)))
+	}
+	p.existing = d
+	return nil
 }
 
 // indexOverrides returns the secondary index overrides for the restore: nil
@@ -286,6 +356,9 @@ func Restore(ctx context.Context, api API, opts Options) (*Result, error) {
 func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
 	o := p.opts
 	src := TableName(o.Table)
+	if p.existing != nil {
+		return p.adopt(ctx, api)
+	}
 	gsis, lsis, err := p.indexOverrides()
 	if err != nil {
 		return nil, err
@@ -399,10 +472,42 @@ func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]stri
 	}
 }
 
+// adopt takes over the restore a previous attempt started (see
+// adoptable): it (re)applies ddbrewind's tags and, with Wait, waits.
+func (p *Plan) adopt(ctx context.Context, api API) (*Result, error) {
+	o, d := p.opts, p.existing
+	src := TableName(o.Table)
+	o.Logger.Info("recovery table exists: adopting the restore a previous attempt started",
+		"table", src, "recovery_table", p.recovery, "restore_point", FormatTime(p.point), "status", d.TableStatus)
+	res := &Result{SourceTable: src, RecoveryTable: p.recovery, RecoveryARN: aws.ToString(d.TableArn),
+		RestorePoint: p.point, Status: d.TableStatus, Adopted: true}
+	tags := map[string]string{
+		TagSourceTable:  src,
+		TagRestorePoint: FormatTime(p.point),
+		TagCreatedAt:    FormatTime(aws.ToTime(d.CreationDateTime)),
+	}
+	for k, v := range o.Tags {
+		tags[k] = v
+	}
+	if err := tagWhenReady(ctx, api, res.RecoveryARN, tags, o); err != nil {
+		return res, fmt.Errorf("restore %s: tag %s: %w", src, p.recovery, err)
+	}
+	if !o.Wait {
+		return res, nil
+	}
+	status, err := WaitActive(ctx, api, p.recovery, o.Timeout, o.Poll, o.Now, o.Logger)
+	res.Status = status
+	if err != nil {
+		return res, fmt.Errorf("restore %s into %s: %w", src, p.recovery, err)
+	}
+	return res, nil
+}
+
 // Adopt finishes a restore that a previous attempt started into table:
 // it (re)applies ddbrewind's tags and waits until the table is ACTIVE.
 func Adopt(ctx context.Context, api API, opts Options, table string, point time.Time) error {
 	opts.defaults()
+	opts.Wait = true
 	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		return fmt.Errorf("describe %s: %w", table, err)
@@ -410,19 +515,7 @@ func Adopt(ctx context.Context, api API, opts Options, table string, point time.
 	if d.Table.RestoreSummary == nil {
 		return usagef("recovery table %s exists but was not created by a restore: refusing to use it; pick another --recovery-table or remove the state file", table)
 	}
-	tags := map[string]string{
-		TagSourceTable:  TableName(opts.Table),
-		TagRestorePoint: FormatTime(point),
-		TagCreatedAt:    FormatTime(aws.ToTime(d.Table.CreationDateTime)),
-	}
-	for k, v := range opts.Tags {
-		tags[k] = v
-	}
-	if err := tagWhenReady(ctx, api, aws.ToString(d.Table.TableArn), tags, opts); err != nil {
-		return fmt.Errorf("tag %s: %w", table, err)
-	}
-	if _, err := WaitActive(ctx, api, table, opts.Timeout, opts.Poll, opts.Now, opts.Logger); err != nil {
-		return err
-	}
-	return nil
+	p := &Plan{opts: opts, recovery: table, point: point, existing: d.Table}
+	_, err = p.adopt(ctx, api)
+	return err
 }

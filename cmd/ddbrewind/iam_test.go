@@ -634,6 +634,17 @@ func TestIAMRestore(t *testing.T) {
 			chk.run(t, srv, table, 0, "restore", "--table", table, "--at", at, "--recovery-table", table+"-rewind-manual",
 				"--indexes", "all", "--wait=false")
 		})
+		t.Run("retry that adopts the restore started before", func(t *testing.T) {
+			t.Parallel()
+			srv, c, table := motoTable(t, true)
+			dropRecoveryTables(t, c, table)
+			at := restore.FormatTime(latestRestorable(t, c, table))
+			args := []string{"restore", "--table", table, "--at", at, "--recovery-table", table + "-rewind-retried"}
+			if r := ddb(t, append([]string{"--endpoint-url", srv.Endpoint}, args...)...); r.code != 0 {
+				t.Fatalf("first attempt: exit %d", r.code)
+			}
+			chk.run(t, srv, table, 0, append(args, "--if-exists", "adopt")...)
+		})
 	})
 	chk.finish(t)
 }

@@ -16,7 +16,9 @@ func restoreCommand(env *Env) *cli.Command {
 		Name:      "restore",
 		Usage:     "restore a table to a point in time as a new recovery table, and wait for it",
 		UsageText: "ddbrewind restore --table NAME|ARN (--at TIME | --ago DURATION | --latest) [--recovery-table NAME] [options]",
-		Flags:     withGlobals(restoreFlags()...),
+		Flags: withGlobals(append(restoreFlags(),
+			&cli.StringFlag{Name: "if-exists", Value: restore.IfExistsFail, Usage: "when the recovery table exists: fail, or adopt a restore of the same table and point that a previous attempt started (retried jobs)"},
+		)...),
 		Action: func(c *cli.Context) error {
 			if err := required(c, "table"); err != nil {
 				return err
@@ -30,6 +32,7 @@ func restoreCommand(env *Env) *cli.Command {
 				return err
 			}
 			opts.Logger = log
+			opts.IfExists = c.String("if-exists")
 			api, err := dynamoClient(c.Context, c, nil, log)
 			if err != nil {
 				return err

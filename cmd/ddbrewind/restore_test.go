@@ -193,3 +193,99 @@ func TestRestoreRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreIfExistsAdopt retries a restore whose first attempt started it,
+// as an AWS Batch retry would: --if-exists adopt takes the table over
+// without a second RestoreTableToPointInTime, but only when it is a restore
+// of the same table to the same point.
+func TestRestoreIfExistsAdopt(t *testing.T) {
+	t.Parallel()
+	srv, c, table := motoTable(t, true)
+	proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{})
+	point := latestRestorable(t, c, table)
+	name := ddbtest.UniqueName(t, "rec")
+	deleteAfter(t, c, name)
+	args := []string{"restore", "--endpoint-url", proxy.URL(), "--table", table, "--at", restore.FormatTime(point), "--recovery-table", name}
+	if r := ddb(t, args...); r.code != 0 {
+		t.Fatalf("first restore: exit %d", r.code)
+	}
+	restores := func() int64 { return proxy.Stats().Ops["RestoreTableToPointInTime"].Calls }
+
+	r := ddb(t, args...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--if-exists adopt") {
+		t.Errorf("retry without --if-exists: exit %d, want 2 and a hint at --if-exists adopt", r.code)
+	}
+	r = ddb(t, append(args, "--if-exists", "adopt")...)
+	if r.code != 0 || r.stdout != name+"\n" || !strings.Contains(r.stderr, "adopting") {
+		t.Fatalf("retry with --if-exists adopt: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if n := restores(); n != 1 {
+		t.Errorf("%d RestoreTableToPointInTime calls, want 1", n)
+	}
+
+	// A table restored to another point is another restore: refused.
+	// (moto's restorable window is a single instant, so the table's tag
+	// says the other point.)
+	before := point.Add(-time.Hour)
+	if _, err := c.TagResource(context.Background(), &dynamodb.TagResourceInput{
+		ResourceArn: aws.String(describeARN(t, c, name)), Tags: []types.Tag{{Key: aws.String(restore.TagRestorePoint), Value: aws.String(restore.FormatTime(before))}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r = ddb(t, append(args, "--if-exists", "adopt")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "was restored to "+restore.FormatTime(before)) {
+		t.Errorf("adopt at another point: exit %d, want 2 naming the table's own point", r.code)
+	}
+
+	// A first attempt stopped before tagging: --latest adopts whatever point
+	// the table was restored to, and tags it.
+	if _, err := c.UntagResource(context.Background(), &dynamodb.UntagResourceInput{
+		ResourceArn: aws.String(describeARN(t, c, name)), TagKeys: []string{restore.TagSourceTable, restore.TagRestorePoint, restore.TagCreatedAt},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	latest := append(args[:len(args)-4:len(args)-4], "--latest", "--recovery-table", name, "--if-exists", "adopt")
+	if r = ddb(t, latest...); r.code != 0 {
+		t.Fatalf("adopt an untagged restore with --latest: exit %d", r.code)
+	}
+	if tags := tagsOf(t, c, name); tags[restore.TagSourceTable] != table || tags[restore.TagRestorePoint] == "" {
+		t.Errorf("adopted table tags %v, want ddbrewind's tags back", tags)
+	}
+	if n := restores(); n != 1 {
+		t.Errorf("%d RestoreTableToPointInTime calls, want 1", n)
+	}
+
+	// A table that is not a restore of this table is never adopted.
+	_, oc, otherTable := motoTable(t, true)
+	otherRec := ddbtest.UniqueName(t, "otherrec")
+	deleteAfter(t, oc, otherRec)
+	if r = ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", otherTable, "--latest", "--recovery-table", otherRec); r.code != 0 {
+		t.Fatalf("restore of another table: exit %d", r.code)
+	}
+	r = ddb(t, append(args[:len(args)-4:len(args)-4], "--latest", "--recovery-table", otherRec, "--if-exists", "adopt")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "is a restore of") {
+		t.Errorf("adopt a restore of another table: exit %d, want 2", r.code)
+	}
+	plain := ddbtest.UniqueName(t, "plain")
+	ddbtest.CreateTable(t, c, plain, mixedSpec)
+	deleteAfter(t, c, plain)
+	r = ddb(t, append(args[:len(args)-4:len(args)-4], "--latest", "--recovery-table", plain, "--if-exists", "adopt")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "not created by a restore") {
+		t.Errorf("adopt a plain table: exit %d, want 2", r.code)
+	}
+	if r = ddb(t, append(args, "--if-exists", "maybe")...); r.code != 2 || !strings.Contains(r.stderr, "--if-exists") {
+		t.Errorf("--if-exists maybe: exit %d, want 2", r.code)
+	}
+	if n := restores(); n != 1 {
+		t.Errorf("%d RestoreTableToPointInTime calls, want 1", n)
+	}
+}
+
+func describeARN(t *testing.T, c *dynamodb.Client, table string) string {
+	t.Helper()
+	d, err := c.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(d.Table.TableArn)
+}
