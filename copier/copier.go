@@ -45,7 +45,8 @@ type Options struct {
 	// version satisfies this condition expression.
 	IfMain string
 	// Segments is the number of parallel Scan segments; 0 picks one from
-	// the table's size (see DefaultSegments).
+	// the table's size and item count (see DefaultSegments), or, when a
+	// checkpoint is resumed, takes the checkpoint's.
 	Segments int
 	// PageSize is the Limit of each Scan or Query page; 0 means
 	// DefaultPageSize. DynamoDB still ends a page at 1 MB.
@@ -94,12 +95,14 @@ const DefaultWriters = 8
 // the same speed.
 const DefaultPageSize = 500
 
-// DefaultSegments picks a segment count from the table's size: one segment
-// per 256 MiB, at least 4, at most 256. DynamoDB serves each segment from
-// one partition at a time, so big tables need many.
-func DefaultSegments(sizeBytes int64) int {
-	n := int(sizeBytes / (256 << 20))
-	return min(max(n, 4), 256)
+// DefaultSegments picks a segment count from the table's size and item
+// count: one segment per 256 MiB or per million items, whichever gives more,
+// at least 4, at most 256. DynamoDB serves each segment from one partition
+// at a time, so big tables need many; and many small items make long
+// segments, whose last one would finish alone.
+func DefaultSegments(sizeBytes, itemCount int64) int {
+	n := max(sizeBytes/(256<<20), itemCount/1_000_000)
+	return int(min(max(n, 4), 256))
 }
 
 // Plan is a checked copy, ready to run.
@@ -117,6 +120,8 @@ type Plan struct {
 	// on S3); release removes a temporary one.
 	keysPath string
 	release  func()
+	// autoSegments: Segments was not given, so a checkpoint's count wins.
+	autoSegments bool
 	// Estimate is what Read will reach, roughly: DynamoDB's approximate
 	// item count of the source (updated about every six hours) for a scan,
 	// the number of keys of a keys file; 0 (unknown) for a key range or a
@@ -197,7 +202,7 @@ func (o *Options) check(verb string) error {
 	case o.From == "" || o.To == "":
 		return usagef("%s needs --from RECOVERY_TABLE and --to MAIN_TABLE", verb)
 	case o.Segments < 0 || o.Segments > 1000000:
-		return usagef("--segments %d: use 1 to 1000000 (or omit it to choose from the table size)", o.Segments)
+		return usagef("--segments %d: use 1 to 1000000 (or omit it to choose from the table size and item count)", o.Segments)
 	case o.Writers < 0 || o.Writers > 1024:
 		return usagef("--writers %d: use 1 to 1024", o.Writers)
 	case o.WorkerCount < 0 || o.WorkerIndex < 0 || o.WorkerIndex >= max(o.WorkerCount, 1):
@@ -210,6 +215,11 @@ func (o *Options) check(verb string) error {
 		return usagef("--max-retry-time %s: must be positive (or omit it to retry forever)", o.MaxRetryTime)
 	case o.OnlyMissing && o.IfMain != "":
 		return usagef("--only-missing writes only absent items and --if-main only present ones: use one of them")
+	case o.WorkerCount > 1 && o.Segments == 0 && o.Selection.KeysFile == "" && o.Selection.KeyCondition == "":
+		// The default follows DescribeTable's size and item count, which
+		// DynamoDB refreshes about every six hours: two workers (or a
+		// retried one) could split the table differently and miss items.
+		return usagef("--worker-count %d needs --segments N, the same in every worker, so that all of them split the table the same way (e.g. --segments %d)", o.WorkerCount, 8*o.WorkerCount)
 	}
 	for _, t := range []struct{ flag, name string }{{"--from", o.From}, {"--to", o.To}} {
 		if err := restore.ValidateTableName(t.flag, t.name); err != nil {
@@ -267,8 +277,9 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 			return nil, usagef("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", verb, opts.To, restore.TagSourceTable)
 		}
 	}
-	if p.opts.Segments == 0 {
-		p.opts.Segments = DefaultSegments(aws.ToInt64(from.TableSizeBytes))
+	p.autoSegments = p.opts.Segments == 0
+	if p.autoSegments {
+		p.opts.Segments = DefaultSegments(aws.ToInt64(from.TableSizeBytes), aws.ToInt64(from.ItemCount))
 	}
 	// The table's item count estimates a scan's Read (with or without a
 	// filter); a key range's size is unknown.
@@ -324,7 +335,7 @@ func (p *Plan) fingerprint() (string, string) {
 
 func (p *Plan) loadCheckpoint(ctx context.Context) error {
 	fp, desc := p.fingerprint()
-	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Units: map[string]checkpoint.Unit{}}
+	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}}
 	if p.opts.Checkpoint == "" || p.opts.DryRun {
 		return nil
 	}
@@ -339,10 +350,19 @@ func (p *Plan) loadCheckpoint(ctx context.Context) error {
 	if err != nil {
 		return &UsageError{Msg: err.Error()}
 	}
+	if p.autoSegments && st.Segments > 0 && st.Segments != p.opts.Segments {
+		// The default moved with DescribeTable's figures since the
+		// checkpoint was made: resume with the checkpoint's split.
+		p.opts.Logger.Info("resuming with the checkpoint's segment count", "segments", st.Segments, "default_now", p.opts.Segments)
+		p.opts.Segments = st.Segments
+		fp, desc = p.fingerprint()
+		p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}}
+	}
 	if st.Fingerprint != fp {
 		return usagef("--checkpoint %s was made for another copy (%s); this one is (%s): use the same flags, or another --checkpoint path to start over",
 			p.opts.Checkpoint, oneLine(st.Describe), oneLine(desc))
 	}
+	st.Segments = p.opts.Segments
 	p.state = st
 	p.resumed = true
 	return nil

@@ -2,10 +2,15 @@ package copier
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 )
 
 func TestMaxWCUHoldsTheRate(t *testing.T) {
@@ -142,5 +147,81 @@ func TestTrackerAdvancesOnlyInOrder(t *testing.T) {
 	tr.finished(pages[2], false) // given up: never checkpointed
 	if got := tr.state.Units[u.key()].Line; got != 200 {
 		t.Fatalf("a failed page moved the position to %d", got)
+	}
+}
+
+func TestDefaultSegments(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		name        string
+		size, items int64
+		want        int
+	}{
+		{"empty or unknown (a fresh restore)", 0, 0, 4},
+		{"small", 100 * mib, 100_000, 4},
+		{"by size: 10 GiB", 10 * 1024 * mib, 5_000_000, 40},
+		{"by item count: many small items", 3 * 1024 * mib, 80_000_000, 80},
+		{"capped", 1 << 50, 1 << 40, 256},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DefaultSegments(tt.size, tt.items); got != tt.want {
+				t.Errorf("DefaultSegments(%d, %d) = %d, want %d", tt.size, tt.items, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestResumeKeepsTheCheckpointsSegments: DescribeTable's size and item
+// count change (DynamoDB refreshes them about every six hours, and a fresh
+// restore starts at zero), so the default segment count may differ on
+// resume; without --segments the checkpoint's count wins, an explicit
+// different one is refused.
+func TestResumeKeepsTheCheckpointsSegments(t *testing.T) {
+	f := newFake(10)
+	path := filepath.Join(t.TempDir(), "ckpt.json")
+	first, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 7, Checkpoint: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := checkpoint.Encode(first.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Checkpoint: path})
+	if err != nil {
+		t.Fatalf("resume without --segments: %v", err)
+	}
+	if p.Segments() != 7 || !p.Resumed() {
+		t.Errorf("resume without --segments: %d segments, resumed %v; want the checkpoint's 7, resumed", p.Segments(), p.Resumed())
+	}
+	var ue *UsageError
+	if _, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 5, Checkpoint: path}); !errors.As(err, &ue) {
+		t.Errorf("resume with --segments 5 over a 7-segment checkpoint: %v, want a usage error", err)
+	}
+}
+
+func TestWorkersNeedExplicitSegments(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+		ok   bool
+	}{
+		{"scan split without --segments", Options{WorkerCount: 2}, false},
+		{"scan split with --segments", Options{WorkerCount: 2, Segments: 8}, true},
+		{"one worker", Options{WorkerCount: 1}, true},
+		{"keys file split", Options{WorkerCount: 2, Selection: Selection{KeysFile: "keys.jsonl"}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.From, tt.o.To = "rec", "main"
+			err := tt.o.check("copy")
+			if (err == nil) != tt.ok {
+				t.Errorf("check = %v, want ok=%v", err, tt.ok)
+			}
+		})
 	}
 }

@@ -445,6 +445,9 @@ func badInputCorpus() []badCase {
 		{"copy --worker-count 0", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs("--worker-count", "0")
 		}, []string{"--worker-count 0"}, ""},
+		{"copy split across workers without --segments", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("--worker-count", "2", "--worker-index", "1")
+		}, []string{"--worker-count 2 needs --segments"}, ""},
 		{"copy --max-retry-time -1s", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs("--max-retry-time", "-1s")
 		}, []string{"--max-retry-time"}, ""},

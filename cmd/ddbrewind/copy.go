@@ -24,7 +24,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "expression-attribute-names", Usage: "placeholders for attribute names as JSON, e.g. '{\"#s\":\"status\"}', or file://PATH"},
 		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
 		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path or s3://bucket/key), one typed primary key per line: exactly those items (BatchGetItem)"},
-		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size, see docs/tuning.md)"},
+		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size and item count, or a resumed checkpoint's; required with --worker-count; see docs/tuning.md)"},
 		&cli.IntFlag{Name: "page-size", Value: copier.DefaultPageSize, Usage: "items per Scan or Query page (DynamoDB also ends a page at 1 MB); smaller pages use less memory and make finer checkpoints"},
 	}
 }

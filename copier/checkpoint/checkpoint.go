@@ -37,6 +37,9 @@ type State struct {
 	Fingerprint string `json:"fingerprint"`
 	// Describe is the human form of the fingerprint, for error messages.
 	Describe string `json:"describe"`
+	// Segments is the copy's Scan segment count (part of the fingerprint
+	// too), so that a resume without --segments can take it.
+	Segments int `json:"segments,omitempty"`
 	// Units maps "phase/unit" (e.g. "copy/3") to its progress.
 	Units   map[string]Unit `json:"units"`
 	Updated time.Time       `json:"updated"`

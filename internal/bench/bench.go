@@ -178,7 +178,7 @@ func (b *bench) main(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("describe %s: %w", src, err)
 		}
-		b.res.Segments = copier.DefaultSegments(aws.ToInt64(d.Table.TableSizeBytes))
+		b.res.Segments = copier.DefaultSegments(aws.ToInt64(d.Table.TableSizeBytes), aws.ToInt64(d.Table.ItemCount))
 	}
 	if b.res.Writers == 0 {
 		b.res.Writers = copier.DefaultWriters
