@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -104,5 +105,31 @@ func TestNonInteractiveConfirmationRefused(t *testing.T) {
 	tty = &Env{StdinTTY: true, In: strings.NewReader("yes\n"), Err: &strings.Builder{}}
 	if err := confirm(tty, false, "delete x"); err != nil {
 		t.Fatalf("answer yes: %v", err)
+	}
+}
+
+func TestSetGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tests := []struct {
+		name string
+		gogc string
+		want int
+	}{
+		{"GOGC unset: ddbrewind's default", "", gcPercent},
+		{"GOGC set: left to the runtime", "50", 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			debug.SetGCPercent(100)
+			setGC(func(k string) string {
+				if k == "GOGC" {
+					return tt.gogc
+				}
+				return ""
+			})
+			if got := debug.SetGCPercent(100); got != tt.want {
+				t.Errorf("GC percent %d, want %d", got, tt.want)
+			}
+		})
 	}
 }

@@ -50,12 +50,18 @@ const gcPercent = 200
 // finish what is in flight, save their state and exit 130. It sets GOGC to
 // gcPercent unless the environment sets it.
 func Main() int {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
+	setGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first signal, restore the default: a second Ctrl-C kills.
 	context.AfterFunc(ctx, stop)
 	return run(ctx, os.Args, osEnv())
+}
+
+// setGC sets the garbage collector's target to gcPercent unless the
+// environment sets GOGC.
+func setGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 }
