@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // Tag keys that mark a recovery table. list and cleanup trust only these.
@@ -49,6 +51,30 @@ func TableName(nameOrARN string) string {
 		return name
 	}
 	return nameOrARN
+}
+
+// TableRegion returns the region of a table ARN, or "" for a name.
+func TableRegion(nameOrARN string) string {
+	if !strings.HasPrefix(nameOrARN, "arn:") {
+		return ""
+	}
+	parts := strings.SplitN(nameOrARN, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return parts[3]
+}
+
+// inSourceRegion returns the call options that send a call about the
+// source table to its own region: that of its ARN, which may differ from
+// the client's (a cross-region restore). Otherwise DynamoDB would look for
+// a table of that name in the client's region.
+func inSourceRegion(nameOrARN string) []func(*dynamodb.Options) {
+	r := TableRegion(nameOrARN)
+	if r == "" {
+		return nil
+	}
+	return []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Region = r }}
 }
 
 // validateSource checks a --table value: a valid name or a DynamoDB table ARN.

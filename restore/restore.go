@@ -182,14 +182,15 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	}
 	src := TableName(opts.Table)
 
-	dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)})
+	inSource := inSourceRegion(opts.Table)
+	dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, inSource...)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, usagef("restore %s: table not found (check --table, --region and --endpoint-url)", src)
 		}
 		return nil, fmt.Errorf("restore %s: describe source table: %w", src, err)
 	}
-	cb, err := api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(opts.Table)})
+	cb, err := api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(opts.Table)}, inSource...)
 	if err != nil {
 		return nil, fmt.Errorf("restore %s: describe continuous backups: %w", src, err)
 	}

@@ -1,8 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -288,4 +297,86 @@ func describeARN(t *testing.T, c *dynamodb.Client, table string) string {
 		t.Fatal(err)
 	}
 	return aws.ToString(d.Table.TableArn)
+}
+
+// regionRecorder is a pass-through proxy that records, for each DynamoDB
+// call, its operation, the region it was signed for and its body.
+type regionRecorder struct {
+	mu    sync.Mutex
+	calls []regionCall
+}
+
+type regionCall struct{ op, region, body string }
+
+func newRegionRecorder(t *testing.T, target string) (*regionRecorder, string) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &regionRecorder{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		region := ""
+		if m := regexp.MustCompile(`Credential=[^/]+/[0-9]+/([^/]+)/`).FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+			region = m[1]
+		}
+		op := r.Header.Get("X-Amz-Target")
+		op = op[strings.LastIndex(op, ".")+1:]
+		rec.mu.Lock()
+		rec.calls = append(rec.calls, regionCall{op: op, region: region, body: string(body)})
+		rec.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return rec, srv.URL
+}
+
+// TestRestoreCrossRegionSource restores from a table ARN of another region:
+// the checks on the source table (DescribeTable, DescribeContinuousBackups)
+// go to the source's region, the restore to the client's, naming the
+// source by ARN. moto's RestoreTableToPointInTime reads only
+// SourceTableName, so the restore itself fails there (exit 1); what this
+// checks is where each call went. run refuses a table of another region.
+func TestRestoreCrossRegionSource(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, ddbtest.Moto)
+	eu := srv.Client(t, func(o *dynamodb.Options) { o.Region = "eu-west-1" })
+	name := ddbtest.UniqueName(t, "orders")
+	ddbtest.CreateTable(t, eu, name, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, PITR: true})
+	arn := describeARN(t, eu, name)
+	if !strings.Contains(arn, ":eu-west-1:") {
+		t.Fatalf("source ARN %s is not in eu-west-1", arn)
+	}
+	rec, endpoint := newRegionRecorder(t, srv.Endpoint)
+	r := ddb(t, "restore", "--endpoint-url", endpoint, "--region", "us-east-1", "--table", arn, "--latest", "--recovery-table", name+"-x")
+	if r.code != 1 || !strings.Contains(r.stderr, "starting point-in-time restore") {
+		t.Fatalf("the checks on the source did not reach eu-west-1: %s", r.stderr)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var restores int
+	for _, c := range rec.calls {
+		switch {
+		case (c.op == "DescribeTable" || c.op == "DescribeContinuousBackups") && strings.Contains(c.body, arn):
+			if c.region != "eu-west-1" {
+				t.Errorf("%s of the source signed for %q, want eu-west-1", c.op, c.region)
+			}
+		case c.op == "RestoreTableToPointInTime":
+			restores++
+			if c.region != "us-east-1" || !strings.Contains(c.body, `"SourceTableArn":"`+arn+`"`) {
+				t.Errorf("restore signed for %q with body %s, want us-east-1 and SourceTableArn", c.region, c.body)
+			}
+		}
+	}
+	if restores != 1 {
+		t.Errorf("%d RestoreTableToPointInTime calls, want 1", restores)
+	}
+
+	r = ddb(t, "run", "--endpoint-url", endpoint, "--region", "us-east-1", "--table", arn, "--latest", "--yes", "--state", filepath.Join(t.TempDir(), "s.json"))
+	if r.code != 2 || !strings.Contains(r.stderr, "pass --region eu-west-1") {
+		t.Errorf("run on a table of another region: exit %d, want 2 naming --region eu-west-1", r.code)
+	}
 }

@@ -69,6 +69,9 @@ func runCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if r, here := restore.TableRegion(ro.Table), api.Options().Region; r != "" && r != here {
+				return &usageError{msg: fmt.Sprintf("run --table %s: the table is in %s but this run works in %s, where it would copy back into another table named %s: pass --region %s (restoring into another region is ddbrewind restore's job; copy works within one region)", ro.Table, r, here, restore.TableName(ro.Table), r)}
+			}
 			state := c.String("state")
 			if state == "" {
 				state = fmt.Sprintf("ddbrewind-run-%s.json", restore.TableName(ro.Table))
