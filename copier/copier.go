@@ -458,23 +458,11 @@ func (p *Plan) checkKey(key map[string]types.AttributeValue) error {
 		if !ok {
 			return fmt.Errorf("the key lacks attribute %q (the table's key is %s)", n, strings.Join(p.keyNames, " + "))
 		}
-		if got := typeOf(v); got != p.keyTypes[n] {
+		if got := ddbjson.TypeName(v); got != p.keyTypes[n] {
 			return fmt.Errorf("key attribute %q has type %s, the table says %s", n, got, p.keyTypes[n])
 		}
 	}
 	return nil
-}
-
-func typeOf(v types.AttributeValue) string {
-	switch v.(type) {
-	case *types.AttributeValueMemberS:
-		return "S"
-	case *types.AttributeValueMemberN:
-		return "N"
-	case *types.AttributeValueMemberB:
-		return "B"
-	}
-	return "a non-key type"
 }
 
 // probe sends the expressions to DynamoDB once, before any write, so that

@@ -120,7 +120,7 @@ func checkKey(key map[string]types.AttributeValue) *failure {
 		case *types.AttributeValueMemberN:
 			continue
 		default:
-			return (&failure{msg: fmt.Sprintf("type %s cannot be part of a primary key (key attributes are S, N or B)", typeName(t))}).in(nameSeg(name))
+			return (&failure{msg: fmt.Sprintf("type %s cannot be part of a primary key (key attributes are S, N or B)", TypeName(t))}).in(nameSeg(name))
 		}
 		if size == 0 {
 			return (&failure{msg: "key values cannot be empty"}).in(nameSeg(name))
@@ -132,8 +132,8 @@ func checkKey(key map[string]types.AttributeValue) *failure {
 	return nil
 }
 
-// typeName returns the type key of a parsed value, such as "BOOL".
-func typeName(v types.AttributeValue) string {
+// TypeName returns the type key of a value, such as "S" or "BOOL".
+func TypeName(v types.AttributeValue) string {
 	switch v.(type) {
 	case *types.AttributeValueMemberS:
 		return "S"
