@@ -275,7 +275,7 @@ func badInputCorpus() []badCase {
 		}, []string{"frobnicate", "not defined", "--help"}, ""},
 		{"unknown flag before the command names the right help", dyn, func(f *badFixture, _ string) []string {
 			return append([]string{"--frobnicate"}, f.copyArgs()...)
-		}, []string{"--frobnicate", "(see ddbrewind --help)"}, "the top-level usage error reads \"ddbrewind: ddbrewind ddbrewind: flag provided but not defined: -frobnicate (see ddbrewind ddbrewind --help)\": app.go onUsageError appends c.Command.Name, which at the top level is the app's own name, and Go's flag package names the flag with one dash (after the command: \"ddbrewind: ddbrewind copy: flag provided but not defined: -frobnicate\")"},
+		}, []string{"--frobnicate", "(see ddbrewind --help)"}, ""},
 		{"unknown flag after the command", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs("--frobnicate")
 		}, []string{"frobnicate", "not defined", "ddbrewind copy --help"}, ""},
@@ -533,6 +533,9 @@ func TestBadInputCorpus(t *testing.T) {
 	for _, tc := range badInputCorpus() {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.bug != "" && os.Getenv("DDBREWIND_TEST_BUGS") == "" {
+				if os.Getenv("CI") == "true" {
+					t.Fatalf("known bug still listed, never skipped in CI: %s (fix it, or run with DDBREWIND_TEST_BUGS=1)", tc.bug)
+				}
 				t.Skip("BUG: " + tc.bug + " (DDBREWIND_TEST_BUGS=1 runs it)")
 			}
 			before := f.snapshot(t, tc.on)

@@ -497,6 +497,9 @@ func (c *iamCheck) finish(t *testing.T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.ops) == 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no variant ran: nothing to check the policy against")
+		}
 		t.Skip("no variant ran (emulator missing?): nothing to check the policy against")
 	}
 	var called []string
