@@ -2,6 +2,7 @@ package copier
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -119,7 +120,11 @@ type Plan struct {
 	// keysPath is a local copy of the keys file (Selection.KeysFile may be
 	// on S3); release removes a temporary one.
 	keysPath string
-	release  func()
+	// repeats holds the keys file's lines that repeat an earlier line's
+	// key, in any spelling: they are skipped, so each key is copied,
+	// counted and reported once.
+	repeats map[int]bool
+	release func()
 	// autoSegments: Segments was not given, so a checkpoint's count wins.
 	autoSegments bool
 	// Estimate is what Read will reach, roughly: DynamoDB's approximate
@@ -419,7 +424,9 @@ func badS3(loc string) bool {
 }
 
 // validateKeysFile reads the whole keys file once, checking every line's
-// syntax and that each key has exactly the table's key attributes.
+// syntax and that each key has exactly the table's key attributes, and
+// notes the lines that repeat an earlier key (ddbjson.KeyString: "7" and
+// "7.0" are one key). It returns the number of distinct keys.
 func (p *Plan) validateKeysFile() (int, error) {
 	path := p.opts.Selection.KeysFile
 	f, err := os.Open(p.keysPath)
@@ -429,6 +436,11 @@ func (p *Plan) validateKeysFile() (int, error) {
 	defer f.Close()
 	r := ddbjson.NewKeysReader(f, path)
 	n := 0
+	// 128 bits of SHA-256 per key: a collision (which would skip a key)
+	// is as likely as a random 128-bit guess, and a million keys take
+	// tens of MB only while the file is checked.
+	seen := map[[16]byte]struct{}{}
+	p.repeats = map[int]bool{}
 	for {
 		key, line, err := r.Next()
 		if err == io.EOF {
@@ -440,7 +452,18 @@ func (p *Plan) validateKeysFile() (int, error) {
 		if err := p.checkKey(key); err != nil {
 			return 0, usagef("%s:%d: %v", path, line, err)
 		}
+		sum := sha256.Sum256([]byte(ddbjson.KeyString(key)))
+		h := [16]byte(sum[:16])
+		if _, dup := seen[h]; dup {
+			p.repeats[line] = true
+			continue
+		}
+		seen[h] = struct{}{}
 		n++
+	}
+	if len(p.repeats) > 0 {
+		p.opts.Logger.Info("keys file lists some keys more than once (numbers compare as numbers: 7 and 7.0 are one key); each is copied once",
+			"keys_file", path, "keys", n, "repeated_lines", len(p.repeats))
 	}
 	if n == 0 {
 		return 0, usagef("--keys-file %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", path)

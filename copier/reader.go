@@ -234,12 +234,12 @@ func (p *Plan) readKeys(ctx context.Context, api API, u unit, start checkpoint.U
 			}
 		}
 		cur = k
-		if !mine(k) {
-			continue
+		if !mine(k) || p.repeats[line] {
+			continue // another worker's chunk, or a key listed earlier
 		}
 		ks := ddbjson.KeyString(key)
 		if seen[ks] {
-			continue // BatchGetItem rejects duplicate keys in one call
+			continue // cannot happen after repeats; BatchGetItem rejects duplicates
 		}
 		seen[ks] = true
 		chunk = append(chunk, key)

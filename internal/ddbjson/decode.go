@@ -256,7 +256,7 @@ func (p *parser) value(depth int) (types.AttributeValue, *failure) {
 		if f != nil {
 			return nil, f
 		}
-		if problem := checkSet("NS", len(ns), func(i int) string { return canonicalNumber(ns[i]) }); problem != "" {
+		if problem := checkSet("NS", len(ns), func(i int) string { return CanonicalNumber(ns[i]) }); problem != "" {
 			return nil, p.fail("%s", problem)
 		}
 		v = &types.AttributeValueMemberNS{Value: ns}

@@ -167,21 +167,32 @@ func TestCheckNumber(t *testing.T) {
 }
 
 func TestCanonicalNumber(t *testing.T) {
+	max38 := strings.Repeat("9", 38)
 	tests := []struct {
 		in   []string
 		want string
 	}{
-		{[]string{"1", "1.0", "01", "10e-1", "0.1E1", "1.", "1e+0"}, "1e0"},
-		{[]string{"-1.5", "-15e-1", "-0.00015E4"}, "-15e0"},
-		{[]string{"0", "-0", "0.000", "0e50", ".0"}, "0"},
-		{[]string{"1200", "12E2", "1.2e3"}, "12e3"},
-		{[]string{"0.001", "1e-3"}, "1e-3"},
+		{[]string{"7", "7.0", "007", "7E0", "7e+0", "0.7e1", "70E-1", "7.", "0007.000"}, "7"},
+		{[]string{"1", "1.0", "01", "10e-1", "0.1E1", "1.", "1e+0"}, "1"},
+		{[]string{"-1.5", "-15e-1", "-0.00015E4", "-01.50"}, "-1.5"},
+		{[]string{"0", "-0", "0.000", "0e50", ".0", "-0.0E-5", "000"}, "0"},
+		{[]string{"1200", "12E2", "1.2e3", "1200.00"}, "1200"},
+		{[]string{"0.001", "1e-3", ".001", "0.0010"}, "0.001"},
+		{[]string{"-1.50E-2", "-0.015"}, "-0.015"},
+		{[]string{max38, max38 + ".000", "0." + max38 + "E38"}, max38},
+		{[]string{"1E125"}, "1" + strings.Repeat("0", 125)},
+		{[]string{"1E-130", "0.1e-129"}, "0." + strings.Repeat("0", 129) + "1"},
+		{[]string{"-9.9999999999999999999999999999999999999E+125"}, "-" + max38 + strings.Repeat("0", 88)},
+		// Not a valid DynamoDB number: unchanged.
+		{[]string{"1,5"}, "1,5"},
+		{[]string{"1e126"}, "1e126"},
+		{[]string{"+1"}, "+1"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.want, func(t *testing.T) {
+		t.Run(tc.want[:min(len(tc.want), 20)], func(t *testing.T) {
 			for _, in := range tc.in {
-				if got := canonicalNumber(in); got != tc.want {
-					t.Errorf("canonicalNumber(%q) = %q, want %q", in, got, tc.want)
+				if got := CanonicalNumber(in); got != tc.want {
+					t.Errorf("CanonicalNumber(%q) = %q, want %q", in, got, tc.want)
 				}
 			}
 		})

@@ -27,9 +27,12 @@ func MarshalItem(item map[string]types.AttributeValue) ([]byte, error) {
 	return buf, nil
 }
 
-// KeyString returns a canonical, deterministic one-line string for a key:
-// the output of MarshalItem, for de-duplication, hashing, logs and reports.
-// Equal keys give equal strings. For a key MarshalItem would reject (which
+// KeyString returns a canonical, deterministic one-line string for a key,
+// for de-duplication, hashing, journals, checkpoints, logs and reports: the
+// output of MarshalItem with every N value in its canonical spelling
+// (CanonicalNumber), so that equal keys give equal strings whatever their
+// spelling ("7", "7.0", "007" and "7E0" are one key, as to DynamoDB). It is
+// the one way ddbrewind turns a key into a string: build none another way. For a key MarshalItem would reject (which
 // DynamoDB never returns), it still returns a deterministic one-line string,
 // though not necessarily one ParseItem accepts: values it cannot represent
 // (nil, unknown types) are written as null, invalid UTF-8 as U+FFFD, and
@@ -39,11 +42,57 @@ func KeyString(key map[string]types.AttributeValue) string {
 	if buf, ok := appendKey(arr[:0], key); ok {
 		return string(buf)
 	}
+	key = canonicalNumbers(key, 0)
 	buf, f := appendItem(nil, key, true, 0)
 	if f != nil {
 		buf, _ = appendItem(nil, key, false, 0)
 	}
 	return string(buf)
+}
+
+// canonicalNumbers returns a copy of item whose N values and NS members,
+// at every level, are in their canonical spelling, NS members sorted (a set
+// has no order); everything else is shared. Invalid numbers stay as they are.
+func canonicalNumbers(item map[string]types.AttributeValue, depth int) map[string]types.AttributeValue {
+	if item == nil || depth > maxDepth {
+		return item
+	}
+	out := make(map[string]types.AttributeValue, len(item))
+	for name, v := range item {
+		out[name] = canonicalValue(v, depth)
+	}
+	return out
+}
+
+func canonicalValue(v types.AttributeValue, depth int) types.AttributeValue {
+	switch t := v.(type) {
+	case *types.AttributeValueMemberN:
+		if t != nil {
+			return &types.AttributeValueMemberN{Value: CanonicalNumber(t.Value)}
+		}
+	case *types.AttributeValueMemberNS:
+		if t != nil {
+			ns := make([]string, len(t.Value))
+			for i, s := range t.Value {
+				ns[i] = CanonicalNumber(s)
+			}
+			slices.Sort(ns)
+			return &types.AttributeValueMemberNS{Value: ns}
+		}
+	case *types.AttributeValueMemberL:
+		if t != nil && depth < maxDepth {
+			l := make([]types.AttributeValue, len(t.Value))
+			for i, e := range t.Value {
+				l[i] = canonicalValue(e, depth+1)
+			}
+			return &types.AttributeValueMemberL{Value: l}
+		}
+	case *types.AttributeValueMemberM:
+		if t != nil {
+			return &types.AttributeValueMemberM{Value: canonicalNumbers(t.Value, depth+1)}
+		}
+	}
+	return v
 }
 
 // appendKey is appendItem for the usual keys (at most 4 attributes, all S, N
@@ -78,11 +127,20 @@ func appendKey(buf []byte, key map[string]types.AttributeValue) ([]byte, bool) {
 				return nil, false
 			}
 		case *types.AttributeValueMemberN:
-			if t == nil || checkNumber(t.Value) != "" {
+			if t == nil {
 				return nil, false
 			}
-			buf = append(buf, `:{"N":`...)
-			buf, _ = appendString(buf, t.Value, false)
+			n, ok := scanNumber(t.Value)
+			if !ok || checkNumber(t.Value) != "" {
+				return nil, false
+			}
+			buf = append(buf, `:{"N":"`...)
+			if n.zero {
+				buf = append(buf, '0')
+			} else {
+				buf = appendCanonical(buf, n)
+			}
+			buf = append(buf, '"')
 		case *types.AttributeValueMemberB:
 			if t == nil {
 				return nil, false
@@ -250,7 +308,7 @@ func appendValue(buf []byte, v types.AttributeValue, strict bool, depth int) ([]
 					return nil, &failure{msg: fmt.Sprintf("NS member %d: %s", i, problem)}
 				}
 			}
-			if problem := checkSet("NS", len(t.Value), func(i int) string { return canonicalNumber(t.Value[i]) }); problem != "" {
+			if problem := checkSet("NS", len(t.Value), func(i int) string { return CanonicalNumber(t.Value[i]) }); problem != "" {
 				return nil, &failure{msg: problem}
 			}
 		}

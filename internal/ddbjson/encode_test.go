@@ -35,6 +35,13 @@ func TestMarshalItem(t *testing.T) {
 			"4": vN("4"), "3": vN("3"), "2": vN("2"), "1": vN("1"), "0": vN("0")},
 			`{"0":{"N":"0"},"1":{"N":"1"},"2":{"N":"2"},"3":{"N":"3"},"4":{"N":"4"},"5":{"N":"5"},"6":{"N":"6"},"7":{"N":"7"},"8":{"N":"8"},"9":{"N":"9"}}`},
 	}
+	// KeyString spells numbers canonically, the rest as MarshalItem.
+	keyWant := map[string]string{
+		"N written as given": `{"n":{"N":"0.1"}}`,
+		"every type": `{"b":{"B":"AAH/"},"bs":{"BS":["/w==","AA=="]},"f":{"BOOL":false},"l":{"L":[{"S":"a"},{"N":"1"}]},` +
+			`"m":{"M":{"x":{"S":"1"},"y":{"S":"2"}}},"n":{"N":"-1500"},"ns":{"NS":["1","2"]},"s":{"S":"x"},` +
+			`"ss":{"SS":["b","a"]},"t":{"BOOL":true},"z":{"NULL":true}}`,
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := MarshalItem(tc.in)
@@ -44,8 +51,12 @@ func TestMarshalItem(t *testing.T) {
 			if string(got) != tc.want {
 				t.Errorf("MarshalItem\n got %s\nwant %s", got, tc.want)
 			}
-			if ks := KeyString(tc.in); ks != tc.want {
-				t.Errorf("KeyString\n got %s\nwant %s", ks, tc.want)
+			wantKey := tc.want
+			if k, ok := keyWant[tc.name]; ok {
+				wantKey = k
+			}
+			if ks := KeyString(tc.in); ks != wantKey {
+				t.Errorf("KeyString\n got %s\nwant %s", ks, wantKey)
 			}
 			// The SDK reads it back too.
 			if _, err := attributevalue.UnmarshalMapJSON(got); err != nil {
@@ -190,6 +201,17 @@ func TestKeyString(t *testing.T) {
 		{"unknown member", item{"pk": &types.UnknownUnionMember{Tag: "X"}}, `{"pk":null}`},
 		{"invalid UTF-8", item{"pk": vS("a\xffb")}, `{"pk":{"S":"a\ufffdb"}}`},
 		{"invalid number as is", item{"pk": vN("1,5")}, `{"pk":{"N":"1,5"}}`},
+		// Numbers in their canonical spelling, as DynamoDB stores them.
+		{"7.0 is 7", item{"pk": vN("7.0")}, `{"pk":{"N":"7"}}`},
+		{"007 is 7", item{"pk": vN("007")}, `{"pk":{"N":"7"}}`},
+		{"7E0 is 7", item{"pk": vN("7E0")}, `{"pk":{"N":"7"}}`},
+		{"-0 is 0", item{"pk": vS("a"), "sk": vN("-0.0")}, `{"pk":{"S":"a"},"sk":{"N":"0"}}`},
+		{"exponent", item{"pk": vN("-1.25e-3")}, `{"pk":{"N":"-0.00125"}}`},
+		{"38 digits", item{"pk": vN("12345678901234567890123456789012345678.000")}, `{"pk":{"N":"12345678901234567890123456789012345678"}}`},
+		// The slow path (not a usual key) canonicalizes too, NS sorted.
+		{"more than 4 names", item{"a": vN("1.0"), "b": vN("2"), "c": vN("3"), "d": vN("4"), "e": vNS("10", "9.0")},
+			`{"a":{"N":"1"},"b":{"N":"2"},"c":{"N":"3"},"d":{"N":"4"},"e":{"NS":["10","9"]}}`},
+		{"nested", item{"m": vM(item{"n": vN("0.50")}), "l": vL(vN("5e1"))}, `{"l":{"L":[{"N":"50"}]},"m":{"M":{"n":{"N":"0.5"}}}}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -51,8 +52,12 @@ func FuzzParseItem(f *testing.F) {
 		if err != nil || !bytes.Equal(out, again) {
 			t.Fatalf("MarshalItem not deterministic: %q then %q (%v)", out, again, err)
 		}
-		if ks := KeyString(x); ks != string(out) {
-			t.Fatalf("KeyString = %q, MarshalItem = %q", ks, out)
+		canon, err := MarshalItem(canonicalNumbers(x, 0))
+		if err != nil {
+			t.Fatalf("MarshalItem(canonicalNumbers(%q)): %v", data, err)
+		}
+		if ks := KeyString(x); ks != string(canon) {
+			t.Fatalf("KeyString = %q, MarshalItem of its canonical form = %q", ks, canon)
 		}
 		if bytes.ContainsAny(out, "\n\r") {
 			t.Fatalf("MarshalItem output is not one line: %q", out)
@@ -122,4 +127,75 @@ func FuzzKeysReader(f *testing.F) {
 		}
 		t.Fatalf("Next did not reach io.EOF or a final error")
 	})
+}
+
+// FuzzCanonicalNumber checks CanonicalNumber against math/big: for valid
+// DynamoDB numbers it is idempotent, valid, equal in value to its input,
+// the same for every spelling of a number (leading and trailing zeros,
+// exponents, signs), and different for different numbers.
+func FuzzCanonicalNumber(f *testing.F) {
+	seeds := [][2]string{
+		{"7", "7.0"}, {"007", "7E0"}, {"-0", "0.000"}, {"1e-130", "0.1E-129"},
+		{"9.9999999999999999999999999999999999999E+125", "99999999999999999999999999999999999999e88"},
+		{"12345678901234567890123456789012345678", "1.2345678901234567890123456789012345678e37"},
+		{"-1.5", "-15e-1"}, {"1", "2"}, {".5", "5."}, {"100", "1e2"}, {"0.1", "0.01"},
+	}
+	for _, s := range seeds {
+		f.Add(s[0], s[1])
+	}
+	rat := func(t *testing.T, s string) *big.Rat {
+		if n, _ := scanNumber(s); n.zero {
+			return new(big.Rat) // math/big refuses 0E10000000000000000000
+		}
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("math/big cannot read the valid number %q", s)
+		}
+		return r
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if checkNumber(a) != "" {
+			if got := CanonicalNumber(a); got != a {
+				t.Fatalf("CanonicalNumber(invalid %q) = %q, want it unchanged", a, got)
+			}
+			return
+		}
+		ca := CanonicalNumber(a)
+		if problem := checkNumber(ca); problem != "" {
+			t.Fatalf("CanonicalNumber(%q) = %q, not a valid number: %s", a, ca, problem)
+		}
+		if again := CanonicalNumber(ca); again != ca {
+			t.Fatalf("not idempotent: %q → %q → %q", a, ca, again)
+		}
+		if rat(t, a).Cmp(rat(t, ca)) != 0 {
+			t.Fatalf("CanonicalNumber(%q) = %q, another number", a, ca)
+		}
+		if r := respell(a); checkNumber(r) == "" && CanonicalNumber(r) != ca {
+			t.Fatalf("%q and its respelling %q give %q and %q", a, r, ca, CanonicalNumber(r))
+		}
+		if checkNumber(b) != "" {
+			return
+		}
+		cb := CanonicalNumber(b)
+		if equal := rat(t, a).Cmp(rat(t, b)) == 0; equal != (ca == cb) {
+			t.Fatalf("%q and %q: equal numbers %v, but canonical forms %q and %q", a, b, equal, ca, cb)
+		}
+	})
+}
+
+// respell writes the number s another way: leading zeros, a decimal point
+// and trailing zeros, and an explicit exponent.
+func respell(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	mant, exp, _ := strings.Cut(strings.ToLower(s), "e")
+	if !strings.Contains(mant, ".") {
+		mant += "."
+	}
+	if exp == "" {
+		exp = "0"
+	}
+	return sign + "00" + mant + "000E" + exp
 }

@@ -1,10 +1,6 @@
 package ddbjson
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-)
+import "fmt"
 
 // DynamoDB's number limits.
 const (
@@ -125,26 +121,55 @@ func checkNumber(s string) string {
 	return ""
 }
 
-// canonicalNumber returns a form of s that is equal for equal numbers
-// ("1", "1.0", "10E-1" and "0.1e1" all give "1e0"). s must be valid.
-func canonicalNumber(s string) string {
+// CanonicalNumber returns the canonical spelling of the DynamoDB number s:
+// the plain decimal DynamoDB itself stores and returns, without exponent,
+// leading zeros, trailing fractional zeros or a sign on zero ("7.0", "007",
+// "7E0" and "0.7e1" all give "7"; "-1.50E-2" gives "-0.015"). Equal numbers
+// give equal strings and different numbers different strings, so it is what
+// a number becomes wherever it is an identity (key strings, set members).
+// An s that is not a valid DynamoDB number is returned unchanged.
+func CanonicalNumber(s string) string {
 	n, ok := scanNumber(s)
-	if !ok {
-		return "invalid:" + s
+	if !ok || checkNumber(s) != "" {
+		return s
 	}
 	if n.zero {
 		return "0"
 	}
-	var b strings.Builder
+	return string(appendCanonical(make([]byte, 0, len(s)+8), n))
+}
+
+// appendCanonical appends the plain decimal form of the non-zero n.
+func appendCanonical(buf []byte, n number) []byte {
 	if n.neg {
-		b.WriteByte('-')
+		buf = append(buf, '-')
 	}
+	// sig holds the significant digits, first to last non-zero.
+	var arr [maxSignificantDigits + 1]byte
+	sig := arr[:0]
 	for j := n.first; j <= n.last; j++ {
 		if c := n.digits[j]; c != '.' {
-			b.WriteByte(c)
+			sig = append(sig, c)
 		}
 	}
-	b.WriteByte('e')
-	b.WriteString(strconv.FormatInt(n.adjusted, 10))
-	return b.String()
+	// The value is 0.sig × 10^(adjusted+1).
+	point := int(n.adjusted) + 1 // digits before the decimal point
+	switch {
+	case point <= 0:
+		buf = append(buf, "0."...)
+		for range -point {
+			buf = append(buf, '0')
+		}
+		buf = append(buf, sig...)
+	case point >= len(sig):
+		buf = append(buf, sig...)
+		for range point - len(sig) {
+			buf = append(buf, '0')
+		}
+	default:
+		buf = append(buf, sig[:point]...)
+		buf = append(buf, '.')
+		buf = append(buf, sig[point:]...)
+	}
+	return buf
 }
