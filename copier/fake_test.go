@@ -3,6 +3,7 @@ package copier
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,13 @@ type fakeAPI struct {
 	// unprocessed, if set, returns how many requests of a call to leave
 	// unprocessed.
 	unprocessed func(call, n int) int
+	// present, if set, says which keys BatchGetItem finds (in any table).
+	present func(pk string) bool
+	// getUnprocessed makes BatchGetItem leave every key unprocessed.
+	getUnprocessed bool
+	// putErr, if set, returns the error of the n-th PutItem call (1-based).
+	putErr func(n int) error
+	puts   int
 }
 
 func newFake(n int) *fakeAPI {
@@ -68,8 +76,20 @@ func (f *fakeAPI) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb
 	return &dynamodb.QueryOutput{}, nil
 }
 
-func (f *fakeAPI) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	return &dynamodb.BatchGetItemOutput{}, nil
+func (f *fakeAPI) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	if f.getUnprocessed {
+		out.UnprocessedKeys = in.RequestItems
+		return out, nil
+	}
+	for table, ka := range in.RequestItems {
+		for _, k := range ka.Keys {
+			if f.present != nil && f.present(k["pk"].(*types.AttributeValueMemberS).Value) {
+				out.Responses[table] = append(out.Responses[table], k)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeAPI) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
@@ -100,7 +120,19 @@ func (f *fakeAPI) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemI
 	return out, nil
 }
 
-func (f *fakeAPI) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+func (f *fakeAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if strings.Contains(aws.ToString(in.ConditionExpression), "#ddbprobe") {
+		return nil, &types.ConditionalCheckFailedException{Message: aws.String("the --if-main probe never writes")}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.puts++
+	if f.putErr != nil {
+		if err := f.putErr(f.puts); err != nil {
+			return nil, err
+		}
+	}
+	f.written[in.Item["pk"].(*types.AttributeValueMemberS).Value] = in.Item
 	return &dynamodb.PutItemOutput{}, nil
 }
 

@@ -96,7 +96,7 @@ func (w *writer) putItems(ctx context.Context, items []map[string]types.Attribut
 				return err
 			}
 		}
-		for _, it := range toPut {
+		for i, it := range toPut {
 			if o.DryRun {
 				w.stats.Written.Add(1)
 				continue
@@ -107,7 +107,7 @@ func (w *writer) putItems(ctx context.Context, items []map[string]types.Attribut
 				out, err := w.api.PutItem(ctx, in)
 				return ccOf(out), err
 			}, &w.stats.Written); err != nil {
-				return err
+				return w.giveUpRest(toPut[i:], err)
 			}
 		}
 		return nil
@@ -118,13 +118,13 @@ func (w *writer) putItems(ctx context.Context, items []map[string]types.Attribut
 		if err := w.journalBefore(ctx, rng, w.keysOf(items)); err != nil {
 			return err
 		}
-		for _, it := range items {
+		for i, it := range items {
 			in := w.plan.condPut(it, o.IfMain)
 			if err := w.conditional(ctx, rng, func() (*types.ConsumedCapacity, error) {
 				out, err := w.api.PutItem(ctx, in)
 				return ccOf(out), err
 			}, &w.stats.Written); err != nil {
-				return err
+				return w.giveUpRest(items[i:], err)
 			}
 		}
 		return nil
@@ -179,7 +179,7 @@ func (w *writer) deleteKeys(ctx context.Context, keys []map[string]types.Attribu
 		return err
 	}
 	if o.IfMain != "" {
-		for _, k := range keys {
+		for i, k := range keys {
 			names, values := o.Selection.placeholders(o.IfMain)
 			in := &dynamodb.DeleteItemInput{TableName: aws.String(o.To), Key: k,
 				ConditionExpression: aws.String(o.IfMain), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
@@ -191,7 +191,7 @@ func (w *writer) deleteKeys(ctx context.Context, keys []map[string]types.Attribu
 				}
 				return nil, err
 			}, &w.stats.Deleted); err != nil {
-				return err
+				return w.giveUpRest(keys[i:], err)
 			}
 		}
 		return nil
@@ -391,8 +391,12 @@ func (w *writer) getItems(ctx context.Context, rng *rand.Rand, table string, key
 		ka.ProjectionExpression, ka.ExpressionAttributeNames = w.plan.keyProjection(nil)
 	}
 	pending := map[string]types.KeysAndAttributes{table: ka}
+	start := w.now()
 	for attempt := 0; len(pending) > 0 && len(pending[table].Keys) > 0; attempt++ {
 		if attempt > 0 {
+			if w.maxRetry > 0 && w.now().Sub(start) > w.maxRetry {
+				return nil, nil, fmt.Errorf("read keys of %s: %w: %d keys still unprocessed after %s (--max-retry-time)", table, errGaveUp, len(pending[table].Keys), w.maxRetry)
+			}
 			if err := sleep(ctx, w.backoff.Delay(attempt-1, rng)); err != nil {
 				return nil, nil, fmt.Errorf("read %s: %w: %w", table, errGaveUp, err)
 			}
@@ -428,6 +432,17 @@ func (w *writer) getItems(ctx context.Context, rng *rand.Rand, table string, key
 // giveUpRequests records the remaining requests as failed.
 func (w *writer) giveUpRequests(reqs []types.WriteRequest, cause error) error {
 	return w.giveUp(itemsOf(reqs), cause)
+}
+
+// giveUpRest records, when err is a give-up, the items a per-item loop had
+// not written yet (items[0] is the one that failed; those before it are
+// written or kept and counted as such), so the report lists exactly the
+// keys left undone. Other errors pass through.
+func (w *writer) giveUpRest(items []map[string]types.AttributeValue, err error) error {
+	if errors.Is(err, errGaveUp) {
+		return w.giveUp(items, err)
+	}
+	return err
 }
 
 // giveUp records items (or keys) as failed and returns *IncompleteError.
