@@ -31,6 +31,7 @@ test: deps fmt-check vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	$(GO) test -run '^$$' -fuzz FuzzParseItem -fuzztime 5s ./internal/ddbjson
 	$(GO) test -run '^$$' -fuzz FuzzKeysReader -fuzztime 5s ./internal/ddbjson
+	$(GO) test -run '^$$' -fuzz FuzzCanonicalNumber -fuzztime 5s ./internal/ddbjson
 
 demo: deps build
 	$(GO) run ./internal/demo -bin $(BIN)
