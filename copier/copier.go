@@ -21,9 +21,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
-	"github.com/ddbrewind/ddbrewind/restore"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // MaxReportedKeys bounds the keys kept for the report (unwritten, not in
@@ -227,7 +228,7 @@ func (o *Options) check(verb string) error {
 		return usagef("--worker-count %d needs --segments N, the same in every worker, so that all of them split the table the same way (e.g. --segments %d)", o.WorkerCount, 8*o.WorkerCount)
 	}
 	for _, t := range []struct{ flag, name string }{{"--from", o.From}, {"--to", o.To}} {
-		if err := restore.ValidateTableName(t.flag, t.name); err != nil {
+		if err := tables.ValidateName(t.flag, t.name); err != nil {
 			return &UsageError{Msg: err.Error()}
 		}
 	}
@@ -274,12 +275,12 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 		p.keyTypes[k.name] = k.attrType
 	}
 	if m != modeDiff {
-		isRecovery, err := restore.IsRecoveryTable(ctx, api, aws.ToString(to.TableArn))
+		isRecovery, err := tables.IsRecovery(ctx, api, aws.ToString(to.TableArn))
 		if err != nil {
 			return nil, fmt.Errorf("%s into %s: read tags: %w", verb, opts.To, err)
 		}
 		if isRecovery {
-			return nil, usagef("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", verb, opts.To, restore.TagSourceTable)
+			return nil, usagef("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", verb, opts.To, tables.TagSourceTable)
 		}
 	}
 	p.autoSegments = p.opts.Segments == 0
@@ -406,7 +407,7 @@ func fmtKeys(ks []keyAttr) string {
 func describe(ctx context.Context, api API, table, flag, verb string) (*types.TableDescription, error) {
 	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
-		if apiCode(err) == "ResourceNotFoundException" {
+		if awserr.Code(err) == "ResourceNotFoundException" {
 			return nil, usagef("%s: %s %s: table not found (check the name, --region and --endpoint-url)", verb, flag, table)
 		}
 		return nil, fmt.Errorf("%s: describe %s table %s: %w", verb, flag, table, err)
@@ -506,7 +507,7 @@ func (p *Plan) probe(ctx context.Context, api API) error {
 				_, err = api.Scan(ctx, p.scanInput(table, 0, nil, 1))
 			}
 			if err != nil {
-				if apiCode(err) == "ValidationException" {
+				if awserr.Code(err) == "ValidationException" {
 					return usagef("%s: DynamoDB rejects the selection on %s: %v; fix --key-condition-expression/--filter-expression and their placeholders", p.verb, table, err)
 				}
 				return fmt.Errorf("%s: read %s: %w", p.verb, table, err)
@@ -537,8 +538,8 @@ func (p *Plan) probe(ctx context.Context, api API) error {
 		switch {
 		case err == nil:
 			return fmt.Errorf("%s: the --if-main probe unexpectedly wrote a probe item into %s", p.verb, o.To)
-		case apiCode(err) == "ConditionalCheckFailedException":
-		case apiCode(err) == "ValidationException":
+		case awserr.Code(err) == "ConditionalCheckFailedException":
+		case awserr.Code(err) == "ValidationException":
 			return usagef("%s: DynamoDB rejects --if-main %q on %s: %v", p.verb, o.IfMain, o.To, err)
 		default:
 			return fmt.Errorf("%s: check --if-main on %s: %w", p.verb, o.To, err)

@@ -5,18 +5,16 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/smithy-go"
+
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // UsageError is bad input or a refusal by a safety rule, found before any
-// write. Its message says what is wrong and what to do.
-type UsageError struct{ Msg string }
+// write. It is the one usage error type of every package.
+type UsageError = usage.Error
 
-func (e *UsageError) Error() string { return e.Msg }
-
-func usagef(format string, args ...any) error {
-	return &UsageError{Msg: fmt.Sprintf(format, args...)}
-}
+func usagef(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 // ErrInterrupted means the copy was stopped by a signal after finishing the
 // batches in flight.
@@ -38,15 +36,6 @@ func (e *IncompleteError) Error() string {
 
 func (e *IncompleteError) Unwrap() error { return e.Cause }
 
-// apiCode returns the AWS error code of err, or "".
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 var (
 	throttles  = retry.IsErrorThrottles(retry.DefaultThrottles)
 	retryables = retry.IsErrorRetryables(retry.DefaultRetryables)
@@ -61,7 +50,7 @@ func classify(err error) (throttle, transient bool) {
 	if retryables.IsErrorRetryable(err).Bool() {
 		return false, true
 	}
-	switch apiCode(err) {
+	switch awserr.Code(err) {
 	case "InternalServerError", "ServiceUnavailable", "InternalFailure":
 		return false, true
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
-	"github.com/ddbrewind/ddbrewind/restore"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // UndoOptions configures Undo: Options.To is the main table, Journal the
@@ -54,7 +54,7 @@ func PrepareUndo(ctx context.Context, api API, opts UndoOptions) (*UndoPlan, err
 	case o.MaxRetryTime < 0:
 		return nil, usagef("--max-retry-time %s: must be positive (or omit it to retry forever)", o.MaxRetryTime)
 	}
-	if err := restore.ValidateTableName("--table", o.To); err != nil {
+	if err := tables.ValidateName("--table", o.To); err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
 	o.defaults()

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 )
 
@@ -236,7 +237,7 @@ func (w *writer) conditional(ctx context.Context, rng *rand.Rand, call func() (*
 			return err
 		}
 		cc, err := call()
-		if err == nil || apiCode(err) == "ConditionalCheckFailedException" {
+		if err == nil || awserr.Code(err) == "ConditionalCheckFailedException" {
 			units := 1.0
 			if cc != nil && cc.CapacityUnits != nil {
 				units = *cc.CapacityUnits
@@ -251,7 +252,7 @@ func (w *writer) conditional(ctx context.Context, rng *rand.Rand, call func() (*
 	case err == nil:
 		counter.Add(1)
 		return nil
-	case apiCode(err) == "ConditionalCheckFailedException":
+	case awserr.Code(err) == "ConditionalCheckFailedException":
 		w.stats.Skipped.Add(1)
 		return nil
 	}
@@ -273,7 +274,7 @@ func (w *writer) retry(ctx context.Context, rng *rand.Rand, what string, fn func
 		}
 		throttle, transient := classify(err)
 		if !transient {
-			if apiCode(err) == "ConditionalCheckFailedException" {
+			if awserr.Code(err) == "ConditionalCheckFailedException" {
 				return err
 			}
 			return fmt.Errorf("copy: %s: %w", what, err)

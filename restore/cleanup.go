@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // CleanupOptions selects the recovery tables to delete: the named Tables, or
@@ -61,7 +63,7 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 				continue
 			}
 			seen[name] = true
-			if err := ValidateTableName("--recovery-table", name); err != nil {
+			if err := tables.ValidateName("--recovery-table", name); err != nil {
 				return nil, err
 			}
 			rt, err := Inspect(ctx, api, name)
@@ -72,7 +74,7 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 				return nil, fmt.Errorf("cleanup %s: %w", name, err)
 			}
 			if rt == nil {
-				return nil, usagef("cleanup %s: refused: the table has no %s tag, so ddbrewind did not create it; delete it yourself if you really mean to", name, TagSourceTable)
+				return nil, usagef("cleanup %s: refused: the table has no %s tag, so ddbrewind did not create it; delete it yourself if you really mean to", name, tables.TagSourceTable)
 			}
 			plan.Tables = append(plan.Tables, *rt)
 		}

@@ -10,6 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // RecoveryTable is a table carrying ddbrewind's tags.
@@ -64,7 +67,7 @@ func List(ctx context.Context, api API, opts ListOptions) ([]RecoveryTable, erro
 		g.Go(func() error {
 			rt, err := Inspect(gctx, api, name)
 			if err != nil {
-				switch apiCode(err) {
+				switch awserr.Code(err) {
 				case "ResourceNotFoundException":
 					return nil // deleted meanwhile
 				case "AccessDeniedException":
@@ -101,11 +104,11 @@ func Inspect(ctx context.Context, api API, name string) (*RecoveryTable, error) 
 		return nil, fmt.Errorf("describe %s: %w", name, err)
 	}
 	t := d.Table
-	tags, err := Tags(ctx, api, aws.ToString(t.TableArn))
+	tags, err := tables.Tags(ctx, api, aws.ToString(t.TableArn))
 	if err != nil {
 		return nil, fmt.Errorf("tags of %s: %w", name, err)
 	}
-	src, ok := tags[TagSourceTable]
+	src, ok := tags[tables.TagSourceTable]
 	if !ok {
 		return nil, nil
 	}
@@ -119,42 +122,7 @@ func Inspect(ctx context.Context, api API, name string) (*RecoveryTable, error) 
 		Restored:           t.RestoreSummary != nil,
 		DeletionProtection: aws.ToBool(t.DeletionProtectionEnabled),
 	}
-	rt.RestorePoint, _ = time.Parse(time.RFC3339Nano, tags[TagRestorePoint])
-	rt.CreatedAt, _ = time.Parse(time.RFC3339Nano, tags[TagCreatedAt])
+	rt.RestorePoint, _ = time.Parse(time.RFC3339Nano, tags[tables.TagRestorePoint])
+	rt.CreatedAt, _ = time.Parse(time.RFC3339Nano, tags[tables.TagCreatedAt])
 	return rt, nil
-}
-
-// TagLister is the one call Tags needs.
-type TagLister interface {
-	ListTagsOfResource(ctx context.Context, in *dynamodb.ListTagsOfResourceInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error)
-}
-
-// Tags returns all tags of a table ARN.
-func Tags(ctx context.Context, api TagLister, arn string) (map[string]string, error) {
-	tags := map[string]string{}
-	in := &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(arn)}
-	for {
-		out, err := api.ListTagsOfResource(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range out.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-		if out.NextToken == nil {
-			return tags, nil
-		}
-		in.NextToken = out.NextToken
-	}
-}
-
-// IsRecoveryTable reports whether the table carries ddbrewind's recovery tag.
-// copy uses it to refuse writing into a recovery table.
-func IsRecoveryTable(ctx context.Context, api TagLister, arn string) (bool, error) {
-	tags, err := Tags(ctx, api, arn)
-	if err != nil {
-		return false, err
-	}
-	_, ok := tags[TagSourceTable]
-	return ok, nil
 }

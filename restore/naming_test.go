@@ -4,31 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func TestParseTime(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    time.Time
-		wantErr bool
-	}{
-		{"2026-11-25T08:30:00Z", time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC), false},
-		{"2026-11-25T09:30:00+01:00", time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC), false},
-		{"2026-11-25T08:30:00.250Z", time.Date(2026, 11, 25, 8, 30, 0, 250e6, time.UTC), false},
-		{"1795595400", time.Unix(1795595400, 0).UTC(), false},
-		{"yesterday", time.Time{}, true},
-		{"12abc", time.Time{}, true},
-		{"", time.Time{}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseTime(tt.in)
-			if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
-				t.Errorf("ParseTime(%q) = %v, %v", tt.in, got, err)
-			}
-		})
-	}
-}
+	"github.com/ddbrewind/ddbrewind/internal/tables"
+)
 
 func TestDefaultRecoveryName(t *testing.T) {
 	at := time.Date(2026, 11, 25, 8, 30, 5, 0, time.FixedZone("CET", 3600))
@@ -36,23 +14,12 @@ func TestDefaultRecoveryName(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 	long := strings.Repeat("a", 250)
-	if got := DefaultRecoveryName(long, at); len(got) != 255 || ValidateTableName("x", got) != nil {
-		t.Errorf("long name: %d chars, valid: %v", len(got), ValidateTableName("x", got))
+	if got := DefaultRecoveryName(long, at); len(got) != 255 || tables.ValidateName("x", got) != nil {
+		t.Errorf("long name: %d chars, valid: %v", len(got), tables.ValidateName("x", got))
 	}
 }
 
 func TestValidateNames(t *testing.T) {
-	tests := []struct {
-		name string
-		ok   bool
-	}{
-		{"orders", true}, {"a.b-c_d", true}, {"ab", false}, {"has space", false}, {strings.Repeat("x", 256), false}, {"ünï", false},
-	}
-	for _, tt := range tests {
-		if err := ValidateTableName("--table", tt.name); (err == nil) != tt.ok {
-			t.Errorf("ValidateTableName(%q) = %v", tt.name, err)
-		}
-	}
 	arns := []struct {
 		arn, table string
 		ok         bool
@@ -63,8 +30,8 @@ func TestValidateNames(t *testing.T) {
 	}
 	for _, tt := range arns {
 		err := validateSource(tt.arn)
-		if (err == nil) != tt.ok || (tt.ok && TableName(tt.arn) != tt.table) {
-			t.Errorf("%s: err %v, name %q", tt.arn, err, TableName(tt.arn))
+		if (err == nil) != tt.ok || (tt.ok && tables.Name(tt.arn) != tt.table) {
+			t.Errorf("%s: err %v, name %q", tt.arn, err, tables.Name(tt.arn))
 		}
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // Point says which restore point the user asked for: exactly one of At, Ago
@@ -171,7 +174,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		return nil, usagef("--billing-mode %q: use PAY_PER_REQUEST or PROVISIONED", opts.BillingMode)
 	}
 	if opts.RecoveryTable != "" {
-		if err := ValidateTableName("--recovery-table", opts.RecoveryTable); err != nil {
+		if err := tables.ValidateName("--recovery-table", opts.RecoveryTable); err != nil {
 			return nil, err
 		}
 	}
@@ -180,7 +183,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 			return nil, usagef("--tag %s: the ddbrewind: prefix is reserved for ddbrewind's own tags", k)
 		}
 	}
-	src := TableName(opts.Table)
+	src := tables.Name(opts.Table)
 
 	inSource := inSourceRegion(opts.Table)
 	dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, inSource...)
@@ -213,7 +216,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	}
 	if p.point.Before(p.earliest) || p.point.After(p.latest) {
 		return nil, usagef("restore %s: %s is outside the restorable window [%s, %s]: pick a time inside it",
-			src, FormatTime(p.point), FormatTime(p.earliest), FormatTime(p.latest))
+			src, tables.FormatTime(p.point), tables.FormatTime(p.earliest), tables.FormatTime(p.latest))
 	}
 	p.recovery = opts.RecoveryTable
 	if p.recovery == "" {
@@ -245,7 +248,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 // when the first attempt stopped before tagging, from the table's
 // RestoreSummary.
 func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription) error {
-	src := TableName(p.opts.Table)
+	src := tables.Name(p.opts.Table)
 	refuse := func(why string) error {
 		return usagef("restore %s: recovery table %s already exists and %s: refusing to adopt it; pick another --recovery-table", src, p.recovery, why)
 	}
@@ -256,25 +259,25 @@ func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription
 	case aws.ToString(rs.SourceTableArn) != p.sourceARN:
 		return refuse(fmt.Sprintf("is a restore of %s, not of %s", aws.ToString(rs.SourceTableArn), p.sourceARN))
 	}
-	tags, err := Tags(ctx, api, aws.ToString(d.TableArn))
+	tags, err := tables.Tags(ctx, api, aws.ToString(d.TableArn))
 	if err != nil {
 		return fmt.Errorf("restore %s: read the tags of %s: %w", src, p.recovery, err)
 	}
 	point := aws.ToTime(rs.RestoreDateTime).UTC()
 	from := "its restore summary"
-	if v, ok := tags[TagRestorePoint]; ok {
-		if point, err = ParseTime(v); err != nil {
-			return refuse(fmt.Sprintf("has a bad %s tag %q", TagRestorePoint, v))
+	if v, ok := tags[tables.TagRestorePoint]; ok {
+		if point, err = tables.ParseTime(v); err != nil {
+			return refuse(fmt.Sprintf("has a bad %s tag %q", tables.TagRestorePoint, v))
 		}
-		from = "its " + TagRestorePoint + " tag"
+		from = "its " + tables.TagRestorePoint + " tag"
 	}
-	if v, ok := tags[TagSourceTable]; ok && v != src {
+	if v, ok := tags[tables.TagSourceTable]; ok && v != src {
 		return refuse(fmt.Sprintf("is tagged as a recovery table of %s", v))
 	}
 	if p.opts.Point.At.IsZero() {
 		p.point = point // --latest, --ago: the first attempt's point
 	} else if !point.Equal(p.point) {
-		return refuse(fmt.Sprintf("was restored to %s (from %s), not to %s", FormatTime(point), from, FormatTime(p.point)))
+		return refuse(fmt.Sprintf("was restored to %s (from %s), not to %s", tables.FormatTime(point), from, tables.FormatTime(p.point)))
 	}
 	p.existing = d
 	return nil
@@ -337,7 +340,7 @@ func (p *Plan) indexOverrides() ([]types.GlobalSecondaryIndex, []types.LocalSeco
 			list = "no secondary indexes"
 		}
 		return nil, nil, usagef("--indexes: table %s has no index %s (it has %s); use none, all or a list of its index names",
-			TableName(p.opts.Table), strings.Join(missing, ","), list)
+			tables.Name(p.opts.Table), strings.Join(missing, ","), list)
 	}
 	return gsis, lsis, nil
 }
@@ -356,7 +359,7 @@ func Restore(ctx context.Context, api API, opts Options) (*Result, error) {
 // waits until it is ACTIVE.
 func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
 	o := p.opts
-	src := TableName(o.Table)
+	src := tables.Name(o.Table)
 	if p.existing != nil {
 		return p.adopt(ctx, api)
 	}
@@ -389,7 +392,7 @@ func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
 			KMSMasterKeyId: aws.String(o.SSEKMSKey),
 		}
 	}
-	o.Logger.Info("starting point-in-time restore", "table", src, "recovery_table", p.recovery, "restore_point", FormatTime(p.point))
+	o.Logger.Info("starting point-in-time restore", "table", src, "recovery_table", p.recovery, "restore_point", tables.FormatTime(p.point))
 	out, err := api.RestoreTableToPointInTime(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("restore %s to %s: %w", src, p.recovery, err)
@@ -402,9 +405,9 @@ func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
 		Status:        out.TableDescription.TableStatus,
 	}
 	tags := map[string]string{
-		TagSourceTable:  src,
-		TagRestorePoint: FormatTime(p.point),
-		TagCreatedAt:    FormatTime(o.Now()),
+		tables.TagSourceTable:  src,
+		tables.TagRestorePoint: tables.FormatTime(p.point),
+		tables.TagCreatedAt:    tables.FormatTime(o.Now()),
 	}
 	for k, v := range o.Tags {
 		tags[k] = v
@@ -458,7 +461,7 @@ func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]stri
 		if err == nil {
 			return nil
 		}
-		code := apiCode(err)
+		code := awserr.Code(err)
 		if code != "ResourceInUseException" && code != "ResourceNotFoundException" && code != "LimitExceededException" {
 			return err
 		}
@@ -477,15 +480,15 @@ func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]stri
 // adoptable): it (re)applies ddbrewind's tags and, with Wait, waits.
 func (p *Plan) adopt(ctx context.Context, api API) (*Result, error) {
 	o, d := p.opts, p.existing
-	src := TableName(o.Table)
+	src := tables.Name(o.Table)
 	o.Logger.Info("recovery table exists: adopting the restore a previous attempt started",
-		"table", src, "recovery_table", p.recovery, "restore_point", FormatTime(p.point), "status", d.TableStatus)
+		"table", src, "recovery_table", p.recovery, "restore_point", tables.FormatTime(p.point), "status", d.TableStatus)
 	res := &Result{SourceTable: src, RecoveryTable: p.recovery, RecoveryARN: aws.ToString(d.TableArn),
 		RestorePoint: p.point, Status: d.TableStatus, Adopted: true}
 	tags := map[string]string{
-		TagSourceTable:  src,
-		TagRestorePoint: FormatTime(p.point),
-		TagCreatedAt:    FormatTime(aws.ToTime(d.CreationDateTime)),
+		tables.TagSourceTable:  src,
+		tables.TagRestorePoint: tables.FormatTime(p.point),
+		tables.TagCreatedAt:    tables.FormatTime(aws.ToTime(d.CreationDateTime)),
 	}
 	for k, v := range o.Tags {
 		tags[k] = v

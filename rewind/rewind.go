@@ -21,10 +21,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -94,10 +96,9 @@ type Result struct {
 	Diff        *copier.DiffResult
 }
 
-// UsageError is a refusal: the state file belongs to another rewind.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
+// UsageError is a refusal: the state file belongs to another rewind. It
+// is the one usage error type of every package.
+type UsageError = usage.Error
 
 // ErrVerifyFailed means the copy finished but the main table's slice does
 // not match the recovery table's; the recovery table is kept.
@@ -116,7 +117,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		o.Files = &statefile.Store{}
 	}
 	o.Copy.Now, o.Copy.Logger, o.Copy.Files = o.Now, o.Logger, o.Files
-	table := restore.TableName(o.Restore.Table)
+	table := tables.Name(o.Restore.Table)
 	sel := selectionID(o.Copy)
 	res := &Result{}
 
@@ -131,7 +132,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		if st.Step == StepDone {
 			res.State, res.AlreadyDone = *st, true
 			o.Logger.Info("the rewind is already done; remove the state file or pass another --state to rewind again",
-				"table", table, "state", o.State, "recovery_table", st.RecoveryTable, "restore_point", restore.FormatTime(st.RestorePoint))
+				"table", table, "state", o.State, "recovery_table", st.RecoveryTable, "restore_point", tables.FormatTime(st.RestorePoint))
 			return res, nil
 		}
 		o.Logger.Info("resuming rewind", "table", table, "step", st.Step, "recovery_table", st.RecoveryTable, "state", o.State)
@@ -154,7 +155,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	}
 	if o.Confirm != nil {
 		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it as %s, write the selected items back into %s, then delete %s",
-			table, restore.FormatTime(st.RestorePoint), st.RecoveryTable, table, st.RecoveryTable)); err != nil {
+			table, tables.FormatTime(st.RestorePoint), st.RecoveryTable, table, st.RecoveryTable)); err != nil {
 			return res, err
 		}
 	}
@@ -230,7 +231,7 @@ func ensureRestored(ctx context.Context, api API, o Options, st *State) error {
 	case err == nil:
 		o.Logger.Info("the recovery table exists already: not restoring again", "recovery_table", st.RecoveryTable)
 		return restore.Adopt(ctx, api, o.Restore, st.RecoveryTable, st.RestorePoint)
-	case apiCode(err) != "ResourceNotFoundException":
+	case awserr.Code(err) != "ResourceNotFoundException":
 		return err
 	}
 	ro := o.Restore
@@ -279,7 +280,7 @@ func cleanup(ctx context.Context, api API, o Options, st *State) error {
 	if err != nil {
 		var ue *restore.UsageError
 		if errors.As(err, &ue) {
-			if _, derr := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)}); apiCode(derr) == "ResourceNotFoundException" {
+			if _, derr := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)}); awserr.Code(derr) == "ResourceNotFoundException" {
 				return nil // deleted by the previous attempt
 			}
 		}
@@ -296,10 +297,10 @@ func checkSame(o Options, st *State, table, sel string) error {
 		return &UsageError{Msg: fmt.Sprintf("state file %s is for table %s, not %s: pass another --state", o.State, st.Table, table)}
 	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint) && st.Step == StepDone:
 		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s to %s: to rewind to %s, remove the state file or pass another --state",
-			o.State, table, restore.FormatTime(st.RestorePoint), restore.FormatTime(o.Restore.Point.At))}
+			o.State, table, tables.FormatTime(st.RestorePoint), tables.FormatTime(o.Restore.Point.At))}
 	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint):
 		return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s to %s, not %s: rerun with the same --at to resume, or remove the state file (or pass another --state) to start another rewind",
-			o.State, table, restore.FormatTime(st.RestorePoint), restore.FormatTime(o.Restore.Point.At))}
+			o.State, table, tables.FormatTime(st.RestorePoint), tables.FormatTime(o.Restore.Point.At))}
 	case st.Selection != sel:
 		return &UsageError{Msg: fmt.Sprintf("state file %s records a rewind of %s with another selection or write mode: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
 			o.State, table)}
@@ -334,12 +335,4 @@ func saveState(o Options, st *State) error {
 		return err
 	}
 	return o.Files.Write(context.Background(), o.State, append(data, '\n'))
-}
-
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }

@@ -122,7 +122,7 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 		help += " " + c.Command.Name
 		msg = c.Command.Name + ": " + msg
 	}
-	return &usageError{msg: fmt.Sprintf("%s (see %s --help)", msg, help)}
+	return &usageError{Msg: fmt.Sprintf("%s (see %s --help)", msg, help)}
 }
 
 // positive refuses a numeric flag that the user set below 1 (or a
@@ -135,11 +135,11 @@ func positive(c *cli.Context, names ...string) error {
 		switch v := c.Value(n).(type) {
 		case int:
 			if v < 1 {
-				return &usageError{msg: fmt.Sprintf("--%s %d: must be at least 1", n, v)}
+				return &usageError{Msg: fmt.Sprintf("--%s %d: must be at least 1", n, v)}
 			}
 		case time.Duration:
 			if v <= 0 {
-				return &usageError{msg: fmt.Sprintf("--%s %s: must be positive", n, v)}
+				return &usageError{Msg: fmt.Sprintf("--%s %s: must be positive", n, v)}
 			}
 		}
 	}
@@ -175,10 +175,10 @@ func newApp(env *Env) *cli.App {
 		OnUsageError:         onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &usageError{msg: fmt.Sprintf("unknown command %q: use one of restore, copy, run, diff, list, cleanup, undo (see ddbrewind --help)", c.Args().First())}
+				return &usageError{Msg: fmt.Sprintf("unknown command %q: use one of restore, copy, run, diff, list, cleanup, undo (see ddbrewind --help)", c.Args().First())}
 			}
 			_ = cli.ShowAppHelp(c)
-			return &usageError{msg: "no command given (see ddbrewind --help)"}
+			return &usageError{Msg: "no command given (see ddbrewind --help)"}
 		},
 	}
 	return app
@@ -188,7 +188,7 @@ func newApp(env *Env) *cli.App {
 func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(gString(c, "log-level"))); err != nil {
-		return nil, &usageError{msg: fmt.Sprintf("--log-level %q: use debug, info, warn or error", gString(c, "log-level"))}
+		return nil, &usageError{Msg: fmt.Sprintf("--log-level %q: use debug, info, warn or error", gString(c, "log-level"))}
 	}
 	hopts := &slog.HandlerOptions{Level: level}
 	var w io.Writer = env.Err
@@ -202,7 +202,7 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	case "json":
 		h = slog.NewJSONHandler(w, hopts)
 	default:
-		return nil, &usageError{msg: fmt.Sprintf("--log-format %q: use text or json", gString(c, "log-format"))}
+		return nil, &usageError{Msg: fmt.Sprintf("--log-format %q: use text or json", gString(c, "log-format"))}
 	}
 	return slog.New(h).With(batchAttrs(env)...), nil
 }
@@ -296,13 +296,13 @@ func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats, log *sl
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
-			return cfg, &usageError{msg: fmt.Sprintf("--profile %s: %v", gString(c, "profile"), err)}
+			return cfg, &usageError{Msg: fmt.Sprintf("--profile %s: %v", gString(c, "profile"), err)}
 		}
 		return cfg, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		if gString(c, "endpoint-url") == "" && cfg.BaseEndpoint == nil && os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-			return cfg, &usageError{msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
+			return cfg, &usageError{Msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
 		}
 		cfg.Region = "us-east-1" // a local emulator does not care
 	}
@@ -333,7 +333,7 @@ func stateFiles(ctx context.Context, c *cli.Context, env *Env, kmsKey string, lo
 	for _, l := range locs {
 		if statefile.IsS3(l) {
 			if _, _, err := statefile.ParseS3(l); err != nil {
-				return nil, &usageError{msg: err.Error()}
+				return nil, &usageError{Msg: err.Error()}
 			}
 			need = true
 		}
@@ -359,7 +359,7 @@ func stateFiles(ctx context.Context, c *cli.Context, env *Env, kmsKey string, lo
 func required(c *cli.Context, names ...string) error {
 	for _, n := range names {
 		if c.String(n) == "" {
-			return &usageError{msg: fmt.Sprintf("ddbrewind %s: --%s is required (see ddbrewind %s --help)", c.Command.Name, n, c.Command.Name)}
+			return &usageError{Msg: fmt.Sprintf("ddbrewind %s: --%s is required (see ddbrewind %s --help)", c.Command.Name, n, c.Command.Name)}
 		}
 	}
 	return nil

@@ -21,7 +21,7 @@ func TestExitCode(t *testing.T) {
 	}{
 		{"nil", nil, 0},
 		{"aws failure", errors.New("AccessDeniedException: no"), 1},
-		{"cli usage", &usageError{msg: "x"}, 2},
+		{"cli usage", &usageError{Msg: "x"}, 2},
 		{"restore refusal", fmt.Errorf("wrapped: %w", &restore.UsageError{Msg: "x"}), 2},
 		{"copy refusal", &copier.UsageError{Msg: "x"}, 2},
 		{"bad json", &ddbjson.Error{Source: "--expression-attribute-values", Msg: "x"}, 2},

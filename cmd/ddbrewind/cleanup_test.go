@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -104,7 +105,7 @@ func TestCleanupRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: d.Table.TableArn, Tags: []types.Tag{
-		{Key: aws.String(restore.TagSourceTable), Value: aws.String(table)},
+		{Key: aws.String(tables.TagSourceTable), Value: aws.String(table)},
 	}}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ func confirm(env *Env, yes bool, action string) error {
 		return nil
 	}
 	if !env.StdinTTY {
-		return &usageError{msg: fmt.Sprintf("refusing to %s without confirmation: stdin is not a terminal; add --yes to confirm", action)}
+		return &usageError{Msg: fmt.Sprintf("refusing to %s without confirmation: stdin is not a terminal; add --yes to confirm", action)}
 	}
 	fmt.Fprintf(env.Err, "About to %s.\nType yes to continue: ", action)
 	line, _ := bufio.NewReader(env.In).ReadString('\n')
@@ -22,5 +22,5 @@ func confirm(env *Env, yes bool, action string) error {
 	case "y", "yes":
 		return nil
 	}
-	return &usageError{msg: fmt.Sprintf("not confirmed: did not %s; nothing was changed", action)}
+	return &usageError{Msg: fmt.Sprintf("not confirmed: did not %s; nothing was changed", action)}
 }

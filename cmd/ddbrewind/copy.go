@@ -157,7 +157,7 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		if s := env.Getenv("AWS_BATCH_JOB_ARRAY_INDEX"); s != "" {
 			i, err := strconv.Atoi(s)
 			if err != nil {
-				return opts, &usageError{msg: fmt.Sprintf("AWS_BATCH_JOB_ARRAY_INDEX=%q is not a number", s)}
+				return opts, &usageError{Msg: fmt.Sprintf("AWS_BATCH_JOB_ARRAY_INDEX=%q is not a number", s)}
 			}
 			opts.WorkerIndex = i
 		}

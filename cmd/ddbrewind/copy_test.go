@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
-	"github.com/ddbrewind/ddbrewind/restore"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 var mixedSpec = ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, RangeKey: "sk", RangeType: types.ScalarAttributeTypeN}
@@ -131,7 +131,7 @@ func TestCopyRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := c.TagResource(context.Background(), &dynamodb.TagResourceInput{ResourceArn: d.Table.TableArn,
-		Tags: []types.Tag{{Key: aws.String(restore.TagSourceTable), Value: aws.String(to)}}}); err != nil {
+		Tags: []types.Tag{{Key: aws.String(tables.TagSourceTable), Value: aws.String(to)}}}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -32,10 +32,10 @@ func diffCommand(env *Env) *cli.Command {
 			}
 			format := c.String("output")
 			if format != "text" && format != "json" {
-				return &usageError{msg: fmt.Sprintf("--output %q: use text or json", format)}
+				return &usageError{Msg: fmt.Sprintf("--output %q: use text or json", format)}
 			}
 			if c.Int("show") < 0 {
-				return &usageError{msg: "--show must be 0 or more"}
+				return &usageError{Msg: "--show must be 0 or more"}
 			}
 			log, err := newLogger(c, env)
 			if err != nil {

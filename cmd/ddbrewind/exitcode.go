@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/ddbrewind/ddbrewind/copier"
-	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
@@ -19,10 +19,9 @@ const (
 	exitInterrupted = 130
 )
 
-// usageError is bad usage found by the CLI itself (flags, confirmation).
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
+// usageError is bad usage found by the CLI itself (flags, confirmation):
+// the one usage error type of every package.
+type usageError = usage.Error
 
 // errDifferent marks a finished run whose tables differ (diff, verify).
 var errDifferent = errors.New("tables differ")
@@ -30,18 +29,11 @@ var errDifferent = errors.New("tables differ")
 // exitCode maps an error to the contract's exit code: the one place that
 // does so.
 func exitCode(err error) int {
-	var (
-		cu *usageError
-		ru *restore.UsageError
-		pu *copier.UsageError
-		ju *ddbjson.Error
-		ie *copier.IncompleteError
-		wu *rewind.UsageError
-	)
+	var ie *copier.IncompleteError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &cu), errors.As(err, &ru), errors.As(err, &pu), errors.As(err, &ju), errors.As(err, &wu):
+	case usage.Is(err):
 		return exitUsage
 	case errors.Is(err, copier.ErrInterrupted), errors.Is(err, restore.ErrWaitInterrupted), errors.Is(err, context.Canceled):
 		return exitInterrupted

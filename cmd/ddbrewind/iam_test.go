@@ -35,7 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
-	"github.com/ddbrewind/ddbrewind/restore"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // The values the tests put in the policies' placeholders. ${Table} is the
@@ -312,11 +312,11 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 	c := iamCall{op: op, target: in.TargetTableName}
 	for _, n := range []string{in.TableName, in.ResourceArn, in.SourceTableName, in.SourceTableArn} {
 		if n != "" {
-			c.tables = append(c.tables, restore.TableName(n))
+			c.tables = append(c.tables, tables.Name(n))
 		}
 	}
 	for n := range in.RequestItems {
-		c.tables = append(c.tables, restore.TableName(n))
+		c.tables = append(c.tables, tables.Name(n))
 	}
 	slices.Sort(c.tables)
 	if op == "TagResource" {
@@ -362,7 +362,7 @@ func (r *iamRecorder) tagsOf(ctx context.Context, table string) (map[string]stri
 		}
 		return nil, err
 	}
-	return restore.Tags(ctx, r.direct, aws.ToString(d.Table.TableArn))
+	return tables.Tags(ctx, r.direct, aws.ToString(d.Table.TableArn))
 }
 
 // ---- checker ----
@@ -633,7 +633,7 @@ func TestIAMRestore(t *testing.T) {
 			t.Parallel()
 			srv, c, table := motoTable(t, true)
 			dropRecoveryTables(t, c, table)
-			at := restore.FormatTime(latestRestorable(t, c, table))
+			at := tables.FormatTime(latestRestorable(t, c, table))
 			chk.run(t, srv, table, 0, "restore", "--table", table, "--at", at, "--recovery-table", table+"-rewind-manual",
 				"--indexes", "all", "--wait=false")
 		})
@@ -641,7 +641,7 @@ func TestIAMRestore(t *testing.T) {
 			t.Parallel()
 			srv, c, table := motoTable(t, true)
 			dropRecoveryTables(t, c, table)
-			at := restore.FormatTime(latestRestorable(t, c, table))
+			at := tables.FormatTime(latestRestorable(t, c, table))
 			args := []string{"restore", "--table", table, "--at", at, "--recovery-table", table + "-rewind-retried"}
 			if r := ddb(t, append([]string{"--endpoint-url", srv.Endpoint}, args...)...); r.code != 0 {
 				t.Fatalf("first attempt: exit %d", r.code)

@@ -23,7 +23,7 @@ func listCommand(env *Env) *cli.Command {
 		Action: func(c *cli.Context) error {
 			format := c.String("output")
 			if format != "table" && format != "json" {
-				return &usageError{msg: fmt.Sprintf("--output %q: use table or json", format)}
+				return &usageError{Msg: fmt.Sprintf("--output %q: use table or json", format)}
 			}
 			log, err := newLogger(c, env)
 			if err != nil {

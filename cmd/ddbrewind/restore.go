@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -77,7 +78,7 @@ func restoreOptions(c *cli.Context, env *Env) (restore.Options, error) {
 func pointFlags(c *cli.Context) (restore.Point, error) {
 	var p restore.Point
 	if s := c.String("at"); s != "" {
-		t, err := restore.ParseTime(s)
+		t, err := tables.ParseTime(s)
 		if err != nil {
 			return p, err
 		}
@@ -93,7 +94,7 @@ func parseTags(kvs []string) (map[string]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, &usageError{msg: fmt.Sprintf("--tag %q: use KEY=VALUE", kv)}
+			return nil, &usageError{Msg: fmt.Sprintf("--tag %q: use KEY=VALUE", kv)}
 		}
 		tags[k] = v
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -81,7 +82,7 @@ func tagsOf(t *testing.T, c *dynamodb.Client, table string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tags, err := restore.Tags(context.Background(), c, aws.ToString(d.Table.TableArn))
+	tags, err := tables.Tags(context.Background(), c, aws.ToString(d.Table.TableArn))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +118,12 @@ func TestRestoreDefaultName(t *testing.T) {
 		t.Errorf("recovery table status %s, restore summary %v", d.Table.TableStatus, d.Table.RestoreSummary)
 	}
 	tags := tagsOf(t, c, want)
-	if tags[restore.TagSourceTable] != table || tags[restore.TagRestorePoint] != restore.FormatTime(latest) || tags["team"] != "payments" {
+	if tags[tables.TagSourceTable] != table || tags[tables.TagRestorePoint] != tables.FormatTime(latest) || tags["team"] != "payments" {
 		t.Errorf("tags %v", tags)
 	}
-	created, err := time.Parse(time.RFC3339Nano, tags[restore.TagCreatedAt])
-	if err != nil || time.Since(created) > time.Minute || !strings.HasSuffix(tags[restore.TagCreatedAt], "Z") {
-		t.Errorf("created-at tag %q is not a recent RFC 3339 UTC time", tags[restore.TagCreatedAt])
+	created, err := time.Parse(time.RFC3339Nano, tags[tables.TagCreatedAt])
+	if err != nil || time.Since(created) > time.Minute || !strings.HasSuffix(tags[tables.TagCreatedAt], "Z") {
+		t.Errorf("created-at tag %q is not a recent RFC 3339 UTC time", tags[tables.TagCreatedAt])
 	}
 	// Global flags are accepted before the command name too.
 	r = ddb(t, "--endpoint-url", srv.Endpoint, "list", "--source", table, "--output", "json")
@@ -137,11 +138,11 @@ func TestRestoreCustomNameAtTime(t *testing.T) {
 	latest := latestRestorable(t, c, table)
 	name := ddbtest.UniqueName(t, "custom")
 	deleteAfter(t, c, name)
-	r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--at", restore.FormatTime(latest), "--recovery-table", name, "--log-format", "json")
+	r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--at", tables.FormatTime(latest), "--recovery-table", name, "--log-format", "json")
 	if r.code != 0 || r.stdout != name+"\n" {
 		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
 	}
-	if got := tagsOf(t, c, name)[restore.TagSourceTable]; got != table {
+	if got := tagsOf(t, c, name)[tables.TagSourceTable]; got != table {
 		t.Errorf("source tag %q", got)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
@@ -168,13 +169,13 @@ func TestRestoreRefusals(t *testing.T) {
 		want string
 	}{
 		{"pitr off", []string{"--table", noPITR, "--latest"}, "point-in-time recovery is not enabled"},
-		{"before window", []string{"--table", table, "--at", "2001-01-01T00:00:00Z"}, "outside the restorable window [" + restore.FormatTime(latest)},
-		{"after window", []string{"--table", table, "--at", restore.FormatTime(latest.Add(time.Hour))}, "outside the restorable window"},
+		{"before window", []string{"--table", table, "--at", "2001-01-01T00:00:00Z"}, "outside the restorable window [" + tables.FormatTime(latest)},
+		{"after window", []string{"--table", table, "--at", tables.FormatTime(latest.Add(time.Hour))}, "outside the restorable window"},
 		{"ago outside window", []string{"--table", table, "--ago", "240h"}, "outside the restorable window"},
 		{"existing target", []string{"--table", table, "--latest", "--recovery-table", existing}, "already exists"},
 		{"bad name", []string{"--table", table, "--latest", "--recovery-table", "no spaces allowed"}, "not a valid table name"},
 		{"short name", []string{"--table", table, "--latest", "--recovery-table", "ab"}, "not a valid table name"},
-		{"conflicting time flags", []string{"--table", table, "--latest", "--at", restore.FormatTime(latest)}, "exactly one of"},
+		{"conflicting time flags", []string{"--table", table, "--latest", "--at", tables.FormatTime(latest)}, "exactly one of"},
 		{"missing source", []string{"--table", "no-such-table-xyz", "--latest"}, "table not found"},
 		{"unknown index", []string{"--table", table, "--latest", "--indexes", "byCustomer"}, "no index byCustomer"},
 		{"provisioned without capacity", []string{"--table", table, "--latest", "--billing-mode", "PROVISIONED"}, "--read-capacity"},
@@ -214,7 +215,7 @@ func TestRestoreIfExistsAdopt(t *testing.T) {
 	point := latestRestorable(t, c, table)
 	name := ddbtest.UniqueName(t, "rec")
 	deleteAfter(t, c, name)
-	args := []string{"restore", "--endpoint-url", proxy.URL(), "--table", table, "--at", restore.FormatTime(point), "--recovery-table", name}
+	args := []string{"restore", "--endpoint-url", proxy.URL(), "--table", table, "--at", tables.FormatTime(point), "--recovery-table", name}
 	if r := ddb(t, args...); r.code != 0 {
 		t.Fatalf("first restore: exit %d", r.code)
 	}
@@ -237,19 +238,19 @@ func TestRestoreIfExistsAdopt(t *testing.T) {
 	// says the other point.)
 	before := point.Add(-time.Hour)
 	if _, err := c.TagResource(context.Background(), &dynamodb.TagResourceInput{
-		ResourceArn: aws.String(describeARN(t, c, name)), Tags: []types.Tag{{Key: aws.String(restore.TagRestorePoint), Value: aws.String(restore.FormatTime(before))}},
+		ResourceArn: aws.String(describeARN(t, c, name)), Tags: []types.Tag{{Key: aws.String(tables.TagRestorePoint), Value: aws.String(tables.FormatTime(before))}},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	r = ddb(t, append(args, "--if-exists", "adopt")...)
-	if r.code != 2 || !strings.Contains(r.stderr, "was restored to "+restore.FormatTime(before)) {
+	if r.code != 2 || !strings.Contains(r.stderr, "was restored to "+tables.FormatTime(before)) {
 		t.Errorf("adopt at another point: exit %d, want 2 naming the table's own point", r.code)
 	}
 
 	// A first attempt stopped before tagging: --latest adopts whatever point
 	// the table was restored to, and tags it.
 	if _, err := c.UntagResource(context.Background(), &dynamodb.UntagResourceInput{
-		ResourceArn: aws.String(describeARN(t, c, name)), TagKeys: []string{restore.TagSourceTable, restore.TagRestorePoint, restore.TagCreatedAt},
+		ResourceArn: aws.String(describeARN(t, c, name)), TagKeys: []string{tables.TagSourceTable, tables.TagRestorePoint, tables.TagCreatedAt},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestRestoreIfExistsAdopt(t *testing.T) {
 	if r = ddb(t, latest...); r.code != 0 {
 		t.Fatalf("adopt an untagged restore with --latest: exit %d", r.code)
 	}
-	if tags := tagsOf(t, c, name); tags[restore.TagSourceTable] != table || tags[restore.TagRestorePoint] == "" {
+	if tags := tagsOf(t, c, name); tags[tables.TagSourceTable] != table || tags[tables.TagRestorePoint] == "" {
 		t.Errorf("adopted table tags %v, want ddbrewind's tags back", tags)
 	}
 	if n := restores(); n != 1 {

@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
-	"github.com/ddbrewind/ddbrewind/restore"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
@@ -61,7 +61,7 @@ func runCommand(env *Env) *cli.Command {
 				return err
 			}
 			if co.WorkerCount > 1 {
-				return &usageError{msg: "run --worker-count: a split copy restores once and copies from several workers: run restore, then copy --worker-count K in each worker, then cleanup (see docs/batch.md)"}
+				return &usageError{Msg: "run --worker-count: a split copy restores once and copies from several workers: run restore, then copy --worker-count K in each worker, then cleanup (see docs/batch.md)"}
 			}
 			stats := &copier.Stats{}
 			co.Stats = stats
@@ -69,14 +69,14 @@ func runCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if r, here := restore.TableRegion(ro.Table), api.Options().Region; r != "" && r != here {
-				return &usageError{msg: fmt.Sprintf("run --table %s: the table is in %s but this run works in %s, where it would copy back into another table named %s: pass --region %s (restoring into another region is ddbrewind restore's job; copy works within one region)", ro.Table, r, here, restore.TableName(ro.Table), r)}
+			if r, here := tables.Region(ro.Table), api.Options().Region; r != "" && r != here {
+				return &usageError{Msg: fmt.Sprintf("run --table %s: the table is in %s but this run works in %s, where it would copy back into another table named %s: pass --region %s (restoring into another region is ddbrewind restore's job; copy works within one region)", ro.Table, r, here, tables.Name(ro.Table), r)}
 			}
 			state := c.String("state")
 			if state == "" {
-				state = fmt.Sprintf("ddbrewind-run-%s.json", restore.TableName(ro.Table))
+				state = fmt.Sprintf("ddbrewind-run-%s.json", tables.Name(ro.Table))
 			}
-			if err := restore.ValidateTableName("--table", restore.TableName(ro.Table)); err != nil {
+			if err := tables.ValidateName("--table", tables.Name(ro.Table)); err != nil {
 				return err
 			}
 			files, err := stateFiles(c.Context, c, env, ro.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"), co.Selection.KeysFile)
@@ -105,9 +105,9 @@ func runCommand(env *Env) *cli.Command {
 			}
 			if err == nil && res != nil {
 				if res.AlreadyDone {
-					fmt.Fprintf(env.Out, "already done: %s was rewound to %s (state %s)\n", res.State.Table, restore.FormatTime(res.State.RestorePoint), state)
+					fmt.Fprintf(env.Out, "already done: %s was rewound to %s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), state)
 				} else {
-					fmt.Fprintf(env.Out, "rewound %s to %s\n", res.State.Table, restore.FormatTime(res.State.RestorePoint))
+					fmt.Fprintf(env.Out, "rewound %s to %s\n", res.State.Table, tables.FormatTime(res.State.RestorePoint))
 				}
 			}
 			return err

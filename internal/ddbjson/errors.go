@@ -47,6 +47,10 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
+// BadInput reports that the error describes bad input (exit code 2 in the
+// CLI): a value or a line the user supplied does not parse.
+func (e *Error) BadInput() bool { return true }
+
 // pathSeg is one step of an attribute path: a name, or a list index when
 // index >= 0.
 type pathSeg struct {

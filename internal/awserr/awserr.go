@@ -1,0 +1,26 @@
+// Package awserr reads AWS error codes out of wrapped SDK errors. It does
+// not classify errors for retrying: that is the SDK retryer's and the
+// copier's job.
+package awserr
+
+import (
+	"errors"
+
+	"github.com/aws/smithy-go"
+)
+
+// Code returns the AWS error code of err (such as
+// "ResourceNotFoundException"), or "" when err carries none.
+func Code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// IsNotFound reports whether err says the table (or resource) does not
+// exist.
+func IsNotFound(err error) bool {
+	return Code(err) == "ResourceNotFoundException"
+}

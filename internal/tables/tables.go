@@ -1,0 +1,118 @@
+// Package tables holds the small facts about DynamoDB tables that several
+// packages share: valid table names, table ARNs, the time format of tags,
+// reports and state, and ddbrewind's recovery-table tags. It makes no call
+// but ListTagsOfResource, and decides nothing about restoring or copying.
+package tables
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ddbrewind/ddbrewind/internal/usage"
+)
+
+// Tag keys that mark a recovery table. list and cleanup trust only these;
+// copy refuses to write into a table that has TagSourceTable.
+const (
+	TagSourceTable  = "ddbrewind:source-table"
+	TagRestorePoint = "ddbrewind:restore-point"
+	TagCreatedAt    = "ddbrewind:created-at"
+)
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+
+// ValidateName returns a *usage.Error when name is not a valid DynamoDB
+// table name (3 to 255 characters of a-z, A-Z, 0-9, '_', '-', '.'); flag
+// names where it came from.
+func ValidateName(flag, name string) error {
+	if !nameRE.MatchString(name) {
+		return usage.Errorf("%s %q is not a valid table name: use 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'", flag, name)
+	}
+	return nil
+}
+
+// Name returns the table name of a name or a table ARN
+// (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME).
+func Name(nameOrARN string) string {
+	if !strings.HasPrefix(nameOrARN, "arn:") {
+		return nameOrARN
+	}
+	if i := strings.Index(nameOrARN, ":table/"); i >= 0 {
+		name := nameOrARN[i+len(":table/"):]
+		if j := strings.IndexByte(name, '/'); j >= 0 {
+			name = name[:j]
+		}
+		return name
+	}
+	return nameOrARN
+}
+
+// Region returns the region of a table ARN, or "" for a name.
+func Region(nameOrARN string) string {
+	if !strings.HasPrefix(nameOrARN, "arn:") {
+		return ""
+	}
+	parts := strings.SplitN(nameOrARN, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return parts[3]
+}
+
+// FormatTime formats t as RFC 3339 UTC, the format of tags, reports and state.
+func FormatTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// ParseTime parses an --at value: RFC 3339 (with or without fractional
+// seconds) or Unix seconds.
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	var secs int64
+	if _, err := fmt.Sscanf(s, "%d", &secs); err == nil && fmt.Sprint(secs) == s {
+		return time.Unix(secs, 0).UTC(), nil
+	}
+	return time.Time{}, usage.Errorf("--at %q is not a time: use RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds (1795595400)", s)
+}
+
+// TagLister is the one call Tags needs.
+type TagLister interface {
+	ListTagsOfResource(ctx context.Context, in *dynamodb.ListTagsOfResourceInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error)
+}
+
+// Tags returns all tags of a table ARN.
+func Tags(ctx context.Context, api TagLister, arn string) (map[string]string, error) {
+	tags := map[string]string{}
+	in := &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(arn)}
+	for {
+		out, err := api.ListTagsOfResource(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range out.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		if out.NextToken == nil {
+			return tags, nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// IsRecovery reports whether the table carries ddbrewind's recovery tag.
+func IsRecovery(ctx context.Context, api TagLister, arn string) (bool, error) {
+	tags, err := Tags(ctx, api, arn)
+	if err != nil {
+		return false, err
+	}
+	_, ok := tags[TagSourceTable]
+	return ok, nil
+}
