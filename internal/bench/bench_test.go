@@ -55,8 +55,13 @@ func TestSmoke(t *testing.T) {
 	if !res.SliceSkipped && (res.SliceItems != 20 || res.SliceRead != 20) {
 		t.Errorf("key-range copy: read %d, slice %d; want 20 and 20", res.SliceRead, res.SliceItems)
 	}
-	if !res.WCUSkipped && (res.WCURate < 950 || res.WCURate > 1050) {
-		t.Errorf("--max-wcu 1000: consumed %.0f WCU/s", res.WCURate)
+	// The cap must hold; reaching it depends on the machine's load (the
+	// exact rate is pinned by copier's synctest test, not by wall time).
+	if !res.WCUSkipped && res.WCURate > 1050 {
+		t.Errorf("--max-wcu 1000: consumed %.0f WCU/s, over the cap", res.WCURate)
+	}
+	if !res.WCUSkipped && res.WCURate < 500 {
+		t.Errorf("--max-wcu 1000: consumed only %.0f WCU/s: the limiter holds writes back", res.WCURate)
 	}
 	for _, want := range []string{"reference", "ddbrewind", "ratio", "verified", "key-range", "max-wcu"} {
 		if !strings.Contains(out.String(), want) {
