@@ -407,6 +407,11 @@ func (b *bench) wcuRun(ctx context.Context, src string, want *tableDigest) error
 	verdict := "within ±5%"
 	if math.Abs(dev) > 0.05 {
 		verdict = "NOT within ±5%"
+	}
+	// Over the cap is a failure; under it, only far under (a loaded
+	// machine may not reach the cap; the limiter's exactness is pinned by
+	// copier's synctest test).
+	if dev > 0.05 || dev < -0.5 {
 		b.failures = append(b.failures, fmt.Sprintf("--max-wcu %d: consumed %.0f WCU/s (%+.1f%%)", limit, rate, 100*dev))
 	}
 	fmt.Fprintf(b.out, "max-wcu    %d: consumed %s WCU/s (%s WCU in %s, %+.1f%%) · verified · %s\n",
