@@ -117,7 +117,7 @@ type Plan struct {
 	// verb names the command in messages: copy, diff or run.
 	verb string
 	// keysPath is a local copy of the keys file (Selection.KeysFile may be
-	// on S3); release removes a temporary one.
+	// on S3); release removes a temporary one (idempotent: see Close).
 	keysPath string
 	release  func()
 	// autoSegments: Segments was not given, so a checkpoint's count wins.
@@ -294,7 +294,7 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 		case err != nil:
 			return nil, fmt.Errorf("%s: --keys-file: %w", verb, err)
 		}
-		p.keysPath, p.release = path, release
+		p.keysPath, p.release = path, sync.OnceFunc(release)
 		n, err := p.validateKeysFile()
 		if err != nil {
 			return nil, err
@@ -315,6 +315,12 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	p.opts.Stats.Estimated.Store(p.Estimate / int64(p.opts.WorkerCount))
 	return p, nil
 }
+
+// Close removes the temporary local files the plan holds (a keys file
+// downloaded from S3). Run and Diff close the plan when they end; a caller
+// that prepares a plan it may not run (a refused confirmation, an error
+// before Run) defers Close right after Prepare. Close is idempotent.
+func (p *Plan) Close() { p.release() }
 
 // Segments returns the segment count the copy will use.
 func (p *Plan) Segments() int { return p.opts.Segments }

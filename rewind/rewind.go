@@ -181,6 +181,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
 		}
+		defer plan.Close()
 		sum, err := plan.Run(ctx, api)
 		res.Copy = sum
 		if err != nil {
@@ -248,6 +249,7 @@ func verify(ctx context.Context, api API, o Options, st *State) (*copier.DiffRes
 	if err != nil {
 		return nil, err
 	}
+	defer plan.Close()
 	d, err := plan.Diff(ctx, api, do.Show)
 	if err != nil {
 		return d, err

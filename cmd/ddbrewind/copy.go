@@ -109,6 +109,7 @@ func copyCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer plan.Close() // a refusal below must not leave a downloaded keys file
 			if !opts.DryRun {
 				what := "write"
 				if opts.DeleteExtra {
