@@ -103,6 +103,10 @@ func (e *UsageError) Error() string { return e.Msg }
 // not match the recovery table's; the recovery table is kept.
 var ErrVerifyFailed = errors.New("verification failed")
 
+// DefaultCheckpoint is the copy's checkpoint of a rewind whose state file
+// is state, when no checkpoint is given.
+func DefaultCheckpoint(state string) string { return state + ".checkpoint" }
+
 // Run runs or resumes the rewind.
 func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	if o.Logger == nil {
@@ -147,7 +151,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 			return res, err
 		}
 		st = &State{Version: 1, Table: table, RestorePoint: plan.RestorePoint(), RecoveryTable: plan.RecoveryTable(),
-			Step: StepRestore, Selection: sel, Checkpoint: o.State + ".checkpoint", Started: o.Now().UTC()}
+			Step: StepRestore, Selection: sel, Checkpoint: DefaultCheckpoint(o.State), Started: o.Now().UTC()}
 		if o.Copy.Checkpoint != "" {
 			st.Checkpoint = o.Copy.Checkpoint
 		}

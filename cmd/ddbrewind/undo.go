@@ -31,6 +31,9 @@ func undoCommand(env *Env) *cli.Command {
 			if err := positive(c, "writers", "progress-interval"); err != nil {
 				return err
 			}
+			if err := distinctPaths(statePath{"--journal", c.String("journal")}, statePath{"--report", c.String("report")}); err != nil {
+				return err
+			}
 			log, err := newLogger(c, env)
 			if err != nil {
 				return err
