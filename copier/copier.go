@@ -558,8 +558,11 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		err = p.runPhase(ctx, api, phaseDelete, w, tr, w.do)
 	}
 	stopSaver()
-	if serr := <-saveErr; serr != nil && err == nil {
-		err = serr
+	// The saver's last save: its error decides what the messages may say
+	// about the checkpoint.
+	serr := <-saveErr
+	if serr != nil {
+		serr = fmt.Errorf("the checkpoint could not be saved in %s: %w", o.Checkpoint, serr)
 	}
 
 	sum.Finished = o.Now().UTC()
@@ -573,14 +576,24 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	switch {
 	case ctx.Err() != nil:
 		sum.Outcome = "interrupted"
-		hint := ""
-		if o.Checkpoint != "" {
-			hint = "; checkpoint saved in " + o.Checkpoint + ": run the same command again to resume"
+		switch {
+		case serr != nil:
+			// Still ErrInterrupted (exit 130), but never "saved".
+			return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight, but %w: a rerun resumes from the last checkpoint that was saved, if any, and writes again what was copied since",
+				o.From, o.To, ErrInterrupted, serr)
+		case o.Checkpoint != "" && !o.DryRun:
+			return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight; checkpoint saved in %s: run the same command again to resume", o.From, o.To, ErrInterrupted, o.Checkpoint)
 		}
-		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight%s", o.From, o.To, ErrInterrupted, hint)
+		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight", o.From, o.To, ErrInterrupted)
 	case err != nil:
 		sum.Outcome = "failed"
+		if serr != nil {
+			return sum, fmt.Errorf("%w; also, %v", err, serr)
+		}
 		return sum, err
+	case serr != nil:
+		sum.Outcome = "failed"
+		return sum, fmt.Errorf("copy %s → %s: %w", o.From, o.To, serr)
 	case sum.Counts.Failed > 0:
 		sum.Outcome = "incomplete"
 		return sum, &IncompleteError{Table: o.To, Failed: sum.Counts.Failed, Unwritten: sum.Unwritten, Cause: w.lastFailure()}
