@@ -172,6 +172,12 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 
 	if st.Step == StepRestore {
 		if err := ensureRestored(ctx, api, o, st); err != nil {
+			var ue *restore.UsageError
+			if errors.As(err, &ue) {
+				// A refusal (the existing table is not this run's
+				// restore): resuming would be refused again.
+				return res, fmt.Errorf("run %s: restore step: %w", table, err)
+			}
 			return res, fmt.Errorf("run %s: restore step: %w; %s", table, err, keep)
 		}
 		if err := advance(o, st, StepCopy, res); err != nil {
