@@ -119,7 +119,7 @@ type Plan struct {
 	// verb names the command in messages: copy, diff or run.
 	verb string
 	// keysPath is a local copy of the keys file (Selection.KeysFile may be
-	// on S3); release removes a temporary one.
+	// on S3); release removes a temporary one (idempotent: see Close).
 	keysPath string
 	// repeats holds the keys file's lines that repeat an earlier line's
 	// key, in any spelling: they are skipped, so each key is copied,
@@ -300,7 +300,7 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 		case err != nil:
 			return nil, fmt.Errorf("%s: --keys-file: %w", verb, err)
 		}
-		p.keysPath, p.release = path, release
+		p.keysPath, p.release = path, sync.OnceFunc(release)
 		n, err := p.validateKeysFile()
 		if err != nil {
 			return nil, err
@@ -321,6 +321,12 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	p.opts.Stats.Estimated.Store(p.Estimate / int64(p.opts.WorkerCount))
 	return p, nil
 }
+
+// Close removes the temporary local files the plan holds (a keys file
+// downloaded from S3). Run and Diff close the plan when they end; a caller
+// that prepares a plan it may not run (a refused confirmation, an error
+// before Run) defers Close right after Prepare. Close is idempotent.
+func (p *Plan) Close() { p.release() }
 
 // Segments returns the segment count the copy will use.
 func (p *Plan) Segments() int { return p.opts.Segments }
@@ -576,8 +582,11 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		err = p.runPhase(ctx, api, phaseDelete, w, tr, w.do)
 	}
 	stopSaver()
-	if serr := <-saveErr; serr != nil && err == nil {
-		err = serr
+	// The saver's last save: its error decides what the messages may say
+	// about the checkpoint.
+	serr := <-saveErr
+	if serr != nil {
+		serr = fmt.Errorf("the checkpoint could not be saved in %s: %w", o.Checkpoint, serr)
 	}
 
 	sum.Finished = o.Now().UTC()
@@ -591,14 +600,24 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	switch {
 	case ctx.Err() != nil:
 		sum.Outcome = "interrupted"
-		hint := ""
-		if o.Checkpoint != "" {
-			hint = "; checkpoint saved in " + o.Checkpoint + ": run the same command again to resume"
+		switch {
+		case serr != nil:
+			// Still ErrInterrupted (exit 130), but never "saved".
+			return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight, but %w: a rerun resumes from the last checkpoint that was saved, if any, and writes again what was copied since",
+				o.From, o.To, ErrInterrupted, serr)
+		case o.Checkpoint != "" && !o.DryRun:
+			return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight; checkpoint saved in %s: run the same command again to resume", o.From, o.To, ErrInterrupted, o.Checkpoint)
 		}
-		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight%s", o.From, o.To, ErrInterrupted, hint)
+		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight", o.From, o.To, ErrInterrupted)
 	case err != nil:
 		sum.Outcome = "failed"
+		if serr != nil {
+			return sum, fmt.Errorf("%w; also, %v", err, serr)
+		}
 		return sum, err
+	case serr != nil:
+		sum.Outcome = "failed"
+		return sum, fmt.Errorf("copy %s → %s: %w", o.From, o.To, serr)
 	case sum.Counts.Failed > 0:
 		sum.Outcome = "incomplete"
 		return sum, &IncompleteError{Table: o.To, Failed: sum.Counts.Failed, Unwritten: sum.Unwritten, Cause: w.lastFailure()}

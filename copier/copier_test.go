@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -221,6 +222,64 @@ func TestWorkersNeedExplicitSegments(t *testing.T) {
 			err := tt.o.check("copy")
 			if (err == nil) != tt.ok {
 				t.Errorf("check = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestCheckpointMessageIsTruthful interrupts copies (and finishes one)
+// whose checkpoint can or cannot be saved: the error says "checkpoint
+// saved" only when the last save succeeded, and otherwise says it could not
+// be saved and why; an interrupted copy stays ErrInterrupted (exit 130)
+// either way.
+func TestCheckpointMessageIsTruthful(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name       string
+		checkpoint string
+		interrupt  bool
+		saved      bool
+	}{
+		{"interrupted, saved", filepath.Join(dir, "ok.json"), true, true},
+		{"interrupted, directory missing", filepath.Join(dir, "missing", "ckpt.json"), true, false},
+		{"finished, directory missing", filepath.Join(dir, "gone", "ckpt.json"), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(2000)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.interrupt {
+				f.unprocessed = func(call, _ int) int {
+					if call == 3 {
+						cancel() // Ctrl-C while batches are in flight
+					}
+					return 0
+				}
+			}
+			p, err := Prepare(ctx, f, Options{From: "rec", To: "main", Segments: 1, Writers: 2, Checkpoint: tt.checkpoint})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := p.Run(ctx, f)
+			if err == nil {
+				t.Fatal("Run succeeded; want an error")
+			}
+			msg := err.Error()
+			if got := errors.Is(err, ErrInterrupted); got != tt.interrupt {
+				t.Errorf("errors.Is(err, ErrInterrupted) = %v, want %v (err: %v)", got, tt.interrupt, err)
+			}
+			_, statErr := os.Stat(tt.checkpoint)
+			switch {
+			case tt.saved && (statErr != nil || !strings.Contains(msg, "checkpoint saved in "+tt.checkpoint)):
+				t.Errorf("saved checkpoint: stat %v, err %q; want the file and \"checkpoint saved in %s\"", statErr, msg, tt.checkpoint)
+			case !tt.saved && strings.Contains(msg, "checkpoint saved"):
+				t.Errorf("err %q claims the checkpoint was saved", msg)
+			case !tt.saved && (!strings.Contains(msg, "could not be saved in "+tt.checkpoint) || !strings.Contains(msg, "no such file or directory")):
+				t.Errorf("err %q: want it to say the checkpoint could not be saved in %s, and why", msg, tt.checkpoint)
+			}
+			if !tt.interrupt && sum.Outcome != "failed" {
+				t.Errorf("outcome %q, want failed", sum.Outcome)
 			}
 		})
 	}

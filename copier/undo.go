@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
@@ -32,7 +33,7 @@ type UndoOptions struct {
 type UndoPlan struct {
 	p       *Plan
 	path    string  // local copy of the journal
-	cleanup func()  // removes a downloaded copy
+	cleanup func()  // removes a downloaded copy; idempotent
 	offsets []int64 // start of each record line, in file order
 }
 
@@ -79,9 +80,14 @@ func PrepareUndo(ctx context.Context, api API, opts UndoOptions) (*UndoPlan, err
 		cleanup()
 		return nil, err
 	}
-	u.cleanup = cleanup
+	u.cleanup = sync.OnceFunc(cleanup)
 	return u, nil
 }
+
+// Close removes the local copy of a journal fetched from S3. Run closes
+// the plan when it ends; a caller that may not run it (a refused
+// confirmation) defers Close right after PrepareUndo. Close is idempotent.
+func (u *UndoPlan) Close() { u.cleanup() }
 
 func (*UndoPlan) checkHeader(h *JournalHeader, o Options) error {
 	if h.Table != o.To {

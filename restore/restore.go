@@ -229,7 +229,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		if opts.IfExists != IfExistsAdopt {
 			return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or take over a restore a previous attempt started with --if-exists adopt", src, p.recovery, p.recovery)
 		}
-		if err := p.adoptable(ctx, api, d.Table); err != nil {
+		if err := p.adoptable(ctx, api, d.Table, "pick another --recovery-table"); err != nil {
 			return nil, err
 		}
 	} else if !isNotFound(err) {
@@ -242,15 +242,16 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 }
 
 // adoptable checks that the existing recovery table d is a restore of the
-// source table to the requested point (any point for --latest and --ago,
-// whose time moves between attempts), and makes the plan adopt it at the
-// point it was restored to. The point is read from ddbrewind's tag, or,
-// when the first attempt stopped before tagging, from the table's
-// RestoreSummary.
-func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription) error {
+// source table (p.sourceARN) to the requested point (any point for
+// --latest and --ago, whose time moves between attempts), and makes the
+// plan adopt it at the point it was restored to. The point is read from
+// ddbrewind's tag, or, when the first attempt stopped before tagging, from
+// the table's RestoreSummary. A refusal ends with hint, what to do. Both
+// Prepare (--if-exists adopt) and Adopt (a resumed run) check with it.
+func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription, hint string) error {
 	src := tables.Name(p.opts.Table)
 	refuse := func(why string) error {
-		return usagef("restore %s: recovery table %s already exists and %s: refusing to adopt it; pick another --recovery-table", src, p.recovery, why)
+		return usagef("restore %s: recovery table %s already exists and %s: refusing to adopt it; %s", src, p.recovery, why, hint)
 	}
 	rs := d.RestoreSummary
 	switch {
@@ -274,9 +275,17 @@ func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription
 	if v, ok := tags[tables.TagSourceTable]; ok && v != src {
 		return refuse(fmt.Sprintf("is tagged as a recovery table of %s", v))
 	}
+	same := point.Equal(p.point)
+	if !same && from == "its restore summary" {
+		// The tag keeps the point exactly; the summary does not (the SDK
+		// sends the time as epoch seconds with milliseconds, and DynamoDB
+		// may report it coarser), so a resumed --ago run, whose point has
+		// nanoseconds, compares it to within a second.
+		same = p.point.Sub(point).Abs() < time.Second
+	}
 	if p.opts.Point.At.IsZero() {
 		p.point = point // --latest, --ago: the first attempt's point
-	} else if !point.Equal(p.point) {
+	} else if !same {
 		return refuse(fmt.Sprintf("was restored to %s (from %s), not to %s", tables.FormatTime(point), from, tables.FormatTime(p.point)))
 	}
 	p.existing = d
@@ -507,19 +516,30 @@ func (p *Plan) adopt(ctx context.Context, api API) (*Result, error) {
 	return res, nil
 }
 
-// Adopt finishes a restore that a previous attempt started into table:
-// it (re)applies ddbrewind's tags and waits until the table is ACTIVE.
+// Adopt finishes a restore that a previous attempt started into table, at
+// point (a run's state file records both): it checks, as --if-exists adopt
+// does, that table is a restore of opts.Table to exactly point (tag or
+// RestoreSummary), then (re)applies ddbrewind's tags and waits until the
+// table is ACTIVE. Any other table is refused with a *UsageError and left
+// alone.
 func Adopt(ctx context.Context, api API, opts Options, table string, point time.Time) error {
 	opts.defaults()
 	opts.Wait = true
+	opts.Point = Point{At: point} // the recorded point, never "any"
+	src := tables.Name(opts.Table)
+	dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, inSourceRegion(opts.Table)...)
+	if err != nil {
+		return fmt.Errorf("restore %s: describe source table: %w", src, err)
+	}
 	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
-		return fmt.Errorf("describe %s: %w", table, err)
+		return fmt.Errorf("restore %s: describe recovery table %s: %w", src, table, err)
 	}
-	if d.Table.RestoreSummary == nil {
-		return usagef("recovery table %s exists but was not created by a restore: refusing to use it; pick another --recovery-table or remove the state file", table)
+	p := &Plan{opts: opts, source: dt.Table, sourceARN: aws.ToString(dt.Table.TableArn), recovery: table, point: point.UTC()}
+	hint := fmt.Sprintf("it is not the recovery table this run started: remove the state file (or pass another --state) to start another rewind, and delete %s yourself if it is not needed", table)
+	if err := p.adoptable(ctx, api, d.Table, hint); err != nil {
+		return err
 	}
-	p := &Plan{opts: opts, recovery: table, point: point, existing: d.Table}
 	_, err = p.adopt(ctx, api)
 	return err
 }

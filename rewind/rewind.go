@@ -104,6 +104,10 @@ type UsageError = usage.Error
 // not match the recovery table's; the recovery table is kept.
 var ErrVerifyFailed = errors.New("verification failed")
 
+// DefaultCheckpoint is the copy's checkpoint of a rewind whose state file
+// is state, when no checkpoint is given.
+func DefaultCheckpoint(state string) string { return state + ".checkpoint" }
+
 // Run runs or resumes the rewind.
 func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	if o.Logger == nil {
@@ -148,7 +152,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 			return res, err
 		}
 		st = &State{Version: 1, Table: table, RestorePoint: plan.RestorePoint(), RecoveryTable: plan.RecoveryTable(),
-			Step: StepRestore, Selection: sel, Checkpoint: o.State + ".checkpoint", Started: o.Now().UTC()}
+			Step: StepRestore, Selection: sel, Checkpoint: DefaultCheckpoint(o.State), Started: o.Now().UTC()}
 		if o.Copy.Checkpoint != "" {
 			st.Checkpoint = o.Copy.Checkpoint
 		}
@@ -169,6 +173,12 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 
 	if st.Step == StepRestore {
 		if err := ensureRestored(ctx, api, o, st); err != nil {
+			var ue *restore.UsageError
+			if errors.As(err, &ue) {
+				// A refusal (the existing table is not this run's
+				// restore): resuming would be refused again.
+				return res, fmt.Errorf("run %s: restore step: %w", table, err)
+			}
 			return res, fmt.Errorf("run %s: restore step: %w; %s", table, err, keep)
 		}
 		if err := advance(o, st, StepCopy, res); err != nil {
@@ -182,6 +192,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
 		}
+		defer plan.Close()
 		sum, err := plan.Run(ctx, api)
 		res.Copy = sum
 		if err != nil {
@@ -249,6 +260,7 @@ func verify(ctx context.Context, api API, o Options, st *State) (*copier.DiffRes
 	if err != nil {
 		return nil, err
 	}
+	defer plan.Close()
 	d, err := plan.Diff(ctx, api, do.Show)
 	if err != nil {
 		return d, err

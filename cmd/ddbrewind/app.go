@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -353,6 +354,46 @@ func stateFiles(ctx context.Context, c *cli.Context, env *Env, kmsKey string, lo
 		}
 	})
 	return st, nil
+}
+
+// statePath is a file a command writes (or, for undo's journal, reads
+// while writing another), named by a flag.
+type statePath struct{ flag, loc string }
+
+// distinctPaths refuses two of --journal, --checkpoint, --state and
+// --report naming the same file, before anything is written: each is
+// saved by replacing the whole file (temp file and rename, or a new S3
+// object), so one would silently replace the other — a report replacing
+// the journal loses every before-image. Local paths are compared cleaned
+// and absolute, s3:// URLs as strings (surrounding spaces trimmed); empty
+// locations are skipped.
+func distinctPaths(paths ...statePath) error {
+	seen := map[string]statePath{}
+	for _, p := range paths {
+		if p.loc == "" {
+			continue
+		}
+		k := pathKey(p.loc)
+		if q, ok := seen[k]; ok {
+			if q.loc == p.loc {
+				return &usageError{Msg: fmt.Sprintf("%s and %s both name %s: give each its own path (saving one would replace the other)", q.flag, p.flag, p.loc)}
+			}
+			return &usageError{Msg: fmt.Sprintf("%s %s and %s %s name the same file: give each its own path (saving one would replace the other)", q.flag, q.loc, p.flag, p.loc)}
+		}
+		seen[k] = p
+	}
+	return nil
+}
+
+// pathKey is the form of a location that distinctPaths compares.
+func pathKey(loc string) string {
+	if s := strings.TrimSpace(loc); statefile.IsS3(s) {
+		return s
+	}
+	if abs, err := filepath.Abs(loc); err == nil {
+		return abs // Abs cleans the path
+	}
+	return filepath.Clean(loc)
 }
 
 // required returns a usage error naming the first missing flag.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -132,4 +133,44 @@ func TestSetGC(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDistinctPaths(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		paths []statePath
+		want  string // "" = accepted; else a substring of the refusal
+	}{
+		{"all different", []statePath{{"--checkpoint", dir + "/c"}, {"--journal", dir + "/j"}, {"--report", dir + "/r"}}, ""},
+		{"unset ones are skipped", []statePath{{"--checkpoint", ""}, {"--journal", ""}, {"--report", dir + "/r"}}, ""},
+		{"journal is report", []statePath{{"--journal", dir + "/x"}, {"--report", dir + "/x"}}, "--journal and --report both name " + dir + "/x"},
+		{"journal is checkpoint", []statePath{{"--checkpoint", dir + "/x"}, {"--journal", dir + "/x"}}, "--checkpoint and --journal"},
+		{"journal is state", []statePath{{"--state", dir + "/x"}, {"--journal", dir + "/x"}}, "--state and --journal"},
+		{"spelled differently", []statePath{{"--checkpoint", dir + "/sub/../x"}, {"--report", dir + "/./x"}}, "--checkpoint " + dir + "/sub/../x and --report " + dir + "/./x name the same file"},
+		{"relative and absolute", []statePath{{"--state", "x.json"}, {"--journal", mustAbs(t, "x.json")}}, "--state x.json and --journal"},
+		{"same S3 object", []statePath{{"--checkpoint", "s3://b/k"}, {"--report", "s3://b/k"}}, "--checkpoint and --report both name s3://b/k"},
+		{"same S3 object, spaces", []statePath{{"--journal", "s3://b/k"}, {"--report", " s3://b/k "}}, "name the same file"},
+		{"other S3 keys", []statePath{{"--checkpoint", "s3://b/k"}, {"--journal", "s3://b/k2"}, {"--report", "s3://c/k"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := distinctPaths(tt.paths...)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || exitCode(err) != exitUsage || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("err = %v (exit %d), want a usage error saying %q", err, exitCode(err), tt.want)
+			}
+		})
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
 }

@@ -414,6 +414,29 @@ func badInputCorpus() []badCase {
 			return []string{"run", "--endpoint-url", f.moto.Endpoint, "--table", f.table, "--at", "2020-01-01T00:00:00Z", "--state", f.state, "--yes"}
 		}, []string{"run-state.json", "to rewind to 2020-01-01T00:00:00Z", "another --state"}, ""},
 
+		// State paths that would replace each other (each is saved whole).
+		{"copy --journal is --report", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--journal", filepath.Join(tmp, "j"), "--report", filepath.Join(tmp, "j"))
+		}, []string{"--journal and --report both name", "give each its own path"}, ""},
+		{"copy --checkpoint is --journal, spelled differently", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--checkpoint", filepath.Join(tmp, "x"), "--journal", tmp+"/sub/../x")
+		}, []string{"--checkpoint", "--journal", "name the same file"}, ""},
+		{"copy --checkpoint is --report", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--checkpoint", filepath.Join(tmp, "c"), "--report", filepath.Join(tmp, "c"))
+		}, []string{"--checkpoint and --report both name"}, ""},
+		{"undo --journal is --report", dyn, func(f *badFixture, tmp string) []string {
+			return f.undoArgs("--journal", filepath.Join(tmp, "j"), "--table", f.cpMain, "--yes", "--report", filepath.Join(tmp, "j"))
+		}, []string{"--journal and --report both name"}, ""},
+		{"run --journal is --state", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--journal", filepath.Join(tmp, "state.json"))
+		}, []string{"--state and --journal both name"}, ""},
+		{"run --report is --checkpoint", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--checkpoint", filepath.Join(tmp, "c"), "--report", filepath.Join(tmp, "c"))
+		}, []string{"--checkpoint and --report both name"}, ""},
+		{"run --journal is the default checkpoint", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--journal", filepath.Join(tmp, "state.json.checkpoint"))
+		}, []string{"--checkpoint (default) and --journal both name"}, ""},
+
 		// Bad durations and numbers.
 		{"restore --ago xyz", moto, func(f *badFixture, _ string) []string {
 			return f.restoreArgs("--table", f.table, "--ago", "xyz")

@@ -96,6 +96,9 @@ func copyCommand(env *Env) *cli.Command {
 				return err
 			}
 			opts.Stats, opts.Logger = stats, log
+			if err := distinctPaths(statePath{"--checkpoint", opts.Checkpoint}, statePath{"--journal", opts.Journal}, statePath{"--report", c.String("report")}); err != nil {
+				return err
+			}
 			api, err := dynamoClient(c.Context, c, stats, log)
 			if err != nil {
 				return err
@@ -109,6 +112,7 @@ func copyCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer plan.Close() // a refusal below must not leave a downloaded keys file
 			if !opts.DryRun {
 				what := "write"
 				if opts.DeleteExtra {

@@ -12,7 +12,10 @@ package main
 //     checkpoint and journal (simulated through the real CLI);
 //   - the retry strategies retry exit codes 1 and 130 and host terminations,
 //     and stop on 2, 3 and everything else, evaluated as AWS Batch does;
-//   - the CloudFormation job role grants exactly docs/iam/run.json.
+//   - the CloudFormation job role grants exactly docs/iam/run.json;
+//   - every s3:ListBucket grant of the template is limited by an s3:prefix
+//     condition to the prefix of the objects it may read and write, as
+//     docs/iam.md recommends.
 
 import (
 	"context"
@@ -22,6 +25,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -1056,5 +1060,103 @@ func TestDeployImageEntrypoint(t *testing.T) {
 				t.Errorf("%s: the image has no ENTRYPOINT, so the command must start with \"ddbrewind\"", c.where)
 			}
 		}
+	}
+}
+
+// deployStatements returns every IAM statement found anywhere in doc (the
+// value of each "Statement" key, a list or a single statement).
+func deployStatements(doc any) []any {
+	var out []any
+	switch v := doc.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if strings.EqualFold(k, "Statement") {
+				if l, ok := x.([]any); ok {
+					out = append(out, l...)
+				} else {
+					out = append(out, x)
+				}
+				continue
+			}
+			out = append(out, deployStatements(x)...)
+		}
+	case []any:
+		for _, x := range v {
+			out = append(out, deployStatements(x)...)
+		}
+	}
+	return out
+}
+
+// deployGrants reports whether an IAM action pattern (s3:ListBucket,
+// s3:List*, s3:*, *) covers action.
+func deployGrants(pattern, action string) bool {
+	ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(action))
+	return ok
+}
+
+// deployStatementGrants reports whether an IAM statement allows action
+// (trust policies, whose statements name no resource, allow only
+// sts:AssumeRole).
+func deployStatementGrants(stmt any, action string) bool {
+	e, _ := deployGet(stmt, "Effect")
+	a, _ := deployGet(stmt, "Action")
+	actions, err := deployStrings(a)
+	return e == "Allow" && err == nil && slices.ContainsFunc(actions, func(p string) bool { return deployGrants(p, action) })
+}
+
+// TestDeployListBucketHasPrefixCondition checks that every s3:ListBucket
+// grant in the CloudFormation template carries the s3:prefix condition of
+// docs/iam.md ("s3:prefix": "PREFIX/*", StringLike), and that PREFIX is
+// the prefix of the state objects the same policy lets the job read and
+// write: listing stays within ddbrewind's keys (and S3 still answers "not
+// found" for a missing state file under them).
+func TestDeployListBucketHasPrefixCondition(t *testing.T) {
+	tmpl := deployFileNamed(t, deployFiles(t), deployCFNTemplate)
+	grants := 0
+	for _, raw := range deployStatements(tmpl) {
+		if !deployStatementGrants(raw, "s3:ListBucket") {
+			continue
+		}
+		st, err := deployNormalize(raw)
+		if err != nil {
+			t.Fatalf("deploy/%s: %v", deployCFNTemplate, err)
+		}
+		grants++
+		sid, _ := deployGet(raw, "Sid")
+		prefixes := st.Condition["StringLike"]["s3:prefix"]
+		if len(prefixes) == 0 {
+			t.Errorf("deploy/%s: statement %v grants s3:ListBucket on %v without a StringLike s3:prefix condition (docs/iam.md: \"s3:prefix\": \"PREFIX/*\")", deployCFNTemplate, sid, st.Resource)
+			continue
+		}
+		// The objects this template's policies let the job read and write.
+		var objects []string
+		for _, o := range deployStatements(tmpl) {
+			if !deployStatementGrants(o, "s3:GetObject") {
+				continue
+			}
+			ost, err := deployNormalize(o)
+			if err != nil {
+				t.Fatalf("deploy/%s: %v", deployCFNTemplate, err)
+			}
+			objects = append(objects, ost.Resource...)
+		}
+		for _, p := range prefixes {
+			base, ok := strings.CutSuffix(p, "/*")
+			if !ok || base == "" || strings.Contains(base, "*") {
+				t.Errorf("deploy/%s: statement %v: s3:prefix %q, want PREFIX/* with a fixed PREFIX (docs/iam.md)", deployCFNTemplate, sid, p)
+				continue
+			}
+			covered := false
+			for _, bucket := range st.Resource {
+				covered = covered || slices.Contains(objects, bucket+"/"+base+"/*")
+			}
+			if !covered {
+				t.Errorf("deploy/%s: statement %v lists %q in %v, but no s3:GetObject grant covers %v/%s/*", deployCFNTemplate, sid, p, st.Resource, st.Resource, base)
+			}
+		}
+	}
+	if grants == 0 {
+		t.Errorf("deploy/%s grants no s3:ListBucket: the job role needs it on the state bucket (docs/batch.md)", deployCFNTemplate)
 	}
 }

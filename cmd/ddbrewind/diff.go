@@ -63,6 +63,7 @@ func diffCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer plan.Close()
 			res, err := plan.Diff(c.Context, api, opts.Show)
 			if err != nil {
 				return err

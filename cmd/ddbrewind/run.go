@@ -79,6 +79,16 @@ func runCommand(env *Env) *cli.Command {
 			if err := tables.ValidateName("--table", tables.Name(ro.Table)); err != nil {
 				return err
 			}
+			statePaths := []statePath{{"--state", state}, {"--checkpoint", co.Checkpoint}, {"--journal", co.Journal}, {"--report", c.String("report")}}
+			if !c.IsSet("state") {
+				statePaths[0].flag = "--state (default)"
+			}
+			if co.Checkpoint == "" {
+				statePaths[1] = statePath{"--checkpoint (default)", rewind.DefaultCheckpoint(state)}
+			}
+			if err := distinctPaths(statePaths...); err != nil {
+				return err
+			}
 			files, err := stateFiles(c.Context, c, env, ro.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"), co.Selection.KeysFile)
 			if err != nil {
 				return err

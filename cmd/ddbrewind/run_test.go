@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
@@ -206,5 +211,84 @@ func TestRunIfMainVerifies(t *testing.T) {
 	r = ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--worker-count", "2", "--yes")
 	if r.code != 2 {
 		t.Errorf("run --worker-count 2: exit %d, want 2", r.code)
+	}
+}
+
+// TestRunRefusesToAdoptAnotherRestore resumes a run whose state file names
+// a recovery table that exists but is not this run's restore: restored from
+// another table, tagged with another restore point, or not a restore at
+// all. The run must refuse (exit 2) before copying from it, and leave it in
+// place: it is not ddbrewind's to delete.
+func TestRunRefusesToAdoptAnotherRestore(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 30)
+	c := srv.Client(t)
+	// A finished run gives a genuine state file (selection, point).
+	done := filepath.Join(t.TempDir(), "done.json")
+	if r := ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", done, "--yes"); r.code != 0 {
+		t.Fatalf("setup run: exit %d", r.code)
+	}
+	base := readState(t, done)
+	if base == nil {
+		t.Fatal("setup run left no state")
+	}
+
+	tests := []struct {
+		name string
+		make func(t *testing.T, name string) // creates the foreign table
+		want string
+	}{
+		{"restored from another table", func(t *testing.T, name string) {
+			_, other, _ := runTable(t, 10)
+			if r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", other, "--latest", "--recovery-table", name); r.code != 0 {
+				t.Fatalf("restore of another table: exit %d", r.code)
+			}
+		}, "is a restore of"},
+		{"tagged with another restore point", func(t *testing.T, name string) {
+			if r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--recovery-table", name); r.code != 0 {
+				t.Fatalf("restore: exit %d", r.code)
+			}
+			if _, err := c.TagResource(context.Background(), &dynamodb.TagResourceInput{ResourceArn: aws.String(describeARN(t, c, name)),
+				Tags: []types.Tag{{Key: aws.String(tables.TagRestorePoint), Value: aws.String(tables.FormatTime(base.RestorePoint.Add(-time.Hour)))}}}); err != nil {
+				t.Fatal(err)
+			}
+		}, "was restored to " + tables.FormatTime(base.RestorePoint.Add(-time.Hour))},
+		{"not a restore", func(t *testing.T, name string) {
+			ddbtest.CreateTable(t, c, name, mixedSpec)
+		}, "not created by a restore"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			foreign := ddbtest.UniqueName(t, "foreign")
+			deleteAfter(t, c, foreign)
+			tt.make(t, foreign)
+			tagsBefore := tagsOf(t, c, foreign)
+			want := ddbtest.ScanAll(t, c, table)
+
+			state := filepath.Join(t.TempDir(), "state.json")
+			st := *base
+			st.Step, st.RecoveryTable, st.Checkpoint = rewind.StepRestore, foreign, rewind.DefaultCheckpoint(state)
+			data, err := json.Marshal(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(state, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", state, "--yes")
+			if last := lastLine(r.stderr); r.code != 2 || !strings.Contains(last, "refusing to adopt") || !strings.Contains(last, tt.want) {
+				t.Errorf("exit %d, last line %q: want exit 2, refusing to adopt %s because it %s", r.code, last, foreign, tt.want)
+			}
+			if !tableExists(t, c, foreign) {
+				t.Fatalf("the run deleted %s, a table it did not restore", foreign)
+			}
+			if got := tagsOf(t, c, foreign); !maps.Equal(got, tagsBefore) {
+				t.Errorf("tags of %s changed from %v to %v", foreign, tagsBefore, got)
+			}
+			assertSame(t, "main after the refused run", want, ddbtest.ScanAll(t, c, table))
+			if st := readState(t, state); st == nil || st.Step != rewind.StepRestore {
+				t.Errorf("state %+v, want it left at step restore", st)
+			}
+		})
 	}
 }

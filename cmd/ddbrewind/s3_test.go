@@ -185,3 +185,67 @@ func TestCopyKeysFileFromS3(t *testing.T) {
 		t.Errorf("%d temporary copies of keys files left behind", after-before)
 	}
 }
+
+// TestS3TempCopiesRemovedOnRefusal refuses copy and undo at the
+// confirmation (no terminal and no --yes, or an answer other than yes) after
+// they downloaded a keys file or a journal from S3: the temporary local
+// copies must be gone when the command exits, refusals included. TMPDIR
+// points at a fresh directory that must stay empty.
+func TestS3TempCopiesRemovedOnRefusal(t *testing.T) {
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.Client(t)
+	from, to := ddbtest.UniqueName(t, "rec"), ddbtest.UniqueName(t, "main")
+	ddbtest.CreateTable(t, c, from, mixedSpec)
+	ddbtest.CreateTable(t, c, to, mixedSpec)
+	ddbtest.PutItems(t, c, from, tenantItems(20, 2, "good", "app"))
+	ddbtest.PutItems(t, c, to, tenantItems(20, 2, "bad", "badjob"))
+	s3c, bucket := s3Bucket(t, srv)
+	keyData, err := ddbjson.MarshalItem(map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "tenant#0"}, "sk": &types.AttributeValueMemberN{Value: "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("keys.jsonl"),
+		Body: strings.NewReader(string(keyData) + "\n")}); err != nil {
+		t.Fatal(err)
+	}
+	keys, journal := "s3://"+bucket+"/keys.jsonl", "s3://"+bucket+"/journal.jsonl"
+	env := map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint}
+	// A journal in S3 to undo: a copy of everything, journaled.
+	if r := runCLI(t, cliOpts{env: env}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--journal", journal); r.code != 0 {
+		t.Fatalf("setup copy: exit %d", r.code)
+	}
+	want := ddbtest.ScanAll(t, c, to)
+
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	copyArgs := []string{"copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--keys-file", keys}
+	undoArgs := []string{"undo", "--endpoint-url", srv.Endpoint, "--journal", journal, "--table", to}
+	for _, tt := range []struct {
+		name string
+		o    cliOpts
+		args []string
+		want string
+	}{
+		{"copy with an S3 keys file, no terminal", cliOpts{}, copyArgs, "add --yes"},
+		{"copy with an S3 keys file, answered no", cliOpts{stdin: "no\n", stdinTTY: true}, copyArgs, "not confirmed"},
+		{"undo of an S3 journal, no terminal", cliOpts{}, undoArgs, "add --yes"},
+		{"undo of an S3 journal, answered no", cliOpts{stdin: "n\n", stdinTTY: true}, undoArgs, "not confirmed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.env = env
+			r := runCLI(t, tt.o, tt.args...)
+			if r.code != 2 || !strings.Contains(lastLine(r.stderr), tt.want) {
+				t.Errorf("exit %d, last line %q: want exit 2 saying %q", r.code, lastLine(r.stderr), tt.want)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				var names []string
+				for _, e := range left {
+					names = append(names, e.Name())
+					os.Remove(filepath.Join(tmp, e.Name()))
+				}
+				t.Errorf("temporary copies left in TMPDIR after the refusal: %v", names)
+			}
+		})
+	}
+	assertSame(t, "main after refused commands", want, ddbtest.ScanAll(t, c, to))
+}

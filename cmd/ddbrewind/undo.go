@@ -31,6 +31,9 @@ func undoCommand(env *Env) *cli.Command {
 			if err := positive(c, "writers", "progress-interval"); err != nil {
 				return err
 			}
+			if err := distinctPaths(statePath{"--journal", c.String("journal")}, statePath{"--report", c.String("report")}); err != nil {
+				return err
+			}
 			log, err := newLogger(c, env)
 			if err != nil {
 				return err
@@ -53,6 +56,7 @@ func undoCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer plan.Close() // a refusal below must not leave a downloaded journal
 			if !opts.DryRun {
 				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("put back %d journaled items of main table %s (overwrite or delete)", plan.Records(), opts.To)); err != nil {
 					return err
