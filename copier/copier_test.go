@@ -219,7 +219,7 @@ func TestWorkersNeedExplicitSegments(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.o.From, tt.o.To = "rec", "main"
-			err := tt.o.check("copy")
+			err := tt.o.check("copy", true, "--to")
 			if (err == nil) != tt.ok {
 				t.Errorf("check = %v, want ok=%v", err, tt.ok)
 			}

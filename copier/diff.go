@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 )
 
@@ -55,94 +54,106 @@ func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) 
 // main item of the selection is looked up in the recovery table. Reading
 // is parallel like a copy; memory does not grow with the tables.
 func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error) {
-	defer p.release()
+	defer p.Close()
 	o := p.opts
-	res := &DiffResult{From: o.From, To: o.To}
-	tr := newTracker(&checkpoint.State{Units: map[string]checkpoint.Unit{}})
-	w := &writer{api: api, plan: p, stats: o.Stats, backoff: o.Backoff, maxRetry: o.MaxRetryTime,
-		pacer: newPacer(), now: o.Now, log: o.Logger, tracker: tr}
-	var mu sync.Mutex
-	note := func(n *int64, keys *[]string, k map[string]types.AttributeValue) {
-		mu.Lock()
-		defer mu.Unlock()
-		*n++
-		if len(*keys) < show {
-			*keys = append(*keys, ddbjson.KeyString(k))
-		}
+	x := newExecutor(api, o, p.job.keys.names, o.To)
+	snk := &diffSink{x: x, from: o.From, to: o.To, keyNames: p.job.keys.names, show: show,
+		res: &DiffResult{From: o.From, To: o.To}}
+	pl := p.pipeline(newTracker(nil))
+	if err := pl.run(ctx, phaseCopy, p.source(x), kindItems, snk); err != nil {
+		return snk.result(), err
 	}
-	exec := func(ctx context.Context, b *batch, rng *rand.Rand) error {
-		err := p.diffBatch(ctx, w, b, rng, res, note, &mu)
-		tr.finished(b.pg, err == nil)
-		return err
-	}
-	if err := p.runPhase(ctx, api, phaseCopy, w, tr, exec); err != nil {
-		return res, err
-	}
-	if ctx.Err() == nil {
-		if err := p.runPhase(ctx, api, phaseDelete, w, tr, exec); err != nil {
-			return res, err
+	if ex := p.extras(x); ex != nil && ctx.Err() == nil {
+		if err := pl.run(ctx, phaseDelete, ex, kindCandidates, snk); err != nil {
+			return snk.result(), err
 		}
 	}
 	if ctx.Err() != nil {
-		return res, ErrInterrupted
+		return snk.result(), ErrInterrupted
 	}
-	slices.Sort(res.DifferentKeys)
-	slices.Sort(res.MissingKeys)
-	slices.Sort(res.ExtraKeys)
-	return res, nil
+	return snk.result(), nil
 }
 
-func (p *Plan) diffBatch(ctx context.Context, w *writer, b *batch, rng *rand.Rand, res *DiffResult,
-	note func(*int64, *[]string, map[string]types.AttributeValue), mu *sync.Mutex) error {
+// diffSink compares instead of writing: the source's items are looked up
+// in the target (identical, different or missing there), the target's
+// selection in the source (extra in the target), and a keys file's keys
+// the source lacks in the target (extra if there).
+type diffSink struct {
+	x        *executor
+	from, to string
+	keyNames []string
+	show     int
+
+	mu  sync.Mutex
+	res *DiffResult
+}
+
+func (d *diffSink) note(n *int64, keys *[]string, k map[string]types.AttributeValue) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	*n++
+	if len(*keys) < d.show {
+		*keys = append(*keys, ddbjson.KeyString(k))
+	}
+}
+
+func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
+	res := d.res
 	switch b.kind {
-	case kindPut: // recovery items: look them up in main
-		keys := make([]map[string]types.AttributeValue, len(b.items))
-		for i, it := range b.items {
-			keys[i] = keyOf(it, p.keyNames)
-		}
-		found, missing, err := w.getItems(ctx, rng, p.opts.To, keys, false)
+	case kindItems: // source items: look them up in the target
+		found, missing, err := d.x.batchGet(ctx, rng, d.to, keysOf(b.items, d.keyNames), false, true)
 		if err != nil {
 			return err
 		}
 		byKey := make(map[string]map[string]types.AttributeValue, len(found))
 		for _, it := range found {
-			byKey[ddbjson.KeyString(keyOf(it, p.keyNames))] = it
+			byKey[ddbjson.KeyString(keyOf(it, d.keyNames))] = it
 		}
 		for _, k := range missing {
-			note(&res.MissingInMain, &res.MissingKeys, k)
+			d.note(&res.MissingInMain, &res.MissingKeys, k)
 		}
 		for _, it := range b.items {
-			k := keyOf(it, p.keyNames)
+			k := keyOf(it, d.keyNames)
 			m, ok := byKey[ddbjson.KeyString(k)]
 			if !ok {
 				continue
 			}
 			if EqualItems(it, m) {
-				mu.Lock()
+				d.mu.Lock()
 				res.Identical++
-				mu.Unlock()
+				d.mu.Unlock()
 			} else {
-				note(&res.Different, &res.DifferentKeys, k)
+				d.note(&res.Different, &res.DifferentKeys, k)
 			}
 		}
-	case kindCheckExtra: // main keys: look them up in recovery
-		_, missing, err := w.getItems(ctx, rng, p.opts.From, b.items, true)
+	case kindCandidates: // target keys: look them up in the source
+		_, missing, err := d.x.batchGet(ctx, rng, d.from, b.items, true, false)
 		if err != nil {
 			return err
 		}
 		for _, k := range missing {
-			note(&res.ExtraInMain, &res.ExtraKeys, k)
+			d.note(&res.ExtraInMain, &res.ExtraKeys, k)
 		}
-	case kindDelete: // keys-file keys the recovery table lacks: extra if in main
-		found, _, err := w.getItems(ctx, rng, p.opts.To, b.items, true)
+	case kindAbsent: // keys-file keys the source lacks: extra if in the target
+		found, _, err := d.x.batchGet(ctx, rng, d.to, b.items, true, true)
 		if err != nil {
 			return err
 		}
 		for _, it := range found {
-			note(&res.ExtraInMain, &res.ExtraKeys, keyOf(it, p.keyNames))
+			d.note(&res.ExtraInMain, &res.ExtraKeys, keyOf(it, d.keyNames))
 		}
 	}
 	return nil
+}
+
+// result returns the counts with the listed keys sorted.
+func (d *diffSink) result() *DiffResult {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	slices.Sort(d.res.DifferentKeys)
+	slices.Sort(d.res.MissingKeys)
+	slices.Sort(d.res.ExtraKeys)
+	return d.res
 }
 
 // EqualItems compares two items exactly: numbers as their exact strings,

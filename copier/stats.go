@@ -68,4 +68,6 @@ type Summary struct {
 	// NotInRecovery lists keys of a keys file the recovery table lacks.
 	NotInRecovery []string `json:"not_in_recovery_keys,omitempty"`
 	Outcome       string   `json:"outcome"`
+	// lastErr is the last give-up's cause, for IncompleteError.
+	lastErr error
 }

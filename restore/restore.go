@@ -80,6 +80,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives progress; nil discards.
 	Logger *slog.Logger
+	// Described is the source table's description when the caller has it
+	// already (run describes the main table once for all its steps): then
+	// Prepare and Adopt do not describe it again. Table must then be a name
+	// in the client's region.
+	Described *types.TableDescription
 }
 
 // Values of Options.IfExists.
@@ -186,7 +191,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	src := tables.Name(opts.Table)
 
 	inSource := inSourceRegion(opts.Table)
-	dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, inSource...)
+	dt, err := describeSource(ctx, api, opts)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, usagef("restore %s: table not found (check --table, --region and --endpoint-url)", src)
@@ -352,6 +357,15 @@ func (p *Plan) indexOverrides() ([]types.GlobalSecondaryIndex, []types.LocalSeco
 			tables.Name(p.opts.Table), strings.Join(missing, ","), list)
 	}
 	return gsis, lsis, nil
+}
+
+// describeSource returns opts.Described, or describes the source table in
+// its own region.
+func describeSource(ctx context.Context, api API, opts Options) (*dynamodb.DescribeTableOutput, error) {
+	if opts.Described != nil {
+		return &dynamodb.DescribeTableOutput{Table: opts.Described}, nil
+	}
+	return api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, inSourceRegion(opts.Table)...)
 }
 
 // Restore checks everything (Prepare), starts the restore, tags the new
@@ -527,7 +541,7 @@ func Adopt(ctx context.Context, api API, opts Options, table string, point time.
 	opts.Wait = true
 	opts.Point = Point{At: point} // the recorded point, never "any"
 	src := tables.Name(opts.Table)
-	dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, inSourceRegion(opts.Table)...)
+	dt, err := describeSource(ctx, api, opts)
 	if err != nil {
 		return fmt.Errorf("restore %s: describe source table: %w", src, err)
 	}

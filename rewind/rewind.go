@@ -129,6 +129,27 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	// The copy is prepared once, before anything else: the main table
+	// described, the keys file downloaded and checked, the expressions
+	// probed. Every step reuses it.
+	var job *copier.Job
+	var restorePlan *restore.Plan
+	prepareJob := func() error {
+		co := o.Copy
+		co.To = table
+		j, err := copier.PrepareJob(ctx, api, co)
+		if err != nil {
+			return err
+		}
+		job = j
+		o.Restore.Described = j.Target()
+		return nil
+	}
+	defer func() {
+		if job != nil {
+			job.Close()
+		}
+	}()
 	if st != nil {
 		if err := checkSame(o, st, table, sel); err != nil {
 			return res, err
@@ -140,17 +161,19 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 			return res, nil
 		}
 		o.Logger.Info("resuming rewind", "table", table, "step", st.Step, "recovery_table", st.RecoveryTable, "state", o.State)
+		if err := prepareJob(); err != nil {
+			return res, err
+		}
 	} else {
 		// Everything the copy will check, checked before restoring.
-		co := o.Copy
-		co.To = table
-		if err := copier.Check(ctx, api, co); err != nil {
+		if err := prepareJob(); err != nil {
 			return res, err
 		}
 		plan, err := restore.Prepare(ctx, api, o.Restore)
 		if err != nil {
 			return res, err
 		}
+		restorePlan = plan
 		st = &State{Version: 1, Table: table, RestorePoint: plan.RestorePoint(), RecoveryTable: plan.RecoveryTable(),
 			Step: StepRestore, Selection: sel, Checkpoint: DefaultCheckpoint(o.State), Started: o.Now().UTC()}
 		if o.Copy.Checkpoint != "" {
@@ -172,7 +195,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	keep := fmt.Sprintf("the recovery table %s is kept; resume with: %s", st.RecoveryTable, o.ResumeCommand)
 
 	if st.Step == StepRestore {
-		if err := ensureRestored(ctx, api, o, st); err != nil {
+		if err := ensureRestored(ctx, api, o, st, restorePlan); err != nil {
 			var ue *restore.UsageError
 			if errors.As(err, &ue) {
 				// A refusal (the existing table is not this run's
@@ -186,13 +209,10 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		}
 	}
 	if st.Step == StepCopy {
-		co := o.Copy
-		co.From, co.To, co.Checkpoint = st.RecoveryTable, table, st.Checkpoint
-		plan, err := copier.Prepare(ctx, api, co)
+		plan, err := job.Copy(ctx, api, st.RecoveryTable, st.Checkpoint)
 		if err != nil {
 			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
 		}
-		defer plan.Close()
 		sum, err := plan.Run(ctx, api)
 		res.Copy = sum
 		if err != nil {
@@ -204,7 +224,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	}
 	if st.Step == StepVerify {
 		if !o.NoVerify {
-			d, err := verify(ctx, api, o, st)
+			d, err := verify(ctx, api, o, st, job)
 			res.Diff = d
 			if err != nil {
 				return res, fmt.Errorf("run %s: verify step: %w; %s", table, err, keep)
@@ -236,7 +256,13 @@ func advance(o Options, st *State, step string, res *Result) error {
 
 // ensureRestored starts the restore unless the recovery table already
 // exists (a previous attempt started it), re-applies the tags, and waits.
-func ensureRestored(ctx context.Context, api API, o Options, st *State) error {
+// plan is the restore this process prepared (nil when it resumes): it
+// checked already that the recovery table did not exist.
+func ensureRestored(ctx context.Context, api API, o Options, st *State, plan *restore.Plan) error {
+	if plan != nil {
+		_, err := plan.Start(ctx, api)
+		return err
+	}
 	_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)})
 	switch {
 	case err == nil:
@@ -253,15 +279,12 @@ func ensureRestored(ctx context.Context, api API, o Options, st *State) error {
 }
 
 // verify compares the selection in both tables.
-func verify(ctx context.Context, api API, o Options, st *State) (*copier.DiffResult, error) {
-	do := copier.DiffOptions{Options: o.Copy, Show: 10}
-	do.From, do.To, do.Stats = st.RecoveryTable, st.Table, &copier.Stats{}
-	plan, err := copier.PrepareDiff(ctx, api, do)
+func verify(ctx context.Context, api API, o Options, st *State, job *copier.Job) (*copier.DiffResult, error) {
+	plan, err := job.Diff(ctx, api, st.RecoveryTable, &copier.Stats{})
 	if err != nil {
 		return nil, err
 	}
-	defer plan.Close()
-	d, err := plan.Diff(ctx, api, do.Show)
+	d, err := plan.Diff(ctx, api, 10)
 	if err != nil {
 		return d, err
 	}

@@ -21,8 +21,8 @@ import (
 // which once deleted items that the recovery table held.
 func TestKeyStringIsTheOnlyKeyEncoder(t *testing.T) {
 	allowed := map[string]string{
-		"copier/journal.go:record:MarshalItem":  "a before-image: a whole item, written as DynamoDB returned it",
-		"copier/reader.go:readUnit:MarshalItem": "a checkpoint position: DynamoDB's LastEvaluatedKey, read back as a key, never compared",
+		"copier/journal.go:record:MarshalItem":    "a before-image: a whole item, written as DynamoDB returned it",
+		"copier/source_table.go:read:MarshalItem": "a checkpoint position: DynamoDB's LastEvaluatedKey, read back as a key, never compared",
 	}
 	encoders := []string{"MarshalItem", "MarshalMap", "MarshalMapJSON", "MarshalList", "MarshalListJSON", "Marshal"}
 	root := moduleRoot(t)

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+)
+
+// callCounter is a pass-through proxy that counts DynamoDB calls by
+// operation and table, and S3 GETs by path.
+type callCounter struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func newCallCounter(t *testing.T, target string) (*callCounter, string) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &callCounter{calls: map[string]int{}}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		key := r.Method + " " + r.URL.Path // S3
+		if op := r.Header.Get("X-Amz-Target"); op != "" {
+			var in struct{ TableName string }
+			_ = json.Unmarshal(body, &in)
+			key = op[strings.LastIndex(op, ".")+1:] + " " + in.TableName
+		}
+		cc.mu.Lock()
+		cc.calls[key]++
+		cc.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return cc, srv.URL
+}
+
+func (cc *callCounter) count(key string) int {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.calls[key]
+}
+
+// TestRunPreparesOnce: a whole run (check, restore, copy, verify, cleanup)
+// describes the main table once, lists its tags once, and downloads an
+// s3:// keys file once; each later step describes the recovery table at
+// most once (besides the restore's and cleanup's waits).
+func TestRunPreparesOnce(t *testing.T) {
+	t.Parallel()
+	srv, table, items := runTable(t, 60)
+	s3c, bucket := s3Bucket(t, srv)
+	var lines []string
+	for _, it := range items[:20] {
+		data, err := ddbjson.MarshalItem(map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(data))
+	}
+	if _, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("keys.jsonl"),
+		Body: strings.NewReader(strings.Join(lines, "\n") + "\n")}); err != nil {
+		t.Fatal(err)
+	}
+	cc, endpoint := newCallCounter(t, srv.Endpoint)
+	state := filepath.Join(t.TempDir(), "state.json")
+	r := runCLI(t, cliOpts{env: map[string]string{"AWS_ENDPOINT_URL_S3": endpoint}},
+		"run", "--endpoint-url", endpoint, "--table", table, "--latest", "--state", state, "--yes",
+		"--keys-file", "s3://"+bucket+"/keys.jsonl", "--delete-extra")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d", r.code)
+	}
+	st := readState(t, state)
+	if st == nil {
+		t.Fatal("no state")
+	}
+	cc.mu.Lock()
+	t.Logf("calls: %v", cc.calls)
+	cc.mu.Unlock()
+	for _, tc := range []struct {
+		key  string
+		want int
+	}{
+		{"DescribeTable " + table, 1},
+		{"DescribeContinuousBackups " + table, 1},
+		{"GET /" + bucket + "/keys.jsonl", 1},
+		{"RestoreTableToPointInTime ", 1},
+	} {
+		if got := cc.count(tc.key); got != tc.want {
+			t.Errorf("%s: %d calls, want %d", tc.key, got, tc.want)
+		}
+	}
+	// The recovery table: the restore's existence check and wait (moto's
+	// restore is ACTIVE at once: one poll), one describe for the copy, one
+	// for the verification, and the cleanup's check and wait.
+	if got := cc.count("DescribeTable " + st.RecoveryTable); got > 6 {
+		t.Errorf("DescribeTable %s: %d calls, want at most 6", st.RecoveryTable, got)
+	}
+}

@@ -1,0 +1,286 @@
+package copier
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+)
+
+var pool *ddbtest.Pool
+
+func TestMain(m *testing.M) {
+	pool = ddbtest.NewPool()
+	code := m.Run()
+	if err := pool.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// backend is a DynamoDB the conformance suite runs against: the in-memory
+// fake or a real emulator.
+type backend struct {
+	api    API
+	create func(t *testing.T, prefix string) string
+	put    func(t *testing.T, table string, items []map[string]types.AttributeValue)
+	scan   func(t *testing.T, table string) map[string]map[string]types.AttributeValue
+}
+
+func memBackend() backend {
+	m := newMemAPI()
+	n := 0
+	return backend{
+		api: m,
+		create: func(t *testing.T, prefix string) string {
+			n++
+			name := fmt.Sprintf("%s-%d", prefix, n)
+			m.create(name)
+			return name
+		},
+		put: func(t *testing.T, table string, items []map[string]types.AttributeValue) {
+			for _, it := range items {
+				if _, err := m.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: it,
+					ConditionExpression: aws.String("attribute_not_exists(#ddbk0)"), ExpressionAttributeNames: map[string]string{"#ddbk0": "pk"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		},
+		scan: func(t *testing.T, table string) map[string]map[string]types.AttributeValue {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			out := map[string]map[string]types.AttributeValue{}
+			for k, v := range m.tables[table] {
+				out[k] = v
+			}
+			return out
+		},
+	}
+}
+
+func dynaliteBackend(t *testing.T) backend {
+	srv := pool.Get(t, ddbtest.Dynalite)
+	c := srv.Client(t)
+	return backend{
+		api: c,
+		create: func(t *testing.T, prefix string) string {
+			name := ddbtest.UniqueName(t, prefix)
+			ddbtest.CreateTable(t, c, name, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS})
+			return name
+		},
+		put: func(t *testing.T, table string, items []map[string]types.AttributeValue) {
+			ddbtest.PutItems(t, c, table, items)
+		},
+		scan: func(t *testing.T, table string) map[string]map[string]types.AttributeValue {
+			out := map[string]map[string]types.AttributeValue{}
+			for _, it := range ddbtest.ScanAll(t, c, table) {
+				out[ddbjson.KeyString(keyOf(it, memKey))] = it
+			}
+			return out
+		},
+	}
+}
+
+// TestConformance runs every source and write mode of the pipeline — table
+// scan, keys file, journal; overwrite, --only-missing, --if-main,
+// --delete-extra, diff, undo — against the in-memory fake and against
+// dynalite, with the same expectations: the fake cannot drift from the
+// real thing unnoticed, and the modes are pinned on both.
+func TestConformance(t *testing.T) {
+	backends := []struct {
+		name string
+		get  func(t *testing.T) backend
+	}{
+		{"fake", func(*testing.T) backend { return memBackend() }},
+		{"dynalite", dynaliteBackend},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			runConformance(t, b.get(t))
+		})
+	}
+}
+
+func confItem(pk, v string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"v":  &types.AttributeValueMemberS{Value: v},
+		"n":  &types.AttributeValueMemberN{Value: "12345678901234567890123456789012345678"},
+		"b":  &types.AttributeValueMemberBS{Value: [][]byte{{0, 1}, {0xff}}},
+	}
+}
+
+func runConformance(t *testing.T, be backend) {
+	// The recovery table holds k000-k119. The main table holds k000-k039
+	// equal, k040-k059 changed, not k060-k119, and extras x00-x14.
+	var src, main []map[string]types.AttributeValue
+	for i := range 120 {
+		pk := fmt.Sprintf("k%03d", i)
+		src = append(src, confItem(pk, "good"))
+		switch {
+		case i < 40:
+			main = append(main, confItem(pk, "good"))
+		case i < 60:
+			main = append(main, confItem(pk, "broken"))
+		}
+	}
+	for i := range 15 {
+		main = append(main, confItem(fmt.Sprintf("x%02d", i), "extra"))
+	}
+	byKey := func(items []map[string]types.AttributeValue) map[string]map[string]types.AttributeValue {
+		m := map[string]map[string]types.AttributeValue{}
+		for _, it := range items {
+			m[ddbjson.KeyString(keyOf(it, memKey))] = it
+		}
+		return m
+	}
+	key := func(pk string) string { return `{"pk":{"S":"` + pk + `"}}` }
+	srcKeys := byKey(src)
+	// want builds the expected main table from its start state.
+	want := func(edit func(m map[string]map[string]types.AttributeValue)) map[string]map[string]types.AttributeValue {
+		m := byKey(main)
+		edit(m)
+		return m
+	}
+	keysFile := filepath.Join(t.TempDir(), "keys.jsonl")
+	var lines []string
+	for _, pk := range []string{"k000", "k001", "k002", "k045", "k046", "k070", "k071", "x00", "x01", "zz0", "k000"} {
+		lines = append(lines, `{"pk":{"S":"`+pk+`"}}`)
+	}
+	if err := os.WriteFile(keysFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		opts Options
+		want map[string]map[string]types.AttributeValue
+		// counts: written, skipped, deleted, not in recovery
+		written, skipped, deleted, notIn int64
+	}{
+		{"overwrite", Options{}, want(func(m map[string]map[string]types.AttributeValue) {
+			for k, v := range srcKeys {
+				m[k] = v
+			}
+		}), 120, 0, 0, 0},
+		{"delete-extra", Options{DeleteExtra: true}, srcKeys, 120, 0, 15, 0},
+		{"only-missing", Options{OnlyMissing: true}, want(func(m map[string]map[string]types.AttributeValue) {
+			for k, v := range srcKeys {
+				if _, ok := m[k]; !ok {
+					m[k] = v
+				}
+			}
+		}), 60, 60, 0, 0},
+		{"if-main and delete-extra", Options{IfMain: "attribute_exists(pk)", DeleteExtra: true}, want(func(m map[string]map[string]types.AttributeValue) {
+			for k := range m {
+				if _, ok := srcKeys[k]; ok {
+					m[k] = srcKeys[k]
+				} else {
+					delete(m, k)
+				}
+			}
+		}), 60, 60, 15, 0},
+		{"keys file and delete-extra", Options{DeleteExtra: true, Selection: Selection{KeysFile: keysFile}}, want(func(m map[string]map[string]types.AttributeValue) {
+			for _, pk := range []string{"k000", "k001", "k002", "k045", "k046", "k070", "k071"} {
+				m[key(pk)] = srcKeys[key(pk)]
+			}
+			delete(m, key("x00"))
+			delete(m, key("x01"))
+		}), 7, 0, 3, 3},
+		{"dry run", Options{DeleteExtra: true, DryRun: true}, byKey(main), 120, 0, 15, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, to := be.create(t, "rec"), be.create(t, "main")
+			be.put(t, from, src)
+			be.put(t, to, main)
+			before := be.scan(t, to)
+			journal := filepath.Join(t.TempDir(), "journal.jsonl")
+			o := tt.opts
+			o.From, o.To, o.Segments, o.PageSize, o.Writers = from, to, 3, 7, 4
+			o.Journal = journal
+			p, err := Prepare(context.Background(), be.api, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := p.Run(context.Background(), be.api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertItems(t, "after the copy", tt.want, be.scan(t, to))
+			c := sum.Counts
+			if c.Written != tt.written || c.Skipped != tt.skipped || c.Deleted != tt.deleted || c.NotInRecovery != tt.notIn || c.Failed != 0 {
+				t.Errorf("written %d skipped %d deleted %d not in recovery %d failed %d; want %d %d %d %d 0",
+					c.Written, c.Skipped, c.Deleted, c.NotInRecovery, c.Failed, tt.written, tt.skipped, tt.deleted, tt.notIn)
+			}
+			if o.DryRun {
+				return
+			}
+			// Undo from the journal: back to the start state exactly.
+			u, err := PrepareUndo(context.Background(), be.api, UndoOptions{Options{To: to, Journal: journal, Writers: 3}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := u.Run(context.Background(), be.api); err != nil {
+				t.Fatal(err)
+			}
+			assertItems(t, "after undo", before, be.scan(t, to))
+		})
+	}
+
+	t.Run("diff", func(t *testing.T) {
+		from, to := be.create(t, "rec"), be.create(t, "main")
+		be.put(t, from, src)
+		be.put(t, to, main)
+		p, err := PrepareDiff(context.Background(), be.api, DiffOptions{Options: Options{From: from, To: to, Segments: 3, PageSize: 7}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := p.Diff(context.Background(), be.api, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Identical != 40 || d.Different != 20 || d.MissingInMain != 60 || d.ExtraInMain != 15 {
+			t.Errorf("identical %d different %d missing %d extra %d; want 40 20 60 15", d.Identical, d.Different, d.MissingInMain, d.ExtraInMain)
+		}
+		if len(d.ExtraKeys) != 15 || d.ExtraKeys[0] != key("x00") || d.DifferentKeys[0] != key("k040") || d.MissingKeys[0] != key("k060") {
+			t.Errorf("keys: extra %v different %v missing %v", d.ExtraKeys, d.DifferentKeys, d.MissingKeys)
+		}
+	})
+}
+
+// assertItems fails when got differs from want in any item or attribute.
+func assertItems(t *testing.T, when string, want, got map[string]map[string]types.AttributeValue) {
+	t.Helper()
+	var diffs []string
+	for k, w := range want {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, "missing "+k)
+		case !EqualItems(w, g):
+			diffs = append(diffs, "different "+k)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, "extra "+k)
+		}
+	}
+	if len(diffs) > 0 {
+		slices.Sort(diffs)
+		t.Fatalf("%s: %d differences: %s", when, len(diffs), strings.Join(diffs[:min(len(diffs), 10)], ", "))
+	}
+}

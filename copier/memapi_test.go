@@ -1,0 +1,242 @@
+package copier
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+)
+
+// memAPI is an in-memory DynamoDB of named tables with one string hash
+// key "pk", behind the copier's API: enough of the real semantics for the
+// conformance suite (Scan segments and pages, key projections,
+// BatchGetItem, BatchWriteItem with its duplicate-key rule, and the
+// conditions the write modes send). It refuses what it does not implement
+// (filters, queries, other conditions), so a test cannot pass by accident.
+type memAPI struct {
+	mu     sync.Mutex
+	tables map[string]map[string]map[string]types.AttributeValue // table → KeyString → item
+}
+
+func newMemAPI() *memAPI {
+	return &memAPI{tables: map[string]map[string]map[string]types.AttributeValue{}}
+}
+
+var memKey = []string{"pk"}
+
+func (m *memAPI) create(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tables[name] = map[string]map[string]types.AttributeValue{}
+}
+
+func (m *memAPI) table(name string) (map[string]map[string]types.AttributeValue, error) {
+	t, ok := m.tables[name]
+	if !ok {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("no table " + name)}
+	}
+	return t, nil
+}
+
+func validation(format string, args ...any) error {
+	return &smithy.GenericAPIError{Code: "ValidationException", Message: fmt.Sprintf(format, args...)}
+}
+
+func (m *memAPI) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.table(*in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.DescribeTableOutput{Table: &types.TableDescription{
+		TableName:            in.TableName,
+		TableArn:             aws.String("arn:aws:dynamodb:us-east-1:1:table/" + *in.TableName),
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		ItemCount:            aws.Int64(int64(len(t))),
+	}}, nil
+}
+
+func (m *memAPI) ListTagsOfResource(context.Context, *dynamodb.ListTagsOfResourceInput, ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error) {
+	return &dynamodb.ListTagsOfResourceOutput{}, nil
+}
+
+// project returns the item, or its key with a key projection.
+func project(it map[string]types.AttributeValue, proj *string) map[string]types.AttributeValue {
+	if proj == nil {
+		return it
+	}
+	return keyOf(it, memKey)
+}
+
+func (m *memAPI) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	if in.FilterExpression != nil {
+		return nil, validation("memAPI: no filters")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.table(*in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	seg, total := int(aws.ToInt32(in.Segment)), int(aws.ToInt32(in.TotalSegments))
+	var keys []string
+	for k := range t {
+		h := fnv.New32a()
+		h.Write([]byte(k))
+		if total <= 1 || int(h.Sum32())%total == seg {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	start := 0
+	if in.ExclusiveStartKey != nil {
+		after := ddbjson.KeyString(in.ExclusiveStartKey)
+		start, _ = slices.BinarySearch(keys, after)
+		if start < len(keys) && keys[start] == after {
+			start++
+		}
+	}
+	limit := int(aws.ToInt32(in.Limit))
+	if limit == 0 {
+		limit = 1000
+	}
+	end := min(start+limit, len(keys))
+	out := &dynamodb.ScanOutput{ScannedCount: int32(end - start)}
+	for _, k := range keys[start:end] {
+		out.Items = append(out.Items, project(t[k], in.ProjectionExpression))
+	}
+	out.Count = int32(len(out.Items))
+	if end < len(keys) {
+		out.LastEvaluatedKey = keyOf(t[keys[end-1]], memKey)
+	}
+	return out, nil
+}
+
+func (m *memAPI) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return nil, validation("memAPI: no queries")
+}
+
+func (m *memAPI) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	for name, ka := range in.RequestItems {
+		t, err := m.table(name)
+		if err != nil {
+			return nil, err
+		}
+		if len(ka.Keys) > 100 {
+			return nil, validation("too many keys")
+		}
+		seen := map[string]bool{}
+		for _, k := range ka.Keys {
+			ks := ddbjson.KeyString(k)
+			if seen[ks] {
+				return nil, validation("Provided list of item keys contains duplicates")
+			}
+			seen[ks] = true
+			if it, ok := t[ks]; ok {
+				out.Responses[name] = append(out.Responses[name], project(it, ka.ProjectionExpression))
+			}
+		}
+	}
+	return out, nil
+}
+
+func (m *memAPI) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, reqs := range in.RequestItems {
+		t, err := m.table(name)
+		if err != nil {
+			return nil, err
+		}
+		if len(reqs) > 25 {
+			return nil, validation("too many requests")
+		}
+		seen := map[string]bool{}
+		for _, r := range reqs {
+			var k map[string]types.AttributeValue
+			if r.PutRequest != nil {
+				k = keyOf(r.PutRequest.Item, memKey)
+			} else {
+				k = r.DeleteRequest.Key
+			}
+			ks := ddbjson.KeyString(k)
+			if seen[ks] {
+				return nil, validation("Provided list of item keys contains duplicates")
+			}
+			seen[ks] = true
+		}
+		for _, r := range reqs {
+			if r.PutRequest != nil {
+				t[ddbjson.KeyString(keyOf(r.PutRequest.Item, memKey))] = r.PutRequest.Item
+			} else {
+				delete(t, ddbjson.KeyString(r.DeleteRequest.Key))
+			}
+		}
+	}
+	return &dynamodb.BatchWriteItemOutput{}, nil
+}
+
+// holds evaluates the conditions the write modes send.
+func holds(expr string, names map[string]string, exists bool) (bool, error) {
+	switch {
+	case strings.Contains(expr, "#ddbprobe"):
+		return false, nil // attribute_not_exists(x) AND attribute_exists(x)
+	case expr == "attribute_not_exists(#ddbk0)" && names["#ddbk0"] == "pk":
+		return !exists, nil
+	case expr == "attribute_exists(pk)":
+		return exists, nil
+	}
+	return false, validation("memAPI: unsupported condition %q", expr)
+}
+
+func (m *memAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.table(*in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	ks := ddbjson.KeyString(keyOf(in.Item, memKey))
+	_, exists := t[ks]
+	if ok, err := holds(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, exists); err != nil || !ok {
+		if err == nil {
+			err = &types.ConditionalCheckFailedException{Message: aws.String("condition false")}
+		}
+		return nil, err
+	}
+	t[ks] = in.Item
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+func (m *memAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.table(*in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	ks := ddbjson.KeyString(in.Key)
+	_, exists := t[ks]
+	if ok, err := holds(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, exists); err != nil || !ok {
+		if err == nil {
+			err = &types.ConditionalCheckFailedException{Message: aws.String("condition false")}
+		}
+		return nil, err
+	}
+	delete(t, ks)
+	return &dynamodb.DeleteItemOutput{}, nil
+}

@@ -1,0 +1,97 @@
+package copier
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+)
+
+// A writeMode says how a copy writes the source's items into the target and
+// how it deletes keys from it (--delete-extra), with its own conditions.
+// Each mode is one file: mode_overwrite.go, mode_onlymissing.go,
+// mode_ifmain.go; --delete-extra (mode_deleteextra.go) combines with any.
+type writeMode interface {
+	// name is the mode's flag, for fingerprints and messages.
+	name() string
+	// put writes items (at most 25, distinct keys).
+	put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error
+	// del deletes keys (at most 25, distinct).
+	del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error
+}
+
+// target is the main table as the write modes see it: where to write, the
+// executor that writes, the journal of before-images, and whether the run
+// is a dry run.
+type target struct {
+	x        *executor
+	table    string
+	keyNames []string
+	sel      Selection // placeholders of conditions
+	journal  *journal  // nil: none
+	dryRun   bool
+}
+
+// recordBefore records the main table's current version of keys in the
+// journal (if any), durably, before they are overwritten or deleted.
+func (t *target) recordBefore(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) error {
+	if t.journal == nil || len(keys) == 0 {
+		return nil
+	}
+	found, _, err := t.x.batchGet(ctx, rng, t.table, keys, false, true)
+	if err != nil {
+		return err
+	}
+	before := make(map[string]map[string]types.AttributeValue, len(found))
+	for _, it := range found {
+		before[ddbjson.KeyString(keyOf(it, t.keyNames))] = it
+	}
+	return t.journal.record(keys, before)
+}
+
+// batchPut journals and puts items with BatchWriteItem.
+func (t *target) batchPut(ctx context.Context, rng *rand.Rand, items []map[string]types.AttributeValue) error {
+	if err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames)); err != nil {
+		return err
+	}
+	reqs := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+	}
+	return t.x.batchWrite(ctx, rng, t.table, reqs)
+}
+
+// batchDelete journals and deletes keys with BatchWriteItem.
+func (t *target) batchDelete(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) error {
+	if err := t.recordBefore(ctx, rng, keys); err != nil {
+		return err
+	}
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+	}
+	return t.x.batchWrite(ctx, rng, t.table, reqs)
+}
+
+// condPut builds a conditional put into the target with only the
+// placeholders expr uses.
+func (t *target) condPut(item map[string]types.AttributeValue, expr string) *dynamodb.PutItemInput {
+	names, values := t.sel.placeholders(expr)
+	return &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: item,
+		ConditionExpression: aws.String(expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values}
+}
+
+// modeFor returns the write mode of the options.
+func modeFor(o Options) writeMode {
+	switch {
+	case o.OnlyMissing:
+		return onlyMissing{}
+	case o.IfMain != "":
+		return ifMain{expr: o.IfMain}
+	}
+	return overwrite{}
+}

@@ -1,0 +1,56 @@
+package copier
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+)
+
+// onlyMissing (--only-missing) writes an item only where the target has no
+// item with its key: a consistent BatchGetItem skips present keys (counted
+// as skipped), then each absent one is put with attribute_not_exists, so
+// an item created meanwhile is never clobbered. Deletes are plain.
+type onlyMissing struct{}
+
+func (onlyMissing) name() string { return "only-missing" }
+
+func (onlyMissing) put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error {
+	existing, _, err := t.x.batchGet(ctx, rng, t.table, keysOf(items, t.keyNames), true, true)
+	if err != nil {
+		return err
+	}
+	present := make(map[string]bool, len(existing))
+	for _, e := range existing {
+		present[ddbjson.KeyString(keyOf(e, t.keyNames))] = true
+	}
+	var toPut []map[string]types.AttributeValue
+	for _, it := range items {
+		if present[ddbjson.KeyString(keyOf(it, t.keyNames))] {
+			t.x.stats.Skipped.Add(1)
+			continue
+		}
+		toPut = append(toPut, it)
+	}
+	if t.dryRun {
+		t.x.stats.Written.Add(int64(len(toPut)))
+		return nil
+	}
+	if err := t.recordBefore(ctx, rng, keysOf(toPut, t.keyNames)); err != nil {
+		return err
+	}
+	for i, it := range toPut {
+		in := t.condPut(it, "attribute_not_exists(#ddbk0)")
+		in.ExpressionAttributeNames = map[string]string{"#ddbk0": t.keyNames[0]}
+		if err := t.x.putItem(ctx, rng, in); err != nil {
+			return t.x.giveUpRest(toPut[i:], err)
+		}
+	}
+	return nil
+}
+
+func (onlyMissing) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {
+	return overwrite{}.del(ctx, rng, t, keys)
+}

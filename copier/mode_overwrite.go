@@ -1,0 +1,31 @@
+package copier
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// overwrite is the default write mode: every item overwrites the target's
+// (BatchWriteItem PutRequest, 25 a call); deletes are BatchWriteItem
+// DeleteRequests.
+type overwrite struct{}
+
+func (overwrite) name() string { return "overwrite" }
+
+func (overwrite) put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error {
+	if t.dryRun {
+		t.x.stats.Written.Add(int64(len(items)))
+		return nil
+	}
+	return t.batchPut(ctx, rng, items)
+}
+
+func (overwrite) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {
+	if t.dryRun {
+		t.x.stats.Deleted.Add(int64(len(keys)))
+		return nil
+	}
+	return t.batchDelete(ctx, rng, keys)
+}

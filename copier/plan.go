@@ -1,0 +1,366 @@
+package copier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+)
+
+// Plan is a checked copy (or diff) from one source table into the main
+// table of its Job, ready to run.
+type Plan struct {
+	job  *Job
+	opts Options // the job's, with From and Segments resolved
+	// ownsJob: Close (and Run, Diff) release the job too.
+	ownsJob bool
+	// diff: the plan compares instead of copying.
+	diff  bool
+	verb  string
+	state *checkpoint.State
+	// autoSegments: Segments was not given, so a checkpoint's count wins.
+	autoSegments bool
+	resumed      bool
+	// Estimate is what Read will reach, roughly: DynamoDB's approximate
+	// item count of the source (updated about every six hours) for a scan,
+	// the number of keys of a keys file; 0 (unknown) for a key range or a
+	// resumed copy.
+	Estimate int64
+}
+
+// mode says what a plan prepares.
+type mode int
+
+const (
+	modeCopy mode = iota
+	modeDiff
+)
+
+// Prepare checks everything before anything is written: options, tables
+// (both exist, differ, same key schema, target not a recovery table), the
+// selection (placeholders, keys file, expressions DynamoDB must accept) and
+// the checkpoint (made for this same copy).
+func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
+	return prepare(ctx, api, opts, modeCopy)
+}
+
+// Check runs, before a rewind restores anything, every check of Prepare
+// that does not need the recovery table (see PrepareJob), and releases
+// what it prepared.
+func Check(ctx context.Context, api API, opts Options) error {
+	j, err := PrepareJob(ctx, api, opts)
+	if err != nil {
+		return err
+	}
+	j.Close()
+	return nil
+}
+
+func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
+	verb := [...]string{"copy", "diff"}[m]
+	if err := opts.check(verb, true, "--to"); err != nil {
+		return nil, err
+	}
+	if opts.From == opts.To {
+		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, opts.From, verb)
+	}
+	opts.defaults()
+	j := &Job{opts: opts, verb: verb, release: func() {}}
+	defer func() {
+		if err != nil {
+			j.release()
+		}
+	}()
+	if j.target, err = describe(ctx, api, opts.To, "--to", verb); err != nil {
+		return nil, err
+	}
+	src, err := describe(ctx, api, opts.From, "--from", verb)
+	if err != nil {
+		return nil, err
+	}
+	if err := sameKeys(verb, opts.From, opts.To, src, j.target); err != nil {
+		return nil, err
+	}
+	if err := j.targetChecks(ctx, api, m == modeCopy); err != nil {
+		return nil, err
+	}
+	p, err := j.plan(ctx, opts.From, src, m, opts.Stats)
+	if err != nil {
+		return nil, err
+	}
+	p.ownsJob = true
+	return p, nil
+}
+
+// Copy prepares the copy from the recovery table from into the job's main
+// table, resuming from checkpoint (empty: none). It describes from once and
+// checks its key schema; everything else was checked by PrepareJob.
+func (j *Job) Copy(ctx context.Context, api API, from, checkpoint string) (*Plan, error) {
+	src, err := j.withSource(ctx, api, from, j.verb)
+	if err != nil {
+		return nil, err
+	}
+	p, err := j.plan(ctx, from, src, modeCopy, j.opts.Stats, func(o *Options) { o.Checkpoint = checkpoint })
+	return p, err
+}
+
+// Diff prepares the comparison of the job's selection between from and
+// the main table, counting into stats (nil: new counters).
+func (j *Job) Diff(ctx context.Context, api API, from string, stats *Stats) (*Plan, error) {
+	src, err := j.withSource(ctx, api, from, "diff")
+	if err != nil {
+		return nil, err
+	}
+	if stats == nil {
+		stats = &Stats{}
+	}
+	return j.plan(ctx, from, src, modeDiff, stats)
+}
+
+// plan builds the plan of a copy or diff from src.
+func (j *Job) plan(ctx context.Context, from string, src *types.TableDescription, m mode, stats *Stats, adjust ...func(*Options)) (*Plan, error) {
+	o := j.opts
+	o.From, o.Stats = from, stats
+	for _, f := range adjust {
+		f(&o)
+	}
+	p := &Plan{job: j, opts: o, diff: m == modeDiff, verb: [...]string{"copy", "diff"}[m]}
+	if p.diff {
+		o.DryRun, o.Checkpoint, o.Journal = true, "", ""
+		p.opts = o
+	}
+	p.autoSegments = o.Segments == 0
+	if p.autoSegments {
+		p.opts.Segments = DefaultSegments(aws.ToInt64(src.TableSizeBytes), aws.ToInt64(src.ItemCount))
+	}
+	// The table's item count estimates a scan's Read (with or without a
+	// filter); a key range's size is unknown.
+	switch {
+	case j.keysFile != nil:
+		p.Estimate = int64(j.keysFile.keys)
+	case o.Selection.KeyCondition == "":
+		p.Estimate = aws.ToInt64(src.ItemCount)
+	}
+	if m == modeCopy {
+		if err := p.loadCheckpoint(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		p.state = &checkpoint.State{Units: map[string]checkpoint.Unit{}}
+	}
+	if p.resumed {
+		p.Estimate = 0 // what is left is unknown
+	}
+	p.opts.Stats.Estimated.Store(p.Estimate / int64(p.opts.WorkerCount))
+	return p, nil
+}
+
+// Close releases what the plan holds (a keys file downloaded from S3, when
+// the plan prepared its own job). Run and Diff close the plan when they
+// end; a caller that prepares a plan it may not run defers Close right
+// after Prepare. Close is idempotent.
+func (p *Plan) Close() {
+	if p.ownsJob {
+		p.job.Close()
+	}
+}
+
+// Segments returns the segment count the copy will use.
+func (p *Plan) Segments() int { return p.opts.Segments }
+
+// Resumed reports whether the copy resumes from a checkpoint.
+func (p *Plan) Resumed() bool { return p.resumed }
+
+// KeyNames returns the table's key attribute names (hash first).
+func (p *Plan) KeyNames() []string { return p.job.keys.names }
+
+// fingerprint identifies this copy for its checkpoint.
+func (p *Plan) fingerprint() (string, string) {
+	o := p.opts
+	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
+		o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
+	return hash(desc), desc
+}
+
+func (p *Plan) loadCheckpoint(ctx context.Context) error {
+	fp, desc := p.fingerprint()
+	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}}
+	if p.opts.Checkpoint == "" || p.opts.DryRun {
+		return nil
+	}
+	data, err := p.opts.Files.Read(ctx, p.opts.Checkpoint)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--checkpoint %s: %w", p.opts.Checkpoint, err)
+	}
+	st, err := checkpoint.Decode(data, p.opts.Checkpoint)
+	if err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	if p.autoSegments && st.Segments > 0 && st.Segments != p.opts.Segments {
+		// The default moved with DescribeTable's figures since the
+		// checkpoint was made: resume with the checkpoint's split.
+		p.opts.Logger.Info("resuming with the checkpoint's segment count", "segments", st.Segments, "default_now", p.opts.Segments)
+		p.opts.Segments = st.Segments
+		fp, desc = p.fingerprint()
+		p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}}
+	}
+	if st.Fingerprint != fp {
+		return usagef("--checkpoint %s was made for another copy (%s); this one is (%s): use the same flags, or another --checkpoint path to start over",
+			p.opts.Checkpoint, oneLine(st.Describe), oneLine(desc))
+	}
+	st.Segments = p.opts.Segments
+	p.state = st
+	p.resumed = true
+	return nil
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// source returns the source of the copy phase: the keys file's keys looked
+// up in the source table, or the source table's selection.
+func (p *Plan) source(x *executor) source {
+	o := p.opts
+	if kf := p.job.keysFile; kf != nil {
+		return &keysSource{x: x, table: o.From, file: kf, keyNames: p.job.keys.names,
+			workerIndex: o.WorkerIndex, workerCount: o.WorkerCount}
+	}
+	return &tableSource{x: x, table: o.From, sel: o.Selection, keyNames: p.job.keys.names, segments: o.Segments,
+		pageSize: o.PageSize, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, count: true, checkpoint: o.Checkpoint}
+}
+
+// extras returns the source of the delete phase — the main table's
+// selection, keys only, to be looked up in the source — or nil when the
+// plan has none (no --delete-extra, or a keys file, whose missing keys are
+// handled in the copy phase).
+func (p *Plan) extras(x *executor) source {
+	o := p.opts
+	if (!o.DeleteExtra && !p.diff) || p.job.keysFile != nil {
+		return nil
+	}
+	return &tableSource{x: x, table: o.To, sel: o.Selection, keyNames: p.job.keys.names, segments: o.Segments,
+		pageSize: o.PageSize, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, keysOnly: true, checkpoint: o.Checkpoint}
+}
+
+// pipeline returns the pipeline of the plan's phases.
+func (p *Plan) pipeline(tr *tracker) *pipeline {
+	return &pipeline{writers: p.opts.Writers, drainTimeout: p.opts.DrainTimeout, now: p.opts.Now, tracker: tr}
+}
+
+// Run copies. It returns the summary and, on failure, an error:
+// ErrInterrupted (wrapped) after a signal, *IncompleteError when items could
+// not be written, or the first permanent error.
+func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
+	defer p.Close()
+	o := p.opts
+	sum := newSummary(o, o.From, p.resumed)
+	x := newExecutor(api, o, p.job.keys.names, o.To)
+	t := &target{x: x, table: o.To, keyNames: p.job.keys.names, sel: o.Selection, dryRun: o.DryRun}
+	if o.Journal != "" && !o.DryRun {
+		j, err := openJournal(ctx, o.Files, o.Journal, o.To, p.job.keys.names, o.Now())
+		if err != nil {
+			return sum, err
+		}
+		defer j.close()
+		t.journal = j
+	}
+	snk := &copySink{mode: modeFor(o), t: t, source: o.From, deleteExtra: o.DeleteExtra}
+	tr := newTracker(p.state)
+	pl := p.pipeline(tr)
+
+	saveErr := make(chan error, 1)
+	stopSaver := p.startSaver(ctx, tr, saveErr)
+	err := pl.run(ctx, phaseCopy, p.source(x), kindItems, snk)
+	if ex := p.extras(x); err == nil && ex != nil && ctx.Err() == nil {
+		err = pl.run(ctx, phaseDelete, ex, kindCandidates, snk)
+	}
+	stopSaver()
+	// The saver's last save: its error decides what the messages may say
+	// about the checkpoint.
+	serr := <-saveErr
+	if serr != nil {
+		serr = fmt.Errorf("the checkpoint could not be saved in %s: %w", o.Checkpoint, serr)
+	}
+	sum.finish(o, x)
+	switch {
+	case ctx.Err() != nil:
+		sum.Outcome = "interrupted"
+		switch {
+		case serr != nil:
+			// Still ErrInterrupted (exit 130), but never "saved".
+			return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight, but %w: a rerun resumes from the last checkpoint that was saved, if any, and writes again what was copied since",
+				o.From, o.To, ErrInterrupted, serr)
+		case o.Checkpoint != "" && !o.DryRun:
+			return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight; checkpoint saved in %s: run the same command again to resume", o.From, o.To, ErrInterrupted, o.Checkpoint)
+		}
+		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight", o.From, o.To, ErrInterrupted)
+	case err != nil:
+		sum.Outcome = "failed"
+		if serr != nil {
+			return sum, fmt.Errorf("%w; also, %v", err, serr)
+		}
+		return sum, err
+	case serr != nil:
+		sum.Outcome = "failed"
+		return sum, fmt.Errorf("copy %s → %s: %w", o.From, o.To, serr)
+	}
+	return sum, sum.outcome(o.To)
+}
+
+// startSaver saves the checkpoint at most once a second while the copy
+// runs, and a last time when stopped; the final error goes to errc.
+func (p *Plan) startSaver(ctx context.Context, tr *tracker, errc chan<- error) (stop func()) {
+	ctx = context.WithoutCancel(ctx) // the last save happens after an interrupt
+	path := p.opts.Checkpoint
+	if path == "" || p.opts.DryRun {
+		errc <- nil
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		var lastErr error
+		save := func(force bool) {
+			if s := tr.snapshot(force); s != nil {
+				s.Updated = p.opts.Now().UTC()
+				data, err := checkpoint.Encode(s)
+				if err == nil {
+					err = p.opts.Files.Write(ctx, path, data)
+				}
+				if err != nil {
+					lastErr = err
+					p.opts.Logger.Error("checkpoint not saved", "path", path, "error", err.Error())
+				} else {
+					lastErr = nil
+				}
+			}
+		}
+		for {
+			select {
+			case <-t.C:
+				save(false)
+			case <-done:
+				save(true)
+				errc <- lastErr
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
