@@ -2,32 +2,17 @@ package copier
 
 import (
 	"context"
-	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/ddbrewind/ddbrewind/internal/backoff"
 )
 
-// Backoff is an exponential backoff with full jitter: the n-th retry waits a
-// random time in [0, min(Max, Base·2ⁿ)).
-type Backoff struct {
-	Base, Max time.Duration
-}
+// Backoff is an exponential backoff with full jitter (see package backoff).
+type Backoff = backoff.Backoff
 
 // DefaultBackoff starts at 50 ms and caps at 20 s.
-var DefaultBackoff = Backoff{Base: 50 * time.Millisecond, Max: 20 * time.Second}
-
-// Delay returns the wait before retry n (0-based), using r for the jitter.
-func (b Backoff) Delay(n int, r *rand.Rand) time.Duration {
-	d := b.Base
-	for i := 0; i < n && d < b.Max; i++ {
-		d *= 2
-	}
-	d = min(d, b.Max)
-	if d <= 0 {
-		return 0
-	}
-	return time.Duration(r.Int64N(int64(d)))
-}
+var DefaultBackoff = backoff.Default
 
 // pacer spaces the calls of all writers: the delay doubles when DynamoDB
 // throttles and shrinks gradually on success, so the call rate drops fast
@@ -81,16 +66,4 @@ func (p *pacer) succeeded() {
 	p.mu.Unlock()
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
@@ -432,12 +433,22 @@ func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
 		tables.TagRestorePoint: tables.FormatTime(p.point),
 		tables.TagCreatedAt:    tables.FormatTime(o.Now()),
 	}
+	return p.tagAndWait(ctx, api, res, tags, func(err error) error {
+		return fmt.Errorf("restore %s: the restore into %s started but tagging failed (%w); cleanup and list will not recognise it until you run: %s",
+			src, p.recovery, err, tagCommand(res.RecoveryARN, tags))
+	})
+}
+
+// tagAndWait applies ddbrewind's tags (and the user's) to the recovery
+// table as soon as it accepts them and, with Wait, waits until it is
+// ACTIVE. tagFailed words a tagging error.
+func (p *Plan) tagAndWait(ctx context.Context, api API, res *Result, tags map[string]string, tagFailed func(error) error) (*Result, error) {
+	o := p.opts
 	for k, v := range o.Tags {
 		tags[k] = v
 	}
 	if err := tagWhenReady(ctx, api, res.RecoveryARN, tags, o); err != nil {
-		return res, fmt.Errorf("restore %s: the restore into %s started but tagging failed (%w); cleanup and list will not recognise it until you run: %s",
-			src, p.recovery, err, tagCommand(res.RecoveryARN, tags))
+		return res, tagFailed(err)
 	}
 	if !o.Wait {
 		return res, nil
@@ -445,7 +456,7 @@ func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
 	status, err := WaitActive(ctx, api, p.recovery, o.Timeout, o.Poll, o.Now, o.Logger)
 	res.Status = status
 	if err != nil {
-		return res, fmt.Errorf("restore %s into %s: %w", src, p.recovery, err)
+		return res, fmt.Errorf("restore %s into %s: %w", res.SourceTable, p.recovery, err)
 	}
 	return res, nil
 }
@@ -492,7 +503,7 @@ func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]stri
 			return err
 		}
 		o.Logger.Debug("recovery table does not accept tags yet; retrying", "arn", arn, "code", code)
-		if err := sleep(ctx, delay); err != nil {
+		if err := backoff.Sleep(ctx, delay); err != nil {
 			return err
 		}
 		delay = min(delay*2, o.Poll.Max)
@@ -513,21 +524,9 @@ func (p *Plan) adopt(ctx context.Context, api API) (*Result, error) {
 		tables.TagRestorePoint: tables.FormatTime(p.point),
 		tables.TagCreatedAt:    tables.FormatTime(aws.ToTime(d.CreationDateTime)),
 	}
-	for k, v := range o.Tags {
-		tags[k] = v
-	}
-	if err := tagWhenReady(ctx, api, res.RecoveryARN, tags, o); err != nil {
-		return res, fmt.Errorf("restore %s: tag %s: %w", src, p.recovery, err)
-	}
-	if !o.Wait {
-		return res, nil
-	}
-	status, err := WaitActive(ctx, api, p.recovery, o.Timeout, o.Poll, o.Now, o.Logger)
-	res.Status = status
-	if err != nil {
-		return res, fmt.Errorf("restore %s into %s: %w", src, p.recovery, err)
-	}
-	return res, nil
+	return p.tagAndWait(ctx, api, res, tags, func(err error) error {
+		return fmt.Errorf("restore %s: tag %s: %w", src, p.recovery, err)
+	})
 }
 
 // Adopt finishes a restore that a previous attempt started into table, at

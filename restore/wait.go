@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/backoff"
 )
 
 // Poll is a capped exponential polling schedule. Restores of big tables take
@@ -21,17 +23,6 @@ type Poll struct {
 
 // DefaultPoll polls after 2 s, doubling up to every 30 s.
 var DefaultPoll = Poll{Min: 2 * time.Second, Max: 30 * time.Second}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // WaitActive polls DescribeTable until table is ACTIVE (and no restore is in
 // progress), the timeout passes or ctx is cancelled. It logs the elapsed time
@@ -62,7 +53,7 @@ func WaitActive(ctx context.Context, api API, table string, timeout time.Duratio
 			return status, fmt.Errorf("timed out after %s waiting for %s to become ACTIVE (status %s): the restore goes on in DynamoDB; wait longer with --timeout or check it with ddbrewind list",
 				timeout, table, statusOr(status))
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := backoff.Sleep(ctx, delay); err != nil {
 			continue // reported at the top of the loop
 		}
 		delay = min(delay*2, poll.Max)
@@ -88,7 +79,7 @@ func WaitGone(ctx context.Context, api API, table string, timeout time.Duration,
 			return fmt.Errorf("timed out after %s waiting for %s to be deleted", timeout, table)
 		}
 		log.Debug("waiting for table deletion", "table", table, "elapsed", now().Sub(start).Round(time.Second).String())
-		if err := sleep(ctx, delay); err != nil && !errors.Is(err, context.Canceled) {
+		if err := backoff.Sleep(ctx, delay); err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 		delay = min(delay*2, poll.Max)

@@ -25,6 +25,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
 
@@ -254,17 +255,12 @@ func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, erro
 }
 
 // dynamoBackoff is full-jitter exponential backoff from a 50 ms base, as
-// DynamoDB recommends; the SDK's default starts at up to 1 s, far too slow
-// for throttled batch writes.
-type dynamoBackoff struct{ base, max time.Duration }
+// DynamoDB recommends (backoff.Default); the SDK's default starts at up to
+// 1 s, far too slow. The SDK counts attempts from 1.
+type dynamoBackoff struct{ backoff.Backoff }
 
 func (b dynamoBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
-	d := b.base
-	for i := 1; i < attempt && d < b.max; i++ {
-		d *= 2
-	}
-	d = min(d, b.max)
-	return time.Duration(rand.Int64N(int64(d) + 1)), nil
+	return b.Delay(attempt-1, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))), nil
 }
 
 // awsConfig loads the AWS configuration from the standard chain plus the
@@ -284,7 +280,7 @@ func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats, log *sl
 				// client-side retry quota that could abort a long copy.
 				o.MaxAttempts = 8
 				o.MaxBackoff = 20 * time.Second
-				o.Backoff = dynamoBackoff{base: 50 * time.Millisecond, max: 20 * time.Second}
+				o.Backoff = dynamoBackoff{backoff.Default}
 				o.RateLimiter = ratelimit.None
 			})
 			return countingRetryer{RetryerV2: std, stats: stats, log: log}
