@@ -538,7 +538,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		pacer: newPacer(), wcu: newWCULimiter(o.MaxWCU), now: o.Now, log: o.Logger, tracker: tr}
 
 	if o.Journal != "" && !o.DryRun {
-		j, err := openJournal(ctx, o.Files, o.Journal, o.To, p.keyNames, o.Now())
+		j, err := openJournal(ctx, o.Files, o.Journal, o.To, p.keyNames, o.Now(), o.Logger)
 		if err != nil {
 			return sum, err
 		}
