@@ -191,7 +191,8 @@ func (s *Store) writeFileAtomic(path string, data []byte) error {
 //     S3 writes are atomic, so an S3 journal has no torn lines.
 //
 // Data appended must end with a newline: a last line without one is taken
-// for a torn write.
+// for a torn write. An Appender is not safe for concurrent use: open one per
+// writer, or serialize the calls.
 type Appender struct {
 	loc    string
 	store  *Store
@@ -261,8 +262,9 @@ func (s *Store) openLocal(loc string) (*Appender, error) {
 		if a.empty {
 			return nil
 		}
-		a.first, err = readFirstLine(f, size)
-		return err
+		var rerr error
+		a.first, rerr = readFirstLine(f, size)
+		return rerr
 	})
 	if err != nil {
 		f.Close()
@@ -315,9 +317,9 @@ func (a *Appender) Init(ctx context.Context, first []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	a.empty = false
+	a.empty, a.next = false, max(a.next, 1)
 	if !taken {
-		a.first, a.next = firstLine(first), max(a.next, 1)
+		a.first = firstLine(first)
 		return true, nil
 	}
 	data, err := a.store.Read(ctx, "s3://"+a.bucket+"/"+partKey(a.key, 0))
