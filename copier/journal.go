@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -35,28 +36,34 @@ type journalRecord struct {
 
 // journal appends before-images durably (fsync, or one S3 part object per
 // append) before the writes they protect. Resumed copies append to the same
-// journal.
+// journal; so may other copies running at the same time (statefile.Appender
+// keeps their records apart and cuts a torn last line).
 type journal struct {
 	ctx context.Context
 	mu  sync.Mutex
 	a   *statefile.Appender
 	loc string
+	log *slog.Logger
+	cut int64 // bytes of torn lines already logged
 }
 
 // openJournal opens or creates the journal of table. An existing journal
-// must be for the same table.
-func openJournal(ctx context.Context, files *statefile.Store, loc, table string, keys []string, now time.Time) (*journal, error) {
+// — or one another copy created at the same moment — must be for the same
+// table.
+func openJournal(ctx context.Context, files *statefile.Store, loc, table string, keys []string, now time.Time, log *slog.Logger) (*journal, error) {
 	a, err := files.OpenAppend(ctx, loc)
 	if err != nil {
 		return nil, usagef("--journal %s: %v", loc, err)
 	}
-	j := &journal{ctx: context.WithoutCancel(ctx), a: a, loc: loc}
-	if a.Empty() {
-		line, _ := json.Marshal(JournalHeader{Journal: "ddbrewind", Version: 1, Table: table, Keys: keys, Created: now.UTC()})
-		if err := j.write(append(line, '\n')); err != nil {
-			a.Close()
-			return nil, err
-		}
+	j := &journal{ctx: context.WithoutCancel(ctx), a: a, loc: loc, log: log}
+	line, _ := json.Marshal(JournalHeader{Journal: "ddbrewind", Version: 1, Table: table, Keys: keys, Created: now.UTC()})
+	created, err := a.Init(j.ctx, append(line, '\n'))
+	j.logCut()
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if created {
 		return j, nil
 	}
 	h, err := parseJournalHeader(a.FirstLine(), loc)
@@ -121,10 +128,21 @@ func (j *journal) record(keys []map[string]types.AttributeValue, before map[stri
 func (j *journal) write(data []byte) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if err := j.a.Append(j.ctx, data); err != nil {
+	err := j.a.Append(j.ctx, data)
+	j.logCut()
+	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
+}
+
+// logCut warns about torn last lines the appender cut off since the last
+// call: a copy sharing the journal was killed while appending.
+func (j *journal) logCut() {
+	if n := j.a.Cut(); n > j.cut {
+		j.log.Warn("cut a torn last line off the journal", "journal", j.loc, "bytes", n-j.cut)
+		j.cut = n
+	}
 }
 
 func (j *journal) close() error {

@@ -269,7 +269,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	x := newExecutor(api, o, p.job.keys.names, o.To)
 	t := &target{x: x, table: o.To, keyNames: p.job.keys.names, sel: o.Selection, dryRun: o.DryRun}
 	if o.Journal != "" && !o.DryRun {
-		j, err := openJournal(ctx, o.Files, o.Journal, o.To, p.job.keys.names, o.Now())
+		j, err := openJournal(ctx, o.Files, o.Journal, o.To, p.job.keys.names, o.Now(), o.Logger)
 		if err != nil {
 			return sum, err
 		}
