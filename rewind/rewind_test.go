@@ -1,0 +1,96 @@
+package rewind
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
+	"github.com/ddbrewind/ddbrewind/restore"
+)
+
+func TestVerdict(t *testing.T) {
+	tests := []struct {
+		name string
+		opts copier.Options
+		diff copier.DiffResult
+		fail bool
+	}{
+		{"equal", copier.Options{}, copier.DiffResult{Identical: 10}, false},
+		{"missing always fails", copier.Options{OnlyMissing: true}, copier.DiffResult{MissingInMain: 1}, true},
+		{"different fails an overwrite", copier.Options{}, copier.DiffResult{Different: 1}, true},
+		{"different is kept by --only-missing", copier.Options{OnlyMissing: true}, copier.DiffResult{Different: 3}, false},
+		{"different is kept by --if-main", copier.Options{IfMain: "x = :y"}, copier.DiffResult{Different: 3}, false},
+		{"extras fail --delete-extra", copier.Options{DeleteExtra: true}, copier.DiffResult{ExtraInMain: 2}, true},
+		{"extras are reported without --delete-extra", copier.Options{}, copier.DiffResult{ExtraInMain: 2}, false},
+		{"extras kept by --if-main", copier.Options{DeleteExtra: true, IfMain: "x = :y"}, copier.DiffResult{ExtraInMain: 2}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Verdict(tt.opts, &tt.diff)
+			if (err != nil) != tt.fail || (err != nil && !errors.Is(err, ErrVerifyFailed)) {
+				t.Errorf("Verdict = %v, want failure %v (ErrVerifyFailed)", err, tt.fail)
+			}
+		})
+	}
+}
+
+func TestCheckSame(t *testing.T) {
+	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	sel := selectionID(copier.Options{DeleteExtra: true})
+	st := &State{Table: "orders", RestorePoint: at, Selection: sel, Step: StepCopy}
+	opts := func(point restore.Point) Options {
+		return Options{State: "state.json", Restore: restore.Options{Point: point}}
+	}
+	tests := []struct {
+		name  string
+		o     Options
+		table string
+		sel   string
+		step  string
+		want  string // "" = accepted
+	}{
+		{"same --at", opts(restore.Point{At: at}), "orders", sel, StepCopy, ""},
+		{"--latest resumes the recorded point", opts(restore.Point{Latest: true}), "orders", sel, StepCopy, ""},
+		{"another table", opts(restore.Point{At: at}), "users", sel, StepCopy, "is for table orders"},
+		{"another --at, unfinished", opts(restore.Point{At: at.Add(time.Hour)}), "orders", sel, StepCopy, "unfinished rewind"},
+		{"another --at, finished", opts(restore.Point{At: at.Add(time.Hour)}), "orders", sel, StepDone, "finished rewind"},
+		{"another selection", opts(restore.Point{At: at}), "orders", selectionID(copier.Options{}), StepCopy, "another selection or write mode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := *st
+			s.Step = tt.step
+			err := checkSame(tt.o, &s, tt.table, tt.sel)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || !usage.Is(err) || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want a usage error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSelectionIDFollowsSelectionAndMode(t *testing.T) {
+	base := copier.Options{Selection: copier.Selection{KeyCondition: "pk = :p"}}
+	ids := map[string]string{}
+	for name, o := range map[string]copier.Options{
+		"base":         base,
+		"only-missing": {Selection: base.Selection, OnlyMissing: true},
+		"delete-extra": {Selection: base.Selection, DeleteExtra: true},
+		"if-main":      {Selection: base.Selection, IfMain: "a = :b"},
+		"other range":  {Selection: copier.Selection{KeyCondition: "pk = :q"}},
+	} {
+		id := selectionID(o)
+		if other, dup := ids[id]; dup {
+			t.Errorf("%s and %s have the same selection id", name, other)
+		}
+		ids[id] = name
+	}
+	if selectionID(base) != selectionID(copier.Options{Selection: copier.Selection{KeyCondition: "pk = :p"}, Writers: 9}) {
+		t.Errorf("speed options changed the selection id")
+	}
+}
