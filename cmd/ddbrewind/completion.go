@@ -62,6 +62,7 @@ func completionCommand() *cli.Command {
 		Name:      "completion",
 		Usage:     "print a shell completion script for bash, zsh or fish",
 		UsageText: "ddbrewind completion bash|zsh|fish",
+		Flags:     withGlobals(), // accepted, like every command's, and ignored
 		Description: "bash: source <(ddbrewind completion bash), e.g. in ~/.bashrc. " +
 			"zsh: source <(ddbrewind completion zsh) after compinit in ~/.zshrc, or save it as _ddbrewind in a directory of $fpath. " +
 			"fish: ddbrewind completion fish > ~/.config/fish/completions/ddbrewind.fish",
@@ -171,6 +172,7 @@ func helpCommand() *cli.Command {
 		Name:            "help",
 		Usage:           "show help for ddbrewind or one of its commands",
 		UsageText:       "ddbrewind help [COMMAND]",
+		Flags:           withGlobals(), // accepted, like every command's, and ignored
 		HideHelpCommand: true,
 		Action: func(c *cli.Context) error {
 			switch c.NArg() {

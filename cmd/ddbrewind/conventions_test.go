@@ -137,6 +137,9 @@ func TestHelpVersionCompletionCommands(t *testing.T) {
 		{"--version", []string{"--version"}, []string{"ddbrewind version "}},
 		{"-h", []string{"-h"}, []string{"COMMANDS:"}},
 		{"COMMAND --help", []string{"diff", "--help"}, []string{"ddbrewind diff --from RECOVERY"}},
+		{"global flags after version", []string{"version", "--log-format", "json", "--region", "eu-west-1"}, []string{"ddbrewind version "}},
+		{"global flags after completion", []string{"completion", "--no-progress", "bash"}, []string{"complete -o bashdefault"}},
+		{"global flags after help", []string{"help", "--yes", "list"}, []string{"ddbrewind list [--source TABLE]"}},
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,6 +69,7 @@ func versionCommand() *cli.Command {
 		Name:      "version",
 		Usage:     "print the version: the release tag, or the commit the binary was built from",
 		UsageText: "ddbrewind version",
+		Flags:     withGlobals(), // accepted, like every command's, and ignored
 		Action: func(c *cli.Context) error {
 			cli.ShowVersion(c)
 			return nil
