@@ -133,14 +133,12 @@ func newApp(env *Env) *cli.App {
 		undoCommand(env),
 		runCommand(env),
 	}
-	onUsage := usageErrorHandler(env)
 	cmds = append(cmds, completionCommand(), helpCommand(), versionCommand())
+	onUsage := usageErrorHandler(env)
 	for _, c := range cmds {
 		if c.Name != "help" && c.Name != "completion" { // these take arguments and check them
 			c.Action = noStrayArgs(env, c.Action)
 		}
-	}
-	for _, c := range cmds {
 		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
 		acceptDays(c.Flags)
