@@ -71,7 +71,7 @@ func diffCommand(env *Env) *cli.Command {
 			if format == "json" {
 				enc := json.NewEncoder(env.Out)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(res); err != nil {
+				if err := enc.Encode(newDiffJSON(res)); err != nil {
 					return err
 				}
 			} else {
@@ -97,4 +97,37 @@ func printDiff(env *Env, r *copier.DiffResult) {
 			fmt.Fprintf(env.Out, "%s:\n  %s\n", kind.name, strings.Join(kind.keys, "\n  "))
 		}
 	}
+}
+
+// diffJSON is diff --output json: the result with each key as the typed
+// DynamoDB JSON object it is ({"pk":{"S":"a"}}), not a JSON string
+// holding it. The key fields hide the embedded result's (same JSON names,
+// shallower), so the counts keep the copier's names and tags.
+type diffJSON struct {
+	*copier.DiffResult
+	DifferentKeys []json.RawMessage `json:"different_keys,omitempty"`
+	MissingKeys   []json.RawMessage `json:"missing_in_main_keys,omitempty"`
+	ExtraKeys     []json.RawMessage `json:"extra_in_main_keys,omitempty"`
+}
+
+func newDiffJSON(r *copier.DiffResult) diffJSON {
+	return diffJSON{DiffResult: r, DifferentKeys: rawKeys(r.DifferentKeys), MissingKeys: rawKeys(r.MissingKeys), ExtraKeys: rawKeys(r.ExtraKeys)}
+}
+
+// rawKeys turns keys written by ddbjson.KeyString into JSON objects; a
+// key that is not valid JSON (which KeyString does not write) stays a
+// string rather than breaking the output.
+func rawKeys(keys []string) []json.RawMessage {
+	if keys == nil {
+		return nil
+	}
+	out := make([]json.RawMessage, len(keys))
+	for i, k := range keys {
+		if json.Valid([]byte(k)) {
+			out[i] = json.RawMessage(k)
+		} else {
+			out[i], _ = json.Marshal(k)
+		}
+	}
+	return out
 }

@@ -546,10 +546,16 @@ func assertNoWrites(t *testing.T, what string, ops []string) {
 
 // ---- the policy files themselves ----
 
+// noAWSCommands make no AWS call: they need no policy.
+var noAWSCommands = []string{"completion", "help", "version"}
+
 func TestIAMPolicyFiles(t *testing.T) {
 	app := newApp(&Env{})
 	want := map[string]bool{}
 	for _, c := range app.Commands {
+		if slices.Contains(noAWSCommands, c.Name) {
+			continue
+		}
 		want[c.Name+".json"] = true
 		pol := loadPolicy(t, c.Name, "T")
 		if pol.Version != "2012-10-17" {
