@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
@@ -31,9 +32,11 @@ type Plan struct {
 	resumed      bool
 	// Estimate is what Read will reach, roughly: DynamoDB's approximate
 	// item count of the source (updated about every six hours) for a scan,
+	// or where that is 0 (a fresh recovery table) a sample's extrapolation;
 	// the number of keys of a keys file; 0 (unknown) for a key range or a
-	// resumed copy.
-	Estimate int64
+	// resumed copy. EstimateFrom says where it comes from.
+	Estimate     int64
+	EstimateFrom string
 }
 
 // mode says what a plan prepares.
@@ -92,7 +95,7 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	if err := j.targetChecks(ctx, api, m == modeCopy); err != nil {
 		return nil, err
 	}
-	p, err := j.plan(ctx, opts.From, src, m, opts.Stats)
+	p, err := j.plan(ctx, api, opts.From, src, m, opts.Stats)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +111,7 @@ func (j *Job) Copy(ctx context.Context, api API, from, checkpoint string) (*Plan
 	if err != nil {
 		return nil, err
 	}
-	p, err := j.plan(ctx, from, src, modeCopy, j.opts.Stats, func(o *Options) { o.Checkpoint = checkpoint })
+	p, err := j.plan(ctx, api, from, src, modeCopy, j.opts.Stats, func(o *Options) { o.Checkpoint = checkpoint })
 	return p, err
 }
 
@@ -122,11 +125,11 @@ func (j *Job) Diff(ctx context.Context, api API, from string, stats *Stats) (*Pl
 	if stats == nil {
 		stats = &Stats{}
 	}
-	return j.plan(ctx, from, src, modeDiff, stats)
+	return j.plan(ctx, api, from, src, modeDiff, stats)
 }
 
 // plan builds the plan of a copy or diff from src.
-func (j *Job) plan(ctx context.Context, from string, src *types.TableDescription, m mode, stats *Stats, adjust ...func(*Options)) (*Plan, error) {
+func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDescription, m mode, stats *Stats, adjust ...func(*Options)) (*Plan, error) {
 	o := j.opts
 	o.From, o.Stats = from, stats
 	for _, f := range adjust {
@@ -145,9 +148,9 @@ func (j *Job) plan(ctx context.Context, from string, src *types.TableDescription
 	// filter); a key range's size is unknown.
 	switch {
 	case j.keysFile != nil:
-		p.Estimate = int64(j.keysFile.keys)
+		p.Estimate, p.EstimateFrom = int64(j.keysFile.keys), "keys in the keys file"
 	case o.Selection.KeyCondition == "":
-		p.Estimate = aws.ToInt64(src.ItemCount)
+		p.Estimate, p.EstimateFrom = aws.ToInt64(src.ItemCount), "DynamoDB's item count of "+from
 	}
 	if m == modeCopy {
 		if err := p.loadCheckpoint(ctx); err != nil {
@@ -157,7 +160,16 @@ func (j *Job) plan(ctx context.Context, from string, src *types.TableDescription
 		p.state = &checkpoint.State{Units: map[string]checkpoint.Unit{}}
 	}
 	if p.resumed {
-		p.Estimate = 0 // what is left is unknown
+		p.Estimate, p.EstimateFrom = 0, "" // what is left is unknown
+	} else if p.Estimate == 0 && p.EstimateFrom != "" && j.keysFile == nil {
+		// DynamoDB refreshes ItemCount about every six hours: a fresh
+		// recovery table says 0. Count a sample instead.
+		n, k, err := sampleCount(ctx, api, from)
+		if err != nil {
+			return nil, fmt.Errorf("%s: estimate the size of %s: %w", p.verb, from, err)
+		}
+		p.Estimate = n
+		p.EstimateFrom = fmt.Sprintf("a count of %d of %d scan segments of %s, extrapolated", k, sampleSegments, from)
 	}
 	p.opts.Stats.Estimated.Store(p.Estimate / int64(p.opts.WorkerCount))
 	return p, nil
@@ -171,6 +183,27 @@ func (p *Plan) Close() {
 	if p.ownsJob {
 		p.job.Close()
 	}
+}
+
+// Complete reports whether the plan resumes a checkpoint whose every unit
+// this worker reads is done: a rerun of a finished copy has nothing left to
+// copy.
+func (p *Plan) Complete() bool {
+	if !p.resumed {
+		return false
+	}
+	srcs := map[string]source{phaseCopy: p.source(nil)}
+	if ex := p.extras(nil); ex != nil {
+		srcs[phaseDelete] = ex
+	}
+	for phase, src := range srcs {
+		for _, u := range src.units(phase) {
+			if !p.state.Units[u.key()].Done {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Segments returns the segment count the copy will use.
@@ -305,7 +338,11 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		case o.Checkpoint != "" && !o.DryRun:
 			return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight; checkpoint saved in %s: run the same command again to resume", o.From, o.To, ErrInterrupted, o.Checkpoint)
 		}
-		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight", o.From, o.To, ErrInterrupted)
+		hint := ""
+		if o.Checkpoint == "" {
+			hint = "; rerun with --checkpoint FILE to be able to resume next time"
+		}
+		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight%s", o.From, o.To, ErrInterrupted, hint)
 	case err != nil:
 		sum.Outcome = "failed"
 		if serr != nil {
@@ -363,4 +400,35 @@ func (p *Plan) startSaver(ctx context.Context, tr *tracker, errc chan<- error) (
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// sampleSegments is how many segments the size sample splits a table into.
+const sampleSegments = 1000
+
+// sampleCount estimates a table's item count where DynamoDB's is 0: a
+// Select=COUNT scan of segment after segment of a 1000-segment split,
+// until 2,000 items or 16 segments (1.6 % of the table) were counted,
+// extrapolated. It returns the estimate and the segments counted.
+func sampleCount(ctx context.Context, api API, table string) (int64, int, error) {
+	var counted int64
+	k := 0
+	for k < 16 && counted < 2000 {
+		// Spread the sampled segments over the key space.
+		seg := (k * 617) % sampleSegments
+		in := &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount,
+			Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(sampleSegments)}
+		for {
+			out, err := api.Scan(ctx, in)
+			if err != nil {
+				return 0, k, err
+			}
+			counted += int64(out.Count)
+			if len(out.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+		k++
+	}
+	return counted * sampleSegments / int64(k), k, nil
 }

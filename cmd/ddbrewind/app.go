@@ -142,6 +142,7 @@ func newApp(env *Env) *cli.App {
 		}
 		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
+		tidyHelp(c.Flags)
 		acceptDays(c.Flags)
 	}
 	app := &cli.App{

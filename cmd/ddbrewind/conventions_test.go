@@ -590,8 +590,8 @@ func TestUsageErrorWording(t *testing.T) {
 	runUsageCases(t, []usageCase{
 		{"missing flag: one prefix", []string{"copy", "--to", "x"}, 2, []string{"ddbrewind: copy: --from is required (see ddbrewind copy --help)"}, nil},
 		{"missing flag of run", []string{"run", "--latest"}, 2, []string{"ddbrewind: run: --table is required"}, nil},
-		{"short flag typo as typed", []string{"list", "-o", "json"}, 2,
-			[]string{"list: flag provided but not defined: -o;", "did you mean --output?"}, []string{"--o;", "--o "}},
+		{"short flag typo as typed", []string{"list", "-s", "orders"}, 2,
+			[]string{"list: flag provided but not defined: -s;", "did you mean --source?"}, []string{"--s;", "--s "}},
 		{"long flag typo", []string{"list", "--ouput", "json"}, 2, []string{"not defined: --ouput; did you mean --output?"}, nil},
 		{"long flag typo, =", []string{"diff", "--from", "a", "--to", "b", "--shw=3"}, 2, []string{"not defined: --shw; did you mean --show?"}, nil},
 		{"single-dash long flag typo", []string{"copy", "-form", "a"}, 2, []string{"not defined: -form; did you mean --from?"}, nil},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,11 +16,13 @@ func diffCommand(env *Env) *cli.Command {
 		Name:      "diff",
 		Usage:     "compare the same selection in the recovery table and the main table (exit 0 equal, 3 different)",
 		UsageText: "ddbrewind diff --from RECOVERY --to MAIN [selection flags] [--show N] [--output text|json]",
-		Flags: withGlobals(append(selectionFlags(),
-			&cli.StringFlag{Name: "from", Usage: "recovery table"},
-			&cli.StringFlag{Name: "to", Usage: "main table"},
+		Flags: withGlobals(append(append([]cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "recovery table (required)"},
+			&cli.StringFlag{Name: "to", Usage: "main table (required)"},
+		}, selectionFlags()...),
 			&cli.IntFlag{Name: "show", Value: 10, Usage: "list up to N keys of each kind of difference"},
-			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+			&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
 			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent lookups"},
 			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a call after retrying it this long (default: retry forever)"},
 		)...),
@@ -27,7 +30,7 @@ func diffCommand(env *Env) *cli.Command {
 			if err := required(c, "from", "to"); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "page-size"); err != nil {
+			if err := positive(c, "writers", "page-size", "progress-interval"); err != nil {
 				return err
 			}
 			format := c.String("output")
@@ -64,7 +67,9 @@ func diffCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer plan.Close()
+			r := startProgress(c, env, log, "diff", stats)
 			res, err := plan.Diff(c.Context, api, opts.Show)
+			r.Stop()
 			if err != nil {
 				return err
 			}
