@@ -45,7 +45,11 @@ type mode int
 const (
 	modeCopy mode = iota
 	modeDiff
+	modeShow
 )
+
+// verb names the mode in messages.
+func (m mode) verb() string { return [...]string{"copy", "diff", "show"}[m] }
 
 // Prepare checks everything before anything is written: options, tables
 // (both exist, differ, same key schema, target not a recovery table), the
@@ -68,7 +72,7 @@ func Check(ctx context.Context, api API, opts Options) error {
 }
 
 func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
-	verb := [...]string{"copy", "diff"}[m]
+	verb := m.verb()
 	if err := opts.check(verb, true, "--to"); err != nil {
 		return nil, err
 	}
@@ -135,8 +139,8 @@ func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDe
 	for _, f := range adjust {
 		f(&o)
 	}
-	p := &Plan{job: j, opts: o, diff: m == modeDiff, verb: [...]string{"copy", "diff"}[m]}
-	if p.diff {
+	p := &Plan{job: j, opts: o, diff: m == modeDiff, verb: m.verb()}
+	if m != modeCopy {
 		o.DryRun, o.Checkpoint, o.Journal = true, "", ""
 		p.opts = o
 	}

@@ -133,6 +133,7 @@ func newApp(env *Env) *cli.App {
 		diffCommand(env),
 		undoCommand(env),
 		runCommand(env),
+		showCommand(env),
 	}
 	cmds = append(cmds, completionCommand(), helpCommand(), versionCommand())
 	onUsage := usageErrorHandler(env)

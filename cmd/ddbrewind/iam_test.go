@@ -910,6 +910,34 @@ func TestIAMDiff(t *testing.T) {
 	chk.finish(t)
 }
 
+func TestIAMShow(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "show")
+	variants := []struct {
+		name string
+		args []string
+	}{
+		{"whole table", []string{"--segments", "3", "-o", "csv"}},
+		{"key condition and filter", []string{"--key-condition-expression", "pk = :p", "--filter-expression", "attribute_exists(lastWriter)",
+			"--expression-attribute-values", `{":p":{"S":"tenant#0"}}`, "--limit", "2"}},
+		{"keys file", []string{"--keys-file", "KEYS"}},
+	}
+	t.Run("variants", func(t *testing.T) {
+		for _, v := range variants {
+			t.Run(v.name, func(t *testing.T) {
+				t.Parallel()
+				srv, _, main, rec := iamTables(t)
+				args := []string{"show", "--from", rec}
+				for _, a := range v.args {
+					args = append(args, strings.ReplaceAll(a, "KEYS", iamKeys(t)))
+				}
+				assertNoWrites(t, "show", chk.run(t, srv, main, 0, args...))
+			})
+		}
+	})
+	chk.finish(t)
+}
+
 func TestIAMUndo(t *testing.T) {
 	t.Parallel()
 	chk := newIAMCheck(t, "undo")
