@@ -152,6 +152,7 @@ func positive(c *cli.Context, names ...string) error {
 func newApp(env *Env) *cli.App {
 	cmds := []*cli.Command{
 		restoreCommand(env),
+		exportCommand(env),
 		copyCommand(env),
 		listCommand(env),
 		cleanupCommand(env),
@@ -177,7 +178,7 @@ func newApp(env *Env) *cli.App {
 		OnUsageError:         onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &usageError{Msg: fmt.Sprintf("unknown command %q: use one of restore, copy, run, diff, list, cleanup, undo (see ddbrewind --help)", c.Args().First())}
+				return &usageError{Msg: fmt.Sprintf("unknown command %q: use one of restore, export, copy, run, diff, list, cleanup, undo (see ddbrewind --help)", c.Args().First())}
 			}
 			_ = cli.ShowAppHelp(c)
 			return &usageError{Msg: "no command given (see ddbrewind --help)"}
