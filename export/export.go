@@ -42,6 +42,9 @@ type Task struct {
 	ItemCount int64
 
 	failureCode, failureMessage string
+	// retry is the number of FAILED exports of the same identity known
+	// when the token was made (see ClientToken).
+	retry int
 }
 
 // ID returns the export id, the last part of its ARN.
@@ -159,7 +162,8 @@ func (p *Plan) planFull(ctx context.Context, api API) error {
 	if found != nil {
 		p.adopt(t, found)
 	} else {
-		t.ClientToken = ClientToken(p.tableARN, t.Type, t.At, Window{}, o.Bucket, o.Prefix, failed)
+		t.retry = failed
+		t.ClientToken = p.token(t)
 	}
 	p.Tasks = []*Task{t}
 	return nil
@@ -247,11 +251,21 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 				n++
 			}
 		}
-		p.Tasks = append(p.Tasks, &Task{Type: types.ExportTypeIncrementalExport, Window: w,
-			ClientToken: ClientToken(p.tableARN, types.ExportTypeIncrementalExport, time.Time{}, w, o.Bucket, o.Prefix, n)})
+		t := &Task{Type: types.ExportTypeIncrementalExport, Window: w, retry: n}
+		t.ClientToken = p.token(t)
+		p.Tasks = append(p.Tasks, t)
 	}
 	return nil
 }
+
+// token returns t's ClientToken.
+func (p *Plan) token(t *Task) string {
+	return ClientToken(p.tableARN, t.Type, t.At, t.Window, p.opts.Bucket, p.opts.Prefix, t.retry)
+}
+
+// maxTokenRetries bounds the new tokens Start tries when DynamoDB answers a
+// token with an earlier FAILED export.
+const maxTokenRetries = 10
 
 // existing returns the descriptions of the table's exports of type typ to
 // the same bucket and prefix, in DynamoDB JSON with new and old images,
@@ -369,6 +383,18 @@ func (p *Plan) Start(ctx context.Context, api API) error {
 		o.Logger.Info("starting export", "table", p.table, "what", t.What(), "part", fmt.Sprintf("%d/%d", i+1, len(p.Tasks)),
 			"bucket", o.Bucket, "prefix", o.Prefix)
 		out, err := api.ExportTableToPointInTime(ctx, in, p.region...)
+		// A token DynamoDB still knows returns its export, FAILED too when
+		// the listing did not show that failure: ask again with the next
+		// retry count.
+		for n := 0; err == nil && n < maxTokenRetries && out.ExportDescription != nil &&
+			out.ExportDescription.ExportStatus == types.ExportStatusFailed; n++ {
+			o.Logger.Info("the request returned an earlier FAILED export of the same token: requesting a new one",
+				"table", p.table, "export", exportID(aws.ToString(out.ExportDescription.ExportArn)), "failure", aws.ToString(out.ExportDescription.FailureCode))
+			t.retry++
+			t.ClientToken = p.token(t)
+			in.ClientToken = aws.String(t.ClientToken)
+			out, err = api.ExportTableToPointInTime(ctx, in, p.region...)
+		}
 		if err != nil {
 			hint := ""
 			if awserr.Code(err) == "ExportConflictException" {

@@ -383,6 +383,27 @@ func TestFailedExportIsReportedAndNotAdopted(t *testing.T) {
 	}
 }
 
+// When the listing does not show a FAILED export, the retry's token is the
+// failed one's and DynamoDB answers it with that export: the next retry
+// count gives a new token, and a new export.
+func TestFailedExportNotListedIsNotAdoptedEither(t *testing.T) {
+	m := newMemAPI(latest)
+	m.failCode = "S3AccessDenied"
+	o := baseOpts()
+	o.Since, o.Until = latest.Add(-2*time.Hour), latest.Add(-time.Hour)
+	if _, err := Run(context.Background(), m, o); err == nil {
+		t.Fatal("the first export did not fail")
+	}
+	m.failCode, m.hideFailed = "", true
+	tasks, err := Run(context.Background(), m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.exports) != 2 || len(m.requests) != 3 || tasks[0].Status != types.ExportStatusCompleted || tasks[0].ARN == aws.ToString(m.exports[0].ExportArn) {
+		t.Fatalf("%d exports, %d requests, task %+v: want the failed token's answer refused and a new export", len(m.exports), len(m.requests), tasks[0])
+	}
+}
+
 // The listing is newest first: exports requested before the asked time
 // cannot be of it, so the listing stops at the first such one and older
 // exports are not described; newer ones are, over every page.

@@ -32,6 +32,7 @@ type memAPI struct {
 
 	ignoreToken bool
 	unlisted    bool
+	hideFailed  bool
 	doneAfter   int
 	failCode    string
 
@@ -179,7 +180,7 @@ func (m *memAPI) ListExports(_ context.Context, in *dynamodb.ListExportsInput, _
 		if aws.ToString(in.TableArn) != "" && aws.ToString(d.TableArn) != aws.ToString(in.TableArn) {
 			continue
 		}
-		if m.unlisted && d.ExportStatus == types.ExportStatusInProgress {
+		if m.unlisted && d.ExportStatus == types.ExportStatusInProgress || m.hideFailed && d.ExportStatus == types.ExportStatusFailed {
 			continue
 		}
 		all = append(all, types.ExportSummary{ExportArn: d.ExportArn, ExportStatus: d.ExportStatus, ExportType: d.ExportType})

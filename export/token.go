@@ -19,7 +19,8 @@ import (
 // gets the same token, so DynamoDB returns the export the first attempt
 // started instead of starting another (for 8 hours after that request
 // completes, as DynamoDB keeps tokens); a failed export is not returned
-// again, since the retry count changes the token.
+// again, since the retry count changes the token (Start also moves to the
+// next count when DynamoDB answers a token with a FAILED export).
 //
 // The token is 64 characters of [0-9a-f]: the API's ClientToken has no
 // length limit and the pattern ^[^$]+$; 64 is also the common limit of AWS
