@@ -55,6 +55,8 @@ type exportFake struct {
 	doneAfter int
 	// failCode and failMessage make completing exports fail.
 	failCode, failMessage string
+	// onDescribe, if set, runs at each DescribeExport.
+	onDescribe func()
 
 	exports  []*fakeExport
 	tokens   map[string]*fakeExport
@@ -188,6 +190,9 @@ func (f *exportFake) answer(op string, in map[string]any) (out map[string]any, c
 		return map[string]any{"ExportDescription": e.view()}, 200, true
 	case "DescribeExport":
 		f.ops[op]++
+		if f.onDescribe != nil {
+			f.onDescribe()
+		}
 		for _, e := range f.exports {
 			if e.desc["ExportArn"] == in["ExportArn"] {
 				e.describes++
