@@ -1,9 +1,8 @@
 package restore
 
 import (
-	"errors"
-
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/poll"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
@@ -14,8 +13,9 @@ type UsageError = usage.Error
 func usagef(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 // ErrWaitInterrupted is returned when the wait for a restore or a deletion was
-// interrupted (Ctrl-C): the operation itself goes on in DynamoDB.
-var ErrWaitInterrupted = errors.New("stopped waiting")
+// interrupted (Ctrl-C): the operation itself goes on in DynamoDB. It is
+// poll.ErrInterrupted, the one "stopped waiting" of every wait.
+var ErrWaitInterrupted = poll.ErrInterrupted
 
 // isNotFound reports whether err says the table does not exist.
 func isNotFound(err error) bool { return awserr.IsNotFound(err) }

@@ -11,78 +11,76 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ddbrewind/ddbrewind/internal/backoff"
+	"github.com/ddbrewind/ddbrewind/internal/poll"
 )
 
 // Poll is a capped exponential polling schedule. Restores of big tables take
 // hours, so the wait polls DescribeTable itself instead of relying on a
 // waiter's default limit.
-type Poll struct {
-	Min, Max time.Duration
-}
+type Poll = poll.Schedule
 
 // DefaultPoll polls after 2 s, doubling up to every 30 s.
-var DefaultPoll = Poll{Min: 2 * time.Second, Max: 30 * time.Second}
+var DefaultPoll = poll.Default
 
 // WaitActive polls DescribeTable until table is ACTIVE (and no restore is in
 // progress), the timeout passes or ctx is cancelled. It logs the elapsed time
 // and status at each poll. Cancelling ctx stops the wait, not the restore.
-func WaitActive(ctx context.Context, api API, table string, timeout time.Duration, poll Poll, now func() time.Time, log *slog.Logger) (types.TableStatus, error) {
+func WaitActive(ctx context.Context, api API, table string, timeout time.Duration, schedule Poll, now func() time.Time, log *slog.Logger) (types.TableStatus, error) {
 	start := now()
-	delay := poll.Min
 	var status types.TableStatus
-	for {
+	err := poll.Until(ctx, schedule, timeout, now, func(ctx context.Context) (bool, error) {
 		out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 		switch {
-		case ctx.Err() != nil:
-			return status, fmt.Errorf("%w for %s (status %s after %s): the restore goes on in DynamoDB; see it with ddbrewind list, and delete it with ddbrewind cleanup --recovery-table %s if unwanted",
-				ErrWaitInterrupted, table, statusOr(status), now().Sub(start).Round(time.Second), table)
 		case err != nil && !isNotFound(err):
-			return status, fmt.Errorf("wait for %s: %w", table, err)
+			return false, err
 		case err == nil:
 			status = out.Table.TableStatus
 			restoring := out.Table.RestoreSummary != nil && aws.ToBool(out.Table.RestoreSummary.RestoreInProgress)
 			if status == types.TableStatusActive && !restoring {
 				log.Info("recovery table is ACTIVE", "table", table, "elapsed", now().Sub(start).Round(time.Second).String())
-				return status, nil
+				return true, nil
 			}
 		}
-		elapsed := now().Sub(start)
-		log.Info("waiting for recovery table", "table", table, "status", statusOr(status), "elapsed", elapsed.Round(time.Second).String())
-		if elapsed > timeout {
-			return status, fmt.Errorf("timed out after %s waiting for %s to become ACTIVE (status %s): the restore goes on in DynamoDB; wait longer with --timeout or check it with ddbrewind list",
-				timeout, table, statusOr(status))
-		}
-		if err := backoff.Sleep(ctx, delay); err != nil {
-			continue // reported at the top of the loop
-		}
-		delay = min(delay*2, poll.Max)
+		log.Info("waiting for recovery table", "table", table, "status", statusOr(status), "elapsed", now().Sub(start).Round(time.Second).String())
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return status, nil
+	case errors.Is(err, poll.ErrInterrupted):
+		return status, fmt.Errorf("%w for %s (status %s after %s): the restore goes on in DynamoDB; see it with ddbrewind list, and delete it with ddbrewind cleanup --recovery-table %s if unwanted",
+			ErrWaitInterrupted, table, statusOr(status), now().Sub(start).Round(time.Second), table)
+	case errors.Is(err, poll.ErrTimeout):
+		return status, fmt.Errorf("timed out after %s waiting for %s to become ACTIVE (status %s): the restore goes on in DynamoDB; wait longer with --timeout or check it with ddbrewind list",
+			timeout, table, statusOr(status))
+	default:
+		return status, fmt.Errorf("wait for %s: %w", table, err)
 	}
 }
 
 // WaitGone polls DescribeTable until table no longer exists.
-func WaitGone(ctx context.Context, api API, table string, timeout time.Duration, poll Poll, now func() time.Time, log *slog.Logger) error {
+func WaitGone(ctx context.Context, api API, table string, timeout time.Duration, schedule Poll, now func() time.Time, log *slog.Logger) error {
 	start := now()
-	delay := poll.Min
-	for {
+	err := poll.Until(ctx, schedule, timeout, now, func(ctx context.Context) (bool, error) {
 		_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 		if isNotFound(err) {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w for the deletion of %s: the deletion goes on in DynamoDB", ErrWaitInterrupted, table)
+			return true, nil
 		}
 		if err != nil {
-			return fmt.Errorf("wait for deletion of %s: %w", table, err)
-		}
-		if now().Sub(start) > timeout {
-			return fmt.Errorf("timed out after %s waiting for %s to be deleted", timeout, table)
+			return false, err
 		}
 		log.Debug("waiting for table deletion", "table", table, "elapsed", now().Sub(start).Round(time.Second).String())
-		if err := backoff.Sleep(ctx, delay); err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-		delay = min(delay*2, poll.Max)
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, poll.ErrInterrupted):
+		return fmt.Errorf("%w for the deletion of %s: the deletion goes on in DynamoDB", ErrWaitInterrupted, table)
+	case errors.Is(err, poll.ErrTimeout):
+		return fmt.Errorf("timed out after %s waiting for %s to be deleted", timeout, table)
+	default:
+		return fmt.Errorf("wait for deletion of %s: %w", table, err)
 	}
 }
 

@@ -127,6 +127,7 @@ func positive(c *cli.Context, names ...string) error {
 func newApp(env *Env) *cli.App {
 	cmds := []*cli.Command{
 		restoreCommand(env),
+		exportCommand(env),
 		copyCommand(env),
 		listCommand(env),
 		cleanupCommand(env),

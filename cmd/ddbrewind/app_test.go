@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
@@ -28,6 +29,9 @@ func TestExitCode(t *testing.T) {
 		{"bad json", &ddbjson.Error{Source: "--expression-attribute-values", Msg: "x"}, 2},
 		{"interrupted copy", fmt.Errorf("copy: %w", copier.ErrInterrupted), 130},
 		{"interrupted wait", fmt.Errorf("restore: %w", restore.ErrWaitInterrupted), 130},
+		{"interrupted export wait", fmt.Errorf("export: %w", export.ErrWaitInterrupted), 130},
+		{"failed export", &export.FailedError{Table: "t", Code: "S3NoSuchBucket"}, 1},
+		{"export refusal", fmt.Errorf("export: %w", &export.UsageError{Msg: "x"}), 2},
 		{"context canceled", context.Canceled, 130},
 		{"incomplete", &copier.IncompleteError{Table: "t", Failed: 1}, 3},
 		{"different", fmt.Errorf("verify: %w", errDifferent), 3},

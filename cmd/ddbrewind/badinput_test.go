@@ -269,7 +269,7 @@ func badInputCorpus() []badCase {
 		// Unknown commands and flags.
 		{"unknown command", dyn, func(f *badFixture, _ string) []string {
 			return []string{"rewindify", "--endpoint-url", f.dyn.Endpoint}
-		}, []string{`unknown command "rewindify"`, "use one of restore, copy"}, ""},
+		}, []string{`unknown command "rewindify"`, "use one of restore, export, copy"}, ""},
 		{"unknown flag before the command", dyn, func(f *badFixture, _ string) []string {
 			return append([]string{"--frobnicate"}, f.copyArgs()...)
 		}, []string{"frobnicate", "not defined", "--help"}, ""},

@@ -5,8 +5,8 @@ import (
 	"errors"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/poll"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
-	"github.com/ddbrewind/ddbrewind/restore"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
@@ -35,7 +35,8 @@ func exitCode(err error) int {
 		return exitOK
 	case usage.Is(err):
 		return exitUsage
-	case errors.Is(err, copier.ErrInterrupted), errors.Is(err, restore.ErrWaitInterrupted), errors.Is(err, context.Canceled):
+	case errors.Is(err, copier.ErrInterrupted), errors.Is(err, poll.ErrInterrupted), errors.Is(err, context.Canceled):
+		// poll.ErrInterrupted: Ctrl-C during any wait (restore, cleanup, export).
 		return exitInterrupted
 	case errors.As(err, &ie), errors.Is(err, errDifferent), errors.Is(err, rewind.ErrVerifyFailed):
 		return exitDifferences

@@ -29,10 +29,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
@@ -44,6 +48,10 @@ const (
 	iamRegion  = "us-east-1"
 	iamAccount = "111122223333"
 	iamDir     = "../../docs/iam"
+	// ${Bucket} and ${Prefix}: where export writes (--s3-bucket,
+	// --s3-prefix).
+	iamBucket = "ddbrewind-iam-exports"
+	iamPrefix = "rewinds"
 )
 
 // restoreTargetActions are the actions AWS requires on the *target* table of
@@ -64,6 +72,21 @@ var restoreTargetActions = []string{
 	"dynamodb:Query",
 	"dynamodb:Scan",
 	"dynamodb:UpdateItem",
+}
+
+// exportS3Actions are the S3 actions AWS requires of the caller of
+// ExportTableToPointInTime, on the objects the export writes: "Your IAM
+// policy needs to allow you to perform the S3 actions (s3:AbortMultipartUpload,
+// s3:PutObject, and s3:PutObjectAcl) and the DynamoDB export action
+// (dynamodb:ExportTableToPointInTime)"
+// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/S3DataExport_Requesting.html).
+// ddbrewind never calls S3 for an export; DynamoDB writes with these
+// permissions. Like restoreTargetActions, they count as needed only when an
+// ExportTableToPointInTime call writes where they apply.
+var exportS3Actions = []string{
+	"s3:AbortMultipartUpload",
+	"s3:PutObject",
+	"s3:PutObjectAcl",
 }
 
 // writeOps are the operations that change items; --dry-run never calls them.
@@ -104,8 +127,8 @@ type iamPolicy struct {
 // iamPlaceholders matches the placeholders of the policy files.
 var iamPlaceholders = regexp.MustCompile(`\$\{[^}]*\}`)
 
-// loadPolicy reads docs/iam/<command>.json with ${Region}, ${Account} and
-// ${Table} filled in. Unknown fields (NotAction, NotResource, Principal…)
+// loadPolicy reads docs/iam/<command>.json with ${Region}, ${Account},
+// ${Table}, ${Bucket} and ${Prefix} filled in. Unknown fields (NotAction, NotResource, Principal…)
 // and other placeholders are errors: the checker would not understand them.
 func loadPolicy(t *testing.T, command, table string) *iamPolicy {
 	t.Helper()
@@ -114,11 +137,12 @@ func loadPolicy(t *testing.T, command, table string) *iamPolicy {
 		t.Fatalf("policy of %s: %v", command, err)
 	}
 	for _, p := range iamPlaceholders.FindAllString(string(data), -1) {
-		if p != "${Region}" && p != "${Account}" && p != "${Table}" {
-			t.Fatalf("docs/iam/%s.json: unknown placeholder %s (use ${Region}, ${Account}, ${Table})", command, p)
+		if !slices.Contains([]string{"${Region}", "${Account}", "${Table}", "${Bucket}", "${Prefix}"}, p) {
+			t.Fatalf("docs/iam/%s.json: unknown placeholder %s (use ${Region}, ${Account}, ${Table}, ${Bucket}, ${Prefix})", command, p)
 		}
 	}
-	filled := strings.NewReplacer("${Region}", iamRegion, "${Account}", iamAccount, "${Table}", table).Replace(string(data))
+	filled := strings.NewReplacer("${Region}", iamRegion, "${Account}", iamAccount, "${Table}", table,
+		"${Bucket}", iamBucket, "${Prefix}", iamPrefix).Replace(string(data))
 	dec := json.NewDecoder(strings.NewReader(filled))
 	dec.DisallowUnknownFields()
 	var p iamPolicy
@@ -241,8 +265,10 @@ func tableARN(name string) string {
 // iamCall is one DynamoDB request as IAM sees it.
 type iamCall struct {
 	op      string
-	tables  []string                     // tables the request acts on; none for ListTables
+	tables  []string                     // tables the request acts on
+	arns    []string                     // or the resources it acts on, when not tables ("*", an export)
 	target  string                       // RestoreTableToPointInTime: the new table
+	objects []string                     // ExportTableToPointInTime: an S3 object the export writes
 	reqTags map[string]string            // TagResource: the tags requested
 	resTags map[string]map[string]string // table → its tags when the request came, for tagged ops
 }
@@ -265,10 +291,12 @@ type iamRecorder struct {
 	errs  []string
 }
 
-func newIAMRecorder(t *testing.T, srv *ddbtest.Server, tagOps map[string]bool, hooks map[string]func()) *iamRecorder {
+// newIAMRecorder records the requests it passes to upstream (srv's
+// endpoint, or a fake in front of it).
+func newIAMRecorder(t *testing.T, srv *ddbtest.Server, upstream string, tagOps map[string]bool, hooks map[string]func()) *iamRecorder {
 	t.Helper()
 	r := &iamRecorder{
-		fault:  ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{}),
+		fault:  ddbtest.NewFaultProxy(t, upstream, ddbtest.FaultConfig{}),
 		direct: srv.Client(t),
 		tagOps: tagOps,
 		hooks:  maps.Clone(hooks),
@@ -304,16 +332,34 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 		ResourceArn     string
 		SourceTableName string
 		SourceTableArn  string
+		TableArn        string
+		ExportArn       string
+		S3Bucket        string
+		S3Prefix        string
 		TargetTableName string
 		RequestItems    map[string]json.RawMessage
 		Tags            []struct{ Key, Value string }
 	}
 	_ = json.Unmarshal(body, &in)
 	c := iamCall{op: op, target: in.TargetTableName}
-	for _, n := range []string{in.TableName, in.ResourceArn, in.SourceTableName, in.SourceTableArn} {
+	for _, n := range []string{in.TableName, in.ResourceArn, in.SourceTableName, in.SourceTableArn, in.TableArn} {
 		if n != "" {
 			c.tables = append(c.tables, tables.Name(n))
 		}
+	}
+	switch op {
+	case "ListTables", "ListExports":
+		// No resource type: the Service Authorization Reference lists
+		// none, so IAM needs "*" (ListExports' TableArn only filters).
+		c.tables, c.arns = nil, []string{"*"}
+	case "DescribeExport":
+		c.arns = []string{exportResource(in.ExportArn)}
+	case "ExportTableToPointInTime":
+		key := "AWSDynamoDB/01796108814194-ab000000/manifest-summary.json"
+		if in.S3Prefix != "" {
+			key = in.S3Prefix + "/" + key
+		}
+		c.objects = []string{"arn:aws:s3:::" + in.S3Bucket + "/" + key}
 	}
 	for n := range in.RequestItems {
 		c.tables = append(c.tables, tables.Name(n))
@@ -326,7 +372,7 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 		}
 	}
 	var problem string
-	if len(c.tables) == 0 && op != "ListTables" {
+	if len(c.tables) == 0 && len(c.arns) == 0 {
 		problem = fmt.Sprintf("%s names no table: teach the recorder which resource it acts on", op)
 	}
 	if r.tagOps[op] {
@@ -349,6 +395,14 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 		delete(r.hooks, op)
 		hook()
 	}
+}
+
+// exportResource is the ARN IAM sees for an export, in the test's account:
+// table/NAME/export/ID. moto names exports
+// arn:…:table/<table ARN>/import/ID, hence the last ":table/".
+func exportResource(arn string) string {
+	rest := arn[strings.LastIndex(arn, ":table/")+len(":table/"):]
+	return tableARN(rest[:strings.IndexByte(rest, '/')]) + "/export/" + arn[strings.LastIndexByte(arn, '/')+1:]
 }
 
 // tagsOf returns a table's tags, straight from the emulator; none when it
@@ -408,10 +462,17 @@ func (c *iamCheck) run(t *testing.T, srv *ddbtest.Server, table string, want int
 // runWithHooks is run with hooks for the recorder.
 func (c *iamCheck) runWithHooks(t *testing.T, srv *ddbtest.Server, table string, want int, hooks map[string]func(), args ...string) []string {
 	t.Helper()
+	return c.runOn(t, srv, srv.Endpoint, table, want, hooks, args...)
+}
+
+// runOn is runWithHooks with the requests going to upstream (a fake in
+// front of srv) rather than srv itself.
+func (c *iamCheck) runOn(t *testing.T, srv *ddbtest.Server, upstream, table string, want int, hooks map[string]func(), args ...string) []string {
+	t.Helper()
 	if args[0] != c.command {
 		t.Fatalf("the %s check runs %s", c.command, args[0])
 	}
-	rec := newIAMRecorder(t, srv, c.tagOps, hooks)
+	rec := newIAMRecorder(t, srv, upstream, c.tagOps, hooks)
 	r := ddb(t, append([]string{args[0], "--endpoint-url", rec.URL()}, args[1:]...)...)
 	if r.code != want {
 		t.Fatalf("exit %d, want %d", r.code, want)
@@ -440,12 +501,12 @@ func (c *iamCheck) runWithHooks(t *testing.T, srv *ddbtest.Server, table string,
 		recOps[call.op] = true
 		action := "dynamodb:" + call.op
 		resources := call.tables
-		if call.op == "ListTables" {
-			resources = []string{"*"}
+		if call.arns != nil {
+			resources = call.arns
 		}
 		for _, res := range resources {
 			arn := res
-			if res != "*" {
+			if call.arns == nil {
 				arn = tableARN(res)
 			}
 			grants, err := pol.allows(action, arn, call.resTags[res], call.reqTags)
@@ -458,6 +519,17 @@ func (c *iamCheck) runWithHooks(t *testing.T, srv *ddbtest.Server, table string,
 			}
 			for _, g := range grants {
 				c.used[g] = action + " on " + arn
+			}
+		}
+		for _, obj := range call.objects {
+			for _, a := range exportS3Actions {
+				grants, err := pol.allows(a, obj, nil, nil)
+				if err != nil || len(grants) == 0 {
+					errorf("%s does not allow %s on %s, which the export writes and ExportTableToPointInTime requires (%v)", file, a, obj, err)
+				}
+				for _, g := range grants {
+					c.used[g] = a + " on " + obj + ", written by the export"
+				}
 			}
 		}
 		if call.target != "" {
@@ -527,7 +599,8 @@ func (c *iamCheck) finish(t *testing.T) {
 		}
 	}
 	for a := range inPolicy {
-		if !slices.Contains(called, a) && !(c.ops["RestoreTableToPointInTime"] && slices.Contains(restoreTargetActions, a)) {
+		if !slices.Contains(called, a) && !(c.ops["RestoreTableToPointInTime"] && slices.Contains(restoreTargetActions, a)) &&
+			!(c.ops["ExportTableToPointInTime"] && slices.Contains(exportS3Actions, a)) {
 			t.Errorf("%s grants %s, which no variant of ddbrewind %s called", file, a, c.command)
 		}
 	}
@@ -565,16 +638,26 @@ func TestIAMPolicyFiles(t *testing.T) {
 			if st.Sid == "" || st.Effect != "Allow" || len(st.Action) == 0 || len(st.Resource) == 0 {
 				t.Errorf("docs/iam/%s.json: statement %+v: want a Sid, Effect Allow, actions and resources", c.Name, st)
 			}
+			s3 := slices.ContainsFunc(st.Action, func(a string) bool { return strings.HasPrefix(a, "s3:") })
 			for _, a := range st.Action {
-				if !strings.HasPrefix(a, "dynamodb:") || strings.ContainsAny(a, "*?") {
-					t.Errorf("docs/iam/%s.json: action %q: name each dynamodb: action, no wildcards", c.Name, a)
+				switch {
+				case strings.ContainsAny(a, "*?"):
+					t.Errorf("docs/iam/%s.json: action %q: name each action, no wildcards", c.Name, a)
+				case s3 && !(c.Name == "export" && slices.Contains(exportS3Actions, a)):
+					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs, in a statement of their own", c.Name, a)
+				case !s3 && !strings.HasPrefix(a, "dynamodb:"):
+					t.Errorf("docs/iam/%s.json: action %q is not a dynamodb: action", c.Name, a)
 				}
 			}
 			for _, r := range st.Resource {
 				switch {
 				case r == "*":
-					if len(st.Action) != 1 || st.Action[0] != "dynamodb:ListTables" {
-						t.Errorf("docs/iam/%s.json: statement %q: Resource \"*\" only for dynamodb:ListTables, which has no resource type", c.Name, st.Sid)
+					if len(st.Action) != 1 || (st.Action[0] != "dynamodb:ListTables" && st.Action[0] != "dynamodb:ListExports") {
+						t.Errorf("docs/iam/%s.json: statement %q: Resource \"*\" only for dynamodb:ListTables or dynamodb:ListExports alone, which have no resource type", c.Name, st.Sid)
+					}
+				case s3:
+					if !strings.HasPrefix(r, "arn:aws:s3:::"+iamBucket+"/") {
+						t.Errorf("docs/iam/%s.json: resource %q: S3 grants only on objects of ${Bucket}", c.Name, r)
 					}
 				case !strings.HasPrefix(r, tableARN("")):
 					t.Errorf("docs/iam/%s.json: resource %q is not a table ARN", c.Name, r)
@@ -959,6 +1042,46 @@ func TestIAMUndo(t *testing.T) {
 			chk.run(t, srv, main, 0, "undo", "--journal", journal, "--table", main, "--yes")
 			if d := ddbtest.DiffItemSets(before, ddbtest.ScanAll(t, c, main)); len(d) > 0 {
 				t.Errorf("after undo the main table differs from before the copy:\n%s", strings.Join(d, "\n"))
+			}
+		})
+	})
+	chk.finish(t)
+}
+
+func TestIAMExport(t *testing.T) {
+	t.Parallel()
+	chk := newIAMCheck(t, "export")
+	t.Run("variants", func(t *testing.T) {
+		t.Run("full export, on moto", func(t *testing.T) {
+			t.Parallel()
+			srv, c, table := motoTable(t, true)
+			s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+				Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+			_, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(iamBucket)})
+			var owned *s3types.BucketAlreadyOwnedByYou
+			if err != nil && !errors.As(err, &owned) {
+				t.Fatal(err)
+			}
+			chk.run(t, srv, table, 0, "export", "--table", table, "--at", tables.FormatTime(latestRestorable(t, c, table)),
+				"--s3-bucket", iamBucket, "--s3-prefix", iamPrefix)
+		})
+		t.Run("incremental exports, KMS, other owner, on the export fake", func(t *testing.T) {
+			t.Parallel()
+			f, _, table, latest := fakeTable(t)
+			chk.runOn(t, f.moto, f.URL(), table, 0, nil, "export", "--table", table, "--since", tables.FormatTime(latest.Add(-30*time.Hour)),
+				"--s3-bucket", iamBucket, "--s3-prefix", iamPrefix, "--sse-kms-key", "alias/rewinds", "--s3-bucket-owner", "444455556666")
+		})
+		t.Run("retry that adopts, no wait, on the export fake", func(t *testing.T) {
+			t.Parallel()
+			f, _, table, latest := fakeTable(t)
+			f.set(func(f *exportFake) { f.doneAfter = 0 })
+			args := []string{"export", "--table", table, "--at", tables.FormatTime(latest.Add(-time.Hour)), "--s3-bucket", iamBucket, "--s3-prefix", iamPrefix, "--wait=false"}
+			if r := ddb(t, append([]string{"--endpoint-url", f.URL()}, args...)...); r.code != 0 {
+				t.Fatalf("first attempt: exit %d", r.code)
+			}
+			ops := chk.runOn(t, f.moto, f.URL(), table, 0, nil, args...)
+			if slices.Contains(ops, "ExportTableToPointInTime") {
+				t.Errorf("the retry started an export instead of adopting the first")
 			}
 		})
 	})

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
+)
+
+func exportCommand(env *Env) *cli.Command {
+	return &cli.Command{
+		Name:      "export",
+		Usage:     "export a table to S3 as it was at a time (full export), or what changed in a window (incremental exports), and wait for it",
+		UsageText: "ddbrewind export --table NAME|ARN (--at TIME | --since TIME [--until TIME]) --s3-bucket BUCKET [--s3-prefix PREFIX] [options]",
+		Description: "Prints each export's directory (s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT-ID/) on its own line, in time order. " +
+			"Incremental windows last 15 minutes to 24 hours: a longer one is split into consecutive exports. " +
+			"Running the same command again adopts the exports it already started instead of starting others.",
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "table", Usage: "table name or ARN (needs point-in-time recovery)"},
+			&cli.StringFlag{Name: "at", Usage: "full export of the table as it was at TIME: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"},
+			&cli.StringFlag{Name: "since", Usage: "incremental exports of what changed from TIME (RFC 3339 or Unix seconds)"},
+			&cli.StringFlag{Name: "until", Usage: "end of the incremental window (default: the latest time DynamoDB allows)"},
+			&cli.StringFlag{Name: "s3-bucket", Usage: "S3 bucket the export files go to"},
+			&cli.StringFlag{Name: "s3-prefix", Usage: "path in the bucket, without leading or trailing '/' (files go to PREFIX/AWSDynamoDB/EXPORT-ID/)"},
+			&cli.StringFlag{Name: "s3-bucket-owner", Usage: "account id of the bucket's owner, when it is another account's"},
+			&cli.StringFlag{Name: "sse-kms-key", Usage: "KMS key id, ARN or alias to encrypt the files with (SSE-KMS; default SSE-S3)"},
+			&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until every export is COMPLETED (--wait=false to print the directories at once)"},
+			&cli.DurationFlag{Name: "timeout", Value: 12 * time.Hour, Usage: "how long to wait for the exports, in all"},
+		),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return &usageError{Msg: fmt.Sprintf("export: unexpected argument %q (see ddbrewind export --help)", c.Args().First())}
+			}
+			if err := required(c, "table", "s3-bucket"); err != nil {
+				return err
+			}
+			if err := positive(c, "timeout"); err != nil {
+				return err
+			}
+			opts, err := exportOptions(c, env)
+			if err != nil {
+				return err
+			}
+			log, err := newLogger(c, env)
+			if err != nil {
+				return err
+			}
+			opts.Logger = log
+			api, err := dynamoClient(c.Context, c, nil, log)
+			if err != nil {
+				return err
+			}
+			tasks, err := export.Run(c.Context, api, opts)
+			if err != nil {
+				return err
+			}
+			for _, t := range tasks {
+				fmt.Fprintln(env.Out, t.Directory)
+			}
+			return nil
+		},
+	}
+}
+
+// exportOptions fills export.Options from the flags.
+func exportOptions(c *cli.Context, env *Env) (export.Options, error) {
+	opts := export.Options{
+		Table:       c.String("table"),
+		Bucket:      c.String("s3-bucket"),
+		Prefix:      c.String("s3-prefix"),
+		BucketOwner: c.String("s3-bucket-owner"),
+		KMSKey:      c.String("sse-kms-key"),
+		Wait:        c.Bool("wait"),
+		Timeout:     c.Duration("timeout"),
+		Now:         env.Now,
+	}
+	for _, f := range []struct {
+		name string
+		to   *time.Time
+	}{{"at", &opts.At}, {"since", &opts.Since}, {"until", &opts.Until}} {
+		s := c.String(f.name)
+		if s == "" {
+			continue
+		}
+		t, err := tables.ParseTime(s)
+		if err != nil {
+			return opts, &usageError{Msg: fmt.Sprintf("--%s %q is not a time: use RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds (1795595400)", f.name, s)}
+		}
+		*f.to = t
+	}
+	return opts, nil
+}
