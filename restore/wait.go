@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+	backuptypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -58,6 +60,53 @@ func WaitActive(ctx context.Context, api API, table string, timeout time.Duratio
 		}
 		delay = min(delay*2, poll.Max)
 	}
+}
+
+// WaitRestoreJob polls DescribeRestoreJob until the AWS Backup restore job
+// has COMPLETED, failed (FAILED, ABORTED: an error with AWS Backup's status
+// message), the timeout passes or ctx is cancelled, with the same schedule,
+// logging and Ctrl-C behaviour as WaitActive: cancelling ctx stops the wait,
+// not the job.
+func WaitRestoreJob(ctx context.Context, api BackupAPI, job string, timeout time.Duration, poll Poll, now func() time.Time, log *slog.Logger) (*backup.DescribeRestoreJobOutput, error) {
+	start := now()
+	delay := poll.Min
+	var status backuptypes.RestoreJobStatus
+	for {
+		out, err := api.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(job)})
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("%w for AWS Backup restore job %s (status %s after %s): the job goes on in AWS Backup (aws backup describe-restore-job --restore-job-id %s)",
+				ErrWaitInterrupted, job, jobStatusOr(status), now().Sub(start).Round(time.Second), job)
+		case err != nil:
+			return nil, fmt.Errorf("describe AWS Backup restore job %s: %w", job, err)
+		}
+		status = out.Status
+		switch status {
+		case backuptypes.RestoreJobStatusCompleted:
+			log.Info("AWS Backup restore job COMPLETED", "job", job, "elapsed", now().Sub(start).Round(time.Second).String())
+			return out, nil
+		case backuptypes.RestoreJobStatusFailed, backuptypes.RestoreJobStatusAborted:
+			return out, fmt.Errorf("AWS Backup restore job %s %s: %s", job, status, aws.ToString(out.StatusMessage))
+		}
+		elapsed := now().Sub(start)
+		log.Info("waiting for AWS Backup restore job", "job", job, "status", jobStatusOr(status),
+			"percent_done", aws.ToString(out.PercentDone), "elapsed", elapsed.Round(time.Second).String())
+		if elapsed > timeout {
+			return nil, fmt.Errorf("timed out after %s waiting for AWS Backup restore job %s to complete (status %s): the job goes on in AWS Backup; wait longer with --timeout",
+				timeout, job, jobStatusOr(status))
+		}
+		if err := backoff.Sleep(ctx, delay); err != nil {
+			continue // reported at the top of the loop
+		}
+		delay = min(delay*2, poll.Max)
+	}
+}
+
+func jobStatusOr(s backuptypes.RestoreJobStatus) string {
+	if s == "" {
+		return "not known yet"
+	}
+	return string(s)
 }
 
 // WaitGone polls DescribeTable until table no longer exists.
