@@ -421,3 +421,68 @@ func TestAdoptableBackup(t *testing.T) {
 		})
 	}
 }
+
+// restoringFake records RestoreTableFromBackup and TagResource; the new
+// table is ACTIVE at once.
+type restoringFake struct {
+	backupFake
+	restored *dynamodb.RestoreTableFromBackupInput
+	tagged   *dynamodb.TagResourceInput
+}
+
+func (f *restoringFake) RestoreTableFromBackup(_ context.Context, in *dynamodb.RestoreTableFromBackupInput, _ ...func(*dynamodb.Options)) (*dynamodb.RestoreTableFromBackupOutput, error) {
+	f.restored = in
+	return &dynamodb.RestoreTableFromBackupOutput{TableDescription: &types.TableDescription{
+		TableName: in.TargetTableName, TableArn: aws.String("arn:aws:dynamodb:us-east-1:111122223333:table/" + aws.ToString(in.TargetTableName))}}, nil
+}
+
+func (f *restoringFake) TagResource(_ context.Context, in *dynamodb.TagResourceInput, _ ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error) {
+	f.tagged = in
+	return &dynamodb.TagResourceOutput{}, nil
+}
+
+// TestStartFromBackupOverrides: moto ignores RestoreTableFromBackup's
+// overrides, so this checks what ddbrewind asks for: the indexes picked
+// among the backup's (with capacity when PROVISIONED), the billing mode,
+// the KMS key, and ddbrewind's tags with the backup's ARN and creation time.
+func TestStartFromBackupOverrides(t *testing.T) {
+	created := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	api := &restoringFake{backupFake: backupFake{describeBackup: func(arn string) (*dynamodb.DescribeBackupOutput, error) {
+		d := description(arn, ordersARN, created, types.BackupStatusAvailable)
+		d.BackupDescription.SourceTableFeatureDetails.GlobalSecondaryIndexes = append(d.BackupDescription.SourceTableFeatureDetails.GlobalSecondaryIndexes,
+			types.GlobalSecondaryIndexInfo{IndexName: aws.String("byStatus")})
+		return d, nil
+	}}}
+	res, err := Restore(context.Background(), api, Options{Table: "orders", Point: Point{Backup: backupA}, Indexes: "byStatus",
+		BillingMode: types.BillingModeProvisioned, ReadCapacity: 7, WriteCapacity: 3, SSEKMSKey: "alias/rewind",
+		Tags: map[string]string{"team": "payments"}, Now: func() time.Time { return created.Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := api.restored
+	if in == nil || aws.ToString(in.BackupArn) != backupA || aws.ToString(in.TargetTableName) != "orders-rewind-20260101T120000Z" {
+		t.Fatalf("RestoreTableFromBackup %+v", in)
+	}
+	if in.BillingModeOverride != types.BillingModeProvisioned || aws.ToInt64(in.ProvisionedThroughputOverride.ReadCapacityUnits) != 7 ||
+		aws.ToInt64(in.ProvisionedThroughputOverride.WriteCapacityUnits) != 3 {
+		t.Errorf("billing %s, throughput %+v", in.BillingModeOverride, in.ProvisionedThroughputOverride)
+	}
+	if len(in.GlobalSecondaryIndexOverride) != 1 || aws.ToString(in.GlobalSecondaryIndexOverride[0].IndexName) != "byStatus" ||
+		aws.ToInt64(in.GlobalSecondaryIndexOverride[0].ProvisionedThroughput.ReadCapacityUnits) != 7 || in.LocalSecondaryIndexOverride == nil {
+		t.Errorf("index overrides %+v, %+v: want byStatus only, with capacity, and no LSI", in.GlobalSecondaryIndexOverride, in.LocalSecondaryIndexOverride)
+	}
+	if sse := in.SSESpecificationOverride; sse == nil || sse.SSEType != types.SSETypeKms || aws.ToString(sse.KMSMasterKeyId) != "alias/rewind" {
+		t.Errorf("SSE override %+v", sse)
+	}
+	tags := map[string]string{}
+	for _, tag := range api.tagged.Tags {
+		tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	if tags[tables.TagBackupARN] != backupA || tags[tables.TagRestorePoint] != "2026-01-01T12:00:00Z" || tags[tables.TagSourceTable] != "orders" ||
+		tags[tables.TagCreatedAt] != "2026-01-01T13:00:00Z" || tags["team"] != "payments" {
+		t.Errorf("tags %v", tags)
+	}
+	if res.BackupARN != backupA || !res.RestorePoint.Equal(created) {
+		t.Errorf("result %+v", res)
+	}
+}
