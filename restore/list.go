@@ -21,10 +21,13 @@ type RecoveryTable struct {
 	ARN          string    `json:"arn"`
 	SourceTable  string    `json:"source_table"`
 	RestorePoint time.Time `json:"restore_point"`
-	CreatedAt    time.Time `json:"created_at"`
-	Status       string    `json:"status"`
-	ItemCount    int64     `json:"item_count"`
-	SizeBytes    int64     `json:"size_bytes"`
+	// BackupARN is the backup the table was restored from (its
+	// ddbrewind:backup-arn tag); empty for a point-in-time restore.
+	BackupARN string    `json:"backup_arn,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Status    string    `json:"status"`
+	ItemCount int64     `json:"item_count"`
+	SizeBytes int64     `json:"size_bytes"`
 	// Restored is true when DynamoDB reports the table was created by a
 	// restore (RestoreSummary present).
 	Restored bool `json:"restored"`
@@ -116,6 +119,7 @@ func Inspect(ctx context.Context, api API, name string) (*RecoveryTable, error) 
 		Name:               name,
 		ARN:                aws.ToString(t.TableArn),
 		SourceTable:        src,
+		BackupARN:          backupARNFromTags(tags),
 		Status:             string(t.TableStatus),
 		ItemCount:          aws.ToInt64(t.ItemCount),
 		SizeBytes:          aws.ToInt64(t.TableSizeBytes),

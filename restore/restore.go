@@ -18,27 +18,40 @@ import (
 )
 
 // Point says which restore point the user asked for: exactly one of At, Ago
-// or Latest.
+// or Latest (point-in-time recovery), Backup or BackupBefore (a backup).
 type Point struct {
 	At     time.Time
 	Ago    time.Duration
 	Latest bool
+	// Backup is a backup ARN: a DynamoDB on-demand backup
+	// (arn:aws:dynamodb:…:table/T/backup/…), restored by DynamoDB, or an AWS
+	// Backup recovery point (arn:aws:backup:…:recovery-point:…), restored
+	// through AWS Backup.
+	Backup string
+	// BackupBefore picks the newest available backup of the table created
+	// at or before it.
+	BackupBefore time.Time
 }
 
-// Validate checks that exactly one way to name the time was given.
+// FromBackup reports whether the point is a backup rather than a time of
+// point-in-time recovery.
+func (p Point) FromBackup() bool { return p.Backup != "" || !p.BackupBefore.IsZero() }
+
+// Validate checks that exactly one way to name the restore point was given.
 func (p Point) Validate() error {
 	n := 0
-	if !p.At.IsZero() {
-		n++
-	}
-	if p.Ago != 0 {
-		n++
-	}
-	if p.Latest {
-		n++
+	for _, given := range []bool{!p.At.IsZero(), p.Ago != 0, p.Latest, p.Backup != "", !p.BackupBefore.IsZero()} {
+		if given {
+			n++
+		}
 	}
 	if n != 1 {
-		return usagef("give exactly one of --at TIME, --ago DURATION or --latest (got %d)", n)
+		return usagef("give exactly one of --at TIME, --ago DURATION, --latest, --backup ARN or --backup-before TIME (got %d)", n)
+	}
+	if p.Backup != "" {
+		if _, _, err := parseBackupARN(p.Backup); err != nil {
+			return err
+		}
 	}
 	if p.Ago < 0 {
 		return usagef("--ago %s must be positive, e.g. --ago 90m", p.Ago)
@@ -81,6 +94,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives progress; nil discards.
 	Logger *slog.Logger
+	// BackupRoleARN is the IAM role AWS Backup assumes to restore a recovery
+	// point (Point.Backup an arn:aws:backup: ARN); unused otherwise.
+	BackupRoleARN string
+	// Backup is the AWS Backup client, needed to restore a recovery point
+	// only.
+	Backup BackupAPI
 	// Described is the source table's description when the caller has it
 	// already (run describes the main table once for all its steps): then
 	// Prepare and Adopt do not describe it again. Table must then be a name
@@ -100,8 +119,11 @@ type Result struct {
 	SourceTable string
 	// RecoveryTable and RecoveryARN name the new table.
 	RecoveryTable, RecoveryARN string
-	// RestorePoint is the resolved restore time.
+	// RestorePoint is the resolved restore time: for a restore from a
+	// backup, the backup's creation time.
 	RestorePoint time.Time
+	// BackupARN is the backup restored from, "" for a point-in-time restore.
+	BackupARN string
 	// Status is the recovery table's last seen status.
 	Status types.TableStatus
 	// Adopted is true when the restore had been started before (see
@@ -121,6 +143,14 @@ type Plan struct {
 	// existing is the recovery table to adopt (Options.IfExists); nil
 	// starts a new restore.
 	existing *types.TableDescription
+	// backup is the backup restored from; nil for point-in-time recovery.
+	backup *backupSource
+	// explicit holds the options the caller set, before defaults: an AWS
+	// Backup restore refuses those it cannot apply.
+	explicit struct {
+		indexes string
+		billing types.BillingMode
+	}
 }
 
 // RestorePoint returns the resolved restore time.
@@ -153,10 +183,15 @@ func (o *Options) defaults() {
 	}
 }
 
-// Prepare runs every preflight check (valid names, exactly one time, PITR
-// enabled, time inside the restorable window, recovery table absent, index
+// Prepare runs every preflight check (valid names, exactly one restore
+// point, PITR enabled and the time inside the restorable window — or the
+// backup available and a backup of the table —, recovery table absent, index
 // names known) without creating anything.
 func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
+	explicitIndexes, explicitBilling := opts.Indexes, opts.BillingMode
+	if opts.ReadCapacity != 0 || opts.WriteCapacity != 0 {
+		explicitBilling = types.BillingModeProvisioned
+	}
 	opts.defaults()
 	if err := validateSource(opts.Table); err != nil {
 		return nil, err
@@ -191,7 +226,11 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	}
 	src := tables.Name(opts.Table)
 
-	inSource := inSourceRegion(opts.Table)
+	if opts.Point.FromBackup() && strings.HasPrefix(opts.Table, "arn:") {
+		if r := tables.Region(opts.Point.Backup); r != "" && r != tables.Region(opts.Table) {
+			return nil, usagef("restore %s: --backup %s is in %s but --table %s is in %s: a backup is restored from its table's region", src, opts.Point.Backup, r, opts.Table, tables.Region(opts.Table))
+		}
+	}
 	dt, err := describeSource(ctx, api, opts)
 	if err != nil {
 		if isNotFound(err) {
@@ -199,30 +238,15 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		}
 		return nil, fmt.Errorf("restore %s: describe source table: %w", src, err)
 	}
-	cb, err := api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(opts.Table)}, inSource...)
-	if err != nil {
-		return nil, fmt.Errorf("restore %s: describe continuous backups: %w", src, err)
-	}
-	pitr := cb.ContinuousBackupsDescription
-	if pitr == nil || pitr.PointInTimeRecoveryDescription == nil ||
-		pitr.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
-		return nil, usagef("restore %s: point-in-time recovery is not enabled on the table, so it cannot be restored to a point in time (enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true)", src, src)
-	}
-	desc := pitr.PointInTimeRecoveryDescription
 	p := &Plan{opts: opts, source: dt.Table, sourceARN: aws.ToString(dt.Table.TableArn)}
-	p.earliest = aws.ToTime(desc.EarliestRestorableDateTime).UTC()
-	p.latest = aws.ToTime(desc.LatestRestorableDateTime).UTC()
-	switch {
-	case opts.Point.Latest:
-		p.point = p.latest
-	case opts.Point.Ago != 0:
-		p.point = opts.Now().Add(-opts.Point.Ago).UTC()
-	default:
-		p.point = opts.Point.At.UTC()
-	}
-	if p.point.Before(p.earliest) || p.point.After(p.latest) {
-		return nil, usagef("restore %s: %s is outside the restorable window [%s, %s]: pick a time inside it",
-			src, tables.FormatTime(p.point), tables.FormatTime(p.earliest), tables.FormatTime(p.latest))
+	p.explicit.indexes, p.explicit.billing = explicitIndexes, explicitBilling
+	if opts.Point.FromBackup() {
+		if err := p.resolveBackup(ctx, api); err != nil {
+			return nil, err
+		}
+		p.point = p.backup.created
+	} else if err := p.resolveTime(ctx, api); err != nil {
+		return nil, err
 	}
 	p.recovery = opts.RecoveryTable
 	if p.recovery == "" {
@@ -241,10 +265,44 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	} else if !isNotFound(err) {
 		return nil, fmt.Errorf("restore %s: check recovery table %s: %w", src, p.recovery, err)
 	}
-	if _, _, err := p.indexOverrides(); err != nil {
-		return nil, err
+	if p.backup == nil || p.backup.kind == kindDynamoDB {
+		if _, _, err := p.indexOverrides(); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
+}
+
+// resolveTime checks that point-in-time recovery is enabled on the source
+// and resolves the requested time inside its restorable window.
+func (p *Plan) resolveTime(ctx context.Context, api API) error {
+	opts := p.opts
+	src := tables.Name(opts.Table)
+	cb, err := api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(opts.Table)}, inSourceRegion(opts.Table)...)
+	if err != nil {
+		return fmt.Errorf("restore %s: describe continuous backups: %w", src, err)
+	}
+	pitr := cb.ContinuousBackupsDescription
+	if pitr == nil || pitr.PointInTimeRecoveryDescription == nil ||
+		pitr.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
+		return usagef("restore %s: point-in-time recovery is not enabled on the table, so it cannot be restored to a point in time: restore from a backup with --backup ARN or --backup-before TIME (ddbrewind list --backups --table %s), and enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true", src, src, src)
+	}
+	desc := pitr.PointInTimeRecoveryDescription
+	p.earliest = aws.ToTime(desc.EarliestRestorableDateTime).UTC()
+	p.latest = aws.ToTime(desc.LatestRestorableDateTime).UTC()
+	switch {
+	case opts.Point.Latest:
+		p.point = p.latest
+	case opts.Point.Ago != 0:
+		p.point = opts.Now().Add(-opts.Point.Ago).UTC()
+	default:
+		p.point = opts.Point.At.UTC()
+	}
+	if p.point.Before(p.earliest) || p.point.After(p.latest) {
+		return usagef("restore %s: %s is outside the restorable window [%s, %s]: pick a time inside it, or restore from a backup with --backup-before %s",
+			src, tables.FormatTime(p.point), tables.FormatTime(p.earliest), tables.FormatTime(p.latest), tables.FormatTime(p.point))
+	}
+	return nil
 }
 
 // adoptable checks that the existing recovery table d is a restore of the
@@ -270,6 +328,18 @@ func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription
 	if err != nil {
 		return fmt.Errorf("restore %s: read the tags of %s: %w", src, p.recovery, err)
 	}
+	if v, ok := tags[tables.TagSourceTable]; ok && v != src {
+		return refuse(fmt.Sprintf("is tagged as a recovery table of %s", v))
+	}
+	if p.backup != nil {
+		return p.adoptableBackup(d, tags, refuse)
+	}
+	if b := backupARNFromTags(tags); b != "" {
+		return refuse(fmt.Sprintf("was restored from backup %s (its %s tag), not to a point in time", b, tables.TagBackupARN))
+	}
+	if _, tagged := tags[tables.TagRestorePoint]; !tagged && aws.ToString(rs.SourceBackupArn) != "" {
+		return refuse(fmt.Sprintf("was restored from backup %s, not to a point in time", aws.ToString(rs.SourceBackupArn)))
+	}
 	point := aws.ToTime(rs.RestoreDateTime).UTC()
 	from := "its restore summary"
 	if v, ok := tags[tables.TagRestorePoint]; ok {
@@ -277,9 +347,6 @@ func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription
 			return refuse(fmt.Sprintf("has a bad %s tag %q", tables.TagRestorePoint, v))
 		}
 		from = "its " + tables.TagRestorePoint + " tag"
-	}
-	if v, ok := tags[tables.TagSourceTable]; ok && v != src {
-		return refuse(fmt.Sprintf("is tagged as a recovery table of %s", v))
 	}
 	same := point.Equal(p.point)
 	if !same && from == "its restore summary" {
@@ -302,6 +369,9 @@ func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription
 // keeps the source's indexes, an empty slice restores none.
 func (p *Plan) indexOverrides() ([]types.GlobalSecondaryIndex, []types.LocalSecondaryIndex, error) {
 	src := p.source
+	if p.backup != nil && p.backup.indexes != nil {
+		src = p.backup.indexes // the indexes the table had when backed up
+	}
 	if p.opts.Indexes == "all" && p.opts.BillingMode == types.BillingModePayPerRequest {
 		return nil, nil, nil
 	}
@@ -354,8 +424,12 @@ func (p *Plan) indexOverrides() ([]types.GlobalSecondaryIndex, []types.LocalSeco
 		if list == "" {
 			list = "no secondary indexes"
 		}
-		return nil, nil, usagef("--indexes: table %s has no index %s (it has %s); use none, all or a list of its index names",
-			tables.Name(p.opts.Table), strings.Join(missing, ","), list)
+		of := "table " + tables.Name(p.opts.Table)
+		if p.backup != nil {
+			of = "the backup of " + of
+		}
+		return nil, nil, usagef("--indexes: %s has no index %s (it has %s); use none, all or a list of its index names",
+			of, strings.Join(missing, ","), list)
 	}
 	return gsis, lsis, nil
 }
@@ -387,6 +461,9 @@ func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
 	if p.existing != nil {
 		return p.adopt(ctx, api)
 	}
+	if p.backup != nil {
+		return p.startFromBackup(ctx, api)
+	}
 	gsis, lsis, err := p.indexOverrides()
 	if err != nil {
 		return nil, err
@@ -403,19 +480,8 @@ func (p *Plan) Start(ctx context.Context, api API) (*Result, error) {
 	} else {
 		in.SourceTableName = aws.String(o.Table)
 	}
-	if o.BillingMode == types.BillingModeProvisioned {
-		in.ProvisionedThroughputOverride = &types.ProvisionedThroughput{
-			ReadCapacityUnits:  aws.Int64(o.ReadCapacity),
-			WriteCapacityUnits: aws.Int64(o.WriteCapacity),
-		}
-	}
-	if o.SSEKMSKey != "" {
-		in.SSESpecificationOverride = &types.SSESpecification{
-			Enabled:        aws.Bool(true),
-			SSEType:        types.SSETypeKms,
-			KMSMasterKeyId: aws.String(o.SSEKMSKey),
-		}
-	}
+	in.ProvisionedThroughputOverride = p.throughputOverride()
+	in.SSESpecificationOverride = p.sseOverride()
 	o.Logger.Info("starting point-in-time restore", "table", src, "recovery_table", p.recovery, "restore_point", tables.FormatTime(p.point))
 	out, err := api.RestoreTableToPointInTime(ctx, in)
 	if err != nil {
@@ -518,11 +584,14 @@ func (p *Plan) adopt(ctx context.Context, api API) (*Result, error) {
 	o.Logger.Info("recovery table exists: adopting the restore a previous attempt started",
 		"table", src, "recovery_table", p.recovery, "restore_point", tables.FormatTime(p.point), "status", d.TableStatus)
 	res := &Result{SourceTable: src, RecoveryTable: p.recovery, RecoveryARN: aws.ToString(d.TableArn),
-		RestorePoint: p.point, Status: d.TableStatus, Adopted: true}
+		RestorePoint: p.point, BackupARN: p.BackupARN(), Status: d.TableStatus, Adopted: true}
 	tags := map[string]string{
 		tables.TagSourceTable:  src,
 		tables.TagRestorePoint: tables.FormatTime(p.point),
 		tables.TagCreatedAt:    tables.FormatTime(aws.ToTime(d.CreationDateTime)),
+	}
+	if p.backup != nil {
+		tags[tables.TagBackupARN] = p.backup.arn
 	}
 	return p.tagAndWait(ctx, api, res, tags, func(err error) error {
 		return fmt.Errorf("restore %s: tag %s: %w", src, p.recovery, err)
@@ -532,13 +601,14 @@ func (p *Plan) adopt(ctx context.Context, api API) (*Result, error) {
 // Adopt finishes a restore that a previous attempt started into table, at
 // point (a run's state file records both): it checks, as --if-exists adopt
 // does, that table is a restore of opts.Table to exactly point (tag or
-// RestoreSummary), then (re)applies ddbrewind's tags and waits until the
-// table is ACTIVE. Any other table is refused with a *UsageError and left
-// alone.
+// RestoreSummary) — or, when opts.Point.Backup names the backup the run
+// resolved, a restore from that backup —, then (re)applies ddbrewind's tags
+// and waits until the table is ACTIVE. Any other table is refused with a
+// *UsageError and left alone.
 func Adopt(ctx context.Context, api API, opts Options, table string, point time.Time) error {
 	opts.defaults()
 	opts.Wait = true
-	opts.Point = Point{At: point} // the recorded point, never "any"
+	opts.Point = Point{At: point, Backup: opts.Point.Backup} // the recorded point, never "any"
 	src := tables.Name(opts.Table)
 	dt, err := describeSource(ctx, api, opts)
 	if err != nil {
@@ -549,6 +619,11 @@ func Adopt(ctx context.Context, api API, opts Options, table string, point time.
 		return fmt.Errorf("restore %s: describe recovery table %s: %w", src, table, err)
 	}
 	p := &Plan{opts: opts, source: dt.Table, sourceARN: aws.ToString(dt.Table.TableArn), recovery: table, point: point.UTC()}
+	if opts.Point.Backup != "" {
+		if err := p.resolveBackup(ctx, api); err != nil {
+			return err
+		}
+	}
 	hint := fmt.Sprintf("it is not the recovery table this run started: remove the state file (or pass another --state) to start another rewind, and delete %s yourself if it is not needed", table)
 	if err := p.adoptable(ctx, api, d.Table, hint); err != nil {
 		return err

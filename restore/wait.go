@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
+	backuptypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -56,6 +58,55 @@ func WaitActive(ctx context.Context, api API, table string, timeout time.Duratio
 	default:
 		return status, fmt.Errorf("wait for %s: %w", table, err)
 	}
+}
+
+// WaitRestoreJob polls DescribeRestoreJob until the AWS Backup restore job
+// has COMPLETED, failed (FAILED, ABORTED: an error with AWS Backup's status
+// message), the timeout passes or ctx is cancelled, with the same schedule,
+// logging and Ctrl-C behaviour as WaitActive: cancelling ctx stops the wait,
+// not the job.
+func WaitRestoreJob(ctx context.Context, api BackupAPI, job string, timeout time.Duration, schedule Poll, now func() time.Time, log *slog.Logger) (*backup.DescribeRestoreJobOutput, error) {
+	start := now()
+	var status backuptypes.RestoreJobStatus
+	var last *backup.DescribeRestoreJobOutput
+	failed := errors.New("failed")
+	err := poll.Until(ctx, schedule, timeout, now, func(ctx context.Context) (bool, error) {
+		out, err := api.DescribeRestoreJob(ctx, &backup.DescribeRestoreJobInput{RestoreJobId: aws.String(job)})
+		if err != nil {
+			return false, fmt.Errorf("describe AWS Backup restore job %s: %w", job, err)
+		}
+		last, status = out, out.Status
+		switch status {
+		case backuptypes.RestoreJobStatusCompleted:
+			log.Info("AWS Backup restore job COMPLETED", "job", job, "elapsed", now().Sub(start).Round(time.Second).String())
+			return true, nil
+		case backuptypes.RestoreJobStatusFailed, backuptypes.RestoreJobStatusAborted:
+			return false, failed
+		}
+		log.Info("waiting for AWS Backup restore job", "job", job, "status", jobStatusOr(status),
+			"percent_done", aws.ToString(out.PercentDone), "elapsed", now().Sub(start).Round(time.Second).String())
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return last, nil
+	case errors.Is(err, failed):
+		return last, fmt.Errorf("AWS Backup restore job %s %s: %s", job, status, aws.ToString(last.StatusMessage))
+	case errors.Is(err, poll.ErrInterrupted):
+		return nil, fmt.Errorf("%w for AWS Backup restore job %s (status %s after %s): the job goes on in AWS Backup (aws backup describe-restore-job --restore-job-id %s)",
+			ErrWaitInterrupted, job, jobStatusOr(status), now().Sub(start).Round(time.Second), job)
+	case errors.Is(err, poll.ErrTimeout):
+		return nil, fmt.Errorf("timed out after %s waiting for AWS Backup restore job %s to complete (status %s): the job goes on in AWS Backup; wait longer with --timeout",
+			timeout, job, jobStatusOr(status))
+	}
+	return nil, err
+}
+
+func jobStatusOr(s backuptypes.RestoreJobStatus) string {
+	if s == "" {
+		return "not known yet"
+	}
+	return string(s)
 }
 
 // WaitGone polls DescribeTable until table no longer exists.

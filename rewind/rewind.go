@@ -53,7 +53,15 @@ type State struct {
 	Table         string    `json:"table"`
 	RestorePoint  time.Time `json:"restore_point"`
 	RecoveryTable string    `json:"recovery_table"`
-	Step          string    `json:"step"`
+	// BackupARN is the backup the recovery table is restored from (given
+	// with --backup, or the one --backup-before picked); empty for a
+	// point-in-time restore. RestorePoint is then the backup's creation
+	// time.
+	BackupARN string `json:"backup_arn,omitempty"`
+	// BackupBefore is --backup-before as given, so that a rerun is compared
+	// with the flags the run started with, not with what they resolved to.
+	BackupBefore *time.Time `json:"backup_before,omitempty"`
+	Step         string     `json:"step"`
 	// Selection identifies the copy's selection and write mode.
 	Selection  string    `json:"selection"`
 	Checkpoint string    `json:"checkpoint"`
@@ -180,14 +188,22 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		}
 		restorePlan = plan
 		st = &State{Version: 1, Table: table, RestorePoint: plan.RestorePoint(), RecoveryTable: plan.RecoveryTable(),
-			Step: StepRestore, Selection: sel, Checkpoint: DefaultCheckpoint(o.State), Started: o.Now().UTC()}
+			BackupARN: plan.BackupARN(), Step: StepRestore, Selection: sel, Checkpoint: DefaultCheckpoint(o.State), Started: o.Now().UTC()}
+		if bb := o.Restore.Point.BackupBefore; !bb.IsZero() {
+			bb = bb.UTC()
+			st.BackupBefore = &bb
+		}
 		if o.Copy.Checkpoint != "" {
 			st.Checkpoint = o.Copy.Checkpoint
 		}
 	}
 	if o.Confirm != nil {
-		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it as %s, write the selected items back into %s, then delete %s",
-			table, tables.FormatTime(st.RestorePoint), st.RecoveryTable, table, st.RecoveryTable)); err != nil {
+		from := ""
+		if st.BackupARN != "" {
+			from = " from backup " + st.BackupARN
+		}
+		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it%s as %s, write the selected items back into %s, then delete %s",
+			table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, table, st.RecoveryTable)); err != nil {
 			return res, err
 		}
 	}
@@ -271,16 +287,21 @@ func ensureRestored(ctx context.Context, api API, o Options, st *State, plan *re
 		_, err := plan.Start(ctx, api)
 		return err
 	}
+	// The point as recorded: a time, or the backup the run resolved (so a
+	// resumed --backup-before run restores the backup it picked first).
+	ro := o.Restore
+	ro.Point = restore.Point{At: st.RestorePoint}
+	if st.BackupARN != "" {
+		ro.Point = restore.Point{Backup: st.BackupARN}
+	}
 	_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)})
 	switch {
 	case err == nil:
 		o.Logger.Info("the recovery table exists already: not restoring again", "recovery_table", st.RecoveryTable)
-		return restore.Adopt(ctx, api, o.Restore, st.RecoveryTable, st.RestorePoint)
+		return restore.Adopt(ctx, api, ro, st.RecoveryTable, st.RestorePoint)
 	case awserr.Code(err) != "ResourceNotFoundException":
 		return err
 	}
-	ro := o.Restore
-	ro.Point = restore.Point{At: st.RestorePoint}
 	ro.RecoveryTable = st.RecoveryTable
 	_, err = restore.Restore(ctx, api, ro)
 	return err
@@ -335,9 +356,13 @@ func cleanup(ctx context.Context, api API, o Options, st *State) error {
 
 // checkSame refuses a state file of another rewind.
 func checkSame(o Options, st *State, table, sel string) error {
-	switch {
-	case st.Table != table:
+	if st.Table != table {
 		return &UsageError{Msg: fmt.Sprintf("state file %s is for table %s, not %s: pass another --state", o.State, st.Table, table)}
+	}
+	if err := checkSameSource(o, st, table); err != nil {
+		return err
+	}
+	switch {
 	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint) && st.Step == StepDone:
 		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s to %s: to rewind to %s, remove the state file or pass another --state",
 			o.State, table, tables.FormatTime(st.RestorePoint), tables.FormatTime(o.Restore.Point.At))}
@@ -349,6 +374,43 @@ func checkSame(o Options, st *State, table, sel string) error {
 			o.State, table)}
 	}
 	return nil
+}
+
+// checkSameSource refuses a rerun whose source flags differ, as given,
+// from those the state file records: a point-in-time restore against a
+// restore from a backup, another --backup, another --backup-before.
+func checkSameSource(o Options, st *State, table string) error {
+	p := o.Restore.Point
+	recorded := "to " + tables.FormatTime(st.RestorePoint)
+	switch {
+	case st.BackupBefore != nil:
+		recorded = fmt.Sprintf("from the newest backup at or before %s (--backup-before), %s", tables.FormatTime(*st.BackupBefore), st.BackupARN)
+	case st.BackupARN != "":
+		recorded = "from backup " + st.BackupARN + " (--backup)"
+	}
+	var given string
+	switch {
+	case p.Backup != "":
+		if st.BackupBefore == nil && p.Backup == st.BackupARN {
+			return nil
+		}
+		given = "--backup " + p.Backup
+	case !p.BackupBefore.IsZero():
+		if st.BackupBefore != nil && st.BackupBefore.Equal(p.BackupBefore) {
+			return nil
+		}
+		given = "--backup-before " + tables.FormatTime(p.BackupBefore)
+	case st.BackupARN == "":
+		return nil // both point-in-time: checkSame compares --at
+	default:
+		given = "a point in time (--at, --ago or --latest)"
+	}
+	if st.Step == StepDone {
+		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s %s, not %s: to rewind again, remove the state file or pass another --state",
+			o.State, table, recorded, given)}
+	}
+	return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s %s, not %s: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
+		o.State, table, recorded, given)}
 }
 
 // selectionID identifies the selection and write mode.

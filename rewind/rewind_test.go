@@ -74,6 +74,59 @@ func TestCheckSame(t *testing.T) {
 	}
 }
 
+// TestCheckSameBackup: a run from a backup resumes only with the same
+// --backup or --backup-before, compared as given; a point-in-time run and a
+// backup run never resume each other. Every refusal names the state file.
+func TestCheckSameBackup(t *testing.T) {
+	created := time.Date(2026, 10, 1, 3, 0, 0, 0, time.UTC)
+	before := time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC)
+	const arn = "arn:aws:dynamodb:us-east-1:111122223333:table/orders/backup/01759287600000-abcdef12"
+	const other = "arn:aws:dynamodb:us-east-1:111122223333:table/orders/backup/01759287600000-99999999"
+	sel := selectionID(copier.Options{})
+	byARN := State{Table: "orders", RestorePoint: created, BackupARN: arn, Selection: sel}
+	byTime := byARN
+	byTime.BackupBefore = &before
+	pitr := State{Table: "orders", RestorePoint: created, Selection: sel}
+	opts := func(point restore.Point) Options {
+		return Options{State: "state.json", Restore: restore.Options{Point: point}}
+	}
+	tests := []struct {
+		name string
+		st   State
+		o    Options
+		step string
+		want string // "" = accepted
+	}{
+		{"same --backup", byARN, opts(restore.Point{Backup: arn}), StepCopy, ""},
+		{"same --backup-before", byTime, opts(restore.Point{BackupBefore: before}), StepCopy, ""},
+		{"another --backup", byARN, opts(restore.Point{Backup: other}), StepCopy, "unfinished rewind of orders from backup " + arn + " (--backup), not --backup " + other},
+		{"another --backup, finished", byARN, opts(restore.Point{Backup: other}), StepDone, "finished rewind of orders from backup " + arn},
+		{"another --backup-before", byTime, opts(restore.Point{BackupBefore: before.Add(time.Hour)}), StepCopy, "not --backup-before 2026-10-02T01:00:00Z"},
+		{"--backup naming what --backup-before picked", byTime, opts(restore.Point{Backup: arn}), StepCopy, "from the newest backup at or before 2026-10-02T00:00:00Z (--backup-before)"},
+		{"--backup-before after --backup", byARN, opts(restore.Point{BackupBefore: before}), StepCopy, "(--backup), not --backup-before"},
+		{"--latest after a backup run", byARN, opts(restore.Point{Latest: true}), StepCopy, "not a point in time"},
+		{"--at the backup's time after a backup run", byARN, opts(restore.Point{At: created}), StepCopy, "not a point in time"},
+		{"--backup after a point-in-time run", pitr, opts(restore.Point{Backup: arn}), StepCopy, "rewind of orders to 2026-10-01T03:00:00Z, not --backup " + arn},
+		{"--backup-before after a point-in-time run", pitr, opts(restore.Point{BackupBefore: before}), StepDone, "finished rewind of orders to 2026-10-01T03:00:00Z, not --backup-before"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.st
+			s.Step = tt.step
+			err := checkSame(tt.o, &s, "orders", sel)
+			if err != nil && !strings.Contains(err.Error(), "state.json") {
+				t.Errorf("the refusal does not name the state file: %v", err)
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || !usage.Is(err) || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want a usage error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestSelectionIDFollowsSelectionAndMode(t *testing.T) {
 	base := copier.Options{Selection: copier.Selection{KeyCondition: "pk = :p"}}
 	ids := map[string]string{}

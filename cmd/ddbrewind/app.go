@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/urfave/cli/v2"
@@ -26,6 +27,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/restore"
 )
 
 // globalFlags returns fresh instances of the flags every command accepts,
@@ -326,6 +328,28 @@ func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats, log 
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.HTTPClient = newReachClient(o.HTTPClient, endpointHint(endpoint, "AWS_ENDPOINT_URL_DYNAMODB"))
+	}), nil
+}
+
+// backupClientFor returns an AWS Backup client when the restore point is an
+// AWS Backup recovery point (the only restore that goes through AWS
+// Backup), else nil. Its endpoint follows the SDK's settings
+// (AWS_ENDPOINT_URL_BACKUP, AWS_ENDPOINT_URL, the profile's services
+// section), not --endpoint-url, which is DynamoDB's; AWS_ENDPOINT_URL_BACKUP
+// is also read from env so that tests can point it at a fake per run.
+func backupClientFor(ctx context.Context, c *cli.Context, env *Env, point restore.Point, log *slog.Logger) (restore.BackupAPI, error) {
+	if !restore.IsRecoveryPointARN(point.Backup) {
+		return nil, nil
+	}
+	cfg, err := awsConfig(ctx, c, nil, log)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := env.Getenv("AWS_ENDPOINT_URL_BACKUP")
+	return backup.NewFromConfig(cfg, func(o *backup.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
 	}), nil
 }
 

@@ -310,10 +310,28 @@ func badInputCorpus() []badCase {
 		// Conflicting flags.
 		{"restore --at with --latest", moto, func(f *badFixture, _ string) []string {
 			return f.restoreArgs("--table", f.table, "--latest", "--at", "2026-01-01T00:00:00Z")
-		}, []string{"exactly one of --at TIME, --ago DURATION or --latest"}, ""},
+		}, []string{"exactly one of --at TIME, --ago DURATION, --latest, --backup ARN or --backup-before TIME"}, ""},
 		{"run --ago with --latest", moto, func(f *badFixture, tmp string) []string {
 			return f.runArgs(tmp, "--latest", "--ago", "1h")
-		}, []string{"exactly one of --at TIME, --ago DURATION or --latest"}, ""},
+		}, []string{"exactly one of --at TIME, --ago DURATION, --latest, --backup ARN or --backup-before TIME"}, ""},
+		{"restore --at with --backup", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--at", "2026-01-01T00:00:00Z", "--backup", "arn:aws:dynamodb:us-east-1:123456789012:table/"+f.table+"/backup/01767225600000-abcdef12")
+		}, []string{"exactly one of", "(got 2)"}, ""},
+		{"run --backup-before with --latest", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--backup-before", "2026-01-01T00:00:00Z")
+		}, []string{"exactly one of", "(got 2)"}, ""},
+		{"restore --backup not an ARN", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--backup", "nightly")
+		}, []string{`--backup "nightly" is not a backup ARN`, "arn:aws:backup:REGION:ACCOUNT:recovery-point:ID"}, ""},
+		{"run --backup of another table", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--backup", "arn:aws:dynamodb:us-east-1:123456789012:table/"+f.table2+"/backup/01767225600000-abcdef12")
+		}, []string{"is a backup of table {table2}, not of {table}"}, ""},
+		{"restore recovery point without --backup-role-arn", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--backup", "arn:aws:backup:us-east-1:123456789012:recovery-point:abc")
+		}, []string{"pass --backup-role-arn ARN"}, ""},
+		{"run --backup-before with no backup", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--backup-before", "2026-01-01T00:00:00Z")
+		}, []string{"--backup-before 2026-01-01T00:00:00Z", "has no available backup"}, ""},
 		{"--only-missing with --if-main", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs("--only-missing", "--if-main", "attribute_exists(pk)")
 		}, []string{"--only-missing", "--if-main", "use one of them"}, ""},

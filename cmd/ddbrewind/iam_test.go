@@ -43,27 +43,42 @@ import (
 )
 
 // The values the tests put in the policies' placeholders. ${Table} is the
-// main (source) table of each scenario.
+// main (source) table of each scenario; ${BackupRole} the role passed to
+// AWS Backup with --backup-role-arn.
 const (
-	iamRegion  = "us-east-1"
-	iamAccount = "111122223333"
-	iamDir     = "../../docs/iam"
+	iamRegion     = "us-east-1"
+	iamAccount    = "111122223333"
+	iamBackupRole = "ddbrewind-restore"
+	iamDir        = "../../docs/iam"
 	// ${Bucket} and ${Prefix}: where export writes (--s3-bucket,
 	// --s3-prefix).
 	iamBucket = "ddbrewind-iam-exports"
 	iamPrefix = "rewinds"
 )
 
+// iamRoleARN is the --backup-role-arn of the AWS Backup variants (moto's
+// account, as the other ARNs the commands see; the recorder maps every ARN
+// to iamAccount).
+const iamRoleARN = "arn:aws:iam::123456789012:role/" + iamBackupRole
+
+// iamStarResources are the actions that IAM authorizes on "*" only, or that
+// the policies grant on "*" because the resource is not known before the
+// call (an AWS Backup restore job's id).
+var iamStarResources = []string{"dynamodb:ListTables", "dynamodb:ListExports", "dynamodb:ListBackups", "backup:ListRecoveryPointsByResource", "backup:DescribeRestoreJob"}
+
 // restoreTargetActions are the actions AWS requires on the *target* table of
-// RestoreTableToPointInTime, besides dynamodb:RestoreTableToPointInTime on
-// the source table: "DynamoDB RestoreTableToPointInTime permissions are
-// necessary on the source table, and DynamoDB read and write permissions on
-// the target table are necessary for restore functionality"
+// RestoreTableToPointInTime and RestoreTableFromBackup, besides
+// dynamodb:RestoreTableToPointInTime on the source table (or
+// dynamodb:RestoreTableFromBackup on the backup): "DynamoDB
+// RestoreTableToPointInTime permissions are necessary on the source table,
+// and DynamoDB read and write permissions on the target table are necessary
+// for restore functionality" (and the same for RestoreTableFromBackup "on
+// the source backup")
 // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/backuprestore_IAM.html,
 // whose example lists exactly these). ddbrewind never calls them for the
 // restore; DynamoDB checks them. This is the test's only allow-list: these
-// grants count as needed only when a RestoreTableToPointInTime call targets
-// a table they cover.
+// grants count as needed only when a RestoreTableToPointInTime or
+// RestoreTableFromBackup call targets a table they cover.
 var restoreTargetActions = []string{
 	"dynamodb:BatchWriteItem",
 	"dynamodb:DeleteItem",
@@ -137,12 +152,12 @@ func loadPolicy(t *testing.T, command, table string) *iamPolicy {
 		t.Fatalf("policy of %s: %v", command, err)
 	}
 	for _, p := range iamPlaceholders.FindAllString(string(data), -1) {
-		if !slices.Contains([]string{"${Region}", "${Account}", "${Table}", "${Bucket}", "${Prefix}"}, p) {
-			t.Fatalf("docs/iam/%s.json: unknown placeholder %s (use ${Region}, ${Account}, ${Table}, ${Bucket}, ${Prefix})", command, p)
+		if !slices.Contains([]string{"${Region}", "${Account}", "${Table}", "${Bucket}", "${Prefix}", "${BackupRole}"}, p) {
+			t.Fatalf("docs/iam/%s.json: unknown placeholder %s (use ${Region}, ${Account}, ${Table}, ${Bucket}, ${Prefix}, ${BackupRole})", command, p)
 		}
 	}
 	filled := strings.NewReplacer("${Region}", iamRegion, "${Account}", iamAccount, "${Table}", table,
-		"${Bucket}", iamBucket, "${Prefix}", iamPrefix).Replace(string(data))
+		"${Bucket}", iamBucket, "${Prefix}", iamPrefix, "${BackupRole}", iamBackupRole).Replace(string(data))
 	dec := json.NewDecoder(strings.NewReader(filled))
 	dec.DisallowUnknownFields()
 	var p iamPolicy
@@ -186,8 +201,9 @@ func iamMatch(pattern, s string) bool {
 }
 
 // conditionsHold evaluates a statement's conditions. Only StringEquals and
-// StringLike on aws:ResourceTag/KEY and aws:RequestTag/KEY are understood;
-// a missing tag makes the condition false, as in IAM.
+// StringLike on aws:ResourceTag/KEY, aws:RequestTag/KEY and
+// iam:PassedToService are understood; a missing tag makes the condition
+// false, as in IAM.
 func (st iamStatement) conditionsHold(resTags, reqTags map[string]string) (bool, error) {
 	for op, keys := range st.Condition {
 		if op != "StringEquals" && op != "StringLike" {
@@ -200,6 +216,10 @@ func (st iamStatement) conditionsHold(resTags, reqTags map[string]string) (bool,
 				tags = resTags
 			case strings.HasPrefix(key, "aws:RequestTag/"):
 				tags = reqTags
+			case key == "iam:PassedToService":
+				// The recorder notes the service a role is passed to as a
+				// request "tag" of the iam:PassRole call.
+				key, tags = "/"+key, reqTags
 			default:
 				return false, fmt.Errorf("statement %q: condition key %s is not understood by this test", st.Sid, key)
 			}
@@ -262,12 +282,15 @@ func tableARN(name string) string {
 
 // ---- recorder ----
 
-// iamCall is one DynamoDB request as IAM sees it.
+// iamCall is one request as IAM sees it.
 type iamCall struct {
-	op      string
+	op string
+	// action is the IAM action when not dynamodb:<op> (AWS Backup's
+	// calls, and the iam:PassRole that StartRestoreJob implies).
+	action  string
 	tables  []string                     // tables the request acts on
-	arns    []string                     // or the resources it acts on, when not tables ("*", an export)
-	target  string                       // RestoreTableToPointInTime: the new table
+	arns    []string                     // other resources it acts on ("*", an export, backups, recovery points, roles), as the policies see them
+	target  string                       // RestoreTableToPointInTime, RestoreTableFromBackup: the new table
 	objects []string                     // ExportTableToPointInTime: an S3 object the export writes
 	reqTags map[string]string            // TagResource: the tags requested
 	resTags map[string]map[string]string // table → its tags when the request came, for tagged ops
@@ -329,6 +352,7 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 	op := target[strings.LastIndexByte(target, '.')+1:]
 	var in struct {
 		TableName       string
+		BackupArn       string
 		ResourceArn     string
 		SourceTableName string
 		SourceTableArn  string
@@ -342,6 +366,9 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 	}
 	_ = json.Unmarshal(body, &in)
 	c := iamCall{op: op, target: in.TargetTableName}
+	if in.BackupArn != "" {
+		c.arns = append(c.arns, iamARN(in.BackupArn))
+	}
 	for _, n := range []string{in.TableName, in.ResourceArn, in.SourceTableName, in.SourceTableArn, in.TableArn} {
 		if n != "" {
 			c.tables = append(c.tables, tables.Name(n))
@@ -372,7 +399,7 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 		}
 	}
 	var problem string
-	if len(c.tables) == 0 && len(c.arns) == 0 {
+	if len(c.tables) == 0 && len(c.arns) == 0 && op != "ListTables" {
 		problem = fmt.Sprintf("%s names no table: teach the recorder which resource it acts on", op)
 	}
 	if r.tagOps[op] {
@@ -451,33 +478,99 @@ func newIAMCheck(t *testing.T, command string) *iamCheck {
 	return c
 }
 
+// iamARN maps an ARN from the emulator (or the AWS Backup fake) to the
+// account and region the policies are filled in with.
+func iamARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return arn
+	}
+	switch parts[2] {
+	case "iam":
+		parts[4] = iamAccount
+	default:
+		parts[3], parts[4] = iamRegion, iamAccount
+	}
+	return strings.Join(parts, ":")
+}
+
+// awsBackupCalls turns the AWS Backup fake's requests into what IAM
+// authorizes: each operation as backup:<op>, and StartRestoreJob's role as
+// an iam:PassRole to backup.amazonaws.com.
+func awsBackupCalls(calls []fakeBackupCall) []iamCall {
+	var out []iamCall
+	for _, fc := range calls {
+		c := iamCall{op: fc.op, action: "backup:" + fc.op}
+		switch fc.op {
+		case "StartRestoreJob":
+			c.arns = []string{iamARN(fc.resource)}
+			out = append(out, iamCall{op: "PassRole", action: "iam:PassRole", arns: []string{iamARN(fc.start.IamRoleArn)},
+				reqTags: map[string]string{"iam:PassedToService": "backup.amazonaws.com"}})
+		default:
+			c.arns = []string{"*"}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // run runs ddbrewind args (command first) through a new recorder with
 // ${Table} = table, wants exit code want, checks every call against the
 // policy and returns the operations the FaultProxy saw.
 func (c *iamCheck) run(t *testing.T, srv *ddbtest.Server, table string, want int, args ...string) []string {
 	t.Helper()
-	return c.runWithHooks(t, srv, table, want, nil, args...)
+	return c.runWith(t, srv, table, want, iamRunOpts{}, args...)
 }
 
 // runWithHooks is run with hooks for the recorder.
 func (c *iamCheck) runWithHooks(t *testing.T, srv *ddbtest.Server, table string, want int, hooks map[string]func(), args ...string) []string {
 	t.Helper()
-	return c.runOn(t, srv, srv.Endpoint, table, want, hooks, args...)
+	return c.runWith(t, srv, table, want, iamRunOpts{hooks: hooks}, args...)
 }
 
-// runOn is runWithHooks with the requests going to upstream (a fake in
-// front of srv) rather than srv itself.
+// iamRunOpts are the extras of one checked run.
+type iamRunOpts struct {
+	hooks map[string]func()
+	// upstream, when set, receives the requests instead of srv (a fake in
+	// front of it).
+	upstream string
+	// awsBackup, when set, is the AWS Backup endpoint of the run: its calls
+	// are checked against the policy too.
+	awsBackup *fakeAWSBackup
+}
+
+// runOn is run with the requests going to upstream (a fake in front of
+// srv) rather than srv itself.
 func (c *iamCheck) runOn(t *testing.T, srv *ddbtest.Server, upstream, table string, want int, hooks map[string]func(), args ...string) []string {
+	return c.runWith(t, srv, table, want, iamRunOpts{hooks: hooks, upstream: upstream}, args...)
+}
+
+// runWith is run with options.
+func (c *iamCheck) runWith(t *testing.T, srv *ddbtest.Server, table string, want int, o iamRunOpts, args ...string) []string {
 	t.Helper()
 	if args[0] != c.command {
 		t.Fatalf("the %s check runs %s", c.command, args[0])
 	}
-	rec := newIAMRecorder(t, srv, upstream, c.tagOps, hooks)
-	r := ddb(t, append([]string{args[0], "--endpoint-url", rec.URL()}, args[1:]...)...)
+	upstream := o.upstream
+	if upstream == "" {
+		upstream = srv.Endpoint
+	}
+	rec := newIAMRecorder(t, srv, upstream, c.tagOps, o.hooks)
+	var env map[string]string
+	var before int
+	if o.awsBackup != nil {
+		env = map[string]string{"AWS_ENDPOINT_URL_BACKUP": o.awsBackup.URL()}
+		before = len(o.awsBackup.Calls())
+	}
+	r := runCLI(t, cliOpts{env: env}, append([]string{args[0], "--endpoint-url", rec.URL()}, args[1:]...)...)
 	if r.code != want {
 		t.Fatalf("exit %d, want %d", r.code, want)
 	}
 	ops := rec.fault.Operations()
+	var backupCalls []iamCall
+	if o.awsBackup != nil {
+		backupCalls = awsBackupCalls(o.awsBackup.Calls()[before:])
+	}
 	t.Logf("operations: %s", strings.Join(ops, ", "))
 	pol := loadPolicy(t, c.command, table)
 	file := "docs/iam/" + c.command + ".json"
@@ -497,16 +590,23 @@ func (c *iamCheck) runOn(t *testing.T, srv *ddbtest.Server, upstream, table stri
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, call := range rec.calls {
-		recOps[call.op] = true
+	for _, call := range append(slices.Clone(rec.calls), backupCalls...) {
 		action := "dynamodb:" + call.op
+		if call.action != "" {
+			action = call.action
+		} else {
+			recOps[call.op] = true
+		}
+		c.ops[action] = true
 		resources := call.tables
-		if call.arns != nil {
-			resources = call.arns
+		if slices.Contains(iamStarResources, action) {
+			resources = []string{"*"}
+		} else {
+			resources = append(slices.Clone(resources), call.arns...)
 		}
 		for _, res := range resources {
 			arn := res
-			if call.arns == nil {
+			if res != "*" && !strings.HasPrefix(res, "arn:") {
 				arn = tableARN(res)
 			}
 			grants, err := pol.allows(action, arn, call.resTags[res], call.reqTags)
@@ -536,8 +636,8 @@ func (c *iamCheck) runOn(t *testing.T, srv *ddbtest.Server, upstream, table stri
 			for _, a := range restoreTargetActions {
 				grants, err := pol.allows(a, tableARN(call.target), nil, nil)
 				if err != nil || len(grants) == 0 {
-					errorf("%s does not allow %s on the restore target %s, which RestoreTableToPointInTime requires (%v)",
-						file, a, tableARN(call.target), err)
+					errorf("%s does not allow %s on the restore target %s, which %s requires (%v)",
+						file, a, tableARN(call.target), call.op, err)
 				}
 				for _, g := range grants {
 					c.used[g] = a + " on restore target " + tableARN(call.target)
@@ -546,7 +646,6 @@ func (c *iamCheck) runOn(t *testing.T, srv *ddbtest.Server, upstream, table stri
 		}
 	}
 	for _, op := range ops {
-		c.ops[op] = true
 		if !recOps[op] {
 			t.Errorf("the FaultProxy saw %s but the recorder did not", op)
 		}
@@ -575,8 +674,8 @@ func (c *iamCheck) finish(t *testing.T) {
 		t.Skip("no variant ran (emulator missing?): nothing to check the policy against")
 	}
 	var called []string
-	for op := range c.ops {
-		called = append(called, "dynamodb:"+op)
+	for action := range c.ops {
+		called = append(called, action)
 	}
 	slices.Sort(called)
 	inPolicy := map[string]bool{}
@@ -599,8 +698,9 @@ func (c *iamCheck) finish(t *testing.T) {
 		}
 	}
 	for a := range inPolicy {
-		if !slices.Contains(called, a) && !(c.ops["RestoreTableToPointInTime"] && slices.Contains(restoreTargetActions, a)) &&
-			!(c.ops["ExportTableToPointInTime"] && slices.Contains(exportS3Actions, a)) {
+		restored := c.ops["dynamodb:RestoreTableToPointInTime"] || c.ops["dynamodb:RestoreTableFromBackup"]
+		if !slices.Contains(called, a) && !(restored && slices.Contains(restoreTargetActions, a)) &&
+			!(c.ops["dynamodb:ExportTableToPointInTime"] && slices.Contains(exportS3Actions, a)) {
 			t.Errorf("%s grants %s, which no variant of ddbrewind %s called", file, a, c.command)
 		}
 	}
@@ -645,19 +745,30 @@ func TestIAMPolicyFiles(t *testing.T) {
 					t.Errorf("docs/iam/%s.json: action %q: name each action, no wildcards", c.Name, a)
 				case s3 && !(c.Name == "export" && slices.Contains(exportS3Actions, a)):
 					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs, in a statement of their own", c.Name, a)
-				case !s3 && !strings.HasPrefix(a, "dynamodb:"):
-					t.Errorf("docs/iam/%s.json: action %q is not a dynamodb: action", c.Name, a)
+				case !s3 && !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "backup:") && a != "iam:PassRole":
+					t.Errorf("docs/iam/%s.json: action %q: name each dynamodb: or backup: action (or iam:PassRole)", c.Name, a)
 				}
 			}
 			for _, r := range st.Resource {
 				switch {
 				case r == "*":
-					if len(st.Action) != 1 || (st.Action[0] != "dynamodb:ListTables" && st.Action[0] != "dynamodb:ListExports") {
-						t.Errorf("docs/iam/%s.json: statement %q: Resource \"*\" only for dynamodb:ListTables or dynamodb:ListExports alone, which have no resource type", c.Name, st.Sid)
+					for _, a := range st.Action {
+						if !slices.Contains(iamStarResources, a) {
+							t.Errorf("docs/iam/%s.json: statement %q: Resource \"*\" only for %v, not %s", c.Name, st.Sid, iamStarResources, a)
+						}
 					}
 				case s3:
 					if !strings.HasPrefix(r, "arn:aws:s3:::"+iamBucket+"/") {
 						t.Errorf("docs/iam/%s.json: resource %q: S3 grants only on objects of ${Bucket}", c.Name, r)
+					}
+				case slices.Equal(st.Action, iamStrings{"backup:StartRestoreJob"}):
+					if r != fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:*", iamRegion, iamAccount) {
+						t.Errorf("docs/iam/%s.json: backup:StartRestoreJob on %q, want the account's recovery points", c.Name, r)
+					}
+				case slices.Equal(st.Action, iamStrings{"iam:PassRole"}):
+					if r != fmt.Sprintf("arn:aws:iam::%s:role/%s", iamAccount, iamBackupRole) || len(st.Condition["StringEquals"]["iam:PassedToService"]) != 1 ||
+						st.Condition["StringEquals"]["iam:PassedToService"][0] != "backup.amazonaws.com" {
+						t.Errorf("docs/iam/%s.json: iam:PassRole on %q: want the one role, passed to backup.amazonaws.com only", c.Name, r)
 					}
 				case !strings.HasPrefix(r, tableARN("")):
 					t.Errorf("docs/iam/%s.json: resource %q is not a table ARN", c.Name, r)
@@ -737,6 +848,30 @@ func TestIAMRestore(t *testing.T) {
 			}
 			chk.run(t, srv, table, 0, append(args, "--if-exists", "adopt")...)
 		})
+		t.Run("backup ARN, indexes all", func(t *testing.T) {
+			t.Parallel()
+			srv, c, table := motoTable(t, false)
+			dropRecoveryTables(t, c, table)
+			arn, _ := createBackup(t, c, table, "nightly")
+			chk.run(t, srv, table, 0, "restore", "--table", table, "--backup", arn, "--indexes", "all")
+		})
+		t.Run("backup before, retried with adopt", func(t *testing.T) {
+			t.Parallel()
+			srv, c, table := motoTable(t, false)
+			dropRecoveryTables(t, c, table)
+			_, created := createBackup(t, c, table, "nightly")
+			args := []string{"restore", "--table", table, "--backup-before", tables.FormatTime(created.Add(time.Minute))}
+			chk.run(t, srv, table, 0, args...)
+			chk.run(t, srv, table, 0, append(args, "--if-exists", "adopt")...)
+		})
+		t.Run("AWS Backup recovery point", func(t *testing.T) {
+			t.Parallel()
+			srv, c, table := motoTable(t, false)
+			dropRecoveryTables(t, c, table)
+			fake := newFakeAWSBackup(t, c)
+			point, _ := awsBackupPoint(t, c, fake, table)
+			chk.runWith(t, srv, table, 0, iamRunOpts{awsBackup: fake}, "restore", "--table", table, "--backup", point, "--backup-role-arn", iamRoleARN)
+		})
 	})
 	chk.finish(t)
 }
@@ -755,6 +890,10 @@ func TestIAMList(t *testing.T) {
 		})
 		t.Run("source", func(t *testing.T) {
 			chk.run(t, srv, table, 0, "list", "--source", table)
+		})
+		t.Run("backups", func(t *testing.T) {
+			createBackup(t, c, table, "nightly")
+			chk.run(t, srv, table, 0, "list", "--backups", "--table", table, "--output", "json")
 		})
 	})
 	chk.finish(t)
@@ -805,16 +944,22 @@ func TestIAMRun(t *testing.T) {
 		// extras: items are created in the main table after the restore
 		// point (when the recovery table is tagged, before the copy).
 		extras bool
+		// backup restores from a backup instead of --latest: "dynamodb"
+		// (--backup-before, then the DynamoDB backup it picks) or "aws" (an
+		// AWS Backup recovery point, through the fake).
+		backup string
 	}{
-		{"overwrite", nil, false},
-		{"only-missing with journal", []string{"--only-missing", "--journal", "JOURNAL"}, false},
+		{"overwrite", nil, false, ""},
+		{"only-missing with journal", []string{"--only-missing", "--journal", "JOURNAL"}, false, ""},
 		// The filter uses :w too: see the report on run --if-main's verify step.
 		{"if-main and delete-extra", []string{"--if-main", "lastWriter = :w", "--filter-expression", "lastWriter = :w",
-			"--expression-attribute-values", `{":w":{"S":"app"}}`, "--delete-extra"}, true},
-		{"delete-extra", []string{"--delete-extra"}, true},
-		{"key range, delete-extra, journal", []string{"--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#1"}}`, "--delete-extra", "--journal", "JOURNAL"}, true},
-		{"keys file, delete-extra", []string{"--keys-file", "KEYS", "--delete-extra"}, false},
-		{"keep recovery table, no verify", []string{"--keep-recovery-table", "--no-verify"}, false},
+			"--expression-attribute-values", `{":w":{"S":"app"}}`, "--delete-extra"}, true, ""},
+		{"delete-extra", []string{"--delete-extra"}, true, ""},
+		{"key range, delete-extra, journal", []string{"--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#1"}}`, "--delete-extra", "--journal", "JOURNAL"}, true, ""},
+		{"keys file, delete-extra", []string{"--keys-file", "KEYS", "--delete-extra"}, false, ""},
+		{"keep recovery table, no verify", []string{"--keep-recovery-table", "--no-verify"}, false, ""},
+		{"backup before, delete-extra", []string{"--delete-extra"}, true, "dynamodb"},
+		{"AWS Backup recovery point", nil, false, "aws"},
 	}
 	t.Run("variants", func(t *testing.T) {
 		for _, v := range variants {
@@ -825,15 +970,26 @@ func TestIAMRun(t *testing.T) {
 				dir := t.TempDir()
 				keys := filepath.Join(dir, "keys.jsonl")
 				iamWriteKeys(t, keys, `{"pk":{"S":"tenant#2"},"sk":{"N":"2"}}`, `{"pk":{"S":"tenant#3"},"sk":{"N":"3"}}`, `{"pk":{"S":"tenant#9"},"sk":{"N":"999"}}`)
-				args := []string{"run", "--table", table, "--latest", "--state", filepath.Join(dir, "state.json"), "--yes"}
+				args := []string{"run", "--table", table, "--state", filepath.Join(dir, "state.json"), "--yes"}
+				var opts iamRunOpts
+				switch v.backup {
+				case "dynamodb":
+					_, created := createBackup(t, srv.Client(t), table, "nightly")
+					args = append(args, "--backup-before", tables.FormatTime(created.Add(time.Minute)))
+				case "aws":
+					opts.awsBackup = newFakeAWSBackup(t, srv.Client(t))
+					point, _ := awsBackupPoint(t, srv.Client(t), opts.awsBackup, table)
+					args = append(args, "--backup", point, "--backup-role-arn", iamRoleARN)
+				default:
+					args = append(args, "--latest")
+				}
 				for _, a := range v.args {
 					a = strings.NewReplacer("JOURNAL", filepath.Join(dir, "journal.jsonl"), "KEYS", keys).Replace(a)
 					args = append(args, a)
 				}
-				var hooks map[string]func()
 				if v.extras {
 					c := srv.Client(t)
-					hooks = map[string]func(){"TagResource": func() {
+					opts.hooks = map[string]func(){"TagResource": func() {
 						// Runs in the recorder's goroutine: no t.Fatal.
 						for i := range 5 {
 							_, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
@@ -847,7 +1003,7 @@ func TestIAMRun(t *testing.T) {
 						}
 					}}
 				}
-				chk.runWithHooks(t, srv, table, 0, hooks, args...)
+				chk.runWith(t, srv, table, 0, opts, args...)
 				if v.extras {
 					if n := len(slice(ddbtest.ScanAll(t, srv.Client(t), table), "tenant#1")); n != 12 {
 						t.Errorf("tenant#1 has %d items after the run, want its 12 items of the restore point", n)

@@ -14,16 +14,26 @@ import (
 func listCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "list",
-		Usage:     "list the recovery tables ddbrewind made (tables carrying its tags)",
-		UsageText: "ddbrewind list [--source TABLE] [--output table|json]",
+		Usage:     "list the recovery tables ddbrewind made (tables carrying its tags), or a table's backups",
+		UsageText: "ddbrewind list [--source TABLE] [--output table|json]\n   ddbrewind list --backups --table TABLE [--output table|json]",
 		Flags: withGlobals(
 			&cli.StringFlag{Name: "source", Usage: "only recovery tables of this source table"},
+			&cli.BoolFlag{Name: "backups", Usage: "list the on-demand backups of --table instead (newest first), to pick one for restore --backup"},
+			&cli.StringFlag{Name: "table", Usage: "the table whose backups --backups lists (name or ARN)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
 		),
 		Action: func(c *cli.Context) error {
 			format := c.String("output")
 			if format != "table" && format != "json" {
 				return &usageError{Msg: fmt.Sprintf("--output %q: use table or json", format)}
+			}
+			switch {
+			case c.Bool("backups") && c.String("table") == "":
+				return &usageError{Msg: "list --backups: --table is required (the table whose backups to list)"}
+			case c.Bool("backups") && c.String("source") != "":
+				return &usageError{Msg: "list --backups lists the backups of --table; --source filters recovery tables: use one or the other"}
+			case !c.Bool("backups") && c.String("table") != "":
+				return &usageError{Msg: "list --table needs --backups (to list the recovery tables of a table, use --source TABLE)"}
 			}
 			log, err := newLogger(c, env)
 			if err != nil {
@@ -32,6 +42,9 @@ func listCommand(env *Env) *cli.Command {
 			api, err := dynamoClient(c.Context, c, nil, log)
 			if err != nil {
 				return err
+			}
+			if c.Bool("backups") {
+				return listBackups(c, env, api, format)
 			}
 			tables, err := restore.List(c.Context, api, restore.ListOptions{Source: c.String("source"), Logger: log})
 			if err != nil {
@@ -74,4 +87,26 @@ func fmtBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// listBackups prints the backups of --table, newest first.
+func listBackups(c *cli.Context, env *Env, api restore.API, format string) error {
+	backups, err := restore.ListBackups(c.Context, api, c.String("table"))
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		if backups == nil {
+			backups = []restore.Backup{}
+		}
+		enc := json.NewEncoder(env.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(backups)
+	}
+	tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ARN\tNAME\tCREATED\tSIZE\tTYPE\tSTATUS")
+	for _, b := range backups {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.ARN, b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Type, b.Status)
+	}
+	return tw.Flush()
 }

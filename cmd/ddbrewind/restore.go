@@ -15,8 +15,8 @@ import (
 func restoreCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "restore",
-		Usage:     "restore a table to a point in time as a new recovery table, and wait for it",
-		UsageText: "ddbrewind restore --table NAME|ARN (--at TIME | --ago DURATION | --latest) [--recovery-table NAME] [options]",
+		Usage:     "restore a table to a point in time, or from a backup, as a new recovery table, and wait for it",
+		UsageText: "ddbrewind restore --table NAME|ARN (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) [--recovery-table NAME] [options]",
 		Flags: withGlobals(append(restoreFlags(),
 			&cli.StringFlag{Name: "if-exists", Value: restore.IfExistsFail, Usage: "when the recovery table exists: fail, or adopt a restore of the same table and point that a previous attempt started (retried jobs)"},
 		)...),
@@ -38,6 +38,9 @@ func restoreCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if opts.Backup, err = backupClientFor(c.Context, c, env, opts.Point, log); err != nil {
+				return err
+			}
 			res, err := restore.Restore(c.Context, api, opts)
 			if res != nil {
 				fmt.Fprintln(env.Out, res.RecoveryTable)
@@ -52,14 +55,21 @@ func restoreOptions(c *cli.Context, env *Env) (restore.Options, error) {
 	opts := restore.Options{
 		Table:         c.String("table"),
 		RecoveryTable: c.String("recovery-table"),
-		BillingMode:   types.BillingMode(strings.ToUpper(c.String("billing-mode"))),
 		ReadCapacity:  c.Int64("read-capacity"),
 		WriteCapacity: c.Int64("write-capacity"),
-		Indexes:       c.String("indexes"),
 		SSEKMSKey:     c.String("sse-kms-key"),
+		BackupRoleARN: c.String("backup-role-arn"),
 		Wait:          c.Bool("wait"),
 		Timeout:       c.Duration("timeout"),
 		Now:           env.Now,
+	}
+	// Left empty when not given, so that a restore AWS Backup makes (which
+	// takes no billing or index overrides) can tell a default from a choice.
+	if c.IsSet("billing-mode") {
+		opts.BillingMode = types.BillingMode(strings.ToUpper(c.String("billing-mode")))
+	}
+	if c.IsSet("indexes") {
+		opts.Indexes = c.String("indexes")
 	}
 	point, err := pointFlags(c)
 	if err != nil {
@@ -74,7 +84,7 @@ func restoreOptions(c *cli.Context, env *Env) (restore.Options, error) {
 	return opts, nil
 }
 
-// pointFlags reads --at/--ago/--latest.
+// pointFlags reads --at/--ago/--latest/--backup/--backup-before.
 func pointFlags(c *cli.Context) (restore.Point, error) {
 	var p restore.Point
 	if s := c.String("at"); s != "" {
@@ -84,9 +94,23 @@ func pointFlags(c *cli.Context) (restore.Point, error) {
 		}
 		p.At = t
 	}
+	if s := c.String("backup-before"); s != "" {
+		t, err := tables.ParseTimeFlag("--backup-before", s)
+		if err != nil {
+			return p, err
+		}
+		p.BackupBefore = t
+	}
 	p.Ago = c.Duration("ago")
 	p.Latest = c.Bool("latest")
-	return p, p.Validate()
+	p.Backup = strings.TrimSpace(c.String("backup"))
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	if c.IsSet("backup-role-arn") && !restore.IsRecoveryPointARN(p.Backup) {
+		return p, &usageError{Msg: "--backup-role-arn is only for --backup with an AWS Backup recovery point ARN (arn:aws:backup:…:recovery-point:…): DynamoDB restores its own backups without a role"}
+	}
+	return p, nil
 }
 
 func parseTags(kvs []string) (map[string]string, error) {
@@ -108,6 +132,9 @@ func restoreFlags() []cli.Flag {
 		&cli.StringFlag{Name: "at", Usage: "restore point: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"},
 		&cli.DurationFlag{Name: "ago", Usage: "restore point as a duration before now, e.g. 90m"},
 		&cli.BoolFlag{Name: "latest", Usage: "restore to the latest restorable time"},
+		&cli.StringFlag{Name: "backup", Usage: "restore from this backup instead of point-in-time recovery: a DynamoDB backup ARN (arn:aws:dynamodb:…:table/T/backup/…) or an AWS Backup recovery point ARN (arn:aws:backup:…:recovery-point:…)"},
+		&cli.StringFlag{Name: "backup-before", Usage: "restore from the newest available backup of the table created at or before TIME (RFC 3339 or Unix seconds)"},
+		&cli.StringFlag{Name: "backup-role-arn", Usage: "IAM role AWS Backup assumes to restore an AWS Backup recovery point (required for one; it must trust backup.amazonaws.com)"},
 		&cli.StringFlag{Name: "recovery-table", Usage: "name of the new table (default <table>-rewind-<yyyymmddThhmmssZ of the restore point>)"},
 		&cli.StringFlag{Name: "billing-mode", Value: "PAY_PER_REQUEST", Usage: "PAY_PER_REQUEST or PROVISIONED"},
 		&cli.Int64Flag{Name: "read-capacity", Usage: "read capacity units with --billing-mode PROVISIONED"},

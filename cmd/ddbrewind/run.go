@@ -39,7 +39,7 @@ func runCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "restore, copy, verify and clean up in one resumable command",
-		UsageText: "ddbrewind run --table T (--at TIME | --ago DURATION | --latest) [selection and copy flags] [--keep-recovery-table] [--state PATH]",
+		UsageText: "ddbrewind run --table T (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) [selection and copy flags] [--keep-recovery-table] [--state PATH]",
 		Flags:     withGlobals(runFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := required(c, "table"); err != nil {
@@ -67,6 +67,9 @@ func runCommand(env *Env) *cli.Command {
 			co.Stats = stats
 			api, err := dynamoClient(c.Context, c, stats, log)
 			if err != nil {
+				return err
+			}
+			if ro.Backup, err = backupClientFor(c.Context, c, env, ro.Point, log); err != nil {
 				return err
 			}
 			if r, here := tables.Region(ro.Table), api.Options().Region; r != "" && r != here {
@@ -129,10 +132,14 @@ func runCommand(env *Env) *cli.Command {
 				}
 			}
 			if err == nil && res != nil {
+				from := ""
+				if res.State.BackupARN != "" {
+					from = " from backup " + res.State.BackupARN
+				}
 				if res.AlreadyDone {
-					fmt.Fprintf(env.Out, "already done: %s was rewound to %s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), state)
+					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from, state)
 				} else {
-					fmt.Fprintf(env.Out, "rewound %s to %s\n", res.State.Table, tables.FormatTime(res.State.RestorePoint))
+					fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from)
 				}
 			}
 			return err

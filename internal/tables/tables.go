@@ -18,11 +18,15 @@ import (
 )
 
 // Tag keys that mark a recovery table. list and cleanup trust only these;
-// copy refuses to write into a table that has TagSourceTable.
+// copy refuses to write into a table that has TagSourceTable. A recovery
+// table restored from a backup also has TagBackupARN (the DynamoDB backup
+// or AWS Backup recovery point it came from), and its TagRestorePoint is
+// the backup's creation time.
 const (
 	TagSourceTable  = "ddbrewind:source-table"
 	TagRestorePoint = "ddbrewind:restore-point"
 	TagCreatedAt    = "ddbrewind:created-at"
+	TagBackupARN    = "ddbrewind:backup-arn"
 )
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
@@ -72,7 +76,12 @@ func FormatTime(t time.Time) string {
 
 // ParseTime parses an --at value: RFC 3339 (with or without fractional
 // seconds) or Unix seconds.
-func ParseTime(s string) (time.Time, error) {
+func ParseTime(s string) (time.Time, error) { return ParseTimeFlag("--at", s) }
+
+// ParseTimeFlag parses a time given to flag (--at, --backup-before…):
+// RFC 3339 (with or without fractional seconds) or Unix seconds. Its error,
+// a *usage.Error, names the flag.
+func ParseTimeFlag(flag, s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UTC(), nil
 	}
@@ -80,7 +89,7 @@ func ParseTime(s string) (time.Time, error) {
 	if _, err := fmt.Sscanf(s, "%d", &secs); err == nil && fmt.Sprint(secs) == s {
 		return time.Unix(secs, 0).UTC(), nil
 	}
-	return time.Time{}, usage.Errorf("--at %q is not a time: use RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds (1795595400)", s)
+	return time.Time{}, usage.Errorf("%s %q is not a time: use RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds (1795595400)", flag, s)
 }
 
 // TagLister is the one call Tags needs.
