@@ -161,7 +161,7 @@ func TestHelpVersionCompletionCommands(t *testing.T) {
 		{"completion without a shell", []string{"completion"}, 2, []string{"completion: name the shell: use bash, zsh or fish"}, nil},
 		{"completion of an unknown shell", []string{"completion", "tcsh"}, 2, []string{`unknown shell "tcsh": use bash, zsh or fish`}, nil},
 		{"help of an unknown command", []string{"help", "cpy"}, 2, []string{`unknown command "cpy": did you mean copy?`}, nil},
-		{"help of a command that is not close to any", []string{"help", "rewindify"}, 2, []string{`unknown command "rewindify": use one of restore, copy`}, nil},
+		{"help of a command that is not close to any", []string{"help", "rewindify"}, 2, []string{`unknown command "rewindify": use one of restore, export, copy`}, nil},
 	})
 }
 
@@ -597,12 +597,12 @@ func TestUsageErrorWording(t *testing.T) {
 		{"single-dash long flag typo", []string{"copy", "-form", "a"}, 2, []string{"not defined: -form; did you mean --from?"}, nil},
 		{"no suggestion for nonsense", []string{"list", "--frobnicate"}, 2, []string{"not defined: --frobnicate (see ddbrewind list --help)"}, []string{"did you mean"}},
 		{"command flag before the command", []string{"--table", "orders", "restore"}, 2,
-			[]string{"not defined: --table; it is a flag of restore, undo, run: put it after the command name", "(see ddbrewind --help)"}, nil},
+			[]string{"not defined: --table; it is a flag of restore, export, list, undo, run: put it after the command name", "(see ddbrewind --help)"}, nil},
 		{"missing value as typed", []string{"copy", "--from"}, 2, []string{"copy: flag needs an argument: --from"}, nil},
 		{"command typo", []string{"cpy"}, 2, []string{`unknown command "cpy": did you mean copy?`}, nil},
 		{"command transposition", []string{"lsit"}, 2, []string{`did you mean list?`}, nil},
 		{"command prefix", []string{"clean"}, 2, []string{`did you mean cleanup?`}, nil},
-		{"no suggestion", []string{"rewindify"}, 2, []string{`unknown command "rewindify": use one of restore, copy, list, cleanup, diff, undo, run, completion, help, version`}, nil},
+		{"no suggestion", []string{"rewindify"}, 2, []string{`unknown command "rewindify": use one of restore, export, copy, list, cleanup, diff, undo, run, show, completion, help, version`}, nil},
 	})
 }
 
