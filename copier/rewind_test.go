@@ -26,7 +26,9 @@ func (c *changes) Next() (Change, error) {
 }
 
 func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
-	k := func(pk string) map[string]types.AttributeValue { return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}} }
+	k := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
 	a, b, c := confItem("a", "1"), confItem("a", "2"), confItem("a", "3")
 	e1 := changes{{Keys: k("a"), Old: a, New: b}, {Keys: k("n"), Old: nil, New: confItem("n", "x")}}
 	e2 := changes{{Keys: k("a"), Old: b, New: c}, {Keys: k("n"), Old: confItem("n", "x"), New: nil}}
@@ -70,7 +72,9 @@ func TestIncrementalRewind(t *testing.T) {
 
 func runIncrementalRewind(t *testing.T, be backend) {
 	key := func(i int) string { return fmt.Sprintf("k%03d", i) }
-	k := func(pk string) map[string]types.AttributeValue { return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}} }
+	k := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
 	at := func(v string, is ...int) (out []map[string]types.AttributeValue) {
 		for _, i := range is {
 			out = append(out, confItem(key(i), v))

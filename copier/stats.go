@@ -101,7 +101,7 @@ type Summary struct {
 	// Conflicts lists keys an incremental rewind left alone: written again
 	// after the export's window (see --overwrite-conflicts).
 	Conflicts []string `json:"conflicts,omitempty"`
-	Outcome       string   `json:"outcome"`
+	Outcome   string   `json:"outcome"`
 	// lastErr is the last give-up's cause, for IncompleteError.
 	lastErr error
 }
