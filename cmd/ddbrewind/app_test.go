@@ -30,6 +30,7 @@ func TestExitCode(t *testing.T) {
 		{"interrupted wait", fmt.Errorf("restore: %w", restore.ErrWaitInterrupted), 130},
 		{"context canceled", context.Canceled, 130},
 		{"incomplete", &copier.IncompleteError{Table: "t", Failed: 1}, 3},
+		{"conflicts", fmt.Errorf("copy: %w", &copier.ConflictError{Table: "t", Conflicts: 2}), 3},
 		{"different", fmt.Errorf("verify: %w", errDifferent), 3},
 	}
 	for _, tt := range tests {
