@@ -56,3 +56,16 @@ func classify(err error) (throttle, transient bool) {
 	}
 	return false, false
 }
+
+// ConflictError means an incremental rewind finished but left keys alone
+// that were written again after the export's window; their keys are in
+// Keys (at most MaxReportedKeys) and the report.
+type ConflictError struct {
+	Table     string
+	Conflicts int64
+	Keys      []string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("rewind of %s: %d items were written again after the export's window and were left alone (conflicts, listed in the report with --report PATH); check them, then rerun with --overwrite-conflicts to rewind them anyway", e.Table, e.Conflicts)
+}

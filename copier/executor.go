@@ -44,6 +44,7 @@ type executor struct {
 	mu            sync.Mutex
 	unwritten     []string
 	notInRecovery []string
+	conflicts     []string
 	lastErr       error
 }
 
@@ -253,6 +254,45 @@ func (x *executor) conditional(ctx context.Context, rng *rand.Rand, what string,
 	return err
 }
 
+// condWrite runs one conditional write and reports whether its condition
+// held, charging the write-capacity cap either way and counting nothing:
+// the caller decides what a false condition means.
+func (x *executor) condWrite(ctx context.Context, rng *rand.Rand, what string, fn func() (*types.ConsumedCapacity, error)) (bool, error) {
+	err := x.call(ctx, rng, what, func() error {
+		cc, err := fn()
+		if err == nil || awserr.Code(err) == "ConditionalCheckFailedException" {
+			units := 1.0
+			if cc != nil && cc.CapacityUnits != nil {
+				units = *cc.CapacityUnits
+			}
+			if werr := x.wcu.charge(ctx, units); werr != nil {
+				return werr
+			}
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case awserr.Code(err) == "ConditionalCheckFailedException":
+		return false, nil
+	}
+	return false, err
+}
+
+// noteConflict records keys written again after an export's window: they
+// are left alone, counted and reported.
+func (x *executor) noteConflict(keys ...map[string]types.AttributeValue) {
+	x.stats.Conflicts.Add(int64(len(keys)))
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, k := range keys {
+		if len(x.conflicts) < MaxReportedKeys {
+			x.conflicts = append(x.conflicts, ddbjson.KeyString(k))
+		}
+	}
+}
+
 // putItem is one conditional PutItem.
 func (x *executor) putItem(ctx context.Context, rng *rand.Rand, in *dynamodb.PutItemInput) error {
 	in.ReturnConsumedCapacity = x.capacity
@@ -387,11 +427,11 @@ func (x *executor) noteNotInSource(table string, keys []map[string]types.Attribu
 }
 
 // report returns what the executor recorded: unwritten keys, keys not in
-// the source, and the last give-up's cause.
-func (x *executor) report() (unwritten, notInSource []string, last error) {
+// the source, conflicts, and the last give-up's cause.
+func (x *executor) report() (unwritten, notInSource, conflicts []string, last error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return append([]string(nil), x.unwritten...), append([]string(nil), x.notInRecovery...), x.lastErr
+	return append([]string(nil), x.unwritten...), append([]string(nil), x.notInRecovery...), append([]string(nil), x.conflicts...), x.lastErr
 }
 
 func itemsOf(reqs []types.WriteRequest) []map[string]types.AttributeValue {

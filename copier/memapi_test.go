@@ -190,8 +190,33 @@ func (m *memAPI) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemIn
 	return &dynamodb.BatchWriteItemOutput{}, nil
 }
 
-// holds evaluates the conditions the write modes send.
-func holds(expr string, names map[string]string, exists bool) (bool, error) {
+// holds evaluates the conditions the write modes send on the current
+// item (nil: absent).
+func holds(expr string, names map[string]string, values map[string]types.AttributeValue, cur map[string]types.AttributeValue) (bool, error) {
+	exists := cur != nil
+	if expr == "" {
+		return true, nil
+	}
+	if strings.HasPrefix(expr, "attribute_exists(#rk)") || expr == "attribute_not_exists(#rk)" {
+		// An incremental rewind's "still as the window left it".
+		if expr == "attribute_not_exists(#rk)" {
+			return !exists, nil
+		}
+		if !exists {
+			return false, nil
+		}
+		for _, part := range strings.Split(expr, " AND ")[1:] {
+			n, v, ok := strings.Cut(part, " = ")
+			if !ok {
+				return false, validation("memAPI: unsupported condition %q", expr)
+			}
+			got, present := cur[names[n]]
+			if !present || !EqualValues(got, values[v]) {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
 	switch {
 	case strings.Contains(expr, "#ddbprobe"):
 		return false, nil // attribute_not_exists(x) AND attribute_exists(x)
@@ -211,8 +236,7 @@ func (m *memAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func
 		return nil, err
 	}
 	ks := ddbjson.KeyString(keyOf(in.Item, memKey))
-	_, exists := t[ks]
-	if ok, err := holds(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, exists); err != nil || !ok {
+	if ok, err := holds(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, t[ks]); err != nil || !ok {
 		if err == nil {
 			err = &types.ConditionalCheckFailedException{Message: aws.String("condition false")}
 		}
@@ -230,8 +254,7 @@ func (m *memAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ .
 		return nil, err
 	}
 	ks := ddbjson.KeyString(in.Key)
-	_, exists := t[ks]
-	if ok, err := holds(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, exists); err != nil || !ok {
+	if ok, err := holds(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, t[ks]); err != nil || !ok {
 		if err == nil {
 			err = &types.ConditionalCheckFailedException{Message: aws.String("condition false")}
 		}

@@ -27,6 +27,10 @@ type Plan struct {
 	diff  bool
 	verb  string
 	state *checkpoint.State
+	// window, for an incremental rewind, is the export window the source
+	// and the sink read (nil: a table or keys-file copy).
+	window             *Window
+	overwriteConflicts bool
 	// autoSegments: Segments was not given, so a checkpoint's count wins.
 	autoSegments bool
 	resumed      bool
@@ -270,6 +274,9 @@ func oneLine(s string) string {
 // up in the source table, or the source table's selection.
 func (p *Plan) source(x *executor) source {
 	o := p.opts
+	if p.window != nil {
+		return &windowSource{x: x, w: p.window}
+	}
 	if kf := p.job.keysFile; kf != nil {
 		return &keysSource{x: x, table: o.From, file: kf, keyNames: p.job.keys.names,
 			workerIndex: o.WorkerIndex, workerCount: o.WorkerCount}
@@ -284,7 +291,7 @@ func (p *Plan) source(x *executor) source {
 // handled in the copy phase).
 func (p *Plan) extras(x *executor) source {
 	o := p.opts
-	if (!o.DeleteExtra && !p.diff) || p.job.keysFile != nil {
+	if (!o.DeleteExtra && !p.diff) || p.job.keysFile != nil || p.window != nil {
 		return nil
 	}
 	return &tableSource{x: x, table: o.To, sel: o.Selection, keyNames: p.job.keys.names, segments: o.Segments,
@@ -313,7 +320,10 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		defer j.close()
 		t.journal = j
 	}
-	snk := &copySink{mode: modeFor(o), t: t, source: o.From, deleteExtra: o.DeleteExtra}
+	var snk sink = &copySink{mode: modeFor(o), t: t, source: o.From, deleteExtra: o.DeleteExtra}
+	if p.window != nil {
+		snk = &rewindSink{t: t, w: p.window, deleteExtra: o.DeleteExtra, overwrite: p.overwriteConflicts}
+	}
 	tr := newTracker(p.state)
 	pl := p.pipeline(tr)
 

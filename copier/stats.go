@@ -22,6 +22,9 @@ type Stats struct {
 	// Identical, Different, MissingInMain and ExtraInMain are a diff's
 	// counts so far.
 	Identical, Different, MissingInMain, ExtraInMain atomic.Int64
+	// Conflicts counts keys an incremental rewind left alone because they
+	// were written again after the export's window.
+	Conflicts atomic.Int64
 	// Changed counts written items whose main version differed or was
 	// absent, where known: a dry run compares (overwrite, --only-missing);
 	// a copy with --journal compares with the before-images it reads.
@@ -49,6 +52,7 @@ type Snapshot struct {
 	MissingInMain int64 `json:"missing_in_main,omitempty"`
 	ExtraInMain   int64 `json:"extra_in_main,omitempty"`
 	Changed       int64 `json:"changed,omitempty"`
+	Conflicts     int64 `json:"conflicts,omitempty"`
 	// ReadUnits and WriteUnits are a dry run's capacity plan, in units.
 	ReadUnits  float64 `json:"read_capacity_units,omitempty"`
 	WriteUnits float64 `json:"write_capacity_units,omitempty"`
@@ -72,6 +76,7 @@ func (s *Stats) Snapshot() Snapshot {
 		MissingInMain: s.MissingInMain.Load(),
 		ExtraInMain:   s.ExtraInMain.Load(),
 		Changed:       s.Changed.Load(),
+		Conflicts:     s.Conflicts.Load(),
 		ReadUnits:     float64(s.ReadUnits.Load()) / 1000,
 		WriteUnits:    float64(s.WriteUnits.Load()) / 1000,
 	}
@@ -93,7 +98,10 @@ type Summary struct {
 	Unwritten []string  `json:"unwritten_keys,omitempty"`
 	// NotInRecovery lists keys of a keys file the recovery table lacks.
 	NotInRecovery []string `json:"not_in_recovery_keys,omitempty"`
-	Outcome       string   `json:"outcome"`
+	// Conflicts lists keys an incremental rewind left alone: written again
+	// after the export's window (see --overwrite-conflicts).
+	Conflicts []string `json:"conflicts,omitempty"`
+	Outcome   string   `json:"outcome"`
 	// lastErr is the last give-up's cause, for IncompleteError.
 	lastErr error
 }

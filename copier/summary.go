@@ -15,12 +15,16 @@ func (s *Summary) finish(o Options, x *executor) {
 	if s.Elapsed > 0 {
 		s.Rate = float64(s.Counts.Written+s.Counts.Deleted+s.Counts.Skipped) / s.Elapsed
 	}
-	s.Unwritten, s.NotInRecovery, s.lastErr = x.report()
+	s.Unwritten, s.NotInRecovery, s.Conflicts, s.lastErr = x.report()
 }
 
 // outcome sets the outcome of a run that ended without an error of its
 // own: *IncompleteError when items could not be written into table.
 func (s *Summary) outcome(table string) error {
+	if s.Counts.Conflicts > 0 && s.Counts.Failed == 0 {
+		s.Outcome = "conflicts"
+		return &ConflictError{Table: table, Conflicts: s.Counts.Conflicts, Keys: s.Conflicts}
+	}
 	if s.Counts.Failed > 0 {
 		s.Outcome = "incomplete"
 		return &IncompleteError{Table: table, Failed: s.Counts.Failed, Unwritten: s.Unwritten, Cause: s.lastErr}

@@ -34,6 +34,7 @@ func TestExitCode(t *testing.T) {
 		{"export refusal", fmt.Errorf("export: %w", &export.UsageError{Msg: "x"}), 2},
 		{"context canceled", context.Canceled, 130},
 		{"incomplete", &copier.IncompleteError{Table: "t", Failed: 1}, 3},
+		{"conflicts", fmt.Errorf("copy: %w", &copier.ConflictError{Table: "t", Conflicts: 2}), 3},
 		{"different", fmt.Errorf("verify: %w", errDifferent), 3},
 	}
 	for _, tt := range tests {

@@ -29,7 +29,10 @@ var errDifferent = errors.New("tables differ")
 // exitCode maps an error to the contract's exit code: the one place that
 // does so.
 func exitCode(err error) int {
-	var ie *copier.IncompleteError
+	var (
+		ie *copier.IncompleteError
+		ce *copier.ConflictError
+	)
 	switch {
 	case err == nil:
 		return exitOK
@@ -38,7 +41,7 @@ func exitCode(err error) int {
 	case errors.Is(err, copier.ErrInterrupted), errors.Is(err, poll.ErrInterrupted), errors.Is(err, context.Canceled):
 		// poll.ErrInterrupted: Ctrl-C during any wait (restore, cleanup, export).
 		return exitInterrupted
-	case errors.As(err, &ie), errors.Is(err, errDifferent), errors.Is(err, rewind.ErrVerifyFailed):
+	case errors.As(err, &ie), errors.As(err, &ce), errors.Is(err, errDifferent), errors.Is(err, rewind.ErrVerifyFailed):
 		return exitDifferences
 	default:
 		return exitFailure

@@ -1,0 +1,199 @@
+package copier
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+)
+
+// maxConditionLen is DynamoDB's limit on an expression's length (4 KB).
+const maxConditionLen = 4096
+
+// rewindSink rewinds the keys an incremental export window changed to
+// their state at the window's start: the start image is put back, a key
+// created in the window is deleted (with --delete-extra; otherwise it is
+// counted as kept). Each write is conditional on the item still being what
+// the window left (its end image, or absent), checked atomically by
+// DynamoDB; an item written again after the window is a conflict: left
+// alone, counted and listed, unless overwrite (--overwrite-conflicts).
+//
+// Before writing, the batch's current items are read (consistently): an
+// item already in its start state is done (a resumed rewind); one that
+// differs from the window's end image is a conflict without a write. The
+// atomic condition then guards the attributes the end image has; an
+// attribute only added between that read and the write is the one change
+// it cannot see (DynamoDB conditions cannot say "no other attribute"). A
+// condition longer than DynamoDB allows makes the item a conflict: it is
+// never overwritten blindly.
+type rewindSink struct {
+	t           *target
+	w           *Window
+	deleteExtra bool
+	overwrite   bool
+}
+
+func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
+	if b.kind == kindCandidates {
+		return nil
+	}
+	x, t := s.t.x, s.t
+	deleting := b.kind == kindAbsent
+	keys := b.items
+	if !deleting {
+		keys = keysOf(b.items, t.keyNames)
+	}
+	if deleting && !s.deleteExtra {
+		// Created in the window: an extra, deleted only with --delete-extra.
+		x.stats.Skipped.Add(int64(len(keys)))
+		return nil
+	}
+	current, err := t.current(ctx, rng, keys)
+	if err != nil {
+		return err
+	}
+	var todo []int
+	for i, k := range keys {
+		cur := current[ddbjson.KeyString(k)]
+		var want map[string]types.AttributeValue
+		if !deleting {
+			want = b.items[i]
+		}
+		switch {
+		case sameState(cur, want):
+			x.stats.Skipped.Add(1) // already rewound
+		case !s.overwrite && !sameState(cur, s.w.expected(k)):
+			x.noteConflict(k)
+		default:
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if t.dryRun {
+		for _, i := range todo {
+			if deleting {
+				x.chargeWrite(nil, 1)
+				x.stats.Deleted.Add(1)
+			} else {
+				x.chargeWrite(b.items[i:i+1], 0)
+				x.stats.Written.Add(1)
+			}
+		}
+		x.stats.Changed.Add(int64(len(todo)))
+		return nil
+	}
+	if t.journal != nil {
+		todoKeys := make([]map[string]types.AttributeValue, len(todo))
+		for j, i := range todo {
+			todoKeys[j] = keys[i]
+		}
+		if err := t.journal.record(todoKeys, current); err != nil {
+			return err
+		}
+	}
+	for n, i := range todo {
+		k := keys[i]
+		var cond *string
+		var names map[string]string
+		var values map[string]types.AttributeValue
+		if !s.overwrite {
+			var ok bool
+			cond, names, values, ok = stillAsLeft(s.w.expected(k), t.keyNames)
+			if !ok {
+				x.noteConflict(k) // the check cannot be expressed: never overwrite blindly
+				continue
+			}
+		}
+		var held bool
+		if deleting {
+			in := &dynamodb.DeleteItemInput{TableName: aws.String(t.table), Key: k, ConditionExpression: cond,
+				ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity}
+			held, err = x.condWrite(ctx, rng, "rewind (delete) in "+t.table, func() (*types.ConsumedCapacity, error) {
+				out, err := x.api.DeleteItem(ctx, in, noSDKRetry)
+				if out != nil {
+					return out.ConsumedCapacity, err
+				}
+				return nil, err
+			})
+		} else {
+			in := &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: b.items[i], ConditionExpression: cond,
+				ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity}
+			held, err = x.condWrite(ctx, rng, "rewind in "+t.table, func() (*types.ConsumedCapacity, error) {
+				out, err := x.api.PutItem(ctx, in, noSDKRetry)
+				if out != nil {
+					return out.ConsumedCapacity, err
+				}
+				return nil, err
+			})
+		}
+		switch {
+		case err != nil:
+			rest := make([]map[string]types.AttributeValue, 0, len(todo)-n)
+			for _, j := range todo[n:] {
+				rest = append(rest, keys[j])
+			}
+			return x.giveUpRest(rest, err)
+		case !held:
+			x.noteConflict(k) // written between our read and our write
+		case deleting:
+			x.stats.Deleted.Add(1)
+			x.stats.Changed.Add(1)
+		default:
+			x.stats.Written.Add(1)
+			x.stats.Changed.Add(1)
+		}
+	}
+	return nil
+}
+
+// sameState reports whether two states of an item are equal (nil:
+// absent).
+func sameState(a, b map[string]types.AttributeValue) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return EqualItems(a, b)
+}
+
+// stillAsLeft builds the condition that the item is still what the window
+// left: absent (attribute_not_exists of the hash key), or present with
+// every attribute of end equal (DynamoDB's = compares every type, lists
+// and maps included, numbers as numbers). ok is false when the condition
+// would exceed DynamoDB's expression length.
+func stillAsLeft(end map[string]types.AttributeValue, keyNames []string) (*string, map[string]string, map[string]types.AttributeValue, bool) {
+	names := map[string]string{"#rk": keyNames[0]}
+	if end == nil {
+		return aws.String("attribute_not_exists(#rk)"), names, nil, true
+	}
+	values := map[string]types.AttributeValue{}
+	parts := []string{"attribute_exists(#rk)"}
+	attrs := make([]string, 0, len(end))
+	for a := range end {
+		if !slices.Contains(keyNames, a) {
+			attrs = append(attrs, a)
+		}
+	}
+	slices.Sort(attrs)
+	for i, a := range attrs {
+		n, v := fmt.Sprintf("#r%d", i), fmt.Sprintf(":r%d", i)
+		names[n], values[v] = a, end[a]
+		parts = append(parts, n+" = "+v)
+	}
+	cond := strings.Join(parts, " AND ")
+	if len(cond) > maxConditionLen {
+		return nil, nil, nil, false
+	}
+	if len(values) == 0 {
+		values = nil
+	}
+	return aws.String(cond), names, values, true
+}

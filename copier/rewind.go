@@ -1,0 +1,59 @@
+package copier
+
+import (
+	"context"
+	"fmt"
+)
+
+// RewindOptions configures an incremental rewind: Options.To is the main
+// table (From names the source in messages and fingerprints, e.g. the
+// export directories); Window is the changes to undo; OverwriteConflicts
+// rewinds items written again after the window too.
+type RewindOptions struct {
+	Options
+	Window             *Window
+	OverwriteConflicts bool
+}
+
+// PrepareRewind checks an incremental rewind of the main table before
+// anything is written: the options, the main table (not a recovery table),
+// the window's keys against its key schema, and the checkpoint. Only
+// --only-missing is refused: the rewind's own conditions decide what is
+// written (see rewindSink).
+func PrepareRewind(ctx context.Context, api API, opts RewindOptions) (*Plan, error) {
+	o := opts.Options
+	switch {
+	case opts.Window == nil:
+		return nil, fmt.Errorf("rewind: no window")
+	case o.OnlyMissing || o.IfMain != "":
+		return nil, usagef("an incremental rewind writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply")
+	case o.Selection.KeyCondition != "" || o.Selection.Filter != "" || o.Selection.KeysFile != "":
+		return nil, usagef("an incremental rewind rewinds the keys the window changed: a selection (--key-condition-expression, --filter-expression, --keys-file) is not supported with it yet")
+	}
+	if o.From == "" {
+		o.From = "incremental export"
+	}
+	j, err := prepareJob(ctx, api, o, "rewind", "--to", true)
+	if err != nil {
+		return nil, err
+	}
+	for i, ks := range opts.Window.order {
+		if err := j.keys.check(opts.Window.keys[ks]); err != nil {
+			j.Close()
+			return nil, usagef("incremental export: key %d (%s): %v", i+1, ks, err)
+		}
+	}
+	p := &Plan{job: j, opts: j.opts, verb: "rewind", window: opts.Window, overwriteConflicts: opts.OverwriteConflicts, ownsJob: true}
+	p.opts.From = o.From
+	p.opts.Segments = 1
+	p.Estimate, p.EstimateFrom = int64(opts.Window.Len()), "keys the window changed"
+	if err := p.loadCheckpoint(ctx); err != nil {
+		j.Close()
+		return nil, err
+	}
+	if p.resumed {
+		p.Estimate = 0
+	}
+	p.opts.Stats.Estimated.Store(p.Estimate)
+	return p, nil
+}

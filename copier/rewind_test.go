@@ -1,0 +1,182 @@
+package copier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+)
+
+// changes is a ChangeReader over a slice.
+type changes []Change
+
+func (c *changes) Next() (Change, error) {
+	if len(*c) == 0 {
+		return Change{}, io.EOF
+	}
+	ch := (*c)[0]
+	*c = (*c)[1:]
+	return ch, nil
+}
+
+func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
+	k := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	a, b, c := confItem("a", "1"), confItem("a", "2"), confItem("a", "3")
+	e1 := changes{{Keys: k("a"), Old: a, New: b}, {Keys: k("n"), Old: nil, New: confItem("n", "x")}}
+	e2 := changes{{Keys: k("a"), Old: b, New: c}, {Keys: k("n"), Old: confItem("n", "x"), New: nil}}
+	w, err := BuildWindow(&e1, &e2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Len() != 2 || !EqualItems(w.start[ddbjson.KeyString(k("a"))], a) || !EqualItems(w.expected(k("a")), c) {
+		t.Errorf("window of a: start %v end %v", w.start[ddbjson.KeyString(k("a"))], w.expected(k("a")))
+	}
+	if w.start[ddbjson.KeyString(k("n"))] != nil || w.expected(k("n")) != nil {
+		t.Errorf("created and deleted in the window: no net change expected")
+	}
+	dup := changes{{Keys: k("a"), New: a}, {Keys: k("a"), New: b}}
+	if _, err := BuildWindow(&dup); err == nil {
+		t.Errorf("an export listing a key twice was accepted")
+	}
+}
+
+// TestIncrementalRewind rewinds the keys an export window changed, on the
+// fake and on dynalite: items are put back as they were at the window's
+// start, items created in it deleted (--delete-extra), items written
+// again after the window left alone as conflicts (exit 3) unless
+// --overwrite-conflicts; a journal undoes it; keys the window did not
+// change are never read or written.
+func TestIncrementalRewind(t *testing.T) {
+	backends := []struct {
+		name string
+		get  func(t *testing.T) backend
+	}{
+		{"fake", func(*testing.T) backend { return memBackend() }},
+		{"dynalite", dynaliteBackend},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			runIncrementalRewind(t, b.get(t))
+		})
+	}
+}
+
+func runIncrementalRewind(t *testing.T, be backend) {
+	key := func(i int) string { return fmt.Sprintf("k%03d", i) }
+	k := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	at := func(v string, is ...int) (out []map[string]types.AttributeValue) {
+		for _, i := range is {
+			out = append(out, confItem(key(i), v))
+		}
+		return out
+	}
+	span := func(from, to int) (is []int) {
+		for i := from; i < to; i++ {
+			is = append(is, i)
+		}
+		return is
+	}
+	byKey := func(items ...[]map[string]types.AttributeValue) map[string]map[string]types.AttributeValue {
+		m := map[string]map[string]types.AttributeValue{}
+		for _, list := range items {
+			for _, it := range list {
+				m[ddbjson.KeyString(keyOf(it, memKey))] = it
+			}
+		}
+		return m
+	}
+	// The window's start: k000-k039. Export 1 changes k000-k009, creates
+	// k040-k044, deletes k030-k034; export 2 changes k000-k004 again,
+	// creates k045 and deletes k040 (created in the window: no net change).
+	start := at("start", span(0, 40)...)
+	var e1, e2 changes
+	for i := range 10 {
+		e1 = append(e1, Change{Keys: k(key(i)), Old: confItem(key(i), "start"), New: confItem(key(i), "mid")})
+	}
+	for i := 40; i < 45; i++ {
+		e1 = append(e1, Change{Keys: k(key(i)), New: confItem(key(i), "created")})
+	}
+	for i := 30; i < 35; i++ {
+		e1 = append(e1, Change{Keys: k(key(i)), Old: confItem(key(i), "start")})
+	}
+	for i := range 5 {
+		e2 = append(e2, Change{Keys: k(key(i)), Old: confItem(key(i), "mid"), New: confItem(key(i), "end")})
+	}
+	e2 = append(e2, Change{Keys: k(key(45)), New: confItem(key(45), "created")}, Change{Keys: k(key(40)), Old: confItem(key(40), "created")})
+	// Now: the window's end, then writes after it: k001 changed, k041
+	// changed, k031 created again.
+	now := byKey(at("end", span(0, 5)...), at("mid", span(5, 10)...), at("start", span(10, 30)...), at("start", span(35, 40)...),
+		at("created", 41, 42, 43, 44, 45), at("later", 1, 41, 31))
+	nowItems := make([]map[string]types.AttributeValue, 0, len(now))
+	for _, it := range now {
+		nowItems = append(nowItems, it)
+	}
+
+	tests := []struct {
+		name        string
+		deleteExtra bool
+		overwrite   bool
+		want        map[string]map[string]types.AttributeValue
+		conflicts   int64
+		written     int64
+		deleted     int64
+	}{
+		{"conflicts left alone, extras deleted", true, false, func() map[string]map[string]types.AttributeValue {
+			m := byKey(start, at("later", 1, 41, 31))
+			return m
+		}(), 3, 13, 4},
+		{"extras kept without --delete-extra", false, false, func() map[string]map[string]types.AttributeValue {
+			return byKey(start, at("created", 42, 43, 44, 45), at("later", 1, 41, 31))
+		}(), 2, 13, 0},
+		{"--overwrite-conflicts", true, true, byKey(start), 0, 15, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			to := be.create(t, "main")
+			be.put(t, to, nowItems)
+			c1, c2 := append(changes(nil), e1...), append(changes(nil), e2...)
+			w, err := BuildWindow(&c1, &c2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			journal := filepath.Join(t.TempDir(), "journal.jsonl")
+			p, err := PrepareRewind(context.Background(), be.api, RewindOptions{
+				Options: Options{To: to, From: "export", DeleteExtra: tt.deleteExtra, Journal: journal, Writers: 3},
+				Window:  w, OverwriteConflicts: tt.overwrite})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := p.Run(context.Background(), be.api)
+			var ce *ConflictError
+			switch {
+			case tt.conflicts > 0 && (!errors.As(err, &ce) || ce.Conflicts != tt.conflicts || len(sum.Conflicts) != int(tt.conflicts)):
+				t.Fatalf("Run: %v (%d listed), want %d conflicts", err, len(sum.Conflicts), tt.conflicts)
+			case tt.conflicts == 0 && err != nil:
+				t.Fatal(err)
+			}
+			assertItems(t, "after the rewind", tt.want, be.scan(t, to))
+			if c := sum.Counts; c.Written != tt.written || c.Deleted != tt.deleted || c.Read != int64(w.Len()) {
+				t.Errorf("written %d deleted %d read %d; want %d %d %d", c.Written, c.Deleted, c.Read, tt.written, tt.deleted, w.Len())
+			}
+			u, err := PrepareUndo(context.Background(), be.api, UndoOptions{Options{To: to, Journal: journal}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := u.Run(context.Background(), be.api); err != nil {
+				t.Fatal(err)
+			}
+			assertItems(t, "after undo", now, be.scan(t, to))
+		})
+	}
+}

@@ -1,0 +1,123 @@
+package copier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+)
+
+// Change is one changed key of an incremental export: the key and the
+// item's image at the start (Old) and at the end (New) of the export's
+// window; nil is absent (created, or deleted, in the window).
+type Change struct {
+	Keys, Old, New map[string]types.AttributeValue
+}
+
+// ChangeReader yields the changes of one incremental export, in any order;
+// io.EOF after the last.
+type ChangeReader interface {
+	Next() (Change, error)
+}
+
+// Window is the net change of consecutive incremental exports, which
+// together cover one window: for each key changed in it, its state at the
+// window's start (the Old image of the earliest export that has the key)
+// and at its end (the New image of the latest). It holds those images in
+// memory: its size follows the damage, not the table.
+type Window struct {
+	order []string // KeyString, in the order first seen
+	keys  map[string]map[string]types.AttributeValue
+	start map[string]map[string]types.AttributeValue // nil: absent at the start
+	end   map[string]map[string]types.AttributeValue // nil: absent at the end
+}
+
+// BuildWindow reads the changes of exports given in time order (each
+// reader is one export) into their window.
+func BuildWindow(exports ...ChangeReader) (*Window, error) {
+	w := &Window{keys: map[string]map[string]types.AttributeValue{},
+		start: map[string]map[string]types.AttributeValue{}, end: map[string]map[string]types.AttributeValue{}}
+	for i, r := range exports {
+		seen := map[string]bool{}
+		for {
+			c, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("incremental export %d: %w", i+1, err)
+			}
+			ks := ddbjson.KeyString(c.Keys)
+			if seen[ks] {
+				return nil, fmt.Errorf("incremental export %d lists key %s twice", i+1, ks)
+			}
+			seen[ks] = true
+			if _, known := w.keys[ks]; !known {
+				w.order = append(w.order, ks)
+				w.keys[ks] = c.Keys
+				w.start[ks] = c.Old // the earliest export's old image
+			}
+			w.end[ks] = c.New // the latest export's new image
+		}
+	}
+	return w, nil
+}
+
+// Len returns the number of keys the window changed.
+func (w *Window) Len() int { return len(w.order) }
+
+// expected returns the item the window left for key (nil: absent).
+func (w *Window) expected(key map[string]types.AttributeValue) map[string]types.AttributeValue {
+	return w.end[ddbjson.KeyString(key)]
+}
+
+// windowSource reads a window's rewinds: the start image of each key whose
+// state the window changed (items), and the keys created in it (absent).
+// Keys whose start and end state are equal (changed and changed back) need
+// nothing. It is one unit, in pages of 100 keys; the position is the
+// number of keys done.
+type windowSource struct {
+	x *executor
+	w *Window
+}
+
+func (s *windowSource) units(phase string) []unit {
+	if phase != phaseCopy {
+		return nil
+	}
+	return []unit{{phase: phase}}
+}
+
+func (s *windowSource) read(ctx context.Context, u unit, from checkpoint.Unit, emit emitFunc) error {
+	var items, absent []map[string]types.AttributeValue
+	for i := from.Line; i < len(s.w.order); i++ {
+		ks := s.w.order[i]
+		start, end := s.w.start[ks], s.w.end[ks]
+		s.x.stats.Read.Add(1)
+		switch {
+		case start == nil && end == nil, start != nil && end != nil && EqualItems(start, end):
+			// No net change.
+		case start == nil:
+			s.x.stats.Matched.Add(1)
+			absent = append(absent, s.w.keys[ks])
+		default:
+			s.x.stats.Matched.Add(1)
+			items = append(items, start)
+		}
+		if done := i + 1; done%keysPerGet == 0 || done == len(s.w.order) {
+			if err := emit(items, absent, checkpoint.Unit{Line: done, Done: done == len(s.w.order)}); err != nil {
+				return err
+			}
+			items, absent = nil, nil
+		}
+	}
+	if len(s.w.order) == 0 || from.Line >= len(s.w.order) {
+		return emit(nil, nil, checkpoint.Unit{Line: len(s.w.order), Done: true})
+	}
+	return nil
+}
