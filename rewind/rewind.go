@@ -61,7 +61,11 @@ type State struct {
 	// BackupBefore is --backup-before as given, so that a rerun is compared
 	// with the flags the run started with, not with what they resolved to.
 	BackupBefore *time.Time `json:"backup_before,omitempty"`
-	Step         string     `json:"step"`
+	// PointFlag is the point-in-time flag as given (--at T, --ago D,
+	// --latest), so that a rerun with another flag is refused even when the
+	// run is finished (--ago 1m after --at T is another rewind).
+	PointFlag string `json:"point_flag,omitempty"`
+	Step      string `json:"step"`
 	// Selection identifies the copy's selection and write mode.
 	Selection  string    `json:"selection"`
 	Checkpoint string    `json:"checkpoint"`
@@ -192,6 +196,9 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		if bb := o.Restore.Point.BackupBefore; !bb.IsZero() {
 			bb = bb.UTC()
 			st.BackupBefore = &bb
+		}
+		if !o.Restore.Point.FromBackup() {
+			st.PointFlag = pointFlag(o.Restore.Point)
 		}
 		if o.Copy.Checkpoint != "" {
 			st.Checkpoint = o.Copy.Checkpoint
@@ -362,6 +369,14 @@ func checkSame(o Options, st *State, table, sel string) error {
 	if err := checkSameSource(o, st, table); err != nil {
 		return err
 	}
+	if given := pointFlag(o.Restore.Point); st.PointFlag != "" && !o.Restore.Point.FromBackup() && given != st.PointFlag {
+		state := "an unfinished"
+		if st.Step == StepDone {
+			state = "a finished"
+		}
+		return &UsageError{Msg: fmt.Sprintf("state file %s records %s rewind of %s started with %s (restore point %s), not %s: rerun with the same flags, or remove the state file (or pass another --state) to start another rewind",
+			o.State, state, table, st.PointFlag, tables.FormatTime(st.RestorePoint), given)}
+	}
 	switch {
 	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint) && st.Step == StepDone:
 		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s to %s: to rewind to %s, remove the state file or pass another --state",
@@ -411,6 +426,19 @@ func checkSameSource(o Options, st *State, table string) error {
 	}
 	return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s %s, not %s: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
 		o.State, table, recorded, given)}
+}
+
+// pointFlag is the point-in-time flag of p as given.
+func pointFlag(p restore.Point) string {
+	switch {
+	case !p.At.IsZero():
+		return "--at " + tables.FormatTime(p.At)
+	case p.Ago != 0:
+		return "--ago " + p.Ago.String()
+	case p.Latest:
+		return "--latest"
+	}
+	return ""
 }
 
 // selectionID identifies the selection and write mode.

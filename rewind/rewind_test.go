@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
@@ -58,11 +59,21 @@ func TestCheckSame(t *testing.T) {
 		{"another --at, unfinished", opts(restore.Point{At: at.Add(time.Hour)}), "orders", sel, StepCopy, "unfinished rewind"},
 		{"another --at, finished", opts(restore.Point{At: at.Add(time.Hour)}), "orders", sel, StepDone, "finished rewind"},
 		{"another selection", opts(restore.Point{At: at}), "orders", selectionID(copier.Options{}), StepCopy, "another selection or write mode"},
+		{"--ago after --at, finished", opts(restore.Point{Ago: time.Minute}), "orders", sel, StepDone, "a finished rewind of orders started with --at 2026-11-30T08:00:00Z"},
+		{"--latest after --at, unfinished", opts(restore.Point{Latest: true}), "orders", sel, StepCopy, "started with --at"},
+		{"the same --ago again", opts(restore.Point{Ago: 90 * time.Minute}), "orders", sel, StepDone, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := *st
 			s.Step = tt.step
+			s.PointFlag = "--at " + tables.FormatTime(at)
+			switch tt.name {
+			case "the same --ago again":
+				s.PointFlag = "--ago 1h30m0s"
+			case "--latest resumes the recorded point":
+				s.PointFlag = "--latest"
+			}
 			err := checkSame(tt.o, &s, tt.table, tt.sel)
 			switch {
 			case tt.want == "" && err != nil:

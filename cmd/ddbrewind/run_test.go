@@ -86,6 +86,13 @@ func TestRunEndToEndAndIdempotent(t *testing.T) {
 	if made := tablesWithPrefix(t, c, table+"-rewind-"); len(made) != 0 {
 		t.Errorf("the rerun restored again: %v", made)
 	}
+	// Other restore-point flags than the state's, finished or not, are
+	// another rewind: refused, naming the state file (flags compared as
+	// given, not as resolved).
+	r = ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--ago", "1m", "--state", state, "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, state) || !strings.Contains(lastLine(r.stderr), "started with --latest") {
+		t.Errorf("--ago after a finished --latest run: exit %d, want 2 naming the state file and its flags", r.code)
+	}
 	// Another --at with the same (finished) state file is refused only
 	// while unfinished; a new rewind needs another --state.
 	r = ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--at", "2020-01-01T00:00:00Z", "--state", state, "--yes")
