@@ -196,6 +196,10 @@ func (p *Plan) Close() {
 // Segments returns the segment count the copy will use.
 func (p *Plan) Segments() int { return p.opts.Segments }
 
+// Source returns what the plan reads: the recovery table's name, or the
+// export's directory URL.
+func (p *Plan) Source() string { return p.opts.From }
+
 // Resumed reports whether the copy resumes from a checkpoint.
 func (p *Plan) Resumed() bool { return p.resumed }
 
