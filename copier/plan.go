@@ -223,10 +223,10 @@ func (p *Plan) EstimateSource() string {
 func (p *Plan) fingerprint() (string, string) {
 	o := p.opts
 	if p.job.export != nil {
-		// The units are the export's files, whatever --segments reads
-		// at once.
-		desc := fmt.Sprintf("from-export=%s to=%s worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
-			o.From, o.To, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
+		// The copy's units are the export's files; the segments still
+		// split the main table's scan of --delete-extra.
+		desc := fmt.Sprintf("from-export=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
+			o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
 		return hash(desc), desc
 	}
 	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
