@@ -122,7 +122,11 @@ func copyCommand(env *Env) *cli.Command {
 				}
 				question := fmt.Sprintf("%s items of main table %s (%s selected from %s)", what, opts.To, estimate(plan.Estimate), opts.From)
 				if len(opts.FromExport) > 0 {
-					question = fmt.Sprintf("%s items of main table %s (%s in export %s, %s)", what, opts.To, estimate(plan.Estimate), plan.Source(), plan.EstimateSource())
+					est := estimate(plan.Estimate)
+					if src := plan.EstimateSource(); src != "" {
+						est += " " + src // "about N items from the export manifest"
+					}
+					question = fmt.Sprintf("%s items of main table %s (%s, selected from export %s)", what, opts.To, est, plan.Source())
 				}
 				if err := confirm(env, gBool(c, "yes"), question); err != nil {
 					return err

@@ -214,6 +214,10 @@ func TestCopyFromExportSelection(t *testing.T) {
 	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "incremental exports are not supported yet") {
 		t.Fatalf("two exports: exit %d %q, want 2", r.code, lastLine(r.stderr))
 	}
+	r = s.run(t, "copy", "--from-export", te.URL, "--to", s.table)
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "(about 400 items from the export manifest, selected from export "+te.URL+")") {
+		t.Fatalf("no --yes, no terminal: exit %d %q, want 2 with the manifest's estimate", r.code, lastLine(r.stderr))
+	}
 	empty(t, "after the refusals")
 
 	// tenant#1 with 100 <= sk <= 200 (sk is a number: 1000 is not in it).
