@@ -274,6 +274,8 @@ func TestLineErrors(t *testing.T) {
 		{name: "bad timestamp", line: `{"Metadata":{"WriteTimestampMicros":{"N":"1.5"}},"Keys":{"pk":{"S":"a"}}}`, want: "not an integer", incremental: true},
 		{name: "incremental record in a full export", line: `{"Keys":{"pk":{"S":"a"}}}`, want: `want {"Item":{…}}`},
 		{name: "trailing data", line: `{"Item":{"pk":{"S":"a"}}} x`, want: "data after the record"},
+		{name: "bad value, not shown", line: `{"Item":{"pk":{"S":"a"},"m":{"M":{"n":{"N":"secret42"}}}}}`, want: `Item: attribute "m"."n": not valid typed DynamoDB JSON`},
+		{name: "bad image value, not shown", line: `{"Keys":{"pk":{"S":"a"}},"NewImage":{"l":{"L":[{"N":"secret42"}]}}}`, want: `NewImage: attribute "l"[0]: not valid`, incremental: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,6 +305,9 @@ func TestLineErrors(t *testing.T) {
 			}
 			if usage.Is(err) {
 				t.Errorf("a line error must not be bad usage (exit 2)")
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("the error shows an attribute value: %v", err)
 			}
 		})
 	}

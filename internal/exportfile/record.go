@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -49,7 +50,7 @@ func parseRecord(line []byte, incremental bool) (Record, string) {
 		}
 		item, err := ddbjson.ParseItem(fields[0].value)
 		if err != nil {
-			return rec, "Item: " + err.Error()
+			return rec, "Item: " + withoutValues(err)
 		}
 		rec.Item = item
 		return rec, ""
@@ -68,14 +69,57 @@ func parseRecord(line []byte, incremental bool) (Record, string) {
 		default:
 			return rec, fmt.Sprintf("unknown field %q in an incremental export's record (want Metadata, Keys, OldImage, NewImage)", f.name)
 		}
-		if err != nil {
-			return rec, f.name + ": " + err.Error()
+		switch {
+		case err != nil && f.name == "Metadata":
+			return rec, f.name + ": " + err.Error() // not an item: nothing to hide
+		case err != nil:
+			return rec, f.name + ": " + withoutValues(err)
 		}
 	}
 	if rec.Keys == nil {
 		return rec, `not an incremental export's record: no "Keys"`
 	}
 	return rec, ""
+}
+
+// withoutValues describes a typed-JSON error of a data line without what
+// the parser quotes of the offending value (an export's items are
+// customers' data, and error messages end up in logs): the attribute path
+// — names, not values — and that the value is not valid.
+func withoutValues(err error) string {
+	const what = "not valid typed DynamoDB JSON (details not shown: they could hold attribute values)"
+	rest, ok := strings.CutPrefix(err.Error(), "attribute ")
+	if !ok {
+		return what
+	}
+	var path strings.Builder
+	for len(rest) > 0 {
+		switch rest[0] {
+		case '"':
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				return what
+			}
+			path.WriteString(q)
+			rest = rest[len(q):]
+			continue
+		case '.':
+			path.WriteByte('.')
+			rest = rest[1:]
+			continue
+		case '[':
+			if i := strings.IndexByte(rest, ']'); i > 0 {
+				path.WriteString(rest[:i+1])
+				rest = rest[i+1:]
+				continue
+			}
+		}
+		break
+	}
+	if path.Len() == 0 || !strings.HasPrefix(rest, ": ") {
+		return what
+	}
+	return "attribute " + path.String() + ": " + what
 }
 
 // writeTimestamp reads Metadata's WriteTimestampMicros (typed JSON, N).
