@@ -4,13 +4,21 @@ BIN     := bin/ddbrewind
 PKGS    := ./...
 # Go test timeout for the whole suite (the suite itself takes a few minutes on 2 cores).
 TEST_TIMEOUT ?= 9m
+# The version `ddbrewind version` prints: the tag, else the commit (-dirty with local
+# changes). Release builds (.goreleaser.yaml) and the Dockerfile set the same variable.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := $(if $(VERSION),-X main.version=$(VERSION))
+# goreleaser, pinned and built once into bin/tools (on a fresh machine, the first
+# `make test` builds it: a few minutes); `make goreleaser-check` checks .goreleaser.yaml.
+GORELEASER_VERSION := v2.15.1
+GORELEASER         := bin/tools/goreleaser-$(GORELEASER_VERSION)
 
-.PHONY: all build deps test vet fmt-check demo bench bench-quick bench-go image clean
+.PHONY: all build deps test vet fmt-check goreleaser-check release-snapshot demo bench bench-quick bench-go image clean
 
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/ddbrewind
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ddbrewind
 
 # Emulators for the tests, demo and benchmark: dynalite pinned in package-lock.json,
 # moto_server from pip when it is not installed yet.
@@ -27,7 +35,19 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-test: deps fmt-check vet
+$(GORELEASER):
+	@mkdir -p bin/tools
+	GOBIN="$(abspath bin/tools)" $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	mv bin/tools/goreleaser $@
+
+goreleaser-check: $(GORELEASER)
+	$(GORELEASER) check
+
+# The release files (static binaries, archives, checksums) in dist/, without a tag or a token.
+release-snapshot: $(GORELEASER)
+	$(GORELEASER) release --snapshot --clean
+
+test: deps fmt-check vet goreleaser-check
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	$(GO) test -run '^$$' -fuzz FuzzParseItem -fuzztime 5s ./internal/ddbjson
 	$(GO) test -run '^$$' -fuzz FuzzKeysReader -fuzztime 5s ./internal/ddbjson

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -93,7 +94,8 @@ type diffSink struct {
 	res *DiffResult
 }
 
-func (d *diffSink) note(n *int64, keys *[]string, k map[string]types.AttributeValue) {
+func (d *diffSink) note(live *atomic.Int64, n *int64, keys *[]string, k map[string]types.AttributeValue) {
+	live.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	*n++
@@ -115,7 +117,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			byKey[ddbjson.KeyString(keyOf(it, d.keyNames))] = it
 		}
 		for _, k := range missing {
-			d.note(&res.MissingInMain, &res.MissingKeys, k)
+			d.note(&d.x.stats.MissingInMain, &res.MissingInMain, &res.MissingKeys, k)
 		}
 		for _, it := range b.items {
 			k := keyOf(it, d.keyNames)
@@ -124,11 +126,12 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 				continue
 			}
 			if EqualItems(it, m) {
+				d.x.stats.Identical.Add(1)
 				d.mu.Lock()
 				res.Identical++
 				d.mu.Unlock()
 			} else {
-				d.note(&res.Different, &res.DifferentKeys, k)
+				d.note(&d.x.stats.Different, &res.Different, &res.DifferentKeys, k)
 			}
 		}
 	case kindCandidates: // target keys: look them up in the source
@@ -137,7 +140,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			return err
 		}
 		for _, k := range missing {
-			d.note(&res.ExtraInMain, &res.ExtraKeys, k)
+			d.note(&d.x.stats.ExtraInMain, &res.ExtraInMain, &res.ExtraKeys, k)
 		}
 	case kindAbsent: // keys-file keys the source lacks: extra if in the target
 		found, _, err := d.x.batchGet(ctx, rng, d.to, b.items, true, true)
@@ -145,7 +148,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			return err
 		}
 		for _, it := range found {
-			d.note(&res.ExtraInMain, &res.ExtraKeys, keyOf(it, d.keyNames))
+			d.note(&d.x.stats.ExtraInMain, &res.ExtraInMain, &res.ExtraKeys, keyOf(it, d.keyNames))
 		}
 	}
 	return nil

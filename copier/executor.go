@@ -33,6 +33,9 @@ type executor struct {
 	pacer    *pacer
 	wcu      *wcuLimiter // nil: no cap
 	capacity types.ReturnConsumedCapacity
+	// plan: a dry run asks reads for their consumed capacity and estimates
+	// the writes', for its plan (Stats.ReadUnits, WriteUnits).
+	plan     bool
 	keyNames []string
 	now      func() time.Time
 	log      *slog.Logger
@@ -48,7 +51,7 @@ type executor struct {
 func newExecutor(api API, o Options, keyNames []string, target string) *executor {
 	x := &executor{api: api, stats: o.Stats, backoff: o.Backoff, maxRetry: o.MaxRetryTime, pacer: newPacer(),
 		wcu: newWCULimiter(o.MaxWCU), capacity: types.ReturnConsumedCapacityNone, keyNames: keyNames,
-		now: o.Now, log: o.Logger, target: target}
+		now: o.Now, log: o.Logger, target: target, plan: o.DryRun}
 	if o.MaxWCU > 0 {
 		// Computing the consumed capacity costs the server work on every
 		// call: ask for it only when --max-wcu needs it.
@@ -106,23 +109,48 @@ func (x *executor) call(ctx context.Context, rng *rand.Rand, what string, fn fun
 
 // scan reads one page of a Scan.
 func (x *executor) scan(ctx context.Context, rng *rand.Rand, what string, in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
+	if x.plan {
+		in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	}
 	var out *dynamodb.ScanOutput
 	err := x.call(ctx, rng, what, func() error {
 		var err error
 		out, err = x.api.Scan(ctx, in, noSDKRetry)
 		return err
 	})
+	if err == nil && out.ConsumedCapacity != nil {
+		x.chargeRead(*out.ConsumedCapacity)
+	}
 	return out, err
+}
+
+// chargeRead adds read capacity a dry run consumed to its plan.
+func (x *executor) chargeRead(cc ...types.ConsumedCapacity) {
+	if x.plan {
+		x.stats.ReadUnits.Add(int64(consumed(cc) * 1000))
+	}
+}
+
+// chargeWrite adds the write capacity a dry run would consume writing
+// items (deleting keys: one unit each) to its plan.
+func (x *executor) chargeWrite(items []map[string]types.AttributeValue, deletes int) {
+	x.stats.WriteUnits.Add(int64((estimateWCU(items) + float64(deletes)) * 1000))
 }
 
 // query reads one page of a Query.
 func (x *executor) query(ctx context.Context, rng *rand.Rand, what string, in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
+	if x.plan {
+		in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	}
 	var out *dynamodb.QueryOutput
 	err := x.call(ctx, rng, what, func() error {
 		var err error
 		out, err = x.api.Query(ctx, in, noSDKRetry)
 		return err
 	})
+	if err == nil && out.ConsumedCapacity != nil {
+		x.chargeRead(*out.ConsumedCapacity)
+	}
 	return out, err
 }
 
@@ -277,14 +305,19 @@ func (x *executor) batchGet(ctx context.Context, rng *rand.Rand, table string, k
 			x.stats.Retries.Add(1)
 		}
 		var out *dynamodb.BatchGetItemOutput
+		in := &dynamodb.BatchGetItemInput{RequestItems: pending}
+		if x.plan {
+			in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+		}
 		err := x.call(ctx, rng, "read keys of "+table, func() error {
 			var err error
-			out, err = x.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending}, noSDKRetry)
+			out, err = x.api.BatchGetItem(ctx, in, noSDKRetry)
 			return err
 		})
 		if err != nil {
 			return nil, nil, err
 		}
+		x.chargeRead(out.ConsumedCapacity...)
 		found = append(found, out.Responses[table]...)
 		pending = out.UnprocessedKeys
 		if len(pending[table].Keys) > 0 {

@@ -65,7 +65,8 @@ func (f *fakeAPI) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dyn
 		start++
 	}
 	end := min(start+100, len(f.source))
-	out := &dynamodb.ScanOutput{Items: f.source[start:end]}
+	// A copy: the pipeline clears the item slices it hands over.
+	out := &dynamodb.ScanOutput{Items: append([]map[string]types.AttributeValue(nil), f.source[start:end]...)}
 	if end < len(f.source) {
 		out.LastEvaluatedKey = map[string]types.AttributeValue{"pk": f.source[end-1]["pk"]}
 	}

@@ -37,26 +37,54 @@ type target struct {
 }
 
 // recordBefore records the main table's current version of keys in the
-// journal (if any), durably, before they are overwritten or deleted.
-func (t *target) recordBefore(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) error {
+// journal (if any), durably, before they are overwritten or deleted. It
+// returns those versions by KeyString (nil without a journal).
+func (t *target) recordBefore(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) (map[string]map[string]types.AttributeValue, error) {
 	if t.journal == nil || len(keys) == 0 {
-		return nil
+		return nil, nil
 	}
+	before, err := t.current(ctx, rng, keys)
+	if err != nil {
+		return nil, err
+	}
+	return before, t.journal.record(keys, before)
+}
+
+// current reads the main table's current version of keys (consistent),
+// by KeyString.
+func (t *target) current(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) (map[string]map[string]types.AttributeValue, error) {
 	found, _, err := t.x.batchGet(ctx, rng, t.table, keys, false, true)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]map[string]types.AttributeValue, len(found))
+	for _, it := range found {
+		byKey[ddbjson.KeyString(keyOf(it, t.keyNames))] = it
+	}
+	return byKey, nil
+}
+
+// countChanged counts the items whose current version (by KeyString)
+// differs or is absent.
+func (t *target) countChanged(items []map[string]types.AttributeValue, current map[string]map[string]types.AttributeValue) {
+	n := 0
+	for _, it := range items {
+		if cur, ok := current[ddbjson.KeyString(keyOf(it, t.keyNames))]; !ok || !EqualItems(cur, it) {
+			n++
+		}
+	}
+	t.x.stats.Changed.Add(int64(n))
+}
+
+// batchPut journals and puts items with BatchWriteItem; with a journal it
+// counts the items that change.
+func (t *target) batchPut(ctx context.Context, rng *rand.Rand, items []map[string]types.AttributeValue) error {
+	before, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames))
 	if err != nil {
 		return err
 	}
-	before := make(map[string]map[string]types.AttributeValue, len(found))
-	for _, it := range found {
-		before[ddbjson.KeyString(keyOf(it, t.keyNames))] = it
-	}
-	return t.journal.record(keys, before)
-}
-
-// batchPut journals and puts items with BatchWriteItem.
-func (t *target) batchPut(ctx context.Context, rng *rand.Rand, items []map[string]types.AttributeValue) error {
-	if err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames)); err != nil {
-		return err
+	if before != nil {
+		t.countChanged(items, before)
 	}
 	reqs := make([]types.WriteRequest, len(items))
 	for i, it := range items {
@@ -67,7 +95,7 @@ func (t *target) batchPut(ctx context.Context, rng *rand.Rand, items []map[strin
 
 // batchDelete journals and deletes keys with BatchWriteItem.
 func (t *target) batchDelete(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) error {
-	if err := t.recordBefore(ctx, rng, keys); err != nil {
+	if _, err := t.recordBefore(ctx, rng, keys); err != nil {
 		return err
 	}
 	reqs := make([]types.WriteRequest, len(keys))

@@ -19,10 +19,12 @@ func (ifMain) name() string { return "if-main" }
 
 func (m ifMain) put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error {
 	if t.dryRun {
+		// The conditions are not evaluated: every item counts as written.
+		t.x.chargeWrite(items, 0)
 		t.x.stats.Written.Add(int64(len(items)))
 		return nil
 	}
-	if err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames)); err != nil {
+	if _, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames)); err != nil {
 		return err
 	}
 	for i, it := range items {
@@ -35,10 +37,11 @@ func (m ifMain) put(ctx context.Context, rng *rand.Rand, t *target, items []map[
 
 func (m ifMain) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {
 	if t.dryRun {
+		t.x.chargeWrite(nil, len(keys))
 		t.x.stats.Deleted.Add(int64(len(keys)))
 		return nil
 	}
-	if err := t.recordBefore(ctx, rng, keys); err != nil {
+	if _, err := t.recordBefore(ctx, rng, keys); err != nil {
 		return err
 	}
 	names, values := t.sel.placeholders(m.expr)

@@ -35,10 +35,12 @@ func (onlyMissing) put(ctx context.Context, rng *rand.Rand, t *target, items []m
 		toPut = append(toPut, it)
 	}
 	if t.dryRun {
+		t.x.chargeWrite(toPut, 0)
+		t.x.stats.Changed.Add(int64(len(toPut))) // absent items: each one changes
 		t.x.stats.Written.Add(int64(len(toPut)))
 		return nil
 	}
-	if err := t.recordBefore(ctx, rng, keysOf(toPut, t.keyNames)); err != nil {
+	if _, err := t.recordBefore(ctx, rng, keysOf(toPut, t.keyNames)); err != nil {
 		return err
 	}
 	for i, it := range toPut {

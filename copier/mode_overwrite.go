@@ -16,6 +16,14 @@ func (overwrite) name() string { return "overwrite" }
 
 func (overwrite) put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error {
 	if t.dryRun {
+		// The plan: what would change (a consistent read of the main
+		// items), and the write capacity it would take.
+		current, err := t.current(ctx, rng, keysOf(items, t.keyNames))
+		if err != nil {
+			return err
+		}
+		t.countChanged(items, current)
+		t.x.chargeWrite(items, 0)
 		t.x.stats.Written.Add(int64(len(items)))
 		return nil
 	}
@@ -24,6 +32,7 @@ func (overwrite) put(ctx context.Context, rng *rand.Rand, t *target, items []map
 
 func (overwrite) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {
 	if t.dryRun {
+		t.x.chargeWrite(nil, len(keys))
 		t.x.stats.Deleted.Add(int64(len(keys)))
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
@@ -31,9 +32,12 @@ type Plan struct {
 	resumed      bool
 	// Estimate is what Read will reach, roughly: DynamoDB's approximate
 	// item count of the source (updated about every six hours) for a scan,
-	// the number of keys of a keys file, an export manifest's item count
+	// or where that is 0 (a fresh recovery table) a sample's extrapolation;
+	// the number of keys of a keys file; an export manifest's item count
 	// for an export; 0 (unknown) for a key range or a resumed copy.
-	Estimate int64
+	// EstimateFrom says where it comes from.
+	Estimate     int64
+	EstimateFrom string
 	// index is an export's key index, when the plan looks keys up in the
 	// export (--delete-extra, diff, a keys file).
 	index *keyIndex
@@ -45,7 +49,11 @@ type mode int
 const (
 	modeCopy mode = iota
 	modeDiff
+	modeShow
 )
+
+// verb names the mode in messages.
+func (m mode) verb() string { return [...]string{"copy", "diff", "show"}[m] }
 
 // Prepare checks everything before anything is written: options, tables
 // (both exist, differ, same key schema, target not a recovery table), the
@@ -68,7 +76,7 @@ func Check(ctx context.Context, api API, opts Options) error {
 }
 
 func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
-	verb := [...]string{"copy", "diff"}[m]
+	verb := m.verb()
 	if err := opts.check(verb, true, "--to"); err != nil {
 		return nil, err
 	}
@@ -98,7 +106,7 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	if err := j.targetChecks(ctx, api, m == modeCopy); err != nil {
 		return nil, err
 	}
-	p, err := j.plan(ctx, opts.From, src, m, opts.Stats)
+	p, err := j.plan(ctx, api, opts.From, src, m, opts.Stats)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +122,7 @@ func (j *Job) Copy(ctx context.Context, api API, from, checkpoint string) (*Plan
 	if err != nil {
 		return nil, err
 	}
-	p, err := j.plan(ctx, from, src, modeCopy, j.opts.Stats, func(o *Options) { o.Checkpoint = checkpoint })
+	p, err := j.plan(ctx, api, from, src, modeCopy, j.opts.Stats, func(o *Options) { o.Checkpoint = checkpoint })
 	return p, err
 }
 
@@ -128,19 +136,19 @@ func (j *Job) Diff(ctx context.Context, api API, from string, stats *Stats) (*Pl
 	if stats == nil {
 		stats = &Stats{}
 	}
-	return j.plan(ctx, from, src, modeDiff, stats)
+	return j.plan(ctx, api, from, src, modeDiff, stats)
 }
 
 // plan builds the plan of a copy or diff from src (nil for an export,
 // whose URL is from).
-func (j *Job) plan(ctx context.Context, from string, src *types.TableDescription, m mode, stats *Stats, adjust ...func(*Options)) (*Plan, error) {
+func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDescription, m mode, stats *Stats, adjust ...func(*Options)) (*Plan, error) {
 	o := j.opts
 	o.From, o.Stats = from, stats
 	for _, f := range adjust {
 		f(&o)
 	}
-	p := &Plan{job: j, opts: o, diff: m == modeDiff, verb: [...]string{"copy", "diff"}[m]}
-	if p.diff {
+	p := &Plan{job: j, opts: o, diff: m == modeDiff, verb: m.verb()}
+	if m != modeCopy {
 		o.DryRun, o.Checkpoint, o.Journal = true, "", ""
 		p.opts = o
 	}
@@ -156,7 +164,7 @@ func (j *Job) plan(ctx context.Context, from string, src *types.TableDescription
 	// whatever the selection.
 	switch {
 	case j.export != nil:
-		p.Estimate = j.export.exp.Summary.ItemCount
+		p.Estimate, p.EstimateFrom = j.export.exp.Summary.ItemCount, "the export manifest"
 		if j.keysFile != nil || o.DeleteExtra || p.diff {
 			capacity := p.Estimate
 			if j.keysFile != nil || o.Selection.KeyCondition != "" {
@@ -165,9 +173,9 @@ func (j *Job) plan(ctx context.Context, from string, src *types.TableDescription
 			p.index = newKeyIndex(len(j.export.exp.Files), capacity)
 		}
 	case j.keysFile != nil:
-		p.Estimate = int64(j.keysFile.keys)
+		p.Estimate, p.EstimateFrom = int64(j.keysFile.keys), "keys in the keys file"
 	case o.Selection.KeyCondition == "":
-		p.Estimate = aws.ToInt64(src.ItemCount)
+		p.Estimate, p.EstimateFrom = aws.ToInt64(src.ItemCount), "DynamoDB's item count of "+from
 	}
 	if m == modeCopy {
 		if err := p.loadCheckpoint(ctx); err != nil {
@@ -177,7 +185,16 @@ func (j *Job) plan(ctx context.Context, from string, src *types.TableDescription
 		p.state = &checkpoint.State{Units: map[string]checkpoint.Unit{}}
 	}
 	if p.resumed {
-		p.Estimate = 0 // what is left is unknown
+		p.Estimate, p.EstimateFrom = 0, "" // what is left is unknown
+	} else if p.Estimate == 0 && p.EstimateFrom != "" && j.keysFile == nil && j.export == nil {
+		// DynamoDB refreshes ItemCount about every six hours: a fresh
+		// recovery table says 0. Count a sample instead.
+		n, k, err := sampleCount(ctx, api, from)
+		if err != nil {
+			return nil, fmt.Errorf("%s: estimate the size of %s: %w", p.verb, from, err)
+		}
+		p.Estimate = n
+		p.EstimateFrom = fmt.Sprintf("a count of %d of %d scan segments of %s, extrapolated", k, sampleSegments, from)
 	}
 	p.opts.Stats.Estimated.Store(p.Estimate / int64(p.opts.WorkerCount))
 	return p, nil
@@ -193,6 +210,27 @@ func (p *Plan) Close() {
 	}
 }
 
+// Complete reports whether the plan resumes a checkpoint whose every unit
+// this worker reads is done: a rerun of a finished copy has nothing left to
+// copy.
+func (p *Plan) Complete() bool {
+	if !p.resumed {
+		return false
+	}
+	srcs := map[string]source{phaseCopy: p.source(nil)}
+	if ex := p.extras(nil); ex != nil {
+		srcs[phaseDelete] = ex
+	}
+	for phase, src := range srcs {
+		for _, u := range src.units(phase) {
+			if !p.state.Units[u.key()].Done {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Segments returns the segment count the copy will use.
 func (p *Plan) Segments() int { return p.opts.Segments }
 
@@ -205,19 +243,6 @@ func (p *Plan) Resumed() bool { return p.resumed }
 
 // KeyNames returns the table's key attribute names (hash first).
 func (p *Plan) KeyNames() []string { return p.job.keys.names }
-
-// EstimateSource says where Estimate comes from, for the confirmation.
-func (p *Plan) EstimateSource() string {
-	switch {
-	case p.Estimate == 0:
-		return ""
-	case p.job.export != nil:
-		return "from the export manifest"
-	case p.job.keysFile != nil:
-		return "keys in the keys file"
-	}
-	return "DynamoDB's approximate item count"
-}
 
 // fingerprint identifies this copy for its checkpoint.
 func (p *Plan) fingerprint() (string, string) {
@@ -382,7 +407,11 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		case o.Checkpoint != "" && !o.DryRun:
 			return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight; checkpoint saved in %s: run the same command again to resume", o.From, o.To, ErrInterrupted, o.Checkpoint)
 		}
-		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight", o.From, o.To, ErrInterrupted)
+		hint := ""
+		if o.Checkpoint == "" {
+			hint = "; rerun with --checkpoint FILE to be able to resume next time"
+		}
+		return sum, fmt.Errorf("copy %s → %s: %w after finishing the batches in flight%s", o.From, o.To, ErrInterrupted, hint)
 	case err != nil:
 		sum.Outcome = "failed"
 		if serr != nil {
@@ -440,4 +469,35 @@ func (p *Plan) startSaver(ctx context.Context, tr *tracker, errc chan<- error) (
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// sampleSegments is how many segments the size sample splits a table into.
+const sampleSegments = 1000
+
+// sampleCount estimates a table's item count where DynamoDB's is 0: a
+// Select=COUNT scan of segment after segment of a 1000-segment split,
+// until 2,000 items or 16 segments (1.6 % of the table) were counted,
+// extrapolated. It returns the estimate and the segments counted.
+func sampleCount(ctx context.Context, api API, table string) (int64, int, error) {
+	var counted int64
+	k := 0
+	for k < 16 && counted < 2000 {
+		// Spread the sampled segments over the key space.
+		seg := (k * 617) % sampleSegments
+		in := &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount,
+			Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(sampleSegments)}
+		for {
+			out, err := api.Scan(ctx, in)
+			if err != nil {
+				return 0, k, err
+			}
+			counted += int64(out.Count)
+			if len(out.LastEvaluatedKey) == 0 {
+				break
+			}
+			in.ExclusiveStartKey = out.LastEvaluatedKey
+		}
+		k++
+	}
+	return counted * sampleSegments / int64(k), k, nil
 }

@@ -52,7 +52,7 @@ func checkExportOptions(verb string, o *Options) error {
 // this table unless AllowOtherTable), and the key condition is compiled.
 // No data file is read yet.
 func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
-	verb := [...]string{"copy", "diff"}[m]
+	verb := m.verb()
 	opts.defaults()
 	j := &Job{opts: opts, verb: verb, release: func() {}}
 	defer func() {
@@ -87,7 +87,7 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 			return nil, err
 		}
 	}
-	p, err := j.plan(ctx, exp.URL(), nil, m, opts.Stats)
+	p, err := j.plan(ctx, api, exp.URL(), nil, m, opts.Stats)
 	if err != nil {
 		return nil, err
 	}

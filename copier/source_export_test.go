@@ -329,8 +329,8 @@ func TestExportRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Estimate != 10 || p.EstimateSource() != "from the export manifest" {
-		t.Errorf("estimate %d %q", p.Estimate, p.EstimateSource())
+	if p.Estimate != 10 || p.EstimateFrom != "the export manifest" {
+		t.Errorf("estimate %d %q", p.Estimate, p.EstimateFrom)
 	}
 	if _, err := p.Run(context.Background(), e.api); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,17 @@ type Stats struct {
 	Estimated atomic.Int64 // estimated final Read (0 = unknown)
 	// NotInRecovery counts keys of a keys file the recovery table lacks.
 	NotInRecovery atomic.Int64
+	// Identical, Different, MissingInMain and ExtraInMain are a diff's
+	// counts so far.
+	Identical, Different, MissingInMain, ExtraInMain atomic.Int64
+	// Changed counts written items whose main version differed or was
+	// absent, where known: a dry run compares (overwrite, --only-missing);
+	// a copy with --journal compares with the before-images it reads.
+	Changed atomic.Int64
+	// ReadUnits and WriteUnits are a dry run's plan, in thousandths of a
+	// capacity unit: the read capacity its reads consumed, and the write
+	// capacity its writes would consume.
+	ReadUnits, WriteUnits atomic.Int64
 }
 
 // Snapshot is a point-in-time copy of Stats.
@@ -33,6 +44,14 @@ type Snapshot struct {
 	Throttles     int64 `json:"throttles"`
 	Estimated     int64 `json:"estimated,omitempty"`
 	NotInRecovery int64 `json:"not_in_recovery"`
+	Identical     int64 `json:"identical,omitempty"`
+	Different     int64 `json:"different,omitempty"`
+	MissingInMain int64 `json:"missing_in_main,omitempty"`
+	ExtraInMain   int64 `json:"extra_in_main,omitempty"`
+	Changed       int64 `json:"changed,omitempty"`
+	// ReadUnits and WriteUnits are a dry run's capacity plan, in units.
+	ReadUnits  float64 `json:"read_capacity_units,omitempty"`
+	WriteUnits float64 `json:"write_capacity_units,omitempty"`
 }
 
 // Snapshot returns the current counters.
@@ -48,6 +67,13 @@ func (s *Stats) Snapshot() Snapshot {
 		Throttles:     s.Throttles.Load(),
 		Estimated:     s.Estimated.Load(),
 		NotInRecovery: s.NotInRecovery.Load(),
+		Identical:     s.Identical.Load(),
+		Different:     s.Different.Load(),
+		MissingInMain: s.MissingInMain.Load(),
+		ExtraInMain:   s.ExtraInMain.Load(),
+		Changed:       s.Changed.Load(),
+		ReadUnits:     float64(s.ReadUnits.Load()) / 1000,
+		WriteUnits:    float64(s.WriteUnits.Load()) / 1000,
 	}
 }
 

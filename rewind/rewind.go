@@ -82,6 +82,11 @@ type Options struct {
 	ResumeCommand string
 	// Confirm is asked before the first write of a new or resumed rewind.
 	Confirm func(what string) error
+	// VerifyStats counts the verification (nil: counted apart, unseen);
+	// OnStep, if set, is called as each step starts (a progress display
+	// switches to it).
+	VerifyStats *copier.Stats
+	OnStep      func(step string)
 	// Logger receives progress; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -251,6 +256,9 @@ func advance(o Options, st *State, step string, res *Result) error {
 	st.Step = step
 	res.State = *st
 	o.Logger.Info("rewind step", "table", st.Table, "step", step)
+	if o.OnStep != nil {
+		o.OnStep(step)
+	}
 	return saveState(o, st)
 }
 
@@ -280,7 +288,7 @@ func ensureRestored(ctx context.Context, api API, o Options, st *State, plan *re
 
 // verify compares the selection in both tables.
 func verify(ctx context.Context, api API, o Options, st *State, job *copier.Job) (*copier.DiffResult, error) {
-	plan, err := job.Diff(ctx, api, st.RecoveryTable, &copier.Stats{})
+	plan, err := job.Diff(ctx, api, st.RecoveryTable, o.VerifyStats)
 	if err != nil {
 		return nil, err
 	}

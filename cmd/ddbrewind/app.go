@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -28,20 +27,6 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
-
-// version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise the module version from the build info is used.
-var version = ""
-
-func appVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
 
 // globalFlags returns fresh instances of the flags every command accepts,
 // both before and after the command name.
@@ -94,9 +79,9 @@ func run(ctx context.Context, args []string, env *Env) int {
 	case err == nil:
 	case jsonLogs(args):
 		// Every stderr line is one JSON object with --log-format json.
-		slog.New(slog.NewJSONHandler(env.Err, nil)).With(batchAttrs(env)...).Error(oneLine(err.Error()), "exit_code", code)
+		slog.New(slog.NewJSONHandler(env.Err, nil)).With(batchAttrs(env)...).Error(errorLine(err), "exit_code", code)
 	default:
-		fmt.Fprintf(env.Err, "ddbrewind: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(env.Err, "ddbrewind: %s\n", errorLine(err))
 	}
 	return code
 }
@@ -115,16 +100,6 @@ func jsonLogs(args []string) bool {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
-
-func onUsageError(c *cli.Context, err error, _ bool) error {
-	help := "ddbrewind"
-	msg := strings.Replace(err.Error(), "not defined: -", "not defined: --", 1)
-	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
-		help += " " + c.Command.Name
-		msg = c.Command.Name + ": " + msg
-	}
-	return &usageError{Msg: fmt.Sprintf("%s (see %s --help)", msg, help)}
 }
 
 // positive refuses a numeric flag that the user set below 1 (or a
@@ -158,26 +133,38 @@ func newApp(env *Env) *cli.App {
 		diffCommand(env),
 		undoCommand(env),
 		runCommand(env),
+		showCommand(env),
 	}
+	cmds = append(cmds, completionCommand(), helpCommand(), versionCommand())
+	onUsage := usageErrorHandler(env)
 	for _, c := range cmds {
-		c.OnUsageError = onUsageError
+		if c.Name != "help" && c.Name != "completion" { // these take arguments and check them
+			c.Action = noStrayArgs(env, c.Action)
+		}
+		c.OnUsageError = onUsage
+		c.BashComplete = completer(env, c)
+		tidyHelp(c.Flags)
+		acceptDays(c.Flags)
 	}
 	app := &cli.App{
-		Name:                 "ddbrewind",
-		Usage:                "rewind a DynamoDB table, or a slice of it, to a point in time",
-		Version:              appVersion(),
+		Name:    "ddbrewind",
+		Usage:   "rewind a DynamoDB table, or a slice of it, to a point in time",
+		Version: appVersion(),
+		// A help command of its own (unknown topics exit 2) means
+		// urfave/cli adds no --help flag to the app: declare it.
+		Flags:                append(globalFlags(), cli.HelpFlag),
 		Reader:               env.In,
 		Writer:               env.Out,
 		ErrWriter:            env.Err,
-		Flags:                globalFlags(),
 		Commands:             cmds,
-		EnableBashCompletion: false,
+		EnableBashCompletion: true, // the hidden --generate-bash-completion of the completion scripts
+		BashComplete:         completer(env, nil),
 		HideHelpCommand:      true,
 		ExitErrHandler:       func(*cli.Context, error) {},
-		OnUsageError:         onUsageError,
+		OnUsageError:         onUsage,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &usageError{Msg: fmt.Sprintf("unknown command %q: use one of restore, copy, run, diff, list, cleanup, undo (see ddbrewind --help)", c.Args().First())}
+				return unknownCommand(c.App, c.Args().First())
 			}
 			_ = cli.ShowAppHelp(c)
 			return &usageError{Msg: "no command given (see ddbrewind --help)"}
@@ -240,6 +227,16 @@ type countingRetryer struct {
 
 var sdkThrottles = retry.IsErrorThrottles(retry.DefaultThrottles)
 
+// IsErrorRetryable does not retry a request that found nothing at an
+// endpoint that never answered (see reachClient); the rest is the SDK's.
+func (r countingRetryer) IsErrorRetryable(err error) bool {
+	var ue *unreachableError
+	if errors.As(err, &ue) {
+		return false
+	}
+	return r.RetryerV2.IsErrorRetryable(err)
+}
+
 func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 	d, e := r.RetryerV2.RetryDelay(attempt, err)
 	if e == nil && r.stats != nil {
@@ -288,12 +285,19 @@ func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats, log *sl
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 			t.MaxIdleConnsPerHost = 256
 		})),
+		// The SDK's warnings (IMDSv1 fallback, …) at debug level, not on
+		// stderr around ddbrewind's own one-line error.
+		config.WithLogger(sdkLogger{log}),
 	)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
-			return cfg, &usageError{Msg: fmt.Sprintf("--profile %s: %v", gString(c, "profile"), err)}
+			src := "--profile " + gString(c, "profile")
+			if gString(c, "profile") == "" {
+				src = "AWS_PROFILE=" + pe.Profile
+			}
+			return cfg, &usageError{Msg: fmt.Sprintf("%s: %v (aws configure list-profiles lists the profiles)", src, err)}
 		}
 		return cfg, fmt.Errorf("load AWS configuration: %w", err)
 	}
@@ -302,6 +306,9 @@ func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats, log *sl
 			return cfg, &usageError{Msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
 		}
 		cfg.Region = "us-east-1" // a local emulator does not care
+	}
+	if err := checkCredentials(ctx, cfg, gString(c, "endpoint-url") != ""); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -317,6 +324,7 @@ func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats, log 
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
+		o.HTTPClient = newReachClient(o.HTTPClient, endpointHint(endpoint, "AWS_ENDPOINT_URL_DYNAMODB"))
 	}), nil
 }
 
@@ -354,6 +362,11 @@ func stateFilesS3(ctx context.Context, c *cli.Context, env *Env, kmsKey string, 
 			o.BaseEndpoint = aws.String(endpoint)
 			o.UsePathStyle = true
 		}
+		hint := "AWS_ENDPOINT_URL_S3"
+		if endpoint == "" {
+			hint = endpointHint("", "AWS_ENDPOINT_URL_S3")
+		}
+		o.HTTPClient = newReachClient(o.HTTPClient, hint)
 	})
 	return st, nil
 }
@@ -402,7 +415,7 @@ func pathKey(loc string) string {
 func required(c *cli.Context, names ...string) error {
 	for _, n := range names {
 		if c.String(n) == "" {
-			return &usageError{Msg: fmt.Sprintf("ddbrewind %s: --%s is required (see ddbrewind %s --help)", c.Command.Name, n, c.Command.Name)}
+			return &usageError{Msg: fmt.Sprintf("%s: --%s is required (see ddbrewind %s --help)", c.Command.Name, n, c.Command.Name)}
 		}
 	}
 	return nil

@@ -283,6 +283,30 @@ func badInputCorpus() []badCase {
 			return f.restoreArgs("--table", f.table, "--latest", "--frobnicate")
 		}, []string{"frobnicate", "ddbrewind restore --help"}, ""},
 
+		// Stray arguments and mistyped flags (nothing after a stray argument
+		// is read, so the command must not run with half its flags).
+		{"copy stray argument", dyn, func(f *badFixture, _ string) []string {
+			return []string{"copy", "--endpoint-url", f.dyn.Endpoint, "--from", f.from, "stray", "--to", f.to, "--yes"}
+		}, []string{`copy: unexpected argument "stray"`, "ddbrewind copy --help"}, ""},
+		{"diff stray argument", dyn, func(f *badFixture, _ string) []string {
+			return []string{"diff", "--endpoint-url", f.dyn.Endpoint, "--from", f.from, "stray", "--to", f.to}
+		}, []string{`diff: unexpected argument "stray"`}, ""},
+		{"list stray argument", moto, func(f *badFixture, _ string) []string {
+			return []string{"list", "extra", "--endpoint-url", f.moto.Endpoint, "--output", "json"}
+		}, []string{`list: unexpected argument "extra"`}, ""},
+		{"cleanup value after a boolean flag", moto, func(f *badFixture, _ string) []string {
+			return f.cleanupArgs("--recovery-table", f.rec, "--yes", "--wait", "false")
+		}, []string{`unexpected argument "false"`, "--wait takes no value: write --wait=false"}, ""},
+		{"copy short flag typo", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("-o")
+		}, []string{"not defined: -o;", "did you mean --only-missing?"}, ""},
+		{"copy command typo", dyn, func(f *badFixture, _ string) []string {
+			return append([]string{"cpy"}, f.copyArgs()[1:]...)
+		}, []string{`unknown command "cpy": did you mean copy?`}, ""},
+		{"run --ago in weeks", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--ago", "1w")
+		}, []string{`invalid value "1w" for flag --ago`, "2d or 1d12h"}, ""},
+
 		// Conflicting flags.
 		{"restore --at with --latest", moto, func(f *badFixture, _ string) []string {
 			return f.restoreArgs("--table", f.table, "--latest", "--at", "2026-01-01T00:00:00Z")

@@ -54,23 +54,24 @@ func selection(c *cli.Context) (copier.Selection, error) {
 }
 
 func copyFlags() []cli.Flag {
-	return append(selectionFlags(),
-		&cli.StringFlag{Name: "from", Usage: "recovery table to read"},
+	return append(append([]cli.Flag{
+		&cli.StringFlag{Name: "from", Usage: "recovery table to read (required, unless --from-export)"},
 		fromExportFlag(),
 		&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
-		&cli.StringFlag{Name: "to", Usage: "main table to write"},
+		&cli.StringFlag{Name: "to", Usage: "main table to write (required)"},
+	}, selectionFlags()...),
 		&cli.BoolFlag{Name: "only-missing", Usage: "write an item only where the main table has no item with its key (never clobbers)"},
 		&cli.BoolFlag{Name: "delete-extra", Usage: "also delete main items of the selection that the recovery table lacks"},
 		&cli.StringFlag{Name: "if-main", Usage: "overwrite or delete a main item only while its current version satisfies this condition, e.g. 'lastWriter = :badjob'"},
-		&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second (protects live traffic)"},
+		&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second (protects live traffic) (default: no cap)"},
 		&cli.StringFlag{Name: "checkpoint", Usage: "record progress in PATH; running the same command again resumes"},
 		&cli.StringFlag{Name: "journal", Usage: "before overwriting or deleting, append the main table's current version of each item to PATH (JSON Lines) for ddbrewind undo"},
 		&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
-		&cli.IntFlag{Name: "worker-index", Usage: "this worker's index with --worker-count (default: AWS_BATCH_JOB_ARRAY_INDEX)"},
+		&cli.IntFlag{Name: "worker-index", Usage: "this worker's index with --worker-count (default: AWS_BATCH_JOB_ARRAY_INDEX, else 0)"},
 		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index), or an export's data files"},
 		&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a batch after retrying it this long (default: retry forever)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "read and count, write nothing"},
-		&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH"},
+		&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH (- for stdout)"},
 		&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
 	)
 }
@@ -115,18 +116,18 @@ func copyCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer plan.Close() // a refusal below must not leave a downloaded keys file
+			if plan.Complete() {
+				sayDone(c, env, log, fmt.Sprintf("copy: checkpoint %s is complete: nothing left to copy; delete it to copy again", opts.Checkpoint))
+				return nil
+			}
 			if !opts.DryRun {
 				what := "write"
 				if opts.DeleteExtra {
 					what = "write and delete"
 				}
-				question := fmt.Sprintf("%s items of main table %s (%s selected from %s)", what, opts.To, estimate(plan.Estimate), opts.From)
+				question := fmt.Sprintf("%s items of main table %s (%s selected from %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), opts.From)
 				if len(opts.FromExport) > 0 {
-					est := estimate(plan.Estimate)
-					if src := plan.EstimateSource(); src != "" {
-						est += " " + src // "about N items from the export manifest"
-					}
-					question = fmt.Sprintf("%s items of main table %s (%s, selected from export %s)", what, opts.To, est, plan.Source())
+					question = fmt.Sprintf("%s items of main table %s (%s, selected from export %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), plan.Source())
 				}
 				if err := confirm(env, gBool(c, "yes"), question); err != nil {
 					return err
@@ -137,7 +138,11 @@ func copyCommand(env *Env) *cli.Command {
 			r := startProgress(c, env, log, "copy", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
-			return finish(c, files, log, "copy", sum, runErr)
+			check := ""
+			if !opts.DryRun {
+				check = diffCommandLine(c, opts.From, opts.To)
+			}
+			return finish(c, env, files, log, "copy", sum, runErr, check)
 		},
 	}
 }
@@ -223,15 +228,19 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 		Interval: c.Duration("progress-interval"),
 		Label:    label,
 		Now:      env.Now,
+		Width:    env.Width,
 	}, func() progress.Counters {
 		s := stats.Snapshot()
 		return progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
-			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated}
+			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated,
+			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain}
 	})
 }
 
 // finish logs the summary, writes the report and returns the run's error.
-func finish(c *cli.Context, files *statefile.Store, log *slog.Logger, step string, sum *copier.Summary, runErr error) error {
+// On success it ends with the closing sentence (check: the command that
+// checks the result, if any). --report - writes the report on stdout.
+func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, step string, sum *copier.Summary, runErr error, check string) error {
 	if sum == nil {
 		return runErr
 	}
@@ -241,10 +250,21 @@ func finish(c *cli.Context, files *statefile.Store, log *slog.Logger, step strin
 		"failed", n.Failed, "not_in_recovery", n.NotInRecovery, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
-	if path := c.String("report"); path != "" {
-		if err := writeJSON(c.Context, files, path, sum); err != nil {
-			return fmt.Errorf("write report %s: %w (the copy itself: %v)", path, err, runErr)
+	switch path := c.String("report"); path {
+	case "":
+	case "-":
+		enc := json.NewEncoder(env.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return fmt.Errorf("write report on stdout: %w (the %s itself: %v)", err, step, runErr)
 		}
+	default:
+		if err := writeJSON(c.Context, files, path, sum); err != nil {
+			return fmt.Errorf("write report %s: %w (the %s itself: %v)", path, err, step, runErr)
+		}
+	}
+	if runErr == nil {
+		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu")))
 	}
 	return runErr
 }
@@ -259,11 +279,14 @@ func writeJSON(ctx context.Context, files *statefile.Store, loc string, v any) e
 	return files.Write(context.WithoutCancel(ctx), loc, append(data, '\n'))
 }
 
-// estimate words DynamoDB's approximate item count, which it updates only
-// about every six hours (0 on a fresh table).
-func estimate(n int64) string {
-	if n <= 0 {
+// estimate words the plan's estimate of the items selected and says where
+// it comes from (DynamoDB's item count, a sample, the keys file).
+func estimate(n int64, from string) string {
+	if n <= 0 && from == "" {
 		return "an unknown number of items"
 	}
-	return fmt.Sprintf("about %d items", n)
+	if from == "" {
+		return fmt.Sprintf("about %s items", progress.Count(n))
+	}
+	return fmt.Sprintf("about %s items, from %s", progress.Count(n), from)
 }

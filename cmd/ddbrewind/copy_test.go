@@ -200,11 +200,11 @@ func TestCopyTerminalProgress(t *testing.T) {
 	assertSameTables(t, c, from, to)
 	var last string
 	for _, s := range strings.Split(r.stderr, "\r") {
-		if strings.Contains(s, "read/s") {
+		if strings.HasPrefix(s, "\x1b[Kcopy ") {
 			last = s
 		}
 	}
-	for _, w := range []string{"copy: written 2000 deleted 0", "2000"} {
+	for _, w := range []string{"written 2,000 deleted 0", "2,000/2,000", "100%"} {
 		if !strings.Contains(last, w) {
 			t.Errorf("last progress state %q lacks %q", last, w)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,13 +16,15 @@ func diffCommand(env *Env) *cli.Command {
 		Name:      "diff",
 		Usage:     "compare the same selection in the recovery table and the main table (exit 0 equal, 3 different)",
 		UsageText: "ddbrewind diff (--from RECOVERY | --from-export URL) --to MAIN [selection flags] [--show N] [--output text|json]",
-		Flags: withGlobals(append(selectionFlags(),
-			&cli.StringFlag{Name: "from", Usage: "recovery table"},
+		Flags: withGlobals(append(append([]cli.Flag{
+			&cli.StringFlag{Name: "from", Usage: "recovery table (required, unless --from-export)"},
 			fromExportFlag(),
 			&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
-			&cli.StringFlag{Name: "to", Usage: "main table"},
+			&cli.StringFlag{Name: "to", Usage: "main table (required)"},
+		}, selectionFlags()...),
 			&cli.IntFlag{Name: "show", Value: 10, Usage: "list up to N keys of each kind of difference"},
-			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
+			&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
 			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent lookups"},
 			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a call after retrying it this long (default: retry forever)"},
 		)...),
@@ -29,7 +32,7 @@ func diffCommand(env *Env) *cli.Command {
 			if err := requiredSource(c); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "page-size"); err != nil {
+			if err := positive(c, "writers", "page-size", "progress-interval"); err != nil {
 				return err
 			}
 			format := c.String("output")
@@ -68,14 +71,16 @@ func diffCommand(env *Env) *cli.Command {
 				return err
 			}
 			defer plan.Close()
+			r := startProgress(c, env, log, "diff", stats)
 			res, err := plan.Diff(c.Context, api, opts.Show)
+			r.Stop()
 			if err != nil {
 				return err
 			}
 			if format == "json" {
 				enc := json.NewEncoder(env.Out)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(res); err != nil {
+				if err := enc.Encode(newDiffJSON(res)); err != nil {
 					return err
 				}
 			} else {
@@ -101,4 +106,37 @@ func printDiff(env *Env, r *copier.DiffResult) {
 			fmt.Fprintf(env.Out, "%s:\n  %s\n", kind.name, strings.Join(kind.keys, "\n  "))
 		}
 	}
+}
+
+// diffJSON is diff --output json: the result with each key as the typed
+// DynamoDB JSON object it is ({"pk":{"S":"a"}}), not a JSON string
+// holding it. The key fields hide the embedded result's (same JSON names,
+// shallower), so the counts keep the copier's names and tags.
+type diffJSON struct {
+	*copier.DiffResult
+	DifferentKeys []json.RawMessage `json:"different_keys,omitempty"`
+	MissingKeys   []json.RawMessage `json:"missing_in_main_keys,omitempty"`
+	ExtraKeys     []json.RawMessage `json:"extra_in_main_keys,omitempty"`
+}
+
+func newDiffJSON(r *copier.DiffResult) diffJSON {
+	return diffJSON{DiffResult: r, DifferentKeys: rawKeys(r.DifferentKeys), MissingKeys: rawKeys(r.MissingKeys), ExtraKeys: rawKeys(r.ExtraKeys)}
+}
+
+// rawKeys turns keys written by ddbjson.KeyString into JSON objects; a
+// key that is not valid JSON (which KeyString does not write) stays a
+// string rather than breaking the output.
+func rawKeys(keys []string) []json.RawMessage {
+	if keys == nil {
+		return nil
+	}
+	out := make([]json.RawMessage, len(keys))
+	for i, k := range keys {
+		if json.Valid([]byte(k)) {
+			out[i] = json.RawMessage(k)
+		} else {
+			out[i], _ = json.Marshal(k)
+		}
+	}
+	return out
 }

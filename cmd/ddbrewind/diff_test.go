@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -35,16 +36,24 @@ func TestDiff(t *testing.T) {
 	if r.code != 3 {
 		t.Fatalf("different tables: exit %d, want 3", r.code)
 	}
-	var res copier.DiffResult
+	var res struct {
+		copier.DiffResult
+		DifferentKeys []json.RawMessage `json:"different_keys"`
+		ExtraKeys     []json.RawMessage `json:"extra_in_main_keys"`
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatal(err)
 	}
 	if res.Identical != 499 || res.Different != 1 || res.ExtraInMain != 1 || res.MissingInMain != 0 {
 		t.Fatalf("diff %+v", res)
 	}
+	// Keys are typed DynamoDB JSON objects, not strings holding JSON.
 	wantKey := ddbtestKeyString(items[10])
-	if len(res.DifferentKeys) != 1 || res.DifferentKeys[0] != wantKey || !strings.Contains(res.ExtraKeys[0], `"extra"`) {
-		t.Errorf("keys shown: %v %v, want %s", res.DifferentKeys, res.ExtraKeys, wantKey)
+	if len(res.DifferentKeys) != 1 || compactJSON(t, res.DifferentKeys[0]) != wantKey {
+		t.Errorf("different keys %s, want [%s]", res.DifferentKeys, wantKey)
+	}
+	if len(res.ExtraKeys) != 1 || compactJSON(t, res.ExtraKeys[0]) != `{"pk":{"S":"extra"},"sk":{"N":"1"}}` {
+		t.Errorf("extra keys %s, want [{\"pk\":{\"S\":\"extra\"},\"sk\":{\"N\":\"1\"}}]", res.ExtraKeys)
 	}
 	if strings.Contains(r.stdout+r.stderr, "changed") {
 		t.Errorf("diff output leaks attribute values")
@@ -66,4 +75,14 @@ func ddbtestKeyString(item map[string]types.AttributeValue) string {
 func attrJSON(v types.AttributeValue) string {
 	s := ddbjson.KeyString(map[string]types.AttributeValue{"v": v})
 	return strings.TrimSuffix(strings.TrimPrefix(s, `{"v":`), "}")
+}
+
+// compactJSON returns raw without insignificant white space.
+func compactJSON(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	return b.String()
 }

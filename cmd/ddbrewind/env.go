@@ -23,6 +23,9 @@ type Env struct {
 	Getenv    func(string) string
 	// Args is the command line, for messages that say how to resume.
 	Args []string
+	// Width returns the terminal's width in columns, 0 when unknown (the
+	// progress line fits it).
+	Width func() int
 }
 
 // osEnv returns the Env of the running process.
@@ -35,6 +38,13 @@ func osEnv() *Env {
 		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		Now:       time.Now,
 		Getenv:    os.Getenv,
+		Width: func() int {
+			w, _, err := term.GetSize(int(os.Stderr.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
+		},
 	}
 }
 

@@ -102,6 +102,9 @@ func TestCopyFromExportExact(t *testing.T) {
 	if got := summaryCount(t, r.stderr, "written"); got != 900 {
 		t.Errorf("written=%d, want 900", got)
 	}
+	if !strings.Contains(r.stderr, "check with: ddbrewind diff --endpoint-url "+s.ddb.Endpoint+" --from-export "+te.URL+" --to "+s.table) {
+		t.Errorf("the closing sentence does not give the diff --from-export that checks the copy")
+	}
 
 	r = s.run(t, "diff", "--from-export", te.URL+"manifest-summary.json", "--to", s.table)
 	if r.code != 0 || !strings.Contains(r.stdout, "identical:        900") {
@@ -124,12 +127,18 @@ func TestCopyFromExportExact(t *testing.T) {
 		}
 	}
 	r = s.run(t, "diff", "--from-export", te.URL, "--to", s.table, "--output", "json")
-	var res copier.DiffResult
+	var res struct {
+		copier.DiffResult
+		DifferentKeys []json.RawMessage `json:"different_keys"`
+		MissingKeys   []json.RawMessage `json:"missing_in_main_keys"`
+		ExtraKeys     []json.RawMessage `json:"extra_in_main_keys"`
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &res); r.code != 3 || err != nil {
 		t.Fatalf("diff after a change: exit %d, %v", r.code, err)
 	}
-	if res.Identical != 895 || res.Different != 3 || res.MissingInMain != 2 || res.ExtraInMain != 4 || res.From != te.URL {
-		t.Errorf("diff %+v; want 895 identical, 3 different, 2 missing, 4 extra, from %s", res, te.URL)
+	if res.Identical != 895 || res.Different != 3 || res.MissingInMain != 2 || res.ExtraInMain != 4 || res.From != te.URL ||
+		len(res.DifferentKeys) != 3 || len(res.MissingKeys) != 2 || len(res.ExtraKeys) != 4 {
+		t.Errorf("diff %+v; want 895 identical, 3 different, 2 missing, 4 extra (keys listed), from %s", res, te.URL)
 	}
 
 	r = s.run(t, "copy", "--from-export", te.URL, "--to", s.table, "--yes", "--delete-extra")
@@ -215,7 +224,7 @@ func TestCopyFromExportSelection(t *testing.T) {
 		t.Fatalf("two exports: exit %d %q, want 2", r.code, lastLine(r.stderr))
 	}
 	r = s.run(t, "copy", "--from-export", te.URL, "--to", s.table)
-	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "(about 400 items from the export manifest, selected from export "+te.URL+")") {
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "(about 400 items, from the export manifest, selected from export "+te.URL+")") {
 		t.Fatalf("no --yes, no terminal: exit %d %q, want 2 with the manifest's estimate", r.code, lastLine(r.stderr))
 	}
 	empty(t, "after the refusals")

@@ -18,7 +18,7 @@ func listCommand(env *Env) *cli.Command {
 		UsageText: "ddbrewind list [--source TABLE] [--output table|json]",
 		Flags: withGlobals(
 			&cli.StringFlag{Name: "source", Usage: "only recovery tables of this source table"},
-			&cli.StringFlag{Name: "output", Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
 		),
 		Action: func(c *cli.Context) error {
 			format := c.String("output")

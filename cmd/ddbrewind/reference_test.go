@@ -31,6 +31,7 @@ func renderReference(app *cli.App) string {
 		"(`ddbrewind copy --endpoint-url URL ...` is the common form), and `--help` (`-h`).\n")
 	b.WriteString("Exit codes: 0 success, 1 failure, 2 bad usage or refused by a safety rule, " +
 		"3 finished with differences or unwritten items, 130 interrupted.\n")
+	b.WriteString("Durations (flags of type duration) are Go durations (`90m`, `1h30m`) or start with days: `2d`, `1d12h`.\n")
 
 	global := map[string]bool{}
 	for _, f := range app.Flags {
@@ -54,7 +55,8 @@ func renderReference(app *cli.App) string {
 	}
 	b.WriteString("\n## Global flags\n\nAccepted by every command, before or after its name.\n\n")
 	refFlagTable(&b, app.Flags)
-	b.WriteString("\n`ddbrewind --version` (`-v`) prints the version; `--help` (`-h`) prints help, also after a command name.\n")
+	b.WriteString("\n`ddbrewind --version` (`-v`) prints the version, like `ddbrewind version`; `--help` (`-h`) prints help, " +
+		"also after a command name, like `ddbrewind help [COMMAND]`.\n")
 	return b.String()
 }
 
@@ -107,7 +109,7 @@ func refFlagType(f cli.Flag) string {
 		return "integer"
 	case *cli.Float64Flag:
 		return "number"
-	case *cli.DurationFlag:
+	case *cli.DurationFlag, dayDurationFlag:
 		return "duration"
 	case *cli.TimestampFlag:
 		return "time"

@@ -31,7 +31,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "state", Usage: "state file that makes the run resumable (default ddbrewind-run-<table>.json)"},
 		&cli.BoolFlag{Name: "keep-recovery-table", Usage: "do not delete the recovery table at the end"},
 		&cli.BoolFlag{Name: "no-verify", Usage: "skip the verification (diff of the selection) after the copy"},
-		&cli.StringFlag{Name: "report", Usage: "write the copy summary as JSON to PATH"},
+		&cli.StringFlag{Name: "report", Usage: "write the copy summary as JSON to PATH (- for stdout)"},
 	)
 }
 
@@ -94,7 +94,16 @@ func runCommand(env *Env) *cli.Command {
 				return err
 			}
 			yes := gBool(c, "yes")
+			// One progress line per step: the copy's, then the
+			// verification's; none while a confirmation is asked.
 			progress := startProgress(c, env, log, "copy", stats)
+			verifyStats := &copier.Stats{}
+			onStep := func(step string) {
+				if step == rewind.StepVerify && !c.Bool("no-verify") {
+					progress.Stop()
+					progress = startProgress(c, env, log, "verify", verifyStats)
+				}
+			}
 			res, err := rewind.Run(c.Context, api, rewind.Options{
 				Restore:           ro,
 				Copy:              co,
@@ -103,13 +112,19 @@ func runCommand(env *Env) *cli.Command {
 				KeepRecoveryTable: c.Bool("keep-recovery-table"),
 				NoVerify:          c.Bool("no-verify"),
 				ResumeCommand:     resumeCommand(env.Args, yes),
-				Confirm:           func(what string) error { return confirm(env, yes, what) },
-				Logger:            log,
-				Now:               env.Now,
+				Confirm: func(what string) error {
+					progress.Pause()
+					defer progress.Resume()
+					return confirm(env, yes, what)
+				},
+				VerifyStats: verifyStats,
+				OnStep:      onStep,
+				Logger:      log,
+				Now:         env.Now,
 			})
 			progress.Stop()
 			if res != nil && res.Copy != nil {
-				if ferr := finish(c, files, log, "copy", res.Copy, nil); ferr != nil && err == nil {
+				if ferr := finish(c, env, files, log, "copy", res.Copy, err, ""); ferr != nil && err == nil {
 					err = ferr
 				}
 			}

@@ -15,13 +15,13 @@ func undoCommand(env *Env) *cli.Command {
 		Usage:     "put the main table back as it was before a copy, from the copy's --journal",
 		UsageText: "ddbrewind undo --journal PATH --table MAIN [--dry-run] [--yes]",
 		Flags: withGlobals(
-			&cli.StringFlag{Name: "journal", Usage: "journal written by copy --journal"},
-			&cli.StringFlag{Name: "table", Usage: "main table the journal records"},
+			&cli.StringFlag{Name: "journal", Usage: "journal written by copy --journal (required)"},
+			&cli.StringFlag{Name: "table", Usage: "main table the journal records (required)"},
 			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
 			&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second"},
 			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a batch after retrying it this long (default: retry forever)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "read the journal and count, write nothing"},
-			&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH"},
+			&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH (- for stdout)"},
 			&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
 		),
 		Action: func(c *cli.Context) error {
@@ -66,7 +66,7 @@ func undoCommand(env *Env) *cli.Command {
 			r := startProgress(c, env, log, "undo", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
-			return finish(c, files, log, "undo", sum, runErr)
+			return finish(c, env, files, log, "undo", sum, runErr, "")
 		},
 	}
 }

@@ -1,6 +1,6 @@
-// Package progress shows the live counters of a long operation: a progress
-// bar redrawn on a terminal (github.com/schollz/progressbar), or a log line
-// every interval otherwise. It only renders; the operation counts (see
+// Package progress shows the live counters of a long operation: one line
+// redrawn in place on a terminal, fitted to its width, or a log line every
+// interval otherwise. It only renders; the operation counts (see
 // copier.Stats).
 package progress
 
@@ -8,30 +8,41 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
+	"unicode/utf8"
 )
 
 // Counters is what a renderer shows.
 type Counters struct {
 	Read, Written, Skipped, Deleted, Failed, Retries, Throttles int64
+	// Identical, Different, Missing and Extra are a comparison's (diff,
+	// verify) counts; when any is set the line shows them instead of the
+	// writes.
+	Identical, Different, Missing, Extra int64
 	// Total is the expected number of items to read; 0 means unknown (no
 	// bar, no ETA: a spinner with the count and the rate).
 	Total int64
 }
 
+// comparing reports whether c is a comparison's counters.
+func (c Counters) comparing() bool {
+	return c.Identical+c.Different+c.Missing+c.Extra > 0
+}
+
 // Config configures a renderer.
 type Config struct {
-	// TTY redraws a progress bar on Out every 500 ms (from the first
-	// counter that is not zero); otherwise Logger gets a line every
-	// Interval.
+	// TTY redraws one line on Out every 500 ms (from the first counter
+	// that is not zero); otherwise Logger gets a line every Interval.
 	TTY      bool
 	Out      io.Writer
 	Logger   *slog.Logger
 	Interval time.Duration
-	// Label names the operation ("copy", "undo").
+	// Width returns the terminal's width in columns (0: unknown, 80 is
+	// assumed); the line never exceeds it, so it never wraps.
+	Width func() int
+	// Label names the operation ("copy", "undo", "verify").
 	Label string
 	Now   func() time.Time
 }
@@ -41,12 +52,16 @@ type Renderer struct {
 	cfg   Config
 	src   func() Counters
 	start time.Time
-	bar   *bar
 	stop  chan struct{}
 	done  sync.WaitGroup
+
+	mu     sync.Mutex
+	shown  bool // a line is on screen (not yet ended)
+	paused bool
+	frame  int
 }
 
-// ttyEvery is how often the terminal bar is redrawn.
+// ttyEvery is how often the terminal line is redrawn.
 const ttyEvery = 500 * time.Millisecond
 
 // Start begins rendering src.
@@ -59,6 +74,9 @@ func Start(cfg Config, src func() Counters) *Renderer {
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = 30 * time.Second
+	}
+	if cfg.Width == nil {
+		cfg.Width = func() int { return 0 }
 	}
 	r := &Renderer{cfg: cfg, src: src, start: cfg.Now(), stop: make(chan struct{})}
 	every := cfg.Interval
@@ -90,20 +108,48 @@ func Start(cfg Config, src func() Counters) *Renderer {
 	return r
 }
 
-// draw updates the terminal bar; final ends it. The bar appears with the
+// Pause clears the line and draws nothing until Resume: a prompt or a
+// message can use the terminal meanwhile.
+func (r *Renderer) Pause() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.shown {
+		fmt.Fprint(r.cfg.Out, "\r\033[K")
+		r.shown = false
+	}
+	r.paused = true
+}
+
+// Resume draws again after Pause.
+func (r *Renderer) Resume() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.paused = false
+	r.mu.Unlock()
+}
+
+// draw redraws the terminal line; final ends it. The line appears with the
 // first counter that is not zero, so that run shows none while it waits
 // for the restore.
 func (r *Renderer) draw(final bool) {
 	c := r.src()
-	if r.bar == nil {
-		if c == (Counters{}) {
-			return
-		}
-		r.bar = newBar(r.cfg.Out, r.cfg.Label, c)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.paused || (!r.shown && c == (Counters{})) {
+		return
 	}
-	r.bar.update(c, final)
+	r.frame++
+	line := r.line(c, r.cfg.Now().Sub(r.start), final, r.cfg.Width())
+	fmt.Fprint(r.cfg.Out, "\r\033[K"+line)
+	r.shown = true
 	if final {
-		r.bar.close()
+		fmt.Fprintln(r.cfg.Out)
+		r.shown = false
 	}
 }
 
@@ -117,20 +163,129 @@ func (r *Renderer) Stop() {
 	r.done.Wait()
 }
 
-// Describe formats the counters other than the items read, which the bar
-// itself shows with their rate: written, deleted, retries and throttles
-// always, skipped and failed when not zero (the final summary has them
-// all).
+// spinner is drawn while the total is unknown.
+var spinner = [...]string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// barWidth is the bar's length in cells.
+const barWidth = 20
+
+// line formats the terminal line for width columns: label, percentage and
+// count (or a spinner and the count), the main counters, then — as far as
+// they fit — the rate, elapsed time and ETA, retries and throttles, and a
+// bar. What does not fit is left out, so the line never wraps.
+func (r *Renderer) line(c Counters, elapsed time.Duration, final bool, width int) string {
+	if width <= 0 {
+		width = 80
+	}
+	room := width - 1 // the last column is left free: some terminals wrap when it is written
+	total := c.Total
+	if total > 0 && c.Read >= total && !final {
+		total = c.Read + 1 // the total is an estimate: never claim to be done early
+	}
+	if final && total > 0 && c.Read >= total {
+		total = c.Read
+	}
+	core := r.cfg.Label + " "
+	if total > 0 {
+		core += fmt.Sprintf("%3d%% %s/%s", int(100*float64(c.Read)/float64(total)), Count(c.Read), Count(total))
+	} else {
+		if !final {
+			core += spinner[r.frame%len(spinner)] + " "
+		}
+		core += Count(c.Read) + " read"
+	}
+	primary, secondary := describe(c)
+	line := core + " · " + primary
+	var optional []string
+	// The rate needs a second of history: the first samples would be
+	// absurd (millions per second after a few milliseconds).
+	if elapsed >= time.Second {
+		optional = append(optional, Count(int64(float64(c.Read)/elapsed.Seconds()))+"/s")
+	}
+	t := Duration(elapsed)
+	if eta, ok := ETA(Counters{Read: c.Read, Total: total}, elapsed); ok && !final && elapsed >= time.Second {
+		t += " ETA " + Duration(eta)
+	}
+	optional = append(optional, t)
+	if secondary != "" {
+		optional = append(optional, secondary)
+	}
+	for _, o := range optional {
+		if cols(line)+3+cols(o) > room {
+			break
+		}
+		line += " · " + o
+	}
+	if total > 0 {
+		done := int(float64(barWidth) * float64(c.Read) / float64(total))
+		bar := "[" + strings.Repeat("#", done) + strings.Repeat("-", barWidth-done) + "] "
+		if cols(line)+cols(bar) <= room {
+			line = r.cfg.Label + " " + bar + strings.TrimPrefix(line, r.cfg.Label+" ")
+		}
+	}
+	return fitWidth(line, width)
+}
+
+func cols(s string) int { return utf8.RuneCountInString(s) }
+
+// Describe formats the counters other than the items read: for a copy
+// written, deleted, retries and throttles always, skipped and failed when
+// not zero (the final summary has them all); for a comparison identical,
+// different, missing and extra.
 func Describe(c Counters) string {
-	s := fmt.Sprintf("written %d", c.Written)
-	if c.Skipped > 0 {
-		s += fmt.Sprintf(" skipped %d", c.Skipped)
+	primary, secondary := describe(c)
+	if secondary == "" {
+		return primary
 	}
-	s += fmt.Sprintf(" deleted %d retries %d throttles %d", c.Deleted, c.Retries, c.Throttles)
+	return primary + " " + secondary
+}
+
+// describe splits Describe into what the line must show and what it shows
+// when there is room.
+func describe(c Counters) (primary, secondary string) {
+	if c.comparing() {
+		return fmt.Sprintf("identical %s different %s missing %s extra %s", Count(c.Identical), Count(c.Different), Count(c.Missing), Count(c.Extra)), ""
+	}
+	primary = "written " + Count(c.Written)
 	if c.Failed > 0 {
-		s += fmt.Sprintf(" FAILED %d", c.Failed)
+		primary += " FAILED " + Count(c.Failed)
 	}
-	return s
+	if c.Skipped > 0 {
+		primary += " skipped " + Count(c.Skipped)
+	}
+	primary += " deleted " + Count(c.Deleted)
+	return primary, "retries " + Count(c.Retries) + " throttles " + Count(c.Throttles)
+}
+
+// Count formats n with thousands separators: 20,000.
+func Count(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Duration formats d for people: 850ms, 4.2s, 3m05s, 2h10m.
+func Duration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
 // ETA estimates the time left from the read rate and Total.
@@ -142,80 +297,31 @@ func ETA(c Counters, elapsed time.Duration) (time.Duration, bool) {
 	return time.Duration(perItem * float64(c.Total-c.Read)), true
 }
 
-// bar adapts a progressbar.ProgressBar to counters polled from outside:
-// the items read drive it; the other counters are its description.
-type bar struct {
-	pb    *progressbar.ProgressBar
-	out   io.Writer
-	label string
-	max   int64 // the bar's length; -1 while the total is unknown (a spinner)
-	fed   int64 // the items read it was last given
-}
-
-func newBar(out io.Writer, label string, c Counters) *bar {
-	b := &bar{out: out, label: label, max: -1}
-	if c.Total > 0 {
-		b.max = max(c.Total, c.Read+1)
-	}
-	b.pb = progressbar.NewOptions64(b.max,
-		progressbar.OptionSetWriter(out),
-		progressbar.OptionSetDescription(label),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("read"),
-		progressbar.OptionSetWidth(20),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSpinnerType(14),
-		// No timer of its own: with one, an unknown-length bar redraws
-		// from a goroutine that never ends (not even on Exit) and would
-		// write over the lines after it. It turns on each update instead.
-		progressbar.OptionSetSpinnerChangeInterval(0),
-	)
-	return b
-}
-
-// update redraws the bar with c; final is the last update.
-//
-// A total that becomes known later (run learns it once the recovery table
-// exists) turns the spinner into a bar, but only while nothing was read:
-// a spinner's position is not a count. The total is an estimate
-// (DescribeTable's ItemCount, refreshed by DynamoDB about every six hours)
-// and may be short, so until the last update the bar stays one item ahead
-// of the items read rather than claim to be done (a finished progressbar
-// draws no more); the last update ends it at the items read.
-func (b *bar) update(c Counters, final bool) {
-	switch {
-	case b.max == -1 && c.Total > 0 && b.fed == 0:
-		b.max = max(c.Total, c.Read+1)
-		b.pb.ChangeMax64(b.max)
-	case b.max > 0 && c.Read >= b.max:
-		b.max = c.Read + 1
-		b.pb.ChangeMax64(b.max)
-	}
-	if final && b.max > 0 && c.Read+1 == b.max && c.Read >= c.Total {
-		b.max = c.Read
-		b.pb.ChangeMax64(b.max)
-	}
-	b.pb.Describe(b.label + ": " + Describe(c))
-	_ = b.pb.Set64(c.Read) // it errs only past the length, which update keeps ahead
-	b.fed = c.Read
-}
-
-// close ends the bar's line, keeping its last state on screen.
-func (b *bar) close() {
-	_ = b.pb.Exit()
-	fmt.Fprintln(b.out)
-}
-
 func (r *Renderer) log() {
 	c := r.src()
 	elapsed := r.cfg.Now().Sub(r.start)
-	args := []any{"step", r.cfg.Label, "read", c.Read, "written", c.Written, "skipped", c.Skipped,
-		"deleted", c.Deleted, "failed", c.Failed, "retries", c.Retries, "throttles", c.Throttles,
-		"elapsed", elapsed.Round(time.Second).String()}
+	args := []any{"step", r.cfg.Label, "read", c.Read}
+	if c.comparing() {
+		args = append(args, "identical", c.Identical, "different", c.Different, "missing_in_main", c.Missing, "extra_in_main", c.Extra)
+	} else {
+		args = append(args, "written", c.Written, "skipped", c.Skipped, "deleted", c.Deleted, "failed", c.Failed,
+			"retries", c.Retries, "throttles", c.Throttles)
+	}
+	args = append(args, "elapsed", elapsed.Round(time.Second).String())
 	if eta, ok := ETA(c, elapsed); ok {
 		args = append(args, "eta", eta.Round(time.Second).String())
 	}
 	r.cfg.Logger.Info("progress", args...)
+}
+
+// fitWidth cuts line to at most width-1 columns (the last column is left
+// free: some terminals wrap when it is written), so a redraw stays on one
+// line.
+func fitWidth(line string, width int) string {
+	maxCols := width - 1
+	if cols(line) <= maxCols {
+		return line
+	}
+	runes := []rune(line)
+	return string(runes[:max(maxCols-1, 0)]) + "…"
 }

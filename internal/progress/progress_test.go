@@ -2,12 +2,14 @@ package progress
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+	"unicode/utf8"
 )
 
 func TestDescribe(t *testing.T) {
@@ -18,7 +20,8 @@ func TestDescribe(t *testing.T) {
 	}{
 		{"skipped and failed hidden at zero", Counters{Read: 500, Written: 400}, "written 400 deleted 0 retries 0 throttles 0"},
 		{"every counter", Counters{Written: 1, Skipped: 2, Deleted: 3, Retries: 4, Throttles: 5}, "written 1 skipped 2 deleted 3 retries 4 throttles 5"},
-		{"failures shown", Counters{Read: 5, Failed: 2}, "written 0 deleted 0 retries 0 throttles 0 FAILED 2"},
+		{"failures shown", Counters{Read: 5, Failed: 2}, "written 0 FAILED 2 deleted 0 retries 0 throttles 0"},
+		{"a comparison", Counters{Read: 5, Identical: 2000, Extra: 1}, "identical 2,000 different 0 missing 0 extra 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,22 +77,21 @@ func TestTerminalBar(t *testing.T) {
 		notWant []string   // in the last drawn state
 		during  []string   // in some state drawn before Stop
 		never   []string   // in no state drawn before Stop
-		quiet   bool       // nothing drawn before Stop
 	}{
 		{
 			name:  "stopped half way: percentage, count of total, rate, counters",
 			steps: []Counters{{Read: 250, Written: 200, Total: 1000}, {Read: 500, Written: 400, Retries: 3, Total: 1000}},
-			want:  []string{"copy: written 400 deleted 0 retries 3 throttles 0", "50%", "500/1000", "read/s"},
+			want:  []string{"copy [##########----------]", "written 400 deleted 0", "retries 3 throttles 0", " 50%", "500/1,000"},
 		},
 		{
 			name:  "complete: 100%",
 			steps: []Counters{{Read: 500, Total: 1000}, {Read: 1000, Written: 1000, Total: 1000}},
-			want:  []string{"100%", "1000/1000", "written 1000"},
+			want:  []string{"100%", "1,000/1,000", "written 1,000"},
 		},
 		{
 			name:    "unknown total: a count and a rate, no percentage",
 			steps:   []Counters{{Read: 100, Written: 100}, {Read: 300, Written: 300}},
-			want:    []string{"copy: written 300", "300", "read/s"},
+			want:    []string{"copy 300 read", "written 300"},
 			notWant: []string{"%"},
 		},
 		{
@@ -100,46 +102,44 @@ func TestTerminalBar(t *testing.T) {
 			never:  []string{"100%"},
 		},
 		{
-			name:  "total known before anything is read: the spinner becomes a bar",
-			steps: []Counters{{}, {}, {Read: 400, Written: 400, Total: 800}},
-			want:  []string{"50%", "400/800"},
-		},
-		{
-			name:  "nothing yet: no bar until a counter moves",
+			name:  "nothing yet: no line until a counter moves",
 			steps: []Counters{{}, {}, {Read: 5, Written: 5}},
-			want:  []string{"(5/-"},
-			never: []string{"read/"},
+			want:  []string{"5 read"},
 		},
 		{
-			name:    "total known after reading began: the spinner stays",
-			steps:   []Counters{{}, {Read: 10}, {Read: 400, Written: 400, Total: 800}},
-			want:    []string{"(400/-"},
-			notWant: []string{"%"},
+			name:  "a comparison shows its counts",
+			steps: []Counters{{Read: 10, Identical: 8, Different: 1, Missing: 1, Total: 20}, {Read: 20, Identical: 17, Different: 1, Missing: 1, Extra: 2, Total: 20}},
+			want:  []string{"verify", "identical 17 different 1 missing 1 extra 2", "100%"},
+		},
+		{
+			name:  "no absurd first rate: the rate waits for a second of history",
+			steps: []Counters{{Read: 40000}, {Read: 40000}},
+			never: []string{"/s"},
+		},
+		{
+			name:   "then the rate and the ETA",
+			steps:  []Counters{{Read: 100, Total: 1000}, {Read: 200, Total: 1000}, {Read: 300, Total: 1000}, {Read: 400, Total: 1000}},
+			during: []string{"ETA", "/s"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var out bytes.Buffer
+				label := "copy"
+				if strings.Contains(tt.name, "comparison") {
+					label = "verify"
+				}
 				// Start draws the first step, each tick the next, Stop the last.
-				r := Start(Config{TTY: true, Out: &out, Label: "copy"}, script(tt.steps...))
+				r := Start(Config{TTY: true, Out: &out, Label: label, Width: func() int { return 130 }}, script(tt.steps...))
 				time.Sleep(time.Duration(len(tt.steps)-2)*ttyEvery + ttyEvery/2)
 				before := strings.ReplaceAll(out.String(), "\r", "\n")
 				r.Stop()
 				got := out.String()
-				if tt.quiet && before != "" {
-					t.Errorf("drew %q before any counter moved", before)
+				if !strings.HasSuffix(got, "\n") || strings.Count(got, "\n") != 1 {
+					t.Errorf("want one line, ended by Stop: %q", got)
 				}
-				if !strings.HasSuffix(got, "\n") {
-					t.Errorf("Stop left the line open: %q", got)
-				}
-				// Each drawn state follows a carriage return.
-				var last string
-				for _, s := range strings.Split(got, "\r") {
-					if strings.TrimSpace(s) != "" {
-						last = s
-					}
-				}
+				last := lastState(got)
 				for _, w := range tt.want {
 					if !strings.Contains(last, w) {
 						t.Errorf("last state %q lacks %q", last, w)
@@ -162,6 +162,97 @@ func TestTerminalBar(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// lastState returns the last state drawn: what follows the last carriage
+// return, without the erase sequence and the final newline.
+func lastState(out string) string {
+	var last string
+	for _, s := range strings.Split(out, "\r") {
+		s = strings.TrimSuffix(strings.TrimPrefix(s, "\033[K"), "\n")
+		if strings.TrimSpace(s) != "" {
+			last = s
+		}
+	}
+	return last
+}
+
+// TestTerminalLineFitsTheWidth: at 80 and 130 columns every state drawn is
+// one line shorter than the terminal (it never wraps, so each redraw stays
+// in place), and a line that does not fit is cut, not wrapped.
+func TestTerminalLineFitsTheWidth(t *testing.T) {
+	busy := Counters{Read: 12_345_678, Written: 12_345_000, Skipped: 77, Deleted: 9_999, Failed: 3, Retries: 123_456, Throttles: 65_432, Total: 20_000_000}
+	for _, width := range []int{80, 130} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var out bytes.Buffer
+				r := Start(Config{TTY: true, Out: &out, Label: "copy", Width: func() int { return width }}, script(busy, busy, busy, busy))
+				time.Sleep(3*ttyEvery + ttyEvery/2)
+				r.Stop()
+				states := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\r")
+				drawn := 0
+				for _, s := range states {
+					s = strings.TrimPrefix(s, "\033[K")
+					if s == "" {
+						continue
+					}
+					drawn++
+					if n := utf8.RuneCountInString(s); n > width-1 {
+						t.Errorf("a state of %d columns on a %d-column terminal: %q", n, width, s)
+					}
+					if strings.Contains(s, "\n") {
+						t.Errorf("a redraw has a newline: %q", s)
+					}
+				}
+				if drawn < 4 {
+					t.Errorf("%d states drawn, want at least 4", drawn)
+				}
+				if last := lastState(out.String()); width == 80 && (!strings.Contains(last, "FAILED 3") || strings.Contains(last, "throttles")) {
+					t.Errorf("at 80 columns the line keeps the main counters and leaves out the rest: %q", last)
+				}
+				if width == 130 && !strings.Contains(lastState(out.String()), "/s · ") {
+					t.Errorf("130 columns hold the counters: %q", lastState(out.String()))
+				}
+			})
+		})
+	}
+}
+
+// TestPauseKeepsThePromptVisible: while paused (a confirmation prompt is
+// on screen) nothing is drawn, and the line is cleared first.
+func TestPauseKeepsThePromptVisible(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out bytes.Buffer
+		r := Start(Config{TTY: true, Out: &out, Label: "copy"}, func() Counters { return Counters{Read: 1, Total: 10} })
+		r.Pause()
+		cleared := out.String()
+		if !strings.HasSuffix(cleared, "\r\033[K") {
+			t.Errorf("Pause did not clear the line: %q", cleared)
+		}
+		time.Sleep(5 * ttyEvery)
+		if out.String() != cleared {
+			t.Errorf("drew while paused: %q", strings.TrimPrefix(out.String(), cleared))
+		}
+		r.Resume()
+		time.Sleep(ttyEvery + ttyEvery/2)
+		r.Stop()
+		if !strings.Contains(strings.TrimPrefix(out.String(), cleared), "1/10") {
+			t.Errorf("no redraw after Resume: %q", out.String())
+		}
+	})
+}
+
+func TestCountAndDuration(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 20000: "20,000", 1234567: "1,234,567", -4500: "-4,500"} {
+		if got := Count(n); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{850 * time.Millisecond: "850ms", 4200 * time.Millisecond: "4.2s", 185 * time.Second: "3m05s", 130 * time.Minute: "2h10m"} {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
 

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/progress"
+)
+
+// closingSentence says in one plain sentence how a successful step ended:
+// what was written, deleted and kept, how long it took, and (check) the
+// next command to check it.
+//
+// A dry run's sentence is its plan: the items it would write (and how many
+// of them change, where known) and delete, the read capacity its reads
+// took, the write capacity the writes would take, and how long that is at
+// maxWCU (0: at 1,000 WCU/s).
+func closingSentence(step string, sum *copier.Summary, check string, maxWCU float64) string {
+	n := sum.Counts
+	took := progress.Duration(time.Duration(sum.Elapsed * float64(time.Second)))
+	var b strings.Builder
+	switch {
+	case sum.DryRun:
+		fmt.Fprintf(&b, "dry run: %s items would be written", progress.Count(n.Written))
+		if n.Changed > 0 || (n.Written > 0 && step == "copy" && n.ReadUnits > 0) {
+			fmt.Fprintf(&b, " (%s of them change)", progress.Count(n.Changed))
+		}
+		fmt.Fprintf(&b, " and %s deleted", progress.Count(n.Deleted))
+		if n.Skipped > 0 {
+			fmt.Fprintf(&b, ", %s kept", progress.Count(n.Skipped))
+		}
+		fmt.Fprintf(&b, "; %s items read in %s", progress.Count(n.Read), took)
+		if n.ReadUnits > 0 {
+			fmt.Fprintf(&b, " (%.1f RCU)", n.ReadUnits)
+		}
+		if n.WriteUnits > 0 {
+			rate, at := maxWCU, fmt.Sprintf("at --max-wcu %g", maxWCU)
+			if rate <= 0 {
+				rate, at = 1000, "at 1,000 WCU/s"
+			}
+			fmt.Fprintf(&b, "; writing would take about %s WCU, %s %s", progress.Count(int64(n.WriteUnits+0.5)),
+				progress.Duration(time.Duration(n.WriteUnits/rate*float64(time.Second))), at)
+		}
+		b.WriteString("; nothing was written")
+		return b.String()
+	case step == "undo":
+		fmt.Fprintf(&b, "undo: %s items put back and %s deleted in %s", progress.Count(n.Written), progress.Count(n.Deleted), took)
+	default:
+		fmt.Fprintf(&b, "%s: %s items written", step, progress.Count(n.Written))
+		if n.Deleted > 0 {
+			fmt.Fprintf(&b, ", %s deleted", progress.Count(n.Deleted))
+		}
+		if n.Skipped > 0 {
+			fmt.Fprintf(&b, ", %s kept (present, or their --if-main condition was false)", progress.Count(n.Skipped))
+		}
+		fmt.Fprintf(&b, " in %s", took)
+	}
+	if check != "" {
+		b.WriteString("; check with: " + check)
+	}
+	return b.String()
+}
+
+// sayDone prints the closing sentence on stderr, whatever --log-level: as
+// plain text, or as one JSON log line with --log-format json (every stderr
+// line is then JSON).
+func sayDone(c *cli.Context, env *Env, log *slog.Logger, sentence string) {
+	if gString(c, "log-format") == "json" {
+		log.Info(sentence)
+		return
+	}
+	fmt.Fprintln(env.Err, sentence)
+}
+
+// diffCommandLine is the diff that checks a copy: the same source and table,
+// selection and connection flags.
+func diffCommandLine(c *cli.Context, from, to string) string {
+	parts := []string{"ddbrewind", "diff"}
+	for _, g := range []string{"endpoint-url", "region", "profile"} {
+		if v := gString(c, g); v != "" {
+			parts = append(parts, "--"+g, v)
+		}
+	}
+	if exports := c.StringSlice("from-export"); len(exports) > 0 {
+		for _, e := range exports {
+			parts = append(parts, "--from-export", e)
+		}
+		if c.Bool("allow-other-table") {
+			parts = append(parts, "--allow-other-table")
+		}
+	} else {
+		parts = append(parts, "--from", from)
+	}
+	parts = append(parts, "--to", to)
+	for _, f := range []string{"key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file"} {
+		if v := c.String(f); v != "" && c.IsSet(f) {
+			parts = append(parts, "--"+f, v)
+		}
+	}
+	return shellJoin(parts)
+}
+
+// shellJoin quotes args for a POSIX shell where needed.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t'\"$#&|;<>(){}*?![]`~\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHelpShowsOneDefaultAndRequiredFirst: in every command's help each
+// flag has at most one "(default: …)", false booleans and meaningless zeros
+// show none, and the required flags come first.
+func TestHelpShowsOneDefaultAndRequiredFirst(t *testing.T) {
+	required := map[string][]string{
+		"copy": {"--from", "--to"}, "diff": {"--from", "--to"}, "undo": {"--journal", "--table"},
+		"restore": {"--table"}, "run": {"--table"},
+	}
+	for _, cmd := range []string{"restore", "copy", "run", "diff", "list", "cleanup", "undo"} {
+		t.Run(cmd, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			env := &Env{In: strings.NewReader(""), Out: &out, Err: &errb, Now: time.Now, Getenv: func(string) string { return "" }}
+			if code := run(context.Background(), []string{"ddbrewind", cmd, "--help"}, env); code != 0 {
+				t.Fatalf("--help: exit %d: %s", code, errb.String())
+			}
+			help := out.String() + errb.String()
+			var flags []string
+			for _, line := range strings.Split(help, "\n") {
+				line = strings.TrimSpace(line)
+				if !strings.HasPrefix(line, "--") {
+					continue
+				}
+				flags = append(flags, strings.Fields(line)[0])
+				if n := strings.Count(line, "(default:"); n > 1 {
+					t.Errorf("%d defaults: %s", n, line)
+				}
+				if regexp.MustCompile(`\(default: (false|0|0s)\)`).MatchString(line) {
+					t.Errorf("a meaningless default: %s", line)
+				}
+			}
+			for i, r := range required[cmd] {
+				if i >= len(flags) || flags[i] != r {
+					t.Errorf("required flag %s is not among the first (flags: %v)", r, flags)
+				}
+			}
+		})
+	}
+}

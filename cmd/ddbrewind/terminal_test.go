@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the renderer's goroutine and the
+// test at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// slowAnswer answers the confirmation after a while, noting what stderr
+// held when the prompt was up and when the answer came.
+type slowAnswer struct {
+	err          *lockedBuffer
+	wait         time.Duration
+	atPrompt     string
+	beforeAnswer string
+	done         bool
+}
+
+func (s *slowAnswer) Read(p []byte) (int, error) {
+	if s.done {
+		return 0, nil
+	}
+	s.done = true
+	s.atPrompt = s.err.String()
+	time.Sleep(s.wait)
+	s.beforeAnswer = s.err.String()
+	return copy(p, "yes\n"), nil
+}
+
+// TestRunPromptStaysVisible: run on a terminal asks before its first write;
+// while the prompt waits nothing is drawn over it (row 1 of the terminal
+// issue), and the progress lines never exceed the terminal's width (80
+// columns here), each redraw in place.
+func TestRunPromptStaysVisible(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 400)
+	errb := &lockedBuffer{}
+	in := &slowAnswer{err: errb, wait: 1600 * time.Millisecond}
+	var out bytes.Buffer
+	env := &Env{In: in, Out: &out, Err: errb, StdinTTY: true, StderrTTY: true, Now: time.Now,
+		Getenv: func(string) string { return "" }, Width: func() int { return 80 }}
+	state := filepath.Join(t.TempDir(), "state.json")
+	code := run(context.Background(), []string{"ddbrewind", "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest",
+		"--state", state, "--log-level", "warn"}, env)
+	stderr := errb.String()
+	t.Logf("stderr:\n%q", stderr)
+	if code != 0 {
+		t.Fatalf("run: exit %d", code)
+	}
+	if !strings.HasSuffix(in.atPrompt, "Type yes to continue: ") {
+		t.Fatalf("the prompt is not the last thing on stderr while it waits: %q", in.atPrompt)
+	}
+	if in.beforeAnswer != in.atPrompt {
+		t.Errorf("drawn over the prompt while it waited: %q", strings.TrimPrefix(in.beforeAnswer, in.atPrompt))
+	}
+	after := strings.TrimPrefix(stderr, in.atPrompt)
+	for _, line := range strings.Split(after, "\n") {
+		for _, state := range strings.Split(line, "\r") {
+			state = strings.TrimPrefix(state, "\033[K")
+			if n := utf8.RuneCountInString(state); n > 79 {
+				t.Errorf("a progress state of %d columns on an 80-column terminal: %q", n, state)
+			}
+		}
+	}
+	for _, step := range []string{"copy ", "verify "} {
+		if !strings.Contains(after, "\r\033[K"+step) {
+			t.Errorf("no %q progress line", step)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package copier
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+)
+
+// Output formats of Show.
+const (
+	ShowJSONL = "jsonl"
+	ShowJSON  = "json"
+	ShowCSV   = "csv"
+)
+
+// ShowOptions configures Show: the source table (From), the selection and
+// the reading options of Options; Format (jsonl, json or csv) and Limit
+// (0: all) shape the output.
+type ShowOptions struct {
+	Options
+	Format string
+	Limit  int64
+}
+
+// PrepareShow checks a show: the source table exists, the selection and
+// keys file fit its key schema, and DynamoDB accepts the expressions.
+// Nothing is written anywhere.
+func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) {
+	switch opts.Format {
+	case ShowJSONL, ShowJSON, ShowCSV:
+	default:
+		return nil, usagef("--output %q: use jsonl, json or csv", opts.Format)
+	}
+	if opts.Limit < 0 {
+		return nil, usagef("--limit %d: must be 0 (all) or more", opts.Limit)
+	}
+	if opts.From == "" {
+		return nil, usagef("show needs --from RECOVERY_TABLE")
+	}
+	o := opts.Options
+	o.To, o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = o.From, true, "", "", false, false, ""
+	j, err := prepareJob(ctx, api, o, "show", "--from", false)
+	if err != nil {
+		return nil, err
+	}
+	p, err := j.plan(ctx, api, o.From, j.target, modeShow, j.opts.Stats)
+	if err != nil {
+		j.Close()
+		return nil, err
+	}
+	p.ownsJob = true
+	return p, nil
+}
+
+// Show writes the selected items of the plan's source to w, exactly (typed
+// DynamoDB JSON): one per line (jsonl), as one JSON array (json), or as CSV
+// with a column per attribute name seen (csv: values that are not a plain
+// string, number or boolean in typed JSON). It stops after limit items (0:
+// all). Items come in the order the parallel reads deliver them.
+func (p *Plan) Show(ctx context.Context, api API, w io.Writer, format string, limit int64) (int64, error) {
+	defer p.Close()
+	o := p.opts
+	x := newExecutor(api, o, p.job.keys.names, o.From)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	snk := &showSink{limit: limit, stop: stop}
+	var out io.Writer = w
+	var tmp *os.File
+	if format == ShowCSV {
+		// CSV needs every attribute name before its header: items go to a
+		// private temp file first, then become rows. Memory stays flat.
+		f, err := os.CreateTemp("", "ddbrewind-show-*")
+		if err != nil {
+			return 0, fmt.Errorf("show: %w", err)
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		tmp, out = f, f
+		snk.names = map[string]bool{}
+	}
+	bw := bufio.NewWriter(out)
+	snk.w, snk.format = bw, format
+	if format == ShowJSON {
+		bw.WriteString("[")
+	}
+	pl := p.pipeline(newTracker(nil))
+	err := pl.run(runCtx, phaseCopy, p.source(x), kindItems, snk)
+	if err == nil && snk.err != nil {
+		err = snk.err
+	}
+	if err != nil {
+		return snk.n, err
+	}
+	if ctx.Err() != nil {
+		return snk.n, fmt.Errorf("show %s: %w", o.From, ErrInterrupted)
+	}
+	if format == ShowJSON {
+		if snk.n > 0 {
+			bw.WriteString("\n")
+		}
+		bw.WriteString("]\n")
+	}
+	if err := bw.Flush(); err != nil {
+		return snk.n, fmt.Errorf("show: write: %w", err)
+	}
+	if tmp != nil {
+		if err := writeCSV(w, tmp, snk.names); err != nil {
+			return snk.n, err
+		}
+	}
+	return snk.n, nil
+}
+
+// showSink writes items as they come, up to limit.
+type showSink struct {
+	mu     sync.Mutex
+	w      *bufio.Writer
+	format string
+	limit  int64
+	stop   func()
+	n      int64
+	names  map[string]bool // csv: every attribute name seen
+	err    error
+}
+
+func (s *showSink) handle(_ context.Context, _ *rand.Rand, b *batch) error {
+	if b.kind != kindItems {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range b.items {
+		if s.limit > 0 && s.n >= s.limit {
+			s.stop()
+			return nil
+		}
+		data, err := ddbjson.MarshalItem(it)
+		if err != nil {
+			s.err = fmt.Errorf("show: encode an item: %w", err)
+			s.stop()
+			return s.err
+		}
+		switch {
+		case s.format == ShowJSON && s.n > 0:
+			s.w.WriteString(",\n")
+		case s.format == ShowJSON:
+			s.w.WriteString("\n")
+		}
+		s.w.Write(data)
+		if s.format != ShowJSON {
+			s.w.WriteByte('\n')
+		}
+		for name := range it {
+			if s.names != nil {
+				s.names[name] = true
+			}
+		}
+		s.n++
+	}
+	if s.limit > 0 && s.n >= s.limit {
+		s.stop()
+	}
+	return nil
+}
+
+// writeCSV turns the JSON Lines in f into CSV on w: a header of the sorted
+// attribute names, then a row per item.
+func writeCSV(w io.Writer, f *os.File, names map[string]bool) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	cols := slices.Sorted(func(yield func(string) bool) {
+		for n := range names {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	cw := csv.NewWriter(w)
+	if err := cw.Write(cols); err != nil {
+		return fmt.Errorf("show: write: %w", err)
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20) // an item is at most 400 KB, more as JSON
+	row := make([]string, len(cols))
+	for sc.Scan() {
+		it, err := ddbjson.ParseItem(sc.Bytes())
+		if err != nil {
+			return fmt.Errorf("show: %w", err)
+		}
+		for i, c := range cols {
+			row[i] = csvValue(it[c])
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("show: write: %w", err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("show: %w", err)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvValue is a CSV cell: a plain string, number or boolean as itself,
+// anything else as typed DynamoDB JSON, an absent attribute empty.
+func csvValue(v types.AttributeValue) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case *types.AttributeValueMemberS:
+		return t.Value
+	case *types.AttributeValueMemberN:
+		return t.Value
+	case *types.AttributeValueMemberBOOL:
+		return fmt.Sprint(t.Value)
+	}
+	data, err := ddbjson.MarshalItem(map[string]types.AttributeValue{"v": v})
+	if err != nil {
+		return ""
+	}
+	s := string(data)
+	return s[len(`{"v":`) : len(s)-1]
+}
