@@ -24,7 +24,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "expression-attribute-names", Usage: "placeholders for attribute names as JSON, e.g. '{\"#s\":\"status\"}', or file://PATH"},
 		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
 		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path or s3://bucket/key), one typed primary key per line: exactly those items (BatchGetItem)"},
-		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size and item count, or a resumed checkpoint's; required with --worker-count; see docs/tuning.md); with --from-export, data files read at once (default 4)"},
+		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments, or with --from-export data files read at once; required with --worker-count, except with --from-export; see docs/tuning.md (default: from the table size and item count, or a resumed checkpoint's; 4 with --from-export)"},
 		&cli.IntFlag{Name: "page-size", Value: copier.DefaultPageSize, Usage: "items per Scan or Query page (DynamoDB also ends a page at 1 MB); smaller pages use less memory and make finer checkpoints"},
 	}
 }
@@ -56,9 +56,9 @@ func selection(c *cli.Context) (copier.Selection, error) {
 func copyFlags() []cli.Flag {
 	return append(append([]cli.Flag{
 		&cli.StringFlag{Name: "from", Usage: "recovery table to read (required, unless --from-export)"},
+		&cli.StringFlag{Name: "to", Usage: "main table to write (required)"},
 		fromExportFlag(),
 		&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
-		&cli.StringFlag{Name: "to", Usage: "main table to write (required)"},
 	}, selectionFlags()...),
 		&cli.BoolFlag{Name: "only-missing", Usage: "write an item only where the main table has no item with its key (never clobbers)"},
 		&cli.BoolFlag{Name: "delete-extra", Usage: "also delete main items of the selection that the recovery table lacks"},

@@ -18,9 +18,9 @@ func diffCommand(env *Env) *cli.Command {
 		UsageText: "ddbrewind diff (--from RECOVERY | --from-export URL) --to MAIN [selection flags] [--show N] [--output text|json]",
 		Flags: withGlobals(append(append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "recovery table (required, unless --from-export)"},
+			&cli.StringFlag{Name: "to", Usage: "main table (required)"},
 			fromExportFlag(),
 			&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
-			&cli.StringFlag{Name: "to", Usage: "main table (required)"},
 		}, selectionFlags()...),
 			&cli.IntFlag{Name: "show", Value: 10, Usage: "list up to N keys of each kind of difference"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
