@@ -2,12 +2,15 @@
 // table, and compares the two (Diff).
 //
 // It reads with parallel Scan segments, a Query (key condition) or
-// BatchGetItem (keys file), writes with BatchWriteItem in batches of 25 or,
-// for conditional modes, with conditional PutItem/DeleteItem, retries
-// UnprocessedItems, throttling and transient errors with backoff, caps the
-// consumed write capacity, checkpoints progress, and counts everything in
-// Stats. Memory stays bounded: pages flow through bounded channels and no
-// set of all keys is ever held.
+// BatchGetItem (keys file) — or, from a full DynamoDB export in S3, its
+// verified data files (package exportfile) — writes with BatchWriteItem in
+// batches of 25 or, for conditional modes, with conditional
+// PutItem/DeleteItem, retries UnprocessedItems, throttling and transient
+// errors with backoff, caps the consumed write capacity, checkpoints
+// progress, and counts everything in Stats. Memory stays bounded: pages flow
+// through bounded channels and no set of all keys is held, except, for an
+// export, the 16-byte hashes of its selected keys that --delete-extra, diff
+// and a keys file look keys up in.
 //
 // It never drops an item: every item read ends written, skipped by a
 // condition, or recorded as failed (IncompleteError). It does not restore or

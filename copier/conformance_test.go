@@ -15,6 +15,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
 
 var pool *ddbtest.Pool
@@ -93,10 +94,11 @@ func dynaliteBackend(t *testing.T) backend {
 }
 
 // TestConformance runs every source and write mode of the pipeline — table
-// scan, keys file, journal; overwrite, --only-missing, --if-main,
-// --delete-extra, diff, undo — against the in-memory fake and against
-// dynalite, with the same expectations: the fake cannot drift from the
-// real thing unnoticed, and the modes are pinned on both.
+// scan, keys file, full export in S3, journal; overwrite, --only-missing,
+// --if-main, --delete-extra, diff, undo — against the in-memory fake and
+// against dynalite, with the same expectations: the fake cannot drift from
+// the real thing unnoticed, and the modes are pinned on both. The export's
+// S3 is an in-memory fake in both (the S3 side has its own tests on moto).
 func TestConformance(t *testing.T) {
 	backends := []struct {
 		name string
@@ -201,64 +203,95 @@ func runConformance(t *testing.T, be backend) {
 		}), 7, 0, 3, 3},
 		{"dry run", Options{DeleteExtra: true, DryRun: true}, byKey(main), 120, 0, 15, 0},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			from, to := be.create(t, "rec"), be.create(t, "main")
+	// source sets where a case reads the past state: the recovery table
+	// from, or a full export of the same items (of table to) in S3.
+	sources := []struct {
+		name string
+		set  func(t *testing.T, o *Options, from, to string)
+	}{
+		{"table", func(t *testing.T, o *Options, from, _ string) {
 			be.put(t, from, src)
-			be.put(t, to, main)
-			before := be.scan(t, to)
-			journal := filepath.Join(t.TempDir(), "journal.jsonl")
-			o := tt.opts
-			o.From, o.To, o.Segments, o.PageSize, o.Writers = from, to, 3, 7, 4
-			o.Journal = journal
-			p, err := Prepare(context.Background(), be.api, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sum, err := p.Run(context.Background(), be.api)
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertItems(t, "after the copy", tt.want, be.scan(t, to))
-			c := sum.Counts
-			if c.Written != tt.written || c.Skipped != tt.skipped || c.Deleted != tt.deleted || c.NotInRecovery != tt.notIn || c.Failed != 0 {
-				t.Errorf("written %d skipped %d deleted %d not in recovery %d failed %d; want %d %d %d %d 0",
-					c.Written, c.Skipped, c.Deleted, c.NotInRecovery, c.Failed, tt.written, tt.skipped, tt.deleted, tt.notIn)
-			}
-			if o.DryRun {
-				return
-			}
-			// Undo from the journal: back to the start state exactly.
-			u, err := PrepareUndo(context.Background(), be.api, UndoOptions{Options{To: to, Journal: journal, Writers: 3}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := u.Run(context.Background(), be.api); err != nil {
-				t.Fatal(err)
-			}
-			assertItems(t, "after undo", before, be.scan(t, to))
-		})
+			o.From = from
+		}},
+		{"export", func(t *testing.T, o *Options, _, to string) {
+			s3 := ddbtest.NewMemS3()
+			te := ddbtest.WriteExport(t, s3, "exports", "nightly", src, ddbtest.ExportOptions{Files: 4, EmptyFile: true, TableArn: tableArn(t, be.api, to)})
+			o.FromExport, o.Files = []string{te.URL}, &statefile.Store{S3: s3}
+		}},
+	}
+	for _, sc := range sources {
+		for _, tt := range tests {
+			t.Run(sc.name+"/"+tt.name, func(t *testing.T) {
+				from, to := be.create(t, "rec"), be.create(t, "main")
+				be.put(t, to, main)
+				before := be.scan(t, to)
+				journal := filepath.Join(t.TempDir(), "journal.jsonl")
+				o := tt.opts
+				sc.set(t, &o, from, to)
+				o.To, o.Segments, o.PageSize, o.Writers = to, 3, 7, 4
+				o.Journal = journal
+				p, err := Prepare(context.Background(), be.api, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum, err := p.Run(context.Background(), be.api)
+				if err != nil {
+					t.Fatal(err)
+				}
+				assertItems(t, "after the copy", tt.want, be.scan(t, to))
+				c := sum.Counts
+				if c.Written != tt.written || c.Skipped != tt.skipped || c.Deleted != tt.deleted || c.NotInRecovery != tt.notIn || c.Failed != 0 {
+					t.Errorf("written %d skipped %d deleted %d not in recovery %d failed %d; want %d %d %d %d 0",
+						c.Written, c.Skipped, c.Deleted, c.NotInRecovery, c.Failed, tt.written, tt.skipped, tt.deleted, tt.notIn)
+				}
+				if o.DryRun {
+					return
+				}
+				// Undo from the journal: back to the start state exactly.
+				u, err := PrepareUndo(context.Background(), be.api, UndoOptions{Options{To: to, Journal: journal, Writers: 3}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := u.Run(context.Background(), be.api); err != nil {
+					t.Fatal(err)
+				}
+				assertItems(t, "after undo", before, be.scan(t, to))
+			})
+		}
 	}
 
-	t.Run("diff", func(t *testing.T) {
-		from, to := be.create(t, "rec"), be.create(t, "main")
-		be.put(t, from, src)
-		be.put(t, to, main)
-		p, err := PrepareDiff(context.Background(), be.api, DiffOptions{Options: Options{From: from, To: to, Segments: 3, PageSize: 7}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := p.Diff(context.Background(), be.api, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Identical != 40 || d.Different != 20 || d.MissingInMain != 60 || d.ExtraInMain != 15 {
-			t.Errorf("identical %d different %d missing %d extra %d; want 40 20 60 15", d.Identical, d.Different, d.MissingInMain, d.ExtraInMain)
-		}
-		if len(d.ExtraKeys) != 15 || d.ExtraKeys[0] != key("x00") || d.DifferentKeys[0] != key("k040") || d.MissingKeys[0] != key("k060") {
-			t.Errorf("keys: extra %v different %v missing %v", d.ExtraKeys, d.DifferentKeys, d.MissingKeys)
-		}
-	})
+	for _, sc := range sources {
+		t.Run(sc.name+"/diff", func(t *testing.T) {
+			from, to := be.create(t, "rec"), be.create(t, "main")
+			be.put(t, to, main)
+			o := Options{To: to, Segments: 3, PageSize: 7}
+			sc.set(t, &o, from, to)
+			p, err := PrepareDiff(context.Background(), be.api, DiffOptions{Options: o})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := p.Diff(context.Background(), be.api, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Identical != 40 || d.Different != 20 || d.MissingInMain != 60 || d.ExtraInMain != 15 {
+				t.Errorf("identical %d different %d missing %d extra %d; want 40 20 60 15", d.Identical, d.Different, d.MissingInMain, d.ExtraInMain)
+			}
+			if len(d.ExtraKeys) != 15 || d.ExtraKeys[0] != key("x00") || d.DifferentKeys[0] != key("k040") || d.MissingKeys[0] != key("k060") {
+				t.Errorf("keys: extra %v different %v missing %v", d.ExtraKeys, d.DifferentKeys, d.MissingKeys)
+			}
+		})
+	}
+}
+
+// tableArn returns the table's ARN.
+func tableArn(t *testing.T, api API, table string) string {
+	t.Helper()
+	out, err := api.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.Table.TableArn)
 }
 
 // assertItems fails when got differs from want in any item or attribute.

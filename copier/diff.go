@@ -58,13 +58,17 @@ func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error)
 	defer p.Close()
 	o := p.opts
 	x := newExecutor(api, o, p.job.keys.names, o.To)
-	snk := &diffSink{x: x, from: o.From, to: o.To, keyNames: p.job.keys.names, show: show,
+	snk := &diffSink{x: x, lookup: p.lookup(x), to: o.To, keyNames: p.job.keys.names, show: show,
 		res: &DiffResult{From: o.From, To: o.To}}
 	pl := p.pipeline(newTracker(nil))
-	if err := pl.run(ctx, phaseCopy, p.source(x), kindItems, snk); err != nil {
+	src := p.source(x)
+	if err := pl.run(ctx, phaseCopy, src, kindItems, snk); err != nil {
 		return snk.result(), err
 	}
 	if ex := p.extras(x); ex != nil && ctx.Err() == nil {
+		if err := p.beforeExtras(ctx, src); err != nil {
+			return snk.result(), err
+		}
 		if err := pl.run(ctx, phaseDelete, ex, kindCandidates, snk); err != nil {
 			return snk.result(), err
 		}
@@ -81,7 +85,8 @@ func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error)
 // the source lacks in the target (extra if there).
 type diffSink struct {
 	x        *executor
-	from, to string
+	lookup   sourceLookup // the source, for the target's keys
+	to       string
 	keyNames []string
 	show     int
 
@@ -130,7 +135,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			}
 		}
 	case kindCandidates: // target keys: look them up in the source
-		_, missing, err := d.x.batchGet(ctx, rng, d.from, b.items, true, false)
+		missing, err := d.lookup.missing(ctx, rng, b.items)
 		if err != nil {
 			return err
 		}

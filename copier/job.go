@@ -30,7 +30,8 @@ type Job struct {
 	verb     string
 	target   *types.TableDescription
 	keys     keySchemaInfo
-	keysFile *keysFile // nil without --keys-file
+	keysFile *keysFile  // nil without --keys-file
+	export   *exportJob // nil unless the source is an export
 	release  func()
 }
 
@@ -86,7 +87,10 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 			return fmt.Errorf("%s: --keys-file: %w", j.verb, err)
 		}
 		j.release = sync.OnceFunc(release)
-		if j.keysFile, err = checkKeysFile(loc, path, j.keys, o.Logger); err != nil {
+		// An export is selected by the keys file's key set (a 16-byte
+		// hash per key, kept while the copy runs); a table by lookups.
+		keep := len(o.FromExport) > 0
+		if j.keysFile, err = checkKeysFile(loc, path, j.keys, o.Logger, keep); err != nil {
 			return err
 		}
 	}
@@ -106,7 +110,9 @@ func (j *Job) KeyNames() []string { return j.keys.names }
 // conditional put that can never write.
 func (j *Job) probe(ctx context.Context, api API, table string, copying bool) error {
 	o := j.opts
-	if o.Selection.KeysFile == "" {
+	// An export's key condition is compiled and checked by prepareExport
+	// instead: the main table is not read for it.
+	if o.Selection.KeysFile == "" && len(o.FromExport) == 0 {
 		src := &tableSource{table: table, sel: o.Selection, keyNames: j.keys.names, segments: 1}
 		if err := src.probe(ctx, api); err != nil {
 			if awserr.Code(err) == "ValidationException" {

@@ -8,13 +8,13 @@ import (
 // copySink is a copy's sink: the write mode puts the source's items; with
 // --delete-extra (deleteExtra) it also deletes the target's keys the source
 // lacks — a keys file's keys the recovery table does not have (absent), and
-// the target selection's keys (candidates, the delete phase) that a
-// BatchGetItem does not find in the source — so the slice becomes exactly
-// the source's.
+// the target selection's keys (candidates, the delete phase) that the
+// source lacks (a BatchGetItem on the recovery table, or an export's key
+// index) — so the slice becomes exactly the source's.
 type copySink struct {
 	mode        writeMode
 	t           *target
-	source      string // the table candidates are looked up in
+	lookup      sourceLookup // where candidates are looked up
 	deleteExtra bool
 }
 
@@ -28,7 +28,7 @@ func (s *copySink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			err = s.mode.del(ctx, rng, s.t, b.items)
 		}
 	case kindCandidates:
-		_, missing, gerr := s.t.x.batchGet(ctx, rng, s.source, b.items, true, false)
+		missing, gerr := s.lookup.missing(ctx, rng, b.items)
 		if gerr != nil {
 			// Which of these keys are extras is unknown: all are reported.
 			return s.t.x.giveUpRest(b.items, gerr)

@@ -16,6 +16,15 @@ const MaxReportedKeys = 1000
 type Options struct {
 	// From is the recovery table read from; To the main table written to.
 	From, To string
+	// FromExport reads the past state from DynamoDB exports in S3 instead
+	// of From: each an export directory s3://B/P/AWSDynamoDB/ID/ or its
+	// manifest-summary.json. For now exactly one, a full export. The
+	// export files are read through Files.S3. A plan of an export shows
+	// the export's directory URL where it would show From.
+	FromExport []string
+	// AllowOtherTable accepts an export whose manifest names another table
+	// than To.
+	AllowOtherTable bool
 	// Selection picks the items; the zero value copies the whole table.
 	Selection Selection
 	// OnlyMissing writes an item only where the main table has no item
@@ -122,9 +131,12 @@ func (o *Options) defaults() {
 // values: the one place they are validated. needFrom is false for a job
 // prepared before its source table exists (run checks before restoring).
 func (o *Options) check(verb string, needFrom bool, toFlag string) error {
+	exports := len(o.FromExport) > 0
 	switch {
-	case o.To == "" || (needFrom && o.From == ""):
-		return usagef("%s needs --from RECOVERY_TABLE and --to MAIN_TABLE", verb)
+	case o.From != "" && exports:
+		return usagef("%s: --from and --from-export both name the past state: give one of them", verb)
+	case o.To == "" || (needFrom && o.From == "" && !exports):
+		return usagef("%s needs --from RECOVERY_TABLE (or --from-export URL) and --to MAIN_TABLE", verb)
 	case o.Segments < 0 || o.Segments > 1000000:
 		return usagef("--segments %d: use 1 to 1000000 (or omit it to choose from the table size and item count)", o.Segments)
 	case o.Writers < 0 || o.Writers > 1024:
@@ -139,14 +151,19 @@ func (o *Options) check(verb string, needFrom bool, toFlag string) error {
 		return usagef("--max-retry-time %s: must be positive (or omit it to retry forever)", o.MaxRetryTime)
 	case o.OnlyMissing && o.IfMain != "":
 		return usagef("--only-missing writes only absent items and --if-main only present ones: use one of them")
-	case o.WorkerCount > 1 && o.Segments == 0 && o.Selection.KeysFile == "" && o.Selection.KeyCondition == "":
+	case o.WorkerCount > 1 && o.Segments == 0 && o.Selection.KeysFile == "" && o.Selection.KeyCondition == "" && !exports:
 		// The default follows DescribeTable's size and item count, which
 		// DynamoDB refreshes about every six hours: two workers (or a
 		// retried one) could split the table differently and miss items.
 		return usagef("--worker-count %d needs --segments N, the same in every worker, so that all of them split the table the same way (e.g. --segments %d)", o.WorkerCount, 8*o.WorkerCount)
 	}
+	if exports {
+		if err := checkExportOptions(verb, o); err != nil {
+			return err
+		}
+	}
 	names := []struct{ flag, name string }{{toFlag, o.To}}
-	if needFrom {
+	if needFrom && !exports {
 		names = append([]struct{ flag, name string }{{"--from", o.From}}, names...)
 	}
 	for _, t := range names {

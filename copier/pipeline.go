@@ -123,7 +123,11 @@ func (pl *pipeline) run(ctx context.Context, phase string, src source, itemKind 
 	g.Go(func() error {
 		defer close(work)
 		rg, rctx := errgroup.WithContext(gctx)
-		rg.SetLimit(min(len(units), max(pl.writers, 4)))
+		limit := max(pl.writers, 4)
+		if ls, ok := src.(interface{ parallelism() int }); ok {
+			limit = ls.parallelism() // a source whose units are costly to read at once
+		}
+		rg.SetLimit(min(len(units), limit))
 		for _, u := range units {
 			start := tr.start(u)
 			if start.Done {

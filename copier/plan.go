@@ -37,10 +37,14 @@ type Plan struct {
 	// Estimate is what Read will reach, roughly: DynamoDB's approximate
 	// item count of the source (updated about every six hours) for a scan,
 	// or where that is 0 (a fresh recovery table) a sample's extrapolation;
-	// the number of keys of a keys file; 0 (unknown) for a key range or a
-	// resumed copy. EstimateFrom says where it comes from.
+	// the number of keys of a keys file; an export manifest's item count
+	// for an export; 0 (unknown) for a key range or a resumed copy.
+	// EstimateFrom says where it comes from.
 	Estimate     int64
 	EstimateFrom string
+	// index is an export's key index, when the plan looks keys up in the
+	// export (--delete-extra, diff, a keys file).
+	index *keyIndex
 }
 
 // mode says what a plan prepares.
@@ -79,6 +83,9 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	verb := m.verb()
 	if err := opts.check(verb, true, "--to"); err != nil {
 		return nil, err
+	}
+	if len(opts.FromExport) > 0 {
+		return prepareExport(ctx, api, opts, m)
 	}
 	if opts.From == opts.To {
 		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, opts.From, verb)
@@ -136,7 +143,8 @@ func (j *Job) Diff(ctx context.Context, api API, from string, stats *Stats) (*Pl
 	return j.plan(ctx, api, from, src, modeDiff, stats)
 }
 
-// plan builds the plan of a copy or diff from src.
+// plan builds the plan of a copy or diff from src (nil for an export,
+// whose URL is from).
 func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDescription, m mode, stats *Stats, adjust ...func(*Options)) (*Plan, error) {
 	o := j.opts
 	o.From, o.Stats = from, stats
@@ -148,13 +156,26 @@ func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDe
 		o.DryRun, o.Checkpoint, o.Journal = true, "", ""
 		p.opts = o
 	}
-	p.autoSegments = o.Segments == 0
-	if p.autoSegments {
+	p.autoSegments = o.Segments == 0 && j.export == nil
+	switch {
+	case p.autoSegments:
 		p.opts.Segments = DefaultSegments(aws.ToInt64(src.TableSizeBytes), aws.ToInt64(src.ItemCount))
+	case o.Segments == 0:
+		p.opts.Segments = DefaultExportSegments
 	}
 	// The table's item count estimates a scan's Read (with or without a
-	// filter); a key range's size is unknown.
+	// filter); a key range's size is unknown. An export is read whole,
+	// whatever the selection.
 	switch {
+	case j.export != nil:
+		p.Estimate, p.EstimateFrom = j.export.exp.Summary.ItemCount, "the export manifest"
+		if j.keysFile != nil || o.DeleteExtra || p.diff {
+			capacity := p.Estimate
+			if j.keysFile != nil || o.Selection.KeyCondition != "" {
+				capacity = 0 // a slice: its size is unknown
+			}
+			p.index = newKeyIndex(len(j.export.exp.Files), capacity)
+		}
 	case j.keysFile != nil:
 		p.Estimate, p.EstimateFrom = int64(j.keysFile.keys), "keys in the keys file"
 	case o.Selection.KeyCondition == "":
@@ -169,7 +190,7 @@ func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDe
 	}
 	if p.resumed {
 		p.Estimate, p.EstimateFrom = 0, "" // what is left is unknown
-	} else if p.Estimate == 0 && p.EstimateFrom != "" && j.keysFile == nil {
+	} else if p.Estimate == 0 && p.EstimateFrom != "" && j.keysFile == nil && j.export == nil {
 		// DynamoDB refreshes ItemCount about every six hours: a fresh
 		// recovery table says 0. Count a sample instead.
 		n, k, err := sampleCount(ctx, api, from)
@@ -217,6 +238,10 @@ func (p *Plan) Complete() bool {
 // Segments returns the segment count the copy will use.
 func (p *Plan) Segments() int { return p.opts.Segments }
 
+// Source returns what the plan reads: the recovery table's name, or the
+// export's directory URL.
+func (p *Plan) Source() string { return p.opts.From }
+
 // Resumed reports whether the copy resumes from a checkpoint.
 func (p *Plan) Resumed() bool { return p.resumed }
 
@@ -226,6 +251,13 @@ func (p *Plan) KeyNames() []string { return p.job.keys.names }
 // fingerprint identifies this copy for its checkpoint.
 func (p *Plan) fingerprint() (string, string) {
 	o := p.opts
+	if p.job.export != nil {
+		// The copy's units are the export's files; the segments still
+		// split the main table's scan of --delete-extra.
+		desc := fmt.Sprintf("from-export=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
+			o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
+		return hash(desc), desc
+	}
 	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
 		o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
 	return hash(desc), desc
@@ -277,6 +309,14 @@ func (p *Plan) source(x *executor) source {
 	if p.window != nil {
 		return &windowSource{x: x, w: p.window}
 	}
+	if ej := p.job.export; ej != nil {
+		s := &exportSource{job: ej, keys: p.job.keys, stats: o.Stats, log: o.Logger, pageSize: o.PageSize,
+			parallel: o.Segments, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, index: p.index}
+		if p.job.keysFile != nil {
+			s.keySet = p.job.keysFile.set
+		}
+		return s
+	}
 	if kf := p.job.keysFile; kf != nil {
 		return &keysSource{x: x, table: o.From, file: kf, keyNames: p.job.keys.names,
 			workerIndex: o.WorkerIndex, workerCount: o.WorkerCount}
@@ -291,11 +331,36 @@ func (p *Plan) source(x *executor) source {
 // handled in the copy phase).
 func (p *Plan) extras(x *executor) source {
 	o := p.opts
-	if (!o.DeleteExtra && !p.diff) || p.job.keysFile != nil || p.window != nil {
+	if p.window != nil {
+		return nil
+	}
+	if p.job.export != nil && p.job.keysFile != nil {
+		// Keys the export lacks are found once its key index is complete.
+		return &keysSource{x: x, table: o.From, index: p.index, file: p.job.keysFile, keyNames: p.job.keys.names,
+			workerIndex: o.WorkerIndex, workerCount: o.WorkerCount}
+	}
+	if (!o.DeleteExtra && !p.diff) || p.job.keysFile != nil {
 		return nil
 	}
 	return &tableSource{x: x, table: o.To, sel: o.Selection, keyNames: p.job.keys.names, segments: o.Segments,
 		pageSize: o.PageSize, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, keysOnly: true, checkpoint: o.Checkpoint}
+}
+
+// lookup returns how the delete phase looks keys up in the source.
+func (p *Plan) lookup(x *executor) sourceLookup {
+	if p.index != nil {
+		return indexLookup{p.index}
+	}
+	return tableLookup{x: x, table: p.opts.From}
+}
+
+// beforeExtras readies the delete phase: an export's key index must hold
+// every selected key of the export before anything is looked up in it.
+func (p *Plan) beforeExtras(ctx context.Context, src source) error {
+	if es, ok := src.(*exportSource); ok && es.index != nil {
+		return es.completeIndex(ctx)
+	}
+	return nil
 }
 
 // pipeline returns the pipeline of the plan's phases.
@@ -320,7 +385,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		defer j.close()
 		t.journal = j
 	}
-	var snk sink = &copySink{mode: modeFor(o), t: t, source: o.From, deleteExtra: o.DeleteExtra}
+	var snk sink = &copySink{mode: modeFor(o), t: t, lookup: p.lookup(x), deleteExtra: o.DeleteExtra}
 	if p.window != nil {
 		snk = &rewindSink{t: t, w: p.window, deleteExtra: o.DeleteExtra, overwrite: p.overwriteConflicts}
 	}
@@ -329,9 +394,12 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 
 	saveErr := make(chan error, 1)
 	stopSaver := p.startSaver(ctx, tr, saveErr)
-	err := pl.run(ctx, phaseCopy, p.source(x), kindItems, snk)
+	src := p.source(x)
+	err := pl.run(ctx, phaseCopy, src, kindItems, snk)
 	if ex := p.extras(x); err == nil && ex != nil && ctx.Err() == nil {
-		err = pl.run(ctx, phaseDelete, ex, kindCandidates, snk)
+		if err = p.beforeExtras(ctx, src); err == nil && ctx.Err() == nil {
+			err = pl.run(ctx, phaseDelete, ex, kindCandidates, snk)
+		}
 	}
 	stopSaver()
 	// The saver's last save: its error decides what the messages may say

@@ -24,13 +24,16 @@ type keysFile struct {
 	path    string // local copy
 	keys    int
 	repeats map[int]bool
+	// set holds the hashes of the keys (keyHash), kept only when an
+	// export is selected by them.
+	set map[[16]byte]struct{}
 }
 
 // checkKeysFile reads the whole keys file once, checking every line's
 // syntax and that each key has exactly the table's key attributes (ks), and
 // notes the lines that repeat an earlier key (ddbjson.KeyString: "7" and
-// "7.0" are one key).
-func checkKeysFile(loc, path string, ks keySchemaInfo, log *slog.Logger) (*keysFile, error) {
+// "7.0" are one key). keep keeps the set of keys' hashes (for an export).
+func checkKeysFile(loc, path string, ks keySchemaInfo, log *slog.Logger, keep bool) (*keysFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, usagef("--keys-file %s: %v", loc, err)
@@ -53,8 +56,7 @@ func checkKeysFile(loc, path string, ks keySchemaInfo, log *slog.Logger) (*keysF
 		if err := ks.check(key); err != nil {
 			return nil, usagef("%s:%d: %v", loc, line, err)
 		}
-		sum := sha256.Sum256([]byte(ddbjson.KeyString(key)))
-		h := [16]byte(sum[:16])
+		h := keyHash(key)
 		if _, dup := seen[h]; dup {
 			kf.repeats[line] = true
 			continue
@@ -65,11 +67,22 @@ func checkKeysFile(loc, path string, ks keySchemaInfo, log *slog.Logger) (*keysF
 	if kf.keys == 0 {
 		return nil, usagef("--keys-file %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", loc)
 	}
+	if keep {
+		kf.set = seen
+	}
 	if len(kf.repeats) > 0 {
 		log.Info("keys file lists some keys more than once (numbers compare as numbers: 7 and 7.0 are one key); each is copied once",
 			"keys_file", loc, "keys", kf.keys, "repeated_lines", len(kf.repeats))
 	}
 	return kf, nil
+}
+
+// keyHash is a key's identity in sets that must stay small: the first 128
+// bits of the SHA-256 of its KeyString. A collision (which would take one
+// key for another) is as likely as a random 128-bit guess.
+func keyHash(key map[string]types.AttributeValue) [16]byte {
+	sum := sha256.Sum256([]byte(ddbjson.KeyString(key)))
+	return [16]byte(sum[:16])
 }
 
 // keysSource reads the items of a keys file's keys from a table: chunks of
@@ -78,19 +91,26 @@ func checkKeysFile(loc, path string, ks keySchemaInfo, log *slog.Logger) (*keysF
 // the resume point; the position is the line after the last complete
 // chunk. Keys the table lacks are reported (noteNotInSource) and emitted as
 // absent: a sink may delete them (--delete-extra) or look for them (diff).
+//
+// With index (an export's key index) it reads no table: it is the delete
+// phase of a copy from an export selected by a keys file, and emits only
+// the keys the export lacks (their items were read in the copy phase).
 type keysSource struct {
 	x           *executor
-	table       string
+	table       string // the table, or the export's URL (index)
+	index       *keyIndex
 	file        *keysFile
 	keyNames    []string
 	workerIndex int
 	workerCount int
 }
 
-// The keys file is one unit; its chunks are split between workers.
+// The keys file is one unit; its chunks are split between workers. Keys
+// a table lacks are found in the copy phase; keys an export lacks in the
+// delete phase, once the export's key index is complete.
 func (s *keysSource) units(phase string) []unit {
-	if phase != phaseCopy {
-		return nil // keys the table lacks are handled in the copy phase
+	if (s.index == nil) != (phase == phaseCopy) {
+		return nil
 	}
 	return []unit{{phase: phase}}
 }
@@ -108,7 +128,11 @@ func (s *keysSource) read(ctx context.Context, u unit, from checkpoint.Unit, emi
 	mine := func(k int) bool { return k%s.workerCount == s.workerIndex }
 	flush := func(k int, eof bool) error {
 		var found, missing []map[string]types.AttributeValue
-		if len(chunk) > 0 {
+		switch {
+		case len(chunk) > 0 && s.index != nil:
+			missing = s.index.missing(chunk)
+			s.x.noteNotInSource(s.table, missing)
+		case len(chunk) > 0:
 			var err error
 			found, missing, err = s.x.batchGet(ctx, rng, s.table, chunk, false, false)
 			if err != nil {

@@ -358,8 +358,14 @@ func backupClientFor(ctx context.Context, c *cli.Context, env *Env, point restor
 // s3://. S3's endpoint follows the SDK's settings (AWS_ENDPOINT_URL_S3, …),
 // not --endpoint-url, which is DynamoDB's.
 func stateFiles(ctx context.Context, c *cli.Context, env *Env, kmsKey string, locs ...string) (*statefile.Store, error) {
+	return stateFilesS3(ctx, c, env, kmsKey, false, locs...)
+}
+
+// stateFilesS3 is stateFiles with an S3 client also when needS3 (an
+// export to read).
+func stateFilesS3(ctx context.Context, c *cli.Context, env *Env, kmsKey string, needS3 bool, locs ...string) (*statefile.Store, error) {
 	st := &statefile.Store{KMSKey: kmsKey}
-	need := false
+	need := needS3
 	for _, l := range locs {
 		if statefile.IsS3(l) {
 			if _, _, err := statefile.ParseS3(l); err != nil {

@@ -77,7 +77,7 @@ func sayDone(c *cli.Context, env *Env, log *slog.Logger, sentence string) {
 	fmt.Fprintln(env.Err, sentence)
 }
 
-// diffCommandLine is the diff that checks a copy: the same tables,
+// diffCommandLine is the diff that checks a copy: the same source and table,
 // selection and connection flags.
 func diffCommandLine(c *cli.Context, from, to string) string {
 	parts := []string{"ddbrewind", "diff"}
@@ -86,7 +86,17 @@ func diffCommandLine(c *cli.Context, from, to string) string {
 			parts = append(parts, "--"+g, v)
 		}
 	}
-	parts = append(parts, "--from", from, "--to", to)
+	if exports := c.StringSlice("from-export"); len(exports) > 0 {
+		for _, e := range exports {
+			parts = append(parts, "--from-export", e)
+		}
+		if c.Bool("allow-other-table") {
+			parts = append(parts, "--allow-other-table")
+		}
+	} else {
+		parts = append(parts, "--from", from)
+	}
+	parts = append(parts, "--to", to)
 	for _, f := range []string{"key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file"} {
 		if v := c.String(f); v != "" && c.IsSet(f) {
 			parts = append(parts, "--"+f, v)

@@ -24,7 +24,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "expression-attribute-names", Usage: "placeholders for attribute names as JSON, e.g. '{\"#s\":\"status\"}', or file://PATH"},
 		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
 		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path or s3://bucket/key), one typed primary key per line: exactly those items (BatchGetItem)"},
-		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments (default: from the table size and item count, or a resumed checkpoint's; required with --worker-count; see docs/tuning.md)"},
+		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments, or with --from-export data files read at once; required with --worker-count, except with --from-export; see docs/tuning.md (default: from the table size and item count, or a resumed checkpoint's; 4 with --from-export)"},
 		&cli.IntFlag{Name: "page-size", Value: copier.DefaultPageSize, Usage: "items per Scan or Query page (DynamoDB also ends a page at 1 MB); smaller pages use less memory and make finer checkpoints"},
 	}
 }
@@ -55,8 +55,10 @@ func selection(c *cli.Context) (copier.Selection, error) {
 
 func copyFlags() []cli.Flag {
 	return append(append([]cli.Flag{
-		&cli.StringFlag{Name: "from", Usage: "recovery table to read (required)"},
+		&cli.StringFlag{Name: "from", Usage: "recovery table to read (required, unless --from-export)"},
 		&cli.StringFlag{Name: "to", Usage: "main table to write (required)"},
+		fromExportFlag(),
+		&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
 	}, selectionFlags()...),
 		&cli.BoolFlag{Name: "only-missing", Usage: "write an item only where the main table has no item with its key (never clobbers)"},
 		&cli.BoolFlag{Name: "delete-extra", Usage: "also delete main items of the selection that the recovery table lacks"},
@@ -66,7 +68,7 @@ func copyFlags() []cli.Flag {
 		&cli.StringFlag{Name: "journal", Usage: "before overwriting or deleting, append the main table's current version of each item to PATH (JSON Lines) for ddbrewind undo"},
 		&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
 		&cli.IntFlag{Name: "worker-index", Usage: "this worker's index with --worker-count (default: AWS_BATCH_JOB_ARRAY_INDEX, else 0)"},
-		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index)"},
+		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index), or an export's data files"},
 		&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a batch after retrying it this long (default: retry forever)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "read and count, write nothing"},
 		&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH (- for stdout)"},
@@ -78,10 +80,10 @@ func copyCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "copy",
 		Usage:     "copy items from a recovery table back into the main table",
-		UsageText: "ddbrewind copy --from RECOVERY --to MAIN [options]",
+		UsageText: "ddbrewind copy (--from RECOVERY | --from-export URL) --to MAIN [options]",
 		Flags:     withGlobals(copyFlags()...),
 		Action: func(c *cli.Context) error {
-			if err := required(c, "from", "to"); err != nil {
+			if err := requiredSource(c); err != nil {
 				return err
 			}
 			if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
@@ -104,7 +106,7 @@ func copyCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			files, err := stateFiles(c.Context, c, env, "", opts.Checkpoint, opts.Journal, c.String("report"), opts.Selection.KeysFile)
+			files, err := stateFilesS3(c.Context, c, env, "", len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, c.String("report"), opts.Selection.KeysFile)
 			if err != nil {
 				return err
 			}
@@ -123,11 +125,15 @@ func copyCommand(env *Env) *cli.Command {
 				if opts.DeleteExtra {
 					what = "write and delete"
 				}
-				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("%s items of main table %s (%s selected from %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), opts.From)); err != nil {
+				question := fmt.Sprintf("%s items of main table %s (%s selected from %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), opts.From)
+				if len(opts.FromExport) > 0 {
+					question = fmt.Sprintf("%s items of main table %s (%s, selected from export %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), plan.Source())
+				}
+				if err := confirm(env, gBool(c, "yes"), question); err != nil {
 					return err
 				}
 			}
-			log.Info("copy starting", "from", opts.From, "to", opts.To, "segments", plan.Segments(), "writers", opts.Writers,
+			log.Info("copy starting", "from", plan.Source(), "to", opts.To, "segments", plan.Segments(), "writers", opts.Writers,
 				"estimated_items", plan.Estimate, "dry_run", opts.DryRun, "resumed", plan.Resumed())
 			r := startProgress(c, env, log, "copy", stats)
 			sum, runErr := plan.Run(c.Context, api)
@@ -141,6 +147,28 @@ func copyCommand(env *Env) *cli.Command {
 	}
 }
 
+// fromExportFlag is --from-export, of copy and diff.
+func fromExportFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "from-export", Usage: "read the past state from a DynamoDB export in S3 instead of a table: " +
+		"the export's directory s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/ or its manifest-summary.json (for now one full export; see docs/exports.md)"}
+}
+
+// requiredSource refuses a copy or diff without --to, or without exactly
+// one of --from and --from-export.
+func requiredSource(c *cli.Context) error {
+	name := c.Command.Name
+	if err := required(c, "to"); err != nil {
+		return err
+	}
+	switch from, exports := c.String("from"), c.StringSlice("from-export"); {
+	case from == "" && len(exports) == 0:
+		return &usageError{Msg: fmt.Sprintf("ddbrewind %s: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind %s --help)", name, name)}
+	case from != "" && len(exports) > 0:
+		return &usageError{Msg: fmt.Sprintf("ddbrewind %s: --from and --from-export both name the past state: give one of them", name)}
+	}
+	return nil
+}
+
 // copyOptions fills copier.Options from the flags.
 func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 	sel, err := selection(c)
@@ -148,23 +176,25 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		return copier.Options{}, err
 	}
 	opts := copier.Options{
-		From:         c.String("from"),
-		To:           c.String("to"),
-		Selection:    sel,
-		OnlyMissing:  c.Bool("only-missing"),
-		DeleteExtra:  c.Bool("delete-extra"),
-		IfMain:       c.String("if-main"),
-		MaxWCU:       c.Float64("max-wcu"),
-		Checkpoint:   c.String("checkpoint"),
-		Journal:      c.String("journal"),
-		Segments:     c.Int("segments"),
-		PageSize:     c.Int("page-size"),
-		Writers:      c.Int("writers"),
-		WorkerIndex:  c.Int("worker-index"),
-		WorkerCount:  c.Int("worker-count"),
-		MaxRetryTime: c.Duration("max-retry-time"),
-		DryRun:       c.Bool("dry-run"),
-		Now:          env.Now,
+		From:            c.String("from"),
+		FromExport:      c.StringSlice("from-export"),
+		AllowOtherTable: c.Bool("allow-other-table"),
+		To:              c.String("to"),
+		Selection:       sel,
+		OnlyMissing:     c.Bool("only-missing"),
+		DeleteExtra:     c.Bool("delete-extra"),
+		IfMain:          c.String("if-main"),
+		MaxWCU:          c.Float64("max-wcu"),
+		Checkpoint:      c.String("checkpoint"),
+		Journal:         c.String("journal"),
+		Segments:        c.Int("segments"),
+		PageSize:        c.Int("page-size"),
+		Writers:         c.Int("writers"),
+		WorkerIndex:     c.Int("worker-index"),
+		WorkerCount:     c.Int("worker-count"),
+		MaxRetryTime:    c.Duration("max-retry-time"),
+		DryRun:          c.Bool("dry-run"),
+		Now:             env.Now,
 	}
 	if !c.IsSet("worker-index") && c.IsSet("worker-count") {
 		if s := env.Getenv("AWS_BATCH_JOB_ARRAY_INDEX"); s != "" {

@@ -15,10 +15,12 @@ func diffCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "diff",
 		Usage:     "compare the same selection in the recovery table and the main table (exit 0 equal, 3 different)",
-		UsageText: "ddbrewind diff --from RECOVERY --to MAIN [selection flags] [--show N] [--output text|json]",
+		UsageText: "ddbrewind diff (--from RECOVERY | --from-export URL) --to MAIN [selection flags] [--show N] [--output text|json]",
 		Flags: withGlobals(append(append([]cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "recovery table (required)"},
+			&cli.StringFlag{Name: "from", Usage: "recovery table (required, unless --from-export)"},
 			&cli.StringFlag{Name: "to", Usage: "main table (required)"},
+			fromExportFlag(),
+			&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
 		}, selectionFlags()...),
 			&cli.IntFlag{Name: "show", Value: 10, Usage: "list up to N keys of each kind of difference"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
@@ -27,7 +29,7 @@ func diffCommand(env *Env) *cli.Command {
 			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a call after retrying it this long (default: retry forever)"},
 		)...),
 		Action: func(c *cli.Context) error {
-			if err := required(c, "from", "to"); err != nil {
+			if err := requiredSource(c); err != nil {
 				return err
 			}
 			if err := positive(c, "writers", "page-size", "progress-interval"); err != nil {
@@ -53,12 +55,14 @@ func diffCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			files, err := stateFiles(c.Context, c, env, "", sel.KeysFile)
+			exports := c.StringSlice("from-export")
+			files, err := stateFilesS3(c.Context, c, env, "", len(exports) > 0, sel.KeysFile)
 			if err != nil {
 				return err
 			}
 			opts := copier.DiffOptions{Options: copier.Options{
-				From: c.String("from"), To: c.String("to"), Selection: sel, Files: files,
+				From: c.String("from"), FromExport: exports, AllowOtherTable: c.Bool("allow-other-table"),
+				To: c.String("to"), Selection: sel, Files: files,
 				Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
 				MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now,
 			}, Show: c.Int("show")}

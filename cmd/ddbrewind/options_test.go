@@ -63,6 +63,12 @@ func TestCopyArgvToOptions(t *testing.T) {
 				o.Selection = copier.Selection{KeyCondition: "#p = :p", Filter: "s = :s", Names: map[string]string{"#p": "pk"},
 					Values: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "t"}, ":s": &types.AttributeValueMemberS{Value: "x"}}}
 			})},
+		{"from an export, repeatable", nil, []string{"--from-export", "s3://b/p/AWSDynamoDB/x/", "--from-export", "s3://b/q/AWSDynamoDB/y/manifest-summary.json",
+			"--allow-other-table", "--to", "main"},
+			with(func(o *copier.Options) {
+				o.From, o.AllowOtherTable = "", true
+				o.FromExport = []string{"s3://b/p/AWSDynamoDB/x/", "s3://b/q/AWSDynamoDB/y/manifest-summary.json"}
+			})},
 		{"array job: index from AWS Batch, per-worker state files", map[string]string{"AWS_BATCH_JOB_ARRAY_INDEX": "2"},
 			[]string{"--from", "rec", "--to", "main", "--worker-count", "4", "--segments", "32", "--checkpoint", "cp", "--journal", "j"},
 			with(func(o *copier.Options) {

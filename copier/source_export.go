@@ -1,0 +1,374 @@
+package copier
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+)
+
+// DefaultExportSegments is how many data files of an export are read at
+// once when Options.Segments is 0. It does not depend on the table's size,
+// so every worker of a split copy (and every retry) uses the same value.
+const DefaultExportSegments = 4
+
+// exportJob is what a job knows of its export source: the manifests, the
+// compiled key condition, and where to read the files.
+type exportJob struct {
+	exp *exportfile.Export
+	s3  exportfile.S3API
+	kc  *keyCond // nil without --key-condition-expression
+}
+
+// checkExportOptions refuses, before anything is read, what a copy from an
+// export cannot do.
+func checkExportOptions(verb string, o *Options) error {
+	if n := len(o.FromExport); n > 1 {
+		return usagef("%s: incremental exports are not supported yet: --from-export was given %d times (several exports form one incremental window); give one full export", verb, n)
+	}
+	if o.Selection.Filter != "" {
+		return usagef("%s: --filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select with --key-condition-expression or --keys-file, or restore the table and copy --from it", verb)
+	}
+	_, err := exportfile.ParseURL(o.FromExport[0])
+	return err
+}
+
+// prepareExport is prepare for a copy or diff whose source is an export:
+// the main table is described and checked as for a table source, the
+// export's manifests are read and checked against it (a full export, of
+// this table unless AllowOtherTable), and the key condition is compiled.
+// No data file is read yet.
+func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
+	verb := m.verb()
+	opts.defaults()
+	j := &Job{opts: opts, verb: verb, release: func() {}}
+	defer func() {
+		if err != nil {
+			j.release()
+		}
+	}()
+	if j.target, err = describe(ctx, api, opts.To, "--to", verb); err != nil {
+		return nil, err
+	}
+	if opts.Files.S3 == nil {
+		return nil, fmt.Errorf("%s: --from-export %s: S3 is not configured", verb, opts.FromExport[0])
+	}
+	exp, err := exportfile.Open(ctx, opts.Files.S3, opts.FromExport[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", verb, err)
+	}
+	if exp.Summary.Incremental() {
+		return nil, usagef("%s: --from-export %s is an incremental export (%s to %s): incremental exports are not supported yet; give a full export",
+			verb, exp.URL(), exp.Summary.ExportFromTime.Format("2006-01-02T15:04:05Z"), exp.Summary.ExportToTime.Format("2006-01-02T15:04:05Z"))
+	}
+	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !opts.AllowOtherTable {
+		return nil, usagef("%s: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to %s it into %s anyway",
+			verb, exp.URL(), exp.Summary.TableArn, arn, verb, opts.To)
+	}
+	j.export = &exportJob{exp: exp, s3: opts.Files.S3}
+	if err := j.targetChecks(ctx, api, m == modeCopy); err != nil {
+		return nil, err
+	}
+	if opts.Selection.KeyCondition != "" {
+		if j.export.kc, err = compileKeyCondition(opts.Selection, j.keys); err != nil {
+			return nil, err
+		}
+	}
+	p, err := j.plan(ctx, api, exp.URL(), nil, m, opts.Stats)
+	if err != nil {
+		return nil, err
+	}
+	p.ownsJob = true
+	return p, nil
+}
+
+// exportSource reads a full export's data files: unit i is file i of the
+// manifest (worker I of K reads the files i % K == I), read by at most
+// parallel units at once; a unit's position is the last line of its last
+// complete page (a page per pageSize lines). Each file is verified before
+// any of its items is emitted (package exportfile). Items the selection
+// does not match are counted in Read, not emitted; with index, the keys of
+// the matched items are also added to the export's key index.
+type exportSource struct {
+	job         *exportJob
+	keys        keySchemaInfo
+	keySet      map[[16]byte]struct{} // a keys file's keys; nil: none
+	stats       *Stats
+	log         *slog.Logger
+	pageSize    int
+	parallel    int
+	workerIndex int
+	workerCount int
+	index       *keyIndex // nil: no lookups in the export
+}
+
+func (s *exportSource) units(phase string) []unit {
+	if phase != phaseCopy {
+		return nil
+	}
+	var us []unit
+	for i := range s.job.exp.Files {
+		if i%s.workerCount == s.workerIndex {
+			us = append(us, unit{phase: phase, idx: i})
+		}
+	}
+	return us
+}
+
+// parallelism bounds the files read at once (see pipeline.run).
+func (s *exportSource) parallelism() int { return s.parallel }
+
+// selected reports whether the selection takes item.
+func (s *exportSource) selected(item map[string]types.AttributeValue) bool {
+	switch {
+	case s.job.kc != nil:
+		return s.job.kc.match(item)
+	case s.keySet != nil:
+		_, ok := s.keySet[keyHash(keyOf(item, s.keys.names))]
+		return ok
+	}
+	return true
+}
+
+// open opens and verifies data file i.
+func (s *exportSource) open(ctx context.Context, i int) (*exportfile.FileReader, error) {
+	r, err := s.job.exp.OpenFile(ctx, s.job.s3, i, exportfile.ReadOptions{})
+	if err != nil {
+		var ve *exportfile.VerifyError
+		if errors.As(err, &ve) {
+			s.log.Error("export file does not match its manifest", "file", ve.File, "check", ve.What)
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+// next returns the next record's item, checked against the key schema.
+func (s *exportSource) next(r *exportfile.FileReader) (map[string]types.AttributeValue, int, error) {
+	rec, err := r.Next()
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.keys.checkItem(rec.Item); err != nil {
+		return nil, 0, fmt.Errorf("export file %s:%d: %v: is the export of a table with another key schema?", r.Name(), rec.Line, err)
+	}
+	return rec.Item, rec.Line, nil
+}
+
+func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, emit emitFunc) error {
+	r, err := s.open(ctx, u.idx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := r.Skip(from.Line); err != nil {
+		return err
+	}
+	whole := from.Line == 0 // every key of the file goes through the index
+	var items []map[string]types.AttributeValue
+	var hashes [][16]byte
+	start := from.Line
+	for {
+		item, line, err := s.next(r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		s.stats.Read.Add(1)
+		if s.selected(item) {
+			s.stats.Matched.Add(1)
+			items = append(items, item)
+			if s.index != nil {
+				hashes = append(hashes, keyHash(keyOf(item, s.keys.names)))
+			}
+		}
+		if line-start >= s.pageSize {
+			s.index.add(hashes)
+			hashes = hashes[:0]
+			if err := emit(items, nil, checkpoint.Unit{Line: line}); err != nil {
+				return err
+			}
+			items, start = nil, line
+		}
+	}
+	s.index.add(hashes)
+	if whole {
+		s.index.fileDone(u.idx)
+	}
+	return emit(items, nil, checkpoint.Unit{Line: r.Line(), Done: true})
+}
+
+// completeIndex reads, keys only, the data files whose keys are not all in
+// the index yet — those of other workers, and those a resumed copy skipped
+// or started in the middle — so that the index holds every selected key of
+// the export; then seals it for lookups.
+func (s *exportSource) completeIndex(ctx context.Context) error {
+	var todo []int
+	for i := range s.job.exp.Files {
+		if !s.index.isDone(i) {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) > 0 {
+		s.log.Info("reading the export's keys to find extras", "export", s.job.exp.URL(), "files", len(todo))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.parallel)
+	for _, i := range todo {
+		g.Go(func() error {
+			r, err := s.open(gctx, i)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			var hashes [][16]byte
+			for {
+				item, _, err := s.next(r)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				if s.selected(item) {
+					hashes = append(hashes, keyHash(keyOf(item, s.keys.names)))
+				}
+			}
+			s.index.add(hashes)
+			s.index.fileDone(i)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	s.index.seal()
+	return nil
+}
+
+// checkItem checks that an item has the key attributes of the schema, with
+// their types.
+func (ks keySchemaInfo) checkItem(item map[string]types.AttributeValue) error {
+	for _, n := range ks.names {
+		v, ok := item[n]
+		if !ok {
+			return fmt.Errorf("the item lacks the key attribute %q", n)
+		}
+		if got := ddbjson.TypeName(v); got != ks.types[n] {
+			return fmt.Errorf("key attribute %q has type %s, the table says %s", n, got, ks.types[n])
+		}
+	}
+	return nil
+}
+
+// keyIndex is the set of an export's selected keys, for the lookups a
+// source table would answer with BatchGetItem (is this main key an extra?
+// is this keys-file key in the export?): a 16-byte hash per key (keyHash),
+// appended while the files are read, then sorted once and searched. It
+// costs 16 bytes of memory per selected item of the export.
+type keyIndex struct {
+	mu     sync.Mutex
+	hashes [][16]byte
+	done   []bool // files whose keys are all in
+	sealed bool
+}
+
+func newKeyIndex(files int, capacity int64) *keyIndex {
+	return &keyIndex{hashes: make([][16]byte, 0, max(capacity, 0)), done: make([]bool, files)}
+}
+
+// add adds hashes; nil-safe.
+func (ix *keyIndex) add(hs [][16]byte) {
+	if ix == nil || len(hs) == 0 {
+		return
+	}
+	ix.mu.Lock()
+	ix.hashes = append(ix.hashes, hs...)
+	ix.mu.Unlock()
+}
+
+// fileDone records that file i's keys are all in; nil-safe.
+func (ix *keyIndex) fileDone(i int) {
+	if ix == nil {
+		return
+	}
+	ix.mu.Lock()
+	ix.done[i] = true
+	ix.mu.Unlock()
+}
+
+func (ix *keyIndex) isDone(i int) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.done[i]
+}
+
+// seal sorts the index (duplicates, from a file read twice, removed).
+func (ix *keyIndex) seal() {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	slices.SortFunc(ix.hashes, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	ix.hashes = slices.Compact(ix.hashes)
+	ix.sealed = true
+}
+
+func (ix *keyIndex) has(h [16]byte) bool {
+	_, ok := slices.BinarySearchFunc(ix.hashes, h, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	return ok
+}
+
+// missing returns the keys not in the sealed index.
+func (ix *keyIndex) missing(keys []map[string]types.AttributeValue) []map[string]types.AttributeValue {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if !ix.sealed {
+		panic("copier: lookup in an export's key index before it is complete")
+	}
+	var out []map[string]types.AttributeValue
+	for _, k := range keys {
+		if !ix.has(keyHash(k)) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// A sourceLookup says which keys the source lacks: a table (BatchGetItem)
+// or an export (its key index). The delete phase asks it about the main
+// table's keys.
+type sourceLookup interface {
+	missing(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error)
+}
+
+// tableLookup looks keys up in a table, keys only.
+type tableLookup struct {
+	x     *executor
+	table string
+}
+
+func (l tableLookup) missing(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	_, missing, err := l.x.batchGet(ctx, rng, l.table, keys, true, false)
+	return missing, err
+}
+
+// indexLookup looks keys up in an export's key index.
+type indexLookup struct{ ix *keyIndex }
+
+func (l indexLookup) missing(_ context.Context, _ *rand.Rand, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	return l.ix.missing(keys), nil
+}

@@ -1,0 +1,382 @@
+package copier
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
+)
+
+func vS(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func vN(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
+func vB(b ...byte) types.AttributeValue {
+	return &types.AttributeValueMemberB{Value: b}
+}
+
+// TestKeyCondition compiles key conditions against key schemas and
+// evaluates them as DynamoDB would: numbers by value, binaries and strings
+// by bytes; what DynamoDB rejects is a usage error.
+func TestKeyCondition(t *testing.T) {
+	numSK := keySchemaInfo{names: []string{"pk", "sk"}, types: map[string]string{"pk": "S", "sk": "N"}}
+	strSK := keySchemaInfo{names: []string{"pk", "sk"}, types: map[string]string{"pk": "S", "sk": "S"}}
+	binSK := keySchemaInfo{names: []string{"pk", "sk"}, types: map[string]string{"pk": "N", "sk": "B"}}
+	hashOnly := keySchemaInfo{names: []string{"pk"}, types: map[string]string{"pk": "S"}}
+	item := func(pk, sk types.AttributeValue) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": pk, "sk": sk, "x": vS("other")}
+	}
+	numItems := []map[string]types.AttributeValue{
+		item(vS("a"), vN("-1.5")), item(vS("a"), vN("7")), item(vS("a"), vN("7.0000000000000000000000000000000000001")),
+		item(vS("a"), vN("10")), item(vS("a"), vN("1E+100")), item(vS("b"), vN("7")),
+	}
+	strItems := []map[string]types.AttributeValue{
+		item(vS("a"), vS("")), item(vS("a"), vS("order#1")), item(vS("a"), vS("order#10")), item(vS("a"), vS("order#2")),
+		item(vS("a"), vS("Z")), item(vS("a"), vS("é")), item(vS("a"), vS("😀")),
+	}
+	binItems := []map[string]types.AttributeValue{
+		item(vN("7"), vB(0x00)), item(vN("7.0"), vB(0x01, 0x02)), item(vN("7"), vB(0x7f)), item(vN("7"), vB(0x80)), item(vN("7"), vB(0xff, 0x00)), item(vN("8"), vB(0x01)),
+	}
+	tests := []struct {
+		name   string
+		ks     keySchemaInfo
+		expr   string
+		names  map[string]string
+		values map[string]types.AttributeValue
+		items  []map[string]types.AttributeValue
+		want   []int  // indexes of the matching items
+		bad    string // a usage error saying this
+	}{
+		{name: "partition only", ks: numSK, expr: "pk = :p", values: map[string]types.AttributeValue{":p": vS("a")}, items: numItems, want: []int{0, 1, 2, 3, 4}},
+		{name: "sort = by value", ks: numSK, expr: "pk = :p AND sk = :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("7.00")}, items: numItems, want: []int{1}},
+		{name: "sort < number", ks: numSK, expr: "pk = :p and sk < :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("10")}, items: numItems, want: []int{0, 1, 2}},
+		{name: "sort <= number", ks: numSK, expr: "pk = :p AND sk <= :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("1E1")}, items: numItems, want: []int{0, 1, 2, 3}},
+		{name: "sort > 38 digits", ks: numSK, expr: "pk = :p AND sk > :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("7")}, items: numItems, want: []int{2, 3, 4}},
+		{name: "sort >= with names, reversed order, parentheses", ks: numSK, expr: "(#s >= :s) AND (#p = :p)", names: map[string]string{"#s": "sk", "#p": "pk"},
+			values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("7.0000000000000000000000000000000000001")}, items: numItems, want: []int{2, 3, 4}},
+		{name: "between numbers", ks: numSK, expr: "pk = :p AND sk BETWEEN :lo AND :hi", values: map[string]types.AttributeValue{":p": vS("a"), ":lo": vN("-2"), ":hi": vN("7")}, items: numItems, want: []int{0, 1}},
+		{name: "strings by UTF-8 bytes", ks: strSK, expr: "pk = :p AND sk > :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vS("order#1")}, items: strItems, want: []int{2, 3, 5, 6}},
+		{name: "begins_with string", ks: strSK, expr: "pk = :p AND begins_with(sk, :s)", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vS("order#1")}, items: strItems, want: []int{1, 2}},
+		{name: "begins_with empty matches all", ks: strSK, expr: "pk = :p AND begins_with ( sk , :s )", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vS("")}, items: strItems, want: []int{0, 1, 2, 3, 4, 5, 6}},
+		{name: "binary unsigned, number partition by value", ks: binSK, expr: "pk = :p AND sk BETWEEN :lo AND :hi", values: map[string]types.AttributeValue{":p": vN("7"), ":lo": vB(0x01), ":hi": vB(0x80)}, items: binItems, want: []int{1, 2, 3}},
+		{name: "begins_with binary", ks: binSK, expr: "pk = :p AND begins_with(sk, :b)", values: map[string]types.AttributeValue{":p": vN("7"), ":b": vB(0xff)}, items: binItems, want: []int{4}},
+		{name: "no partition key", ks: numSK, expr: "sk = :s", values: map[string]types.AttributeValue{":s": vN("1")}, bad: "no condition on the partition key pk"},
+		{name: "partition not =", ks: numSK, expr: "pk > :p", values: map[string]types.AttributeValue{":p": vS("a")}, bad: "can only be compared with ="},
+		{name: "non-key attribute", ks: numSK, expr: "pk = :p AND x = :x", values: map[string]types.AttributeValue{":p": vS("a"), ":x": vS("b")}, bad: "x is not a key attribute"},
+		{name: "sort key of a hash-only table", ks: hashOnly, expr: "pk = :p AND sk = :x", values: map[string]types.AttributeValue{":p": vS("a"), ":x": vS("b")}, bad: "sk is not a key attribute"},
+		{name: "type mismatch", ks: numSK, expr: "pk = :p AND sk = :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vS("7")}, bad: "sk is of type N but is compared with a value of type S"},
+		{name: "begins_with on a number", ks: numSK, expr: "pk = :p AND begins_with(sk, :s)", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("7")}, bad: "begins_with needs a string or binary"},
+		{name: "between reversed", ks: numSK, expr: "pk = :p AND sk BETWEEN :hi AND :lo", values: map[string]types.AttributeValue{":p": vS("a"), ":lo": vN("1"), ":hi": vN("10")}, bad: "lower bound is greater"},
+		{name: "or", ks: numSK, expr: "pk = :p OR sk = :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("1")}, bad: `unexpected "OR"`},
+		{name: "not equal", ks: numSK, expr: "pk = :p AND sk <> :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("1")}, bad: `"<>" is not a key condition operator`},
+		{name: "two sort conditions", ks: numSK, expr: "pk = :p AND sk > :s AND sk < :s", values: map[string]types.AttributeValue{":p": vS("a"), ":s": vN("1")}, bad: "two conditions"},
+		{name: "literal", ks: numSK, expr: "pk = 'a'", bad: "unexpected character"},
+		{name: "value of a set type", ks: numSK, expr: "pk = :p", values: map[string]types.AttributeValue{":p": &types.AttributeValueMemberSS{Value: []string{"a"}}}, bad: "key values are S, N or B"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kc, err := compileKeyCondition(Selection{KeyCondition: tt.expr, Names: tt.names, Values: tt.values}, tt.ks)
+			if tt.bad != "" {
+				if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), tt.bad) {
+					t.Fatalf("compile = %v; want a usage error saying %q", err, tt.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for i, it := range tt.items {
+				if kc.match(it) {
+					got = append(got, i)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("matches %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// exportEnv is a fake main table and an export of items in a fake S3.
+type exportEnv struct {
+	api  *memAPI
+	s3   *ddbtest.MemS3
+	to   string
+	te   *ddbtest.TestExport
+	opts Options
+}
+
+func confItems(n int) []map[string]types.AttributeValue {
+	var items []map[string]types.AttributeValue
+	for i := range n {
+		items = append(items, confItem(fmt.Sprintf("k%03d", i), "good"))
+	}
+	return items
+}
+
+func newExportEnv(t *testing.T, items []map[string]types.AttributeValue, eo ddbtest.ExportOptions) *exportEnv {
+	m := newMemAPI()
+	m.create("main")
+	s3 := ddbtest.NewMemS3()
+	if eo.TableArn == "" {
+		eo.TableArn = tableArn(t, m, "main")
+	}
+	te := ddbtest.WriteExport(t, s3, "bkt", "exp", items, eo)
+	return &exportEnv{api: m, s3: s3, to: "main", te: te,
+		opts: Options{To: "main", FromExport: []string{te.URL}, Files: &statefile.Store{S3: s3}, PageSize: 10, Writers: 2, Segments: 2}}
+}
+
+func (e *exportEnv) main() map[string]map[string]types.AttributeValue {
+	e.api.mu.Lock()
+	defer e.api.mu.Unlock()
+	out := map[string]map[string]types.AttributeValue{}
+	for k, v := range e.api.tables[e.to] {
+		out[k] = v
+	}
+	return out
+}
+
+func byKey(items ...[]map[string]types.AttributeValue) map[string]map[string]types.AttributeValue {
+	m := map[string]map[string]types.AttributeValue{}
+	for _, part := range items {
+		for _, it := range part {
+			m[ddbjson.KeyString(keyOf(it, memKey))] = it
+		}
+	}
+	return m
+}
+
+// TestExportWorkersReadEveryFileOnce splits a copy from a 7-file export
+// between 3 workers: each file is downloaded by exactly one of them, and
+// together they write every item once.
+func TestExportWorkersReadEveryFileOnce(t *testing.T) {
+	items := confItems(70)
+	e := newExportEnv(t, items, ddbtest.ExportOptions{Files: 7})
+	var read int64
+	for w := range 3 {
+		o := e.opts
+		o.WorkerIndex, o.WorkerCount = w, 3
+		p, err := Prepare(context.Background(), e.api, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := p.Run(context.Background(), e.api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read += sum.Counts.Read
+	}
+	for i, k := range e.te.Keys {
+		if n := e.s3.Gets("bkt", k); n != 1 {
+			t.Errorf("file %d downloaded %d times, want once", i, n)
+		}
+	}
+	if read != 70 {
+		t.Errorf("the workers read %d items together, want 70", read)
+	}
+	assertItems(t, "after the split copy", byKey(items), e.main())
+}
+
+// TestExportResumesFromFileAndLine resumes a copy from a checkpoint that
+// says file 0 is done and file 1 was written up to line 4: those items are
+// not written again, everything else is.
+func TestExportResumesFromFileAndLine(t *testing.T) {
+	items := confItems(30)
+	e := newExportEnv(t, items, ddbtest.ExportOptions{Files: 3})
+	o := e.opts
+	o.Checkpoint = filepath.Join(t.TempDir(), "cp.json")
+	p, err := Prepare(context.Background(), e.api, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := p.state
+	st.Units["copy/0"] = checkpoint.Unit{Line: 10, Done: true}
+	st.Units["copy/1"] = checkpoint.Unit{Line: 4}
+	data, err := checkpoint.Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(o.Checkpoint, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	p, err = Prepare(context.Background(), e.api, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Resumed() {
+		t.Fatal("not resumed")
+	}
+	sum, err := p.Run(context.Background(), e.api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := byKey(e.te.Items[1][4:], e.te.Items[2])
+	assertItems(t, "after the resumed copy", want, e.main())
+	if sum.Counts.Read != 16 || sum.Counts.Written != 16 {
+		t.Errorf("read %d written %d, want 16 16", sum.Counts.Read, sum.Counts.Written)
+	}
+	if e.s3.Gets("bkt", e.te.Keys[0]) != 0 {
+		t.Errorf("a done file was downloaded again")
+	}
+}
+
+// TestExportBadFileStopsBeforeItsItems: a data file whose item count (or
+// MD5) differs from the manifest stops the copy with an error naming it
+// (a failure, not bad usage) before any of its items is written.
+func TestExportBadFileStopsBeforeItsItems(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(i int, f *ddbtest.ExportFile)
+		want string
+	}{
+		{"item count", func(i int, f *ddbtest.ExportFile) {
+			if i == 1 {
+				f.ItemCount++
+			}
+		}, "item count is 10 but the export manifest says 11"},
+		{"md5", func(i int, f *ddbtest.ExportFile) {
+			if i == 1 {
+				f.MD5Checksum = base64.StdEncoding.EncodeToString(make([]byte, 16))
+			}
+		}, "MD5 checksum is"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newExportEnv(t, confItems(30), ddbtest.ExportOptions{Files: 3, Edit: tt.edit})
+			o := e.opts
+			o.Segments = 1
+			p, err := Prepare(context.Background(), e.api, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.Run(context.Background(), e.api)
+			var ve *exportfile.VerifyError
+			if !errors.As(err, &ve) || usage.Is(err) || !strings.Contains(err.Error(), e.te.Keys[1]) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Run = %v; want a failure naming %s and saying %q", err, e.te.Keys[1], tt.want)
+			}
+			got := e.main()
+			for _, it := range e.te.Items[1] {
+				if _, ok := got[ddbjson.KeyString(keyOf(it, memKey))]; ok {
+					t.Fatalf("item %v of the bad file was written", keyOf(it, memKey))
+				}
+			}
+		})
+	}
+}
+
+// TestExportRefusals: what a copy from an export cannot do is refused with
+// a usage error (exit 2) before anything is written.
+func TestExportRefusals(t *testing.T) {
+	items := confItems(10)
+	tests := []struct {
+		name string
+		eo   ddbtest.ExportOptions
+		edit func(o *Options, e *exportEnv)
+		want string
+	}{
+		{"filter", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) {
+			o.Selection = Selection{Filter: "v = :v", Values: map[string]types.AttributeValue{":v": vS("x")}}
+		}, "--filter-expression cannot select from an export"},
+		{"other table", ddbtest.ExportOptions{TableArn: "arn:aws:dynamodb:us-east-1:1:table/other"}, nil,
+			"is of table arn:aws:dynamodb:us-east-1:1:table/other, not of --to's table arn:aws:dynamodb:us-east-1:1:table/main; pass --allow-other-table"},
+		{"incremental", ddbtest.ExportOptions{ExportType: exportfile.IncrementalExport}, nil, "incremental exports are not supported yet"},
+		{"several exports", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) { o.FromExport = append(o.FromExport, o.FromExport[0]) },
+			"incremental exports are not supported yet"},
+		{"from and from-export", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) { o.From = "rec" }, "give one of them"},
+		{"not an export URL", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) { o.FromExport = []string{"s3://bkt/exp/"} }, "not an export directory"},
+		{"no export there", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) { o.FromExport = []string{"s3://bkt/exp/AWSDynamoDB/nope/"} }, "no export there"},
+		{"key condition on a non-key", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) {
+			o.Selection = Selection{KeyCondition: "v = :v", Values: map[string]types.AttributeValue{":v": vS("x")}}
+		}, "v is not a key attribute of the table"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newExportEnv(t, items, tt.eo)
+			o := e.opts
+			if tt.edit != nil {
+				tt.edit(&o, e)
+			}
+			_, err := Prepare(context.Background(), e.api, o)
+			if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Prepare = %v; want a usage error saying %q", err, tt.want)
+			}
+			for _, k := range e.te.Keys {
+				if n := e.s3.Gets("bkt", k); n != 0 {
+					t.Errorf("a data file was read before the refusal")
+				}
+			}
+		})
+	}
+	// --allow-other-table accepts the other table's export.
+	e := newExportEnv(t, items, ddbtest.ExportOptions{TableArn: "arn:aws:dynamodb:us-east-1:1:table/other"})
+	o := e.opts
+	o.AllowOtherTable = true
+	p, err := Prepare(context.Background(), e.api, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Estimate != 10 || p.EstimateFrom != "the export manifest" {
+		t.Errorf("estimate %d %q", p.Estimate, p.EstimateFrom)
+	}
+	if _, err := p.Run(context.Background(), e.api); err != nil {
+		t.Fatal(err)
+	}
+	assertItems(t, "after --allow-other-table", byKey(items), e.main())
+}
+
+// TestExportKeysFileSelection copies the keys of a keys file from an
+// export: the keys it has are written, the ones it lacks are reported and,
+// with --delete-extra, deleted; with a split between workers the export's
+// index covers the other workers' files.
+func TestExportKeysFileSelection(t *testing.T) {
+	items := confItems(40)
+	kf := filepath.Join(t.TempDir(), "keys.jsonl")
+	lines := []string{`{"pk":{"S":"k001"}}`, `{"pk":{"S":"k015"}}`, `{"pk":{"S":"k039"}}`, `{"pk":{"S":"gone"}}`, `{"pk":{"S":"k015"}}`}
+	if err := os.WriteFile(kf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			e := newExportEnv(t, items, ddbtest.ExportOptions{Files: 4})
+			gone := confItem("gone", "extra")
+			if _, err := e.api.BatchWriteItem(context.Background(), &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{
+				"main": {{PutRequest: &types.PutRequest{Item: gone}}}}}); err != nil {
+				t.Fatal(err)
+			}
+			var written, notIn int64
+			for w := range workers {
+				o := e.opts
+				o.Selection.KeysFile, o.DeleteExtra, o.WorkerIndex, o.WorkerCount = kf, true, w, workers
+				p, err := Prepare(context.Background(), e.api, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum, err := p.Run(context.Background(), e.api)
+				if err != nil {
+					t.Fatal(err)
+				}
+				written += sum.Counts.Written
+				notIn += sum.Counts.NotInRecovery
+			}
+			want := byKey([]map[string]types.AttributeValue{items[1], items[15], items[39]})
+			assertItems(t, "after the keys-file copy", want, e.main())
+			if written != 3 || notIn != 1 {
+				t.Errorf("written %d, not in export %d; want 3 and 1", written, notIn)
+			}
+		})
+	}
+}

@@ -1,0 +1,327 @@
+// Package exportfile reads DynamoDB exports to S3 in DYNAMODB_JSON format,
+// full and incremental, as AWS documents their layout:
+//
+//	PREFIX/AWSDynamoDB/EXPORT_ID/manifest-summary.json  one JSON object: table, export type, item count, …
+//	PREFIX/AWSDynamoDB/EXPORT_ID/manifest-files.json    JSON Lines, one per data file: itemCount, md5Checksum, etag, dataFileS3Key
+//	PREFIX/AWSDynamoDB/…/data/*.json.gz                gzip'd JSON Lines: {"Item":{…}} (full), or
+//	                                                    {"Metadata":{…},"Keys":{…},"OldImage":{…},"NewImage":{…}} (incremental)
+//
+// [Open] reads both manifests of one export; [Export.OpenFile] opens one
+// data file for reading and verifies it before any record is returned: the
+// object is streamed once from S3 into a private temporary file (0600,
+// unlinked at once where the platform allows it, so nothing is left behind
+// even by a kill -9) while its MD5 is computed over the raw bytes and its
+// lines are counted through gunzip; the MD5 and the line count must match
+// the manifest. Only then does [FileReader.Next] gunzip the local copy
+// again and parse each line, with ddbjson's exact typed-JSON parser (numbers
+// stay the strings they were, binaries their bytes). Memory stays flat:
+// nothing holds more than a line at a time.
+//
+// It does not know tables, key schemas, selections or write modes: which
+// records to use, and what an incremental record means for a rewind, is
+// the caller's (package copier). It does not list buckets or request
+// exports either.
+package exportfile
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/ddbrewind/ddbrewind/internal/usage"
+)
+
+// S3API is the subset of the S3 client the reader calls.
+type S3API interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+// Export types of manifest-summary.json's exportType.
+const (
+	FullExport        = "FULL_EXPORT"
+	IncrementalExport = "INCREMENTAL_EXPORT"
+)
+
+// SummaryFile and FilesManifest are the names of the manifests in an
+// export's directory.
+const (
+	SummaryFile   = "manifest-summary.json"
+	FilesManifest = "manifest-files.json"
+)
+
+// dirMarker is the path segment every export directory has.
+const dirMarker = "AWSDynamoDB/"
+
+// Location is where an export's manifests are: s3://Bucket/Dir, Dir being
+// "PREFIX/AWSDynamoDB/EXPORT_ID/" (PREFIX may be empty).
+type Location struct {
+	Bucket string
+	Dir    string
+}
+
+// URL returns the export directory's canonical URL,
+// s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/.
+func (l Location) URL() string { return "s3://" + l.Bucket + "/" + l.Dir }
+
+// root is the export prefix: Dir without AWSDynamoDB/EXPORT_ID/.
+func (l Location) root() string {
+	i := strings.LastIndex(l.Dir, dirMarker)
+	return l.Dir[:i]
+}
+
+// ID returns the export id (the last segment of Dir).
+func (l Location) ID() string {
+	return strings.TrimSuffix(l.Dir[len(l.root())+len(dirMarker):], "/")
+}
+
+// resolve returns the object key of a key a manifest names. Manifests name
+// objects from the bucket's root ("PREFIX/AWSDynamoDB/…"), but an export
+// copied to another prefix or bucket keeps its old keys inside: the part
+// from AWSDynamoDB/ on is taken relative to where the export is now.
+func (l Location) resolve(key string) string {
+	if i := strings.LastIndex(key, dirMarker); i >= 0 {
+		return l.root() + key[i:]
+	}
+	return key
+}
+
+// ParseURL parses an export's location: its directory
+// s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/ (the trailing slash may be
+// left out) or the URL of its manifest-summary.json. A bad URL is a
+// *usage.Error.
+func ParseURL(u string) (Location, error) {
+	bad := func(why string) (Location, error) {
+		return Location{}, usage.Errorf("--from-export %s: %s: give the export's directory s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/ (as ddbrewind export prints it) or its %s", u, why, SummaryFile)
+	}
+	rest, ok := strings.CutPrefix(u, "s3://")
+	if !ok {
+		return bad("not an s3:// URL")
+	}
+	bucket, key, _ := strings.Cut(rest, "/")
+	if bucket == "" {
+		return bad("no bucket")
+	}
+	key = strings.TrimSuffix(key, SummaryFile)
+	if key != "" && !strings.HasSuffix(key, "/") {
+		key += "/"
+	}
+	segs := strings.Split(strings.TrimSuffix(key, "/"), "/")
+	if len(segs) < 2 || segs[len(segs)-2]+"/" != dirMarker || segs[len(segs)-1] == "" {
+		return bad("not an export directory (no AWSDynamoDB/EXPORT_ID/ at its end)")
+	}
+	for _, s := range segs {
+		if s == "" {
+			return bad("empty path segment")
+		}
+	}
+	return Location{Bucket: bucket, Dir: key}, nil
+}
+
+// Time is a time in a manifest: RFC 3339 text, as AWS writes it, or a
+// number of seconds since the Unix epoch; the zero Time when absent or
+// null.
+type Time struct{ time.Time }
+
+// UnmarshalJSON accepts an RFC 3339 string, a number of seconds, or null.
+func (t *Time) UnmarshalJSON(data []byte) error {
+	s := string(bytes.TrimSpace(data))
+	switch {
+	case s == "null" || s == `""`:
+		return nil
+	case strings.HasPrefix(s, `"`):
+		var str string
+		if err := json.Unmarshal(data, &str); err != nil {
+			return err
+		}
+		v, err := time.Parse(time.RFC3339Nano, str)
+		if err != nil {
+			return fmt.Errorf("time %q: %w", str, err)
+		}
+		t.Time = v.UTC()
+		return nil
+	default:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("time %s: not RFC 3339 text or Unix seconds", s)
+		}
+		sec := int64(f)
+		t.Time = time.Unix(sec, int64((f-float64(sec))*1e9)).UTC()
+		return nil
+	}
+}
+
+// Summary is manifest-summary.json. Times are UTC; fields an export type
+// does not have are zero.
+type Summary struct {
+	Version            string `json:"version"`
+	ExportArn          string `json:"exportArn"`
+	StartTime          Time   `json:"startTime"`
+	EndTime            Time   `json:"endTime"`
+	TableArn           string `json:"tableArn"`
+	TableID            string `json:"tableId"`
+	ExportTime         Time   `json:"exportTime"`
+	S3Bucket           string `json:"s3Bucket"`
+	S3Prefix           string `json:"s3Prefix"`
+	S3SseAlgorithm     string `json:"s3SseAlgorithm"`
+	S3SseKmsKeyID      string `json:"s3SseKmsKeyId"`
+	ManifestFilesS3Key string `json:"manifestFilesS3Key"`
+	BilledSizeBytes    int64  `json:"billedSizeBytes"`
+	ItemCount          int64  `json:"itemCount"`
+	OutputFormat       string `json:"outputFormat"`
+	// ExportType is FullExport or IncrementalExport; an export made
+	// before incremental exports existed has none, and is full.
+	ExportType string `json:"exportType"`
+	// ExportFromTime, ExportToTime and OutputView are an incremental
+	// export's window and view (NEW_AND_OLD_IMAGES or NEW_IMAGE).
+	ExportFromTime Time   `json:"exportFromTime"`
+	ExportToTime   Time   `json:"exportToTime"`
+	OutputView     string `json:"outputView"`
+}
+
+// Incremental reports whether the export is an incremental export.
+func (s *Summary) Incremental() bool { return s.ExportType == IncrementalExport }
+
+// File is one line of manifest-files.json: a data file and what it must
+// hold.
+type File struct {
+	// ItemCount is the number of records (lines) in the file.
+	ItemCount int64 `json:"itemCount"`
+	// MD5Checksum is the base64 MD5 of the object's bytes (gzip'd).
+	MD5Checksum string `json:"md5Checksum"`
+	// ETag is the object's S3 ETag (not checked: a multipart upload's
+	// ETag is not an MD5).
+	ETag string `json:"etag"`
+	// DataFileS3Key is the object key, from the bucket's root.
+	DataFileS3Key string `json:"dataFileS3Key"`
+}
+
+// Export is one export's manifests.
+type Export struct {
+	Loc     Location
+	Summary Summary
+	// Files are the data files, in the order of manifest-files.json.
+	Files []File
+}
+
+// URL returns the export directory's canonical URL.
+func (e *Export) URL() string { return e.Loc.URL() }
+
+// FileURL returns the s3:// URL of data file i, for messages.
+func (e *Export) FileURL(i int) string {
+	return "s3://" + e.Loc.Bucket + "/" + e.Loc.resolve(e.Files[i].DataFileS3Key)
+}
+
+// Open reads the manifests of the export at u (see ParseURL). A bad URL,
+// or a location without manifest-summary.json, is a *usage.Error; a
+// manifest that does not parse, or lists a file without its checksum, is
+// an error naming the manifest.
+func Open(ctx context.Context, api S3API, u string) (*Export, error) {
+	loc, err := ParseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	e := &Export{Loc: loc}
+	summaryURL := loc.URL() + SummaryFile
+	data, err := get(ctx, api, loc.Bucket, loc.Dir+SummaryFile)
+	if err != nil {
+		if notFound(err) {
+			return nil, usage.Errorf("--from-export %s: no export there (%s not found): check the URL; an export is only usable once it has COMPLETED", u, summaryURL)
+		}
+		return nil, fmt.Errorf("read export manifest %s: %w", summaryURL, err)
+	}
+	if err := json.Unmarshal(data, &e.Summary); err != nil {
+		return nil, fmt.Errorf("export manifest %s does not parse: %v", summaryURL, err)
+	}
+	s := &e.Summary
+	if s.ExportType == "" {
+		s.ExportType = FullExport
+	}
+	switch {
+	case s.OutputFormat != "" && s.OutputFormat != "DYNAMODB_JSON":
+		return nil, usage.Errorf("--from-export %s: the export's format is %s; ddbrewind reads DYNAMODB_JSON exports only", u, s.OutputFormat)
+	case s.ExportType != FullExport && s.ExportType != IncrementalExport:
+		return nil, fmt.Errorf("export manifest %s: unknown exportType %q (want %s or %s)", summaryURL, s.ExportType, FullExport, IncrementalExport)
+	case s.TableArn == "":
+		return nil, fmt.Errorf("export manifest %s has no tableArn", summaryURL)
+	}
+	filesKey := loc.Dir + FilesManifest
+	if s.ManifestFilesS3Key != "" {
+		filesKey = loc.resolve(s.ManifestFilesS3Key)
+	}
+	filesURL := "s3://" + loc.Bucket + "/" + filesKey
+	data, err = get(ctx, api, loc.Bucket, filesKey)
+	if err != nil {
+		return nil, fmt.Errorf("read export manifest %s: %w", filesURL, err)
+	}
+	if e.Files, err = parseFiles(data, filesURL); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// parseFiles parses manifest-files.json (JSON Lines; blank lines skipped).
+func parseFiles(data []byte, where string) ([]File, error) {
+	var files []File
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var f File
+		if err := json.Unmarshal(b, &f); err != nil {
+			return nil, fmt.Errorf("export manifest %s:%d does not parse: %v", where, line, err)
+		}
+		sum, err := base64.StdEncoding.DecodeString(f.MD5Checksum)
+		switch {
+		case f.DataFileS3Key == "":
+			return nil, fmt.Errorf("export manifest %s:%d has no dataFileS3Key", where, line)
+		case err != nil || len(sum) != 16:
+			return nil, fmt.Errorf("export manifest %s:%d: md5Checksum %q is not a base64 MD5", where, line, f.MD5Checksum)
+		case f.ItemCount < 0:
+			return nil, fmt.Errorf("export manifest %s:%d: itemCount %d", where, line, f.ItemCount)
+		}
+		files = append(files, f)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("export manifest %s: %w", where, err)
+	}
+	return files, nil
+}
+
+// get reads a whole (small) object.
+func get(ctx context.Context, api S3API, bucket, key string) ([]byte, error) {
+	out, err := api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	return io.ReadAll(io.LimitReader(out.Body, 256<<20))
+}
+
+// notFound reports S3's answer for a missing object.
+func notFound(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NoSuchKey", "NotFound", "404":
+			return true
+		}
+	}
+	return false
+}
