@@ -22,6 +22,9 @@ type Options struct {
 	// export files are read through Files.S3. A plan of an export shows
 	// the export's directory URL where it would show From.
 	FromExport []string
+	// OverwriteConflicts, in a rewind from incremental exports, rewinds
+	// items written again after the window too (see rewindSink).
+	OverwriteConflicts bool
 	// AllowOtherTable accepts an export whose manifest names another table
 	// than To.
 	AllowOtherTable bool

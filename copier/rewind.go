@@ -7,13 +7,16 @@ import (
 
 // RewindOptions configures an incremental rewind: Options.To is the main
 // table (From names the source in messages and fingerprints, e.g. the
-// export directories); Window is the changes to undo; OverwriteConflicts
-// rewinds items written again after the window too.
+// export directories; Options.OverwriteConflicts rewinds items written
+// again after the window too); Window is the changes to undo.
 type RewindOptions struct {
 	Options
-	Window             *Window
-	OverwriteConflicts bool
+	Window *Window
 }
+
+// An incremental rewind of exports goes through Prepare with
+// Options.FromExport (see prepareIncremental); RewindOptions serves a
+// window built otherwise.
 
 // PrepareRewind checks an incremental rewind of the main table before
 // anything is written: the options, the main table (not a recovery table),
@@ -43,7 +46,7 @@ func PrepareRewind(ctx context.Context, api API, opts RewindOptions) (*Plan, err
 			return nil, usagef("incremental export: key %d (%s): %v", i+1, ks, err)
 		}
 	}
-	p := &Plan{job: j, opts: j.opts, verb: "rewind", window: opts.Window, overwriteConflicts: opts.OverwriteConflicts, ownsJob: true}
+	p := &Plan{job: j, opts: j.opts, verb: "rewind", window: opts.Window, overwriteConflicts: o.OverwriteConflicts, ownsJob: true}
 	p.opts.From = o.From
 	p.opts.Segments = 1
 	p.Estimate, p.EstimateFrom = int64(opts.Window.Len()), "keys the window changed"

@@ -152,8 +152,8 @@ func runIncrementalRewind(t *testing.T, be backend) {
 			}
 			journal := filepath.Join(t.TempDir(), "journal.jsonl")
 			p, err := PrepareRewind(context.Background(), be.api, RewindOptions{
-				Options: Options{To: to, From: "export", DeleteExtra: tt.deleteExtra, Journal: journal, Writers: 3},
-				Window:  w, OverwriteConflicts: tt.overwrite})
+				Options: Options{To: to, From: "export", DeleteExtra: tt.deleteExtra, Journal: journal, Writers: 3, OverwriteConflicts: tt.overwrite},
+				Window:  w})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,14 +36,15 @@ type exportJob struct {
 // checkExportOptions refuses, before anything is read, what a copy from an
 // export cannot do.
 func checkExportOptions(verb string, o *Options) error {
-	if n := len(o.FromExport); n > 1 {
-		return usagef("%s: incremental exports are not supported yet: --from-export was given %d times (several exports form one incremental window); give one full export", verb, n)
-	}
 	if o.Selection.Filter != "" {
 		return usagef("%s: --filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select with --key-condition-expression or --keys-file, or restore the table and copy --from it", verb)
 	}
-	_, err := exportfile.ParseURL(o.FromExport[0])
-	return err
+	for _, u := range o.FromExport {
+		if _, err := exportfile.ParseURL(u); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // prepareExport is prepare for a copy or diff whose source is an export:
@@ -70,9 +71,12 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
-	if exp.Summary.Incremental() {
-		return nil, usagef("%s: --from-export %s is an incremental export (%s to %s): incremental exports are not supported yet; give a full export",
-			verb, exp.URL(), exp.Summary.ExportFromTime.Format("2006-01-02T15:04:05Z"), exp.Summary.ExportToTime.Format("2006-01-02T15:04:05Z"))
+	if exp.Summary.Incremental() || len(opts.FromExport) > 1 {
+		if m != modeCopy {
+			return nil, usagef("%s: --from-export %s is an incremental export: %s from incremental exports is not supported yet (copy --dry-run shows what a rewind would do)", verb, exp.URL(), verb)
+		}
+		j.release()
+		return prepareIncremental(ctx, api, opts, j.target)
 	}
 	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !opts.AllowOtherTable {
 		return nil, usagef("%s: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to %s it into %s anyway",

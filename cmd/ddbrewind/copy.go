@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -59,6 +60,7 @@ func copyFlags() []cli.Flag {
 		&cli.StringFlag{Name: "to", Usage: "main table to write (required)"},
 		fromExportFlag(),
 		&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
+		&cli.BoolFlag{Name: "overwrite-conflicts", Usage: "with incremental exports: also rewind items written again after the window (by default they are left alone, listed and exit 3)"},
 	}, selectionFlags()...),
 		&cli.BoolFlag{Name: "only-missing", Usage: "write an item only where the main table has no item with its key (never clobbers)"},
 		&cli.BoolFlag{Name: "delete-extra", Usage: "also delete main items of the selection that the recovery table lacks"},
@@ -176,25 +178,26 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		return copier.Options{}, err
 	}
 	opts := copier.Options{
-		From:            c.String("from"),
-		FromExport:      c.StringSlice("from-export"),
-		AllowOtherTable: c.Bool("allow-other-table"),
-		To:              c.String("to"),
-		Selection:       sel,
-		OnlyMissing:     c.Bool("only-missing"),
-		DeleteExtra:     c.Bool("delete-extra"),
-		IfMain:          c.String("if-main"),
-		MaxWCU:          c.Float64("max-wcu"),
-		Checkpoint:      c.String("checkpoint"),
-		Journal:         c.String("journal"),
-		Segments:        c.Int("segments"),
-		PageSize:        c.Int("page-size"),
-		Writers:         c.Int("writers"),
-		WorkerIndex:     c.Int("worker-index"),
-		WorkerCount:     c.Int("worker-count"),
-		MaxRetryTime:    c.Duration("max-retry-time"),
-		DryRun:          c.Bool("dry-run"),
-		Now:             env.Now,
+		From:               c.String("from"),
+		FromExport:         c.StringSlice("from-export"),
+		AllowOtherTable:    c.Bool("allow-other-table"),
+		OverwriteConflicts: c.Bool("overwrite-conflicts"),
+		To:                 c.String("to"),
+		Selection:          sel,
+		OnlyMissing:        c.Bool("only-missing"),
+		DeleteExtra:        c.Bool("delete-extra"),
+		IfMain:             c.String("if-main"),
+		MaxWCU:             c.Float64("max-wcu"),
+		Checkpoint:         c.String("checkpoint"),
+		Journal:            c.String("journal"),
+		Segments:           c.Int("segments"),
+		PageSize:           c.Int("page-size"),
+		Writers:            c.Int("writers"),
+		WorkerIndex:        c.Int("worker-index"),
+		WorkerCount:        c.Int("worker-count"),
+		MaxRetryTime:       c.Duration("max-retry-time"),
+		DryRun:             c.Bool("dry-run"),
+		Now:                env.Now,
 	}
 	if !c.IsSet("worker-index") && c.IsSet("worker-count") {
 		if s := env.Getenv("AWS_BATCH_JOB_ARRAY_INDEX"); s != "" {
@@ -247,7 +250,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	n := sum.Counts
 	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
 		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
-		"failed", n.Failed, "not_in_recovery", n.NotInRecovery, "retries", n.Retries, "throttles", n.Throttles,
+		"failed", n.Failed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
 	switch path := c.String("report"); path {
@@ -262,6 +265,11 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 		if err := writeJSON(c.Context, files, path, sum); err != nil {
 			return fmt.Errorf("write report %s: %w (the %s itself: %v)", path, err, step, runErr)
 		}
+	}
+	if len(sum.Conflicts) > 0 {
+		shown := sum.Conflicts[:min(len(sum.Conflicts), 20)]
+		log.Warn("conflicts: items written again after the export's window were left alone", "conflicts", sum.Counts.Conflicts,
+			"keys", strings.Join(shown, " "))
 	}
 	if runErr == nil {
 		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu")))

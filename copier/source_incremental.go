@@ -1,0 +1,107 @@
+package copier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+)
+
+// prepareIncremental prepares the rewind of the window that incremental
+// exports (given in time order) cover: every export is incremental, of the
+// main table (unless AllowOtherTable), with old and new images, and each
+// starts where the previous one ended (a gap would leave changes out).
+// Their data files are read and verified now, into the window.
+func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription) (*Plan, error) {
+	var exps []*exportfile.Export
+	for i, u := range opts.FromExport {
+		exp, err := exportfile.Open(ctx, opts.Files.S3, u)
+		if err != nil {
+			return nil, fmt.Errorf("rewind: %w", err)
+		}
+		sum := exp.Summary
+		switch {
+		case !sum.Incremental():
+			return nil, usagef("rewind: --from-export %s is a full export: give either one full export or incremental exports only", exp.URL())
+		case sum.OutputView != "" && sum.OutputView != "NEW_AND_OLD_IMAGES":
+			return nil, usagef("rewind: --from-export %s has view %s: a rewind needs the old images (export with NEW_AND_OLD_IMAGES)", exp.URL(), sum.OutputView)
+		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:
+			return nil, usagef("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
+				exp.URL(), sum.TableArn, aws.ToString(target.TableArn), opts.To)
+		case i > 0 && !sum.ExportFromTime.Equal(exps[i-1].Summary.ExportToTime.Time):
+			return nil, usagef("rewind: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
+				exp.URL(), sum.ExportFromTime.UTC().Format("2006-01-02T15:04:05Z"), exps[i-1].URL(), exps[i-1].Summary.ExportToTime.UTC().Format("2006-01-02T15:04:05Z"))
+		}
+		exps = append(exps, exp)
+	}
+	readers := make([]ChangeReader, len(exps))
+	for i, exp := range exps {
+		readers[i] = &exportChanges{ctx: ctx, s3: opts.Files.S3, exp: exp}
+	}
+	w, err := BuildWindow(readers...)
+	for _, r := range readers {
+		r.(*exportChanges).close()
+	}
+	if err != nil {
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("rewind: read the exports: %w", err)
+	}
+	urls := make([]string, len(exps))
+	for i, e := range exps {
+		urls[i] = e.URL()
+	}
+	o := opts
+	o.From = strings.Join(urls, ",")
+	o.FromExport = nil
+	return PrepareRewind(ctx, api, RewindOptions{Options: o, Window: w})
+}
+
+// exportChanges reads the changes of one incremental export, file after
+// file, each verified before use.
+type exportChanges struct {
+	ctx  context.Context
+	s3   exportfile.S3API
+	exp  *exportfile.Export
+	file int
+	r    *exportfile.FileReader
+}
+
+func (c *exportChanges) Next() (Change, error) {
+	for {
+		if c.r == nil {
+			if c.file >= len(c.exp.Files) {
+				return Change{}, io.EOF
+			}
+			r, err := c.exp.OpenFile(c.ctx, c.s3, c.file, exportfile.ReadOptions{})
+			if err != nil {
+				return Change{}, err
+			}
+			c.r, c.file = r, c.file+1
+		}
+		rec, err := c.r.Next()
+		if errors.Is(err, io.EOF) {
+			c.close()
+			continue
+		}
+		if err != nil {
+			return Change{}, err
+		}
+		return Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage}, nil
+	}
+}
+
+func (c *exportChanges) close() {
+	if c.r != nil {
+		c.r.Close()
+		c.r = nil
+	}
+}
