@@ -298,8 +298,8 @@ func badInputCorpus() []badCase {
 			return f.cleanupArgs("--recovery-table", f.rec, "--yes", "--wait", "false")
 		}, []string{`unexpected argument "false"`, "--wait takes no value: write --wait=false"}, ""},
 		{"copy short flag typo", dyn, func(f *badFixture, _ string) []string {
-			return f.copyArgs("-o")
-		}, []string{"not defined: -o;", "did you mean --only-missing?"}, ""},
+			return f.copyArgs("-j")
+		}, []string{"not defined: -j;", "did you mean --journal?"}, ""},
 		{"copy command typo", dyn, func(f *badFixture, _ string) []string {
 			return append([]string{"cpy"}, f.copyArgs()[1:]...)
 		}, []string{`unknown command "cpy": did you mean copy?`}, ""},
@@ -454,7 +454,7 @@ func badInputCorpus() []badCase {
 		}, []string{"run-state.json records a rewind", "another selection or write mode", "another --state"}, ""},
 		{"state file of another restore point", moto, func(f *badFixture, _ string) []string {
 			return []string{"run", "--endpoint-url", f.moto.Endpoint, "--table", f.table, "--at", "2020-01-01T00:00:00Z", "--state", f.state, "--yes"}
-		}, []string{"run-state.json", "to rewind to 2020-01-01T00:00:00Z", "another --state"}, ""},
+		}, []string{"run-state.json", "started with --latest", "not --at 2020-01-01T00:00:00Z", "another --state"}, ""},
 
 		// State paths that would replace each other (each is saved whole).
 		{"copy --journal is --report", dyn, func(f *badFixture, tmp string) []string {

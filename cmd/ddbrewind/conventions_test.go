@@ -588,7 +588,7 @@ func TestVersionOfBuiltBinary(t *testing.T) {
 func TestUsageErrorWording(t *testing.T) {
 	t.Parallel()
 	runUsageCases(t, []usageCase{
-		{"missing flag: one prefix", []string{"copy", "--to", "x"}, 2, []string{"ddbrewind: copy: --from is required (see ddbrewind copy --help)"}, nil},
+		{"missing flag: one prefix", []string{"copy", "--to", "x"}, 2, []string{"ddbrewind: copy: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind copy --help)"}, nil},
 		{"missing flag of run", []string{"run", "--latest"}, 2, []string{"ddbrewind: run: --table is required"}, nil},
 		{"short flag typo as typed", []string{"list", "-s", "orders"}, 2,
 			[]string{"list: flag provided but not defined: -s;", "did you mean --source?"}, []string{"--s;", "--s "}},

@@ -164,9 +164,9 @@ func requiredSource(c *cli.Context) error {
 	}
 	switch from, exports := c.String("from"), c.StringSlice("from-export"); {
 	case from == "" && len(exports) == 0:
-		return &usageError{Msg: fmt.Sprintf("ddbrewind %s: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind %s --help)", name, name)}
+		return &usageError{Msg: fmt.Sprintf("%s: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind %s --help)", name, name)}
 	case from != "" && len(exports) > 0:
-		return &usageError{Msg: fmt.Sprintf("ddbrewind %s: --from and --from-export both name the past state: give one of them", name)}
+		return &usageError{Msg: fmt.Sprintf("%s: --from and --from-export both name the past state: give one of them", name)}
 	}
 	return nil
 }
