@@ -250,7 +250,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	n := sum.Counts
 	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
 		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
-		"failed", n.Failed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "retries", n.Retries, "throttles", n.Throttles,
+		"failed", n.Failed, "changed", n.Changed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
 	switch path := c.String("report"); path {
