@@ -230,28 +230,16 @@ func (x *executor) countDone(reqs, left []types.WriteRequest) {
 // condition counts the item as skipped (kept). Both are charged to the
 // write-capacity cap (DynamoDB charges a failed condition too).
 func (x *executor) conditional(ctx context.Context, rng *rand.Rand, what string, fn func() (*types.ConsumedCapacity, error), counter interface{ Add(int64) int64 }) error {
-	err := x.call(ctx, rng, what, func() error {
-		cc, err := fn()
-		if err == nil || awserr.Code(err) == "ConditionalCheckFailedException" {
-			units := 1.0
-			if cc != nil && cc.CapacityUnits != nil {
-				units = *cc.CapacityUnits
-			}
-			if werr := x.wcu.charge(ctx, units); werr != nil {
-				return werr
-			}
-		}
-		return err
-	})
+	held, err := x.condWrite(ctx, rng, what, fn)
 	switch {
-	case err == nil:
+	case err != nil:
+		return err
+	case held:
 		counter.Add(1)
-		return nil
-	case awserr.Code(err) == "ConditionalCheckFailedException":
+	default:
 		x.stats.Skipped.Add(1)
-		return nil
 	}
-	return err
+	return nil
 }
 
 // condWrite runs one conditional write and reports whether its condition

@@ -48,17 +48,28 @@ func prepareJob(ctx context.Context, api API, opts Options, verb, toFlag string,
 	if err := opts.check(verb, false, toFlag); err != nil {
 		return nil, err
 	}
-	opts.defaults()
-	j := &Job{opts: opts, verb: verb, release: func() {}}
+	j, err := startJob(ctx, api, opts, verb, toFlag)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			j.release()
 		}
 	}()
-	if j.target, err = describe(ctx, api, opts.To, toFlag, verb); err != nil {
+	if err := j.targetChecks(ctx, api, copying); err != nil {
 		return nil, err
 	}
-	if err := j.targetChecks(ctx, api, copying); err != nil {
+	return j, nil
+}
+
+// startJob builds the job of opts (defaults filled in) and describes its
+// main table.
+func startJob(ctx context.Context, api API, opts Options, verb, toFlag string) (*Job, error) {
+	opts.defaults()
+	j := &Job{opts: opts, verb: verb, release: func() {}}
+	var err error
+	if j.target, err = describe(ctx, api, opts.To, toFlag, verb); err != nil {
 		return nil, err
 	}
 	return j, nil

@@ -90,16 +90,15 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	if opts.From == opts.To {
 		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, opts.From, verb)
 	}
-	opts.defaults()
-	j := &Job{opts: opts, verb: verb, release: func() {}}
+	j, err := startJob(ctx, api, opts, verb, "--to")
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			j.release()
 		}
 	}()
-	if j.target, err = describe(ctx, api, opts.To, "--to", verb); err != nil {
-		return nil, err
-	}
 	src, err := describe(ctx, api, opts.From, "--from", verb)
 	if err != nil {
 		return nil, err

@@ -54,16 +54,15 @@ func checkExportOptions(verb string, o *Options) error {
 // No data file is read yet.
 func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
 	verb := m.verb()
-	opts.defaults()
-	j := &Job{opts: opts, verb: verb, release: func() {}}
+	j, err := startJob(ctx, api, opts, verb, "--to")
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			j.release()
 		}
 	}()
-	if j.target, err = describe(ctx, api, opts.To, "--to", verb); err != nil {
-		return nil, err
-	}
 	if opts.Files.S3 == nil {
 		return nil, fmt.Errorf("%s: --from-export %s: S3 is not configured", verb, opts.FromExport[0])
 	}
