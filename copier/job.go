@@ -52,6 +52,7 @@ func prepareJob(ctx context.Context, api API, opts Options, verb, toFlag string,
 	if err != nil {
 		return nil, err
 	}
+	opts = j.opts // with the defaults
 	defer func() {
 		if err != nil {
 			j.release()

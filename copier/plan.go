@@ -94,6 +94,7 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	if err != nil {
 		return nil, err
 	}
+	opts = j.opts // with the defaults
 	defer func() {
 		if err != nil {
 			j.release()

@@ -58,6 +58,7 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 	if err != nil {
 		return nil, err
 	}
+	opts = j.opts // with the defaults
 	defer func() {
 		if err != nil {
 			j.release()
