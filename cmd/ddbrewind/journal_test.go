@@ -26,6 +26,7 @@ func TestCopiesShareOneJournal(t *testing.T) {
 	srv := pool.Get(t, ddbtest.Moto)
 	c := srv.Client(t)
 	s3c, bucket := s3Bucket(t, srv)
+	s3URL := ddbtest.SerializeConditionalPuts(t, srv.Endpoint)
 	tests := []struct{ name, journal string }{
 		{"local", filepath.Join(t.TempDir(), "journal.jsonl")},
 		{"s3", "s3://" + bucket + "/shared/journal.jsonl"},
@@ -48,7 +49,7 @@ func TestCopiesShareOneJournal(t *testing.T) {
 				ddbtest.PutItems(t, c, from, items)
 				cmd := exec.Command(binary(t), "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
 					"--journal", tt.journal, "--page-size", "5", "--writers", "2")
-				cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+srv.Endpoint)
+				cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+s3URL)
 				var stderr bytes.Buffer
 				cmd.Stderr = &stderr
 				cmds, stderrs = append(cmds, cmd), append(stderrs, &stderr)

@@ -357,7 +357,8 @@ func TestS3JournalNeverOverwritesParts(t *testing.T) {
 func TestS3JournalSharedByTwoAppenders(t *testing.T) {
 	srv := pool.Get(t, ddbtest.Moto)
 	ctx := context.Background()
-	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+	// moto's conditional PutObject is not atomic under concurrency; S3's is.
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(ddbtest.SerializeConditionalPuts(t, srv.Endpoint)), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	bucket := strings.Trim(strings.ReplaceAll(ddbtest.UniqueName(t, "j"), "_", "-"), "-.")
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
