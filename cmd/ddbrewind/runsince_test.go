@@ -67,20 +67,7 @@ func sinceItem(pk, v string) map[string]types.AttributeValue {
 // sinceRecord is an incremental export's line for pk (nil images: absent).
 func sinceRecord(t *testing.T, pk string, old, new map[string]types.AttributeValue) string {
 	t.Helper()
-	line := fmt.Sprintf(`{"Metadata":{"WriteTimestampMicros":{"N":"1700000000000000"}},"Keys":{"pk":{"S":%q}}`, pk)
-	for _, im := range []struct {
-		name string
-		item map[string]types.AttributeValue
-	}{{"OldImage", old}, {"NewImage", new}} {
-		if im.item != nil {
-			data, err := ddbjson.MarshalItem(im.item)
-			if err != nil {
-				t.Fatal(err)
-			}
-			line += `,"` + im.name + `":` + string(data)
-		}
-	}
-	return line + "}"
+	return changeRecord(t, sinceItem(pk, ""), old, new, "pk")
 }
 
 // sinceTable fills the table as the window and a later write left it:
@@ -184,22 +171,56 @@ func TestRunSince(t *testing.T) {
 	}
 }
 
-// exportsHold has each incremental export, as it completes, written into
-// moto's S3 holding records (the fake writes no files itself).
+// exportsHold has each incremental export of the table, as it completes,
+// written into moto's S3 holding records (the fake writes no files itself).
 func (s *sinceSetup) exportsHold(t *testing.T, records []string) {
+	exportsHold(t, s.fake, s.s3.S3Client(t), records)
+}
+
+// exportsHold has each incremental export f completes written with s3c
+// holding records: one data file, the window ending at its ExportToTime
+// (WriteExportLines's window lasts an hour).
+func exportsHold(t *testing.T, f *exportFake, s3c *s3.Client, records []string) {
 	t.Helper()
-	s3c := s.s3.S3Client(t)
-	s.fake.set(func(f *exportFake) {
+	f.set(func(f *exportFake) {
 		f.onComplete = func(d map[string]any) {
 			arn := fmt.Sprint(d["ExportArn"])
 			prefix, _ := d["S3Prefix"].(string)
 			spec, _ := d["IncrementalExportSpecification"].(map[string]any)
 			to, _ := spec["ExportToTime"].(float64)
 			ddbtest.WriteExportLines(t, s3c, fmt.Sprint(d["S3Bucket"]), prefix, [][]string{records},
-				ddbtest.ExportOptions{ID: arn[strings.LastIndexByte(arn, '/')+1:], TableArn: s.arn, ExportType: "INCREMENTAL_EXPORT",
+				ddbtest.ExportOptions{ID: arn[strings.LastIndexByte(arn, '/')+1:], TableArn: fmt.Sprint(d["TableArn"]), ExportType: "INCREMENTAL_EXPORT",
 					ExportTime: time.UnixMilli(int64(to * 1000)).UTC()})
 		}
 	})
+}
+
+// changeRecord is an incremental export's line for the key of item (nil
+// images: absent).
+func changeRecord(t *testing.T, item, old, new map[string]types.AttributeValue, keys ...string) string {
+	t.Helper()
+	k := map[string]types.AttributeValue{}
+	for _, n := range keys {
+		k[n] = item[n]
+	}
+	kd, err := ddbjson.MarshalItem(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := `{"Metadata":{"WriteTimestampMicros":{"N":"1700000000000000"}},"Keys":` + string(kd)
+	for _, im := range []struct {
+		name string
+		item map[string]types.AttributeValue
+	}{{"OldImage", old}, {"NewImage", new}} {
+		if im.item != nil {
+			data, err := ddbjson.MarshalItem(im.item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line += `,"` + im.name + `":` + string(data)
+		}
+	}
+	return line + "}"
 }
 
 // TestRunSinceResumes: a run whose wait for the export times out (as a
