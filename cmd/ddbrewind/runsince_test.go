@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -280,5 +281,52 @@ func TestRunSinceRefusals(t *testing.T) {
 	}
 	if n := s.fake.count("ExportTableToPointInTime"); n != 0 {
 		t.Errorf("%d exports started by refused runs", n)
+	}
+}
+
+// TestRunSinceCopyFailsThenResumes: a copy step that fails (the export's
+// files are not there yet) keeps the state; the same command then resumes
+// at the copy with the recorded export, requesting no second one. A
+// verification that finds a key not rewound exits 3 and keeps the files.
+func TestRunSinceCopyFailsThenResumes(t *testing.T) {
+	t.Parallel()
+	s := newSinceSetup(t)
+	records, start := sinceTable(t, s)
+
+	r := s.run(t, "--delete-extra", "--overwrite-conflicts", "--keep-export")
+	st := readState(t, s.state)
+	if r.code == 0 || !strings.Contains(lastLine(r.stderr), "copy step") || !strings.Contains(lastLine(r.stderr), "resume with") ||
+		st == nil || st.Step != "copy" || len(st.ExportDirs) != 1 {
+		t.Fatalf("exit %d, %q, state %+v; want a failed copy step, the state at copy with the export recorded", r.code, lastLine(r.stderr), st)
+	}
+	dir := strings.TrimSuffix(st.ExportDirs[0], "/")
+	ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "rewinds/x", [][]string{records},
+		ddbtest.ExportOptions{ID: dir[strings.LastIndexByte(dir, '/')+1:], TableArn: s.arn, ExportType: "INCREMENTAL_EXPORT", ExportTime: s.until})
+
+	r = s.run(t, "--delete-extra", "--overwrite-conflicts", "--keep-export")
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d", r.code)
+	}
+	if n := s.fake.count("ExportTableToPointInTime"); n != 1 {
+		t.Errorf("%d export requests, want 1", n)
+	}
+	assertSame(t, "after the resumed copy", start, ddbtest.ScanAll(t, s.c, s.table))
+
+	// The verification again, after a0 was changed back to what the
+	// window left: it finds a key not rewound.
+	ddbtest.PutItems(t, s.c, s.table, []map[string]types.AttributeValue{sinceItem("a0", "bad")})
+	data, err := os.ReadFile(s.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.state, []byte(strings.Replace(string(data), `"step": "done"`, `"step": "verify"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = s.run(t, "--delete-extra", "--overwrite-conflicts", "--keep-export")
+	if r.code != 3 || !strings.Contains(lastLine(r.stderr), "verification failed: 1 items are not in their state") {
+		t.Errorf("verify: exit %d, %q; want 3, verification failed", r.code, lastLine(r.stderr))
+	}
+	if len(s.objects(t)) == 0 {
+		t.Errorf("the export files are gone after a failed verification")
 	}
 }
