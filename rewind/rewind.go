@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
@@ -30,16 +31,21 @@ import (
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
-// API is what a rewind calls: the union of restore's and copier's.
+// API is what a rewind calls: the union of restore's, copier's and
+// export's (a rewind from incremental exports, Options.Export).
 type API interface {
 	restore.API
 	copier.API
+	export.API
 }
 
 var _ API = (*dynamodb.Client)(nil)
 
 // Steps of a rewind, in order.
 const (
+	// StepExport is the first step of a rewind from incremental exports
+	// (instead of StepRestore).
+	StepExport  = "export"
 	StepRestore = "restore"
 	StepCopy    = "copy"
 	StepVerify  = "verify"
@@ -71,6 +77,26 @@ type State struct {
 	Checkpoint string    `json:"checkpoint"`
 	Started    time.Time `json:"started"`
 	Updated    time.Time `json:"updated"`
+
+	// The source of a rewind from incremental exports (--since); all
+	// empty for a restore. Since and Until are the flags as given (Until
+	// nil when not given); ExportUntil is the window's end as resolved
+	// (so that a resume exports, or adopts, exactly the same window);
+	// RestorePoint is then Since. Bucket and Prefix are where the exports
+	// go; ExportDirs are their directories in time order, once the export
+	// step is done.
+	Since       *time.Time `json:"since,omitempty"`
+	Until       *time.Time `json:"until,omitempty"`
+	ExportUntil *time.Time `json:"export_until,omitempty"`
+	Bucket      string     `json:"s3_bucket,omitempty"`
+	Prefix      string     `json:"s3_prefix,omitempty"`
+	ExportDirs  []string   `json:"export_dirs,omitempty"`
+	// CopyPass counts the copy passes that ended with conflicts: each
+	// rerun after one rewinds the window again (already rewound keys are
+	// skipped) with a checkpoint of its own (see copyCheckpoint).
+	CopyPass int `json:"copy_pass,omitempty"`
+	// Conflicts is the number of conflicts the last copy pass left.
+	Conflicts int64 `json:"conflicts,omitempty"`
 }
 
 // Options configures a rewind.
@@ -87,6 +113,18 @@ type Options struct {
 	Files *statefile.Store
 	// KeepRecoveryTable skips the cleanup step.
 	KeepRecoveryTable bool
+	// Export, when Export.Since is set, rewinds from incremental exports
+	// of the window [Since, Until) instead of a restore: export, copy
+	// (the keys the window changed, with the conflict rule), verify,
+	// delete the export files. Table defaults to Restore.Table; Wait,
+	// Now and Logger are set by Run. Restore.Point must then be empty.
+	Export export.Options
+	// KeepExport keeps the export files at the end of a rewind from
+	// incremental exports.
+	KeepExport bool
+	// S3 deletes the export files (the cleanup of a rewind from
+	// incremental exports, unless KeepExport).
+	S3 ObjectDeleter
 	// NoVerify skips the verification step.
 	NoVerify bool
 	// ResumeCommand is the command line that resumes this rewind, for
@@ -145,6 +183,9 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	st, err := loadState(ctx, o.Files, o.State)
 	if err != nil {
 		return res, err
+	}
+	if o.incremental() {
+		return runIncremental(ctx, api, o, st, table, sel, res)
 	}
 	// The copy is prepared once, before anything else: the main table
 	// described, the keys file downloaded and checked, the expressions
@@ -365,6 +406,9 @@ func cleanup(ctx context.Context, api API, o Options, st *State) error {
 func checkSame(o Options, st *State, table, sel string) error {
 	if st.Table != table {
 		return &UsageError{Msg: fmt.Sprintf("state file %s is for table %s, not %s: pass another --state", o.State, st.Table, table)}
+	}
+	if err := checkSameWindow(o, st, table); err != nil {
+		return err
 	}
 	if err := checkSameSource(o, st, table); err != nil {
 		return err

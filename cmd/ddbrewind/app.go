@@ -377,12 +377,23 @@ func stateFilesS3(ctx context.Context, c *cli.Context, env *Env, kmsKey string, 
 	if !need {
 		return st, nil
 	}
+	s3c, err := s3Client(ctx, c, env)
+	if err != nil {
+		return nil, err
+	}
+	st.S3 = s3c
+	return st, nil
+}
+
+// s3Client is the S3 client of state files and exports
+// (AWS_ENDPOINT_URL_S3 selects another endpoint, path-style).
+func s3Client(ctx context.Context, c *cli.Context, env *Env) (*s3.Client, error) {
 	cfg, err := awsConfig(ctx, c, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	endpoint := env.Getenv("AWS_ENDPOINT_URL_S3")
-	st.S3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 			o.UsePathStyle = true
@@ -392,8 +403,7 @@ func stateFilesS3(ctx context.Context, c *cli.Context, env *Env, kmsKey string, 
 			hint = endpointHint("", "AWS_ENDPOINT_URL_S3")
 		}
 		o.HTTPClient = newReachClient(o.HTTPClient, hint)
-	})
-	return st, nil
+	}), nil
 }
 
 // statePath is a file a command writes (or, for undo's journal, reads

@@ -57,6 +57,10 @@ type exportFake struct {
 	failCode, failMessage string
 	// onDescribe, if set, runs at each DescribeExport.
 	onDescribe func()
+	// onComplete, if set, runs as an export completes, with its
+	// description (e.g. to write the export's files, which the fake does
+	// not).
+	onComplete func(desc map[string]any)
 
 	exports  []*fakeExport
 	tokens   map[string]*fakeExport
@@ -198,6 +202,9 @@ func (f *exportFake) answer(op string, in map[string]any) (out map[string]any, c
 				e.describes++
 				if e.desc["ExportStatus"] == "IN_PROGRESS" && f.doneAfter > 0 && e.describes >= f.doneAfter {
 					e.finish(f.failCode, f.failMessage)
+					if f.onComplete != nil && e.desc["ExportStatus"] == "COMPLETED" {
+						f.onComplete(e.view())
+					}
 				}
 				return map[string]any{"ExportDescription": e.view()}, 200, true
 			}

@@ -537,6 +537,8 @@ type iamRunOpts struct {
 	// awsBackup, when set, is the AWS Backup endpoint of the run: its calls
 	// are checked against the policy too.
 	awsBackup *fakeAWSBackup
+	// env is added to the run's environment (e.g. AWS_ENDPOINT_URL_S3).
+	env map[string]string
 }
 
 // runOn is run with the requests going to upstream (a fake in front of
@@ -556,10 +558,13 @@ func (c *iamCheck) runWith(t *testing.T, srv *ddbtest.Server, table string, want
 		upstream = srv.Endpoint
 	}
 	rec := newIAMRecorder(t, srv, upstream, c.tagOps, o.hooks)
-	var env map[string]string
+	env := maps.Clone(o.env)
 	var before int
 	if o.awsBackup != nil {
-		env = map[string]string{"AWS_ENDPOINT_URL_BACKUP": o.awsBackup.URL()}
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["AWS_ENDPOINT_URL_BACKUP"] = o.awsBackup.URL()
 		before = len(o.awsBackup.Calls())
 	}
 	r := runCLI(t, cliOpts{env: env}, append([]string{args[0], "--endpoint-url", rec.URL()}, args[1:]...)...)
@@ -743,7 +748,7 @@ func TestIAMPolicyFiles(t *testing.T) {
 				switch {
 				case strings.ContainsAny(a, "*?"):
 					t.Errorf("docs/iam/%s.json: action %q: name each action, no wildcards", c.Name, a)
-				case s3 && !(c.Name == "export" && slices.Contains(exportS3Actions, a)):
+				case s3 && !((c.Name == "export" || c.Name == "run") && slices.Contains(exportS3Actions, a)):
 					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs, in a statement of their own", c.Name, a)
 				case !s3 && !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "backup:") && a != "iam:PassRole":
 					t.Errorf("docs/iam/%s.json: action %q: name each dynamodb: or backup: action (or iam:PassRole)", c.Name, a)
@@ -1011,6 +1016,36 @@ func TestIAMRun(t *testing.T) {
 				}
 			})
 		}
+		t.Run("since, incremental export on the export fake", func(t *testing.T) {
+			t.Parallel()
+			f, c, table, latest := fakeTable(t)
+			s3c := f.moto.S3Client(t)
+			_, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(iamBucket)})
+			var owned *s3types.BucketAlreadyOwnedByYou
+			if err != nil && !errors.As(err, &owned) {
+				t.Fatal(err)
+			}
+			// The window changed one item and created another: the
+			// rewind puts the first back and deletes the second.
+			items := ddbtest.ScanAll(t, c, table)
+			var records []string
+			for _, it := range items {
+				old := maps.Clone(it)
+				old["v"] = &types.AttributeValueMemberS{Value: "start"}
+				if len(records) == 1 {
+					old = nil
+				}
+				records = append(records, changeRecord(t, it, old, it, "pk", "sk"))
+				if len(records) == 2 {
+					break
+				}
+			}
+			exportsHold(t, f, s3c, records)
+			until := latest.Add(-time.Hour)
+			chk.runWith(t, f.moto, table, 0, iamRunOpts{upstream: f.URL(), env: map[string]string{"AWS_ENDPOINT_URL_S3": f.moto.Endpoint}},
+				"run", "--table", table, "--since", tables.FormatTime(until.Add(-time.Hour)), "--until", tables.FormatTime(until),
+				"--s3-bucket", iamBucket, "--s3-prefix", iamPrefix, "--state", filepath.Join(t.TempDir(), "state.json"), "--yes", "--delete-extra")
+		})
 	})
 	chk.finish(t)
 }

@@ -9,7 +9,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/restore"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
@@ -23,7 +25,7 @@ func runFlags() []cli.Flag {
 		}
 	}
 	for _, f := range copyFlags() {
-		if n := f.Names()[0]; !slices.Contains([]string{"from", "from-export", "allow-other-table", "overwrite-conflicts", "to", "dry-run", "report"}, n) {
+		if n := f.Names()[0]; !slices.Contains([]string{"from", "from-export", "allow-other-table", "to", "dry-run", "report"}, n) {
 			flags = append(flags, f)
 		}
 	}
@@ -32,15 +34,21 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "keep-recovery-table", Usage: "do not delete the recovery table at the end"},
 		&cli.BoolFlag{Name: "no-verify", Usage: "skip the verification (diff of the selection) after the copy"},
 		&cli.StringFlag{Name: "report", Usage: "write the copy summary as JSON to PATH (- for stdout)"},
+		&cli.StringFlag{Name: "since", Usage: "rewind from incremental exports instead of a restore: undo what changed from TIME (RFC 3339 or Unix seconds); needs --s3-bucket"},
+		&cli.StringFlag{Name: "until", Usage: "with --since: end of the window (default: the latest time DynamoDB allows)"},
+		&cli.StringFlag{Name: "s3-bucket", Usage: "with --since: S3 bucket the export files go to"},
+		&cli.StringFlag{Name: "s3-prefix", Usage: "with --since: path in the bucket, without leading or trailing '/' (files go to PREFIX/AWSDynamoDB/EXPORT-ID/)"},
+		&cli.BoolFlag{Name: "keep-export", Usage: "with --since: do not delete the export files at the end"},
 	)
 }
 
 func runCommand(env *Env) *cli.Command {
 	return &cli.Command{
-		Name:      "run",
-		Usage:     "restore, copy, verify and clean up in one resumable command",
-		UsageText: "ddbrewind run --table T (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) [selection and copy flags] [--keep-recovery-table] [--state PATH]",
-		Flags:     withGlobals(runFlags()...),
+		Name:  "run",
+		Usage: "restore, copy, verify and clean up in one resumable command",
+		UsageText: "ddbrewind run --table T (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) [selection and copy flags] [--keep-recovery-table] [--state PATH]\n" +
+			"   ddbrewind run --table T --since TIME [--until TIME] --s3-bucket B [--s3-prefix P] [copy flags] [--overwrite-conflicts] [--keep-export] [--state PATH]",
+		Flags: withGlobals(runFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := required(c, "table"); err != nil {
 				return err
@@ -52,8 +60,19 @@ func runCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			ro, err := restoreOptions(c, env)
-			if err != nil {
+			since := c.String("since") != ""
+			if err := sinceFlags(c, since); err != nil {
+				return err
+			}
+			var ro restore.Options
+			var eo export.Options
+			if since {
+				ro = restore.Options{Table: c.String("table"), SSEKMSKey: c.String("sse-kms-key")}
+				if eo, err = exportOptions(c, env); err != nil {
+					return err
+				}
+				eo.Wait, eo.Timeout = true, c.Duration("timeout")
+			} else if ro, err = restoreOptions(c, env); err != nil {
 				return err
 			}
 			co, err := copyOptions(c, env)
@@ -96,6 +115,16 @@ func runCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			var objects rewind.ObjectDeleter
+			if since {
+				// The exports are read and deleted with the client of
+				// the state files.
+				s3c, err := s3Client(c.Context, c, env)
+				if err != nil {
+					return err
+				}
+				files.S3, objects = s3c, s3c
+			}
 			yes := gBool(c, "yes")
 			// One progress line per step: the copy's, then the
 			// verification's; none while a confirmation is asked.
@@ -113,6 +142,9 @@ func runCommand(env *Env) *cli.Command {
 				State:             state,
 				Files:             files,
 				KeepRecoveryTable: c.Bool("keep-recovery-table"),
+				Export:            eo,
+				KeepExport:        c.Bool("keep-export"),
+				S3:                objects,
 				NoVerify:          c.Bool("no-verify"),
 				ResumeCommand:     resumeCommand(env.Args, yes),
 				Confirm: func(what string) error {
@@ -136,6 +168,9 @@ func runCommand(env *Env) *cli.Command {
 				if res.State.BackupARN != "" {
 					from = " from backup " + res.State.BackupARN
 				}
+				if st := res.State; st.Since != nil && st.ExportUntil != nil {
+					from = fmt.Sprintf(" (undid what changed until %s, from %d incremental export(s))", tables.FormatTime(*st.ExportUntil), len(st.ExportDirs))
+				}
 				if res.AlreadyDone {
 					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from, state)
 				} else {
@@ -145,6 +180,25 @@ func runCommand(env *Env) *cli.Command {
 			return err
 		},
 	}
+}
+
+// sinceFlags refuses --since with a restore's flags, and --since's own
+// flags without it.
+func sinceFlags(c *cli.Context, since bool) error {
+	if since {
+		for _, f := range []string{"at", "ago", "latest", "backup", "backup-before", "recovery-table", "keep-recovery-table", "backup-role-arn", "billing-mode", "indexes"} {
+			if c.IsSet(f) {
+				return &usageError{Msg: fmt.Sprintf("run --since rewinds from incremental exports, with no restore: --%s does not go with it (give either --since or a restore point)", f)}
+			}
+		}
+		return required(c, "s3-bucket")
+	}
+	for _, f := range []string{"until", "s3-bucket", "s3-prefix", "keep-export", "overwrite-conflicts"} {
+		if c.IsSet(f) {
+			return &usageError{Msg: fmt.Sprintf("run --%s goes with --since (a rewind from incremental exports)", f)}
+		}
+	}
+	return nil
 }
 
 // resumeCommand quotes the command line for a shell, adding --yes so that

@@ -1,0 +1,109 @@
+package rewind
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
+	"github.com/ddbrewind/ddbrewind/restore"
+)
+
+// TestCheckSameWindow: a run from incremental exports resumes only with
+// the same --since, --until (as given), --s3-bucket and --s3-prefix; a
+// restore and a --since run never resume each other; every refusal names
+// the state file, finished or not.
+func TestCheckSameWindow(t *testing.T) {
+	since := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	until := since.Add(2 * time.Hour)
+	rec := func(step string, withUntil bool) *State {
+		st := &State{Table: "orders", RestorePoint: since, Step: step, Since: &since, Bucket: "b", Prefix: "p"}
+		if withUntil {
+			st.Until = &until
+		}
+		return st
+	}
+	win := func(s, u time.Time, bucket, prefix string) Options {
+		return Options{State: "state.json", Export: export.Options{Since: s, Until: u, Bucket: bucket, Prefix: prefix}}
+	}
+	tests := []struct {
+		name string
+		o    Options
+		st   *State
+		want string // "" = accepted
+	}{
+		{"same window", win(since, until, "b", "p"), rec(StepCopy, true), ""},
+		{"same window, --until not given", win(since, time.Time{}, "b", "p"), rec(StepDone, false), ""},
+		{"another --since, unfinished", win(since.Add(time.Hour), until, "b", "p"), rec(StepCopy, true), "state.json records an unfinished rewind of orders started with --since 2026-11-30T08:00:00Z"},
+		{"another --since, finished", win(since.Add(time.Hour), until, "b", "p"), rec(StepDone, true), "a finished rewind"},
+		{"--until given now, not then", win(since, until, "b", "p"), rec(StepExport, false), "not --since 2026-11-30T08:00:00Z --until"},
+		{"--until not given now", win(since, time.Time{}, "b", "p"), rec(StepCopy, true), "unfinished"},
+		{"another bucket", win(since, until, "c", "p"), rec(StepCopy, true), "--s3-bucket c"},
+		{"another prefix", win(since, until, "b", "q"), rec(StepCopy, true), "--s3-prefix q"},
+		{"a restore after --since", Options{State: "state.json", Restore: restore.Options{Point: restore.Point{At: since}}}, rec(StepCopy, true), "not a restore"},
+		{"--since after a restore", win(since, until, "b", "p"), &State{Table: "orders", RestorePoint: since, Step: StepDone}, "started with a restore"},
+		{"a restore after a restore", Options{State: "state.json"}, &State{Table: "orders", Step: StepCopy}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkSameWindow(tt.o, tt.st, "orders")
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || !usage.Is(err) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "state.json")):
+				t.Errorf("got %v, want a usage error naming state.json and containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestExportDir: the cleanup deletes only under an export directory of
+// the run's bucket.
+func TestExportDir(t *testing.T) {
+	tests := []struct {
+		dir, bucket, key string // key "" = refused
+	}{
+		{"s3://b/p/q/AWSDynamoDB/01700000000000-abcd/", "b", "p/q/AWSDynamoDB/01700000000000-abcd/"},
+		{"s3://b/AWSDynamoDB/01700000000000-abcd/", "b", "AWSDynamoDB/01700000000000-abcd/"},
+		{"s3://other/AWSDynamoDB/01700000000000-abcd/", "b", ""},
+		{"s3://b/p/", "b", ""},
+		{"s3://b/AWSDynamoDB/", "b", ""},
+		{"s3://b/AWSDynamoDB/x", "b", ""},
+		{"b/AWSDynamoDB/x/", "b", ""},
+	}
+	for _, tt := range tests {
+		_, key, err := exportDir(tt.dir, tt.bucket)
+		if key != tt.key || (tt.key == "") != (err != nil) {
+			t.Errorf("exportDir(%q, %q) = %q, %v; want %q", tt.dir, tt.bucket, key, err, tt.key)
+		}
+	}
+}
+
+// TestOldStateFileLoads: a state file written before the --since fields
+// loads, as a restore's.
+func TestOldStateFileLoads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	old := `{"version":1,"table":"orders","restore_point":"2026-11-30T08:00:00Z","recovery_table":"orders-rec","step":"copy","selection":"x","checkpoint":"c","started":"2026-11-30T09:00:00Z","updated":"2026-11-30T09:00:00Z"}`
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := loadState(context.Background(), &statefile.Store{}, path)
+	if err != nil || st == nil || st.Since != nil || st.RecoveryTable != "orders-rec" || st.Step != StepCopy {
+		t.Fatalf("loadState = %+v, %v", st, err)
+	}
+}
+
+// TestCopyCheckpoint: each copy pass after conflicts has a checkpoint of
+// its own.
+func TestCopyCheckpoint(t *testing.T) {
+	for pass, want := range []string{"s.checkpoint", "s.checkpoint.pass2", "s.checkpoint.pass3"} {
+		if got := copyCheckpoint(&State{Checkpoint: "s.checkpoint", CopyPass: pass}); got != want {
+			t.Errorf("pass %d: %q, want %q", pass, got, want)
+		}
+	}
+}
