@@ -848,6 +848,8 @@ var deployCFNResolve = strings.NewReplacer(
 	"${AWS::AccountId}", "${Account}",
 	"${TableName}", "${Table}",
 	"${BackupRoleName}", "${BackupRole}",
+	"${ExportBucket}", "${Bucket}",
+	"${ExportPrefix}", "${Prefix}",
 )
 
 func deployCFNString(v any) (string, error) {
@@ -980,11 +982,12 @@ func TestDeployJobRoleMatchesRunPolicy(t *testing.T) {
 			if err != nil {
 				t.Fatalf("deploy/%s: role %s: %v", deployCFNTemplate, roleName, err)
 			}
-			// The statements of run.json: DynamoDB's, and AWS Backup's
-			// with its iam:PassRole (not the state files' s3: ones).
+			// The statements of run.json: DynamoDB's, AWS Backup's with
+			// its iam:PassRole, and the S3 grants an export needs (not the
+			// state files' s3: ones).
 			if slices.ContainsFunc(n.Action, func(a string) bool {
 				return strings.HasPrefix(a, "dynamodb:") || strings.HasPrefix(a, "backup:") || a == "iam:PassRole"
-			}) {
+			}) || slices.Contains(n.Action, "s3:AbortMultipartUpload") {
 				got = append(got, n)
 			}
 		}
