@@ -61,7 +61,11 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 			j.release()
 		}
 	}()
-	if j.target, err = describe(ctx, api, opts.To, "--to", verb); err != nil {
+	toFlag := "--to"
+	if m == modeShow {
+		toFlag = "--table"
+	}
+	if j.target, err = describe(ctx, api, opts.To, toFlag, verb); err != nil {
 		return nil, err
 	}
 	if opts.Files.S3 == nil {
@@ -79,6 +83,10 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 		return prepareIncremental(ctx, api, opts, j.target)
 	}
 	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !opts.AllowOtherTable {
+		if m == modeShow {
+			return nil, usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
+				exp.URL(), exp.Summary.TableArn, opts.To, arn)
+		}
 		return nil, usagef("%s: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to %s it into %s anyway",
 			verb, exp.URL(), exp.Summary.TableArn, arn, verb, opts.To)
 	}
