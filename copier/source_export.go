@@ -76,8 +76,8 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	if exp.Summary.Incremental() || len(opts.FromExport) > 1 {
-		if m != modeCopy {
-			return nil, usagef("%s: --from-export %s is an incremental export: %s from incremental exports is not supported yet (copy --dry-run shows what a rewind would do)", verb, exp.URL(), verb)
+		if m == modeShow {
+			return nil, usagef("show: --from-export %s is an incremental export: show prints full exports only (diff --from-export reports what the window changed)", exp.URL())
 		}
 		j.release()
 		return prepareIncremental(ctx, api, opts, j.target)
