@@ -24,6 +24,13 @@ type RewindOptions struct {
 // --only-missing is refused: the rewind's own conditions decide what is
 // written (see rewindSink).
 func PrepareRewind(ctx context.Context, api API, opts RewindOptions) (*Plan, error) {
+	return prepareRewind(ctx, api, opts, modeCopy)
+}
+
+// prepareRewind is PrepareRewind for a copy, or for a diff (m), which
+// writes nothing: the main table's tags are then not read (a diff may
+// compare with any table, and its policy reads no tags).
+func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*Plan, error) {
 	o := opts.Options
 	switch {
 	case opts.Window == nil:
@@ -36,7 +43,7 @@ func PrepareRewind(ctx context.Context, api API, opts RewindOptions) (*Plan, err
 	if o.From == "" {
 		o.From = "incremental export"
 	}
-	j, err := prepareJob(ctx, api, o, "rewind", "--to", true)
+	j, err := prepareJob(ctx, api, o, "rewind", "--to", m == modeCopy)
 	if err != nil {
 		return nil, err
 	}

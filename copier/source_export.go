@@ -80,7 +80,7 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 			return nil, usagef("show: --from-export %s is an incremental export: show prints full exports only (diff --from-export reports what the window changed)", exp.URL())
 		}
 		j.release()
-		return prepareIncremental(ctx, api, opts, j.target)
+		return prepareIncremental(ctx, api, opts, j.target, m)
 	}
 	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !opts.AllowOtherTable {
 		if m == modeShow {
