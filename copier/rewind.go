@@ -37,6 +37,10 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 		return nil, fmt.Errorf("rewind: no window")
 	case o.OnlyMissing || o.IfMain != "":
 		return nil, usagef("an incremental rewind writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply")
+	case o.WorkerCount > 1:
+		// The window is one unit: every worker would rewind all of it, and
+		// one worker's rewind would look like a conflict to another.
+		return nil, usagef("an incremental rewind is not split between workers: --worker-count %d does not apply (run it as one job; its keys are only the ones the window changed)", o.WorkerCount)
 	case o.Selection.KeyCondition != "" || o.Selection.Filter != "" || o.Selection.KeysFile != "":
 		return nil, usagef("an incremental rewind rewinds the keys the window changed: a selection (--key-condition-expression, --filter-expression, --keys-file) is not supported with it yet")
 	}

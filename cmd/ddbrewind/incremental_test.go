@@ -148,6 +148,7 @@ func TestCopyFromIncrementalExports(t *testing.T) {
 		msg  string
 	}{
 		{"a gap in the window", []string{"--from-export", x2.URL, "--from-export", x1.URL}, "without gaps"},
+		{"a worker split", []string{"--from-export", x1.URL, "--worker-count", "2"}, "not split between workers"},
 		{"show of incremental exports", nil, "show prints full exports only"},
 	} {
 		args := append([]string{"copy", "--to", s.table, "--yes"}, tc.args...)
