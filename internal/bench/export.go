@@ -39,11 +39,11 @@ const exportFiles = 4
 // them back. The export is served from memory over HTTP (the S3 API's
 // GetObject, path style) and DynamoDB calls go through a counting proxy:
 // the rewind must read and write N items and never Scan or Query the
-// table. It runs with --overwrite-conflicts: dynalite evaluates the
-// rewind's "still what the window left" condition differently from
-// DynamoDB on some of the data set's mixed-type items (it fails the check
-// although a read finds the item equal), so the conditional writes would
-// count as conflicts there; the reads (the window's keys, read before
+// table. It runs with --overwrite-conflicts: dynalite fails "#a = :v"
+// whenever the attribute is a list or a map (L, M), equal or not, where
+// DynamoDB compares them, so the rewind's "still what the window left"
+// condition would turn every item of this data set with a list or a map
+// into a conflict there; the reads (the window's keys, read before
 // writing) and writes are the same in number.
 func (b *bench) exportRun(ctx context.Context) error {
 	n := max(b.cfg.Items/100, 10)
