@@ -33,6 +33,10 @@ type DiffResult struct {
 	DifferentKeys []string `json:"different_keys,omitempty"`
 	MissingKeys   []string `json:"missing_in_main_keys,omitempty"`
 	ExtraKeys     []string `json:"extra_in_main_keys,omitempty"`
+	// Window, for a diff of incremental exports, is what the window
+	// changed and what a rewind would do; the counts above then compare
+	// the window's start state with main, for the changed keys only.
+	Window *WindowDiff `json:"window,omitempty"`
 }
 
 // Equal reports whether the selection is the same in both tables.
@@ -56,6 +60,9 @@ func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) 
 // is parallel like a copy; memory does not grow with the tables.
 func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error) {
 	defer p.Close()
+	if p.window != nil {
+		return p.diffWindow(ctx, api, show)
+	}
 	o := p.opts
 	x := newExecutor(api, o, p.job.keys.names, o.To)
 	snk := &diffSink{x: x, lookup: p.lookup(x), to: o.To, keyNames: p.job.keys.names, show: show,
@@ -161,6 +168,9 @@ func (d *diffSink) result() *DiffResult {
 	slices.Sort(d.res.DifferentKeys)
 	slices.Sort(d.res.MissingKeys)
 	slices.Sort(d.res.ExtraKeys)
+	if d.res.Window != nil {
+		slices.Sort(d.res.Window.ConflictKeys)
+	}
 	return d.res
 }
 

@@ -123,8 +123,10 @@ func (j *Job) KeyNames() []string { return j.keys.names }
 func (j *Job) probe(ctx context.Context, api API, table string, copying bool) error {
 	o := j.opts
 	// An export's key condition is compiled and checked by prepareExport
-	// instead: the main table is not read for it.
-	if o.Selection.KeysFile == "" && len(o.FromExport) == 0 {
+	// instead: the main table is not read for it. A rewind has no
+	// selection (PrepareRewind refuses one) and reads only the window's
+	// keys: nothing to probe.
+	if o.Selection.KeysFile == "" && len(o.FromExport) == 0 && j.verb != "rewind" {
 		src := &tableSource{table: table, sel: o.Selection, keyNames: j.keys.names, segments: 1}
 		if err := src.probe(ctx, api); err != nil {
 			if awserr.Code(err) == "ValidationException" {

@@ -24,19 +24,30 @@ type RewindOptions struct {
 // --only-missing is refused: the rewind's own conditions decide what is
 // written (see rewindSink).
 func PrepareRewind(ctx context.Context, api API, opts RewindOptions) (*Plan, error) {
+	return prepareRewind(ctx, api, opts, modeCopy)
+}
+
+// prepareRewind is PrepareRewind for a copy, or for a diff (m), which
+// writes nothing: the main table's tags are then not read (a diff may
+// compare with any table, and its policy reads no tags).
+func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*Plan, error) {
 	o := opts.Options
 	switch {
 	case opts.Window == nil:
 		return nil, fmt.Errorf("rewind: no window")
 	case o.OnlyMissing || o.IfMain != "":
 		return nil, usagef("an incremental rewind writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply")
+	case o.WorkerCount > 1:
+		// The window is one unit: every worker would rewind all of it, and
+		// one worker's rewind would look like a conflict to another.
+		return nil, usagef("an incremental rewind is not split between workers: --worker-count %d does not apply (run it as one job; its keys are only the ones the window changed)", o.WorkerCount)
 	case o.Selection.KeyCondition != "" || o.Selection.Filter != "" || o.Selection.KeysFile != "":
 		return nil, usagef("an incremental rewind rewinds the keys the window changed: a selection (--key-condition-expression, --filter-expression, --keys-file) is not supported with it yet")
 	}
 	if o.From == "" {
 		o.From = "incremental export"
 	}
-	j, err := prepareJob(ctx, api, o, "rewind", "--to", true)
+	j, err := prepareJob(ctx, api, o, "rewind", "--to", m == modeCopy)
 	if err != nil {
 		return nil, err
 	}

@@ -44,8 +44,11 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 	if opts.Limit < 0 {
 		return nil, usagef("--limit %d: must be 0 (all) or more", opts.Limit)
 	}
+	if len(opts.FromExport) > 0 {
+		return prepareShowExport(ctx, api, opts)
+	}
 	if opts.From == "" {
-		return nil, usagef("show needs --from RECOVERY_TABLE")
+		return nil, usagef("show needs --from RECOVERY_TABLE or --from-export URL --table TABLE")
 	}
 	o := opts.Options
 	o.To, o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = o.From, true, "", "", false, false, ""
@@ -60,6 +63,22 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 	}
 	p.ownsJob = true
 	return p, nil
+}
+
+// prepareShowExport prepares a show whose source is a full export: the
+// export manifest has no key schema, so opts.To names the table whose key
+// schema selects the items (show's --table); it is described, never read.
+// The export must be of that table unless AllowOtherTable.
+func prepareShowExport(ctx context.Context, api API, opts ShowOptions) (*Plan, error) {
+	o := opts.Options
+	if o.To == "" {
+		return nil, usagef("show --from-export needs --table TABLE: the table whose key schema the export's items have (an export manifest does not record it); it is described, never read")
+	}
+	o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = true, "", "", false, false, ""
+	if err := o.check("show", false, "--table"); err != nil {
+		return nil, err
+	}
+	return prepareExport(ctx, api, o, modeShow)
 }
 
 // Show writes the selected items of the plan's source to w, exactly (typed

@@ -54,7 +54,11 @@ func checkExportOptions(verb string, o *Options) error {
 // No data file is read yet.
 func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
 	verb := m.verb()
-	j, err := startJob(ctx, api, opts, verb, "--to")
+	toFlag := "--to"
+	if m == modeShow {
+		toFlag = "--table"
+	}
+	j, err := startJob(ctx, api, opts, verb, toFlag)
 	if err != nil {
 		return nil, err
 	}
@@ -72,13 +76,17 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	if exp.Summary.Incremental() || len(opts.FromExport) > 1 {
-		if m != modeCopy {
-			return nil, usagef("%s: --from-export %s is an incremental export: %s from incremental exports is not supported yet (copy --dry-run shows what a rewind would do)", verb, exp.URL(), verb)
+		if m == modeShow {
+			return nil, usagef("show: --from-export %s is an incremental export: show prints full exports only (diff --from-export reports what the window changed)", exp.URL())
 		}
 		j.release()
-		return prepareIncremental(ctx, api, opts, j.target)
+		return prepareIncremental(ctx, api, opts, j.target, m)
 	}
 	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !opts.AllowOtherTable {
+		if m == modeShow {
+			return nil, usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
+				exp.URL(), exp.Summary.TableArn, opts.To, arn)
+		}
 		return nil, usagef("%s: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to %s it into %s anyway",
 			verb, exp.URL(), exp.Summary.TableArn, arn, verb, opts.To)
 	}

@@ -294,7 +294,7 @@ func TestExportRefusals(t *testing.T) {
 		{"other table", ddbtest.ExportOptions{TableArn: "arn:aws:dynamodb:us-east-1:1:table/other"}, nil,
 			"is of table arn:aws:dynamodb:us-east-1:1:table/other, not of --to's table arn:aws:dynamodb:us-east-1:1:table/main; pass --allow-other-table"},
 		{"several full exports", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) { o.FromExport = append(o.FromExport, o.FromExport[0]) },
-			"give either one full export or incremental exports only"},
+			"is a full export: give either one full export or incremental exports only"},
 		{"from and from-export", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) { o.From = "rec" }, "give one of them"},
 		{"not an export URL", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) { o.FromExport = []string{"s3://bkt/exp/"} }, "not an export directory"},
 		{"no export there", ddbtest.ExportOptions{}, func(o *Options, _ *exportEnv) { o.FromExport = []string{"s3://bkt/exp/AWSDynamoDB/nope/"} }, "no export there"},

@@ -17,8 +17,9 @@ import (
 // exports (given in time order) cover: every export is incremental, of the
 // main table (unless AllowOtherTable), with old and new images, and each
 // starts where the previous one ended (a gap would leave changes out).
-// Their data files are read and verified now, into the window.
-func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription) (*Plan, error) {
+// Their data files are read and verified now, into the window. m is the
+// copy or the diff that reads them.
+func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode) (*Plan, error) {
 	var exps []*exportfile.Export
 	for i, u := range opts.FromExport {
 		exp, err := exportfile.Open(ctx, opts.Files.S3, u)
@@ -62,7 +63,7 @@ func prepareIncremental(ctx context.Context, api API, opts Options, target *type
 	o := opts
 	o.From = strings.Join(urls, ",")
 	o.FromExport = nil
-	return PrepareRewind(ctx, api, RewindOptions{Options: o, Window: w})
+	return prepareRewind(ctx, api, RewindOptions{Options: o, Window: w}, m)
 }
 
 // exportChanges reads the changes of one incremental export, file after

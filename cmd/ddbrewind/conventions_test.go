@@ -597,7 +597,7 @@ func TestUsageErrorWording(t *testing.T) {
 		{"single-dash long flag typo", []string{"copy", "-form", "a"}, 2, []string{"not defined: -form; did you mean --from?"}, nil},
 		{"no suggestion for nonsense", []string{"list", "--frobnicate"}, 2, []string{"not defined: --frobnicate (see ddbrewind list --help)"}, []string{"did you mean"}},
 		{"command flag before the command", []string{"--table", "orders", "restore"}, 2,
-			[]string{"not defined: --table; it is a flag of restore, export, list, undo, run: put it after the command name", "(see ddbrewind --help)"}, nil},
+			[]string{"not defined: --table; it is a flag of restore, export, list, undo, run, show: put it after the command name", "(see ddbrewind --help)"}, nil},
 		{"missing value as typed", []string{"copy", "--from"}, 2, []string{"copy: flag needs an argument: --from"}, nil},
 		{"command typo", []string{"cpy"}, 2, []string{`unknown command "cpy": did you mean copy?`}, nil},
 		{"command transposition", []string{"lsit"}, 2, []string{`did you mean list?`}, nil},

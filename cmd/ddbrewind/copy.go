@@ -152,7 +152,7 @@ func copyCommand(env *Env) *cli.Command {
 // fromExportFlag is --from-export, of copy and diff.
 func fromExportFlag() cli.Flag {
 	return &cli.StringSliceFlag{Name: "from-export", Usage: "read the past state from a DynamoDB export in S3 instead of a table: " +
-		"the export's directory s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/ or its manifest-summary.json (for now one full export; see docs/exports.md)"}
+		"the export's directory s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/ or its manifest-summary.json (one full export, or incremental exports in time order, repeated; see docs/exports.md)"}
 }
 
 // requiredSource refuses a copy or diff without --to, or without exactly

@@ -421,12 +421,12 @@ func deployCheckFlags(t *testing.T, inv deployInvocation) *deployParsed {
 	return p
 }
 
-// deployRequired are the flags each command cannot run without.
+// deployRequired are the flags each command cannot run without (copy,
+// diff and show are checked by requiredSource and showSource: --from or
+// --from-export).
 var deployRequired = map[string][]string{
 	"restore": {"table"},
 	"run":     {"table"},
-	"copy":    {"from", "to"},
-	"diff":    {"from", "to"},
 	"undo":    {"journal", "table"},
 }
 
@@ -437,6 +437,12 @@ func deployParseWithCLI(t *testing.T, inv deployInvocation) {
 	app := newApp(deployEnv())
 	for _, c := range app.Commands {
 		c.Action = func(ctx *cli.Context) error {
+			switch ctx.Command.Name {
+			case "copy", "diff": // --from or --from-export, and --to
+				return requiredSource(ctx)
+			case "show":
+				return showSource(ctx)
+			}
 			return required(ctx, deployRequired[ctx.Command.Name]...)
 		}
 	}
@@ -495,6 +501,7 @@ func TestDeployCommandsUseRealFlags(t *testing.T) {
 		"batch/job-definition-fargate.json run",
 		"batch/job-definition-ec2.json run",
 		"batch/array-job.json copy",
+		"batch/export-array-job.json copy",
 		deployCFNTemplate + " run",
 	} {
 		if !seen[want] {
@@ -523,43 +530,69 @@ func TestDeployShellSplit(t *testing.T) {
 // command, so this simulates every child through the real CLI: the same
 // argv (with ${AWS_BATCH_JOB_ARRAY_INDEX} expanded, for an `sh -c` form) and
 // the child's environment, and compares the options copy would run with.
+//
+// batch/export-array-job.json is the same split for a copy from a full
+// export (--from-export): its children read the export's data files
+// i % K == index, so it must name an export and no recovery table.
 func TestDeployArrayJob(t *testing.T) {
+	for _, tc := range []struct {
+		rel        string
+		fromExport bool
+	}{
+		{"batch/array-job.json", false},
+		{"batch/export-array-job.json", true},
+	} {
+		t.Run(tc.rel, func(t *testing.T) { deployCheckArrayJob(t, tc.rel, tc.fromExport) })
+	}
+}
+
+// deployCheckArrayJob checks the array job rel (see TestDeployArrayJob).
+func deployCheckArrayJob(t *testing.T, rel string, fromExport bool) {
 	files := deployFiles(t)
-	doc := deployFileNamed(t, files, "batch/array-job.json")
+	doc := deployFileNamed(t, files, rel)
 	sizeV, ok := deployPath(doc, "arrayProperties", "size")
 	sizeF, isNum := sizeV.(float64)
 	if !ok || !isNum || sizeF < 2 {
-		t.Fatalf("array-job.json: arrayProperties.size = %v, want a number ≥ 2", sizeV)
+		t.Fatalf("%s: arrayProperties.size = %v, want a number ≥ 2", rel, sizeV)
 	}
 	size := int(sizeF)
-	cmds := deployCommands(deployFile{rel: "batch/array-job.json", doc: doc})
+	cmds := deployCommands(deployFile{rel: rel, doc: doc})
 	if len(cmds) != 1 {
-		t.Fatalf("array-job.json: %d command arrays, want 1", len(cmds))
+		t.Fatalf("%s: %d command arrays, want 1", rel, len(cmds))
 	}
 	invs := deployInvocations(t, cmds[0])
 	if len(invs) != 1 {
-		t.Fatalf("array-job.json: %d ddbrewind invocations, want 1", len(invs))
+		t.Fatalf("%s: %d ddbrewind invocations, want 1", rel, len(invs))
 	}
 	p := deployCheckFlags(t, invs[0])
 	if p == nil {
 		return
 	}
 	if p.command != "copy" {
-		t.Fatalf("array-job.json runs ddbrewind %s, want copy (run would restore once per child)", p.command)
+		t.Fatalf("%s runs ddbrewind %s, want copy (run would restore once per child)", rel, p.command)
 	}
 	if wc := p.flags["worker-count"]; len(wc) != 1 || wc[0] != strconv.Itoa(size) {
-		t.Errorf("array-job.json: --worker-count %v, want %d (arrayProperties.size)", wc, size)
+		t.Errorf("%s: --worker-count %v, want %d (arrayProperties.size)", rel, wc, size)
 	}
 	if _, ok := p.flags["worker-index"]; ok {
-		t.Errorf("array-job.json: --worker-index is set: every child would be the same worker; leave it out so ddbrewind reads %s", deployArrayIndex)
+		t.Errorf("%s: --worker-index is set: every child would be the same worker; leave it out so ddbrewind reads %s", rel, deployArrayIndex)
 	}
 	if seg := p.flags["segments"]; len(seg) != 1 {
-		t.Errorf("array-job.json: give --segments explicitly, the same in every child")
-	} else if n, err := strconv.Atoi(seg[0]); err != nil || n < size {
-		t.Errorf("array-job.json: --segments %s: want at least %d (one per worker)", seg[0], size)
+		t.Errorf("%s: give --segments explicitly, the same in every child", rel)
+	} else if n, err := strconv.Atoi(seg[0]); err != nil || (n < size && !fromExport) {
+		// A table's Scan segments are split between the workers; an
+		// export's data files are, and --segments is how many of them a
+		// worker reads at once.
+		t.Errorf("%s: --segments %s: want at least %d (one per worker)", rel, seg[0], size)
 	}
 
-	type child struct{ checkpoint, journal, report string }
+	if _, ok := p.flags["from-export"]; ok != fromExport {
+		t.Errorf("%s: --from-export given: %v, want %v", rel, ok, fromExport)
+	}
+	if _, ok := p.flags["from"]; ok == fromExport {
+		t.Errorf("%s: --from given: %v, want %v", rel, ok, !fromExport)
+	}
+
 	seen := map[string]int{}
 	for i := range size {
 		env := deployEnv()

@@ -86,6 +86,9 @@ func diffCommand(env *Env) *cli.Command {
 			} else {
 				printDiff(env, res)
 			}
+			if w := res.Window; w != nil && !res.Equal() {
+				return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %d keys, delete %d, and leave %d conflicts", res.From, res.To, errDifferent, w.WouldRewind, w.WouldDelete, w.Conflicts)
+			}
 			if !res.Equal() {
 				return fmt.Errorf("diff %s → %s: %w: %d different, %d missing in main, %d extra in main",
 					res.From, res.To, errDifferent, res.Different, res.MissingInMain, res.ExtraInMain)
@@ -98,10 +101,18 @@ func diffCommand(env *Env) *cli.Command {
 func printDiff(env *Env, r *copier.DiffResult) {
 	fmt.Fprintf(env.Out, "identical:        %d\ndifferent:        %d\nmissing in main:  %d\nextra in main:    %d\n",
 		r.Identical, r.Different, r.MissingInMain, r.ExtraInMain)
+	if w := r.Window; w != nil {
+		fmt.Fprintf(env.Out, "window: %d keys changed (%d changed back); a rewind (--delete-extra) would rewind %d, delete %d, and leave %d conflicts\n",
+			w.ChangedKeys, w.NoNetChange, w.WouldRewind, w.WouldDelete, w.Conflicts)
+	}
+	var conflicts []string
+	if r.Window != nil {
+		conflicts = r.Window.ConflictKeys
+	}
 	for _, kind := range []struct {
 		name string
 		keys []string
-	}{{"different", r.DifferentKeys}, {"missing in main", r.MissingKeys}, {"extra in main", r.ExtraKeys}} {
+	}{{"different", r.DifferentKeys}, {"missing in main", r.MissingKeys}, {"extra in main", r.ExtraKeys}, {"conflicts (written after the window)", conflicts}} {
 		if len(kind.keys) > 0 {
 			fmt.Fprintf(env.Out, "%s:\n  %s\n", kind.name, strings.Join(kind.keys, "\n  "))
 		}
@@ -117,10 +128,22 @@ type diffJSON struct {
 	DifferentKeys []json.RawMessage `json:"different_keys,omitempty"`
 	MissingKeys   []json.RawMessage `json:"missing_in_main_keys,omitempty"`
 	ExtraKeys     []json.RawMessage `json:"extra_in_main_keys,omitempty"`
+	Window        *windowJSON       `json:"window,omitempty"`
+}
+
+// windowJSON is the window part of diff --output json, its conflict keys
+// as typed DynamoDB JSON objects.
+type windowJSON struct {
+	*copier.WindowDiff
+	ConflictKeys []json.RawMessage `json:"conflict_keys,omitempty"`
 }
 
 func newDiffJSON(r *copier.DiffResult) diffJSON {
-	return diffJSON{DiffResult: r, DifferentKeys: rawKeys(r.DifferentKeys), MissingKeys: rawKeys(r.MissingKeys), ExtraKeys: rawKeys(r.ExtraKeys)}
+	d := diffJSON{DiffResult: r, DifferentKeys: rawKeys(r.DifferentKeys), MissingKeys: rawKeys(r.MissingKeys), ExtraKeys: rawKeys(r.ExtraKeys)}
+	if r.Window != nil {
+		d.Window = &windowJSON{WindowDiff: r.Window, ConflictKeys: rawKeys(r.Window.ConflictKeys)}
+	}
+	return d
 }
 
 // rawKeys turns keys written by ddbjson.KeyString into JSON objects; a

@@ -221,7 +221,7 @@ func TestCopyFromExportSelection(t *testing.T) {
 	}
 	r = s.run(t, "copy", "--from-export", te.URL, "--from-export", other.URL, "--to", s.table, "--yes")
 	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "give either one full export or incremental exports only") {
-		t.Fatalf("two full exports: exit %d %q, want 2", r.code, lastLine(r.stderr))
+		t.Fatalf("two exports: exit %d %q, want 2", r.code, lastLine(r.stderr))
 	}
 	r = s.run(t, "copy", "--from-export", te.URL, "--to", s.table)
 	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "(about 400 items, from the export manifest, selected from export "+te.URL+")") {
@@ -356,19 +356,16 @@ func TestCopyFromExportKilledAndResumed(t *testing.T) {
 	assertSame(t, "main after the resumed copy", byKeys(items, "pk", "sk"), ddbtest.ScanAll(t, s.c, s.table))
 }
 
-// TestExportIncrementalRefused: diff of an incremental export is refused
-// (exit 2) until it says what a rewind would do (copy rewinds it: see
-// TestCopyFromIncrementalExports).
+// TestExportIncrementalRefused: show refuses an incremental export (exit
+// 2; copy rewinds and diff compares its window), and a URL that is no
+// export is refused by copy.
 func TestExportIncrementalRefused(t *testing.T) {
 	t.Parallel()
 	s := newExportSetup(t, mixedSpec)
 	line := `{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"a"},"sk":{"N":"1"}},"NewImage":{"pk":{"S":"a"},"sk":{"N":"1"}}}`
 	te := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "inc", [][]string{{line}}, ddbtest.ExportOptions{ExportType: "INCREMENTAL_EXPORT", TableArn: s.arn})
-	for _, cmd := range []string{"diff"} {
-		r := s.run(t, cmd, "--from-export", te.URL, "--to", s.table, "--yes")
-		if r.code != 2 || !strings.Contains(lastLine(r.stderr), "diff from incremental exports is not supported yet") {
-			t.Errorf("%s of an incremental export: exit %d %q, want 2", cmd, r.code, lastLine(r.stderr))
-		}
+	if r := s.run(t, "show", "--from-export", te.URL, "--table", s.table); r.code != 2 || !strings.Contains(lastLine(r.stderr), "show prints full exports only") {
+		t.Errorf("show of an incremental export: exit %d %q, want 2", r.code, lastLine(r.stderr))
 	}
 	if r := s.run(t, "copy", "--from-export", "s3://"+s.bucket+"/nothing/here/", "--to", s.table, "--yes"); r.code != 2 || !strings.Contains(lastLine(r.stderr), "not an export directory") {
 		t.Errorf("a URL that is no export: exit %d %q, want 2", r.code, lastLine(r.stderr))

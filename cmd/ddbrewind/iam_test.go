@@ -539,6 +539,10 @@ type iamRunOpts struct {
 	awsBackup *fakeAWSBackup
 	// env is added to the run's environment (e.g. AWS_ENDPOINT_URL_S3).
 	env map[string]string
+	// s3, when set, is the S3 endpoint of the run (moto): the run's S3
+	// requests go through an s3Recorder and are checked against the
+	// policy too.
+	s3 string
 }
 
 // runOn is run with the requests going to upstream (a fake in front of
@@ -567,6 +571,14 @@ func (c *iamCheck) runWith(t *testing.T, srv *ddbtest.Server, table string, want
 		env["AWS_ENDPOINT_URL_BACKUP"] = o.awsBackup.URL()
 		before = len(o.awsBackup.Calls())
 	}
+	var s3rec *s3Recorder
+	if o.s3 != "" {
+		s3rec = newS3Recorder(t, o.s3)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["AWS_ENDPOINT_URL_S3"] = s3rec.srv.URL
+	}
 	r := runCLI(t, cliOpts{env: env}, append([]string{args[0], "--endpoint-url", rec.URL()}, args[1:]...)...)
 	if r.code != want {
 		t.Fatalf("exit %d, want %d", r.code, want)
@@ -575,6 +587,9 @@ func (c *iamCheck) runWith(t *testing.T, srv *ddbtest.Server, table string, want
 	var backupCalls []iamCall
 	if o.awsBackup != nil {
 		backupCalls = awsBackupCalls(o.awsBackup.Calls()[before:])
+	}
+	if s3rec != nil {
+		backupCalls = append(backupCalls, s3rec.Calls()...)
 	}
 	t.Logf("operations: %s", strings.Join(ops, ", "))
 	pol := loadPolicy(t, c.command, table)
@@ -748,8 +763,9 @@ func TestIAMPolicyFiles(t *testing.T) {
 				switch {
 				case strings.ContainsAny(a, "*?"):
 					t.Errorf("docs/iam/%s.json: action %q: name each action, no wildcards", c.Name, a)
+				case s3 && st.Sid == "ReadExports" && slices.Contains(readExportCommands[c.Name], a):
 				case s3 && !((c.Name == "export" || c.Name == "run") && slices.Contains(exportS3Actions, a)):
-					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs, in a statement of their own", c.Name, a)
+					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs and, in statement ReadExports, those reading one needs, each in a statement of their own", c.Name, a)
 				case !s3 && !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "backup:") && a != "iam:PassRole":
 					t.Errorf("docs/iam/%s.json: action %q: name each dynamodb: or backup: action (or iam:PassRole)", c.Name, a)
 				}
@@ -1123,6 +1139,9 @@ func TestIAMCopy(t *testing.T) {
 		{"dry run, only-missing", []string{"--dry-run", "--only-missing"}, true},
 		{"dry run, keys file, if-main, delete-extra", append([]string{"--dry-run", "--keys-file", "KEYS", "--delete-extra"}, ifMainArgs...), true},
 		{"dry run, key condition", []string{"--dry-run", "--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#3"}}`}, true},
+		{"from an export, delete-extra, journal", []string{"EXPORT", "--delete-extra", "--journal", "JOURNAL"}, false},
+		{"from an export, keys file, only-missing", []string{"EXPORT", "--keys-file", "KEYS", "--only-missing"}, false},
+		{"from incremental exports, delete-extra", []string{"INCREMENTAL", "--delete-extra"}, false},
 	}
 	t.Run("variants", func(t *testing.T) {
 		for _, v := range variants {
@@ -1132,6 +1151,17 @@ func TestIAMCopy(t *testing.T) {
 				dir := t.TempDir()
 				before := ddbtest.ScanAll(t, c, main)
 				args := []string{"copy", "--from", rec, "--to", main}
+				var o iamRunOpts
+				if src := v.args[0]; src == "EXPORT" || src == "INCREMENTAL" {
+					var url string
+					if src == "EXPORT" {
+						o.s3, url = iamExportEndpoint(iamExport(t, c, main))
+					} else {
+						o.s3, url = iamExportEndpoint(iamIncremental(t, c, main))
+					}
+					args = []string{"copy", "--from-export", url, "--to", main}
+					v.args = v.args[1:]
+				}
 				if !v.dryRun {
 					args = append(args, "--yes")
 				}
@@ -1140,7 +1170,7 @@ func TestIAMCopy(t *testing.T) {
 				for _, a := range v.args {
 					args = append(args, repl.Replace(a))
 				}
-				ops := chk.run(t, srv, main, 0, args...)
+				ops := chk.runWith(t, srv, main, 0, o, args...)
 				changed := len(ddbtest.DiffItemSets(before, ddbtest.ScanAll(t, c, main))) > 0
 				if v.dryRun {
 					assertNoWrites(t, "copy --dry-run", ops)
@@ -1167,17 +1197,32 @@ func TestIAMDiff(t *testing.T) {
 		{"key condition and filter", []string{"--key-condition-expression", "pk = :p", "--filter-expression", "attribute_exists(lastWriter)",
 			"--expression-attribute-values", `{":p":{"S":"tenant#0"}}`}},
 		{"keys file", []string{"--keys-file", "KEYS"}},
+		{"from an export", []string{"EXPORT", "--output", "json"}},
+		{"from an export, keys file", []string{"EXPORT", "--keys-file", "KEYS"}},
+		{"from incremental exports", []string{"INCREMENTAL"}},
 	}
 	t.Run("variants", func(t *testing.T) {
 		for _, v := range variants {
 			t.Run(v.name, func(t *testing.T) {
 				t.Parallel()
-				srv, _, main, rec := iamTables(t)
+				srv, c, main, rec := iamTables(t)
 				args := []string{"diff", "--from", rec, "--to", main}
+				var o iamRunOpts
+				switch v.args[0] {
+				case "EXPORT", "INCREMENTAL":
+					var url string
+					if v.args[0] == "EXPORT" {
+						o.s3, url = iamExportEndpoint(iamExport(t, c, main))
+					} else {
+						o.s3, url = iamExportEndpoint(iamIncremental(t, c, main))
+					}
+					args = []string{"diff", "--from-export", url, "--to", main}
+					v.args = v.args[1:]
+				}
 				for _, a := range v.args {
 					args = append(args, strings.ReplaceAll(a, "KEYS", iamKeys(t)))
 				}
-				assertNoWrites(t, "diff", chk.run(t, srv, main, 3, args...))
+				assertNoWrites(t, "diff", chk.runWith(t, srv, main, 3, o, args...))
 			})
 		}
 	})
@@ -1195,17 +1240,26 @@ func TestIAMShow(t *testing.T) {
 		{"key condition and filter", []string{"--key-condition-expression", "pk = :p", "--filter-expression", "attribute_exists(lastWriter)",
 			"--expression-attribute-values", `{":p":{"S":"tenant#0"}}`, "--limit", "2"}},
 		{"keys file", []string{"--keys-file", "KEYS"}},
+		{"from an export, key condition, csv", []string{"EXPORT", "--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#0"}}`, "-o", "csv"}},
+		{"from an export, keys file, limit", []string{"EXPORT", "--keys-file", "KEYS", "--limit", "1"}},
 	}
 	t.Run("variants", func(t *testing.T) {
 		for _, v := range variants {
 			t.Run(v.name, func(t *testing.T) {
 				t.Parallel()
-				srv, _, main, rec := iamTables(t)
+				srv, c, main, rec := iamTables(t)
 				args := []string{"show", "--from", rec}
+				var o iamRunOpts
+				if v.args[0] == "EXPORT" {
+					var url string
+					o.s3, url = iamExportEndpoint(iamExport(t, c, main))
+					args = []string{"show", "--from-export", url, "--table", main}
+					v.args = v.args[1:]
+				}
 				for _, a := range v.args {
 					args = append(args, strings.ReplaceAll(a, "KEYS", iamKeys(t)))
 				}
-				assertNoWrites(t, "show", chk.run(t, srv, main, 0, args...))
+				assertNoWrites(t, "show", chk.runWith(t, srv, main, 0, o, args...))
 			})
 		}
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 )
@@ -78,7 +80,31 @@ func TestCopyFromIncrementalExports(t *testing.T) {
 	before := ddbtest.ScanAll(t, s.c, s.table)
 	journal := filepath.Join(t.TempDir(), "journal.jsonl")
 
-	r := s.run(t, "copy", "--from-export", x1.URL, "--from-export", x2.URL, "--to", s.table, "--yes", "--delete-extra", "--journal", journal)
+	// diff first: the window's start state against main, and what a rewind would do.
+	r := s.run(t, "diff", "--from-export", x1.URL, "--from-export", x2.URL, "--to", s.table, "-o", "json")
+	var d struct {
+		Identical, Different int64
+		MissingInMain        int64 `json:"missing_in_main"`
+		ExtraInMain          int64 `json:"extra_in_main"`
+		Window               struct {
+			copier.WindowDiff
+			ConflictKeys []json.RawMessage `json:"conflict_keys"`
+		} `json:"window"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &d); r.code != 3 || err != nil {
+		t.Fatalf("diff of the window: exit %d, %v: %s", r.code, err, r.stdout)
+	}
+	w := d.Window
+	if d.Identical != 0 || d.Different != 5 || d.MissingInMain != 1 || d.ExtraInMain != 2 ||
+		w.ChangedKeys != 8 || w.WouldRewind != 5 || w.WouldDelete != 2 || w.Conflicts != 1 ||
+		len(w.ConflictKeys) != 1 || strings.Join(strings.Fields(string(w.ConflictKeys[0])), "") != `{"pk":{"S":"a3"}}` {
+		t.Errorf("diff of the window: %+v, want 5 different (a3 a conflict), 1 missing, 2 extra; rewind 5, delete 2", d)
+	}
+	if got := ddbtest.ScanAll(t, s.c, s.table); len(got) != len(before) {
+		t.Fatalf("diff wrote into the table")
+	}
+
+	r = s.run(t, "copy", "--from-export", x1.URL, "--from-export", x2.URL, "--to", s.table, "--yes", "--delete-extra", "--journal", journal)
 	if r.code != 3 || !strings.Contains(r.stderr, `conflicts=1`) || !strings.Contains(r.stderr, `{\"pk\":{\"S\":\"a3\"}}`) {
 		t.Fatalf("exit %d, want 3 naming the conflict a3", r.code)
 	}
@@ -102,6 +128,10 @@ func TestCopyFromIncrementalExports(t *testing.T) {
 	}
 	want[ddbtest.KeyOf(item("a3", ""), "pk")] = item("a3", "start")
 	assertSame(t, "after --overwrite-conflicts", want, ddbtest.ScanAll(t, s.c, s.table))
+	r = s.run(t, "diff", "--from-export", x1.URL, "--from-export", x2.URL, "--to", s.table)
+	if r.code != 0 || !strings.Contains(r.stdout, "identical:        8") || !strings.Contains(r.stdout, "would rewind 0, delete 0, and leave 0 conflicts") {
+		t.Errorf("diff after the rewind: exit %d, %q; want 0 with 8 identical", r.code, r.stdout)
+	}
 
 	// The first rewind's journal puts back what it changed (a3 was not).
 	if r := s.run(t, "undo", "--journal", journal, "--table", s.table, "--yes"); r.code != 0 {
@@ -118,11 +148,12 @@ func TestCopyFromIncrementalExports(t *testing.T) {
 		msg  string
 	}{
 		{"a gap in the window", []string{"--from-export", x2.URL, "--from-export", x1.URL}, "without gaps"},
-		{"diff of incremental exports", nil, "not supported yet"},
+		{"a worker split", []string{"--from-export", x1.URL, "--worker-count", "2"}, "not split between workers"},
+		{"show of incremental exports", nil, "show prints full exports only"},
 	} {
 		args := append([]string{"copy", "--to", s.table, "--yes"}, tc.args...)
 		if tc.args == nil {
-			args = []string{"diff", "--from-export", x1.URL, "--to", s.table}
+			args = []string{"show", "--from-export", x1.URL, "--table", s.table}
 		}
 		r := s.run(t, args...)
 		if r.code != 2 || !strings.Contains(lastLine(r.stderr), tc.msg) {

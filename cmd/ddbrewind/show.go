@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
@@ -9,10 +12,13 @@ import (
 func showCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "show",
-		Usage:     "print past items of a recovery table (the selection, exactly) without writing anything",
-		UsageText: "ddbrewind show --from RECOVERY [selection flags] [-o jsonl|json|csv] [--limit N]",
+		Usage:     "print past items of a recovery table or a full export (the selection, exactly) without writing anything",
+		UsageText: "ddbrewind show (--from RECOVERY | --from-export URL --table TABLE) [selection flags] [-o jsonl|json|csv] [--limit N]",
 		Flags: withGlobals(append([]cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "recovery table to read (required)"},
+			&cli.StringFlag{Name: "from", Usage: "recovery table to read (required, unless --from-export)"},
+			fromExportFlag(),
+			&cli.StringFlag{Name: "table", Usage: "with --from-export (required with it): the table the export is of, whose key schema selects its items (an export manifest does not record the key schema); it is described, never read"},
+			&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --table (same key schema)"},
 		}, append(selectionFlags(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: copier.ShowJSONL, Usage: "jsonl (typed DynamoDB JSON, one item a line), json (one array) or csv (a column per attribute name)"},
 			&cli.Int64Flag{Name: "limit", Usage: "print at most N items (default: all)"},
@@ -20,7 +26,7 @@ func showCommand(env *Env) *cli.Command {
 			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a call after retrying it this long (default: retry forever)"},
 		)...)...),
 		Action: func(c *cli.Context) error {
-			if err := required(c, "from"); err != nil {
+			if err := showSource(c); err != nil {
 				return err
 			}
 			if err := positive(c, "writers", "page-size"); err != nil {
@@ -39,12 +45,14 @@ func showCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			files, err := stateFiles(c.Context, c, env, "", sel.KeysFile)
+			exports := c.StringSlice("from-export")
+			files, err := stateFilesS3(c.Context, c, env, "", len(exports) > 0, sel.KeysFile)
 			if err != nil {
 				return err
 			}
 			opts := copier.ShowOptions{Options: copier.Options{
-				From: c.String("from"), Selection: sel, Files: files,
+				From: c.String("from"), FromExport: exports, AllowOtherTable: c.Bool("allow-other-table"),
+				To: c.String("table"), Selection: sel, Files: files,
 				Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
 				MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now,
 			}, Format: c.String("output"), Limit: c.Int64("limit")}
@@ -57,8 +65,29 @@ func showCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			log.Info("show", "from", opts.From, "items", n, "read", stats.Read.Load())
+			from := opts.From
+			if from == "" {
+				from = strings.Join(exports, ",")
+			}
+			log.Info("show", "from", from, "items", n, "read", stats.Read.Load())
 			return nil
 		},
 	}
+}
+
+// showSource refuses a show without exactly one of --from and
+// --from-export, --from-export without --table, or --table without it.
+func showSource(c *cli.Context) error {
+	from, exports, table := c.String("from"), c.StringSlice("from-export"), c.String("table")
+	switch {
+	case from == "" && len(exports) == 0:
+		return &usageError{Msg: "show: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind show --help)"}
+	case from != "" && len(exports) > 0:
+		return &usageError{Msg: "show: --from and --from-export both name the past state: give one of them"}
+	case len(exports) > 0 && table == "":
+		return &usageError{Msg: "show --from-export needs --table TABLE: the table the export is of, whose key schema selects its items (an export manifest does not record it)"}
+	case from != "" && table != "":
+		return &usageError{Msg: fmt.Sprintf("show: --table %s is only for --from-export: --from %s has its own key schema", table, from)}
+	}
+	return nil
 }

@@ -87,6 +87,16 @@ type Result struct {
 
 	WCUSkipped bool    // the binary lacks --max-wcu
 	WCURate    float64 // consumed WCU/s under --max-wcu
+
+	ExportSkipped bool // the binary lacks --from-export
+	// ExportItems is the export case's table size, ExportChanged the keys
+	// its incremental export changed; ExportRead and ExportWritten are the
+	// rewind's counts, ExportScans its Scan and Query calls (0: the table
+	// is never scanned), ExportRate its items written per second.
+	ExportItems, ExportChanged int
+	ExportRead, ExportWritten  int64
+	ExportScans                int
+	ExportRate                 float64
 }
 
 // Ratio returns ddbrewind's items/s over the reference's.
@@ -202,6 +212,9 @@ func (b *bench) main(ctx context.Context) error {
 		if err := b.wcuRun(ctx, src, want); err != nil {
 			return err
 		}
+	}
+	if err := b.exportRun(ctx); err != nil {
+		return err
 	}
 	if cfg.Scale > 0 {
 		if err := b.drop(ctx, src); err != nil { // make room in the emulator
@@ -481,6 +494,12 @@ func (b *bench) printTable() {
 		fmt.Fprintln(b.out, "key-range: skipped (binary lacks --key-condition-expression)")
 	} else {
 		fmt.Fprintf(b.out, "key-range: read %s of %s items for a slice of %s\n", commas(r.SliceRead), commas(r.Items), commas(r.SliceItems))
+	}
+	if r.ExportSkipped {
+		fmt.Fprintln(b.out, "export: skipped (binary lacks --from-export)")
+	} else if r.ExportChanged > 0 {
+		fmt.Fprintf(b.out, "export: rewound %s changed keys of a %s-item table from an incremental export: read %s, wrote %s, %d Scan/Query · %s items/s (table copy: %s items/s)\n",
+			commas(r.ExportChanged), commas(r.ExportItems), commas(r.ExportRead), commas(r.ExportWritten), r.ExportScans, commas(r.ExportRate), commas(r.DdbRate))
 	}
 	switch {
 	case b.cfg.MaxWCU == 0:

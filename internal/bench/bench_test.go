@@ -63,7 +63,11 @@ func TestSmoke(t *testing.T) {
 	if !res.WCUSkipped && res.WCURate < 500 {
 		t.Errorf("--max-wcu 1000: consumed only %.0f WCU/s: the limiter holds writes back", res.WCURate)
 	}
-	for _, want := range []string{"reference", "ddbrewind", "ratio", "verified", "key-range", "max-wcu"} {
+	if !res.ExportSkipped && (res.ExportChanged != 20 || res.ExportItems != 200 || res.ExportRead != 20 || res.ExportWritten != 20 || res.ExportScans != 0) {
+		t.Errorf("export rewind: %d changed of %d, read %d, wrote %d, %d Scan/Query; want 20 of 200, 20, 20, 0",
+			res.ExportChanged, res.ExportItems, res.ExportRead, res.ExportWritten, res.ExportScans)
+	}
+	for _, want := range []string{"reference", "ddbrewind", "ratio", "verified", "key-range", "max-wcu", "incremental export"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

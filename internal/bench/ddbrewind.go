@@ -59,15 +59,22 @@ func runDdbrewind(ctx context.Context, bin, endpoint, from, to string, segments,
 	args := append([]string{"copy", "--endpoint-url", endpoint, "--from", from, "--to", to,
 		"--yes", "--no-progress", "--segments", strconv.Itoa(segments), "--writers", strconv.Itoa(writers),
 		"--report", reportPath}, extra...)
+	return runCopy(ctx, bin, from, to, reportPath, nil, args)
+}
+
+// runCopy runs bin args (a copy writing its report to reportPath) with
+// childEnv plus env, as runDdbrewind describes; from and to name the copy
+// in errors.
+func runCopy(ctx context.Context, bin, from, to, reportPath string, env, args []string) (*ddbRun, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // let it drain and exit 130
 	cmd.WaitDelay = 30 * time.Second
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr
 	start := time.Now()
-	err = cmd.Start()
+	err := cmd.Start()
 	var peak func() int64
 	if err == nil {
 		peak = watchPeakRSS(cmd.Process.Pid)
