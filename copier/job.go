@@ -101,7 +101,7 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		j.release = sync.OnceFunc(release)
 		// An export is selected by the keys file's key set (a 16-byte
 		// hash per key, kept while the copy runs); a table by lookups.
-		keep := len(o.FromExport) > 0
+		keep := len(o.FromExport) > 0 || j.verb == "rewind"
 		if j.keysFile, err = checkKeysFile(loc, path, j.keys, o.Logger, keep); err != nil {
 			return err
 		}

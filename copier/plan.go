@@ -31,6 +31,9 @@ type Plan struct {
 	// and the sink read (nil: a table or keys-file copy).
 	window             *Window
 	overwriteConflicts bool
+	// windowSelect, if set, picks the window's keys to rewind (a key
+	// condition or a keys file).
+	windowSelect func(key map[string]types.AttributeValue) bool
 	// autoSegments: Segments was not given, so a checkpoint's count wins.
 	autoSegments bool
 	resumed      bool
@@ -307,7 +310,7 @@ func oneLine(s string) string {
 func (p *Plan) source(x *executor) source {
 	o := p.opts
 	if p.window != nil {
-		return &windowSource{x: x, w: p.window}
+		return &windowSource{x: x, w: p.window, selected: p.windowSelect}
 	}
 	if ej := p.job.export; ej != nil {
 		s := &exportSource{job: ej, keys: p.job.keys, stats: o.Stats, log: o.Logger, pageSize: o.PageSize,

@@ -3,6 +3,8 @@ package copier
 import (
 	"context"
 	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // RewindOptions configures an incremental rewind: Options.To is the main
@@ -41,8 +43,8 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 		// The window is one unit: every worker would rewind all of it, and
 		// one worker's rewind would look like a conflict to another.
 		return nil, usagef("an incremental rewind is not split between workers: --worker-count %d does not apply (run it as one job; its keys are only the ones the window changed)", o.WorkerCount)
-	case o.Selection.KeyCondition != "" || o.Selection.Filter != "" || o.Selection.KeysFile != "":
-		return nil, usagef("an incremental rewind rewinds the keys the window changed: a selection (--key-condition-expression, --filter-expression, --keys-file) is not supported with it yet")
+	case o.Selection.Filter != "":
+		return nil, usagef("--filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file")
 	}
 	if o.From == "" {
 		o.From = "incremental export"
@@ -58,6 +60,23 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 		}
 	}
 	p := &Plan{job: j, opts: j.opts, verb: "rewind", window: opts.Window, overwriteConflicts: o.OverwriteConflicts, ownsJob: true}
+	// A selection picks among the keys the window changed, evaluated on
+	// the keys themselves: a key condition as DynamoDB would, a keys file
+	// by key (numbers as numbers).
+	if o.Selection.KeyCondition != "" {
+		kc, err := compileKeyCondition(o.Selection, j.keys)
+		if err != nil {
+			j.Close()
+			return nil, err
+		}
+		p.windowSelect = kc.match
+	}
+	if kf := j.keysFile; kf != nil {
+		p.windowSelect = func(key map[string]types.AttributeValue) bool {
+			_, ok := kf.set[keyHash(key)]
+			return ok
+		}
+	}
 	p.opts.From = o.From
 	p.opts.Segments = 1
 	p.Estimate, p.EstimateFrom = int64(opts.Window.Len()), "keys the window changed"

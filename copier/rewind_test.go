@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -141,6 +142,50 @@ func runIncrementalRewind(t *testing.T, be backend) {
 		}(), 2, 13, 0},
 		{"--overwrite-conflicts", true, true, byKey(start), 0, 15, 5},
 	}
+	t.Run("selection", func(t *testing.T) {
+		keysPath := filepath.Join(t.TempDir(), "keys.jsonl")
+		if err := os.WriteFile(keysPath, []byte(`{"pk":{"S":"k000"}}`+"\n"+`{"pk":{"S":"k030"}}`+"\n"+`{"pk":{"S":"k042"}}`+"\n"+`{"pk":{"S":"k020"}}`+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range []struct {
+			name string
+			sel  Selection
+			want map[string]map[string]types.AttributeValue
+		}{
+			{"key condition", Selection{KeyCondition: "pk = :p", Values: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: "k005"}}},
+				func() map[string]map[string]types.AttributeValue {
+					m := byKey(nowItems)
+					m[ddbjson.KeyString(k(key(5)))] = confItem(key(5), "start")
+					return m
+				}()},
+			{"keys file", Selection{KeysFile: keysPath}, func() map[string]map[string]types.AttributeValue {
+				m := byKey(nowItems)
+				m[ddbjson.KeyString(k(key(0)))] = confItem(key(0), "start")
+				m[ddbjson.KeyString(k(key(30)))] = confItem(key(30), "start")
+				delete(m, ddbjson.KeyString(k(key(42))))
+				return m
+			}()},
+		} {
+			t.Run(sc.name, func(t *testing.T) {
+				to := be.create(t, "main")
+				be.put(t, to, nowItems)
+				c1, c2 := append(changes(nil), e1...), append(changes(nil), e2...)
+				w, err := BuildWindow(&c1, &c2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := PrepareRewind(context.Background(), be.api, RewindOptions{
+					Options: Options{To: to, From: "export", DeleteExtra: true, Selection: sc.sel}, Window: w})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := p.Run(context.Background(), be.api); err != nil {
+					t.Fatal(err)
+				}
+				assertItems(t, "after a selected rewind", sc.want, be.scan(t, to))
+			})
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			to := be.create(t, "main")

@@ -77,13 +77,17 @@ func (w *Window) expected(key map[string]types.AttributeValue) map[string]types.
 }
 
 // windowSource reads a window's rewinds: the start image of each key whose
-// state the window changed (items), and the keys created in it (absent).
+// state the window changed (items), and the keys created in it (absent),
+// among the selected keys.
 // Keys whose start and end state are equal (changed and changed back) need
 // nothing. It is one unit, in pages of 100 keys; the position is the
 // number of keys done.
 type windowSource struct {
 	x *executor
 	w *Window
+	// selected, if set, picks the keys to rewind (the selection); the
+	// others are counted as read, not matched.
+	selected func(key map[string]types.AttributeValue) bool
 }
 
 func (s *windowSource) units(phase string) []unit {
@@ -100,6 +104,8 @@ func (s *windowSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 		start, end := s.w.start[ks], s.w.end[ks]
 		s.x.stats.Read.Add(1)
 		switch {
+		case s.selected != nil && !s.selected(s.w.keys[ks]):
+			// Not selected.
 		case start == nil && end == nil, start != nil && end != nil && EqualItems(start, end):
 			// No net change.
 		case start == nil:
