@@ -28,6 +28,8 @@ var readExportCommands = map[string][]string{
 	"copy": {"s3:GetObject"},
 	"diff": {"s3:GetObject"},
 	"show": {"s3:GetObject"},
+	// run --since reads its exports, then lists and deletes them.
+	"run": {"s3:GetObject", "s3:DeleteObject", "s3:ListBucket"},
 }
 
 // s3Recorder is an HTTP proxy in front of an S3 endpoint (path style) that
@@ -62,6 +64,8 @@ func (r *s3Recorder) record(req *http.Request) {
 	switch {
 	case key == "" && req.Method == http.MethodGet:
 		c.action, c.arns = "s3:ListBucket", []string{"arn:aws:s3:::" + bucket}
+		// The listed prefix, for an s3:prefix condition.
+		c.reqTags = map[string]string{"s3:prefix": req.URL.Query().Get("prefix")}
 	case req.Method == http.MethodGet, req.Method == http.MethodHead:
 		c.action = "s3:GetObject"
 	case req.Method == http.MethodPut:

@@ -201,8 +201,8 @@ func iamMatch(pattern, s string) bool {
 }
 
 // conditionsHold evaluates a statement's conditions. Only StringEquals and
-// StringLike on aws:ResourceTag/KEY, aws:RequestTag/KEY and
-// iam:PassedToService are understood; a missing tag makes the condition
+// StringLike on aws:ResourceTag/KEY, aws:RequestTag/KEY,
+// iam:PassedToService and s3:prefix are understood; a missing tag makes the condition
 // false, as in IAM.
 func (st iamStatement) conditionsHold(resTags, reqTags map[string]string) (bool, error) {
 	for op, keys := range st.Condition {
@@ -216,9 +216,10 @@ func (st iamStatement) conditionsHold(resTags, reqTags map[string]string) (bool,
 				tags = resTags
 			case strings.HasPrefix(key, "aws:RequestTag/"):
 				tags = reqTags
-			case key == "iam:PassedToService":
-				// The recorder notes the service a role is passed to as a
-				// request "tag" of the iam:PassRole call.
+			case key == "iam:PassedToService", key == "s3:prefix":
+				// The recorders note the service a role is passed to (of
+				// the iam:PassRole call) and the prefix a ListBucket lists
+				// as request "tags".
 				key, tags = "/"+key, reqTags
 			default:
 				return false, fmt.Errorf("statement %q: condition key %s is not understood by this test", st.Sid, key)
@@ -763,7 +764,7 @@ func TestIAMPolicyFiles(t *testing.T) {
 				switch {
 				case strings.ContainsAny(a, "*?"):
 					t.Errorf("docs/iam/%s.json: action %q: name each action, no wildcards", c.Name, a)
-				case s3 && st.Sid == "ReadExports" && slices.Contains(readExportCommands[c.Name], a):
+				case s3 && (st.Sid == "ReadExports" || strings.HasSuffix(st.Sid, "ExportFilesForSince")) && slices.Contains(readExportCommands[c.Name], a):
 				case s3 && !((c.Name == "export" || c.Name == "run") && slices.Contains(exportS3Actions, a)):
 					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs and, in statement ReadExports, those reading one needs, each in a statement of their own", c.Name, a)
 				case !s3 && !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "backup:") && a != "iam:PassRole":
@@ -777,6 +778,10 @@ func TestIAMPolicyFiles(t *testing.T) {
 						if !slices.Contains(iamStarResources, a) {
 							t.Errorf("docs/iam/%s.json: statement %q: Resource \"*\" only for %v, not %s", c.Name, st.Sid, iamStarResources, a)
 						}
+					}
+				case s3 && slices.Equal(st.Action, iamStrings{"s3:ListBucket"}):
+					if r != "arn:aws:s3:::"+iamBucket || len(st.Condition["StringLike"]["s3:prefix"]) != 1 || st.Condition["StringLike"]["s3:prefix"][0] != iamPrefix+"/*" {
+						t.Errorf("docs/iam/%s.json: s3:ListBucket on %q: want ${Bucket}, limited to s3:prefix ${Prefix}/*", c.Name, r)
 					}
 				case s3:
 					if !strings.HasPrefix(r, "arn:aws:s3:::"+iamBucket+"/") {
@@ -1058,7 +1063,7 @@ func TestIAMRun(t *testing.T) {
 			}
 			exportsHold(t, f, s3c, records)
 			until := latest.Add(-time.Hour)
-			chk.runWith(t, f.moto, table, 0, iamRunOpts{upstream: f.URL(), env: map[string]string{"AWS_ENDPOINT_URL_S3": f.moto.Endpoint}},
+			chk.runWith(t, f.moto, table, 0, iamRunOpts{upstream: f.URL(), s3: f.moto.Endpoint},
 				"run", "--table", table, "--since", tables.FormatTime(until.Add(-time.Hour)), "--until", tables.FormatTime(until),
 				"--s3-bucket", iamBucket, "--s3-prefix", iamPrefix, "--state", filepath.Join(t.TempDir(), "state.json"), "--yes", "--delete-extra")
 		})
