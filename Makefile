@@ -49,9 +49,11 @@ release-snapshot: $(GORELEASER)
 
 test: deps fmt-check vet goreleaser-check
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
-	$(GO) test -run '^$$' -fuzz FuzzParseItem -fuzztime 5s ./internal/ddbjson
-	$(GO) test -run '^$$' -fuzz FuzzKeysReader -fuzztime 5s ./internal/ddbjson
-	$(GO) test -run '^$$' -fuzz FuzzCanonicalNumber -fuzztime 5s ./internal/ddbjson
+	@# Fuzz runs are counted in executions, not seconds: a -fuzztime duration ends in a context
+	@# deadline that, on a busy machine, can fail the run ("context deadline exceeded") with no bug found.
+	$(GO) test -run '^$$' -fuzz FuzzParseItem -fuzztime 50000x ./internal/ddbjson
+	$(GO) test -run '^$$' -fuzz FuzzKeysReader -fuzztime 50000x ./internal/ddbjson
+	$(GO) test -run '^$$' -fuzz FuzzCanonicalNumber -fuzztime 100000x ./internal/ddbjson
 
 demo: deps build
 	$(GO) run ./internal/demo -bin $(BIN)
