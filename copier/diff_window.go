@@ -89,8 +89,9 @@ func (d *windowDiffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) e
 		if !created {
 			start = b.items[i]
 		}
+		action := rewindActionOf(cur, start, d.w.expected(k), false)
 		switch {
-		case sameState(cur, start):
+		case action == rewindDone:
 			d.x.stats.Identical.Add(1)
 			d.mu.Lock()
 			res.Identical++
@@ -103,11 +104,10 @@ func (d *windowDiffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) e
 		default:
 			d.note(&d.x.stats.Different, &res.Different, &res.DifferentKeys, k)
 		}
-		end := d.w.expected(k)
-		_, _, _, expressible := stillAsLeft(end, d.keyNames)
+		_, _, _, expressible := stillAsLeft(d.w.expected(k), d.keyNames)
 		d.mu.Lock()
 		switch {
-		case !sameState(cur, end) || !expressible:
+		case action == rewindConflict || !expressible:
 			d.x.stats.Conflicts.Add(1)
 			res.Window.Conflicts++
 			if len(res.Window.ConflictKeys) < d.show {

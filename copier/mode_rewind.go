@@ -66,10 +66,10 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		if !deleting {
 			want = b.items[i]
 		}
-		switch {
-		case sameState(cur, want):
+		switch rewindActionOf(cur, want, s.w.expected(k), s.overwrite) {
+		case rewindDone:
 			x.stats.Skipped.Add(1) // already rewound
-		case !s.overwrite && !sameState(cur, s.w.expected(k)):
+		case rewindConflict:
 			x.noteConflict(k)
 		default:
 			todo = append(todo, i)
@@ -153,6 +153,30 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		}
 	}
 	return nil
+}
+
+// rewindAction is what a rewind does with one key.
+type rewindAction int
+
+const (
+	rewindWrite    rewindAction = iota // put the start image back, or delete
+	rewindDone                         // already in its start state
+	rewindConflict                     // written again after the window: left alone
+)
+
+// rewindActionOf decides, from the key's current item (cur), its state at
+// the window's start and at its end (nil: absent), what a rewind does:
+// nothing when it is in its start state already, leave it when it is not
+// what the window left (unless overwrite), else write. Both the rewind and
+// the diff of a window decide with it.
+func rewindActionOf(cur, start, end map[string]types.AttributeValue, overwrite bool) rewindAction {
+	switch {
+	case sameState(cur, start):
+		return rewindDone
+	case !overwrite && !sameState(cur, end):
+		return rewindConflict
+	}
+	return rewindWrite
 }
 
 // sameState reports whether two states of an item are equal (nil:

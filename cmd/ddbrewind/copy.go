@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -256,9 +257,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	switch path := c.String("report"); path {
 	case "":
 	case "-":
-		enc := json.NewEncoder(env.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := printJSON(env.Out, sum); err != nil {
 			return fmt.Errorf("write report on stdout: %w (the %s itself: %v)", err, step, runErr)
 		}
 	default:
@@ -275,6 +274,14 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu")))
 	}
 	return runErr
+}
+
+// printJSON writes v to w as indented JSON (stdout results: list, diff,
+// --report -).
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // writeJSON writes v as indented JSON to a local file (0600, atomic) or

@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
@@ -42,30 +44,12 @@ func diffCommand(env *Env) *cli.Command {
 			if c.Int("show") < 0 {
 				return &usageError{Msg: "--show must be 0 or more"}
 			}
-			log, err := newLogger(c, env)
+			ro, log, api, err := readOptions(c, env, c.String("to"))
 			if err != nil {
 				return err
 			}
-			sel, err := selection(c)
-			if err != nil {
-				return err
-			}
-			stats := &copier.Stats{}
-			api, err := dynamoClient(c.Context, c, stats, log)
-			if err != nil {
-				return err
-			}
-			exports := c.StringSlice("from-export")
-			files, err := stateFilesS3(c.Context, c, env, "", len(exports) > 0, sel.KeysFile)
-			if err != nil {
-				return err
-			}
-			opts := copier.DiffOptions{Options: copier.Options{
-				From: c.String("from"), FromExport: exports, AllowOtherTable: c.Bool("allow-other-table"),
-				To: c.String("to"), Selection: sel, Files: files,
-				Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
-				MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now,
-			}, Show: c.Int("show")}
+			stats := ro.Stats
+			opts := copier.DiffOptions{Options: ro, Show: c.Int("show")}
 			plan, err := copier.PrepareDiff(c.Context, api, opts)
 			if err != nil {
 				return err
@@ -78,9 +62,7 @@ func diffCommand(env *Env) *cli.Command {
 				return err
 			}
 			if format == "json" {
-				enc := json.NewEncoder(env.Out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(newDiffJSON(res)); err != nil {
+				if err := printJSON(env.Out, newDiffJSON(res)); err != nil {
 					return err
 				}
 			} else {
@@ -162,4 +144,36 @@ func rawKeys(keys []string) []json.RawMessage {
 		}
 	}
 	return out
+}
+
+// readOptions builds what the read-only commands (diff, show) share: the
+// logger, the selection, the DynamoDB client counting into new Stats, the
+// state files (S3 for --from-export or an s3:// keys file) and the
+// reading options; to is the main table (diff) or the table whose key
+// schema an export is read with (show).
+func readOptions(c *cli.Context, env *Env, to string) (copier.Options, *slog.Logger, *dynamodb.Client, error) {
+	log, err := newLogger(c, env)
+	if err != nil {
+		return copier.Options{}, nil, nil, err
+	}
+	sel, err := selection(c)
+	if err != nil {
+		return copier.Options{}, nil, nil, err
+	}
+	stats := &copier.Stats{}
+	api, err := dynamoClient(c.Context, c, stats, log)
+	if err != nil {
+		return copier.Options{}, nil, nil, err
+	}
+	exports := c.StringSlice("from-export")
+	files, err := stateFilesS3(c.Context, c, env, "", len(exports) > 0, sel.KeysFile)
+	if err != nil {
+		return copier.Options{}, nil, nil, err
+	}
+	return copier.Options{
+		From: c.String("from"), FromExport: exports, AllowOtherTable: c.Bool("allow-other-table"),
+		To: to, Selection: sel, Files: files,
+		Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
+		MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now,
+	}, log, api, nil
 }

@@ -85,9 +85,9 @@ func exportOptions(c *cli.Context, env *Env) (export.Options, error) {
 		if s == "" {
 			continue
 		}
-		t, err := tables.ParseTime(s)
+		t, err := tables.ParseTimeFlag("--"+f.name, s)
 		if err != nil {
-			return opts, &usageError{Msg: fmt.Sprintf("--%s %q is not a time: use RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds (1795595400)", f.name, s)}
+			return opts, err
 		}
 		*f.to = t
 	}

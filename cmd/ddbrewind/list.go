@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -54,9 +53,7 @@ func listCommand(env *Env) *cli.Command {
 				if tables == nil {
 					tables = []restore.RecoveryTable{}
 				}
-				enc := json.NewEncoder(env.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(tables)
+				return printJSON(env.Out, tables)
 			}
 			tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tCREATED\tSTATUS\tITEMS\tSIZE")
@@ -99,9 +96,7 @@ func listBackups(c *cli.Context, env *Env, api restore.API, format string) error
 		if backups == nil {
 			backups = []restore.Backup{}
 		}
-		enc := json.NewEncoder(env.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(backups)
+		return printJSON(env.Out, backups)
 	}
 	tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ARN\tNAME\tCREATED\tSIZE\tTYPE\tSTATUS")

@@ -32,30 +32,12 @@ func showCommand(env *Env) *cli.Command {
 			if err := positive(c, "writers", "page-size"); err != nil {
 				return err
 			}
-			log, err := newLogger(c, env)
+			ro, log, api, err := readOptions(c, env, c.String("table"))
 			if err != nil {
 				return err
 			}
-			sel, err := selection(c)
-			if err != nil {
-				return err
-			}
-			stats := &copier.Stats{}
-			api, err := dynamoClient(c.Context, c, stats, log)
-			if err != nil {
-				return err
-			}
-			exports := c.StringSlice("from-export")
-			files, err := stateFilesS3(c.Context, c, env, "", len(exports) > 0, sel.KeysFile)
-			if err != nil {
-				return err
-			}
-			opts := copier.ShowOptions{Options: copier.Options{
-				From: c.String("from"), FromExport: exports, AllowOtherTable: c.Bool("allow-other-table"),
-				To: c.String("table"), Selection: sel, Files: files,
-				Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
-				MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now,
-			}, Format: c.String("output"), Limit: c.Int64("limit")}
+			stats, exports := ro.Stats, ro.FromExport
+			opts := copier.ShowOptions{Options: ro, Format: c.String("output"), Limit: c.Int64("limit")}
 			plan, err := copier.PrepareShow(c.Context, api, opts)
 			if err != nil {
 				return err

@@ -24,3 +24,13 @@ func Code(err error) string {
 func IsNotFound(err error) bool {
 	return Code(err) == "ResourceNotFoundException"
 }
+
+// IsS3NotFound reports S3's answer for a missing object (NoSuchKey, or a
+// HEAD's bare 404).
+func IsS3NotFound(err error) bool {
+	switch Code(err) {
+	case "NoSuchKey", "NotFound", "404":
+		return true
+	}
+	return false
+}

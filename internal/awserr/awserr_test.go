@@ -32,3 +32,11 @@ func TestCode(t *testing.T) {
 		})
 	}
 }
+
+func TestIsS3NotFound(t *testing.T) {
+	for code, want := range map[string]bool{"NoSuchKey": true, "NotFound": true, "404": true, "AccessDenied": false, "": false} {
+		if got := IsS3NotFound(fmt.Errorf("get: %w", &smithy.GenericAPIError{Code: code})); got != want {
+			t.Errorf("IsS3NotFound(%q) = %v, want %v", code, got, want)
+		}
+	}
+}

@@ -29,7 +29,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -38,8 +37,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
@@ -238,7 +237,7 @@ func Open(ctx context.Context, api S3API, u string) (*Export, error) {
 	summaryURL := loc.URL() + SummaryFile
 	data, err := get(ctx, api, loc.Bucket, loc.Dir+SummaryFile)
 	if err != nil {
-		if notFound(err) {
+		if awserr.IsS3NotFound(err) {
 			return nil, usage.Errorf("--from-export %s: no export there (%s not found): check the URL; an export is only usable once it has COMPLETED", u, summaryURL)
 		}
 		return nil, fmt.Errorf("read export manifest %s: %w", summaryURL, err)
@@ -312,16 +311,4 @@ func get(ctx context.Context, api S3API, bucket, key string) ([]byte, error) {
 	}
 	defer out.Body.Close()
 	return io.ReadAll(io.LimitReader(out.Body, 256<<20))
-}
-
-// notFound reports S3's answer for a missing object.
-func notFound(err error) bool {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "NoSuchKey", "NotFound", "404":
-			return true
-		}
-	}
-	return false
 }

@@ -31,6 +31,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/backoff"
 )
 
 // S3API is the subset of the S3 client the store calls.
@@ -100,7 +102,7 @@ func (s *Store) Read(ctx context.Context, loc string) ([]byte, error) {
 	}
 	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		if notFound(err) {
+		if awserr.IsS3NotFound(err) {
 			return nil, fmt.Errorf("%s: %w", loc, fs.ErrNotExist)
 		}
 		return nil, fmt.Errorf("read %s: %w", loc, err)
@@ -366,7 +368,7 @@ func (a *Appender) putPart(ctx context.Context, n int, data []byte) (taken bool,
 		case partTaken(err):
 			return true, nil
 		case partConflict(err) && attempt <= conflictRetries:
-			if err := pause(ctx, time.Duration(attempt)*conflictPause); err != nil {
+			if err := backoff.Sleep(ctx, time.Duration(attempt)*conflictPause); err != nil {
 				return false, fmt.Errorf("append to %s: %w", a.loc, err)
 			}
 		default:
@@ -532,18 +534,6 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// pause waits d or until ctx is done.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // parts lists a journal's part objects in order.
 func (s *Store) parts(ctx context.Context, bucket, key string) ([]string, error) {
 	var keys []string
@@ -573,7 +563,7 @@ func (s *Store) Local(ctx context.Context, loc string) (path string, cleanup fun
 	}
 	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		if notFound(err) {
+		if awserr.IsS3NotFound(err) {
 			return "", nil, fmt.Errorf("%s: %w", loc, fs.ErrNotExist)
 		}
 		return "", nil, fmt.Errorf("read %s: %w", loc, err)
@@ -632,15 +622,4 @@ func (s *Store) Fetch(ctx context.Context, loc string) (path string, cleanup fun
 		}
 	}
 	return f.Name(), cleanup, nil
-}
-
-func notFound(err error) bool {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "NoSuchKey", "NotFound", "404":
-			return true
-		}
-	}
-	return false
 }
