@@ -32,7 +32,10 @@ type Job struct {
 	keys     keySchemaInfo
 	keysFile *keysFile  // nil without --keys-file
 	export   *exportJob // nil unless the source is an export
-	release  func()
+	// window: the source is an incremental window (a rewind, its diff, a
+	// show): a keys file is kept as a key set and nothing is probed.
+	window  bool
+	release func()
 }
 
 // PrepareJob checks what a copy into opts.To will need, before its source
@@ -45,6 +48,11 @@ func PrepareJob(ctx context.Context, api API, opts Options) (*Job, error) {
 }
 
 func prepareJob(ctx context.Context, api API, opts Options, verb, toFlag string, copying bool) (_ *Job, err error) {
+	return prepareJobOf(ctx, api, opts, verb, toFlag, copying, false)
+}
+
+// prepareJobOf is prepareJob, for an incremental window's job if window.
+func prepareJobOf(ctx context.Context, api API, opts Options, verb, toFlag string, copying, window bool) (_ *Job, err error) {
 	if err := opts.check(verb, false, toFlag); err != nil {
 		return nil, err
 	}
@@ -52,6 +60,7 @@ func prepareJob(ctx context.Context, api API, opts Options, verb, toFlag string,
 	if err != nil {
 		return nil, err
 	}
+	j.window = window
 	opts = j.opts // with the defaults
 	defer func() {
 		if err != nil {
@@ -101,7 +110,7 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		j.release = sync.OnceFunc(release)
 		// An export is selected by the keys file's key set (a 16-byte
 		// hash per key, kept while the copy runs); a table by lookups.
-		keep := len(o.FromExport) > 0 || j.verb == "rewind"
+		keep := len(o.FromExport) > 0 || j.window
 		if j.keysFile, err = checkKeysFile(loc, path, j.keys, o.Logger, keep); err != nil {
 			return err
 		}
@@ -123,10 +132,9 @@ func (j *Job) KeyNames() []string { return j.keys.names }
 func (j *Job) probe(ctx context.Context, api API, table string, copying bool) error {
 	o := j.opts
 	// An export's key condition is compiled and checked by prepareExport
-	// instead: the main table is not read for it. A rewind has no
-	// selection (PrepareRewind refuses one) and reads only the window's
-	// keys: nothing to probe.
-	if o.Selection.KeysFile == "" && len(o.FromExport) == 0 && j.verb != "rewind" {
+	// instead: the main table is not read for it; so is a window's, whose
+	// selection is evaluated on the window's keys.
+	if o.Selection.KeysFile == "" && len(o.FromExport) == 0 && !j.window {
 		src := &tableSource{table: table, sel: o.Selection, keyNames: j.keys.names, segments: 1}
 		if err := src.probe(ctx, api); err != nil {
 			if awserr.Code(err) == "ValidationException" {

@@ -34,6 +34,10 @@ type Plan struct {
 	// windowSelect, if set, picks the window's keys to rewind (a key
 	// condition or a keys file).
 	windowSelect func(key map[string]types.AttributeValue) bool
+	// pastOnly: the window's source yields the start state of every
+	// selected key that had an item then, changed back or not (show),
+	// instead of the rewinds a copy or diff needs.
+	pastOnly bool
 	// autoSegments: Segments was not given, so a checkpoint's count wins.
 	autoSegments bool
 	resumed      bool
@@ -310,7 +314,7 @@ func oneLine(s string) string {
 func (p *Plan) source(x *executor) source {
 	o := p.opts
 	if p.window != nil {
-		return &windowSource{x: x, w: p.window, selected: p.windowSelect}
+		return &windowSource{x: x, w: p.window, selected: p.windowSelect, past: p.pastOnly}
 	}
 	if ej := p.job.export; ej != nil {
 		s := &exportSource{job: ej, keys: p.job.keys, stats: o.Stats, log: o.Logger, pageSize: o.PageSize,

@@ -49,7 +49,11 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 	if o.From == "" {
 		o.From = "incremental export"
 	}
-	j, err := prepareJob(ctx, api, o, "rewind", "--to", m == modeCopy)
+	verb, toFlag := "rewind", "--to"
+	if m == modeShow {
+		verb, toFlag = "show", "--table"
+	}
+	j, err := prepareJobOf(ctx, api, o, verb, toFlag, m == modeCopy, true)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +63,8 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 			return nil, usagef("incremental export: key %d (%s): %v", i+1, ks, err)
 		}
 	}
-	p := &Plan{job: j, opts: j.opts, verb: "rewind", window: opts.Window, overwriteConflicts: o.OverwriteConflicts, ownsJob: true}
+	p := &Plan{job: j, opts: j.opts, verb: verb, window: opts.Window, overwriteConflicts: o.OverwriteConflicts, ownsJob: true,
+		pastOnly: m == modeShow}
 	// A selection picks among the keys the window changed, evaluated on
 	// the keys themselves: a key condition as DynamoDB would, a keys file
 	// by key (numbers as numbers).

@@ -76,9 +76,6 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 		return nil, fmt.Errorf("%s: %w", verb, err)
 	}
 	if exp.Summary.Incremental() || len(opts.FromExport) > 1 {
-		if m == modeShow {
-			return nil, usagef("show: --from-export %s is an incremental export: show prints full exports only (diff --from-export reports what the window changed)", exp.URL())
-		}
 		j.release()
 		return prepareIncremental(ctx, api, opts, j.target, m)
 	}

@@ -20,24 +20,31 @@ import (
 // Their data files are read and verified now, into the window. m is the
 // copy or the diff that reads them.
 func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode) (*Plan, error) {
+	verb, needs := "rewind", "a rewind needs the old images"
+	if m == modeShow {
+		verb, needs = "show", "show prints the old images"
+	}
 	var exps []*exportfile.Export
 	for i, u := range opts.FromExport {
 		exp, err := exportfile.Open(ctx, opts.Files.S3, u)
 		if err != nil {
-			return nil, fmt.Errorf("rewind: %w", err)
+			return nil, fmt.Errorf("%s: %w", verb, err)
 		}
 		sum := exp.Summary
 		switch {
 		case !sum.Incremental():
-			return nil, usagef("rewind: --from-export %s is a full export: give either one full export or incremental exports only", exp.URL())
+			return nil, usagef("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
 		case sum.OutputView != "" && sum.OutputView != "NEW_AND_OLD_IMAGES":
-			return nil, usagef("rewind: --from-export %s has view %s: a rewind needs the old images (export with NEW_AND_OLD_IMAGES)", exp.URL(), sum.OutputView)
+			return nil, usagef("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), sum.OutputView, needs)
+		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable && m == modeShow:
+			return nil, usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
+				exp.URL(), sum.TableArn, opts.To, aws.ToString(target.TableArn))
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:
 			return nil, usagef("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
 				exp.URL(), sum.TableArn, aws.ToString(target.TableArn), opts.To)
 		case i > 0 && !sum.ExportFromTime.Equal(exps[i-1].Summary.ExportToTime.Time):
-			return nil, usagef("rewind: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
-				exp.URL(), sum.ExportFromTime.UTC().Format("2006-01-02T15:04:05Z"), exps[i-1].URL(), exps[i-1].Summary.ExportToTime.UTC().Format("2006-01-02T15:04:05Z"))
+			return nil, usagef("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
+				verb, exp.URL(), sum.ExportFromTime.UTC().Format("2006-01-02T15:04:05Z"), exps[i-1].URL(), exps[i-1].Summary.ExportToTime.UTC().Format("2006-01-02T15:04:05Z"))
 		}
 		exps = append(exps, exp)
 	}
@@ -54,7 +61,7 @@ func prepareIncremental(ctx context.Context, api API, opts Options, target *type
 		if errors.As(err, &ue) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("rewind: read the exports: %w", err)
+		return nil, fmt.Errorf("%s: read the exports: %w", verb, err)
 	}
 	urls := make([]string, len(exps))
 	for i, e := range exps {

@@ -88,6 +88,10 @@ type windowSource struct {
 	// selected, if set, picks the keys to rewind (the selection); the
 	// others are counted as read, not matched.
 	selected func(key map[string]types.AttributeValue) bool
+	// past: yield the start image of every selected key that had an item
+	// at the window's start, changed back or not, and no absent keys (what
+	// show prints: the items as they were).
+	past bool
 }
 
 func (s *windowSource) units(phase string) []unit {
@@ -106,6 +110,11 @@ func (s *windowSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 		switch {
 		case s.selected != nil && !s.selected(s.w.keys[ks]):
 			// Not selected.
+		case s.past:
+			if start != nil {
+				s.x.stats.Matched.Add(1)
+				items = append(items, start)
+			}
 		case start == nil && end == nil, start != nil && end != nil && EqualItems(start, end):
 			// No net change.
 		case start == nil:

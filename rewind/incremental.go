@@ -2,6 +2,7 @@ package rewind
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,6 +47,7 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 	eo.Wait, eo.Now, eo.Logger = true, o.Now, o.Logger
 	var plan *export.Plan
 	if st != nil {
+		eo.Prefix = st.exportPrefix()
 		if err := checkSame(o, st, table, sel); err != nil {
 			return res, err
 		}
@@ -66,6 +68,8 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 		if err := copier.Check(ctx, api, co); err != nil {
 			return res, err
 		}
+		started := o.Now().UTC()
+		eo.Prefix = rewindPrefix(o.Export.Prefix, started)
 		p, err := export.Prepare(ctx, api, eo)
 		if err != nil {
 			return res, err
@@ -76,8 +80,8 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 		plan = p
 		since, end := eo.Since.UTC(), p.Tasks[len(p.Tasks)-1].Window.To.UTC()
 		st = &State{Version: 1, Table: table, RestorePoint: since, Step: StepExport, Selection: sel,
-			Checkpoint: DefaultCheckpoint(o.State), Started: o.Now().UTC(),
-			Since: &since, ExportUntil: &end, Bucket: eo.Bucket, Prefix: eo.Prefix}
+			Checkpoint: DefaultCheckpoint(o.State), Started: started,
+			Since: &since, ExportUntil: &end, Bucket: eo.Bucket, Prefix: o.Export.Prefix, ExportPrefix: eo.Prefix}
 		if !eo.Until.IsZero() {
 			u := eo.Until.UTC()
 			st.Until = &u
@@ -88,7 +92,7 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 	}
 	if o.Confirm != nil {
 		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
-			table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.Prefix)); err != nil {
+			table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix())); err != nil {
 			return res, err
 		}
 	}
@@ -173,6 +177,31 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 	return res, nil
 }
 
+// rewindPrefix is the S3 prefix of the exports of a rewind started at
+// started: a directory of its own under prefix, named by the start time
+// and a random suffix. A later rewind of the same window (another
+// selection, or the same one again) then never adopts the exports of an
+// earlier one, whose files that rewind deleted: export adopts the exports
+// of the same window, bucket and prefix, and DynamoDB returns the export
+// of a known ClientToken, made of them, for 8 hours.
+func rewindPrefix(prefix string, started time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // crypto/rand's Read never fails
+	dir := fmt.Sprintf("ddbrewind-rewind-%s-%x", started.UTC().Format("20060102T150405Z"), b)
+	if prefix == "" {
+		return dir
+	}
+	return prefix + "/" + dir
+}
+
+// exportPrefix is where the rewind's exports go.
+func (st *State) exportPrefix() string {
+	if st.ExportPrefix != "" {
+		return st.ExportPrefix
+	}
+	return st.Prefix
+}
+
 // incrementalChecks refuses what a rewind from incremental exports does
 // not take.
 func incrementalChecks(o Options) error {
@@ -184,8 +213,8 @@ func incrementalChecks(o Options) error {
 		return &UsageError{Msg: "run --since makes no recovery table: --keep-recovery-table does not apply (--keep-export keeps the export files)"}
 	case c.OnlyMissing || c.IfMain != "":
 		return &UsageError{Msg: "run --since writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply"}
-	case c.Selection.KeyCondition != "" || c.Selection.Filter != "" || c.Selection.KeysFile != "":
-		return &UsageError{Msg: "run --since rewinds the keys the window changed: a selection (--key-condition-expression, --filter-expression, --keys-file) is not supported with it yet"}
+	case c.Selection.Filter != "":
+		return &UsageError{Msg: "run --since: --filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file, or rewind with a restore (--at, --ago, --latest) instead"}
 	case o.Files == nil || o.Files.S3 == nil:
 		return fmt.Errorf("run --since: S3 is not configured for reading the exports")
 	}

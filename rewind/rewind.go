@@ -90,7 +90,11 @@ type State struct {
 	ExportUntil *time.Time `json:"export_until,omitempty"`
 	Bucket      string     `json:"s3_bucket,omitempty"`
 	Prefix      string     `json:"s3_prefix,omitempty"`
-	ExportDirs  []string   `json:"export_dirs,omitempty"`
+	// ExportPrefix is where this rewind's exports go: a directory of its
+	// own under Prefix (see rewindPrefix); empty in state files written
+	// before it existed, whose exports went to Prefix.
+	ExportPrefix string   `json:"export_prefix,omitempty"`
+	ExportDirs   []string `json:"export_dirs,omitempty"`
 	// CopyPass counts the copy passes that ended with conflicts: each
 	// rerun after one rewinds the window again (already rewound keys are
 	// skipped) with a checkpoint of its own (see copyCheckpoint).

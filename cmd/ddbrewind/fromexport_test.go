@@ -356,16 +356,16 @@ func TestCopyFromExportKilledAndResumed(t *testing.T) {
 	assertSame(t, "main after the resumed copy", byKeys(items, "pk", "sk"), ddbtest.ScanAll(t, s.c, s.table))
 }
 
-// TestExportIncrementalRefused: show refuses an incremental export (exit
-// 2; copy rewinds and diff compares its window), and a URL that is no
-// export is refused by copy.
+// TestExportIncrementalRefused: show refuses a full export given with an
+// incremental one (exit 2), and a URL that is no export is refused by copy.
 func TestExportIncrementalRefused(t *testing.T) {
 	t.Parallel()
 	s := newExportSetup(t, mixedSpec)
 	line := `{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"a"},"sk":{"N":"1"}},"NewImage":{"pk":{"S":"a"},"sk":{"N":"1"}}}`
 	te := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "inc", [][]string{{line}}, ddbtest.ExportOptions{ExportType: "INCREMENTAL_EXPORT", TableArn: s.arn})
-	if r := s.run(t, "show", "--from-export", te.URL, "--table", s.table); r.code != 2 || !strings.Contains(lastLine(r.stderr), "show prints full exports only") {
-		t.Errorf("show of an incremental export: exit %d %q, want 2", r.code, lastLine(r.stderr))
+	full := s.export(t, ddbtest.MixedItems(3, 1), ddbtest.ExportOptions{})
+	if r := s.run(t, "show", "--from-export", te.URL, "--from-export", full.URL, "--table", s.table); r.code != 2 || !strings.Contains(lastLine(r.stderr), "is a full export: give either one full export or incremental exports only") {
+		t.Errorf("show of an incremental and a full export: exit %d %q, want 2", r.code, lastLine(r.stderr))
 	}
 	if r := s.run(t, "copy", "--from-export", "s3://"+s.bucket+"/nothing/here/", "--to", s.table, "--yes"); r.code != 2 || !strings.Contains(lastLine(r.stderr), "not an export directory") {
 		t.Errorf("a URL that is no export: exit %d %q, want 2", r.code, lastLine(r.stderr))

@@ -1050,7 +1050,11 @@ func TestIAMRun(t *testing.T) {
 			// rewind puts the first back and deletes the second.
 			items := ddbtest.ScanAll(t, c, table)
 			var records []string
+			var first map[string]types.AttributeValue
 			for _, it := range items {
+				if first == nil {
+					first = it
+				}
 				old := maps.Clone(it)
 				old["v"] = &types.AttributeValueMemberS{Value: "start"}
 				if len(records) == 1 {
@@ -1063,9 +1067,16 @@ func TestIAMRun(t *testing.T) {
 			}
 			exportsHold(t, f, s3c, records)
 			until := latest.Add(-time.Hour)
+			run := []string{"run", "--table", table, "--since", tables.FormatTime(until.Add(-time.Hour)), "--until", tables.FormatTime(until),
+				"--s3-bucket", iamBucket, "--s3-prefix", iamPrefix, "--yes", "--delete-extra"}
 			chk.runWith(t, f.moto, table, 0, iamRunOpts{upstream: f.URL(), s3: f.moto.Endpoint},
-				"run", "--table", table, "--since", tables.FormatTime(until.Add(-time.Hour)), "--until", tables.FormatTime(until),
-				"--s3-bucket", iamBucket, "--s3-prefix", iamPrefix, "--state", filepath.Join(t.TempDir(), "state.json"), "--yes", "--delete-extra")
+				append(run, "--state", filepath.Join(t.TempDir(), "state.json"))...)
+			// A second rewind of the same window with a selection: its own
+			// export, the main table's selection probed.
+			pk := first["pk"].(*types.AttributeValueMemberS).Value
+			chk.runWith(t, f.moto, table, 0, iamRunOpts{upstream: f.URL(), s3: f.moto.Endpoint},
+				append(run, "--state", filepath.Join(t.TempDir(), "state2.json"), "--key-condition-expression", "pk = :p",
+					"--expression-attribute-values", `{":p":{"S":"`+pk+`"}}`)...)
 		})
 	})
 	chk.finish(t)
@@ -1247,6 +1258,7 @@ func TestIAMShow(t *testing.T) {
 		{"keys file", []string{"--keys-file", "KEYS"}},
 		{"from an export, key condition, csv", []string{"EXPORT", "--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#0"}}`, "-o", "csv"}},
 		{"from an export, keys file, limit", []string{"EXPORT", "--keys-file", "KEYS", "--limit", "1"}},
+		{"from incremental exports, key condition", []string{"INCREMENTAL", "--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#0"}}`}},
 	}
 	t.Run("variants", func(t *testing.T) {
 		for _, v := range variants {
@@ -1255,9 +1267,14 @@ func TestIAMShow(t *testing.T) {
 				srv, c, main, rec := iamTables(t)
 				args := []string{"show", "--from", rec}
 				var o iamRunOpts
-				if v.args[0] == "EXPORT" {
+				switch v.args[0] {
+				case "EXPORT", "INCREMENTAL":
 					var url string
-					o.s3, url = iamExportEndpoint(iamExport(t, c, main))
+					if v.args[0] == "EXPORT" {
+						o.s3, url = iamExportEndpoint(iamExport(t, c, main))
+					} else {
+						o.s3, url = iamExportEndpoint(iamIncremental(t, c, main))
+					}
 					args = []string{"show", "--from-export", url, "--table", main}
 					v.args = v.args[1:]
 				}

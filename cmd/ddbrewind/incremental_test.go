@@ -149,13 +149,8 @@ func TestCopyFromIncrementalExports(t *testing.T) {
 	}{
 		{"a gap in the window", []string{"--from-export", x2.URL, "--from-export", x1.URL}, "without gaps"},
 		{"a worker split", []string{"--from-export", x1.URL, "--worker-count", "2"}, "not split between workers"},
-		{"show of incremental exports", nil, "show prints full exports only"},
 	} {
-		args := append([]string{"copy", "--to", s.table, "--yes"}, tc.args...)
-		if tc.args == nil {
-			args = []string{"show", "--from-export", x1.URL, "--table", s.table}
-		}
-		r := s.run(t, args...)
+		r := s.run(t, append([]string{"copy", "--to", s.table, "--yes"}, tc.args...)...)
 		if r.code != 2 || !strings.Contains(lastLine(r.stderr), tc.msg) {
 			t.Errorf("%s: exit %d, %q; want 2 with %q", tc.name, r.code, lastLine(r.stderr), tc.msg)
 		}

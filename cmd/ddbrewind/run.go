@@ -37,7 +37,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "since", Usage: "rewind from incremental exports instead of a restore: undo what changed from TIME (RFC 3339 or Unix seconds); needs --s3-bucket"},
 		&cli.StringFlag{Name: "until", Usage: "with --since: end of the window (default: the latest time DynamoDB allows)"},
 		&cli.StringFlag{Name: "s3-bucket", Usage: "with --since: S3 bucket the export files go to"},
-		&cli.StringFlag{Name: "s3-prefix", Usage: "with --since: path in the bucket, without leading or trailing '/' (files go to PREFIX/AWSDynamoDB/EXPORT-ID/)"},
+		&cli.StringFlag{Name: "s3-prefix", Usage: "with --since: path in the bucket, without leading or trailing '/' (each rewind's files go to a directory of its own, PREFIX/ddbrewind-rewind-STARTED-RANDOM/AWSDynamoDB/EXPORT-ID/)"},
 		&cli.BoolFlag{Name: "keep-export", Usage: "with --since: do not delete the export files at the end"},
 	)
 }

@@ -300,7 +300,7 @@ func TestRunSinceCopyFailsThenResumes(t *testing.T) {
 		t.Fatalf("exit %d, %q, state %+v; want a failed copy step, the state at copy with the export recorded", r.code, lastLine(r.stderr), st)
 	}
 	dir := strings.TrimSuffix(st.ExportDirs[0], "/")
-	ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "rewinds/x", [][]string{records},
+	ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, st.ExportPrefix, [][]string{records},
 		ddbtest.ExportOptions{ID: dir[strings.LastIndexByte(dir, '/')+1:], TableArn: s.arn, ExportType: "INCREMENTAL_EXPORT", ExportTime: s.until})
 
 	r = s.run(t, "--delete-extra", "--overwrite-conflicts", "--keep-export")
@@ -328,5 +328,67 @@ func TestRunSinceCopyFailsThenResumes(t *testing.T) {
 	}
 	if len(s.objects(t)) == 0 {
 		t.Errorf("the export files are gone after a failed verification")
+	}
+}
+
+// TestRunSinceSelection: run --since with a keys file rewinds only the
+// window's keys it names (the export is of the whole window; the others are
+// left as they are, so the conflict a3 outside it stops nothing), verifies
+// them and deletes the export files; another selection with the same state
+// file is refused; a key condition, in a second rewind of the same window
+// (another state file), selects the same way — that rewind makes its own
+// export in a directory of its own instead of adopting the first one's,
+// whose files are deleted —; a filter expression is refused before any
+// export starts.
+func TestRunSinceSelection(t *testing.T) {
+	t.Parallel()
+	s := newSinceSetup(t)
+	records, start := sinceTable(t, s)
+	s.exportsHold(t, records)
+	before := ddbtest.ScanAll(t, s.c, s.table)
+	keysFile := filepath.Join(t.TempDir(), "keys.jsonl")
+	if err := os.WriteFile(keysFile, []byte(`{"pk":{"S":"a0"}}`+"\n"+`{"pk":{"S":"a9"}}`+"\n"+`{"pk":{"S":"b0"}}`+"\n"+`{"pk":{"S":"u0"}}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := func(pk string) string { return ddbtest.KeyOf(sinceItem(pk, ""), "pk") }
+
+	r := s.run(t, "--delete-extra", "--keys-file", keysFile)
+	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+s.table) {
+		t.Fatalf("keys file: exit %d, %q", r.code, lastLine(r.stderr))
+	}
+	want := map[string]map[string]types.AttributeValue{}
+	for k, it := range before {
+		want[k] = it
+	}
+	want[key("a0")], want[key("a9")] = start[key("a0")], start[key("a9")]
+	delete(want, key("b0"))
+	assertSame(t, "after the rewind of the keys file's keys", want, ddbtest.ScanAll(t, s.c, s.table))
+	if got := summaryCount(t, r.stderr, "written"); got != 2 {
+		t.Errorf("written=%d, want 2 (a0, a9)", got)
+	}
+	if keys := s.objects(t); len(keys) != 0 {
+		t.Errorf("export files left after the cleanup: %v", keys)
+	}
+
+	vals := `{":p":{"S":"a1"}}`
+	r = s.run(t, "--delete-extra", "--key-condition-expression", "pk = :p", "--expression-attribute-values", vals)
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "another selection") {
+		t.Errorf("another selection with the same state file: exit %d, %q; want 2", r.code, lastLine(r.stderr))
+	}
+	s.state = filepath.Join(t.TempDir(), "state2.json")
+	r = s.run(t, "--delete-extra", "--key-condition-expression", "pk = :p", "--expression-attribute-values", vals)
+	if r.code != 0 {
+		t.Fatalf("key condition: exit %d, %q", r.code, lastLine(r.stderr))
+	}
+	want[key("a1")] = start[key("a1")]
+	assertSame(t, "after the rewind of the key condition's key", want, ddbtest.ScanAll(t, s.c, s.table))
+
+	s.state = filepath.Join(t.TempDir(), "state3.json")
+	r = s.run(t, "--filter-expression", "attribute_exists(v)")
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "--filter-expression cannot select from an export") {
+		t.Errorf("a filter: exit %d, %q; want 2", r.code, lastLine(r.stderr))
+	}
+	if n := s.fake.count("ExportTableToPointInTime"); n != 2 {
+		t.Errorf("%d export requests, want 2 (one per rewind; none for the refused ones)", n)
 	}
 }

@@ -12,7 +12,7 @@ import (
 func showCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "show",
-		Usage:     "print past items of a recovery table or a full export (the selection, exactly) without writing anything",
+		Usage:     "print past items of a recovery table or an export (the selection, exactly; from incremental exports, the changed keys as they were at the window's start) without writing anything",
 		UsageText: "ddbrewind show (--from RECOVERY | --from-export URL --table TABLE) [selection flags] [-o jsonl|json|csv] [--limit N]",
 		Flags: withGlobals(append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "recovery table to read (required, unless --from-export)"},

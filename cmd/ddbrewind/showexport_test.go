@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -120,5 +121,111 @@ func TestShowFromExport(t *testing.T) {
 	}
 	if r := s.run(t, "show", "--from-export", other.URL, "--table", s.table, "--allow-other-table"); r.code != 0 || len(lines(t, r.stdout)) != 3 {
 		t.Errorf("another table's export with --allow-other-table: exit %d", r.code)
+	}
+}
+
+// TestShowFromIncrementalExports prints the state at a window's start of
+// the keys two incremental exports changed (S3 on moto, --table on
+// dynalite): the earliest export's old image of each key that had an item
+// then — changed back or not, exactly — and nothing for keys created in
+// the window; a key condition or a keys file selects among them; the table
+// is never read or written.
+func TestShowFromIncrementalExports(t *testing.T) {
+	t.Parallel()
+	s := newExportSetup(t, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS})
+	item := func(pk, v string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "v": &types.AttributeValueMemberS{Value: v},
+			"n": &types.AttributeValueMemberN{Value: "-0.00000000000000000000000000000000000001"},
+			"m": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"b": &types.AttributeValueMemberBS{Value: [][]byte{{0}, {0xfe}}}, "e": &types.AttributeValueMemberS{Value: ""}}}}
+	}
+	enc := func(it map[string]types.AttributeValue) string {
+		data, err := ddbjson.MarshalItem(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	rec := func(pk string, old, new map[string]types.AttributeValue) string {
+		line := `{"Metadata":{"WriteTimestampMicros":{"N":"1700000000000000"}},"Keys":{"pk":{"S":"` + pk + `"}}`
+		if old != nil {
+			line += `,"OldImage":` + enc(old)
+		}
+		if new != nil {
+			line += `,"NewImage":` + enc(new)
+		}
+		return line + "}"
+	}
+	// Export 1: a0, a1 changed, c0 created, z0 changed; export 2: a0
+	// changed again, z0 changed back, d0 deleted.
+	e1 := []string{rec("a0", item("a0", "start"), item("a0", "bad")), rec("a1", item("a1", "start"), item("a1", "bad")),
+		rec("c0", nil, item("c0", "new")), rec("z0", item("z0", "start"), item("z0", "bad"))}
+	e2 := []string{rec("a0", item("a0", "bad"), item("a0", "worse")), rec("z0", item("z0", "bad"), item("z0", "start")),
+		rec("d0", item("d0", "start"), nil)}
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	x1 := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "inc", [][]string{e1[:2], e1[2:]}, ddbtest.ExportOptions{ID: "01700000000000-bbbb0001", TableArn: s.arn, ExportType: "INCREMENTAL_EXPORT", ExportTime: t0})
+	x2 := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "inc", [][]string{e2}, ddbtest.ExportOptions{ID: "01700000000000-bbbb0002", TableArn: s.arn, ExportType: "INCREMENTAL_EXPORT", ExportTime: t0.Add(time.Hour)})
+	ddbtest.PutItems(t, s.c, s.table, []map[string]types.AttributeValue{item("a0", "now")})
+	before := ddbtest.ScanAll(t, s.c, s.table)
+
+	keysFile := filepath.Join(t.TempDir(), "keys.jsonl")
+	if err := os.WriteFile(keysFile, []byte(`{"pk":{"S":"a1"}}`+"\n"+`{"pk":{"S":"c0"}}`+"\n"+`{"pk":{"S":"u0"}}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func(pks ...string) map[string]map[string]types.AttributeValue {
+		m := map[string]map[string]types.AttributeValue{}
+		for _, pk := range pks {
+			it := item(pk, "start")
+			m[ddbtest.KeyOf(it, "pk")] = it
+		}
+		return m
+	}
+	both := []string{"show", "--from-export", x1.URL, "--from-export", x2.URL, "--table", s.table}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want map[string]map[string]types.AttributeValue
+	}{
+		{"the window", both, start("a0", "a1", "z0", "d0")},
+		{"the first export only", []string{"show", "--from-export", x1.URL, "--table", s.table}, start("a0", "a1", "z0")},
+		{"key condition", append(both, "--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"a0"}}`), start("a0")},
+		{"keys file", append(both, "--keys-file", keysFile), start("a1")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.run(t, tc.args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, lastLine(r.stderr))
+			}
+			got := map[string]map[string]types.AttributeValue{}
+			for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+				if line == "" {
+					continue
+				}
+				it, err := ddbjson.ParseItem([]byte(line))
+				if err != nil {
+					t.Fatalf("line %q: %v", line, err)
+				}
+				got[ddbtest.KeyOf(it, "pk")] = it
+			}
+			if d := ddbtest.DiffItemSets(tc.want, got); len(d) > 0 {
+				t.Fatalf("show differs from the window's start:\n%s", strings.Join(d, "\n"))
+			}
+		})
+	}
+	if d := ddbtest.DiffItemSets(before, ddbtest.ScanAll(t, s.c, s.table)); len(d) > 0 {
+		t.Errorf("show changed the table:\n%s", strings.Join(d, "\n"))
+	}
+	other := ddbtest.UniqueName(t, "other")
+	ddbtest.CreateTable(t, s.c, other, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS})
+	for _, tc := range []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"a gap", []string{"show", "--from-export", x2.URL, "--from-export", x1.URL, "--table", s.table}, "without gaps"},
+		{"another table", []string{"show", "--from-export", x1.URL, "--table", other}, "--allow-other-table"},
+	} {
+		if r := s.run(t, tc.args...); r.code != 2 || !strings.Contains(lastLine(r.stderr), tc.msg) || r.stdout != "" {
+			t.Errorf("%s: exit %d %q, want 2 with %q and no output", tc.name, r.code, lastLine(r.stderr), tc.msg)
+		}
 	}
 }
