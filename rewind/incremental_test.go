@@ -107,3 +107,35 @@ func TestCopyCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestRewindPrefix: each rewind's exports go to a directory of their own
+// under --s3-prefix (or at the bucket's root without one), named by the
+// start time and a random part, so two rewinds started in the same second
+// differ too; a state file written before export_prefix existed keeps its
+// exports under --s3-prefix.
+func TestRewindPrefix(t *testing.T) {
+	started := time.Date(2026, 12, 1, 8, 30, 5, 0, time.UTC)
+	for _, tc := range []struct{ prefix, want string }{
+		{"rewinds/orders", "rewinds/orders/ddbrewind-rewind-20261201T083005Z-"},
+		{"", "ddbrewind-rewind-20261201T083005Z-"},
+	} {
+		a, b := rewindPrefix(tc.prefix, started), rewindPrefix(tc.prefix, started)
+		if !strings.HasPrefix(a, tc.want) || len(a) != len(tc.want)+6 || strings.Contains(a[len(tc.want):], "/") {
+			t.Errorf("rewindPrefix(%q) = %q, want %q followed by 6 hex digits", tc.prefix, a, tc.want)
+		}
+		if a == b {
+			t.Errorf("rewindPrefix(%q) twice in the same second: %q both times", tc.prefix, a)
+		}
+	}
+	for _, tc := range []struct {
+		st   State
+		want string
+	}{
+		{State{Prefix: "p", ExportPrefix: "p/ddbrewind-rewind-x"}, "p/ddbrewind-rewind-x"},
+		{State{Prefix: "p"}, "p"},
+	} {
+		if got := tc.st.exportPrefix(); got != tc.want {
+			t.Errorf("exportPrefix of %+v = %q, want %q", tc.st, got, tc.want)
+		}
+	}
+}
