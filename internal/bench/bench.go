@@ -97,6 +97,16 @@ type Result struct {
 	ExportRead, ExportWritten  int64
 	ExportScans                int
 	ExportRate                 float64
+
+	FullExportSkipped bool // the binary lacks --from-export
+	// FullExportItems is the number of items copied from the full export
+	// (Items), in FullExportFiles data files; FullExportRate is the copy's
+	// items/s (wall time, as DdbRate), FullExportRSSKiB its peak RSS and
+	// FullExportCPU its CPU time.
+	FullExportItems, FullExportFiles int
+	FullExportRate                   float64
+	FullExportRSSKiB                 int64
+	FullExportCPU                    time.Duration
 }
 
 // Ratio returns ddbrewind's items/s over the reference's.
@@ -204,6 +214,9 @@ func (b *bench) main(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	if err := b.fullExportRun(ctx, src, want); err != nil {
+		return err
 	}
 	if err := b.sliceRun(ctx, src, want); err != nil {
 		return err
@@ -354,14 +367,21 @@ func (b *bench) ddbCopy(ctx context.Context, src, dst string, want *tableDigest,
 		_ = b.drop(ctx, dst)
 		return nil, err
 	}
-	if c := run.Report.Counts; c.Written != n || c.Failed != 0 {
-		return nil, fmt.Errorf("ddbrewind copy %s → %s: report says %d read, %d written, %d failed; want %d written",
-			src, dst, c.Read, c.Written, c.Failed, n)
-	}
-	if err := verifyCopy(ctx, b.c, src, dst, want); err != nil {
+	if err := b.checkCopy(ctx, src, dst, run, want, n); err != nil {
 		return nil, err
 	}
 	return run, nil
+}
+
+// checkCopy checks a ddbrewind copy of src (a table or an export) into
+// dst: the report must say n items written and none failed, and dst must
+// hold exactly want.
+func (b *bench) checkCopy(ctx context.Context, src, dst string, run *ddbRun, want *tableDigest, n int64) error {
+	if c := run.Report.Counts; c.Written != n || c.Failed != 0 {
+		return fmt.Errorf("ddbrewind copy %s → %s: report says %d read, %d written, %d failed; want %d written",
+			src, dst, c.Read, c.Written, c.Failed, n)
+	}
+	return verifyCopy(ctx, b.c, src, dst, want)
 }
 
 // sliceRun copies the items under HotPK with --key-condition-expression
@@ -494,6 +514,13 @@ func (b *bench) printTable() {
 		fmt.Fprintln(b.out, "key-range: skipped (binary lacks --key-condition-expression)")
 	} else {
 		fmt.Fprintf(b.out, "key-range: read %s of %s items for a slice of %s\n", commas(r.SliceRead), commas(r.Items), commas(r.SliceItems))
+	}
+	if r.FullExportSkipped {
+		fmt.Fprintln(b.out, "full export: skipped (binary lacks --from-export)")
+	} else if r.FullExportItems > 0 {
+		fmt.Fprintf(b.out, "full export: copied %s items from a full export (%d files) · %s items/s, CPU %s, peak RSS %s (table copy: %s items/s, CPU %s, peak RSS %s)\n",
+			commas(r.FullExportItems), r.FullExportFiles, commas(r.FullExportRate), secs(r.FullExportCPU), mib(r.FullExportRSSKiB),
+			commas(r.DdbRate), secs(r.DdbCPU), mib(r.RSSKiB))
 	}
 	if r.ExportSkipped {
 		fmt.Fprintln(b.out, "export: skipped (binary lacks --from-export)")

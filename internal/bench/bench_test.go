@@ -67,7 +67,12 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("export rewind: %d changed of %d, read %d, wrote %d, %d Scan/Query; want 20 of 200, 20, 20, 0",
 			res.ExportChanged, res.ExportItems, res.ExportRead, res.ExportWritten, res.ExportScans)
 	}
-	for _, want := range []string{"reference", "ddbrewind", "ratio", "verified", "key-range", "max-wcu", "incremental export"} {
+	if !res.FullExportSkipped && (res.FullExportItems != 2000 || res.FullExportFiles != fullExportFiles ||
+		res.FullExportRate <= 0 || res.FullExportRSSKiB <= 0 || res.FullExportCPU <= 0) {
+		t.Errorf("full-export copy: %d items in %d files, %.0f items/s, RSS %d KiB, CPU %s; want 2000 items in %d files and every figure set",
+			res.FullExportItems, res.FullExportFiles, res.FullExportRate, res.FullExportRSSKiB, res.FullExportCPU, fullExportFiles)
+	}
+	for _, want := range []string{"reference", "ddbrewind", "ratio", "verified", "key-range", "max-wcu", "incremental export", "full export"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)
 		}

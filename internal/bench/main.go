@@ -5,10 +5,12 @@
 // mixed-type items, copies it with the simplest correct Go copier (parallel
 // Scan feeding BatchWriteItem, in process) and with the ddbrewind binary
 // (a subprocess, whose peak RSS it reads), verifies both copies item by
-// item, and prints items/s, their ratio and ddbrewind's memory. Optionally
-// it copies a table K times bigger to show that memory stays flat, copies a
-// one-partition slice to show that reads follow the slice, and copies under
-// --max-wcu to show the write rate is held.
+// item, and prints items/s, their ratio and ddbrewind's memory. It also
+// copies the same items from a full export (in an in-memory S3) with
+// --from-export, verified the same way, and prints its items/s next to the
+// table copy's. Optionally it copies a table K times bigger to show that
+// memory stays flat, copies a one-partition slice to show that reads follow
+// the slice, and copies under --max-wcu to show the write rate is held.
 //
 // It is a benchmark, not a test of ddbrewind's features: it fails (exit 1)
 // only when a copy is wrong or ddbrewind fails, when memory is not flat, or

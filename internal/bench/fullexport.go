@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+)
+
+// fullExportFiles is the number of data files of the benchmark's full
+// export; ddbrewind reads them all at once (--segments fullExportFiles).
+const fullExportFiles = 4
+
+// fullExportRun copies the source table's items from a full export into a
+// new empty table: the export (the seeded items, Items of them over
+// fullExportFiles gzip'd data files, its manifest naming the source table)
+// is written into an in-memory S3 served over HTTP, and ddbrewind copy
+// --from-export URL --to DST --allow-other-table reads it with the table
+// copy's writers. The copy is timed and verified like a table copy.
+func (b *bench) fullExportRun(ctx context.Context, src string, want *tableDigest) error {
+	d, err := b.c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(src)})
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", src, err)
+	}
+	n := b.cfg.Items
+	fmt.Fprintf(b.progress, "… writing a full export of %s's %s items (%d data files)\n", src, commas(n), fullExportFiles)
+	mem := ddbtest.NewMemS3()
+	start := time.Now()
+	url, size, err := writeFullExport(ctx, mem, aws.ToString(d.Table.TableArn), n, b.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.progress, "… wrote %.1f MiB of gzip'd data files in %s\n", float64(size)/(1<<20), secs(time.Since(start)))
+	s3srv := httptest.NewServer(memS3Handler(mem))
+	defer s3srv.Close()
+
+	dst := b.name("fullexport")
+	if err := b.create(ctx, dst); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "ddbrewind-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	reportPath := filepath.Join(dir, "report.json")
+	args := []string{"copy", "--endpoint-url", b.endpoint, "--from-export", url, "--to", dst, "--yes", "--no-progress",
+		"--allow-other-table", "--segments", strconv.Itoa(fullExportFiles), "--writers", strconv.Itoa(b.res.Writers),
+		"--report", reportPath}
+	fmt.Fprintf(b.progress, "… ddbrewind copy --from-export %s --to %s --allow-other-table\n", url, dst)
+	run, err := runCopy(ctx, b.bin, url, dst, reportPath, []string{"AWS_ENDPOINT_URL_S3=" + s3srv.URL}, args)
+	if errors.Is(err, errFlagMissing) {
+		b.res.FullExportSkipped = true
+		fmt.Fprintln(b.out, "full export run: skipped (binary lacks --from-export)")
+		return b.drop(ctx, dst)
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.checkCopy(ctx, src, dst, run, want, int64(n)); err != nil {
+		return err
+	}
+	r := &b.res
+	r.FullExportItems, r.FullExportFiles = n, fullExportFiles
+	r.FullExportRate = float64(run.Report.Counts.Written) / run.Wall.Seconds()
+	r.FullExportRSSKiB, r.FullExportCPU = run.RSSKiB, run.CPU
+	fmt.Fprintf(b.out, "full exp   ddbrewind  %s items from a full export (%d files) in %s · %s items/s (own timer %s) · CPU %s · peak RSS %s · verified\n",
+		commas(run.Report.Counts.Written), fullExportFiles, secs(run.Wall), commas(r.FullExportRate), commas(run.Report.Rate),
+		secs(run.CPU), mib(run.RSSKiB))
+	return b.drop(ctx, dst)
+}
+
+// writeFullExport writes the benchmark's items [0, n) for seed into mem as
+// a full export of the table arn, in the documented layout (as
+// ddbtest.WriteExport writes it, but streamed: one gzip'd data file is
+// held at a time, item i in file i·fullExportFiles/n), and returns the
+// export's URL and the data files' total size.
+func writeFullExport(ctx context.Context, mem *ddbtest.MemS3, arn string, n int, seed int64) (url string, size int64, err error) {
+	const id = "01700000000000-benchfull"
+	dir := "bench/AWSDynamoDB/" + id + "/"
+	put := func(key string, body []byte) error {
+		_, err := mem.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(exportBucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+		return err
+	}
+	var manifest bytes.Buffer
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	file, lines := 0, int64(0)
+	flush := func() error {
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		key := fmt.Sprintf("%sdata/%04d-%s.json.gz", dir, file, id)
+		if err := put(key, gz.Bytes()); err != nil {
+			return err
+		}
+		sum := md5.Sum(gz.Bytes())
+		line, err := json.Marshal(ddbtest.ExportFile{ItemCount: lines, MD5Checksum: base64.StdEncoding.EncodeToString(sum[:]),
+			ETag: hex.EncodeToString(sum[:]), DataFileS3Key: key})
+		if err != nil {
+			return err
+		}
+		manifest.Write(append(line, '\n'))
+		size += int64(gz.Len())
+		file, lines = file+1, 0
+		gz.Reset()
+		zw.Reset(&gz)
+		return nil
+	}
+	var werr error
+	genItems(0, n, seed, func(i int, it map[string]types.AttributeValue) bool {
+		for i*fullExportFiles/n > file {
+			if werr = flush(); werr != nil {
+				return false
+			}
+		}
+		data, err := ddbjson.MarshalItem(it)
+		if err != nil {
+			werr = fmt.Errorf("item %d: %w", i, err)
+			return false
+		}
+		if _, werr = fmt.Fprintf(zw, "{\"Item\":%s}\n", data); werr != nil {
+			return false
+		}
+		lines++
+		return true
+	})
+	for werr == nil && file < fullExportFiles {
+		werr = flush()
+	}
+	if werr != nil {
+		return "", 0, fmt.Errorf("write the full export: %w", werr)
+	}
+	if err := put(dir+"manifest-files.json", manifest.Bytes()); err != nil {
+		return "", 0, fmt.Errorf("write the full export: %w", err)
+	}
+	when := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	summary, err := json.Marshal(map[string]any{
+		"version": "2023-08-01", "exportArn": arn + "/export/" + id,
+		"startTime": when.Format(time.RFC3339Nano), "endTime": when.Add(5 * time.Minute).Format(time.RFC3339Nano),
+		"tableArn": arn, "tableId": "12345a12-abcd-123a-ab12-1234abc12345", "exportTime": when.Format(time.RFC3339Nano),
+		"s3Bucket": exportBucket, "s3Prefix": "bench", "s3SseAlgorithm": "AES256", "s3SseKmsKeyId": nil,
+		"manifestFilesS3Key": dir + "manifest-files.json", "billedSizeBytes": size, "itemCount": n,
+		"outputFormat": "DYNAMODB_JSON", "exportType": "FULL_EXPORT",
+	})
+	if err == nil {
+		err = put(dir+"manifest-summary.json", summary)
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("write the full export: %w", err)
+	}
+	return "s3://" + exportBucket + "/" + dir, size, nil
+}
