@@ -29,9 +29,10 @@ func PrepareRewind(ctx context.Context, api API, opts RewindOptions) (*Plan, err
 	return prepareRewind(ctx, api, opts, modeCopy)
 }
 
-// prepareRewind is PrepareRewind for a copy, or for a diff (m), which
-// writes nothing: the main table's tags are then not read (a diff may
-// compare with any table, and its policy reads no tags).
+// prepareRewind is PrepareRewind for a copy, or for a diff or a show (m),
+// which write nothing: the main table's tags are then not read (a diff may
+// compare with any table, and their policies read no tags). A show's plan
+// yields the window's start state of every selected key (pastOnly).
 func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*Plan, error) {
 	o := opts.Options
 	switch {

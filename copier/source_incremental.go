@@ -18,7 +18,7 @@ import (
 // main table (unless AllowOtherTable), with old and new images, and each
 // starts where the previous one ended (a gap would leave changes out).
 // Their data files are read and verified now, into the window. m is the
-// copy or the diff that reads them.
+// copy, the diff or the show that reads them.
 func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode) (*Plan, error) {
 	verb, needs := "rewind", "a rewind needs the old images"
 	if m == modeShow {
