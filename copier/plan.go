@@ -74,18 +74,6 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	return prepare(ctx, api, opts, modeCopy)
 }
 
-// Check runs, before a rewind restores anything, every check of Prepare
-// that does not need the recovery table (see PrepareJob), and releases
-// what it prepared.
-func Check(ctx context.Context, api API, opts Options) error {
-	j, err := PrepareJob(ctx, api, opts)
-	if err != nil {
-		return err
-	}
-	j.Close()
-	return nil
-}
-
 func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
 	verb := m.verb()
 	if err := opts.check(verb, true, "--to"); err != nil {

@@ -35,17 +35,11 @@ func PrepareRewind(ctx context.Context, api API, opts RewindOptions) (*Plan, err
 // yields the window's start state of every selected key (pastOnly).
 func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*Plan, error) {
 	o := opts.Options
-	switch {
-	case opts.Window == nil:
+	if opts.Window == nil {
 		return nil, fmt.Errorf("rewind: no window")
-	case o.OnlyMissing || o.IfMain != "":
-		return nil, usagef("an incremental rewind writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply")
-	case o.WorkerCount > 1:
-		// The window is one unit: every worker would rewind all of it, and
-		// one worker's rewind would look like a conflict to another.
-		return nil, usagef("an incremental rewind is not split between workers: --worker-count %d does not apply (run it as one job; its keys are only the ones the window changed)", o.WorkerCount)
-	case o.Selection.Filter != "":
-		return nil, usagef("--filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file")
+	}
+	if err := checkWindowOptions(o); err != nil {
+		return nil, err
 	}
 	if o.From == "" {
 		o.From = "incremental export"
@@ -58,21 +52,95 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 	if err != nil {
 		return nil, err
 	}
-	for i, ks := range opts.Window.order {
-		if err := j.keys.check(opts.Window.keys[ks]); err != nil {
-			j.Close()
+	p, err := j.windowPlan(ctx, j.opts, opts.Window, m)
+	if err != nil {
+		j.Close()
+		return nil, err
+	}
+	p.ownsJob = true
+	return p, nil
+}
+
+// checkWindowOptions refuses what a rewind of a window (and its diff and
+// show) does not take.
+func checkWindowOptions(o Options) error {
+	switch {
+	case o.OnlyMissing || o.IfMain != "":
+		return usagef("an incremental rewind writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply")
+	case o.WorkerCount > 1:
+		// The window is one unit: every worker would rewind all of it, and
+		// one worker's rewind would look like a conflict to another.
+		return usagef("an incremental rewind is not split between workers: --worker-count %d does not apply (run it as one job; its keys are only the ones the window changed)", o.WorkerCount)
+	case o.Selection.Filter != "":
+		return usagef("--filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file")
+	}
+	return nil
+}
+
+// PrepareWindowJob is PrepareJob for rewinds from incremental exports
+// (run --since), before the exports exist: the options, the main table,
+// the keys file (kept as a key set: a selection picks among the window's
+// keys, evaluated by ddbrewind, so nothing is probed on the table). Its
+// Rewind plans read the exports once they exist. Close releases it.
+func PrepareWindowJob(ctx context.Context, api API, opts Options) (*Job, error) {
+	if err := checkWindowOptions(opts); err != nil {
+		return nil, err
+	}
+	return prepareJobOf(ctx, api, opts, "run", "--table", true, true)
+}
+
+// Rewind prepares the rewind of the window that the incremental exports
+// dirs (in time order) cover into the job's main table, as copy
+// --from-export would: their manifests and data files are read and
+// verified now. checkpoint is the copy's (empty: none). With dryRun the
+// plan writes nothing and never overwrites conflicts (run's verification:
+// every changed key must be in its start state), and counts into stats
+// (nil: the job's counters).
+func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint string, dryRun bool, stats *Stats) (*Plan, error) {
+	if !j.window {
+		return nil, fmt.Errorf("rewind: the job was not prepared for a window (PrepareWindowJob)")
+	}
+	o := j.opts
+	if o.Files.S3 == nil {
+		return nil, fmt.Errorf("rewind: S3 is not configured for reading the exports")
+	}
+	o.FromExport = dirs
+	w, from, err := readWindow(ctx, o, j.target, modeCopy)
+	if err != nil {
+		return nil, err
+	}
+	o.From, o.FromExport, o.Checkpoint = from, nil, checkpoint
+	if dryRun {
+		o.DryRun, o.Journal, o.OverwriteConflicts = true, "", false
+	}
+	if stats != nil {
+		o.Stats = stats
+	}
+	return j.windowPlan(ctx, o, w, modeCopy)
+}
+
+// windowPlan builds the plan of the rewind of w into the job's main table
+// with options o (the job's, with From and the run's own settings), or of
+// its diff, or of a show (m): the window's keys are checked against the
+// key schema, the selection picks among them, and a copy's checkpoint is
+// loaded.
+func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Plan, error) {
+	for i, ks := range w.order {
+		if err := j.keys.check(w.keys[ks]); err != nil {
 			return nil, usagef("incremental export: key %d (%s): %v", i+1, ks, err)
 		}
 	}
-	p := &Plan{job: j, opts: j.opts, verb: verb, window: opts.Window, overwriteConflicts: o.OverwriteConflicts, ownsJob: true,
-		pastOnly: m == modeShow}
+	verb := "rewind"
+	if m == modeShow {
+		verb = "show"
+	}
+	p := &Plan{job: j, opts: o, verb: verb, window: w, overwriteConflicts: o.OverwriteConflicts, pastOnly: m == modeShow}
 	// A selection picks among the keys the window changed, evaluated on
 	// the keys themselves: a key condition as DynamoDB would, a keys file
 	// by key (numbers as numbers).
 	if o.Selection.KeyCondition != "" {
 		kc, err := compileKeyCondition(o.Selection, j.keys)
 		if err != nil {
-			j.Close()
 			return nil, err
 		}
 		p.windowSelect = kc.match
@@ -83,11 +151,9 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 			return ok
 		}
 	}
-	p.opts.From = o.From
 	p.opts.Segments = 1
-	p.Estimate, p.EstimateFrom = int64(opts.Window.Len()), "keys the window changed"
+	p.Estimate, p.EstimateFrom = int64(w.Len()), "keys the window changed"
 	if err := p.loadCheckpoint(ctx); err != nil {
-		j.Close()
 		return nil, err
 	}
 	if p.resumed {

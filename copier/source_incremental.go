@@ -20,6 +20,21 @@ import (
 // Their data files are read and verified now, into the window. m is the
 // copy, the diff or the show that reads them.
 func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode) (*Plan, error) {
+	w, from, err := readWindow(ctx, opts, target, m)
+	if err != nil {
+		return nil, err
+	}
+	o := opts
+	o.From, o.FromExport = from, nil
+	return prepareRewind(ctx, api, RewindOptions{Options: o, Window: w}, m)
+}
+
+// readWindow opens the incremental exports opts.FromExport (in time order)
+// with opts.Files.S3, checks them against the main table target, and reads
+// their verified data files into their window. It returns the window and
+// the exports' URLs joined by commas (the source's name in messages and
+// fingerprints).
+func readWindow(ctx context.Context, opts Options, target *types.TableDescription, m mode) (*Window, string, error) {
 	verb, needs := "rewind", "a rewind needs the old images"
 	if m == modeShow {
 		verb, needs = "show", "show prints the old images"
@@ -28,22 +43,22 @@ func prepareIncremental(ctx context.Context, api API, opts Options, target *type
 	for i, u := range opts.FromExport {
 		exp, err := exportfile.Open(ctx, opts.Files.S3, u)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", verb, err)
+			return nil, "", fmt.Errorf("%s: %w", verb, err)
 		}
 		sum := exp.Summary
 		switch {
 		case !sum.Incremental():
-			return nil, usagef("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
+			return nil, "", usagef("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
 		case sum.OutputView != "" && sum.OutputView != "NEW_AND_OLD_IMAGES":
-			return nil, usagef("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), sum.OutputView, needs)
+			return nil, "", usagef("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), sum.OutputView, needs)
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable && m == modeShow:
-			return nil, usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
+			return nil, "", usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
 				exp.URL(), sum.TableArn, opts.To, aws.ToString(target.TableArn))
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:
-			return nil, usagef("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
+			return nil, "", usagef("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
 				exp.URL(), sum.TableArn, aws.ToString(target.TableArn), opts.To)
 		case i > 0 && !sum.ExportFromTime.Equal(exps[i-1].Summary.ExportToTime.Time):
-			return nil, usagef("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
+			return nil, "", usagef("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
 				verb, exp.URL(), sum.ExportFromTime.UTC().Format("2006-01-02T15:04:05Z"), exps[i-1].URL(), exps[i-1].Summary.ExportToTime.UTC().Format("2006-01-02T15:04:05Z"))
 		}
 		exps = append(exps, exp)
@@ -59,18 +74,15 @@ func prepareIncremental(ctx context.Context, api API, opts Options, target *type
 	if err != nil {
 		var ue *UsageError
 		if errors.As(err, &ue) {
-			return nil, err
+			return nil, "", err
 		}
-		return nil, fmt.Errorf("%s: read the exports: %w", verb, err)
+		return nil, "", fmt.Errorf("%s: read the exports: %w", verb, err)
 	}
 	urls := make([]string, len(exps))
 	for i, e := range exps {
 		urls[i] = e.URL()
 	}
-	o := opts
-	o.From = strings.Join(urls, ",")
-	o.FromExport = nil
-	return prepareRewind(ctx, api, RewindOptions{Options: o, Window: w}, m)
+	return w, strings.Join(urls, ","), nil
 }
 
 // exportChanges reads the changes of one incremental export, file after

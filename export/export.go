@@ -95,14 +95,18 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	if r := tables.Region(opts.Table); r != "" {
 		p.region = []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Region = r }}
 	}
-	dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, p.region...)
-	if err != nil {
-		if isNotFound(err) {
-			return nil, usagef("export %s: table not found (check --table, --region and --endpoint-url)", p.table)
+	described := opts.Described
+	if described == nil {
+		dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, p.region...)
+		if err != nil {
+			if isNotFound(err) {
+				return nil, usagef("export %s: table not found (check --table, --region and --endpoint-url)", p.table)
+			}
+			return nil, fmt.Errorf("export %s: describe table: %w", p.table, err)
 		}
-		return nil, fmt.Errorf("export %s: describe table: %w", p.table, err)
+		described = dt.Table
 	}
-	p.tableARN = aws.ToString(dt.Table.TableArn)
+	p.tableARN = aws.ToString(described.TableArn)
 	cb, err := api.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(opts.Table)}, p.region...)
 	if err != nil {
 		return nil, fmt.Errorf("export %s: describe continuous backups: %w", p.table, err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/ddbrewind/ddbrewind/internal/poll"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
@@ -42,6 +44,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives progress; nil discards.
 	Logger *slog.Logger
+	// Described is the table's description when the caller has it already
+	// (run --since describes the main table once for all its steps): then
+	// Prepare does not describe it again. Table must then be a name in the
+	// client's region.
+	Described *types.TableDescription
 }
 
 func (o *Options) defaults() {

@@ -45,6 +45,24 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 		eo.Table = o.Restore.Table
 	}
 	eo.Wait, eo.Now, eo.Logger = true, o.Now, o.Logger
+	// The copy is prepared once, before anything starts: the main table
+	// described, the keys file downloaded and checked. The export, the
+	// copy and the verification reuse it.
+	var job *copier.Job
+	prepareJob := func() error {
+		j, err := copier.PrepareWindowJob(ctx, api, co)
+		if err != nil {
+			return err
+		}
+		job = j
+		eo.Described = j.Target()
+		return nil
+	}
+	defer func() {
+		if job != nil {
+			job.Close()
+		}
+	}()
 	var plan *export.Plan
 	if st != nil {
 		eo.Prefix = st.exportPrefix()
@@ -58,14 +76,14 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 			return res, nil
 		}
 		o.Logger.Info("resuming rewind", "table", table, "step", st.Step, "state", o.State)
-		if err := copier.Check(ctx, api, co); err != nil {
+		if err := prepareJob(); err != nil {
 			return res, err
 		}
 	} else {
 		// Everything checked before the first export starts: the main
 		// table, then the window (15 minutes at least, inside the
 		// point-in-time window) and the exports to adopt.
-		if err := copier.Check(ctx, api, co); err != nil {
+		if err := prepareJob(); err != nil {
 			return res, err
 		}
 		started := o.Now().UTC()
@@ -126,9 +144,7 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 		}
 	}
 	if st.Step == StepCopy {
-		c := co
-		c.FromExport, c.Checkpoint = st.ExportDirs, copyCheckpoint(st)
-		p, err := copier.Prepare(ctx, api, c)
+		p, err := job.Rewind(ctx, api, st.ExportDirs, copyCheckpoint(st), false, nil)
 		if err != nil {
 			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
 		}
@@ -157,7 +173,7 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 	if st.Step == StepVerify {
 		if o.NoVerify {
 			o.Logger.Info("skipping the verification (--no-verify)", "table", table)
-		} else if err := verifyIncremental(ctx, api, o, co, st); err != nil {
+		} else if err := verifyIncremental(ctx, api, o, job, st); err != nil {
 			return res, fmt.Errorf("run %s: verify step: %w; %s", table, err, keep)
 		}
 		if err := advance(o, st, StepCleanup, res); err != nil {
@@ -235,14 +251,12 @@ func copyCheckpoint(st *State) string {
 // --overwrite-conflicts: every key the window changed must be in its start
 // state (nothing left to write or delete); keys written again since the
 // copy are conflicts, reported, not failed.
-func verifyIncremental(ctx context.Context, api API, o Options, co copier.Options, st *State) error {
-	c := co
-	c.FromExport, c.DryRun, c.Checkpoint, c.Journal, c.OverwriteConflicts = st.ExportDirs, true, "", "", false
-	c.Stats = o.VerifyStats
-	if c.Stats == nil {
-		c.Stats = &copier.Stats{}
+func verifyIncremental(ctx context.Context, api API, o Options, job *copier.Job, st *State) error {
+	stats := o.VerifyStats
+	if stats == nil {
+		stats = &copier.Stats{}
 	}
-	p, err := copier.Prepare(ctx, api, c)
+	p, err := job.Rewind(ctx, api, st.ExportDirs, "", true, stats)
 	if err != nil {
 		return err
 	}

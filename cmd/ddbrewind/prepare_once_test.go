@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // callCounter is a pass-through proxy that counts DynamoDB calls by
@@ -113,5 +115,52 @@ func TestRunPreparesOnce(t *testing.T) {
 	// for the verification, and the cleanup's check and wait.
 	if got := cc.count("DescribeTable " + st.RecoveryTable); got > 6 {
 		t.Errorf("DescribeTable %s: %d calls, want at most 6", st.RecoveryTable, got)
+	}
+}
+
+// TestRunSincePreparesOnce: run --since prepares its copy once, as run
+// does: the main table is described once for the export, the copy and the
+// verification, and an s3:// keys file is fetched once.
+func TestRunSincePreparesOnce(t *testing.T) {
+	t.Parallel()
+	s := newSinceSetup(t)
+	records, start := sinceTable(t, s)
+	s.exportsHold(t, records)
+	s3c := s.s3.S3Client(t)
+	if _, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String("keys.jsonl"),
+		Body: strings.NewReader(`{"pk":{"S":"a0"}}` + "\n" + `{"pk":{"S":"a9"}}` + "\n")}); err != nil {
+		t.Fatal(err)
+	}
+	ddbCalls, ddbEndpoint := newCallCounter(t, s.fake.URL())
+	s3Calls, s3Endpoint := newCallCounter(t, s.s3.Endpoint)
+	r := runCLI(t, cliOpts{env: map[string]string{"AWS_ENDPOINT_URL_S3": s3Endpoint}},
+		"run", "--endpoint-url", ddbEndpoint, "--table", s.table, "--since", tables.FormatTime(s.since), "--until", tables.FormatTime(s.until),
+		"--s3-bucket", s.bucket, "--s3-prefix", "rewinds/x", "--state", s.state, "--yes", "--delete-extra", "--keys-file", "s3://"+s.bucket+"/keys.jsonl")
+	if r.code != 0 {
+		t.Fatalf("run --since: exit %d", r.code)
+	}
+	got := ddbtest.ScanAll(t, s.c, s.table)
+	for _, pk := range []string{"a0", "a9"} {
+		k := ddbtest.KeyOf(sinceItem(pk, ""), "pk")
+		if d := ddbtest.DiffItemSets(map[string]map[string]types.AttributeValue{k: start[k]}, map[string]map[string]types.AttributeValue{k: got[k]}); len(d) > 0 {
+			t.Errorf("%s not rewound: %v", pk, d)
+		}
+	}
+	ddbCalls.mu.Lock()
+	t.Logf("DynamoDB calls: %v", ddbCalls.calls)
+	ddbCalls.mu.Unlock()
+	for _, tc := range []struct {
+		calls *callCounter
+		key   string
+		want  int
+	}{
+		{ddbCalls, "DescribeTable " + s.table, 1},
+		{ddbCalls, "DescribeContinuousBackups " + s.table, 1},
+		{ddbCalls, "ExportTableToPointInTime ", 1},
+		{s3Calls, "GET /" + s.bucket + "/keys.jsonl", 1},
+	} {
+		if got := tc.calls.count(tc.key); got != tc.want {
+			t.Errorf("%s: %d calls, want %d", tc.key, got, tc.want)
+		}
 	}
 }
