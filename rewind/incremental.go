@@ -45,24 +45,6 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 		eo.Table = o.Restore.Table
 	}
 	eo.Wait, eo.Now, eo.Logger = true, o.Now, o.Logger
-	// The copy is prepared once, before anything starts: the main table
-	// described, the keys file downloaded and checked. The export, the
-	// copy and the verification reuse it.
-	var job *copier.Job
-	prepareJob := func() error {
-		j, err := copier.PrepareWindowJob(ctx, api, co)
-		if err != nil {
-			return err
-		}
-		job = j
-		eo.Described = j.Target()
-		return nil
-	}
-	defer func() {
-		if job != nil {
-			job.Close()
-		}
-	}()
 	var plan *export.Plan
 	if st != nil {
 		eo.Prefix = st.exportPrefix()
@@ -76,16 +58,20 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 			return res, nil
 		}
 		o.Logger.Info("resuming rewind", "table", table, "step", st.Step, "state", o.State)
-		if err := prepareJob(); err != nil {
-			return res, err
-		}
-	} else {
+	}
+	// The copy is prepared once, before anything starts: the main table
+	// described and checked, the keys file downloaded and checked. The
+	// export, the copy and the verification reuse it.
+	job, err := copier.PrepareWindowJob(ctx, api, co)
+	if err != nil {
+		return res, err
+	}
+	defer job.Close()
+	eo.Described = job.Target()
+	if st == nil {
 		// Everything checked before the first export starts: the main
 		// table, then the window (15 minutes at least, inside the
 		// point-in-time window) and the exports to adopt.
-		if err := prepareJob(); err != nil {
-			return res, err
-		}
 		started := o.Now().UTC()
 		eo.Prefix = rewindPrefix(o.Export.Prefix, started)
 		p, err := export.Prepare(ctx, api, eo)
