@@ -47,7 +47,11 @@ func (p *Plan) diffWindow(ctx context.Context, api API, show int) (*DiffResult, 
 		w: w,
 	}
 	for _, ks := range w.order {
-		if sameState(w.start[ks], w.end[ks]) {
+		_, start, end, err := w.images(ks)
+		if err != nil {
+			return snk.result(), err
+		}
+		if sameState(start, end) {
 			snk.res.Window.NoNetChange++
 		}
 	}
@@ -89,7 +93,11 @@ func (d *windowDiffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) e
 		if !created {
 			start = b.items[i]
 		}
-		action := rewindActionOf(cur, start, d.w.expected(k), false)
+		left, err := d.w.expected(k)
+		if err != nil {
+			return err
+		}
+		action := rewindActionOf(cur, start, left, false)
 		switch {
 		case action == rewindDone:
 			d.x.stats.Identical.Add(1)
@@ -104,7 +112,7 @@ func (d *windowDiffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) e
 		default:
 			d.note(&d.x.stats.Different, &res.Different, &res.DifferentKeys, k)
 		}
-		_, _, _, expressible := stillAsLeft(d.w.expected(k), d.keyNames)
+		_, _, _, expressible := stillAsLeft(left, d.keyNames)
 		d.mu.Lock()
 		switch {
 		case action == rewindConflict || !expressible:

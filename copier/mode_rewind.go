@@ -60,13 +60,17 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		return err
 	}
 	var todo []int
+	left := make([]map[string]types.AttributeValue, len(keys)) // what the window left, per key
 	for i, k := range keys {
 		cur := current[ddbjson.KeyString(k)]
 		var want map[string]types.AttributeValue
 		if !deleting {
 			want = b.items[i]
 		}
-		switch rewindActionOf(cur, want, s.w.expected(k), s.overwrite) {
+		if left[i], err = s.w.expected(k); err != nil {
+			return err
+		}
+		switch rewindActionOf(cur, want, left[i], s.overwrite) {
 		case rewindDone:
 			x.stats.Skipped.Add(1) // already rewound
 		case rewindConflict:
@@ -107,7 +111,7 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		var values map[string]types.AttributeValue
 		if !s.overwrite {
 			var ok bool
-			cond, names, values, ok = stillAsLeft(s.w.expected(k), t.keyNames)
+			cond, names, values, ok = stillAsLeft(left[i], t.keyNames)
 			if !ok {
 				x.noteConflict(k) // the check cannot be expressed: never overwrite blindly
 				continue

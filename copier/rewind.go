@@ -126,7 +126,11 @@ func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint str
 // loaded.
 func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Plan, error) {
 	for i, ks := range w.order {
-		if err := j.keys.check(w.keys[ks]); err != nil {
+		key, _, _, err := w.images(ks)
+		if err != nil {
+			return nil, err
+		}
+		if err := j.keys.check(key); err != nil {
 			return nil, usagef("incremental export: key %d (%s): %v", i+1, ks, err)
 		}
 	}

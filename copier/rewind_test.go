@@ -37,11 +37,22 @@ func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Len() != 2 || !EqualItems(w.start[ddbjson.KeyString(k("a"))], a) || !EqualItems(w.expected(k("a")), c) {
-		t.Errorf("window of a: start %v end %v", w.start[ddbjson.KeyString(k("a"))], w.expected(k("a")))
+	imagesOf := func(pk string) (key, start, end map[string]types.AttributeValue) {
+		t.Helper()
+		key, start, end, err := w.images(ddbjson.KeyString(k(pk)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left, err := w.expected(k(pk)); err != nil || !EqualItems(left, end) {
+			t.Errorf("expected(%s) = %v, %v; want the end image %v", pk, left, err, end)
+		}
+		return key, start, end
 	}
-	if w.start[ddbjson.KeyString(k("n"))] != nil || w.expected(k("n")) != nil {
-		t.Errorf("created and deleted in the window: no net change expected")
+	if key, start, end := imagesOf("a"); w.Len() != 2 || !EqualItems(key, k("a")) || !EqualItems(start, a) || !EqualItems(end, c) {
+		t.Errorf("window of a: key %v start %v end %v", key, start, end)
+	}
+	if _, start, end := imagesOf("n"); start != nil || end != nil {
+		t.Errorf("created and deleted in the window: no net change expected, got start %v end %v", start, end)
 	}
 	dup := changes{{Keys: k("a"), New: a}, {Keys: k("a"), New: b}}
 	if _, err := BuildWindow(&dup); err == nil {

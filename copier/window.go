@@ -29,19 +29,24 @@ type ChangeReader interface {
 // together cover one window: for each key changed in it, its state at the
 // window's start (the Old image of the earliest export that has the key)
 // and at its end (the New image of the latest). It holds those images in
-// memory: its size follows the damage, not the table.
+// memory, as typed DynamoDB JSON (decoded when used: a decoded item of
+// every attribute type takes about ten times its JSON), so its size
+// follows the damage, not the table.
 type Window struct {
-	order []string // KeyString, in the order first seen
-	keys  map[string]map[string]types.AttributeValue
-	start map[string]map[string]types.AttributeValue // nil: absent at the start
-	end   map[string]map[string]types.AttributeValue // nil: absent at the end
+	order   []string // KeyString, in the order first seen
+	changes map[string]*windowChange
+}
+
+// windowChange is one changed key and its images, each encoded by
+// ddbjson.MarshalItem; a nil image is absent.
+type windowChange struct {
+	key, start, end []byte
 }
 
 // BuildWindow reads the changes of exports given in time order (each
 // reader is one export) into their window.
 func BuildWindow(exports ...ChangeReader) (*Window, error) {
-	w := &Window{keys: map[string]map[string]types.AttributeValue{},
-		start: map[string]map[string]types.AttributeValue{}, end: map[string]map[string]types.AttributeValue{}}
+	w := &Window{changes: map[string]*windowChange{}}
 	for i, r := range exports {
 		seen := map[string]bool{}
 		for {
@@ -57,23 +62,72 @@ func BuildWindow(exports ...ChangeReader) (*Window, error) {
 				return nil, fmt.Errorf("incremental export %d lists key %s twice", i+1, ks)
 			}
 			seen[ks] = true
-			if _, known := w.keys[ks]; !known {
+			ch, known := w.changes[ks]
+			if !known {
+				ch = &windowChange{}
+				if ch.key, err = encodeImage(c.Keys); err != nil {
+					return nil, fmt.Errorf("incremental export %d: key %s: %w", i+1, ks, err)
+				}
+				if ch.start, err = encodeImage(c.Old); err != nil { // the earliest export's old image
+					return nil, fmt.Errorf("incremental export %d: key %s: %w", i+1, ks, err)
+				}
 				w.order = append(w.order, ks)
-				w.keys[ks] = c.Keys
-				w.start[ks] = c.Old // the earliest export's old image
+				w.changes[ks] = ch
 			}
-			w.end[ks] = c.New // the latest export's new image
+			if ch.end, err = encodeImage(c.New); err != nil { // the latest export's new image
+				return nil, fmt.Errorf("incremental export %d: key %s: %w", i+1, ks, err)
+			}
 		}
 	}
 	return w, nil
 }
 
+// encodeImage encodes an image (nil: absent stays nil).
+func encodeImage(it map[string]types.AttributeValue) ([]byte, error) {
+	if it == nil {
+		return nil, nil
+	}
+	return ddbjson.MarshalItem(it)
+}
+
+// decodeImage decodes what encodeImage encoded.
+func decodeImage(data []byte) (map[string]types.AttributeValue, error) {
+	if data == nil {
+		return nil, nil
+	}
+	it, err := ddbjson.ParseItem(data)
+	if err != nil {
+		return nil, fmt.Errorf("incremental window: decode an image: %w", err)
+	}
+	return it, nil
+}
+
 // Len returns the number of keys the window changed.
 func (w *Window) Len() int { return len(w.order) }
 
+// images returns the key ks (a KeyString of the window) and its start and
+// end images (nil: absent).
+func (w *Window) images(ks string) (key, start, end map[string]types.AttributeValue, err error) {
+	ch := w.changes[ks]
+	if key, err = decodeImage(ch.key); err != nil {
+		return nil, nil, nil, err
+	}
+	if start, err = decodeImage(ch.start); err != nil {
+		return nil, nil, nil, err
+	}
+	if end, err = decodeImage(ch.end); err != nil {
+		return nil, nil, nil, err
+	}
+	return key, start, end, nil
+}
+
 // expected returns the item the window left for key (nil: absent).
-func (w *Window) expected(key map[string]types.AttributeValue) map[string]types.AttributeValue {
-	return w.end[ddbjson.KeyString(key)]
+func (w *Window) expected(key map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	ch := w.changes[ddbjson.KeyString(key)]
+	if ch == nil {
+		return nil, nil
+	}
+	return decodeImage(ch.end)
 }
 
 // windowSource reads a window's rewinds: the start image of each key whose
@@ -104,11 +158,13 @@ func (s *windowSource) units(phase string) []unit {
 func (s *windowSource) read(ctx context.Context, u unit, from checkpoint.Unit, emit emitFunc) error {
 	var items, absent []map[string]types.AttributeValue
 	for i := from.Line; i < len(s.w.order); i++ {
-		ks := s.w.order[i]
-		start, end := s.w.start[ks], s.w.end[ks]
+		key, start, end, err := s.w.images(s.w.order[i])
+		if err != nil {
+			return err
+		}
 		s.x.stats.Read.Add(1)
 		switch {
-		case s.selected != nil && !s.selected(s.w.keys[ks]):
+		case s.selected != nil && !s.selected(key):
 			// Not selected.
 		case s.past:
 			if start != nil {
@@ -119,7 +175,7 @@ func (s *windowSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 			// No net change.
 		case start == nil:
 			s.x.stats.Matched.Add(1)
-			absent = append(absent, s.w.keys[ks])
+			absent = append(absent, key)
 		default:
 			s.x.stats.Matched.Add(1)
 			items = append(items, start)

@@ -1,0 +1,95 @@
+package copier
+
+import (
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+)
+
+// jsonChanges is a ChangeReader that decodes each change from typed JSON
+// when it is read, as the export reader does: what a window keeps of a
+// change is all that stays alive of it.
+type jsonChanges struct {
+	t     *testing.T
+	lines [][3][]byte // key, old, new
+}
+
+func (c *jsonChanges) Next() (Change, error) {
+	if len(c.lines) == 0 {
+		return Change{}, io.EOF
+	}
+	l := c.lines[0]
+	c.lines = c.lines[1:]
+	var ch Change
+	for i, dst := range []*map[string]types.AttributeValue{&ch.Keys, &ch.Old, &ch.New} {
+		it, err := ddbjson.ParseItem(l[i])
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		*dst = it
+	}
+	return ch, nil
+}
+
+// TestWindowMemoryFollowsJSON: a window holds each changed key's images
+// in about the size of their typed JSON, not as decoded items (which take
+// several times more for items of every attribute type), and gives them
+// back exactly.
+func TestWindowMemoryFollowsJSON(t *testing.T) {
+	const n = 2000
+	olds, news := ddbtest.MixedItems(n, 1, ddbtest.WithLargeEvery(0)), ddbtest.MixedItems(n, 1, ddbtest.WithLargeEvery(0))
+	lines := make([][3][]byte, n)
+	jsonBytes := 0
+	for i := range olds {
+		news[i]["v"] = &types.AttributeValueMemberS{Value: "changed"}
+		for j, it := range []map[string]types.AttributeValue{keyOfMixed(olds[i]), olds[i], news[i]} {
+			data, err := ddbjson.MarshalItem(it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines[i][j] = data
+			jsonBytes += len(data)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	w, err := BuildWindow(&jsonChanges{t: t, lines: lines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(lines) // counted in before: kept alive to the end of the measure
+	held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	perKey, jsonPerKey := held/n, int64(jsonBytes/n)
+	t.Logf("window of %d keys: %d bytes a key held, %d bytes of typed JSON a key", n, perKey, jsonPerKey)
+	if perKey > 2*jsonPerKey+512 {
+		t.Errorf("the window holds %d bytes a key, more than twice its typed JSON (%d bytes) and some bookkeeping", perKey, jsonPerKey)
+	}
+	for i, ks := range w.order {
+		key, start, end, err := w.images(ks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want map[string]types.AttributeValue
+		}{{"key", key, keyOfMixed(olds[i])}, {"start", start, olds[i]}, {"end", end, news[i]}} {
+			if g, w := ddbtest.FormatValue(&types.AttributeValueMemberM{Value: c.got}), ddbtest.FormatValue(&types.AttributeValueMemberM{Value: c.want}); g != w {
+				t.Fatalf("key %d %s: got %s, want %s", i, c.what, g, w)
+			}
+		}
+	}
+	runtime.KeepAlive(w)
+}
+
+// keyOfMixed is the primary key of a MixedItems item.
+func keyOfMixed(it map[string]types.AttributeValue) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}
+}
