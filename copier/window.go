@@ -29,8 +29,8 @@ type ChangeReader interface {
 // together cover one window: for each key changed in it, its state at the
 // window's start (the Old image of the earliest export that has the key)
 // and at its end (the New image of the latest). It holds those images in
-// memory, as typed DynamoDB JSON (decoded when used: a decoded item of
-// every attribute type takes about ten times its JSON), so its size
+// memory, as typed DynamoDB JSON (decoded when used: decoded, an item of
+// every attribute type takes about four times its JSON), so its size
 // follows the damage, not the table.
 type Window struct {
 	order   []string // KeyString, in the order first seen
