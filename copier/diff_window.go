@@ -42,7 +42,7 @@ func (p *Plan) diffWindow(ctx context.Context, api API, show int) (*DiffResult, 
 	w := p.window
 	snk := &windowDiffSink{
 		diffSink: diffSink{x: x, to: o.To, keyNames: p.job.keys.names, show: show,
-			res: &DiffResult{From: o.From, To: o.To, Window: &WindowDiff{ChangedKeys: int64(w.Len())}}},
+			res: &DiffResult{From: o.From, To: o.To, Window: &WindowDiff{ChangedKeys: w.changed()}}},
 		t: &target{x: x, table: o.To, keyNames: p.job.keys.names, dryRun: true},
 		w: w,
 	}

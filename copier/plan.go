@@ -255,6 +255,11 @@ func (p *Plan) fingerprint() (string, string) {
 	}
 	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
 		o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
+	if p.window != nil {
+		// A window's position counts its selected keys (v2): a checkpoint
+		// that counted every changed key is another copy's.
+		desc = "window v2 " + desc
+	}
 	return hash(desc), desc
 }
 

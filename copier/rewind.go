@@ -105,7 +105,11 @@ func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint str
 		return nil, fmt.Errorf("rewind: S3 is not configured for reading the exports")
 	}
 	o.FromExport = dirs
-	w, from, err := readWindow(ctx, o, j.target, modeCopy)
+	sel, err := j.windowSelection(o)
+	if err != nil {
+		return nil, err
+	}
+	w, from, err := readWindow(ctx, o, j.target, modeCopy, sel)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +121,26 @@ func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint str
 		o.Stats = stats
 	}
 	return j.windowPlan(ctx, o, w, modeCopy)
+}
+
+// windowSelection returns what picks among the keys a window changed (nil:
+// no selection), evaluated on the keys themselves: a key condition as
+// DynamoDB would, a keys file by key (numbers as numbers).
+func (j *Job) windowSelection(o Options) (func(key map[string]types.AttributeValue) bool, error) {
+	if kf := j.keysFile; kf != nil {
+		return func(key map[string]types.AttributeValue) bool {
+			_, ok := kf.set[keyHash(key)]
+			return ok
+		}, nil
+	}
+	if o.Selection.KeyCondition != "" {
+		kc, err := compileKeyCondition(o.Selection, j.keys)
+		if err != nil {
+			return nil, err
+		}
+		return kc.match, nil
+	}
+	return nil, nil
 }
 
 // windowPlan builds the plan of the rewind of w into the job's main table
@@ -139,24 +163,13 @@ func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Pl
 		verb = "show"
 	}
 	p := &Plan{job: j, opts: o, verb: verb, window: w, overwriteConflicts: o.OverwriteConflicts, pastOnly: m == modeShow}
-	// A selection picks among the keys the window changed, evaluated on
-	// the keys themselves: a key condition as DynamoDB would, a keys file
-	// by key (numbers as numbers).
-	if o.Selection.KeyCondition != "" {
-		kc, err := compileKeyCondition(o.Selection, j.keys)
-		if err != nil {
-			return nil, err
-		}
-		p.windowSelect = kc.match
+	sel, err := j.windowSelection(o)
+	if err != nil {
+		return nil, err
 	}
-	if kf := j.keysFile; kf != nil {
-		p.windowSelect = func(key map[string]types.AttributeValue) bool {
-			_, ok := kf.set[keyHash(key)]
-			return ok
-		}
-	}
+	p.windowSelect = sel
 	p.opts.Segments = 1
-	p.Estimate, p.EstimateFrom = int64(w.Len()), "keys the window changed"
+	p.Estimate, p.EstimateFrom = w.changed(), "keys the window changed"
 	if err := p.loadCheckpoint(ctx); err != nil {
 		return nil, err
 	}

@@ -19,22 +19,50 @@ import (
 // starts where the previous one ended (a gap would leave changes out).
 // Their data files are read and verified now, into the window. m is the
 // copy, the diff or the show that reads them.
-func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode) (*Plan, error) {
-	w, from, err := readWindow(ctx, opts, target, m)
+func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode) (_ *Plan, err error) {
+	if err := checkWindowOptions(opts); err != nil {
+		return nil, err
+	}
+	verb, toFlag := "rewind", "--to"
+	if m == modeShow {
+		verb, toFlag = "show", "--table"
+	}
+	// The job first: its selection decides which of the window's keys
+	// are held.
+	j, err := prepareJobOf(ctx, api, opts, verb, toFlag, m == modeCopy, true)
 	if err != nil {
 		return nil, err
 	}
-	o := opts
+	defer func() {
+		if err != nil {
+			j.Close()
+		}
+	}()
+	sel, err := j.windowSelection(j.opts)
+	if err != nil {
+		return nil, err
+	}
+	w, from, err := readWindow(ctx, opts, target, m, sel)
+	if err != nil {
+		return nil, err
+	}
+	o := j.opts
 	o.From, o.FromExport = from, nil
-	return prepareRewind(ctx, api, RewindOptions{Options: o, Window: w}, m)
+	p, err := j.windowPlan(ctx, o, w, m)
+	if err != nil {
+		return nil, err
+	}
+	p.ownsJob = true
+	return p, nil
 }
 
 // readWindow opens the incremental exports opts.FromExport (in time order)
 // with opts.Files.S3, checks them against the main table target, and reads
-// their verified data files into their window. It returns the window and
+// their verified data files into their window, holding only the keys
+// selected picks (nil: all). It returns the window and
 // the exports' URLs joined by commas (the source's name in messages and
 // fingerprints).
-func readWindow(ctx context.Context, opts Options, target *types.TableDescription, m mode) (*Window, string, error) {
+func readWindow(ctx context.Context, opts Options, target *types.TableDescription, m mode, selected func(key map[string]types.AttributeValue) bool) (*Window, string, error) {
 	verb, needs := "rewind", "a rewind needs the old images"
 	if m == modeShow {
 		verb, needs = "show", "show prints the old images"
@@ -67,7 +95,7 @@ func readWindow(ctx context.Context, opts Options, target *types.TableDescriptio
 	for i, exp := range exps {
 		readers[i] = &exportChanges{ctx: ctx, s3: opts.Files.S3, exp: exp}
 	}
-	w, err := BuildWindow(readers...)
+	w, err := buildWindow(selected, readers...)
 	for _, r := range readers {
 		r.(*exportChanges).close()
 	}

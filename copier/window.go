@@ -35,6 +35,9 @@ type ChangeReader interface {
 type Window struct {
 	order   []string // KeyString, in the order first seen
 	changes map[string]*windowChange
+	// unselected counts the changed keys a selection left out of the
+	// window (see buildWindow): read, never held.
+	unselected int64
 }
 
 // windowChange is one changed key and its images, each encoded by
@@ -46,9 +49,17 @@ type windowChange struct {
 // BuildWindow reads the changes of exports given in time order (each
 // reader is one export) into their window.
 func BuildWindow(exports ...ChangeReader) (*Window, error) {
+	return buildWindow(nil, exports...)
+}
+
+// buildWindow is BuildWindow keeping only the keys selected picks (nil:
+// all): the others are counted in unselected and not held, so a selection
+// bounds the window's memory too.
+func buildWindow(selected func(key map[string]types.AttributeValue) bool, exports ...ChangeReader) (*Window, error) {
 	w := &Window{changes: map[string]*windowChange{}}
+	left := map[[16]byte]struct{}{} // the keys left out, each counted once
 	for i, r := range exports {
-		seen := map[string]bool{}
+		seen := map[[16]byte]struct{}{} // every key of this export, to refuse one listed twice
 		for {
 			c, err := r.Next()
 			if errors.Is(err, io.EOF) {
@@ -57,11 +68,16 @@ func BuildWindow(exports ...ChangeReader) (*Window, error) {
 			if err != nil {
 				return nil, fmt.Errorf("incremental export %d: %w", i+1, err)
 			}
-			ks := ddbjson.KeyString(c.Keys)
-			if seen[ks] {
-				return nil, fmt.Errorf("incremental export %d lists key %s twice", i+1, ks)
+			h := keyHash(c.Keys)
+			if _, dup := seen[h]; dup {
+				return nil, fmt.Errorf("incremental export %d lists key %s twice", i+1, ddbjson.KeyString(c.Keys))
 			}
-			seen[ks] = true
+			seen[h] = struct{}{}
+			if selected != nil && !selected(c.Keys) {
+				left[h] = struct{}{}
+				continue
+			}
+			ks := ddbjson.KeyString(c.Keys)
 			ch, known := w.changes[ks]
 			if !known {
 				ch = &windowChange{}
@@ -79,6 +95,7 @@ func BuildWindow(exports ...ChangeReader) (*Window, error) {
 			}
 		}
 	}
+	w.unselected = int64(len(left))
 	return w, nil
 }
 
@@ -102,8 +119,12 @@ func decodeImage(data []byte) (map[string]types.AttributeValue, error) {
 	return it, nil
 }
 
-// Len returns the number of keys the window changed.
+// Len returns the number of keys the window holds: the keys it changed,
+// or those of them a selection picked.
 func (w *Window) Len() int { return len(w.order) }
+
+// changed returns the number of keys the window changed, selected or not.
+func (w *Window) changed() int64 { return int64(len(w.order)) + w.unselected }
 
 // images returns the key ks (a KeyString of the window) and its start and
 // end images (nil: absent).
@@ -157,6 +178,9 @@ func (s *windowSource) units(phase string) []unit {
 
 func (s *windowSource) read(ctx context.Context, u unit, from checkpoint.Unit, emit emitFunc) error {
 	var items, absent []map[string]types.AttributeValue
+	if from.Line == 0 {
+		s.x.stats.Read.Add(s.w.unselected) // read from the exports, not selected
+	}
 	for i := from.Line; i < len(s.w.order); i++ {
 		key, start, end, err := s.w.images(s.w.order[i])
 		if err != nil {

@@ -93,3 +93,34 @@ func TestWindowMemoryFollowsJSON(t *testing.T) {
 func keyOfMixed(it map[string]types.AttributeValue) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}
 }
+
+// TestWindowHoldsOnlySelectedKeys: with a selection, a window holds only
+// the keys it picks and counts the others once, however many exports list
+// them; an export listing a key twice is refused, selected or not.
+func TestWindowHoldsOnlySelectedKeys(t *testing.T) {
+	k := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	pick := func(key map[string]types.AttributeValue) bool {
+		return key["pk"].(*types.AttributeValueMemberS).Value < "m"
+	}
+	e1 := changes{{Keys: k("a"), Old: confItem("a", "1"), New: confItem("a", "2")}, {Keys: k("x"), Old: confItem("x", "1"), New: confItem("x", "2")},
+		{Keys: k("y"), New: confItem("y", "1")}}
+	e2 := changes{{Keys: k("x"), Old: confItem("x", "2"), New: confItem("x", "3")}, {Keys: k("b"), Old: confItem("b", "1")}}
+	w, err := buildWindow(pick, &e1, &e2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Len() != 2 || w.unselected != 2 || w.changed() != 4 {
+		t.Errorf("held %d keys, %d unselected, %d changed; want 2 (a, b), 2 (x, y), 4", w.Len(), w.unselected, w.changed())
+	}
+	for _, pk := range []string{"x", "y"} {
+		if _, held := w.changes[ddbjson.KeyString(k(pk))]; held {
+			t.Errorf("the unselected key %s is held", pk)
+		}
+	}
+	dup := changes{{Keys: k("z"), New: confItem("z", "1")}, {Keys: k("z"), New: confItem("z", "2")}}
+	if _, err := buildWindow(pick, &dup); err == nil {
+		t.Errorf("an export listing an unselected key twice was accepted")
+	}
+}
