@@ -44,10 +44,7 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 	if o.From == "" {
 		o.From = "incremental export"
 	}
-	verb, toFlag := "rewind", "--to"
-	if m == modeShow {
-		verb, toFlag = "show", "--table"
-	}
+	verb, toFlag := windowVerb(m)
 	j, err := prepareJobOf(ctx, api, o, verb, toFlag, m == modeCopy, true)
 	if err != nil {
 		return nil, err
@@ -59,6 +56,15 @@ func prepareRewind(ctx context.Context, api API, opts RewindOptions, m mode) (*P
 	}
 	p.ownsJob = true
 	return p, nil
+}
+
+// windowVerb names a window's plan of mode m in messages, and the flag
+// that names its main table.
+func windowVerb(m mode) (verb, toFlag string) {
+	if m == modeShow {
+		return "show", "--table"
+	}
+	return "rewind", "--to"
 }
 
 // checkWindowOptions refuses what a rewind of a window (and its diff and
@@ -158,10 +164,7 @@ func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Pl
 			return nil, usagef("incremental export: key %d (%s): %v", i+1, ks, err)
 		}
 	}
-	verb := "rewind"
-	if m == modeShow {
-		verb = "show"
-	}
+	verb, _ := windowVerb(m)
 	p := &Plan{job: j, opts: o, verb: verb, window: w, overwriteConflicts: o.OverwriteConflicts, pastOnly: m == modeShow}
 	sel, err := j.windowSelection(o)
 	if err != nil {

@@ -23,10 +23,7 @@ func prepareIncremental(ctx context.Context, api API, opts Options, target *type
 	if err := checkWindowOptions(opts); err != nil {
 		return nil, err
 	}
-	verb, toFlag := "rewind", "--to"
-	if m == modeShow {
-		verb, toFlag = "show", "--table"
-	}
+	verb, toFlag := windowVerb(m)
 	// The job first: its selection decides which of the window's keys
 	// are held.
 	j, err := prepareJobOf(ctx, api, opts, verb, toFlag, m == modeCopy, true)
