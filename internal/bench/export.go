@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -149,17 +148,22 @@ func (b *bench) damage(ctx context.Context, table, arn string, total int, mem *d
 	if werr != nil {
 		return "", fmt.Errorf("damage %s: %w", table, werr)
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			if f, ok := p.(benchFatal); ok {
-				err = fmt.Errorf("write the export: %s", string(f))
-				return
-			}
-			panic(p)
-		}
-	}()
-	e := ddbtest.WriteExportLines(benchTB{}, mem, exportBucket, "bench", files, ddbtest.ExportOptions{
+	w := ddbtest.NewExportWriter(ctx, mem, exportBucket, "bench", ddbtest.ExportOptions{
 		ID: "01700000000000-bench001", TableArn: arn, ExportType: "INCREMENTAL_EXPORT"})
+	for _, lines := range files {
+		for _, l := range lines {
+			if err := w.Line(l); err != nil {
+				return "", fmt.Errorf("write the export: %w", err)
+			}
+		}
+		if err := w.EndFile(); err != nil {
+			return "", fmt.Errorf("write the export: %w", err)
+		}
+	}
+	e, err := w.Close()
+	if err != nil {
+		return "", fmt.Errorf("write the export: %w", err)
+	}
 	return e.URL, nil
 }
 
@@ -190,19 +194,6 @@ func sameDigests(want, got *tableDigest) error {
 	}
 	return nil
 }
-
-// benchFatal is what benchTB's Fatal panics with.
-type benchFatal string
-
-// benchTB lets the benchmark use ddbtest's export writer outside a test:
-// Fatal panics with a benchFatal, recovered by the caller. Only the
-// methods the writer calls are implemented.
-type benchTB struct{ testing.TB }
-
-func (benchTB) Helper()                           {}
-func (benchTB) Name() string                      { return "bench" }
-func (benchTB) Fatal(args ...any)                 { panic(benchFatal(fmt.Sprint(args...))) }
-func (benchTB) Fatalf(format string, args ...any) { panic(benchFatal(fmt.Sprintf(format, args...))) }
 
 // memS3Handler serves mem's objects over HTTP as S3 does for GetObject in
 // path style (GET /BUCKET/KEY); anything else is refused.

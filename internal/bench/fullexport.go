@@ -1,13 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/md5"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -19,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
@@ -89,46 +82,17 @@ func (b *bench) fullExportRun(ctx context.Context, src string, want *tableDigest
 }
 
 // writeFullExport writes the benchmark's items [0, n) for seed into mem as
-// a full export of the table arn, in the documented layout (as
-// ddbtest.WriteExport writes it, but streamed: one gzip'd data file is
-// held at a time, item i in file i·fullExportFiles/n), and returns the
-// export's URL and the data files' total size.
+// a full export of the table arn, in the documented layout
+// (ddbtest.ExportWriter: one gzip'd data file held at a time, item i in
+// file i·fullExportFiles/n), and returns the export's URL and the data
+// files' total size.
 func writeFullExport(ctx context.Context, mem *ddbtest.MemS3, arn string, n int, seed int64) (url string, size int64, err error) {
-	const id = "01700000000000-benchfull"
-	dir := "bench/AWSDynamoDB/" + id + "/"
-	put := func(key string, body []byte) error {
-		_, err := mem.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(exportBucket), Key: aws.String(key), Body: bytes.NewReader(body)})
-		return err
-	}
-	var manifest bytes.Buffer
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	file, lines := 0, int64(0)
-	flush := func() error {
-		if err := zw.Close(); err != nil {
-			return err
-		}
-		key := fmt.Sprintf("%sdata/%04d-%s.json.gz", dir, file, id)
-		if err := put(key, gz.Bytes()); err != nil {
-			return err
-		}
-		sum := md5.Sum(gz.Bytes())
-		line, err := json.Marshal(ddbtest.ExportFile{ItemCount: lines, MD5Checksum: base64.StdEncoding.EncodeToString(sum[:]),
-			ETag: hex.EncodeToString(sum[:]), DataFileS3Key: key})
-		if err != nil {
-			return err
-		}
-		manifest.Write(append(line, '\n'))
-		size += int64(gz.Len())
-		file, lines = file+1, 0
-		gz.Reset()
-		zw.Reset(&gz)
-		return nil
-	}
+	w := ddbtest.NewExportWriter(ctx, mem, exportBucket, "bench", ddbtest.ExportOptions{ID: "01700000000000-benchfull", TableArn: arn})
+	file := 0
 	var werr error
 	genItems(0, n, seed, func(i int, it map[string]types.AttributeValue) bool {
-		for i*fullExportFiles/n > file {
-			if werr = flush(); werr != nil {
+		for ; i*fullExportFiles/n > file; file++ {
+			if werr = w.EndFile(); werr != nil {
 				return false
 			}
 		}
@@ -137,35 +101,18 @@ func writeFullExport(ctx context.Context, mem *ddbtest.MemS3, arn string, n int,
 			werr = fmt.Errorf("item %d: %w", i, err)
 			return false
 		}
-		if _, werr = fmt.Fprintf(zw, "{\"Item\":%s}\n", data); werr != nil {
-			return false
-		}
-		lines++
-		return true
+		werr = w.Line(`{"Item":` + string(data) + `}`)
+		return werr == nil
 	})
-	for werr == nil && file < fullExportFiles {
-		werr = flush()
+	for ; werr == nil && file < fullExportFiles; file++ {
+		werr = w.EndFile()
+	}
+	var e *ddbtest.TestExport
+	if werr == nil {
+		e, werr = w.Close()
 	}
 	if werr != nil {
 		return "", 0, fmt.Errorf("write the full export: %w", werr)
 	}
-	if err := put(dir+"manifest-files.json", manifest.Bytes()); err != nil {
-		return "", 0, fmt.Errorf("write the full export: %w", err)
-	}
-	when := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-	summary, err := json.Marshal(map[string]any{
-		"version": "2023-08-01", "exportArn": arn + "/export/" + id,
-		"startTime": when.Format(time.RFC3339Nano), "endTime": when.Add(5 * time.Minute).Format(time.RFC3339Nano),
-		"tableArn": arn, "tableId": "12345a12-abcd-123a-ab12-1234abc12345", "exportTime": when.Format(time.RFC3339Nano),
-		"s3Bucket": exportBucket, "s3Prefix": "bench", "s3SseAlgorithm": "AES256", "s3SseKmsKeyId": nil,
-		"manifestFilesS3Key": dir + "manifest-files.json", "billedSizeBytes": size, "itemCount": n,
-		"outputFormat": "DYNAMODB_JSON", "exportType": "FULL_EXPORT",
-	})
-	if err == nil {
-		err = put(dir+"manifest-summary.json", summary)
-	}
-	if err != nil {
-		return "", 0, fmt.Errorf("write the full export: %w", err)
-	}
-	return "s3://" + exportBucket + "/" + dir, size, nil
+	return e.URL, w.Size(), nil
 }

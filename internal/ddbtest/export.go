@@ -109,74 +109,139 @@ func WriteExport(t testing.TB, c S3Putter, bucket, prefix string, items []map[st
 // entry counting them. It serves incremental records and broken lines.
 func WriteExportLines(t testing.TB, c S3Putter, bucket, prefix string, files [][]string, opts ExportOptions) *TestExport {
 	t.Helper()
-	ctx := context.Background()
-	id := opts.ID
-	if id == "" {
+	if opts.ID == "" {
 		sum := sha256.Sum256([]byte(t.Name()))
-		id = "01700000000000-" + hex.EncodeToString(sum[:4])
+		opts.ID = "01700000000000-" + hex.EncodeToString(sum[:4])
 	}
+	w := NewExportWriter(context.Background(), c, bucket, prefix, opts)
+	for _, lines := range files {
+		for _, l := range lines {
+			if err := w.Line(l); err != nil {
+				t.Fatalf("WriteExport: %v", err)
+			}
+		}
+		if err := w.EndFile(); err != nil {
+			t.Fatalf("WriteExport: %v", err)
+		}
+	}
+	e, err := w.Close()
+	if err != nil {
+		t.Fatalf("WriteExport: %v", err)
+	}
+	return e
+}
+
+// ExportWriter writes an export in the documented layout data file after
+// data file, holding one gzip'd file in memory at a time (the benchmark's
+// exports of 100,000 items and more): Line adds a line to the current data
+// file, EndFile puts it with its manifest entry, Close writes the
+// manifests. opts.ID must be set; Files is ignored.
+type ExportWriter struct {
+	ctx          context.Context
+	c            S3Putter
+	bucket, root string
+	dir          string
+	opts         ExportOptions
+	manifest     bytes.Buffer
+	gz           bytes.Buffer
+	zw           *gzip.Writer
+	lines, total int64
+	size         int64
+	e            *TestExport
+}
+
+// NewExportWriter starts an export under s3://bucket/prefix.
+func NewExportWriter(ctx context.Context, c S3Putter, bucket, prefix string, opts ExportOptions) *ExportWriter {
 	root := strings.Trim(prefix, "/")
 	if root != "" {
 		root += "/"
 	}
-	dir := root + "AWSDynamoDB/" + id + "/"
-	put := func(key string, body []byte) {
-		t.Helper()
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
-			t.Fatalf("WriteExport: put s3://%s/%s: %v", bucket, key, err)
-		}
-	}
-	e := &TestExport{URL: "s3://" + bucket + "/" + dir, Bucket: bucket}
-	var manifest bytes.Buffer
-	var total int64
-	entry := func(i int, key string, body []byte, count int64) {
-		sum := md5.Sum(body)
-		f := ExportFile{ItemCount: count, MD5Checksum: base64.StdEncoding.EncodeToString(sum[:]), ETag: hex.EncodeToString(sum[:]), DataFileS3Key: key}
-		if opts.Edit != nil {
-			opts.Edit(i, &f)
-		}
-		line, _ := json.Marshal(f)
-		manifest.Write(append(line, '\n'))
-		total += count
-		e.Keys = append(e.Keys, key)
-	}
-	for i, lines := range files {
-		var gz bytes.Buffer
-		w := gzip.NewWriter(&gz)
-		for _, l := range lines {
-			io.WriteString(w, l+"\n")
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		key := fmt.Sprintf("%sdata/%04d-%s.json.gz", dir, i, id)
-		put(key, gz.Bytes())
-		entry(i, key, gz.Bytes(), int64(len(lines)))
-	}
-	if opts.EmptyFile {
-		key := fmt.Sprintf("%sdata/%04d-%s-empty.json.gz", dir, len(files), id)
-		put(key, nil)
-		entry(len(files), key, nil, 0)
-	}
-	put(dir+"manifest-files.json", manifest.Bytes())
+	dir := root + "AWSDynamoDB/" + opts.ID + "/"
+	w := &ExportWriter{ctx: ctx, c: c, bucket: bucket, root: root, dir: dir, opts: opts,
+		e: &TestExport{URL: "s3://" + bucket + "/" + dir, Bucket: bucket}}
+	w.zw = gzip.NewWriter(&w.gz)
+	return w
+}
 
-	typ, when := opts.ExportType, opts.ExportTime
+// Line adds one line (newline-terminated) to the current data file.
+func (w *ExportWriter) Line(l string) error {
+	if _, err := io.WriteString(w.zw, l+"\n"); err != nil {
+		return err
+	}
+	w.lines++
+	return nil
+}
+
+// EndFile puts the current data file and its manifest entry.
+func (w *ExportWriter) EndFile() error {
+	if err := w.zw.Close(); err != nil {
+		return err
+	}
+	key := fmt.Sprintf("%sdata/%04d-%s.json.gz", w.dir, len(w.e.Keys), w.opts.ID)
+	if err := w.put(key, w.gz.Bytes()); err != nil {
+		return err
+	}
+	w.entry(key, w.gz.Bytes(), w.lines)
+	w.size += int64(w.gz.Len())
+	w.gz.Reset()
+	w.zw.Reset(&w.gz)
+	w.lines = 0
+	return nil
+}
+
+// Size returns the total size of the data files put so far.
+func (w *ExportWriter) Size() int64 { return w.size }
+
+func (w *ExportWriter) put(key string, body []byte) error {
+	if _, err := w.c.PutObject(w.ctx, &s3.PutObjectInput{Bucket: aws.String(w.bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", w.bucket, key, err)
+	}
+	return nil
+}
+
+func (w *ExportWriter) entry(key string, body []byte, count int64) {
+	sum := md5.Sum(body)
+	f := ExportFile{ItemCount: count, MD5Checksum: base64.StdEncoding.EncodeToString(sum[:]), ETag: hex.EncodeToString(sum[:]), DataFileS3Key: key}
+	if w.opts.Edit != nil {
+		w.opts.Edit(len(w.e.Keys), &f)
+	}
+	line, _ := json.Marshal(f)
+	w.manifest.Write(append(line, '\n'))
+	w.total += count
+	w.e.Keys = append(w.e.Keys, key)
+}
+
+// Close adds the empty data file of opts.EmptyFile and writes
+// manifest-files.json and manifest-summary.json; the export is then
+// complete.
+func (w *ExportWriter) Close() (*TestExport, error) {
+	if w.opts.EmptyFile {
+		key := fmt.Sprintf("%sdata/%04d-%s-empty.json.gz", w.dir, len(w.e.Keys), w.opts.ID)
+		if err := w.put(key, nil); err != nil {
+			return nil, err
+		}
+		w.entry(key, nil, 0)
+	}
+	if err := w.put(w.dir+"manifest-files.json", w.manifest.Bytes()); err != nil {
+		return nil, err
+	}
+	typ, when := w.opts.ExportType, w.opts.ExportTime
 	if typ == "" {
 		typ = "FULL_EXPORT"
 	}
 	if when.IsZero() {
 		when = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	}
-	arn := opts.TableArn
+	arn := w.opts.TableArn
 	if arn == "" {
 		arn = "arn:aws:dynamodb:us-east-1:123456789012:table/table"
 	}
 	summary := map[string]any{
-		"version": "2023-08-01", "exportArn": arn + "/export/" + id,
+		"version": "2023-08-01", "exportArn": arn + "/export/" + w.opts.ID,
 		"startTime": when.Format(time.RFC3339Nano), "endTime": when.Add(5 * time.Minute).Format(time.RFC3339Nano),
 		"tableArn": arn, "tableId": "12345a12-abcd-123a-ab12-1234abc12345", "exportTime": when.Format(time.RFC3339Nano),
-		"s3Bucket": bucket, "s3Prefix": strings.TrimSuffix(root, "/"), "s3SseAlgorithm": "AES256", "s3SseKmsKeyId": nil,
-		"manifestFilesS3Key": dir + "manifest-files.json", "billedSizeBytes": 1234, "itemCount": total,
+		"s3Bucket": w.bucket, "s3Prefix": strings.TrimSuffix(w.root, "/"), "s3SseAlgorithm": "AES256", "s3SseKmsKeyId": nil,
+		"manifestFilesS3Key": w.dir + "manifest-files.json", "billedSizeBytes": w.size, "itemCount": w.total,
 		"outputFormat": "DYNAMODB_JSON", "exportType": typ,
 	}
 	if typ == "INCREMENTAL_EXPORT" {
@@ -185,8 +250,10 @@ func WriteExportLines(t testing.TB, c S3Putter, bucket, prefix string, files [][
 		summary["outputView"] = "NEW_AND_OLD_IMAGES"
 	}
 	data, _ := json.Marshal(summary)
-	put(dir+"manifest-summary.json", data)
-	return e
+	if err := w.put(w.dir+"manifest-summary.json", data); err != nil {
+		return nil, err
+	}
+	return w.e, nil
 }
 
 // S3Client returns an S3 client for the server (moto serves S3 on the same
