@@ -121,8 +121,23 @@ func iamTableARN(t *testing.T, c *dynamodb.Client, table string) string {
 	return aws.ToString(out.Table.TableArn)
 }
 
-// iamExportEndpoint is moto's S3 endpoint and an export URL.
-func iamExportEndpoint(moto *ddbtest.Server, url string) (string, string) { return moto.Endpoint, url }
+// iamExportSource writes the export a variant names by its first argument
+// — EXPORT (full) or INCREMENTAL — and returns moto's S3 endpoint and the
+// export's URL; ok is false for any other argument (the variant reads a
+// recovery table).
+func iamExportSource(t *testing.T, c *dynamodb.Client, main, kind string) (endpoint, url string, ok bool) {
+	t.Helper()
+	var moto *ddbtest.Server
+	switch kind {
+	case "EXPORT":
+		moto, url = iamExport(t, c, main)
+	case "INCREMENTAL":
+		moto, url = iamIncremental(t, c, main)
+	default:
+		return "", "", false
+	}
+	return moto.Endpoint, url, true
+}
 
 // iamIncremental writes an incremental export of main (iamTables' main
 // table) to moto's S3, in ${Bucket}/${Prefix}: the window changed

@@ -1168,13 +1168,8 @@ func TestIAMCopy(t *testing.T) {
 				before := ddbtest.ScanAll(t, c, main)
 				args := []string{"copy", "--from", rec, "--to", main}
 				var o iamRunOpts
-				if src := v.args[0]; src == "EXPORT" || src == "INCREMENTAL" {
-					var url string
-					if src == "EXPORT" {
-						o.s3, url = iamExportEndpoint(iamExport(t, c, main))
-					} else {
-						o.s3, url = iamExportEndpoint(iamIncremental(t, c, main))
-					}
+				if endpoint, url, ok := iamExportSource(t, c, main, v.args[0]); ok {
+					o.s3 = endpoint
 					args = []string{"copy", "--from-export", url, "--to", main}
 					v.args = v.args[1:]
 				}
@@ -1224,14 +1219,8 @@ func TestIAMDiff(t *testing.T) {
 				srv, c, main, rec := iamTables(t)
 				args := []string{"diff", "--from", rec, "--to", main}
 				var o iamRunOpts
-				switch v.args[0] {
-				case "EXPORT", "INCREMENTAL":
-					var url string
-					if v.args[0] == "EXPORT" {
-						o.s3, url = iamExportEndpoint(iamExport(t, c, main))
-					} else {
-						o.s3, url = iamExportEndpoint(iamIncremental(t, c, main))
-					}
+				if endpoint, url, ok := iamExportSource(t, c, main, v.args[0]); ok {
+					o.s3 = endpoint
 					args = []string{"diff", "--from-export", url, "--to", main}
 					v.args = v.args[1:]
 				}
@@ -1267,14 +1256,8 @@ func TestIAMShow(t *testing.T) {
 				srv, c, main, rec := iamTables(t)
 				args := []string{"show", "--from", rec}
 				var o iamRunOpts
-				switch v.args[0] {
-				case "EXPORT", "INCREMENTAL":
-					var url string
-					if v.args[0] == "EXPORT" {
-						o.s3, url = iamExportEndpoint(iamExport(t, c, main))
-					} else {
-						o.s3, url = iamExportEndpoint(iamIncremental(t, c, main))
-					}
+				if endpoint, url, ok := iamExportSource(t, c, main, v.args[0]); ok {
+					o.s3 = endpoint
 					args = []string{"show", "--from-export", url, "--table", main}
 					v.args = v.args[1:]
 				}
