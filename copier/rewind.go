@@ -156,7 +156,7 @@ func (j *Job) windowSelection(o Options) (func(key map[string]types.AttributeVal
 // loaded.
 func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Plan, error) {
 	for i, ks := range w.order {
-		key, _, _, err := w.images(ks)
+		key, err := w.key(ks)
 		if err != nil {
 			return nil, err
 		}

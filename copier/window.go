@@ -126,11 +126,16 @@ func (w *Window) Len() int { return len(w.order) }
 // changed returns the number of keys the window changed, selected or not.
 func (w *Window) changed() int64 { return int64(len(w.order)) + w.unselected }
 
+// key returns the key ks (a KeyString of the window), decoded.
+func (w *Window) key(ks string) (map[string]types.AttributeValue, error) {
+	return decodeImage(w.changes[ks].key)
+}
+
 // images returns the key ks (a KeyString of the window) and its start and
 // end images (nil: absent).
 func (w *Window) images(ks string) (key, start, end map[string]types.AttributeValue, err error) {
 	ch := w.changes[ks]
-	if key, err = decodeImage(ch.key); err != nil {
+	if key, err = w.key(ks); err != nil {
 		return nil, nil, nil, err
 	}
 	if start, err = decodeImage(ch.start); err != nil {
