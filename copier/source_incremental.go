@@ -74,7 +74,7 @@ func readWindow(ctx context.Context, opts Options, target *types.TableDescriptio
 		switch {
 		case !sum.Incremental():
 			return nil, "", usagef("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
-		case sum.OutputView != "" && sum.OutputView != "NEW_AND_OLD_IMAGES":
+		case sum.View() != "" && sum.View() != exportfile.ViewNewAndOld:
 			return nil, "", usagef("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), sum.OutputView, needs)
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable && m == modeShow:
 			return nil, "", usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",

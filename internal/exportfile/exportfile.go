@@ -194,6 +194,21 @@ type Summary struct {
 // Incremental reports whether the export is an incremental export.
 func (s *Summary) Incremental() bool { return s.ExportType == IncrementalExport }
 
+// Export views of an incremental export, as View returns them.
+const (
+	ViewNewAndOld = "NEW_AND_OLD_IMAGES"
+	ViewNew       = "NEW_IMAGE"
+)
+
+// View returns the incremental export's view in one spelling, ViewNewAndOld
+// or ViewNew, whether the summary spells it with or without the DYNAMODB_
+// prefix (AWS's guide shows DYNAMODB_NEW_AND_OLD_IMAGES in its example
+// summary; the API's ExportViewType is NEW_AND_OLD_IMAGES); "" when the
+// summary has none, and the summary's own text for a view it does not know.
+func (s *Summary) View() string {
+	return strings.TrimPrefix(s.OutputView, "DYNAMODB_")
+}
+
 // File is one line of manifest-files.json: a data file and what it must
 // hold.
 type File struct {
