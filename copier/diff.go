@@ -1,7 +1,6 @@
 package copier
 
 import (
-	"bytes"
 	"context"
 	"math/rand/v2"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // DiffOptions configures Diff: the tables, the selection and the reading
@@ -132,7 +132,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			if !ok {
 				continue
 			}
-			if EqualItems(it, m) {
+			if itemeq.Items(it, m) {
 				d.x.stats.Identical.Add(1)
 				d.mu.Lock()
 				res.Identical++
@@ -172,81 +172,4 @@ func (d *diffSink) result() *DiffResult {
 		slices.Sort(d.res.Window.ConflictKeys)
 	}
 	return d.res
-}
-
-// EqualItems compares two items exactly: numbers as their exact strings,
-// binaries as bytes, sets as unordered sets, lists in order.
-func EqualItems(a, b map[string]types.AttributeValue) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, av := range a {
-		bv, ok := b[k]
-		if !ok || !EqualValues(av, bv) {
-			return false
-		}
-	}
-	return true
-}
-
-// EqualValues compares two attribute values exactly (see EqualItems).
-func EqualValues(a, b types.AttributeValue) bool {
-	switch x := a.(type) {
-	case *types.AttributeValueMemberS:
-		y, ok := b.(*types.AttributeValueMemberS)
-		return ok && x.Value == y.Value
-	case *types.AttributeValueMemberN:
-		y, ok := b.(*types.AttributeValueMemberN)
-		return ok && x.Value == y.Value
-	case *types.AttributeValueMemberB:
-		y, ok := b.(*types.AttributeValueMemberB)
-		return ok && bytes.Equal(x.Value, y.Value)
-	case *types.AttributeValueMemberBOOL:
-		y, ok := b.(*types.AttributeValueMemberBOOL)
-		return ok && x.Value == y.Value
-	case *types.AttributeValueMemberNULL:
-		y, ok := b.(*types.AttributeValueMemberNULL)
-		return ok && x.Value == y.Value
-	case *types.AttributeValueMemberSS:
-		y, ok := b.(*types.AttributeValueMemberSS)
-		return ok && sameSet(x.Value, y.Value)
-	case *types.AttributeValueMemberNS:
-		y, ok := b.(*types.AttributeValueMemberNS)
-		return ok && sameSet(x.Value, y.Value)
-	case *types.AttributeValueMemberBS:
-		y, ok := b.(*types.AttributeValueMemberBS)
-		if !ok || len(x.Value) != len(y.Value) {
-			return false
-		}
-		xs, ys := make([]string, len(x.Value)), make([]string, len(y.Value))
-		for i := range x.Value {
-			xs[i], ys[i] = string(x.Value[i]), string(y.Value[i])
-		}
-		return sameSet(xs, ys)
-	case *types.AttributeValueMemberL:
-		y, ok := b.(*types.AttributeValueMemberL)
-		if !ok || len(x.Value) != len(y.Value) {
-			return false
-		}
-		for i := range x.Value {
-			if !EqualValues(x.Value[i], y.Value[i]) {
-				return false
-			}
-		}
-		return true
-	case *types.AttributeValueMemberM:
-		y, ok := b.(*types.AttributeValueMemberM)
-		return ok && EqualItems(x.Value, y.Value)
-	}
-	return false
-}
-
-func sameSet(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	x, y := slices.Clone(a), slices.Clone(b)
-	slices.Sort(x)
-	slices.Sort(y)
-	return slices.Equal(x, y)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // memAPI is an in-memory DynamoDB of named tables with one string hash
@@ -211,7 +212,7 @@ func holds(expr string, names map[string]string, values map[string]types.Attribu
 				return false, validation("memAPI: unsupported condition %q", expr)
 			}
 			got, present := cur[names[n]]
-			if !present || !EqualValues(got, values[v]) {
+			if !present || !itemeq.Values(got, values[v]) {
 				return false, nil
 			}
 		}

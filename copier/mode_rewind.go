@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // maxConditionLen is DynamoDB's limit on an expression's length (4 KB).
@@ -189,7 +190,7 @@ func sameState(a, b map[string]types.AttributeValue) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
-	return EqualItems(a, b)
+	return itemeq.Items(a, b)
 }
 
 // stillAsLeft builds the condition that the item is still what the window

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // changes is a ChangeReader over a slice.
@@ -43,12 +44,12 @@ func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if left, err := w.expected(k(pk)); err != nil || !EqualItems(left, end) {
+		if left, err := w.expected(k(pk)); err != nil || !itemeq.Items(left, end) {
 			t.Errorf("expected(%s) = %v, %v; want the end image %v", pk, left, err, end)
 		}
 		return key, start, end
 	}
-	if key, start, end := imagesOf("a"); w.Len() != 2 || !EqualItems(key, k("a")) || !EqualItems(start, a) || !EqualItems(end, c) {
+	if key, start, end := imagesOf("a"); w.Len() != 2 || !itemeq.Items(key, k("a")) || !itemeq.Items(start, a) || !itemeq.Items(end, c) {
 		t.Errorf("window of a: key %v start %v end %v", key, start, end)
 	}
 	if _, start, end := imagesOf("n"); start != nil || end != nil {

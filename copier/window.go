@@ -10,6 +10,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // Change is one changed key of an incremental export: the key and the
@@ -200,7 +201,7 @@ func (s *windowSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 				s.x.stats.Matched.Add(1)
 				items = append(items, start)
 			}
-		case start == nil && end == nil, start != nil && end != nil && EqualItems(start, end):
+		case start == nil && end == nil, start != nil && end != nil && itemeq.Items(start, end):
 			// No net change.
 		case start == nil:
 			s.x.stats.Matched.Add(1)
