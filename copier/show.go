@@ -11,9 +11,14 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // Output formats of Show.
@@ -48,7 +53,7 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 		return prepareShowExport(ctx, api, opts)
 	}
 	if opts.From == "" {
-		return nil, usagef("show needs --from RECOVERY_TABLE or --from-export URL --table TABLE")
+		return nil, usagef("show needs --from RECOVERY_TABLE or --from-export URL")
 	}
 	o := opts.Options
 	o.To, o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = o.From, true, "", "", false, false, ""
@@ -65,20 +70,48 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 	return p, nil
 }
 
-// prepareShowExport prepares a show whose source is a full export: the
-// export manifest has no key schema, so opts.To names the table whose key
-// schema selects the items (show's --table); it is described, never read.
-// The export must be of that table unless AllowOtherTable.
+// prepareShowExport prepares a show whose source is an export: an export
+// manifest has no key schema, so the table whose key schema selects the
+// items is opts.To (show's --table) or, without it, the table the
+// manifest's tableArn names; it is described, never read. The export must
+// be of that table unless AllowOtherTable.
 func prepareShowExport(ctx context.Context, api API, opts ShowOptions) (*Plan, error) {
 	o := opts.Options
 	if o.To == "" {
-		return nil, usagef("show --from-export needs --table TABLE: the table whose key schema the export's items have (an export manifest does not record it); it is described, never read")
+		name, err := exportTable(ctx, api, o)
+		if err != nil {
+			return nil, err
+		}
+		o.To = name
 	}
 	o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = true, "", "", false, false, ""
 	if err := o.check("show", false, "--table"); err != nil {
 		return nil, err
 	}
 	return prepareExport(ctx, api, o, modeShow)
+}
+
+// exportTable returns the name of the table the first export's manifest
+// names (tableArn), when that table exists in the configured Region and
+// account; a usage error saying to pass --table when it does not.
+func exportTable(ctx context.Context, api API, o Options) (string, error) {
+	if o.Files == nil || o.Files.S3 == nil {
+		return "", fmt.Errorf("show: --from-export %s: S3 is not configured", o.FromExport[0])
+	}
+	exp, err := exportfile.Open(ctx, o.Files.S3, o.FromExport[0])
+	if err != nil {
+		return "", fmt.Errorf("show: %w", err)
+	}
+	arn := exp.Summary.TableArn
+	name := tables.Name(arn)
+	_, err = api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	switch {
+	case awserr.IsNotFound(err):
+		return "", usagef("show --from-export %s: the export's table %s (its manifest's tableArn %s) is not found, and its key schema selects the items: pass --table TABLE, a table with the same key schema (with --allow-other-table)", exp.URL(), name, arn)
+	case err != nil:
+		return "", fmt.Errorf("show: describe the export's table %s: %w", name, err)
+	}
+	return name, nil
 }
 
 // Show writes the selected items of the plan's source to w, exactly (typed

@@ -13,11 +13,11 @@ func showCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "show",
 		Usage:     "print past items of a recovery table or an export (the selection, exactly; from incremental exports, the changed keys as they were at the window's start) without writing anything",
-		UsageText: "ddbrewind show (--from RECOVERY | --from-export URL --table TABLE) [selection flags] [-o jsonl|json|csv] [--limit N]",
+		UsageText: "ddbrewind show (--from RECOVERY | --from-export URL [--table TABLE]) [selection flags] [-o jsonl|json|csv] [--limit N]",
 		Flags: withGlobals(append([]cli.Flag{
 			&cli.StringFlag{Name: "from", Usage: "recovery table to read (required, unless --from-export)"},
 			fromExportFlag(),
-			&cli.StringFlag{Name: "table", Usage: "with --from-export (required with it): the table the export is of, whose key schema selects its items (an export manifest does not record the key schema); it is described, never read"},
+			&cli.StringFlag{Name: "table", Usage: "with --from-export: the table whose key schema selects the export's items (an export manifest does not record the key schema); default: the table the manifest names (tableArn); needed only when that table is gone; it is described, never read"},
 			&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --table (same key schema)"},
 		}, append(selectionFlags(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: copier.ShowJSONL, Usage: "jsonl (typed DynamoDB JSON, one item a line), json (one array) or csv (a column per attribute name)"},
@@ -58,7 +58,7 @@ func showCommand(env *Env) *cli.Command {
 }
 
 // showSource refuses a show without exactly one of --from and
-// --from-export, --from-export without --table, or --table without it.
+// --from-export, or --table without --from-export.
 func showSource(c *cli.Context) error {
 	from, exports, table := c.String("from"), c.StringSlice("from-export"), c.String("table")
 	switch {
@@ -66,8 +66,6 @@ func showSource(c *cli.Context) error {
 		return &usageError{Msg: "show: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind show --help)"}
 	case from != "" && len(exports) > 0:
 		return &usageError{Msg: "show: --from and --from-export both name the past state: give one of them"}
-	case len(exports) > 0 && table == "":
-		return &usageError{Msg: "show --from-export needs --table TABLE: the table the export is of, whose key schema selects its items (an export manifest does not record it)"}
 	case from != "" && table != "":
 		return &usageError{Msg: fmt.Sprintf("show: --table %s is only for --from-export: --from %s has its own key schema", table, from)}
 	}

@@ -16,9 +16,10 @@ import (
 )
 
 // TestShowFromExport prints a full export's items (S3 on moto) exactly,
-// with the key schema of --table (dynalite), in each format, for a key
-// condition, a keys file and a limit; it reads nothing of the table and
-// refuses bad input with exit 2.
+// with the key schema of --table (dynalite) or, without it, of the table
+// the manifest names, in each format, for a key condition, a keys file and
+// a limit; it reads nothing of the table and refuses bad input with exit
+// 2 (--table is required only when the manifest's table is gone).
 func TestShowFromExport(t *testing.T) {
 	t.Parallel()
 	s := newExportSetup(t, mixedSpec)
@@ -71,9 +72,14 @@ func TestShowFromExport(t *testing.T) {
 		{"jsonl, exact", nil, want},
 		{"key condition", []string{"--key-condition-expression", "pk = :p", "--expression-attribute-values", string(vals)}, slice},
 		{"keys file", []string{"--keys-file", keysFile}, picked},
+		{"no --table: the manifest's table", []string{"--key-condition-expression", "pk = :p", "--expression-attribute-values", string(vals)}, slice},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.run(t, append([]string{"show", "--from-export", te.URL, "--table", s.table}, tc.args...)...)
+			args := []string{"show", "--from-export", te.URL}
+			if !strings.HasPrefix(tc.name, "no --table") {
+				args = append(args, "--table", s.table)
+			}
+			r := s.run(t, append(args, tc.args...)...)
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, lastLine(r.stderr))
 			}
@@ -104,7 +110,6 @@ func TestShowFromExport(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{"no --table", []string{"--from-export", te.URL}, "needs --table"},
 		{"--table with --from", []string{"--from", s.table, "--table", s.table}, "only for --from-export"},
 		{"both sources", []string{"--from", s.table, "--from-export", te.URL, "--table", s.table}, "give one of them"},
 		{"no such table", []string{"--from-export", te.URL, "--table", "nosuchtable"}, "table not found"},
@@ -116,6 +121,9 @@ func TestShowFromExport(t *testing.T) {
 		}
 	}
 	other := ddbtest.WriteExport(t, s.s3.S3Client(t), s.bucket, "other", items[:3], ddbtest.ExportOptions{TableArn: "arn:aws:dynamodb:us-east-1:123456789012:table/other"})
+	if r := s.run(t, "show", "--from-export", other.URL); r.code != 2 || !strings.Contains(lastLine(r.stderr), "the export's table other") || !strings.Contains(lastLine(r.stderr), "pass --table") {
+		t.Errorf("an export of a table that is gone, without --table: exit %d %q, want 2 saying to pass --table", r.code, lastLine(r.stderr))
+	}
 	if r := s.run(t, "show", "--from-export", other.URL, "--table", s.table); r.code != 2 || !strings.Contains(lastLine(r.stderr), "--allow-other-table") {
 		t.Errorf("another table's export: exit %d %q, want 2 naming --allow-other-table", r.code, lastLine(r.stderr))
 	}
