@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
 )
 
@@ -89,8 +90,9 @@ func readWindow(ctx context.Context, opts Options, target *types.TableDescriptio
 		exps = append(exps, exp)
 	}
 	readers := make([]ChangeReader, len(exps))
+	keys := schemaOf(target)
 	for i, exp := range exps {
-		readers[i] = &exportChanges{ctx: ctx, s3: opts.Files.S3, exp: exp}
+		readers[i] = &exportChanges{ctx: ctx, s3: opts.Files.S3, exp: exp, keys: keys}
 	}
 	w, err := buildWindow(selected, readers...)
 	for _, r := range readers {
@@ -111,11 +113,13 @@ func readWindow(ctx context.Context, opts Options, target *types.TableDescriptio
 }
 
 // exportChanges reads the changes of one incremental export, file after
-// file, each verified before use.
+// file, each verified before use, each record's key checked against the
+// table's key schema.
 type exportChanges struct {
 	ctx  context.Context
 	s3   exportfile.S3API
 	exp  *exportfile.Export
+	keys keySchemaInfo
 	file int
 	r    *exportfile.FileReader
 }
@@ -140,8 +144,39 @@ func (c *exportChanges) Next() (Change, error) {
 		if err != nil {
 			return Change{}, err
 		}
+		if msg := recordKeyProblem(rec, c.keys); msg != "" {
+			return Change{}, usagef("%s:%d: %s: the export is refused (a record's Keys must be the table's key, and each image's key the same)", c.exp.FileURL(c.file-1), rec.Line, msg)
+		}
 		return Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage}, nil
 	}
+}
+
+// recordKeyProblem says what is wrong with an incremental record's key, or
+// "": its Keys must be exactly the table's key attributes (names and
+// types), and each image present must have that key (numbers by value). A
+// record whose images name another item than its Keys would be selected
+// by one key and written to another.
+func recordKeyProblem(rec exportfile.Record, keys keySchemaInfo) string {
+	if err := keys.check(rec.Keys); err != nil {
+		return "Keys: " + err.Error()
+	}
+	want := ddbjson.KeyString(rec.Keys)
+	for _, img := range []struct {
+		name string
+		item map[string]types.AttributeValue
+	}{{"OldImage", rec.OldImage}, {"NewImage", rec.NewImage}} {
+		if img.item == nil {
+			continue
+		}
+		k := keyOf(img.item, keys.names)
+		if len(k) != len(keys.names) {
+			return img.name + " lacks a key attribute of the table (" + strings.Join(keys.names, " + ") + ")"
+		}
+		if got := ddbjson.KeyString(k); got != want {
+			return img.name + "'s key " + got + " is not the record's Keys " + want
+		}
+	}
+	return ""
 }
 
 func (c *exportChanges) close() {

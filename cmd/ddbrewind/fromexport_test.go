@@ -371,3 +371,38 @@ func TestExportIncrementalRefused(t *testing.T) {
 		t.Errorf("a URL that is no export: exit %d %q, want 2", r.code, lastLine(r.stderr))
 	}
 }
+
+// TestIncrementalRecordKeyRefused: an incremental record whose images name
+// another item than its Keys, or whose Keys are not the table's key, makes
+// the export refused (exit 2, naming the file and line) before anything is
+// written: selected by Keys (pk = a), it would otherwise overwrite item p
+// (--overwrite-conflicts), which the selection excludes.
+func TestIncrementalRecordKeyRefused(t *testing.T) {
+	t.Parallel()
+	s := newExportSetup(t, mixedSpec)
+	item := func(pk, v string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberN{Value: "1"}, "v": &types.AttributeValueMemberS{Value: v}}
+	}
+	ddbtest.PutItems(t, s.c, s.table, []map[string]types.AttributeValue{item("a", "now"), item("p", "precious")})
+	before := ddbtest.ScanAll(t, s.c, s.table)
+	vals := `{":a":{"S":"a"}}`
+	for i, tc := range []struct{ name, line string }{
+		{"OldImage of another item", `{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"a"},"sk":{"N":"1"}},"OldImage":{"pk":{"S":"p"},"sk":{"N":"1"},"v":{"S":"evil"}},"NewImage":{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"now"}}}`},
+		{"NewImage of another item", `{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"a"},"sk":{"N":"1"}},"OldImage":{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"old"}},"NewImage":{"pk":{"S":"p"},"sk":{"N":"1"},"v":{"S":"precious"}}}`},
+		{"Keys with an extra attribute", `{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"x"}},"OldImage":{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"old"}}}`},
+		{"Keys of another type", `{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"a"},"sk":{"S":"1"}},"OldImage":{"pk":{"S":"a"},"sk":{"S":"1"},"v":{"S":"old"}}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			te := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, fmt.Sprintf("keys%d", i), [][]string{{tc.line}},
+				ddbtest.ExportOptions{ExportType: "INCREMENTAL_EXPORT", TableArn: s.arn})
+			r := s.run(t, "copy", "--from-export", te.URL, "--to", s.table, "--key-condition-expression", "pk = :a",
+				"--expression-attribute-values", vals, "--overwrite-conflicts", "--yes")
+			if r.code != 2 || !strings.Contains(lastLine(r.stderr), ".json.gz:1") || !strings.Contains(lastLine(r.stderr), "Keys") {
+				t.Errorf("exit %d %q, want 2 naming the file and line and Keys", r.code, lastLine(r.stderr))
+			}
+			if d := ddbtest.DiffItemSets(before, ddbtest.ScanAll(t, s.c, s.table)); len(d) > 0 {
+				t.Errorf("the refused copy changed the table:\n%s", strings.Join(d, "\n"))
+			}
+		})
+	}
+}
