@@ -115,7 +115,7 @@ func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint str
 	if err != nil {
 		return nil, err
 	}
-	w, from, err := readWindow(ctx, o, j.target, modeCopy, sel)
+	w, from, err := readWindow(ctx, api, o, j.target, modeCopy, sel)
 	if err != nil {
 		return nil, err
 	}

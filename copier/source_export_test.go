@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -375,6 +376,84 @@ func TestExportKeysFileSelection(t *testing.T) {
 			assertItems(t, "after the keys-file copy", want, e.main())
 			if written != 3 || notIn != 1 {
 				t.Errorf("written %d, not in export %d; want 3 and 1", written, notIn)
+			}
+		})
+	}
+}
+
+// describingAPI is the fake with DescribeExport, answering view (""
+// answers without an IncrementalExportSpecification; fail answers an
+// error).
+type describingAPI struct {
+	*memAPI
+	view  types.ExportViewType
+	fail  error
+	calls []string
+}
+
+func (d *describingAPI) DescribeExport(_ context.Context, in *dynamodb.DescribeExportInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeExportOutput, error) {
+	d.calls = append(d.calls, aws.ToString(in.ExportArn))
+	if d.fail != nil {
+		return nil, d.fail
+	}
+	desc := &types.ExportDescription{ExportArn: in.ExportArn, ExportType: types.ExportTypeIncrementalExport}
+	if d.view != "" {
+		desc.IncrementalExportSpecification = &types.IncrementalExportSpecification{ExportViewType: d.view}
+	}
+	return &dynamodb.DescribeExportOutput{ExportDescription: desc}, nil
+}
+
+// TestIncrementalExportView: the view is read from the summary in either
+// spelling; a summary without one is not taken to have old images:
+// DescribeExport says, and where it cannot (no such call, an error, no
+// view), or says NEW_IMAGE, the export is refused (exit 2) before any data
+// file is read.
+func TestIncrementalExportView(t *testing.T) {
+	line := `{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"k000"}},"OldImage":{"pk":{"S":"k000"},"v":{"S":"old"}},"NewImage":{"pk":{"S":"k000"},"v":{"S":"good"}}}`
+	tests := []struct {
+		name    string
+		summary string // outputView in the summary; "-" leaves it out
+		api     func(m *memAPI) API
+		want    string // "" : accepted; else the refusal says it
+		asks    int    // DescribeExport calls
+	}{
+		{"summary NEW_AND_OLD_IMAGES", "NEW_AND_OLD_IMAGES", func(m *memAPI) API { return m }, "", 0},
+		{"summary DYNAMODB_NEW_AND_OLD_IMAGES", "DYNAMODB_NEW_AND_OLD_IMAGES", func(m *memAPI) API { return m }, "", 0},
+		{"summary DYNAMODB_NEW_IMAGE", "DYNAMODB_NEW_IMAGE", func(m *memAPI) API { return m }, "has view NEW_IMAGE", 0},
+		{"no view, DescribeExport says old and new", "-", func(m *memAPI) API { return &describingAPI{memAPI: m, view: types.ExportViewTypeNewAndOldImages} }, "", 1},
+		{"no view, DescribeExport says NEW_IMAGE", "-", func(m *memAPI) API { return &describingAPI{memAPI: m, view: types.ExportViewTypeNewImage} }, "has view NEW_IMAGE", 1},
+		{"no view, DescribeExport does not say", "-", func(m *memAPI) API { return &describingAPI{memAPI: m} }, "does not say its view either", 1},
+		{"no view, DescribeExport fails", "-", func(m *memAPI) API {
+			return &describingAPI{memAPI: m, fail: errors.New("AccessDeniedException: not allowed")}
+		}, "AccessDeniedException", 1},
+		{"no view, no DescribeExport", "-", func(m *memAPI) API { return m }, "cannot call DescribeExport", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newExportEnv(t, confItems(3), ddbtest.ExportOptions{})
+			te := ddbtest.WriteExportLines(t, e.s3, "bkt", "inc", [][]string{{line}}, ddbtest.ExportOptions{
+				ExportType: "INCREMENTAL_EXPORT", TableArn: tableArn(t, e.api, "main"),
+				EditSummary: func(s map[string]any) {
+					if tt.summary == "-" {
+						delete(s, "outputView")
+					} else {
+						s["outputView"] = tt.summary
+					}
+				}})
+			o := e.opts
+			o.FromExport = []string{te.URL}
+			api := tt.api(e.api)
+			_, err := Prepare(context.Background(), api, o)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !usage.Is(err) || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Prepare = %v; want a usage error saying %q", err, tt.want)
+			case tt.want != "" && e.s3.Gets("bkt", te.Keys[0]) != 0:
+				t.Errorf("a data file was read before the refusal")
+			}
+			if d, ok := api.(*describingAPI); ok && len(d.calls) != tt.asks {
+				t.Errorf("DescribeExport called %d times, want %d", len(d.calls), tt.asks)
 			}
 		})
 	}

@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // prepareIncremental prepares the rewind of the window that incremental
@@ -40,7 +42,7 @@ func prepareIncremental(ctx context.Context, api API, opts Options, target *type
 	if err != nil {
 		return nil, err
 	}
-	w, from, err := readWindow(ctx, opts, target, m, sel)
+	w, from, err := readWindow(ctx, api, opts, target, m, sel)
 	if err != nil {
 		return nil, err
 	}
@@ -55,12 +57,13 @@ func prepareIncremental(ctx context.Context, api API, opts Options, target *type
 }
 
 // readWindow opens the incremental exports opts.FromExport (in time order)
-// with opts.Files.S3, checks them against the main table target, and reads
+// with opts.Files.S3, checks them against the main table target (asking
+// api's DescribeExport for the view a summary does not record), and reads
 // their verified data files into their window, holding only the keys
 // selected picks (nil: all). It returns the window and
 // the exports' URLs joined by commas (the source's name in messages and
 // fingerprints).
-func readWindow(ctx context.Context, opts Options, target *types.TableDescription, m mode, selected func(key map[string]types.AttributeValue) bool) (*Window, string, error) {
+func readWindow(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode, selected func(key map[string]types.AttributeValue) bool) (*Window, string, error) {
 	verb, needs := "rewind", "a rewind needs the old images"
 	if m == modeShow {
 		verb, needs = "show", "show prints the old images"
@@ -72,11 +75,16 @@ func readWindow(ctx context.Context, opts Options, target *types.TableDescriptio
 			return nil, "", fmt.Errorf("%s: %w", verb, err)
 		}
 		sum := exp.Summary
-		switch {
-		case !sum.Incremental():
+		if !sum.Incremental() {
 			return nil, "", usagef("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
-		case sum.View() != "" && sum.View() != exportfile.ViewNewAndOld:
-			return nil, "", usagef("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), sum.OutputView, needs)
+		}
+		view, err := exportView(ctx, api, exp)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", verb, err)
+		}
+		switch {
+		case view != exportfile.ViewNewAndOld:
+			return nil, "", usagef("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), view, needs)
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable && m == modeShow:
 			return nil, "", usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
 				exp.URL(), sum.TableArn, opts.To, aws.ToString(target.TableArn))
@@ -110,6 +118,51 @@ func readWindow(ctx context.Context, opts Options, target *types.TableDescriptio
 		urls[i] = e.URL()
 	}
 	return w, strings.Join(urls, ","), nil
+}
+
+// exportDescriber is the call that says an export's view when its summary
+// does not (the DynamoDB client has it; fakes may not).
+type exportDescriber interface {
+	DescribeExport(ctx context.Context, in *dynamodb.DescribeExportInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeExportOutput, error)
+}
+
+// exportView returns an incremental export's view: its summary's
+// outputView (either spelling) or, where the summary has none,
+// DescribeExport's ExportViewType for the summary's exportArn. Where
+// neither can say, the export is refused (exit 2): a view is never
+// guessed, since an export without old images read as one with them would
+// take every changed key for one created in the window.
+func exportView(ctx context.Context, api API, exp *exportfile.Export) (string, error) {
+	if v := exp.Summary.View(); v != "" {
+		return v, nil
+	}
+	arn := exp.Summary.ExportArn
+	refuse := func(why string) (string, error) {
+		return "", usagef("--from-export %s: its %s has no outputView and %s: ddbrewind needs to know that the export has old images (NEW_AND_OLD_IMAGES) before it rewinds from it", exp.URL(), exportfile.SummaryFile, why)
+	}
+	d, ok := api.(exportDescriber)
+	switch {
+	case arn == "":
+		return refuse("no exportArn to ask DynamoDB (DescribeExport) about")
+	case !ok:
+		return refuse("this client cannot call DescribeExport")
+	}
+	var opts []func(*dynamodb.Options)
+	if r := tables.Region(arn); r != "" {
+		opts = append(opts, func(o *dynamodb.Options) { o.Region = r })
+	}
+	out, err := d.DescribeExport(ctx, &dynamodb.DescribeExportInput{ExportArn: aws.String(arn)}, opts...)
+	if err != nil {
+		return refuse(fmt.Sprintf("DescribeExport %s failed (%v)", arn, err))
+	}
+	var view string
+	if desc := out.ExportDescription; desc != nil && desc.IncrementalExportSpecification != nil {
+		view = string(desc.IncrementalExportSpecification.ExportViewType)
+	}
+	if view == "" {
+		return refuse(fmt.Sprintf("DescribeExport %s does not say its view either", arn))
+	}
+	return view, nil
 }
 
 // exportChanges reads the changes of one incremental export, file after

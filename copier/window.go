@@ -80,6 +80,11 @@ func buildWindow(selected func(key map[string]types.AttributeValue) bool, export
 			}
 			ks := ddbjson.KeyString(c.Keys)
 			ch, known := w.changes[ks]
+			if known {
+				if err := chains(ch.end, c.Old); err != nil {
+					return nil, fmt.Errorf("incremental export %d: key %s: %w", i+1, ks, err)
+				}
+			}
 			if !known {
 				ch = &windowChange{}
 				if ch.key, err = encodeImage(c.Keys); err != nil {
@@ -98,6 +103,32 @@ func buildWindow(selected func(key map[string]types.AttributeValue) bool, export
 	}
 	w.unselected = int64(len(left))
 	return w, nil
+}
+
+// chains checks that a key's image at the start of an export (old) is the
+// one the previous exports left (prevEnd, encoded; nil: absent): exports
+// that do not follow each other, or of another table, would otherwise
+// rewind the key to a state it never had at the window's start.
+func chains(prevEnd []byte, old map[string]types.AttributeValue) error {
+	prev, err := decodeImage(prevEnd)
+	if err != nil {
+		return err
+	}
+	if !sameState(prev, old) {
+		return usagef("its OldImage is not the NewImage the previous export left (%s): the exports do not chain; give consecutive incremental exports of one table, in time order", presence(prev, old))
+	}
+	return nil
+}
+
+// presence says which of two differing images is absent, if one is.
+func presence(prev, old map[string]types.AttributeValue) string {
+	switch {
+	case prev == nil:
+		return "the previous export left no item, this one starts with one"
+	case old == nil:
+		return "the previous export left an item, this one starts with none"
+	}
+	return "the two items differ"
 }
 
 // encodeImage encodes an image (nil: absent stays nil).

@@ -1,8 +1,10 @@
 package copier
 
 import (
+	"errors"
 	"io"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -122,5 +124,42 @@ func TestWindowHoldsOnlySelectedKeys(t *testing.T) {
 	dup := changes{{Keys: k("z"), New: confItem("z", "1")}, {Keys: k("z"), New: confItem("z", "2")}}
 	if _, err := buildWindow(pick, &dup); err == nil {
 		t.Errorf("an export listing an unselected key twice was accepted")
+	}
+}
+
+// TestWindowExportsMustChain: a key's OldImage in an export must be the
+// NewImage the previous export left it with (numbers by value): exports
+// that do not follow each other are refused (exit 2), naming the key.
+func TestWindowExportsMustChain(t *testing.T) {
+	k := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	num := func(pk, n string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "n": &types.AttributeValueMemberN{Value: n}}
+	}
+	first := changes{{Keys: k("a"), Old: num("a", "1"), New: num("a", "10.5")}, {Keys: k("c"), Old: num("c", "1")}}
+	tests := []struct {
+		name   string
+		second changes
+		ok     bool
+	}{
+		{"chains", changes{{Keys: k("a"), Old: num("a", "10.5"), New: num("a", "3")}, {Keys: k("c"), New: num("c", "2")}}, true},
+		{"chains, spelled otherwise", changes{{Keys: k("a"), Old: num("a", "1.050E1"), New: num("a", "3")}}, true},
+		{"another old image", changes{{Keys: k("a"), Old: num("a", "2"), New: num("a", "3")}}, false},
+		{"an old image where none was left", changes{{Keys: k("c"), Old: num("c", "1"), New: num("c", "2")}}, false},
+		{"no old image where one was left", changes{{Keys: k("a"), New: num("a", "3")}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e1, e2 := append(changes(nil), first...), append(changes(nil), tt.second...)
+			_, err := BuildWindow(&e1, &e2)
+			var ue *UsageError
+			switch {
+			case tt.ok && err != nil:
+				t.Fatalf("refused: %v", err)
+			case !tt.ok && (!errors.As(err, &ue) || !strings.Contains(err.Error(), "do not chain")):
+				t.Fatalf("err = %v, want a usage error saying the exports do not chain", err)
+			}
+		})
 	}
 }

@@ -64,6 +64,9 @@ type ExportOptions struct {
 	// Edit, if set, changes manifest entry i before the manifest is
 	// written (to make a checksum or item count wrong).
 	Edit func(i int, f *ExportFile)
+	// EditSummary, if set, changes manifest-summary.json's fields before
+	// it is written (to leave one out, or spell it otherwise).
+	EditSummary func(summary map[string]any)
 }
 
 // TestExport is what WriteExport wrote.
@@ -248,6 +251,9 @@ func (w *ExportWriter) Close() (*TestExport, error) {
 		summary["exportFromTime"] = when.Add(-time.Hour).Format(time.RFC3339Nano)
 		summary["exportToTime"] = when.Format(time.RFC3339Nano)
 		summary["outputView"] = "NEW_AND_OLD_IMAGES"
+	}
+	if w.opts.EditSummary != nil {
+		w.opts.EditSummary(summary)
 	}
 	data, _ := json.Marshal(summary)
 	if err := w.put(w.dir+"manifest-summary.json", data); err != nil {
