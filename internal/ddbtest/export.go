@@ -64,6 +64,10 @@ type ExportOptions struct {
 	// Edit, if set, changes manifest entry i before the manifest is
 	// written (to make a checksum or item count wrong).
 	Edit func(i int, f *ExportFile)
+	// SharedData puts the data files in PREFIX/AWSDynamoDB/data/, the
+	// folder shared by incremental exports, as AWS writes an incremental
+	// export's data, instead of under the export's own directory.
+	SharedData bool
 }
 
 // TestExport is what WriteExport wrote.
@@ -177,7 +181,7 @@ func (w *ExportWriter) EndFile() error {
 	if err := w.zw.Close(); err != nil {
 		return err
 	}
-	key := fmt.Sprintf("%sdata/%04d-%s.json.gz", w.dir, len(w.e.Keys), w.opts.ID)
+	key := fmt.Sprintf("%sdata/%04d-%s.json.gz", w.dataDir(), len(w.e.Keys), w.opts.ID)
 	if err := w.put(key, w.gz.Bytes()); err != nil {
 		return err
 	}
@@ -187,6 +191,14 @@ func (w *ExportWriter) EndFile() error {
 	w.zw.Reset(&w.gz)
 	w.lines = 0
 	return nil
+}
+
+// dataDir is the directory the data files' data/ folder is in.
+func (w *ExportWriter) dataDir() string {
+	if w.opts.SharedData {
+		return w.root + "AWSDynamoDB/"
+	}
+	return w.dir
 }
 
 // Size returns the total size of the data files put so far.
@@ -216,7 +228,7 @@ func (w *ExportWriter) entry(key string, body []byte, count int64) {
 // complete.
 func (w *ExportWriter) Close() (*TestExport, error) {
 	if w.opts.EmptyFile {
-		key := fmt.Sprintf("%sdata/%04d-%s-empty.json.gz", w.dir, len(w.e.Keys), w.opts.ID)
+		key := fmt.Sprintf("%sdata/%04d-%s-empty.json.gz", w.dataDir(), len(w.e.Keys), w.opts.ID)
 		if err := w.put(key, nil); err != nil {
 			return nil, err
 		}

@@ -542,3 +542,32 @@ func TestWriteTimestampSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedDataFolder: incremental exports whose data files are in the
+// shared PREFIX/AWSDynamoDB/data/, as AWS writes them, are read whole,
+// side by side with each other's files.
+func TestSharedDataFolder(t *testing.T) {
+	m := ddbtest.NewMemS3()
+	meta := `{"Metadata":{"WriteTimestampMicros":{"N":"1"}},`
+	t0 := time.Date(2024, 1, 2, 3, 0, 0, 0, time.UTC)
+	var urls []string
+	for i, id := range []string{"01700000000000-aaaa0001", "01700000000000-aaaa0002"} {
+		te := ddbtest.WriteExportLines(t, m, "bkt", "inc", [][]string{{meta + `"Keys":{"pk":{"S":"a"}},"NewImage":{"pk":{"S":"a"}}}`}, {}},
+			ddbtest.ExportOptions{ID: id, ExportType: IncrementalExport, SharedData: true, EmptyFile: true, ExportTime: t0.Add(time.Duration(i) * time.Hour)})
+		urls = append(urls, te.URL)
+	}
+	for _, u := range urls {
+		e, err := Open(context.Background(), m, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range e.Files {
+			if !strings.HasPrefix(e.FileURL(i), "s3://bkt/inc/AWSDynamoDB/data/") {
+				t.Errorf("file %d at %s", i, e.FileURL(i))
+			}
+		}
+		expectRecords(t, m, e, 0, 1)
+		expectRecords(t, m, e, 1, 0)
+		expectRecords(t, m, e, 2, 0)
+	}
+}

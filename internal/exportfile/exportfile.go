@@ -3,8 +3,15 @@
 //
 //	PREFIX/AWSDynamoDB/EXPORT_ID/manifest-summary.json  one JSON object: table, export type, item count, …
 //	PREFIX/AWSDynamoDB/EXPORT_ID/manifest-files.json    JSON Lines, one per data file: itemCount, md5Checksum, etag, dataFileS3Key
-//	PREFIX/AWSDynamoDB/…/data/*.json.gz                gzip'd JSON Lines: {"Item":{…}} (full), or
-//	                                                    {"Metadata":{…},"Keys":{…},"OldImage":{…},"NewImage":{…}} (incremental)
+//	PREFIX/AWSDynamoDB/EXPORT_ID/data/*.json.gz        a full export's data: gzip'd JSON Lines of {"Item":{…}}
+//	PREFIX/AWSDynamoDB/data/*.json.gz                  an incremental export's data, in a folder shared by every
+//	                                                    incremental export to PREFIX (as AWS writes them; its own
+//	                                                    EXPORT_ID/data/ is accepted too): gzip'd JSON Lines of
+//	                                                    {"Metadata":{…},"Keys":{…},"OldImage":{…},"NewImage":{…}}
+//
+// [Open] reads nothing but the export: every key its manifests name must be
+// one of those places (see Location.outside), or the export is refused
+// before any data object is read.
 //
 // [Open] reads both manifests of one export; [Export.OpenFile] opens one
 // data file for reading and verifies it before any record is returned: the
