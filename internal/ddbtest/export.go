@@ -67,6 +67,10 @@ type ExportOptions struct {
 	// EditSummary, if set, changes manifest-summary.json's fields before
 	// it is written (to leave one out, or spell it otherwise).
 	EditSummary func(summary map[string]any)
+	// SharedData puts the data files in PREFIX/AWSDynamoDB/data/, the
+	// folder shared by incremental exports, as AWS writes an incremental
+	// export's data, instead of under the export's own directory.
+	SharedData bool
 }
 
 // TestExport is what WriteExport wrote.
@@ -180,7 +184,7 @@ func (w *ExportWriter) EndFile() error {
 	if err := w.zw.Close(); err != nil {
 		return err
 	}
-	key := fmt.Sprintf("%sdata/%04d-%s.json.gz", w.dir, len(w.e.Keys), w.opts.ID)
+	key := fmt.Sprintf("%sdata/%04d-%s.json.gz", w.dataDir(), len(w.e.Keys), w.opts.ID)
 	if err := w.put(key, w.gz.Bytes()); err != nil {
 		return err
 	}
@@ -190,6 +194,14 @@ func (w *ExportWriter) EndFile() error {
 	w.zw.Reset(&w.gz)
 	w.lines = 0
 	return nil
+}
+
+// dataDir is the directory the data files' data/ folder is in.
+func (w *ExportWriter) dataDir() string {
+	if w.opts.SharedData {
+		return w.root + "AWSDynamoDB/"
+	}
+	return w.dir
 }
 
 // Size returns the total size of the data files put so far.
@@ -219,7 +231,7 @@ func (w *ExportWriter) entry(key string, body []byte, count int64) {
 // complete.
 func (w *ExportWriter) Close() (*TestExport, error) {
 	if w.opts.EmptyFile {
-		key := fmt.Sprintf("%sdata/%04d-%s-empty.json.gz", w.dir, len(w.e.Keys), w.opts.ID)
+		key := fmt.Sprintf("%sdata/%04d-%s-empty.json.gz", w.dataDir(), len(w.e.Keys), w.opts.ID)
 		if err := w.put(key, nil); err != nil {
 			return nil, err
 		}

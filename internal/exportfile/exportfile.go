@@ -3,8 +3,15 @@
 //
 //	PREFIX/AWSDynamoDB/EXPORT_ID/manifest-summary.json  one JSON object: table, export type, item count, …
 //	PREFIX/AWSDynamoDB/EXPORT_ID/manifest-files.json    JSON Lines, one per data file: itemCount, md5Checksum, etag, dataFileS3Key
-//	PREFIX/AWSDynamoDB/…/data/*.json.gz                gzip'd JSON Lines: {"Item":{…}} (full), or
-//	                                                    {"Metadata":{…},"Keys":{…},"OldImage":{…},"NewImage":{…}} (incremental)
+//	PREFIX/AWSDynamoDB/EXPORT_ID/data/*.json.gz        a full export's data: gzip'd JSON Lines of {"Item":{…}}
+//	PREFIX/AWSDynamoDB/data/*.json.gz                  an incremental export's data, in a folder shared by every
+//	                                                    incremental export to PREFIX (as AWS writes them; its own
+//	                                                    EXPORT_ID/data/ is accepted too): gzip'd JSON Lines of
+//	                                                    {"Metadata":{…},"Keys":{…},"OldImage":{…},"NewImage":{…}}
+//
+// [Open] reads nothing but the export: every key its manifests name must be
+// one of those places (see Location.outside), or the export is refused
+// before any data object is read.
 //
 // [Open] reads both manifests of one export; [Export.OpenFile] opens one
 // data file for reading and verifies it before any record is returned: the
@@ -205,8 +212,15 @@ const (
 // prefix (AWS's guide shows DYNAMODB_NEW_AND_OLD_IMAGES in its example
 // summary; the API's ExportViewType is NEW_AND_OLD_IMAGES); "" when the
 // summary has none, and the summary's own text for a view it does not know.
+//
+// NEW_IMAGES (the spelling of the API reference's prose for
+// ExportViewType, whose enum is NEW_IMAGE) is read as ViewNew too.
 func (s *Summary) View() string {
-	return strings.TrimPrefix(s.OutputView, "DYNAMODB_")
+	v := strings.TrimPrefix(s.OutputView, "DYNAMODB_")
+	if v == "NEW_IMAGES" {
+		return ViewNew
+	}
+	return v
 }
 
 // File is one line of manifest-files.json: a data file and what it must
@@ -271,9 +285,19 @@ func Open(ctx context.Context, api S3API, u string) (*Export, error) {
 		return nil, fmt.Errorf("export manifest %s: unknown exportType %q (want %s or %s)", summaryURL, s.ExportType, FullExport, IncrementalExport)
 	case s.TableArn == "":
 		return nil, fmt.Errorf("export manifest %s has no tableArn", summaryURL)
+	case s.Incremental() && (s.ExportFromTime.IsZero() || s.ExportToTime.IsZero()):
+		return nil, usage.Errorf("export manifest %s: an incremental export's summary must have exportFromTime and exportToTime, and this one lacks %s: its window, and so its place among other exports, is unknown; refusing the export",
+			summaryURL, missingTimes(s))
+	case s.Incremental() && !s.ExportFromTime.Before(s.ExportToTime.Time):
+		return nil, usage.Errorf("export manifest %s: exportFromTime %s is not before exportToTime %s: an incremental export's window cannot be empty or reversed; refusing the export",
+			summaryURL, s.ExportFromTime.Format(time.RFC3339Nano), s.ExportToTime.Format(time.RFC3339Nano))
 	}
 	filesKey := loc.Dir + FilesManifest
 	if s.ManifestFilesS3Key != "" {
+		if why := loc.outside(s.ManifestFilesS3Key, false, false); why != "" {
+			return nil, usage.Errorf("export manifest %s: manifestFilesS3Key %q is not in the export's directory %s (%s): refusing the export without reading it; a manifest may only name the export's own files",
+				summaryURL, s.ManifestFilesS3Key, loc.URL(), why)
+		}
 		filesKey = loc.resolve(s.ManifestFilesS3Key)
 	}
 	filesURL := "s3://" + loc.Bucket + "/" + filesKey
@@ -281,14 +305,81 @@ func Open(ctx context.Context, api S3API, u string) (*Export, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read export manifest %s: %w", filesURL, err)
 	}
-	if e.Files, err = parseFiles(data, filesURL); err != nil {
+	incremental := s.Incremental()
+	check := func(key string) string { return loc.outside(key, true, incremental) }
+	if e.Files, err = parseFiles(data, filesURL, check); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
+// missingTimes names the window's ends an incremental summary lacks.
+func missingTimes(s *Summary) string {
+	switch {
+	case s.ExportFromTime.IsZero() && s.ExportToTime.IsZero():
+		return "both"
+	case s.ExportFromTime.IsZero():
+		return "exportFromTime"
+	}
+	return "exportToTime"
+}
+
+// SharedDataDir is the directory, under PREFIX/AWSDynamoDB/, where AWS
+// writes the data files of incremental exports: one folder shared by every
+// incremental export to the same prefix (a full export's data files are in
+// its own directory, EXPORT_ID/data/).
+const SharedDataDir = "data"
+
+// outside returns why key, an object key named by one of this export's
+// manifests, is not one of the export's objects, or "" when it is. Every
+// segment must be non-empty and neither "." nor ".."; the key must have an
+// AWSDynamoDB segment, and after the last one: this export's id and a file
+// name (the files manifest), or this export's id, data and a file name (a
+// data file) — or, for an incremental export's data file, the shared data
+// folder and a file name (data/NAME), where AWS writes them. What comes
+// before AWSDynamoDB/ is the prefix the export was written to; it is not
+// compared (see resolve: an export copied elsewhere keeps its keys).
+func (l Location) outside(key string, dataFile, incremental bool) string {
+	segs := strings.Split(key, "/")
+	marker := -1
+	for i, seg := range segs {
+		switch seg {
+		case "":
+			return "it has an empty path segment"
+		case ".", "..":
+			return fmt.Sprintf("it has a %q path segment", seg)
+		}
+		if seg+"/" == dirMarker {
+			marker = i
+		}
+	}
+	if marker < 0 {
+		return "it has no AWSDynamoDB/ segment"
+	}
+	rest, id := segs[marker+1:], l.ID()
+	switch {
+	case !dataFile && len(rest) == 2 && rest[0] == id:
+		return ""
+	case dataFile && len(rest) == 3 && rest[0] == id && rest[1] == "data":
+		return ""
+	case dataFile && incremental && len(rest) == 2 && rest[0] == SharedDataDir:
+		return ""
+	case dataFile && !incremental && len(rest) == 2 && rest[0] == SharedDataDir:
+		return "a full export's data files are in its own directory, not in the shared AWSDynamoDB/data/ of incremental exports"
+	case len(rest) > 0 && rest[0] != id && rest[0] != SharedDataDir:
+		return fmt.Sprintf("it names the directory AWSDynamoDB/%s/, not this export's AWSDynamoDB/%s/", rest[0], id)
+	case dataFile && incremental:
+		return "want PREFIX/AWSDynamoDB/" + id + "/data/NAME or PREFIX/AWSDynamoDB/data/NAME"
+	case dataFile:
+		return "want PREFIX/AWSDynamoDB/" + id + "/data/NAME"
+	}
+	return "want PREFIX/AWSDynamoDB/" + id + "/" + FilesManifest
+}
+
 // parseFiles parses manifest-files.json (JSON Lines; blank lines skipped).
-func parseFiles(data []byte, where string) ([]File, error) {
+// check, if not nil, says why a dataFileS3Key is not one the export may
+// name ("" when it may): such a key is a *usage.Error naming the line.
+func parseFiles(data []byte, where string, check func(key string) string) ([]File, error) {
 	var files []File
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
@@ -309,6 +400,12 @@ func parseFiles(data []byte, where string) ([]File, error) {
 			return nil, fmt.Errorf("export manifest %s:%d: md5Checksum %q is not a base64 MD5", where, line, f.MD5Checksum)
 		case f.ItemCount < 0:
 			return nil, fmt.Errorf("export manifest %s:%d: itemCount %d", where, line, f.ItemCount)
+		}
+		if check != nil {
+			if why := check(f.DataFileS3Key); why != "" {
+				return nil, usage.Errorf("export manifest %s:%d: dataFileS3Key %q is not a data file of this export (%s): refusing the export before reading any of its data files; a manifest may only name the export's own files",
+					where, line, f.DataFileS3Key, why)
+			}
 		}
 		files = append(files, f)
 	}

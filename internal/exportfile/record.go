@@ -1,8 +1,10 @@
 package exportfile
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -76,10 +78,45 @@ func parseRecord(line []byte, incremental bool) (Record, string) {
 			return rec, f.name + ": " + withoutValues(err)
 		}
 	}
-	if rec.Keys == nil {
+	if len(rec.Keys) == 0 {
 		return rec, `not an incremental export's record: no "Keys"`
 	}
+	for _, img := range []struct {
+		name  string
+		image map[string]types.AttributeValue
+	}{{"OldImage", rec.OldImage}, {"NewImage", rec.NewImage}} {
+		if msg := keysIn(rec.Keys, img.name, img.image); msg != "" {
+			return rec, msg
+		}
+	}
 	return rec, ""
+}
+
+// keysIn returns what is wrong when image (named name; nil when the record
+// has none) does not hold every attribute of keys with an equal value, as
+// DynamoDB compares keys: numbers by value ("10.10" is "10.1"), strings
+// and binaries exactly. A record whose Keys say one item and whose image
+// another would select by one and write the other. The message names
+// attributes, never their values.
+func keysIn(keys map[string]types.AttributeValue, name string, image map[string]types.AttributeValue) string {
+	if image == nil {
+		return ""
+	}
+	names := make([]string, 0, len(keys))
+	for n := range keys {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		v, ok := image[n]
+		if !ok {
+			return fmt.Sprintf("Keys has the attribute %s but %s has not: the record's key and its image disagree", strconv.Quote(n), name)
+		}
+		if ddbjson.KeyString(map[string]types.AttributeValue{n: keys[n]}) != ddbjson.KeyString(map[string]types.AttributeValue{n: v}) {
+			return fmt.Sprintf("Keys and %s hold different values of the key attribute %s: the record's key and its image disagree", name, strconv.Quote(n))
+		}
+	}
+	return ""
 }
 
 // withoutValues describes a typed-JSON error of a data line without what
@@ -122,19 +159,41 @@ func withoutValues(err error) string {
 	return "attribute " + path.String() + ": " + what
 }
 
-// writeTimestamp reads Metadata's WriteTimestampMicros (typed JSON, N).
+// writeTimestamp reads Metadata's WriteTimestampMicros: typed JSON
+// ({"N":"…"}), as AWS writes it, or a bare JSON string or number of
+// digits (as some descriptions of the format show it).
 func writeTimestamp(data []byte) (int64, error) {
-	m, err := ddbjson.ParseItem(data)
-	if err != nil {
-		return 0, err
+	var raw struct {
+		W json.RawMessage `json:"WriteTimestampMicros"`
 	}
-	v, ok := m["WriteTimestampMicros"].(*types.AttributeValueMemberN)
-	if !ok {
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return 0, fmt.Errorf("not a JSON object")
+	}
+	w := bytes.TrimSpace(raw.W)
+	var text string
+	switch {
+	case len(w) == 0 || string(w) == "null":
 		return 0, fmt.Errorf(`no WriteTimestampMicros number`)
+	case w[0] == '{':
+		m, err := ddbjson.ParseItem(data)
+		if err != nil {
+			return 0, err
+		}
+		v, ok := m["WriteTimestampMicros"].(*types.AttributeValueMemberN)
+		if !ok {
+			return 0, fmt.Errorf(`no WriteTimestampMicros number`)
+		}
+		text = v.Value
+	case w[0] == '"':
+		if err := json.Unmarshal(w, &text); err != nil {
+			return 0, fmt.Errorf("WriteTimestampMicros is not a string")
+		}
+	default:
+		text = string(w)
 	}
-	n, err := strconv.ParseInt(v.Value, 10, 64)
+	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("WriteTimestampMicros %q is not an integer", v.Value)
+		return 0, fmt.Errorf("WriteTimestampMicros %q is not an integer", text)
 	}
 	return n, nil
 }
