@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,12 @@ type Plan struct {
 	// and the sink read (nil: a table or keys-file copy).
 	window             *Window
 	overwriteConflicts bool
+	// overwriteKey, if set, picks the conflicts to rewind anyway
+	// (--overwrite-conflicts-keys).
+	overwriteKey func(key map[string]types.AttributeValue) bool
+	// priorConflicts and priorClobbered are what the checkpoint resumed
+	// recorded for the pages it moved past: the summary folds them in.
+	priorConflicts, priorClobbered []string
 	// windowSelect, if set, picks the window's keys to rewind (a key
 	// condition or a keys file).
 	windowSelect func(key map[string]types.AttributeValue) bool
@@ -295,6 +302,7 @@ func (p *Plan) loadCheckpoint(ctx context.Context) error {
 	st.Segments = p.opts.Segments
 	p.state = st
 	p.resumed = true
+	p.priorConflicts, p.priorClobbered = slices.Clone(st.Conflicts), slices.Clone(st.Clobbered)
 	return nil
 }
 
@@ -387,7 +395,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	}
 	var snk sink = &copySink{mode: modeFor(o), t: t, lookup: p.lookup(x), deleteExtra: o.DeleteExtra}
 	if p.window != nil {
-		snk = &rewindSink{t: t, w: p.window, deleteExtra: o.DeleteExtra, overwrite: p.overwriteConflicts}
+		snk = &rewindSink{t: t, w: p.window, deleteExtra: o.DeleteExtra, overwrite: p.overwriteConflicts, overwriteKey: p.overwriteKey}
 	}
 	tr := newTracker(p.state)
 	pl := p.pipeline(tr)
@@ -409,6 +417,8 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		serr = fmt.Errorf("the checkpoint could not be saved in %s: %w", o.Checkpoint, serr)
 	}
 	sum.finish(o, x)
+	sum.fold(p.priorConflicts, p.priorClobbered)
+	sum.ConflictsAccepted = o.AcceptConflicts && p.window != nil
 	switch {
 	case ctx.Err() != nil:
 		sum.Outcome = "interrupted"

@@ -73,6 +73,10 @@ func checkWindowOptions(o Options) error {
 	switch {
 	case o.OnlyMissing || o.IfMain != "":
 		return usagef("an incremental rewind writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply")
+	case o.OverwriteConflicts && o.OverwriteConflictsKeys != "":
+		return usagef("--overwrite-conflicts rewinds every conflict and --overwrite-conflicts-keys only the keys it names: give one of them")
+	case o.OverwriteConflicts && o.AcceptConflicts:
+		return usagef("--overwrite-conflicts rewinds every conflict and --accept-conflicts leaves them alone: give one of them (--overwrite-conflicts-keys FILE with --accept-conflicts rewinds the keys it names and leaves the others)")
 	case o.WorkerCount > 1:
 		// The window is one unit: every worker would rewind all of it, and
 		// one worker's rewind would look like a conflict to another.
@@ -121,7 +125,7 @@ func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint str
 	}
 	o.From, o.FromExport, o.Checkpoint = from, nil, checkpoint
 	if dryRun {
-		o.DryRun, o.Journal, o.OverwriteConflicts = true, "", false
+		o.DryRun, o.Journal, o.OverwriteConflicts, o.AcceptConflicts = true, "", false, false
 	}
 	if stats != nil {
 		o.Stats = stats
@@ -171,6 +175,12 @@ func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Pl
 		return nil, err
 	}
 	p.windowSelect = sel
+	if set := j.overwriteKeys; set != nil && !o.DryRun {
+		p.overwriteKey = func(key map[string]types.AttributeValue) bool {
+			_, ok := set[keyHash(key)]
+			return ok
+		}
+	}
 	p.opts.Segments = 1
 	p.Estimate, p.EstimateFrom = w.changed(), "keys the window changed"
 	if err := p.loadCheckpoint(ctx); err != nil {
