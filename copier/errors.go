@@ -69,9 +69,15 @@ type ConflictError struct {
 	// between the rewind's read and its write) was overwritten.
 	Clobbered     int64
 	ClobberedKeys []string
+	// Undo: the conflicts are an undo's — items changed since ddbrewind
+	// wrote them, left alone.
+	Undo bool
 }
 
 func (e *ConflictError) Error() string {
+	if e.Undo {
+		return fmt.Sprintf("undo of %s: %d items were changed since ddbrewind wrote them and were left alone (undo conflicts, listed in the report with --report PATH): check them and put back what they need by hand", e.Table, e.Conflicts)
+	}
 	if e.Clobbered > 0 {
 		return fmt.Sprintf("rewind of %s: %d items were written by someone else between the rewind's read and its write and were overwritten (clobbered; listed in the report with --report PATH; the journal holds what was overwritten: ddbrewind undo puts it back), and %d items written again after the export's window were left alone (conflicts)",
 			e.Table, e.Clobbered, e.Conflicts)
