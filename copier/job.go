@@ -30,10 +30,10 @@ type Job struct {
 	verb     string
 	target   *types.TableDescription
 	keys     keySchemaInfo
-	keysFile *keysFile  // nil without --keys-file
+	keysFile *keysFile // nil without --keys-file
 	// overwriteKeys is --overwrite-conflicts-keys' key set (nil: none).
 	overwriteKeys map[[16]byte]struct{}
-	export   *exportJob // nil unless the source is an export
+	export        *exportJob // nil unless the source is an export
 	// window: the source is an incremental window (a rewind, its diff, a
 	// show): a keys file is kept as a key set and nothing is probed.
 	window  bool

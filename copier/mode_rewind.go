@@ -73,8 +73,8 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		return err
 	}
 	var todo []int
-	left := make([]map[string]types.AttributeValue, len(keys))      // what the window left, per key
-	overwrite := make([]bool, len(keys))                             // a conflict to overwrite anyway
+	left := make([]map[string]types.AttributeValue, len(keys))     // what the window left, per key
+	overwrite := make([]bool, len(keys))                           // a conflict to overwrite anyway
 	wants := make([]map[string]types.AttributeValue, 0, len(keys)) // what is written, per todo key
 	for i, k := range keys {
 		cur := current[ddbjson.KeyString(k)]
