@@ -89,6 +89,9 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	if len(opts.FromExport) > 0 {
 		return prepareExport(ctx, api, opts, m)
 	}
+	if err := conflictFlags(opts, "--from reads a table"); err != nil {
+		return nil, err
+	}
 	if opts.From == opts.To {
 		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, opts.From, verb)
 	}

@@ -67,6 +67,20 @@ func windowVerb(m mode) (verb, toFlag string) {
 	return "rewind", "--to"
 }
 
+// conflictFlags refuses the flags about conflicts in a copy that is not
+// a rewind of incremental exports (why says what it is instead).
+func conflictFlags(o Options, why string) error {
+	for _, f := range []struct {
+		set  bool
+		flag string
+	}{{o.OverwriteConflicts, "--overwrite-conflicts"}, {o.OverwriteConflictsKeys != "", "--overwrite-conflicts-keys"}, {o.AcceptConflicts, "--accept-conflicts"}} {
+		if f.set {
+			return usagef("%s applies to a rewind from incremental exports (--from-export of incremental exports, or run --since), and %s: remove it", f.flag, why)
+		}
+	}
+	return nil
+}
+
 // checkWindowOptions refuses what a rewind of a window (and its diff and
 // show) does not take.
 func checkWindowOptions(o Options) error {
