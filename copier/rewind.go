@@ -139,7 +139,7 @@ func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint str
 	}
 	o.From, o.FromExport, o.Checkpoint = from, nil, checkpoint
 	if dryRun {
-		o.DryRun, o.Journal, o.OverwriteConflicts, o.AcceptConflicts = true, "", false, false
+		o.DryRun, o.Journal, o.OverwriteConflicts, o.OverwriteConflictsKeys, o.AcceptConflicts = true, "", false, "", false
 	}
 	if stats != nil {
 		o.Stats = stats
@@ -189,7 +189,7 @@ func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Pl
 		return nil, err
 	}
 	p.windowSelect = sel
-	if set := j.overwriteKeys; set != nil && !o.DryRun {
+	if set := j.overwriteKeys; set != nil && o.OverwriteConflictsKeys != "" {
 		p.overwriteKey = func(key map[string]types.AttributeValue) bool {
 			_, ok := set[keyHash(key)]
 			return ok

@@ -255,7 +255,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	n := sum.Counts
 	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
 		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
-		"failed", n.Failed, "changed", n.Changed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "retries", n.Retries, "throttles", n.Throttles,
+		"failed", n.Failed, "changed", n.Changed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "clobbered", n.Clobbered, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
 	switch path := c.String("report"); path {
@@ -272,6 +272,11 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	if len(sum.Conflicts) > 0 {
 		shown := sum.Conflicts[:min(len(sum.Conflicts), 20)]
 		log.Warn("conflicts: items written again after the export's window were left alone", "conflicts", sum.Counts.Conflicts,
+			"keys", strings.Join(shown, " "))
+	}
+	if len(sum.Clobbered) > 0 {
+		shown := sum.Clobbered[:min(len(sum.Clobbered), 20)]
+		log.Warn("clobbered: items written by someone else between the rewind's read and its write were overwritten (the journal holds them)", "clobbered", sum.Counts.Clobbered,
 			"keys", strings.Join(shown, " "))
 	}
 	if runErr == nil {
