@@ -222,8 +222,11 @@ func (p *Plan) Close() {
 // Complete reports whether the plan resumes a checkpoint whose every unit
 // this worker reads is done: a rerun of a finished copy has nothing left to
 // copy.
+//
+// A checkpoint that records conflicts or clobbered keys is not complete:
+// running the plan reports them (exit 3), or accepts them.
 func (p *Plan) Complete() bool {
-	if !p.resumed {
+	if !p.resumed || len(p.priorConflicts)+len(p.priorClobbered) > 0 {
 		return false
 	}
 	srcs := map[string]source{phaseCopy: p.source(nil)}

@@ -2,9 +2,12 @@ package copier
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 )
 
 // RewindOptions configures an incremental rewind: Options.To is the main
@@ -200,9 +203,41 @@ func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Pl
 	if err := p.loadCheckpoint(ctx); err != nil {
 		return nil, err
 	}
+	if p.resumed && p.overwritesAny(p.priorConflicts) {
+		// Conflicts the checkpoint recorded are to be overwritten now, but
+		// their pages are behind its position: rewind the window again
+		// (keys already rewound are skipped as done).
+		o.Logger.Info("the checkpoint records conflicts that this rewind overwrites: rewinding the window again from its start",
+			"checkpoint", o.Checkpoint, "conflicts", len(p.priorConflicts))
+		p.state.Units, p.state.Conflicts = map[string]checkpoint.Unit{}, nil
+		p.priorConflicts, p.resumed = nil, false
+	}
 	if p.resumed {
 		p.Estimate = 0
 	}
 	p.opts.Stats.Estimated.Store(p.Estimate)
 	return p, nil
+}
+
+// overwritesAny reports whether the plan overwrites any of the conflict
+// keys (ddbjson.KeyString): all with --overwrite-conflicts, those of
+// --overwrite-conflicts-keys.
+func (p *Plan) overwritesAny(keys []string) bool {
+	if len(keys) == 0 {
+		return false
+	}
+	if p.overwriteConflicts {
+		return true
+	}
+	if p.overwriteKey == nil {
+		return false
+	}
+	set := p.job.overwriteKeys
+	for _, ks := range keys {
+		sum := sha256.Sum256([]byte(ks))
+		if _, ok := set[[16]byte(sum[:16])]; ok {
+			return true
+		}
+	}
+	return false
 }

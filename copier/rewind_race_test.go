@@ -3,6 +3,7 @@ package copier
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -121,4 +122,79 @@ func TestRewindInterposedWritesAndUndo(t *testing.T) {
 		t.Fatalf("undo: %v", err)
 	}
 	assertItems(t, "after undo", byKey(written, added, confItem("c", "end")), scan())
+}
+
+// TestRewindCheckpointKeepsConflicts: a rewind with a checkpoint that ended
+// with a conflict leaves a complete checkpoint that records it. The same
+// rewind again is not "complete": it reports the conflict again (exit 3);
+// with AcceptConflicts it succeeds, the conflict listed; with
+// OverwriteConflicts it rewinds the window again from its start and
+// overwrites the conflict.
+func TestRewindCheckpointKeepsConflicts(t *testing.T) {
+	m := newMemAPI()
+	m.create("main")
+	k := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	var chs changes
+	var now []map[string]types.AttributeValue
+	for i := range 250 {
+		pk := fmt.Sprintf("k%03d", i)
+		chs = append(chs, Change{Keys: k(pk), Old: confItem(pk, "start"), New: confItem(pk, "end")})
+		now = append(now, confItem(pk, "end"))
+	}
+	now[3] = confItem("k003", "later")
+	m.mu.Lock()
+	for _, it := range now {
+		m.tables["main"][ddbjson.KeyString(keyOf(it, memKey))] = it
+	}
+	m.mu.Unlock()
+	cp := filepath.Join(t.TempDir(), "cp.json")
+	plan := func(o Options) *Plan {
+		c := append(changes(nil), chs...)
+		w, err := BuildWindow(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.To, o.From, o.Checkpoint = "main", "export", cp
+		p, err := PrepareRewind(context.Background(), m, RewindOptions{Options: o, Window: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	conflict := ddbjson.KeyString(k("k003"))
+	for i, tc := range []struct {
+		name      string
+		opts      Options
+		complete  bool
+		wantErr   bool
+		conflicts int
+	}{
+		{"first run", Options{}, false, true, 1},
+		{"the same again", Options{}, false, true, 1},
+		{"--accept-conflicts", Options{AcceptConflicts: true}, false, false, 1},
+		{"--overwrite-conflicts", Options{OverwriteConflicts: true}, false, false, 0},
+		{"after the overwrite", Options{}, true, false, 0},
+	} {
+		p := plan(tc.opts)
+		if got := p.Complete(); got != tc.complete {
+			t.Fatalf("%s: Complete() = %v, want %v", tc.name, got, tc.complete)
+		}
+		if tc.complete {
+			p.Close()
+			continue
+		}
+		sum, err := p.Run(context.Background(), m)
+		var ce *ConflictError
+		if tc.wantErr != errors.As(err, &ce) || !tc.wantErr && err != nil || len(sum.Conflicts) != tc.conflicts || tc.conflicts == 1 && sum.Conflicts[0] != conflict {
+			t.Fatalf("%d %s: %v, conflicts %v; want error %v and %d conflicts", i, tc.name, err, sum.Conflicts, tc.wantErr, tc.conflicts)
+		}
+	}
+	m.mu.Lock()
+	got := m.tables["main"][conflict]
+	m.mu.Unlock()
+	if !EqualItems(got, confItem("k003", "start")) {
+		t.Errorf("k003 after --overwrite-conflicts: %v", got)
+	}
 }
