@@ -125,6 +125,7 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 	var g errgroup.Group
 	g.SetLimit(rewindWriters)
 	for n, i := range todo {
+		rng := rand.New(rand.NewPCG(rng.Uint64(), uint64(n))) // a Rand per goroutine
 		g.Go(func() error {
 			var want map[string]types.AttributeValue
 			if !deleting {

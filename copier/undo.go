@@ -174,6 +174,7 @@ func (s *undoSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 	var g errgroup.Group
 	g.SetLimit(rewindWriters)
 	for n, e := range conds {
+		rng := rand.New(rand.NewPCG(rng.Uint64(), uint64(n))) // a Rand per goroutine
 		g.Go(func() error {
 			errs[n] = s.undo(ctx, rng, b.pg, e)
 			return nil
