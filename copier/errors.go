@@ -58,14 +58,29 @@ func classify(err error) (throttle, transient bool) {
 }
 
 // ConflictError means an incremental rewind finished but left keys alone
-// that were written again after the export's window; their keys are in
-// Keys (at most MaxReportedKeys) and the report.
+// that were written again after the export's window (their keys in Keys
+// and the report), or wrote over a concurrent write its condition could
+// not see (Clobbered, ClobberedKeys: journaled, so undo puts it back).
 type ConflictError struct {
 	Table     string
 	Conflicts int64
 	Keys      []string
+	// Clobbered counts keys whose concurrent write (an attribute added
+	// between the rewind's read and its write) was overwritten.
+	Clobbered     int64
+	ClobberedKeys []string
+	// Undo: the conflicts are an undo's — items changed since ddbrewind
+	// wrote them, left alone.
+	Undo bool
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("rewind of %s: %d items were written again after the export's window and were left alone (conflicts, listed in the report with --report PATH); check them, then rerun with --overwrite-conflicts to rewind them anyway", e.Table, e.Conflicts)
+	if e.Undo {
+		return fmt.Sprintf("undo of %s: %d items were changed since ddbrewind wrote them and were left alone (undo conflicts, listed in the report with --report PATH): check them and put back what they need by hand", e.Table, e.Conflicts)
+	}
+	if e.Clobbered > 0 {
+		return fmt.Sprintf("rewind of %s: %d items were written by someone else between the rewind's read and its write and were overwritten (clobbered; listed in the report with --report PATH; the journal holds what was overwritten: ddbrewind undo puts it back), and %d items written again after the export's window were left alone (conflicts)",
+			e.Table, e.Clobbered, e.Conflicts)
+	}
+	return fmt.Sprintf("rewind of %s: %d items were written again after the export's window and were left alone (conflicts, listed in the report with --report PATH); check them, then rerun with --overwrite-conflicts to rewind them anyway (--overwrite-conflicts-keys FILE: only those keys), or --accept-conflicts to leave them", e.Table, e.Conflicts)
 }

@@ -44,7 +44,8 @@ type executor struct {
 	mu            sync.Mutex
 	unwritten     []string
 	notInRecovery []string
-	conflicts     []string
+	conflicts     []string // every one: the report lists them all
+	clobbered     []string // every one
 	lastErr       error
 }
 
@@ -229,17 +230,18 @@ func (x *executor) countDone(reqs, left []types.WriteRequest) {
 // conditional runs one conditional write: success adds to counter, a false
 // condition counts the item as skipped (kept). Both are charged to the
 // write-capacity cap (DynamoDB charges a failed condition too).
-func (x *executor) conditional(ctx context.Context, rng *rand.Rand, what string, fn func() (*types.ConsumedCapacity, error), counter interface{ Add(int64) int64 }) error {
+// It reports whether the condition held.
+func (x *executor) conditional(ctx context.Context, rng *rand.Rand, what string, fn func() (*types.ConsumedCapacity, error), counter interface{ Add(int64) int64 }) (bool, error) {
 	held, err := x.condWrite(ctx, rng, what, fn)
 	switch {
 	case err != nil:
-		return err
+		return false, err
 	case held:
 		counter.Add(1)
 	default:
 		x.stats.Skipped.Add(1)
 	}
-	return nil
+	return held, nil
 }
 
 // condWrite runs one conditional write and reports whether its condition
@@ -268,21 +270,35 @@ func (x *executor) condWrite(ctx context.Context, rng *rand.Rand, what string, f
 	return false, err
 }
 
-// noteConflict records keys written again after an export's window: they
-// are left alone, counted and reported.
-func (x *executor) noteConflict(keys ...map[string]types.AttributeValue) {
-	x.stats.Conflicts.Add(int64(len(keys)))
+// noteConflict records a key written again after an export's window, on
+// page pg (nil: none): it is left alone, counted and reported (every key:
+// logs show a few, the report all), and the checkpoint keeps it once it
+// moves past pg.
+func (x *executor) noteConflict(pg *page, k map[string]types.AttributeValue) {
+	ks := ddbjson.KeyString(k)
+	x.stats.Conflicts.Add(1)
+	pg.noteConflict(ks)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, k := range keys {
-		if len(x.conflicts) < MaxReportedKeys {
-			x.conflicts = append(x.conflicts, ddbjson.KeyString(k))
-		}
-	}
+	x.conflicts = append(x.conflicts, ks)
 }
 
-// putItem is one conditional PutItem.
-func (x *executor) putItem(ctx context.Context, rng *rand.Rand, in *dynamodb.PutItemInput) error {
+// noteClobbered records a key whose write overwrote a concurrent write
+// that its condition could not see (an attribute added after the read):
+// the overwritten item is journaled, the key counted and reported like a
+// conflict.
+func (x *executor) noteClobbered(pg *page, k map[string]types.AttributeValue) {
+	ks := ddbjson.KeyString(k)
+	x.stats.Clobbered.Add(1)
+	pg.noteClobbered(ks)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.clobbered = append(x.clobbered, ks)
+}
+
+// putItem is one conditional PutItem; it reports whether the condition
+// held.
+func (x *executor) putItem(ctx context.Context, rng *rand.Rand, in *dynamodb.PutItemInput) (bool, error) {
 	in.ReturnConsumedCapacity = x.capacity
 	return x.conditional(ctx, rng, "conditional write into "+aws.ToString(in.TableName), func() (*types.ConsumedCapacity, error) {
 		out, err := x.api.PutItem(ctx, in, noSDKRetry)
@@ -293,8 +309,9 @@ func (x *executor) putItem(ctx context.Context, rng *rand.Rand, in *dynamodb.Put
 	}, &x.stats.Written)
 }
 
-// deleteItem is one conditional DeleteItem.
-func (x *executor) deleteItem(ctx context.Context, rng *rand.Rand, in *dynamodb.DeleteItemInput) error {
+// deleteItem is one conditional DeleteItem; it reports whether the
+// condition held.
+func (x *executor) deleteItem(ctx context.Context, rng *rand.Rand, in *dynamodb.DeleteItemInput) (bool, error) {
 	in.ReturnConsumedCapacity = x.capacity
 	return x.conditional(ctx, rng, "conditional delete from "+aws.ToString(in.TableName), func() (*types.ConsumedCapacity, error) {
 		out, err := x.api.DeleteItem(ctx, in, noSDKRetry)
@@ -415,11 +432,12 @@ func (x *executor) noteNotInSource(table string, keys []map[string]types.Attribu
 }
 
 // report returns what the executor recorded: unwritten keys, keys not in
-// the source, conflicts, and the last give-up's cause.
-func (x *executor) report() (unwritten, notInSource, conflicts []string, last error) {
+// the source, conflicts, clobbered keys, and the last give-up's cause.
+func (x *executor) report() (unwritten, notInSource, conflicts, clobbered []string, last error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return append([]string(nil), x.unwritten...), append([]string(nil), x.notInRecovery...), append([]string(nil), x.conflicts...), x.lastErr
+	return append([]string(nil), x.unwritten...), append([]string(nil), x.notInRecovery...), append([]string(nil), x.conflicts...),
+		append([]string(nil), x.clobbered...), x.lastErr
 }
 
 func itemsOf(reqs []types.WriteRequest) []map[string]types.AttributeValue {

@@ -30,8 +30,10 @@ type Job struct {
 	verb     string
 	target   *types.TableDescription
 	keys     keySchemaInfo
-	keysFile *keysFile  // nil without --keys-file
-	export   *exportJob // nil unless the source is an export
+	keysFile *keysFile // nil without --keys-file
+	// overwriteKeys is --overwrite-conflicts-keys' key set (nil: none).
+	overwriteKeys map[[16]byte]struct{}
+	export        *exportJob // nil unless the source is an export
 	// window: the source is an incremental window (a rewind, its diff, a
 	// show): a keys file is kept as a key set and nothing is probed.
 	window  bool
@@ -62,6 +64,7 @@ func prepareJobOf(ctx context.Context, api API, opts Options, verb, toFlag strin
 	}
 	j.window = window
 	opts = j.opts // with the defaults
+
 	defer func() {
 		if err != nil {
 			j.release()
@@ -69,6 +72,22 @@ func prepareJobOf(ctx context.Context, api API, opts Options, verb, toFlag strin
 	}()
 	if err := j.targetChecks(ctx, api, copying); err != nil {
 		return nil, err
+	}
+	if loc := opts.OverwriteConflictsKeys; loc != "" {
+		path, release, err := opts.Files.Local(ctx, loc)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || badS3(loc):
+			return nil, usagef("--overwrite-conflicts-keys %s: %v", loc, err)
+		case err != nil:
+			return nil, fmt.Errorf("%s: --overwrite-conflicts-keys: %w", j.verb, err)
+		}
+		prev := j.release
+		j.release = sync.OnceFunc(func() { prev(); release() })
+		kf, err := checkKeysFileOf("--overwrite-conflicts-keys", loc, path, j.keys, opts.Logger, true)
+		if err != nil {
+			return nil, err
+		}
+		j.overwriteKeys = kf.set
 	}
 	return j, nil
 }

@@ -26,12 +26,27 @@ type JournalHeader struct {
 	Created time.Time `json:"created"`
 }
 
-// journalRecord is one line after the header: an item's key and its
-// version in the main table just before the copy wrote or deleted it
-// (null when it did not exist).
+// journalRecord is one line after the header, of one of two kinds.
+//
+// A record has Key: an item's key, its version in the main table just
+// before the copy wrote or deleted it (Before, null when it did not
+// exist), and what the copy writes (After, null for a delete; absent in
+// journals written before it existed, whose records undo puts back
+// without a condition).
+//
+// An amendment has Amend (a key instead of Key, so that a ddbrewind that
+// does not know amendments refuses the journal instead of misreading it)
+// and changes the latest record of that key: Written false when the
+// write did not happen (its condition failed: the record is void), or
+// Before when the write returned another old item than the one recorded
+// (a concurrent write between the read and the write: undo must put
+// that one back).
 type journalRecord struct {
-	Key    json.RawMessage `json:"key"`
-	Before json.RawMessage `json:"before"`
+	Key     json.RawMessage `json:"key,omitempty"`
+	Before  json.RawMessage `json:"before,omitempty"`
+	After   json.RawMessage `json:"after,omitempty"`
+	Amend   json.RawMessage `json:"amend,omitempty"`
+	Written *bool           `json:"written,omitempty"`
 }
 
 // journal appends before-images durably (fsync, or one S3 part object per
@@ -103,18 +118,20 @@ func parseJournalHeader(line []byte, where string) (*JournalHeader, error) {
 	return &h, nil
 }
 
-// record appends the before-images of keys (nil before = absent) and syncs.
-func (j *journal) record(keys []map[string]types.AttributeValue, before map[string]map[string]types.AttributeValue) error {
+// record appends the before-images of keys (nil before = absent) and what
+// the copy writes in their place (after[i] for keys[i], nil = a delete),
+// and syncs.
+func (j *journal) record(keys []map[string]types.AttributeValue, before map[string]map[string]types.AttributeValue, after []map[string]types.AttributeValue) error {
 	var buf []byte
-	for _, k := range keys {
+	for i, k := range keys {
 		ks := ddbjson.KeyString(k)
-		rec := journalRecord{Key: json.RawMessage(ks), Before: json.RawMessage("null")}
-		if it, ok := before[ks]; ok {
-			data, err := ddbjson.MarshalItem(it)
-			if err != nil {
-				return fmt.Errorf("journal %s: encode item %s: %w", j.loc, ks, err)
-			}
-			rec.Before = data
+		rec := journalRecord{Key: json.RawMessage(ks)}
+		var err error
+		if rec.Before, err = j.image(ks, before[ks]); err != nil {
+			return err
+		}
+		if rec.After, err = j.image(ks, after[i]); err != nil {
+			return err
 		}
 		line, err := json.Marshal(rec)
 		if err != nil {
@@ -123,6 +140,44 @@ func (j *journal) record(keys []map[string]types.AttributeValue, before map[stri
 		buf = append(append(buf, line...), '\n')
 	}
 	return j.write(buf)
+}
+
+// image encodes an item of a record (nil: null, absent).
+func (j *journal) image(ks string, it map[string]types.AttributeValue) (json.RawMessage, error) {
+	if it == nil {
+		return json.RawMessage("null"), nil
+	}
+	data, err := ddbjson.MarshalItem(it)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: encode item %s: %w", j.loc, ks, err)
+	}
+	return data, nil
+}
+
+// notWritten amends the latest record of key: its write did not happen
+// (the condition failed), so undo must not put anything back for it.
+func (j *journal) notWritten(key map[string]types.AttributeValue) error {
+	no := false
+	return j.amend(journalRecord{Amend: json.RawMessage(ddbjson.KeyString(key)), Written: &no})
+}
+
+// overwrote amends the latest record of key: the write replaced old (nil:
+// absent), not the item recorded, so undo puts old back.
+func (j *journal) overwrote(key, old map[string]types.AttributeValue) error {
+	ks := ddbjson.KeyString(key)
+	before, err := j.image(ks, old)
+	if err != nil {
+		return err
+	}
+	return j.amend(journalRecord{Amend: json.RawMessage(ks), Before: before})
+}
+
+func (j *journal) amend(rec journalRecord) error {
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return j.write(append(line, '\n'))
 }
 
 func (j *journal) write(data []byte) error {

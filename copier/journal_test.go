@@ -43,7 +43,7 @@ func TestJournalResumedAfterTornTail(t *testing.T) {
 	before := map[string]map[string]types.AttributeValue{
 		`{"pk":{"S":"k3"}}`: {"pk": &types.AttributeValueMemberS{Value: "k3"}, "v": &types.AttributeValueMemberN{Value: "7"}},
 	}
-	if err := j.record([]map[string]types.AttributeValue{key("k3"), key("k4")}, before); err != nil {
+	if err := j.record([]map[string]types.AttributeValue{key("k3"), key("k4")}, before, make([]map[string]types.AttributeValue, 2)); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.close(); err != nil {
@@ -53,7 +53,7 @@ func TestJournalResumedAfterTornTail(t *testing.T) {
 		t.Errorf("no warning about the %d bytes cut:\n%s", len(torn), logs.String())
 	}
 	data, _ := os.ReadFile(path)
-	if !strings.HasPrefix(string(data), whole+`{"key":{"pk":{"S":"k3"}},"before":{"pk":{"S":"k3"},"v":{"N":"7"}}}`+"\n") {
+	if !strings.HasPrefix(string(data), whole+`{"key":{"pk":{"S":"k3"}},"before":{"pk":{"S":"k3"},"v":{"N":"7"}},"after":null}`+"\n") {
 		t.Errorf("journal after the resumed copy:\n%s", data)
 	}
 

@@ -243,8 +243,12 @@ func (m *memAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func
 		}
 		return nil, err
 	}
+	out := &dynamodb.PutItemOutput{}
+	if in.ReturnValues == types.ReturnValueAllOld {
+		out.Attributes = t[ks]
+	}
 	t[ks] = in.Item
-	return &dynamodb.PutItemOutput{}, nil
+	return out, nil
 }
 
 func (m *memAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
@@ -261,6 +265,10 @@ func (m *memAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ .
 		}
 		return nil, err
 	}
+	out := &dynamodb.DeleteItemOutput{}
+	if in.ReturnValues == types.ReturnValueAllOld {
+		out.Attributes = t[ks]
+	}
 	delete(t, ks)
-	return &dynamodb.DeleteItemOutput{}, nil
+	return out, nil
 }

@@ -40,7 +40,8 @@ type target struct {
 // recordBefore records the main table's current version of keys in the
 // journal (if any), durably, before they are overwritten or deleted. It
 // returns those versions by KeyString (nil without a journal).
-func (t *target) recordBefore(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) (map[string]map[string]types.AttributeValue, error) {
+// after[i] is what the copy writes for keys[i] (nil: a delete).
+func (t *target) recordBefore(ctx context.Context, rng *rand.Rand, keys, after []map[string]types.AttributeValue) (map[string]map[string]types.AttributeValue, error) {
 	if t.journal == nil || len(keys) == 0 {
 		return nil, nil
 	}
@@ -48,7 +49,16 @@ func (t *target) recordBefore(ctx context.Context, rng *rand.Rand, keys []map[st
 	if err != nil {
 		return nil, err
 	}
-	return before, t.journal.record(keys, before)
+	return before, t.journal.record(keys, before, after)
+}
+
+// notWritten amends the journal (if any) when the conditional write of
+// key did not happen, so that undo leaves its item alone.
+func (t *target) notWritten(key map[string]types.AttributeValue) error {
+	if t.journal == nil {
+		return nil
+	}
+	return t.journal.notWritten(key)
 }
 
 // current reads the main table's current version of keys (consistent),
@@ -80,7 +90,7 @@ func (t *target) countChanged(items []map[string]types.AttributeValue, current m
 // batchPut journals and puts items with BatchWriteItem; with a journal it
 // counts the items that change.
 func (t *target) batchPut(ctx context.Context, rng *rand.Rand, items []map[string]types.AttributeValue) error {
-	before, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames))
+	before, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames), items)
 	if err != nil {
 		return err
 	}
@@ -96,7 +106,7 @@ func (t *target) batchPut(ctx context.Context, rng *rand.Rand, items []map[strin
 
 // batchDelete journals and deletes keys with BatchWriteItem.
 func (t *target) batchDelete(ctx context.Context, rng *rand.Rand, keys []map[string]types.AttributeValue) error {
-	if _, err := t.recordBefore(ctx, rng, keys); err != nil {
+	if _, err := t.recordBefore(ctx, rng, keys, make([]map[string]types.AttributeValue, len(keys))); err != nil {
 		return err
 	}
 	reqs := make([]types.WriteRequest, len(keys))

@@ -24,12 +24,18 @@ func (m ifMain) put(ctx context.Context, rng *rand.Rand, t *target, items []map[
 		t.x.stats.Written.Add(int64(len(items)))
 		return nil
 	}
-	if _, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames)); err != nil {
+	if _, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames), items); err != nil {
 		return err
 	}
 	for i, it := range items {
-		if err := t.x.putItem(ctx, rng, t.condPut(it, m.expr)); err != nil {
+		held, err := t.x.putItem(ctx, rng, t.condPut(it, m.expr))
+		if err != nil {
 			return t.x.giveUpRest(items[i:], err)
+		}
+		if !held {
+			if err := t.notWritten(keyOf(it, t.keyNames)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -41,15 +47,21 @@ func (m ifMain) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[s
 		t.x.stats.Deleted.Add(int64(len(keys)))
 		return nil
 	}
-	if _, err := t.recordBefore(ctx, rng, keys); err != nil {
+	if _, err := t.recordBefore(ctx, rng, keys, make([]map[string]types.AttributeValue, len(keys))); err != nil {
 		return err
 	}
 	names, values := t.sel.placeholders(m.expr)
 	for i, k := range keys {
 		in := &dynamodb.DeleteItemInput{TableName: aws.String(t.table), Key: k,
 			ConditionExpression: aws.String(m.expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values}
-		if err := t.x.deleteItem(ctx, rng, in); err != nil {
+		held, err := t.x.deleteItem(ctx, rng, in)
+		if err != nil {
 			return t.x.giveUpRest(keys[i:], err)
+		}
+		if !held {
+			if err := t.notWritten(k); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -40,14 +40,20 @@ func (onlyMissing) put(ctx context.Context, rng *rand.Rand, t *target, items []m
 		t.x.stats.Written.Add(int64(len(toPut)))
 		return nil
 	}
-	if _, err := t.recordBefore(ctx, rng, keysOf(toPut, t.keyNames)); err != nil {
+	if _, err := t.recordBefore(ctx, rng, keysOf(toPut, t.keyNames), toPut); err != nil {
 		return err
 	}
 	for i, it := range toPut {
 		in := t.condPut(it, "attribute_not_exists(#ddbk0)")
 		in.ExpressionAttributeNames = map[string]string{"#ddbk0": t.keyNames[0]}
-		if err := t.x.putItem(ctx, rng, in); err != nil {
+		held, err := t.x.putItem(ctx, rng, in)
+		if err != nil {
 			return t.x.giveUpRest(toPut[i:], err)
+		}
+		if !held {
+			if err := t.notWritten(keyOf(it, t.keyNames)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

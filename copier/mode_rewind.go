@@ -2,6 +2,7 @@ package copier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/itemeq"
@@ -29,17 +31,28 @@ const maxConditionLen = 4096
 // Before writing, the batch's current items are read (consistently): an
 // item already in its start state is done (a resumed rewind); one that
 // differs from the window's end image is a conflict without a write. The
-// atomic condition then guards the attributes the end image has; an
-// attribute only added between that read and the write is the one change
-// it cannot see (DynamoDB conditions cannot say "no other attribute"). A
-// condition longer than DynamoDB allows makes the item a conflict: it is
-// never overwritten blindly.
+// batch's keys are then written in parallel (rewindWriters). The atomic
+// condition guards the attributes the end image has; an attribute only
+// added between that read and the write is the one change it cannot see
+// (DynamoDB conditions cannot say "no other attribute"), so every write
+// asks for the item it replaced (ReturnValues ALL_OLD): one that is not
+// the item read is clobbered — journaled (undo puts it back), counted and
+// listed, exit 3. A condition longer than DynamoDB allows makes the item a
+// conflict: it is never overwritten blindly.
 type rewindSink struct {
 	t           *target
 	w           *Window
 	deleteExtra bool
 	overwrite   bool
+	// overwriteKey, if set, picks the conflicts to overwrite anyway
+	// (--overwrite-conflicts-keys); the others are left alone.
+	overwriteKey func(key map[string]types.AttributeValue) bool
 }
+
+// rewindWriters bounds the conditional writes of one batch in flight at
+// once: a batch's keys are written in parallel, so that the gap between
+// the batch's read and each key's write is one write, not up to 25.
+const rewindWriters = 8
 
 func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 	if b.kind == kindCandidates {
@@ -61,7 +74,9 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		return err
 	}
 	var todo []int
-	left := make([]map[string]types.AttributeValue, len(keys)) // what the window left, per key
+	left := make([]map[string]types.AttributeValue, len(keys))     // what the window left, per key
+	overwrite := make([]bool, len(keys))                           // a conflict to overwrite anyway
+	wants := make([]map[string]types.AttributeValue, 0, len(keys)) // what is written, per todo key
 	for i, k := range keys {
 		cur := current[ddbjson.KeyString(k)]
 		var want map[string]types.AttributeValue
@@ -71,13 +86,15 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		if left[i], err = s.w.expected(k); err != nil {
 			return err
 		}
-		switch rewindActionOf(cur, want, left[i], s.overwrite) {
+		overwrite[i] = s.overwrite || s.overwriteKey != nil && s.overwriteKey(k)
+		switch rewindActionOf(cur, want, left[i], overwrite[i]) {
 		case rewindDone:
 			x.stats.Skipped.Add(1) // already rewound
 		case rewindConflict:
-			x.noteConflict(k)
+			x.noteConflict(b.pg, k)
 		default:
 			todo = append(todo, i)
+			wants = append(wants, want)
 		}
 	}
 	if len(todo) == 0 {
@@ -101,61 +118,115 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		for j, i := range todo {
 			todoKeys[j] = keys[i]
 		}
-		if err := t.journal.record(todoKeys, current); err != nil {
+		if err := t.journal.record(todoKeys, current, wants); err != nil {
 			return err
 		}
 	}
+	errs := make([]error, len(todo))
+	var g errgroup.Group
+	g.SetLimit(rewindWriters)
 	for n, i := range todo {
-		k := keys[i]
-		var cond *string
-		var names map[string]string
-		var values map[string]types.AttributeValue
-		if !s.overwrite {
-			var ok bool
-			cond, names, values, ok = stillAsLeft(left[i], t.keyNames)
-			if !ok {
-				x.noteConflict(k) // the check cannot be expressed: never overwrite blindly
-				continue
+		rng := rand.New(rand.NewPCG(rng.Uint64(), uint64(n))) // a Rand per goroutine
+		g.Go(func() error {
+			var want map[string]types.AttributeValue
+			if !deleting {
+				want = b.items[i]
 			}
-		}
-		var held bool
-		if deleting {
-			in := &dynamodb.DeleteItemInput{TableName: aws.String(t.table), Key: k, ConditionExpression: cond,
-				ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity}
-			held, err = x.condWrite(ctx, rng, "rewind (delete) in "+t.table, func() (*types.ConsumedCapacity, error) {
-				out, err := x.api.DeleteItem(ctx, in, noSDKRetry)
-				if out != nil {
-					return out.ConsumedCapacity, err
-				}
-				return nil, err
-			})
-		} else {
-			in := &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: b.items[i], ConditionExpression: cond,
-				ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity}
-			held, err = x.condWrite(ctx, rng, "rewind in "+t.table, func() (*types.ConsumedCapacity, error) {
-				out, err := x.api.PutItem(ctx, in, noSDKRetry)
-				if out != nil {
-					return out.ConsumedCapacity, err
-				}
-				return nil, err
-			})
-		}
+			errs[n] = s.write(ctx, rng, b.pg, keys[i], want, left[i], current[ddbjson.KeyString(keys[i])], overwrite[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
+	// Keys whose write was given up are failed (the report lists them);
+	// another error ends the copy.
+	var gaveUp []map[string]types.AttributeValue
+	var cause error
+	for n, err := range errs {
 		switch {
-		case err != nil:
-			rest := make([]map[string]types.AttributeValue, 0, len(todo)-n)
-			for _, j := range todo[n:] {
-				rest = append(rest, keys[j])
-			}
-			return x.giveUpRest(rest, err)
-		case !held:
-			x.noteConflict(k) // written between our read and our write
-		case deleting:
-			x.stats.Deleted.Add(1)
-			x.stats.Changed.Add(1)
+		case err == nil:
+		case errors.Is(err, errGaveUp):
+			gaveUp, cause = append(gaveUp, keys[todo[n]]), err
 		default:
-			x.stats.Written.Add(1)
-			x.stats.Changed.Add(1)
+			return err
 		}
+	}
+	if len(gaveUp) > 0 {
+		return x.giveUp(gaveUp, cause)
+	}
+	return nil
+}
+
+// write writes one key of a rewind: want (nil: delete) while the item is
+// still what the window left (left; no condition when overwrite), asking
+// DynamoDB for the item it replaced. A false condition is a conflict (the
+// journal's record is amended: not written); a replaced item that is not
+// the one read before (cur, which the journal recorded) is a write the
+// condition could not see — an attribute added since the read — and is
+// clobbered: the journal is amended with it, the key reported.
+func (s *rewindSink) write(ctx context.Context, rng *rand.Rand, pg *page, k, want, left, cur map[string]types.AttributeValue, overwrite bool) error {
+	x, t := s.t.x, s.t
+	var cond *string
+	var names map[string]string
+	var values map[string]types.AttributeValue
+	if !overwrite {
+		var ok bool
+		cond, names, values, ok = stillAsLeft(left, t.keyNames)
+		if !ok {
+			x.noteConflict(pg, k) // the check cannot be expressed: never overwrite blindly
+			return t.notWritten(k)
+		}
+	}
+	var held bool
+	var old map[string]types.AttributeValue
+	var err error
+	if want == nil {
+		in := &dynamodb.DeleteItemInput{TableName: aws.String(t.table), Key: k, ConditionExpression: cond,
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
+			ReturnValues: types.ReturnValueAllOld}
+		held, err = x.condWrite(ctx, rng, "rewind (delete) in "+t.table, func() (*types.ConsumedCapacity, error) {
+			out, err := x.api.DeleteItem(ctx, in, noSDKRetry)
+			if out != nil {
+				old = out.Attributes
+				return out.ConsumedCapacity, err
+			}
+			return nil, err
+		})
+	} else {
+		in := &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: want, ConditionExpression: cond,
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
+			ReturnValues: types.ReturnValueAllOld}
+		held, err = x.condWrite(ctx, rng, "rewind in "+t.table, func() (*types.ConsumedCapacity, error) {
+			out, err := x.api.PutItem(ctx, in, noSDKRetry)
+			if out != nil {
+				old = out.Attributes
+				return out.ConsumedCapacity, err
+			}
+			return nil, err
+		})
+	}
+	switch {
+	case err != nil:
+		return err
+	case !held:
+		x.noteConflict(pg, k) // written between our read and our write
+		return t.notWritten(k)
+	}
+	if len(old) == 0 {
+		old = nil
+	}
+	if !sameState(old, cur) {
+		x.noteClobbered(pg, k)
+		if t.journal != nil {
+			if err := t.journal.overwrote(k, old); err != nil {
+				return err
+			}
+		}
+	}
+	x.stats.Changed.Add(1)
+	if want == nil {
+		x.stats.Deleted.Add(1)
+	} else {
+		x.stats.Written.Add(1)
 	}
 	return nil
 }

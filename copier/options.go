@@ -25,6 +25,14 @@ type Options struct {
 	// OverwriteConflicts, in a rewind from incremental exports, rewinds
 	// items written again after the window too (see rewindSink).
 	OverwriteConflicts bool
+	// OverwriteConflictsKeys, in a rewind from incremental exports, is a
+	// keys file (JSON Lines, like Selection.KeysFile): only the conflicts
+	// it names are rewound anyway, the others left alone.
+	OverwriteConflictsKeys string
+	// AcceptConflicts, in a rewind from incremental exports, leaves the
+	// conflicts alone and succeeds: they are counted and listed in the
+	// summary, not an error (clobbered keys still are).
+	AcceptConflicts bool
 	// AllowOtherTable accepts an export whose manifest names another table
 	// than To.
 	AllowOtherTable bool

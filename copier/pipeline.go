@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,33 @@ type page struct {
 	pos     checkpoint.Unit // position after this page
 	pending atomic.Int32
 	failed  atomic.Bool
+
+	// mu guards the keys the page's batches listed: conflicts and
+	// clobbered keys, which the checkpoint keeps once it moves past the
+	// page (a resumed copy does not read the page again).
+	mu        sync.Mutex
+	conflicts []string
+	clobbered []string
+}
+
+// noteConflict records a conflict key of the page (nil page: none).
+func (pg *page) noteConflict(ks string) {
+	if pg == nil {
+		return
+	}
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	pg.conflicts = append(pg.conflicts, ks)
+}
+
+// noteClobbered records a clobbered key of the page (nil page: none).
+func (pg *page) noteClobbered(ks string) {
+	if pg == nil {
+		return
+	}
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	pg.clobbered = append(pg.clobbered, ks)
 }
 
 // batchKind says what the sink does with a batch.
@@ -217,7 +245,7 @@ type tracker struct {
 
 type unitTrack struct {
 	next int
-	done map[int]checkpoint.Unit
+	done map[int]*page
 }
 
 func newTracker(state *checkpoint.State) *tracker {
@@ -231,7 +259,7 @@ func newTracker(state *checkpoint.State) *tracker {
 func (t *tracker) start(u unit) checkpoint.Unit {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.units[u.key()] = &unitTrack{done: map[int]checkpoint.Unit{}}
+	t.units[u.key()] = &unitTrack{done: map[int]*page{}}
 	return t.state.Units[u.key()]
 }
 
@@ -250,15 +278,19 @@ func (t *tracker) pageDone(pg *page) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ut := t.units[pg.u.key()]
-	ut.done[pg.seq] = pg.pos
+	ut.done[pg.seq] = pg
 	for {
-		pos, ok := ut.done[ut.next]
+		done, ok := ut.done[ut.next]
 		if !ok {
 			return
 		}
 		delete(ut.done, ut.next)
 		ut.next++
-		t.state.Units[pg.u.key()] = pos
+		t.state.Units[pg.u.key()] = done.pos
+		done.mu.Lock()
+		t.state.Conflicts = append(t.state.Conflicts, done.conflicts...)
+		t.state.Clobbered = append(t.state.Clobbered, done.clobbered...)
+		done.mu.Unlock()
 		t.dirty = true
 	}
 }
@@ -276,5 +308,7 @@ func (t *tracker) snapshot(force bool) *checkpoint.State {
 	for k, v := range t.state.Units {
 		s.Units[k] = v
 	}
+	s.Conflicts = slices.Clone(t.state.Conflicts)
+	s.Clobbered = slices.Clone(t.state.Clobbered)
 	return &s
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,12 @@ type Plan struct {
 	// and the sink read (nil: a table or keys-file copy).
 	window             *Window
 	overwriteConflicts bool
+	// overwriteKey, if set, picks the conflicts to rewind anyway
+	// (--overwrite-conflicts-keys).
+	overwriteKey func(key map[string]types.AttributeValue) bool
+	// priorConflicts and priorClobbered are what the checkpoint resumed
+	// recorded for the pages it moved past: the summary folds them in.
+	priorConflicts, priorClobbered []string
 	// windowSelect, if set, picks the window's keys to rewind (a key
 	// condition or a keys file).
 	windowSelect func(key map[string]types.AttributeValue) bool
@@ -81,6 +88,9 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	}
 	if len(opts.FromExport) > 0 {
 		return prepareExport(ctx, api, opts, m)
+	}
+	if err := conflictFlags(opts, "--from reads a table"); err != nil {
+		return nil, err
 	}
 	if opts.From == opts.To {
 		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, opts.From, verb)
@@ -212,8 +222,11 @@ func (p *Plan) Close() {
 // Complete reports whether the plan resumes a checkpoint whose every unit
 // this worker reads is done: a rerun of a finished copy has nothing left to
 // copy.
+//
+// A checkpoint that records conflicts or clobbered keys is not complete:
+// running the plan reports them (exit 3), or accepts them.
 func (p *Plan) Complete() bool {
-	if !p.resumed {
+	if !p.resumed || len(p.priorConflicts)+len(p.priorClobbered) > 0 {
 		return false
 	}
 	srcs := map[string]source{phaseCopy: p.source(nil)}
@@ -295,6 +308,7 @@ func (p *Plan) loadCheckpoint(ctx context.Context) error {
 	st.Segments = p.opts.Segments
 	p.state = st
 	p.resumed = true
+	p.priorConflicts, p.priorClobbered = slices.Clone(st.Conflicts), slices.Clone(st.Clobbered)
 	return nil
 }
 
@@ -387,7 +401,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	}
 	var snk sink = &copySink{mode: modeFor(o), t: t, lookup: p.lookup(x), deleteExtra: o.DeleteExtra}
 	if p.window != nil {
-		snk = &rewindSink{t: t, w: p.window, deleteExtra: o.DeleteExtra, overwrite: p.overwriteConflicts}
+		snk = &rewindSink{t: t, w: p.window, deleteExtra: o.DeleteExtra, overwrite: p.overwriteConflicts, overwriteKey: p.overwriteKey}
 	}
 	tr := newTracker(p.state)
 	pl := p.pipeline(tr)
@@ -409,6 +423,8 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		serr = fmt.Errorf("the checkpoint could not be saved in %s: %w", o.Checkpoint, serr)
 	}
 	sum.finish(o, x)
+	sum.fold(p.priorConflicts, p.priorClobbered)
+	sum.ConflictsAccepted = o.AcceptConflicts && p.window != nil
 	switch {
 	case ctx.Err() != nil:
 		sum.Outcome = "interrupted"

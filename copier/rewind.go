@@ -2,9 +2,12 @@ package copier
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 )
 
 // RewindOptions configures an incremental rewind: Options.To is the main
@@ -67,12 +70,30 @@ func windowVerb(m mode) (verb, toFlag string) {
 	return "rewind", "--to"
 }
 
+// conflictFlags refuses the flags about conflicts in a copy that is not
+// a rewind of incremental exports (why says what it is instead).
+func conflictFlags(o Options, why string) error {
+	for _, f := range []struct {
+		set  bool
+		flag string
+	}{{o.OverwriteConflicts, "--overwrite-conflicts"}, {o.OverwriteConflictsKeys != "", "--overwrite-conflicts-keys"}, {o.AcceptConflicts, "--accept-conflicts"}} {
+		if f.set {
+			return usagef("%s applies to a rewind from incremental exports (--from-export of incremental exports, or run --since), and %s: remove it", f.flag, why)
+		}
+	}
+	return nil
+}
+
 // checkWindowOptions refuses what a rewind of a window (and its diff and
 // show) does not take.
 func checkWindowOptions(o Options) error {
 	switch {
 	case o.OnlyMissing || o.IfMain != "":
 		return usagef("an incremental rewind writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply")
+	case o.OverwriteConflicts && o.OverwriteConflictsKeys != "":
+		return usagef("--overwrite-conflicts rewinds every conflict and --overwrite-conflicts-keys only the keys it names: give one of them")
+	case o.OverwriteConflicts && o.AcceptConflicts:
+		return usagef("--overwrite-conflicts rewinds every conflict and --accept-conflicts leaves them alone: give one of them (--overwrite-conflicts-keys FILE with --accept-conflicts rewinds the keys it names and leaves the others)")
 	case o.WorkerCount > 1:
 		// The window is one unit: every worker would rewind all of it, and
 		// one worker's rewind would look like a conflict to another.
@@ -121,7 +142,7 @@ func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint str
 	}
 	o.From, o.FromExport, o.Checkpoint = from, nil, checkpoint
 	if dryRun {
-		o.DryRun, o.Journal, o.OverwriteConflicts = true, "", false
+		o.DryRun, o.Journal, o.OverwriteConflicts, o.OverwriteConflictsKeys, o.AcceptConflicts = true, "", false, "", false
 	}
 	if stats != nil {
 		o.Stats = stats
@@ -171,14 +192,52 @@ func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Pl
 		return nil, err
 	}
 	p.windowSelect = sel
+	if set := j.overwriteKeys; set != nil && o.OverwriteConflictsKeys != "" {
+		p.overwriteKey = func(key map[string]types.AttributeValue) bool {
+			_, ok := set[keyHash(key)]
+			return ok
+		}
+	}
 	p.opts.Segments = 1
 	p.Estimate, p.EstimateFrom = w.changed(), "keys the window changed"
 	if err := p.loadCheckpoint(ctx); err != nil {
 		return nil, err
+	}
+	if p.resumed && p.overwritesAny(p.priorConflicts) {
+		// Conflicts the checkpoint recorded are to be overwritten now, but
+		// their pages are behind its position: rewind the window again
+		// (keys already rewound are skipped as done).
+		o.Logger.Info("the checkpoint records conflicts that this rewind overwrites: rewinding the window again from its start",
+			"checkpoint", o.Checkpoint, "conflicts", len(p.priorConflicts))
+		p.state.Units, p.state.Conflicts = map[string]checkpoint.Unit{}, nil
+		p.priorConflicts, p.resumed = nil, false
 	}
 	if p.resumed {
 		p.Estimate = 0
 	}
 	p.opts.Stats.Estimated.Store(p.Estimate)
 	return p, nil
+}
+
+// overwritesAny reports whether the plan overwrites any of the conflict
+// keys (ddbjson.KeyString): all with --overwrite-conflicts, those of
+// --overwrite-conflicts-keys.
+func (p *Plan) overwritesAny(keys []string) bool {
+	if len(keys) == 0 {
+		return false
+	}
+	if p.overwriteConflicts {
+		return true
+	}
+	if p.overwriteKey == nil {
+		return false
+	}
+	set := p.job.overwriteKeys
+	for _, ks := range keys {
+		sum := sha256.Sum256([]byte(ks))
+		if _, ok := set[[16]byte(sum[:16])]; ok {
+			return true
+		}
+	}
+	return false
 }

@@ -79,6 +79,9 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 		j.release()
 		return prepareIncremental(ctx, api, opts, j.target, m)
 	}
+	if err := conflictFlags(opts, "the export "+exp.URL()+" is a full export"); err != nil {
+		return nil, err
+	}
 	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !opts.AllowOtherTable {
 		if m == modeShow {
 			return nil, usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",

@@ -3,12 +3,12 @@ package copier
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -16,134 +16,241 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 )
 
-// journalFile is a checked journal: its local path, the number of record
-// lines to read (a torn last line, from a copy killed while writing it, is
-// left out), and the records that repeat an earlier record's key — undo
-// applies only the first record of each key, the item as it was before the
-// copy first touched it.
+// journalFile is a checked journal: its local path, the number of lines
+// to read (a torn last line, from a copy killed while writing it, is left
+// out), and what undo puts back per key.
+//
+// A key with one record (the usual case) is undone from that line as the
+// journal is read. A key with several lines — journaled again by a resumed
+// copy or a rerun, or amended (a write that did not happen, or that
+// replaced another item than the one recorded) — is resolved once, in
+// memory: undo puts back the before-image of the first record that was
+// written, on condition that the item is still what the last one wrote.
 type journalFile struct {
 	loc     string // as given, for messages
 	path    string
 	lines   int // lines to read, header included
 	records int
-	repeats map[int]bool
+	// multi holds the keys with several lines (a 16-byte hash each);
+	// resolved is what undo does with them (nothing for a key whose
+	// writes all did not happen).
+	multi    map[[16]byte]bool
+	resolved []undoEntry
 }
 
-// indexJournal validates every record of the journal at path against the
-// key schema and notes the repeated keys (ddbjson.KeyString; a 16-byte
-// hash per key while it reads).
+// undoEntry is what undo does with one key: put before back (nil: delete
+// the key), on condition that the item is still after (nil: absent), if
+// afterKnown (journals written before records had an after image are
+// undone without a condition).
+type undoEntry struct {
+	key, before, after map[string]types.AttributeValue
+	afterKnown         bool
+}
+
+// journalLine is one parsed line after the header: a record (amend
+// false), or an amendment of the key's latest record.
+type journalLine struct {
+	key, before, after map[string]types.AttributeValue
+	afterKnown         bool
+	amend              bool
+	notWritten         bool
+}
+
+// indexJournal validates every line of the journal at path against the
+// key schema and finds the keys with several lines (a 16-byte hash per key
+// while it reads), then resolves those (see journalFile).
 func indexJournal(loc, path string, ks keySchemaInfo) (*journalFile, error) {
-	f, err := os.Open(path)
+	jf := &journalFile{loc: loc, path: path, multi: map[[16]byte]bool{}}
+	seen := map[[16]byte]struct{}{}
+	err := jf.scan(ks, 0, func(line int, l *journalLine) error {
+		if !l.amend {
+			jf.records++
+		}
+		h := keyHash(l.key)
+		if _, dup := seen[h]; dup {
+			jf.multi[h] = true
+		}
+		seen[h] = struct{}{}
+		return nil
+	})
+	if err != nil || len(jf.multi) == 0 {
+		return jf, err
+	}
+	// The keys with several lines: each line in turn, in memory.
+	type keyLines struct {
+		key  map[string]types.AttributeValue
+		recs []*journalLine
+	}
+	byKey := map[[16]byte]*keyLines{}
+	var order [][16]byte
+	err = jf.scan(ks, jf.lines, func(line int, l *journalLine) error {
+		h := keyHash(l.key)
+		if !jf.multi[h] {
+			return nil
+		}
+		kl := byKey[h]
+		if kl == nil {
+			kl = &keyLines{key: l.key}
+			byKey[h] = kl
+			order = append(order, h)
+		}
+		switch {
+		case !l.amend:
+			kl.recs = append(kl.recs, l)
+		case len(kl.recs) == 0:
+			// An amendment of a record this journal does not hold.
+		case l.notWritten:
+			kl.recs = kl.recs[:len(kl.recs)-1]
+		default:
+			kl.recs[len(kl.recs)-1].before = l.before
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	for _, h := range order {
+		kl := byKey[h]
+		if len(kl.recs) == 0 {
+			continue // no write happened: nothing to undo
+		}
+		first, last := kl.recs[0], kl.recs[len(kl.recs)-1]
+		jf.resolved = append(jf.resolved, undoEntry{key: kl.key, before: first.before, after: last.after, afterKnown: last.afterKnown})
+	}
+	return jf, nil
+}
+
+// scan reads the journal's lines after the header, calling fn with each
+// parsed line; it sets jf.lines. A torn last line is ignored. With limit
+// > 0 it stops after line limit (lines appended since the journal was
+// indexed are not undone).
+func (jf *journalFile) scan(ks keySchemaInfo, limit int, fn func(line int, l *journalLine) error) error {
+	f, err := os.Open(jf.path)
+	if err != nil {
+		return err
+	}
 	defer f.Close()
-	jf := &journalFile{loc: loc, path: path, repeats: map[int]bool{}}
-	seen := map[[16]byte]struct{}{}
 	r := bufio.NewReaderSize(f, 1<<20)
-	for line := 1; ; line++ {
+	for line := 1; limit <= 0 || line <= limit; line++ {
 		data, err := r.ReadBytes('\n')
 		if len(data) > 0 && line > 1 {
-			key, _, perr := parseRecord(data, ks)
+			l, perr := parseLine(data, ks)
 			if perr != nil {
 				if err == io.EOF && !strings.HasSuffix(string(data), "\n") {
 					// A torn last line: the copy was killed while writing
 					// it, before the write it protects. Ignore it.
-					return jf, nil
+					return nil
 				}
-				return nil, usagef("%s:%d: %v", loc, line, perr)
+				return usagef("%s:%d: %v", jf.loc, line, perr)
 			}
-			jf.records++
-			sum := sha256.Sum256([]byte(ddbjson.KeyString(key)))
-			if _, dup := seen[[16]byte(sum[:16])]; dup {
-				jf.repeats[line] = true
+			if ferr := fn(line, l); ferr != nil {
+				return ferr
 			}
-			seen[[16]byte(sum[:16])] = struct{}{}
 		}
-		if len(data) > 0 {
+		if len(data) > 0 && limit <= 0 {
 			jf.lines = line
 		}
 		if err == io.EOF {
-			return jf, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read journal %s: %w", loc, err)
+			return fmt.Errorf("read journal %s: %w", jf.loc, err)
 		}
 	}
+	return nil
 }
 
-// parseRecord decodes one record: the key and the before-image (nil:
-// absent).
-func parseRecord(line []byte, ks keySchemaInfo) (key, before map[string]types.AttributeValue, err error) {
+// parseLine decodes one line after the header: a record or an amendment.
+func parseLine(data []byte, ks keySchemaInfo) (*journalLine, error) {
 	var rec journalRecord
-	if err := json.Unmarshal(line, &rec); err != nil {
-		return nil, nil, fmt.Errorf("not a journal record: %v", err)
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("not a journal record: %v", err)
 	}
-	if key, err = ddbjson.ParseItem(rec.Key); err != nil {
-		return nil, nil, err
+	l := &journalLine{}
+	rawKey := rec.Key
+	if len(rec.Amend) > 0 {
+		if len(rec.Key) > 0 || (rec.Written == nil) == (len(rec.Before) == 0) || rec.Written != nil && *rec.Written {
+			return nil, fmt.Errorf("not a journal amendment: it needs amend, and written false or before")
+		}
+		l.amend, l.notWritten, rawKey = true, rec.Written != nil, rec.Amend
 	}
-	if err := ks.check(key); err != nil {
-		return nil, nil, err
+	var err error
+	if l.key, err = ddbjson.ParseItem(rawKey); err != nil {
+		return nil, err
 	}
-	if string(rec.Before) == "null" || len(rec.Before) == 0 {
-		return key, nil, nil
+	if err := ks.check(l.key); err != nil {
+		return nil, err
 	}
-	if before, err = ddbjson.ParseItem(rec.Before); err != nil {
-		return nil, nil, err
+	if l.before, err = parseImage(rec.Before); err != nil {
+		return nil, err
 	}
-	return key, before, nil
+	l.afterKnown = len(rec.After) > 0
+	if l.after, err = parseImage(rec.After); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
-// journalSource reads a journal's first record of each key, in pages of
-// 100 records: before-images as items, keys that did not exist as absent.
-// It is one unit, read from the start (undo can simply be repeated).
+// parseImage decodes an item of a record (null or missing: nil).
+func parseImage(raw json.RawMessage) (map[string]types.AttributeValue, error) {
+	if string(raw) == "null" || len(raw) == 0 {
+		return nil, nil
+	}
+	return ddbjson.ParseItem(raw)
+}
+
+// journalSource reads what undo does per key, in pages of 100: the keys
+// with one record as the journal is read, then the resolved ones; before-
+// images as items, keys that did not exist as absent. What each key's
+// undo expects to find goes to expect (by KeyString), for the sink. It is
+// one unit, read from the start (undo can simply be repeated).
 type journalSource struct {
-	x    *executor
-	file *journalFile
-	keys keySchemaInfo
+	x      *executor
+	file   *journalFile
+	keys   keySchemaInfo
+	expect *sync.Map
 }
 
 func (s *journalSource) units(phase string) []unit { return []unit{{phase: phase}} }
 
 func (s *journalSource) read(ctx context.Context, u unit, _ checkpoint.Unit, emit emitFunc) error {
-	f, err := os.Open(s.file.path)
-	if err != nil {
-		return fmt.Errorf("undo: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
 	var items, absent []map[string]types.AttributeValue
-	flush := func(line int, done bool) error {
-		err := emit(items, absent, checkpoint.Unit{Line: line, Done: done})
+	last := 0
+	flush := func(done bool) error {
+		err := emit(items, absent, checkpoint.Unit{Line: last, Done: done})
 		items, absent = nil, nil
 		return err
 	}
-	for line := 1; line <= s.file.lines; line++ {
-		data, err := r.ReadBytes('\n')
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("undo: read %s: %w", s.file.loc, err)
-		}
-		if line == 1 || s.file.repeats[line] {
-			if line > 1 {
-				s.x.stats.Read.Add(1)
-			}
-			continue
-		}
-		key, before, err := parseRecord(data, s.keys)
-		if err != nil {
-			return usagef("%s:%d: %v", s.file.loc, line, err)
-		}
+	add := func(e undoEntry) error {
 		s.x.stats.Read.Add(1)
-		if before == nil {
-			absent = append(absent, key)
+		s.expect.Store(ddbjson.KeyString(e.key), e)
+		if e.before == nil {
+			absent = append(absent, e.key)
 		} else {
-			items = append(items, before)
+			items = append(items, e.before)
 		}
 		if len(items)+len(absent) == keysPerGet {
-			if err := flush(line, false); err != nil {
-				return err
-			}
+			return flush(false)
+		}
+		return nil
+	}
+	if s.file.lines <= 1 {
+		return flush(true)
+	}
+	err := s.file.scan(s.keys, s.file.lines, func(line int, l *journalLine) error {
+		last = line
+		if l.amend || s.file.multi[keyHash(l.key)] {
+			return nil
+		}
+		return add(undoEntry{key: l.key, before: l.before, after: l.after, afterKnown: l.afterKnown})
+	})
+	if err != nil {
+		return fmt.Errorf("undo: %w", err)
+	}
+	for _, e := range s.file.resolved {
+		if err := add(e); err != nil {
+			return err
 		}
 	}
-	return flush(s.file.lines, true)
+	return flush(true)
 }

@@ -34,9 +34,14 @@ type keysFile struct {
 // notes the lines that repeat an earlier key (ddbjson.KeyString: "7" and
 // "7.0" are one key). keep keeps the set of keys' hashes (for an export).
 func checkKeysFile(loc, path string, ks keySchemaInfo, log *slog.Logger, keep bool) (*keysFile, error) {
+	return checkKeysFileOf("--keys-file", loc, path, ks, log, keep)
+}
+
+// checkKeysFileOf is checkKeysFile for a keys file given with flag.
+func checkKeysFileOf(flag, loc, path string, ks keySchemaInfo, log *slog.Logger, keep bool) (*keysFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, usagef("--keys-file %s: %v", loc, err)
+		return nil, usagef("%s %s: %v", flag, loc, err)
 	}
 	defer f.Close()
 	r := ddbjson.NewKeysReader(f, loc)
@@ -65,14 +70,14 @@ func checkKeysFile(loc, path string, ks keySchemaInfo, log *slog.Logger, keep bo
 		kf.keys++
 	}
 	if kf.keys == 0 {
-		return nil, usagef("--keys-file %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", loc)
+		return nil, usagef("%s %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", flag, loc)
 	}
 	if keep {
 		kf.set = seen
 	}
 	if len(kf.repeats) > 0 {
 		log.Info("keys file lists some keys more than once (numbers compare as numbers: 7 and 7.0 are one key); each is copied once",
-			"keys_file", loc, "keys", kf.keys, "repeated_lines", len(kf.repeats))
+			"keys_file", loc, "flag", flag, "keys", kf.keys, "repeated_lines", len(kf.repeats))
 	}
 	return kf, nil
 }

@@ -25,6 +25,10 @@ type Stats struct {
 	// Conflicts counts keys an incremental rewind left alone because they
 	// were written again after the export's window.
 	Conflicts atomic.Int64
+	// Clobbered counts keys an incremental rewind wrote over a concurrent
+	// write its condition could not see (an attribute added between its
+	// read and its write): the overwritten item is in the journal.
+	Clobbered atomic.Int64
 	// Changed counts written items whose main version differed or was
 	// absent, where known: a dry run compares (overwrite, --only-missing);
 	// a copy with --journal compares with the before-images it reads.
@@ -53,6 +57,7 @@ type Snapshot struct {
 	ExtraInMain   int64 `json:"extra_in_main,omitempty"`
 	Changed       int64 `json:"changed,omitempty"`
 	Conflicts     int64 `json:"conflicts,omitempty"`
+	Clobbered     int64 `json:"clobbered,omitempty"`
 	// ReadUnits and WriteUnits are a dry run's capacity plan, in units.
 	ReadUnits  float64 `json:"read_capacity_units,omitempty"`
 	WriteUnits float64 `json:"write_capacity_units,omitempty"`
@@ -77,6 +82,7 @@ func (s *Stats) Snapshot() Snapshot {
 		ExtraInMain:   s.ExtraInMain.Load(),
 		Changed:       s.Changed.Load(),
 		Conflicts:     s.Conflicts.Load(),
+		Clobbered:     s.Clobbered.Load(),
 		ReadUnits:     float64(s.ReadUnits.Load()) / 1000,
 		WriteUnits:    float64(s.WriteUnits.Load()) / 1000,
 	}
@@ -100,8 +106,16 @@ type Summary struct {
 	NotInRecovery []string `json:"not_in_recovery_keys,omitempty"`
 	// Conflicts lists keys an incremental rewind left alone: written again
 	// after the export's window (see --overwrite-conflicts).
+	// Every key is listed (logs show a few).
 	Conflicts []string `json:"conflicts,omitempty"`
-	Outcome   string   `json:"outcome"`
+	// Clobbered lists keys an incremental rewind wrote over a concurrent
+	// write its condition could not see; the journal (--journal) holds
+	// the overwritten item, so undo puts it back.
+	Clobbered []string `json:"clobbered,omitempty"`
+	// ConflictsAccepted: the conflicts were left alone on purpose
+	// (--accept-conflicts); the outcome is then ok.
+	ConflictsAccepted bool   `json:"conflicts_accepted,omitempty"`
+	Outcome           string `json:"outcome"`
 	// lastErr is the last give-up's cause, for IncompleteError.
 	lastErr error
 }

@@ -9,7 +9,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 )
 
 // UndoOptions configures Undo: Options.To is the main table, Journal the
@@ -96,8 +101,9 @@ func (u *UndoPlan) Run(ctx context.Context, api API) (*Summary, error) {
 	sum := newSummary(o, o.Journal, false)
 	sum.Segments = 0
 	x := newExecutor(api, o, u.keys.names, o.To)
-	src := &journalSource{x: x, file: u.journal, keys: u.keys}
-	snk := &undoSink{x: x, table: o.To, dryRun: o.DryRun}
+	expect := &sync.Map{}
+	src := &journalSource{x: x, file: u.journal, keys: u.keys, expect: expect}
+	snk := &undoSink{x: x, table: o.To, keyNames: u.keys.names, dryRun: o.DryRun, expect: expect}
 	pl := &pipeline{writers: o.Writers, drainTimeout: o.DrainTimeout, now: o.Now, tracker: newTracker(nil)}
 	err := pl.run(ctx, phaseCopy, src, kindItems, snk)
 	sum.finish(o, x)
@@ -109,30 +115,180 @@ func (u *UndoPlan) Run(ctx context.Context, api API) (*Summary, error) {
 		sum.Outcome = "failed"
 		return sum, err
 	}
-	return sum, sum.outcome(o.To)
+	err = sum.outcome(o.To)
+	var ce *ConflictError
+	if errors.As(err, &ce) {
+		ce.Undo = true
+	}
+	return sum, err
 }
 
 // undoSink restores before-images: items are put back, absent keys (items
-// that did not exist before the copy) deleted, with BatchWriteItem.
+// that did not exist before the copy) deleted. A record that says what the
+// copy wrote is undone with a conditional write — only while the item is
+// still what ddbrewind wrote (asking for the item it replaces, to catch an
+// attribute added since, which the condition cannot see: that item is put
+// back); an item changed since is an undo conflict, left alone and listed.
+// Records of journals written before that are undone with BatchWriteItem,
+// unconditionally.
 type undoSink struct {
-	x      *executor
-	table  string
-	dryRun bool
+	x        *executor
+	table    string
+	keyNames []string
+	dryRun   bool
+	expect   *sync.Map // KeyString → undoEntry, from the source
 }
 
 func (s *undoSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
-	reqs := make([]types.WriteRequest, len(b.items))
-	for i, it := range b.items {
-		if b.kind == kindAbsent {
-			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: it}}
-		} else {
-			reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+	var reqs []types.WriteRequest
+	var conds []undoEntry
+	for _, it := range b.items {
+		k := it
+		if b.kind != kindAbsent {
+			k = keyOf(it, s.keyNames)
+		}
+		v, _ := s.expect.LoadAndDelete(ddbjson.KeyString(k))
+		e, ok := v.(undoEntry)
+		switch {
+		case ok && e.afterKnown:
+			conds = append(conds, e)
+		case b.kind == kindAbsent:
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+		default:
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 		}
 	}
-	s.x.stats.Matched.Add(int64(len(reqs)))
+	s.x.stats.Matched.Add(int64(len(b.items)))
 	if s.dryRun {
 		s.x.countDone(reqs, nil)
+		for _, e := range conds {
+			if e.before == nil {
+				s.x.stats.Deleted.Add(1)
+			} else {
+				s.x.stats.Written.Add(1)
+			}
+		}
 		return nil
 	}
-	return s.x.batchWrite(ctx, rng, s.table, reqs)
+	errs := make([]error, len(conds))
+	var g errgroup.Group
+	g.SetLimit(rewindWriters)
+	for n, e := range conds {
+		rng := rand.New(rand.NewPCG(rng.Uint64(), uint64(n))) // a Rand per goroutine
+		g.Go(func() error {
+			errs[n] = s.undo(ctx, rng, b.pg, e)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var gaveUp []map[string]types.AttributeValue
+	var cause error
+	for n, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, errGaveUp):
+			gaveUp, cause = append(gaveUp, conds[n].key), err
+		default:
+			return err
+		}
+	}
+	if len(reqs) > 0 {
+		if err := s.x.batchWrite(ctx, rng, s.table, reqs); err != nil {
+			return err
+		}
+	}
+	if len(gaveUp) > 0 {
+		return s.x.giveUp(gaveUp, cause)
+	}
+	return nil
+}
+
+// undo puts e.before back (deletes the key when nil) while the item is
+// e.after. When the item it replaced was not e.after (an attribute added
+// since ddbrewind wrote it), that item is put back — while the item is
+// still what undo wrote — and the key is an undo conflict.
+func (s *undoSink) undo(ctx context.Context, rng *rand.Rand, pg *page, e undoEntry) error {
+	held, old, err := s.put(ctx, rng, e.key, e.before, e.after)
+	switch {
+	case err != nil:
+		return err
+	case !held:
+		s.x.noteConflict(pg, e.key) // changed since ddbrewind wrote it
+		return nil
+	case !sameState(old, e.after):
+		if _, _, err := s.put(ctx, rng, e.key, old, e.before); err != nil {
+			return err
+		}
+		s.x.noteConflict(pg, e.key)
+		return nil
+	case e.before == nil:
+		s.x.stats.Deleted.Add(1)
+	default:
+		s.x.stats.Written.Add(1)
+	}
+	return nil
+}
+
+// put writes item (nil: deletes key) while the item is expect (nil:
+// absent), and returns whether the condition held and the item it
+// replaced. The condition compares expect's attributes other than lists
+// and maps (some emulators, dynalite among them, never find two lists or
+// maps equal in a condition); the caller compares the whole replaced item
+// (sameState) and puts it back when it differs. A condition DynamoDB
+// cannot take (too long) does not hold: the item is never overwritten
+// blindly.
+func (s *undoSink) put(ctx context.Context, rng *rand.Rand, key, item, expect map[string]types.AttributeValue) (bool, map[string]types.AttributeValue, error) {
+	x := s.x
+	cond, names, values, ok := stillAsLeft(scalarsOf(expect), s.keyNames)
+	if !ok {
+		return false, nil, nil
+	}
+	var old map[string]types.AttributeValue
+	var held bool
+	var err error
+	if item == nil {
+		in := &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key, ConditionExpression: cond,
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
+			ReturnValues: types.ReturnValueAllOld}
+		held, err = x.condWrite(ctx, rng, "undo (delete) in "+s.table, func() (*types.ConsumedCapacity, error) {
+			out, err := x.api.DeleteItem(ctx, in, noSDKRetry)
+			if out != nil {
+				old = out.Attributes
+				return out.ConsumedCapacity, err
+			}
+			return nil, err
+		})
+	} else {
+		in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: cond,
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
+			ReturnValues: types.ReturnValueAllOld}
+		held, err = x.condWrite(ctx, rng, "undo in "+s.table, func() (*types.ConsumedCapacity, error) {
+			out, err := x.api.PutItem(ctx, in, noSDKRetry)
+			if out != nil {
+				old = out.Attributes
+				return out.ConsumedCapacity, err
+			}
+			return nil, err
+		})
+	}
+	if len(old) == 0 {
+		old = nil
+	}
+	return held, old, err
+}
+
+// scalarsOf returns item without its list and map attributes (nil: nil).
+func scalarsOf(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if item == nil {
+		return nil
+	}
+	out := make(map[string]types.AttributeValue, len(item))
+	for a, v := range item {
+		switch v.(type) {
+		case *types.AttributeValueMemberL, *types.AttributeValueMemberM:
+		default:
+			out[a] = v
+		}
+	}
+	return out
 }

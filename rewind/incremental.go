@@ -141,17 +141,26 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 			// The next run rewinds the window again (with
 			// --overwrite-conflicts, the conflicts too).
 			st.CopyPass++
-			st.Conflicts = ce.Conflicts
+			st.Conflicts, st.ConflictKeys = ce.Conflicts, ce.Keys
 			res.State = *st
 			if serr := saveState(o, st); serr != nil {
 				return res, serr
 			}
-			return res, fmt.Errorf("run %s: copy step: %w; the exports and the state file are kept; go on with: %s --overwrite-conflicts", table, err, o.ResumeCommand)
+			next := "go on with: " + o.ResumeCommand + " --overwrite-conflicts (or --overwrite-conflicts-keys FILE, or --accept-conflicts)"
+			if ce.Clobbered > 0 {
+				next = "check the clobbered keys (ddbrewind undo --journal puts back what was overwritten), then rerun: " + o.ResumeCommand
+			}
+			return res, fmt.Errorf("run %s: copy step: %w; the exports and the state file are kept; %s", table, err, next)
 		}
 		if err != nil {
 			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
 		}
-		st.Conflicts = 0
+		// Conflicts left alone on purpose (--accept-conflicts) are the
+		// ones the verification accepts.
+		st.Conflicts, st.ConflictKeys = 0, nil
+		if sum != nil && sum.ConflictsAccepted {
+			st.Conflicts, st.ConflictKeys = sum.Counts.Conflicts, sum.Conflicts
+		}
 		if err := advance(o, st, StepVerify, res); err != nil {
 			return res, err
 		}
@@ -160,6 +169,17 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 		if o.NoVerify {
 			o.Logger.Info("skipping the verification (--no-verify)", "table", table)
 		} else if err := verifyIncremental(ctx, api, o, job, st); err != nil {
+			if errors.Is(err, errUnreported) {
+				// The next run copies again (a pass of its own), and that
+				// pass reports these keys as conflicts (or, with the
+				// flags, overwrites or accepts them).
+				st.CopyPass++
+				st.Step = StepCopy
+				res.State = *st
+				if serr := saveState(o, st); serr != nil {
+					return res, serr
+				}
+			}
 			return res, fmt.Errorf("run %s: verify step: %w; %s", table, err, keep)
 		}
 		if err := advance(o, st, StepCleanup, res); err != nil {
@@ -235,8 +255,10 @@ func copyCheckpoint(st *State) string {
 
 // verifyIncremental runs the rewind again as a dry run, without
 // --overwrite-conflicts: every key the window changed must be in its start
-// state (nothing left to write or delete); keys written again since the
-// copy are conflicts, reported, not failed.
+// state (nothing left to write or delete), or be a conflict the copy step
+// reported and accepted (st.ConflictKeys); any other conflict — a key the
+// copy did not report, e.g. one a resumed copy never read again — fails
+// the verification, so the exports are kept.
 func verifyIncremental(ctx context.Context, api API, o Options, job *copier.Job, st *State) error {
 	stats := o.VerifyStats
 	if stats == nil {
@@ -253,15 +275,34 @@ func verifyIncremental(ctx context.Context, api API, o Options, job *copier.Job,
 	}
 	n := sum.Counts
 	o.Logger.Info("verification", "table", st.Table, "rewound", n.Skipped, "left_to_write", n.Written, "left_to_delete", n.Deleted, "conflicts", n.Conflicts)
-	if ce != nil {
-		o.Logger.Warn("keys written again since the copy are left alone (conflicts)", "table", st.Table, "conflicts", ce.Conflicts, "keys", ce.Keys)
-	}
 	if n.Written > 0 || n.Deleted > 0 {
 		return fmt.Errorf("%w: %d items are not in their state at %s and %d items created in the window are still there",
 			ErrVerifyFailed, n.Written, tables.FormatTime(st.RestorePoint), n.Deleted)
 	}
+	if ce != nil {
+		accepted := make(map[string]bool, len(st.ConflictKeys))
+		for _, k := range st.ConflictKeys {
+			accepted[k] = true
+		}
+		var other []string
+		for _, k := range ce.Keys {
+			if !accepted[k] {
+				other = append(other, k)
+			}
+		}
+		o.Logger.Warn("keys written again after the window are left alone (conflicts)", "table", st.Table, "conflicts", ce.Conflicts,
+			"accepted", len(ce.Keys)-len(other), "keys", strings.Join(ce.Keys[:min(len(ce.Keys), 20)], " "))
+		if len(other) > 0 {
+			return fmt.Errorf("%w: %w: %d items are neither in their state at %s nor conflicts the copy step reported (e.g. %s): they were written after the window and not rewound; the next run copies again and lists them: check them, then rerun (with --overwrite-conflicts or --overwrite-conflicts-keys FILE to rewind them, --accept-conflicts to leave them)",
+				ErrVerifyFailed, errUnreported, len(other), tables.FormatTime(st.RestorePoint), strings.Join(other[:min(len(other), 5)], " "))
+		}
+	}
 	return nil
 }
+
+// errUnreported marks a verification that found conflicts the copy step
+// did not report.
+var errUnreported = errors.New("unreported conflicts")
 
 // deleteExports deletes every object under each export directory (data
 // files and manifests); a directory already empty is fine.

@@ -101,6 +101,10 @@ type State struct {
 	CopyPass int `json:"copy_pass,omitempty"`
 	// Conflicts is the number of conflicts the last copy pass left.
 	Conflicts int64 `json:"conflicts,omitempty"`
+	// ConflictKeys lists them (ddbjson.KeyString), every one: the
+	// verification fails for a key that is neither in its start state nor
+	// listed here. Absent in state files written before it existed.
+	ConflictKeys []string `json:"conflict_keys,omitempty"`
 }
 
 // Options configures a rewind.

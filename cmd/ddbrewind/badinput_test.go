@@ -335,6 +335,9 @@ func badInputCorpus() []badCase {
 		{"--only-missing with --if-main", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs("--only-missing", "--if-main", "attribute_exists(pk)")
 		}, []string{"--only-missing", "--if-main", "use one of them"}, ""},
+		{"copy from a table with --accept-conflicts", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("--accept-conflicts")
+		}, []string{"--accept-conflicts applies to a rewind from incremental exports", "--from reads a table"}, ""},
 		{"--keys-file with --key-condition-expression", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs(append([]string{"--keys-file", f.path("keys-ok.jsonl")}, kce(`{":p":{"S":"tenant#1"}}`)...)...)
 		}, []string{"--keys-file", "cannot be combined with --key-condition-expression"}, ""},

@@ -62,6 +62,8 @@ func copyFlags() []cli.Flag {
 		fromExportFlag(),
 		&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
 		&cli.BoolFlag{Name: "overwrite-conflicts", Usage: "with incremental exports: also rewind items written again after the window (by default they are left alone, listed and exit 3)"},
+		&cli.StringFlag{Name: "overwrite-conflicts-keys", Usage: "with incremental exports: also rewind the items written again after the window whose keys are in this file (JSON Lines, one key per line, like --keys-file; local or s3://); the other conflicts are left alone"},
+		&cli.BoolFlag{Name: "accept-conflicts", Usage: "with incremental exports: leave the items written again after the window alone and succeed (exit 0; they are listed in the report)"},
 	}, selectionFlags()...),
 		&cli.BoolFlag{Name: "only-missing", Usage: "write an item only where the main table has no item with its key (never clobbers)"},
 		&cli.BoolFlag{Name: "delete-extra", Usage: "also delete main items of the selection that the recovery table lacks"},
@@ -109,7 +111,7 @@ func copyCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			files, err := stateFilesS3(c.Context, c, env, "", len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, c.String("report"), opts.Selection.KeysFile)
+			files, err := stateFilesS3(c.Context, c, env, "", len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, c.String("report"), opts.Selection.KeysFile, opts.OverwriteConflictsKeys)
 			if err != nil {
 				return err
 			}
@@ -179,26 +181,28 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		return copier.Options{}, err
 	}
 	opts := copier.Options{
-		From:               c.String("from"),
-		FromExport:         c.StringSlice("from-export"),
-		AllowOtherTable:    c.Bool("allow-other-table"),
-		OverwriteConflicts: c.Bool("overwrite-conflicts"),
-		To:                 c.String("to"),
-		Selection:          sel,
-		OnlyMissing:        c.Bool("only-missing"),
-		DeleteExtra:        c.Bool("delete-extra"),
-		IfMain:             c.String("if-main"),
-		MaxWCU:             c.Float64("max-wcu"),
-		Checkpoint:         c.String("checkpoint"),
-		Journal:            c.String("journal"),
-		Segments:           c.Int("segments"),
-		PageSize:           c.Int("page-size"),
-		Writers:            c.Int("writers"),
-		WorkerIndex:        c.Int("worker-index"),
-		WorkerCount:        c.Int("worker-count"),
-		MaxRetryTime:       c.Duration("max-retry-time"),
-		DryRun:             c.Bool("dry-run"),
-		Now:                env.Now,
+		From:                   c.String("from"),
+		FromExport:             c.StringSlice("from-export"),
+		AllowOtherTable:        c.Bool("allow-other-table"),
+		OverwriteConflicts:     c.Bool("overwrite-conflicts"),
+		OverwriteConflictsKeys: c.String("overwrite-conflicts-keys"),
+		AcceptConflicts:        c.Bool("accept-conflicts"),
+		To:                     c.String("to"),
+		Selection:              sel,
+		OnlyMissing:            c.Bool("only-missing"),
+		DeleteExtra:            c.Bool("delete-extra"),
+		IfMain:                 c.String("if-main"),
+		MaxWCU:                 c.Float64("max-wcu"),
+		Checkpoint:             c.String("checkpoint"),
+		Journal:                c.String("journal"),
+		Segments:               c.Int("segments"),
+		PageSize:               c.Int("page-size"),
+		Writers:                c.Int("writers"),
+		WorkerIndex:            c.Int("worker-index"),
+		WorkerCount:            c.Int("worker-count"),
+		MaxRetryTime:           c.Duration("max-retry-time"),
+		DryRun:                 c.Bool("dry-run"),
+		Now:                    env.Now,
 	}
 	if !c.IsSet("worker-index") && c.IsSet("worker-count") {
 		if s := env.Getenv("AWS_BATCH_JOB_ARRAY_INDEX"); s != "" {
@@ -251,7 +255,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	n := sum.Counts
 	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
 		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
-		"failed", n.Failed, "changed", n.Changed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "retries", n.Retries, "throttles", n.Throttles,
+		"failed", n.Failed, "changed", n.Changed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "clobbered", n.Clobbered, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
 	switch path := c.String("report"); path {
@@ -268,6 +272,11 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	if len(sum.Conflicts) > 0 {
 		shown := sum.Conflicts[:min(len(sum.Conflicts), 20)]
 		log.Warn("conflicts: items written again after the export's window were left alone", "conflicts", sum.Counts.Conflicts,
+			"keys", strings.Join(shown, " "))
+	}
+	if len(sum.Clobbered) > 0 {
+		shown := sum.Clobbered[:min(len(sum.Clobbered), 20)]
+		log.Warn("clobbered: items written by someone else between the rewind's read and its write were overwritten (the journal holds them)", "clobbered", sum.Counts.Clobbered,
 			"keys", strings.Join(shown, " "))
 	}
 	if runErr == nil {

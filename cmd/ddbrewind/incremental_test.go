@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,6 +121,24 @@ func TestCopyFromIncrementalExports(t *testing.T) {
 	assertSame(t, "after the rewind", want, ddbtest.ScanAll(t, s.c, s.table))
 	if got := summaryCount(t, r.stderr, "read"); got != 8 {
 		t.Errorf("read=%d, want the 8 keys the window changed", got)
+	}
+
+	// --accept-conflicts: the same rewind again finishes, the conflict
+	// left alone and listed in the report; with --overwrite-conflicts it
+	// is refused.
+	report := filepath.Join(t.TempDir(), "report.json")
+	r = s.run(t, "copy", "--from-export", x1.URL, "--from-export", x2.URL, "--to", s.table, "--yes", "--delete-extra", "--accept-conflicts", "--report", report)
+	if data, _ := os.ReadFile(report); r.code != 0 || !strings.Contains(string(data), `"conflicts": [`) || !strings.Contains(string(data), `a3`) || !strings.Contains(string(data), `"conflicts_accepted": true`) {
+		t.Fatalf("--accept-conflicts: exit %d, report %s; want 0 with a3 listed", r.code, data)
+	}
+	assertSame(t, "after --accept-conflicts", want, ddbtest.ScanAll(t, s.c, s.table))
+	r = s.run(t, "copy", "--from-export", x1.URL, "--from-export", x2.URL, "--to", s.table, "--yes", "--accept-conflicts", "--overwrite-conflicts")
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "give one of them") {
+		t.Errorf("--accept-conflicts with --overwrite-conflicts: exit %d, %q; want 2", r.code, lastLine(r.stderr))
+	}
+	r = s.run(t, "copy", "--from-export", x1.URL, "--from-export", x2.URL, "--to", s.table, "--yes", "--overwrite-conflicts-keys", filepath.Join(t.TempDir(), "none.jsonl"))
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "--overwrite-conflicts-keys") {
+		t.Errorf("--overwrite-conflicts-keys of a missing file: exit %d, %q; want 2", r.code, lastLine(r.stderr))
 	}
 
 	r = s.run(t, "copy", "--from-export", x1.URL, "--from-export", x2.URL, "--to", s.table, "--yes", "--delete-extra", "--overwrite-conflicts")

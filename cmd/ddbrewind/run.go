@@ -47,7 +47,7 @@ func runCommand(env *Env) *cli.Command {
 		Name:  "run",
 		Usage: "restore, copy, verify and clean up in one resumable command",
 		UsageText: "ddbrewind run --table T (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) [selection and copy flags] [--keep-recovery-table] [--state PATH]\n" +
-			"   ddbrewind run --table T --since TIME [--until TIME] --s3-bucket B [--s3-prefix P] [copy flags] [--overwrite-conflicts] [--keep-export] [--state PATH]",
+			"   ddbrewind run --table T --since TIME [--until TIME] --s3-bucket B [--s3-prefix P] [copy flags] [--overwrite-conflicts | --overwrite-conflicts-keys FILE] [--accept-conflicts] [--keep-export] [--state PATH]",
 		Flags: withGlobals(runFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := required(c, "table"); err != nil {
@@ -111,7 +111,7 @@ func runCommand(env *Env) *cli.Command {
 			if err := distinctPaths(statePaths...); err != nil {
 				return err
 			}
-			files, err := stateFiles(c.Context, c, env, ro.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"), co.Selection.KeysFile)
+			files, err := stateFiles(c.Context, c, env, ro.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"), co.Selection.KeysFile, co.OverwriteConflictsKeys)
 			if err != nil {
 				return err
 			}
@@ -193,7 +193,7 @@ func sinceFlags(c *cli.Context, since bool) error {
 		}
 		return required(c, "s3-bucket")
 	}
-	for _, f := range []string{"until", "s3-bucket", "s3-prefix", "keep-export", "overwrite-conflicts"} {
+	for _, f := range []string{"until", "s3-bucket", "s3-prefix", "keep-export", "overwrite-conflicts", "overwrite-conflicts-keys", "accept-conflicts"} {
 		if c.IsSet(f) {
 			return &usageError{Msg: fmt.Sprintf("run --%s goes with --since (a rewind from incremental exports)", f)}
 		}

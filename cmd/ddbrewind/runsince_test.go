@@ -269,6 +269,9 @@ func TestRunSinceRefusals(t *testing.T) {
 		{"--only-missing", []string{"--only-missing"}, "--only-missing"},
 		{"--worker-count", []string{"--worker-count", "2", "--segments", "4"}, "--worker-count"},
 		{"a bad bucket", []string{"--s3-bucket", "s3://x"}, "--s3-bucket"},
+		{"--accept-conflicts with --overwrite-conflicts", []string{"--accept-conflicts", "--overwrite-conflicts"}, "give one of them"},
+		{"--overwrite-conflicts-keys with --overwrite-conflicts", []string{"--overwrite-conflicts-keys", "k.jsonl", "--overwrite-conflicts"}, "give one of them"},
+		{"--overwrite-conflicts-keys of a missing file", []string{"--overwrite-conflicts-keys", filepath.Join(t.TempDir(), "none.jsonl")}, "--overwrite-conflicts-keys"},
 	} {
 		r := s.run(t, tc.args...)
 		if r.code != 2 || !strings.Contains(lastLine(r.stderr), tc.msg) {
@@ -278,6 +281,10 @@ func TestRunSinceRefusals(t *testing.T) {
 	r := runCLI(t, cliOpts{env: s.env}, "run", "--endpoint-url", s.fake.URL(), "--table", s.table, "--at", tables.FormatTime(s.since), "--s3-bucket", s.bucket, "--yes")
 	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "--s3-bucket goes with --since") {
 		t.Errorf("--s3-bucket without --since: exit %d, %q", r.code, lastLine(r.stderr))
+	}
+	r = runCLI(t, cliOpts{env: s.env}, "run", "--endpoint-url", s.fake.URL(), "--table", s.table, "--at", tables.FormatTime(s.since), "--accept-conflicts", "--yes")
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "--accept-conflicts goes with --since") {
+		t.Errorf("--accept-conflicts without --since: exit %d, %q", r.code, lastLine(r.stderr))
 	}
 	if n := s.fake.count("ExportTableToPointInTime"); n != 0 {
 		t.Errorf("%d exports started by refused runs", n)

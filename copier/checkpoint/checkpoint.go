@@ -41,8 +41,17 @@ type State struct {
 	// too), so that a resume without --segments can take it.
 	Segments int `json:"segments,omitempty"`
 	// Units maps "phase/unit" (e.g. "copy/3") to its progress.
-	Units   map[string]Unit `json:"units"`
-	Updated time.Time       `json:"updated"`
+	Units map[string]Unit `json:"units"`
+	// Conflicts lists the keys (ddbjson.KeyString) that the pages before
+	// the units' positions left alone as conflicts (an incremental
+	// rewind's keys written again after its window): a resumed copy does
+	// not read those pages again, so it reports them from here. Clobbered
+	// lists the keys whose write overwrote a concurrent write the rewind's
+	// condition could not see (journaled, reported). Both are absent from
+	// checkpoints written before they existed, which still load.
+	Conflicts []string  `json:"conflicts,omitempty"`
+	Clobbered []string  `json:"clobbered,omitempty"`
+	Updated   time.Time `json:"updated"`
 }
 
 // Decode parses a checkpoint file's content; where names it in errors.

@@ -41,3 +41,21 @@ func TestDecodeRejectsForeignFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestConflictsFieldOptional: a checkpoint keeps the conflicts and
+// clobbered keys of the pages it moved past, and one written before those
+// fields existed still loads.
+func TestConflictsFieldOptional(t *testing.T) {
+	data, err := Encode(&State{Fingerprint: "f", Units: map[string]Unit{"copy/0": {Line: 100}}, Conflicts: []string{`{"pk":{"S":"a"}}`}, Clobbered: []string{`{"pk":{"S":"b"}}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(data, "cp.json")
+	if err != nil || len(got.Conflicts) != 1 || got.Conflicts[0] != `{"pk":{"S":"a"}}` || len(got.Clobbered) != 1 {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	old, err := Decode([]byte(`{"version":1,"fingerprint":"f","describe":"d","units":{"copy/0":{"line":100}},"updated":"2026-01-01T00:00:00Z"}`), "old.json")
+	if err != nil || old.Conflicts != nil || old.Units["copy/0"].Line != 100 {
+		t.Fatalf("old checkpoint: %+v, %v", old, err)
+	}
+}
