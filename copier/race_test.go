@@ -17,6 +17,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // raceOp is one acknowledged write of a concurrent writer.
@@ -174,7 +175,7 @@ func TestRewindRaceWithWriters(t *testing.T) {
 	}
 	for i := range n {
 		ks := ddbjson.KeyString(map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key(i)}})
-		if !touched[i] && !EqualItems(now[ks], confItem(key(i), "start")) {
+		if !touched[i] && !itemeq.Items(now[ks], confItem(key(i), "start")) {
 			t.Errorf("%s, not written concurrently, is not rewound: %v", ks, now[ks])
 		}
 	}
@@ -209,7 +210,7 @@ func TestRewindRaceWithWriters(t *testing.T) {
 	}
 	for i := range n {
 		ks := ddbjson.KeyString(map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key(i)}})
-		if !touched[i] && !EqualItems(after[ks], confItem(key(i), "end")) {
+		if !touched[i] && !itemeq.Items(after[ks], confItem(key(i), "end")) {
 			t.Errorf("%s, not written concurrently, is not undone: %v", ks, after[ks])
 		}
 	}

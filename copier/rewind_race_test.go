@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // interposer is the fake with a write of someone else's slipped in just
@@ -194,7 +195,7 @@ func TestRewindCheckpointKeepsConflicts(t *testing.T) {
 	m.mu.Lock()
 	got := m.tables["main"][conflict]
 	m.mu.Unlock()
-	if !EqualItems(got, confItem("k003", "start")) {
+	if !itemeq.Items(got, confItem("k003", "start")) {
 		t.Errorf("k003 after --overwrite-conflicts: %v", got)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // which once deleted items that the recovery table held.
 func TestKeyStringIsTheOnlyKeyEncoder(t *testing.T) {
 	allowed := map[string]string{
-		"copier/journal.go:record:MarshalItem":     "a before-image: a whole item, written as DynamoDB returned it",
+		"copier/journal.go:image:MarshalItem":      "a before- or after-image: a whole item, written as DynamoDB returned it or as ddbrewind wrote it",
 		"copier/show.go:handle:MarshalItem":        "show prints whole items, exactly as DynamoDB returned them",
 		"copier/show.go:csvValue:MarshalItem":      "a CSV cell holding one value as typed JSON",
 		"copier/source_table.go:read:MarshalItem":  "a checkpoint position: DynamoDB's LastEvaluatedKey, read back as a key, never compared",
