@@ -137,6 +137,7 @@ func newApp(env *Env) *cli.App {
 		undoCommand(env),
 		runCommand(env),
 		showCommand(env),
+		batchCommand(env),
 	}
 	cmds = append(cmds, completionCommand(), helpCommand(), versionCommand())
 	onUsage := usageErrorHandler(env)
@@ -148,6 +149,11 @@ func newApp(env *Env) *cli.App {
 		c.BashComplete = completer(env, c)
 		tidyHelp(c.Flags)
 		acceptDays(c.Flags)
+		for _, s := range c.Subcommands {
+			s.OnUsageError = onUsage
+			tidyHelp(s.Flags)
+			acceptDays(s.Flags)
+		}
 	}
 	app := &cli.App{
 		Name:    "ddbrewind",
@@ -450,8 +456,26 @@ func pathKey(loc string) string {
 func required(c *cli.Context, names ...string) error {
 	for _, n := range names {
 		if c.String(n) == "" {
-			return &usageError{Msg: fmt.Sprintf("%s: --%s is required (see ddbrewind %s --help)", c.Command.Name, n, c.Command.Name)}
+			return &usageError{Msg: fmt.Sprintf("%s: --%s is required (see ddbrewind %s --help)", commandPath(c), n, commandPath(c))}
 		}
 	}
 	return nil
+}
+
+// commandPath is the command's name as typed after ddbrewind: "run", or
+// "batch start" for a subcommand.
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, x := range c.Lineage() {
+		if x.Command == nil || x.Command.Name == "" || (x.App != nil && x.Command.Name == x.App.Name) {
+			continue
+		}
+		if len(names) == 0 || names[0] != x.Command.Name {
+			names = append([]string{x.Command.Name}, names...)
+		}
+	}
+	if len(names) == 0 {
+		return c.Command.Name
+	}
+	return strings.Join(names, " ")
 }
