@@ -544,4 +544,3 @@ func TestBatchFollowInterrupted(t *testing.T) {
 		t.Errorf("exit %d: %v", exitCode(err), err)
 	}
 }
-
