@@ -70,7 +70,6 @@ func batchRetry() *btypes.RetryStrategy {
 type batchAPI interface {
 	SubmitJob(context.Context, *batch.SubmitJobInput, ...func(*batch.Options)) (*batch.SubmitJobOutput, error)
 	DescribeJobs(context.Context, *batch.DescribeJobsInput, ...func(*batch.Options)) (*batch.DescribeJobsOutput, error)
-	ListJobs(context.Context, *batch.ListJobsInput, ...func(*batch.Options)) (*batch.ListJobsOutput, error)
 }
 
 // chainRecord is the submitted chain, as recorded under the state prefix.
@@ -379,8 +378,27 @@ func orNone(fs []string) string {
 }
 
 // readChain reads the chain recorded under prefix; nil when there is none.
+//
+// It lists the record's key before reading it: S3 answers a read of a
+// missing object with AccessDenied unless the caller may list the bucket,
+// so the listing is what tells "no chain yet" for sure (docs/iam/batch.json
+// grants s3:ListBucket on the prefix).
 func readChain(ctx context.Context, files *statefile.Store, prefix string) (*chainRecord, error) {
-	data, err := files.Read(ctx, prefix+"/"+chainFile)
+	loc := prefix + "/" + chainFile
+	if statefile.IsS3(loc) && files.S3 != nil {
+		bucket, key, err := statefile.ParseS3(loc)
+		if err != nil {
+			return nil, &usageError{Msg: err.Error()}
+		}
+		out, err := files.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
+		if err != nil {
+			return nil, fmt.Errorf("batch: look for the chain's record %s: %w", loc, err)
+		}
+		if len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != key {
+			return nil, nil
+		}
+	}
+	data, err := files.Read(ctx, loc)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -101,7 +101,7 @@ func chainStatus(ctx context.Context, bc batchAPI, rec *chainRecord) (chainState
 			continue
 		}
 		if j.size > 1 && j.exitCode == nil {
-			code, err := childExitCode(ctx, bc, rec.Steps[i].JobID)
+			code, err := childExitCode(ctx, bc, rec.Steps[i].JobID, j.size)
 			if err != nil {
 				return st, err
 			}
@@ -115,9 +115,10 @@ func chainStatus(ctx context.Context, bc batchAPI, rec *chainRecord) (chainState
 }
 
 // childExitCode returns the exit code that decides for a failed array
-// job: 2 (refused) before 3 (differences) before any other; nil when no
-// failed child has one.
-func childExitCode(ctx context.Context, bc batchAPI, arrayID string) (*int32, error) {
+// job of size children: 2 (refused) before 3 (differences) before any
+// other; nil when no failed child has one. The children are described by
+// their ids (ARRAY:INDEX), 100 at a time.
+func childExitCode(ctx context.Context, bc batchAPI, arrayID string, size int32) (*int32, error) {
 	var worst *int32
 	rank := func(c int32) int {
 		switch c {
@@ -128,17 +129,20 @@ func childExitCode(ctx context.Context, bc batchAPI, arrayID string) (*int32, er
 		}
 		return 1
 	}
-	p := batch.NewListJobsPaginator(bc, &batch.ListJobsInput{ArrayJobId: aws.String(arrayID), JobStatus: btypes.JobStatusFailed})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("batch: list the failed children of array job %s: %w", arrayID, err)
+	for first := int32(0); first < size; first += 100 {
+		var ids []string
+		for i := first; i < min(first+100, size); i++ {
+			ids = append(ids, fmt.Sprintf("%s:%d", arrayID, i))
 		}
-		for _, s := range page.JobSummaryList {
-			if s.Container == nil || s.Container.ExitCode == nil {
+		out, err := bc.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: ids})
+		if err != nil {
+			return nil, fmt.Errorf("batch: describe the children of array job %s: %w", arrayID, err)
+		}
+		for _, j := range out.Jobs {
+			if j.Status != btypes.JobStatusFailed || j.Container == nil || j.Container.ExitCode == nil {
 				continue
 			}
-			if c := s.Container.ExitCode; worst == nil || rank(*c) > rank(*worst) {
+			if c := j.Container.ExitCode; worst == nil || rank(*c) > rank(*worst) {
 				worst = c
 			}
 		}

@@ -36,6 +36,16 @@ import (
 // the queue's and definition's names.
 func motoBatch(t *testing.T, srv *ddbtest.Server) (*batch.Client, string, string) {
 	t.Helper()
+	name := strings.ReplaceAll(ddbtest.UniqueName(t, "q"), ".", "-")
+	if len(name) > 100 {
+		name = name[len(name)-100:]
+	}
+	return motoBatchNamed(t, srv, name, name)
+}
+
+// motoBatchNamed is motoBatch with the queue's and definition's names.
+func motoBatchNamed(t *testing.T, srv *ddbtest.Server, queue, def string) (*batch.Client, string, string) {
+	t.Helper()
 	ctx := context.Background()
 	resp, err := http.Post(srv.Endpoint+"/moto-api/config", "application/json", strings.NewReader(`{"batch": {"use_docker": false}}`))
 	if err != nil {
@@ -50,10 +60,7 @@ func motoBatch(t *testing.T, srv *ddbtest.Server) (*batch.Client, string, string
 		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[]}`}})
 	bc := batch.New(batch.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	name := strings.ReplaceAll(ddbtest.UniqueName(t, "q"), ".", "-")
-	if len(name) > 100 {
-		name = name[len(name)-100:]
-	}
+	name := queue
 	if _, err := bc.CreateComputeEnvironment(ctx, &batch.CreateComputeEnvironmentInput{ComputeEnvironmentName: aws.String(name),
 		Type: btypes.CETypeUnmanaged, State: btypes.CEStateEnabled, ServiceRole: aws.String("arn:aws:iam::123456789012:role/" + role)}); err != nil {
 		t.Fatal(err)
@@ -62,11 +69,11 @@ func motoBatch(t *testing.T, srv *ddbtest.Server) (*batch.Client, string, string
 		ComputeEnvironmentOrder: []btypes.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String(name)}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bc.RegisterJobDefinition(ctx, &batch.RegisterJobDefinitionInput{JobDefinitionName: aws.String(name), Type: btypes.JobDefinitionTypeContainer,
+	if _, err := bc.RegisterJobDefinition(ctx, &batch.RegisterJobDefinitionInput{JobDefinitionName: aws.String(def), Type: btypes.JobDefinitionTypeContainer,
 		ContainerProperties: &btypes.ContainerProperties{Image: aws.String("ddbrewind:test"), Vcpus: aws.Int32(1), Memory: aws.Int32(512)}}); err != nil {
 		t.Fatal(err)
 	}
-	return bc, name, name
+	return bc, queue, def
 }
 
 // motoIAM sends one signed IAM Query call to moto (the module has no IAM
@@ -364,11 +371,10 @@ func TestBatchStartRefusals(t *testing.T) {
 	}
 }
 
-// fakeBatch answers DescribeJobs and ListJobs from fixed jobs and records
-// SubmitJob inputs.
+// fakeBatch answers DescribeJobs from fixed jobs (array children by
+// ARRAY:INDEX) and records SubmitJob inputs.
 type fakeBatch struct {
 	jobs      map[string]btypes.JobDetail
-	children  map[string][]btypes.JobSummary
 	submitted []*batch.SubmitJobInput
 }
 
@@ -386,10 +392,6 @@ func (f *fakeBatch) DescribeJobs(_ context.Context, in *batch.DescribeJobsInput,
 		}
 	}
 	return out, nil
-}
-
-func (f *fakeBatch) ListJobs(_ context.Context, in *batch.ListJobsInput, _ ...func(*batch.Options)) (*batch.ListJobsOutput, error) {
-	return &batch.ListJobsOutput{JobSummaryList: f.children[aws.ToString(in.ArrayJobId)]}, nil
 }
 
 func testChain() *chainRecord {
@@ -412,9 +414,7 @@ func job(status btypes.JobStatus, exit ...int32) btypes.JobDetail {
 // others), a running chain is not done, a finished one exits 0.
 func TestBatchChainExitCodes(t *testing.T) {
 	failedDep := btypes.JobDetail{Status: btypes.JobStatusFailed, StatusReason: aws.String("Dependent Job failed")}
-	child := func(code int32) btypes.JobSummary {
-		return btypes.JobSummary{Container: &btypes.ContainerSummary{ExitCode: aws.Int32(code)}}
-	}
+	child := func(code int32) btypes.JobDetail { return job(btypes.JobStatusFailed, code) }
 	array := func(status btypes.JobStatus, done int32) btypes.JobDetail {
 		return btypes.JobDetail{Status: status, ArrayProperties: &btypes.ArrayPropertiesDetail{Size: aws.Int32(4), StatusSummary: map[string]int32{"SUCCEEDED": done}}}
 	}
@@ -422,7 +422,7 @@ func TestBatchChainExitCodes(t *testing.T) {
 	tests := []struct {
 		name     string
 		jobs     []btypes.JobDetail
-		children []btypes.JobSummary
+		children []btypes.JobDetail
 		done     bool
 		code     int
 		line     string
@@ -431,17 +431,20 @@ func TestBatchChainExitCodes(t *testing.T) {
 		{"done", []btypes.JobDetail{job(ok, 0), array(ok, 4), job(ok, 0), job(ok, 0)}, nil, true, 0, "cleanup SUCCEEDED"},
 		{"diff differs", []btypes.JobDetail{job(ok), array(ok, 4), job(btypes.JobStatusFailed, 3), failedDep}, nil, true, 3, "diff FAILED"},
 		{"restore refused", []btypes.JobDetail{job(btypes.JobStatusFailed, 2), failedDep, failedDep, failedDep}, nil, true, 2, "restore FAILED"},
-		{"children refused", []btypes.JobDetail{job(ok), array(btypes.JobStatusFailed, 1), failedDep, failedDep}, []btypes.JobSummary{child(1), child(2), child(3)}, true, 2, "copy FAILED"},
-		{"children unwritten", []btypes.JobDetail{job(ok), array(btypes.JobStatusFailed, 2), failedDep, failedDep}, []btypes.JobSummary{child(3), child(137)}, true, 3, ""},
-		{"host lost", []btypes.JobDetail{job(ok), array(btypes.JobStatusFailed, 2), failedDep, failedDep}, []btypes.JobSummary{{}}, true, 1, ""},
+		{"children refused", []btypes.JobDetail{job(ok), array(btypes.JobStatusFailed, 1), failedDep, failedDep}, []btypes.JobDetail{child(1), child(2), child(3), job(btypes.JobStatusSucceeded, 0)}, true, 2, "copy FAILED"},
+		{"children unwritten", []btypes.JobDetail{job(ok), array(btypes.JobStatusFailed, 2), failedDep, failedDep}, []btypes.JobDetail{child(3), child(137), job(btypes.JobStatusSucceeded, 2)}, true, 3, ""},
+		{"host lost", []btypes.JobDetail{job(ok), array(btypes.JobStatusFailed, 2), failedDep, failedDep}, []btypes.JobDetail{{Status: btypes.JobStatusFailed, StatusReason: aws.String("Host EC2 (instance i-0abc) terminated.")}}, true, 1, ""},
 		{"interrupted for good", []btypes.JobDetail{job(btypes.JobStatusFailed, 130), failedDep, failedDep, failedDep}, nil, true, 1, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := testChain()
-			f := &fakeBatch{jobs: map[string]btypes.JobDetail{}, children: map[string][]btypes.JobSummary{"c": tt.children}}
+			f := &fakeBatch{jobs: map[string]btypes.JobDetail{}}
 			for i, s := range rec.Steps {
 				f.jobs[s.JobID] = tt.jobs[i]
+			}
+			for i, c := range tt.children {
+				f.jobs[fmt.Sprintf("c:%d", i)] = c
 			}
 			st, err := chainStatus(context.Background(), f, rec)
 			if err != nil {
