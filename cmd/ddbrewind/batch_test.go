@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	btypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
@@ -231,6 +233,7 @@ func TestBatchStartChain(t *testing.T) {
 		{copySet, "expression-attribute-names", `{"#s":"status"}`}, {copySet, "yes", "true"}, {copySet, "log-format", "json"},
 		{diffSet, "from", recovery}, {diffSet, "to", table}, {diffSet, "segments", "24"}, {diffSet, "filter-expression", "#s = :s"},
 		{diffSet, "expression-attribute-values", `{":s":{"S":"open"}}`},
+		{diffSet, "after-copy", "true"}, {diffSet, "delete-extra", "true"},
 		{cleanupSet, "recovery-table", "[" + recovery + "]"},
 	}
 	for _, c := range checks {
@@ -545,5 +548,50 @@ func TestBatchFollowInterrupted(t *testing.T) {
 	err := followChain(ctx, f, &Env{Out: &out, Now: time.Now}, slog.New(slog.DiscardHandler), rec, "s3://b/p", time.Second)
 	if exitCode(err) != exitInterrupted || !strings.Contains(err.Error(), "the jobs go on") || !strings.Contains(err.Error(), "batch status s3://b/p") {
 		t.Errorf("exit %d: %v", exitCode(err), err)
+	}
+}
+
+// TestDiffAfterCopy: diff --after-copy (batch start's diff job) judges as
+// run's verification does: an extra item fails only with --delete-extra,
+// a different one not with --only-missing or --if-main, a missing one
+// always; the write flags without --after-copy are refused.
+func TestDiffAfterCopy(t *testing.T) {
+	t.Parallel()
+	items := ddbtest.MixedItems(20, 3, ddbtest.WithLargeEvery(0))
+	srv, c, from, to := copyPair(t, mixedSpec, items)
+	ddbtest.PutItems(t, c, to, items)
+	extra := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "extra"}, "sk": &types.AttributeValueMemberN{Value: "1"}}
+	ddbtest.PutItems(t, c, to, []map[string]types.AttributeValue{extra})
+	diff := func(args ...string) int {
+		return ddb(t, append([]string{"diff", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to}, args...)...).code
+	}
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{nil, 3}, // a plain diff: any difference
+		{[]string{"--after-copy"}, 0},
+		{[]string{"--after-copy", "--delete-extra"}, 3},
+		{[]string{"--only-missing"}, 2},
+		{[]string{"--after-copy", "--from-export", "s3://b/x/"}, 2},
+	} {
+		if got := diff(tt.args...); got != tt.want {
+			t.Errorf("diff %q: exit %d, want %d", tt.args, got, tt.want)
+		}
+	}
+	changed := maps.Clone(items[4])
+	changed["status"] = &types.AttributeValueMemberS{Value: "changed"}
+	ddbtest.PutItems(t, c, to, []map[string]types.AttributeValue{changed})
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--after-copy"}, 3},
+		{[]string{"--after-copy", "--only-missing"}, 0},
+		{[]string{"--after-copy", "--if-main", "attribute_exists(pk)"}, 0},
+	} {
+		if got := diff(tt.args...); got != tt.want {
+			t.Errorf("diff %q with a different item: exit %d, want %d", tt.args, got, tt.want)
+		}
 	}
 }
