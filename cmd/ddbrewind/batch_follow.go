@@ -162,9 +162,13 @@ func chainFailure(rec *chainRecord, s *chainStep, j jobState) error {
 	}
 	what += ")"
 	logs := fmt.Sprintf("its log: %s", consoleURL(rec.Region, s.JobID))
-	kept := ""
+	kept, again := "", "fix the cause, then batch start again with a new --state-prefix"
 	if rec.RecoveryTable != "" && s.Step != stepCleanup {
 		kept = fmt.Sprintf("; the later jobs do not run: recovery table %s stays (ddbrewind cleanup --recovery-table %s when done with it)", rec.RecoveryTable, rec.RecoveryTable)
+		if s.Step == stepRestore {
+			kept = fmt.Sprintf("; the later jobs do not run: recovery table %s stays if the restore started (ddbrewind cleanup --recovery-table %s)", rec.RecoveryTable, rec.RecoveryTable)
+		}
+		again = "fix the cause, delete the recovery table, then batch start again with a new --state-prefix"
 	}
 	switch {
 	case j.exitCode != nil && *j.exitCode == exitUsage:
@@ -172,7 +176,7 @@ func chainFailure(rec *chainRecord, s *chainStep, j jobState) error {
 	case j.exitCode != nil && *j.exitCode == exitDifferences:
 		return fmt.Errorf("%s: %w; read %s%s", what, errDifferent, logs, kept)
 	default:
-		return fmt.Errorf("%s: read %s%s; once the cause is fixed, submit the failed job and those after it again (batch start on a new --state-prefix resumes nothing)", what, logs, kept)
+		return fmt.Errorf("%s: read %s%s; %s", what, logs, kept, again)
 	}
 }
 
