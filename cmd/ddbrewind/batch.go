@@ -177,6 +177,9 @@ func batchStartCommand(env *Env) *cli.Command {
 				if rec, err = planChain(c, env, log, in, prefix, flags, bc.Options().Region); err != nil {
 					return err
 				}
+				if err := confirm(env, gBool(c, "yes"), submitQuestion(rec)); err != nil {
+					return err
+				}
 				if err := createChain(c.Context, s3c, in.restore.SSEKMSKey, prefix, rec); err != nil {
 					return err
 				}
@@ -315,6 +318,10 @@ func givenFlags(c *cli.Context) []string {
 	for _, f := range c.Command.Flags {
 		name := f.Names()[0]
 		if global[name] || slices.Contains(batchFollowFlags, name) || !c.IsSet(name) {
+			continue
+		}
+		if name == "state-prefix" {
+			out = append(out, "--state-prefix="+strings.TrimRight(strings.TrimSpace(c.String(name)), "/"))
 			continue
 		}
 		for _, v := range flagValues(c, f) {
@@ -554,6 +561,16 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	}
 	nameJobs(rec, strings.ReplaceAll(strings.ReplaceAll(tables.FormatTime(point), ":", ""), "-", ""))
 	return rec, b.err
+}
+
+// submitQuestion is the confirmation of a new chain: what its jobs will
+// write.
+func submitQuestion(rec *chainRecord) string {
+	if rec.RestorePoint == nil {
+		return fmt.Sprintf("submit an AWS Batch job that rewinds main table %s from incremental exports (it writes items of %s)", rec.Table, rec.Table)
+	}
+	return fmt.Sprintf("submit AWS Batch jobs that restore %s to %s as %s and copy it back with %d worker(s): they write items of main table %s",
+		rec.Table, tables.FormatTime(*rec.RestorePoint), rec.RecoveryTable, rec.Workers, rec.Table)
 }
 
 // batchRunSince is the command of the one run --since job: run's flags as

@@ -115,13 +115,13 @@ func TestIAMBatch(t *testing.T) {
 	opts := iamRunOpts{s3: srv.Endpoint, env: map[string]string{"AWS_ENDPOINT_URL_BATCH": rec.srv.URL}, more: rec.Take}
 	prefix := "s3://" + iamBucket + "/" + iamPrefix + "/" + table
 	start := []string{"batch", "start", "--table", table, "--at", at, "--workers", "2", "--job-queue", iamJobQueue, "--job-definition", iamJobDefinition,
-		"--state-prefix", prefix + "/a", "--filter-expression", "attribute_exists(pk)", "--poll-interval", "1s"}
+		"--state-prefix", prefix + "/a", "--filter-expression", "attribute_exists(pk)", "--poll-interval", "1s", "--yes"}
 
 	check := newIAMCheck(t, "batch")
 	check.runWith(t, srv, table, 0, opts, start...)
 	check.runWith(t, srv, table, 0, opts, start...) // follows the recorded chain
 	check.runWith(t, srv, table, 0, opts, "batch", "status", prefix+"/a")
 	check.runWith(t, srv, table, 0, opts, "batch", "start", "--table", table, "--latest", "--job-queue", iamJobQueue, "--job-definition", iamJobDefinition,
-		"--state-prefix", prefix+"/b", "--no-wait")
+		"--state-prefix", prefix+"/b", "--no-wait", "--yes")
 	check.finish(t)
 }

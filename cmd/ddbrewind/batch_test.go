@@ -165,9 +165,16 @@ func TestBatchStartChain(t *testing.T) {
 	args := []string{"batch", "start", "--endpoint-url", srv.Endpoint, "--table", table, "--at", at,
 		"--job-queue", queue, "--job-definition", def, "--workers", "3", "--state-prefix", prefix + "/",
 		"--delete-extra", "--max-wcu", "100", "--filter-expression", "#s = :s",
-		"--expression-attribute-names", `{"#s":"status"}`, "--expression-attribute-values", `{":s":{"S":"open"}}`, "--poll-interval", "1s"}
+		"--expression-attribute-names", `{"#s":"status"}`, "--expression-attribute-values", `{":s":{"S":"open"}}`, "--poll-interval", "1s", "--yes"}
 	opts := cliOpts{env: motoBatchEnv(srv)}
-	r := runCLI(t, opts, args...)
+	// Without --yes and without a terminal: refused, nothing submitted or
+	// recorded (the rewind's jobs write the main table).
+	r := runCLI(t, opts, args[:len(args)-1]...)
+	if raw, _ := s3Object(t, s3c, bucket, "rewinds/"+table+"/"+chainFile); r.code != 2 || !strings.Contains(r.stderr, "refusing to submit AWS Batch jobs that restore") ||
+		!strings.Contains(r.stderr, "add --yes") || raw != "" {
+		t.Fatalf("without --yes: exit %d, record %q: %s", r.code, raw, r.stderr)
+	}
+	r = runCLI(t, opts, args...)
 	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+table) || !strings.Contains(r.stdout, "console.aws.amazon.com/batch/home?region=us-east-1#jobs/detail/") {
 		t.Fatalf("batch start: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -257,6 +264,12 @@ func TestBatchStartChain(t *testing.T) {
 	if r.code != 0 || raw2 != raw || !strings.Contains(r.stderr, "submitted before") || !strings.Contains(r.stdout, ids[3]) {
 		t.Errorf("rerun: exit %d, record changed %v\n%s%s", r.code, raw2 != raw, r.stdout, r.stderr)
 	}
+	// The prefix without its trailing '/' is the same prefix.
+	same := slices.Clone(args)
+	same[slices.Index(same, prefix+"/")] = prefix
+	if r = runCLI(t, opts, same...); r.code != 0 || !strings.Contains(r.stderr, "submitted before") {
+		t.Errorf("rerun without the trailing /: exit %d: %s", r.code, r.stderr)
+	}
 	// Other flags on the same prefix: refused before any call to Batch.
 	other := slices.Clone(args)
 	other[slices.Index(other, "100")] = "200"
@@ -287,7 +300,7 @@ func TestBatchStartNoWaitAndKeep(t *testing.T) {
 	_, queue, def := motoBatch(t, srv)
 	s3c, bucket := s3Bucket(t, srv)
 	r := runCLI(t, cliOpts{env: motoBatchEnv(srv)}, "batch", "start", "--endpoint-url", srv.Endpoint, "--table", table, "--latest",
-		"--job-queue", queue, "--job-definition", def, "--state-prefix", "s3://"+bucket+"/p", "--no-wait", "--no-verify", "--keep-recovery-table")
+		"--job-queue", queue, "--job-definition", def, "--state-prefix", "s3://"+bucket+"/p", "--no-wait", "--no-verify", "--keep-recovery-table", "--yes")
 	if r.code != 0 || !strings.Contains(r.stdout, "follow it with: ddbrewind batch status s3://"+bucket+"/p") || strings.Contains(r.stdout, "rewound") {
 		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
@@ -323,7 +336,7 @@ func TestBatchStartFailingChain(t *testing.T) {
 	_, bucket := s3Bucket(t, srv)
 	prefix := "s3://" + bucket + "/r"
 	r := runCLI(t, cliOpts{env: motoBatchEnv(srv)}, "batch", "start", "--endpoint-url", srv.Endpoint, "--table", table, "--latest",
-		"--job-queue", queue, "--job-definition", def, "--workers", "2", "--state-prefix", prefix, "--poll-interval", "1s")
+		"--job-queue", queue, "--job-definition", def, "--workers", "2", "--state-prefix", prefix, "--poll-interval", "1s", "--yes")
 	if r.code != 1 || !strings.Contains(r.stderr, "the restore job") || !strings.Contains(r.stderr, "failed") || !strings.Contains(r.stderr, "stays") {
 		t.Errorf("failing chain: exit %d: %s", r.code, r.stderr)
 	}
