@@ -142,7 +142,7 @@ func newApp(env *Env) *cli.App {
 	cmds = append(cmds, completionCommand(), helpCommand(), versionCommand())
 	onUsage := usageErrorHandler(env)
 	for _, c := range cmds {
-		if c.Name != "help" && c.Name != "completion" { // these take arguments and check them
+		if c.Name != "help" && c.Name != "completion" && len(c.Subcommands) == 0 { // these take arguments and check them
 			c.Action = noStrayArgs(env, c.Action)
 		}
 		c.OnUsageError = onUsage

@@ -109,6 +109,12 @@ func batchCommand(env *Env) *cli.Command {
 			batchStatusCommand(env),
 		},
 		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				if s := suggest([]string{"start", "status"}, c.Args().First()); s != "" {
+					return &usageError{Msg: fmt.Sprintf("batch: unknown subcommand %q: did you mean %s? (see ddbrewind batch --help)", c.Args().First(), s)}
+				}
+				return &usageError{Msg: fmt.Sprintf("batch: unknown subcommand %q: use start or status (see ddbrewind batch --help)", c.Args().First())}
+			}
 			return &usageError{Msg: "batch: give a subcommand: start or status (see ddbrewind batch --help)"}
 		},
 	}

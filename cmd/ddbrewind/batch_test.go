@@ -377,6 +377,18 @@ func TestBatchStartRefusals(t *testing.T) {
 			}
 		})
 	}
+	for _, tt := range []struct{ args, want string }{
+		{"batch", "batch: give a subcommand: start or status"},
+		{"batch strat", `batch: unknown subcommand "strat": did you mean start?`},
+		{"batch frobnicate", `batch: unknown subcommand "frobnicate": use start or status`},
+		{"batch status", "batch status: give the --state-prefix of batch start"},
+		{"batch status /tmp/p", `--state-prefix "/tmp/p": give s3://BUCKET/PREFIX`},
+		{"batch status s3://b/p --no-wait", "batch status: --no-wait after the prefix: put the flags before it"},
+	} {
+		if r := ddb(t, strings.Fields(tt.args)...); r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%s: exit %d: %s", tt.args, r.code, r.stderr)
+		}
+	}
 	for _, missing := range []string{"--job-queue", "--job-definition", "--state-prefix"} {
 		args := slices.Clone(base)
 		i := slices.Index(args, missing)
