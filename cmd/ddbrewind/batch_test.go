@@ -30,6 +30,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 // motoBatch turns moto's Batch into its simple mode (jobs end at once,
@@ -250,6 +251,9 @@ func TestBatchStartChain(t *testing.T) {
 	}
 	if at != rec.RestorePoint.Format(time.RFC3339Nano) || !strings.HasPrefix(recovery, table+"-rewind-") {
 		t.Errorf("restore point %s (asked %s), recovery table %s", rec.RestorePoint, at, recovery)
+	}
+	if p, err := tables.ParseTime(flagValue(restoreSet, "at")); err != nil || !p.Equal(*rec.RestorePoint) {
+		t.Errorf("restore --at %s reads as %v (%v), want %v", flagValue(restoreSet, "at"), p, err, rec.RestorePoint)
 	}
 	if isSet(copySet, "worker-index") || isSet(copySet, "report") {
 		t.Error("the array job's command names a worker index or a report: every child would share it")
