@@ -627,3 +627,35 @@ func TestDiffAfterCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchStartSince: a rewind from incremental exports is one run
+// --since job, with run's flags as given and its state, journal and
+// report under the prefix.
+func TestBatchStartSince(t *testing.T) {
+	srv, _, table := motoTable(t, true)
+	_, queue, def := motoBatch(t, srv)
+	s3c, bucket := s3Bucket(t, srv)
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	r := runCLI(t, cliOpts{env: motoBatchEnv(srv)}, "batch", "start", "--endpoint-url", srv.Endpoint, "--table", table, "--since", since,
+		"--s3-bucket", bucket, "--s3-prefix", "exports", "--overwrite-conflicts", "--max-wcu", "50",
+		"--job-queue", queue, "--job-definition", def, "--state-prefix", "s3://"+bucket+"/since", "--no-wait", "--yes")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	raw, _ := s3Object(t, s3c, bucket, "since/"+chainFile)
+	var rec chainRecord
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Steps) != 1 || rec.Steps[0].Step != stepRun || rec.RestorePoint != nil || rec.RecoveryTable != "" {
+		t.Fatalf("chain %+v", rec)
+	}
+	set := parseCommand(t, rec.Steps[0].Command)
+	prefix := "s3://" + bucket + "/since"
+	for name, want := range map[string]string{"table": table, "since": since, "s3-bucket": bucket, "s3-prefix": "exports", "overwrite-conflicts": "true",
+		"max-wcu": "50", "state": prefix + "/state.json", "journal": prefix + "/journal.jsonl", "report": prefix + "/report.json", "yes": "true"} {
+		if got := flagValue(set, name); got != want || !isSet(set, name) {
+			t.Errorf("run --%s = %q, want %q", name, got, want)
+		}
+	}
+}
