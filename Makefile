@@ -13,7 +13,7 @@ LDFLAGS := $(if $(VERSION),-X main.version=$(VERSION))
 GORELEASER_VERSION := v2.15.1
 GORELEASER         := bin/tools/goreleaser-$(GORELEASER_VERSION)
 
-.PHONY: all build deps test vet fmt-check goreleaser-check release-snapshot demo bench bench-quick bench-go image clean
+.PHONY: all build deps test vet fmt-check goreleaser-check release-snapshot demo bench bench-quick bench-go image image-docker clean
 
 all: build
 
@@ -71,8 +71,18 @@ bench-quick: deps build
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./copier/... ./internal/ddbjson/...
 
+# The container image without a Docker engine (internal/mkimage): an OCI layout in bin/image
+# (linux/amd64 and linux/arm64: crane push --index bin/image REPO:TAG) and a docker-style
+# tarball of the linux/amd64 image (docker load -i bin/ddbrewind-image.tar). The static binary,
+# the CA certificates of Debian's ca-certificates (/etc/ssl/certs/ca-certificates.crt), user
+# 65532, ENTRYPOINT /ddbrewind, the version as a label. image-docker: the same from the Dockerfile.
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 image:
-	docker build -t ddbrewind:local .
+	$(GO) run ./internal/mkimage -version "$(or $(VERSION),dev)" -platforms $(IMAGE_PLATFORMS) \
+		-layout bin/image -tarball bin/ddbrewind-image.tar
+
+image-docker:
+	docker build --build-arg VERSION="$(or $(VERSION),dev)" -t ddbrewind:local .
 
 clean:
 	rm -rf bin

@@ -137,17 +137,23 @@ func newApp(env *Env) *cli.App {
 		undoCommand(env),
 		runCommand(env),
 		showCommand(env),
+		batchCommand(env),
 	}
 	cmds = append(cmds, completionCommand(), helpCommand(), versionCommand())
 	onUsage := usageErrorHandler(env)
 	for _, c := range cmds {
-		if c.Name != "help" && c.Name != "completion" { // these take arguments and check them
+		if c.Name != "help" && c.Name != "completion" && len(c.Subcommands) == 0 { // these take arguments and check them
 			c.Action = noStrayArgs(env, c.Action)
 		}
 		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
 		tidyHelp(c.Flags)
 		acceptDays(c.Flags)
+		for _, s := range c.Subcommands {
+			s.OnUsageError = onUsage
+			tidyHelp(s.Flags)
+			acceptDays(s.Flags)
+		}
 	}
 	app := &cli.App{
 		Name:    "ddbrewind",
@@ -450,8 +456,26 @@ func pathKey(loc string) string {
 func required(c *cli.Context, names ...string) error {
 	for _, n := range names {
 		if c.String(n) == "" {
-			return &usageError{Msg: fmt.Sprintf("%s: --%s is required (see ddbrewind %s --help)", c.Command.Name, n, c.Command.Name)}
+			return &usageError{Msg: fmt.Sprintf("%s: --%s is required (see ddbrewind %s --help)", commandPath(c), n, commandPath(c))}
 		}
 	}
 	return nil
+}
+
+// commandPath is the command's name as typed after ddbrewind: "run", or
+// "batch start" for a subcommand.
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, x := range c.Lineage() {
+		if x.Command == nil || x.Command.Name == "" || (x.App != nil && x.Command.Name == x.App.Name) {
+			continue
+		}
+		if len(names) == 0 || names[0] != x.Command.Name {
+			names = append([]string{x.Command.Name}, names...)
+		}
+	}
+	if len(names) == 0 {
+		return c.Command.Name
+	}
+	return strings.Join(names, " ")
 }

@@ -602,7 +602,7 @@ func TestUsageErrorWording(t *testing.T) {
 		{"command typo", []string{"cpy"}, 2, []string{`unknown command "cpy": did you mean copy?`}, nil},
 		{"command transposition", []string{"lsit"}, 2, []string{`did you mean list?`}, nil},
 		{"command prefix", []string{"clean"}, 2, []string{`did you mean cleanup?`}, nil},
-		{"no suggestion", []string{"rewindify"}, 2, []string{`unknown command "rewindify": use one of restore, export, copy, list, cleanup, diff, undo, run, show, completion, help, version`}, nil},
+		{"no suggestion", []string{"rewindify"}, 2, []string{`unknown command "rewindify": use one of restore, export, copy, list, cleanup, diff, undo, run, show, batch, completion, help, version`}, nil},
 	})
 }
 

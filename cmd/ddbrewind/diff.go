@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
 func diffCommand(env *Env) *cli.Command {
@@ -29,6 +30,10 @@ func diffCommand(env *Env) *cli.Command {
 			&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
 			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent lookups"},
 			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a call after retrying it this long (default: retry forever)"},
+			&cli.BoolFlag{Name: "after-copy", Usage: "judge as run's verification of a copy made with the same --only-missing, --if-main and --delete-extra: exit 3 only for what that copy should have fixed (extra items only with --delete-extra); batch start's diff job"},
+			&cli.BoolFlag{Name: "only-missing", Usage: "with --after-copy: the copy wrote only absent items (differences are expected)"},
+			&cli.StringFlag{Name: "if-main", Usage: "with --after-copy: the copy's --if-main condition (differences are expected)"},
+			&cli.BoolFlag{Name: "delete-extra", Usage: "with --after-copy: the copy deleted extra items (extras fail)"},
 		)...),
 		Action: func(c *cli.Context) error {
 			if err := requiredSource(c); err != nil {
@@ -43,6 +48,15 @@ func diffCommand(env *Env) *cli.Command {
 			}
 			if c.Int("show") < 0 {
 				return &usageError{Msg: "--show must be 0 or more"}
+			}
+			afterCopy := copier.Options{OnlyMissing: c.Bool("only-missing"), IfMain: c.String("if-main"), DeleteExtra: c.Bool("delete-extra")}
+			for _, f := range []string{"only-missing", "if-main", "delete-extra"} {
+				if c.IsSet(f) && !c.Bool("after-copy") {
+					return &usageError{Msg: fmt.Sprintf("diff --%s says how a copy wrote: it goes with --after-copy", f)}
+				}
+			}
+			if c.Bool("after-copy") && len(c.StringSlice("from-export")) > 0 {
+				return &usageError{Msg: "diff --after-copy judges a copy from a recovery table (--from): with --from-export, diff the export itself"}
 			}
 			ro, log, api, err := readOptions(c, env, c.String("to"))
 			if err != nil {
@@ -70,6 +84,12 @@ func diffCommand(env *Env) *cli.Command {
 			}
 			if w := res.Window; w != nil && !res.Equal() {
 				return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %d keys, delete %d, and leave %d conflicts", res.From, res.To, errDifferent, w.WouldRewind, w.WouldDelete, w.Conflicts)
+			}
+			if c.Bool("after-copy") {
+				if err := rewind.Verdict(afterCopy, res); err != nil {
+					return fmt.Errorf("diff %s → %s: %w", res.From, res.To, err)
+				}
+				return nil
 			}
 			if !res.Equal() {
 				return fmt.Errorf("diff %s → %s: %w: %d different, %d missing in main, %d extra in main",

@@ -54,6 +54,9 @@ const (
 	// --s3-prefix).
 	iamBucket = "ddbrewind-iam-exports"
 	iamPrefix = "rewinds"
+	// ${JobQueue} and ${JobDefinition}: where batch start submits.
+	iamJobQueue      = "ddbrewind-iam-queue"
+	iamJobDefinition = "ddbrewind-iam-jobdef"
 )
 
 // iamRoleARN is the --backup-role-arn of the AWS Backup variants (moto's
@@ -64,7 +67,7 @@ const iamRoleARN = "arn:aws:iam::123456789012:role/" + iamBackupRole
 // iamStarResources are the actions that IAM authorizes on "*" only, or that
 // the policies grant on "*" because the resource is not known before the
 // call (an AWS Backup restore job's id).
-var iamStarResources = []string{"dynamodb:ListTables", "dynamodb:ListExports", "dynamodb:ListBackups", "backup:ListRecoveryPointsByResource", "backup:DescribeRestoreJob"}
+var iamStarResources = []string{"dynamodb:ListTables", "dynamodb:ListExports", "dynamodb:ListBackups", "backup:ListRecoveryPointsByResource", "backup:DescribeRestoreJob", "batch:DescribeJobs"}
 
 // restoreTargetActions are the actions AWS requires on the *target* table of
 // RestoreTableToPointInTime and RestoreTableFromBackup, besides
@@ -152,12 +155,13 @@ func loadPolicy(t *testing.T, command, table string) *iamPolicy {
 		t.Fatalf("policy of %s: %v", command, err)
 	}
 	for _, p := range iamPlaceholders.FindAllString(string(data), -1) {
-		if !slices.Contains([]string{"${Region}", "${Account}", "${Table}", "${Bucket}", "${Prefix}", "${BackupRole}"}, p) {
-			t.Fatalf("docs/iam/%s.json: unknown placeholder %s (use ${Region}, ${Account}, ${Table}, ${Bucket}, ${Prefix}, ${BackupRole})", command, p)
+		if !slices.Contains([]string{"${Region}", "${Account}", "${Table}", "${Bucket}", "${Prefix}", "${BackupRole}", "${JobQueue}", "${JobDefinition}"}, p) {
+			t.Fatalf("docs/iam/%s.json: unknown placeholder %s (use ${Region}, ${Account}, ${Table}, ${Bucket}, ${Prefix}, ${BackupRole}, ${JobQueue}, ${JobDefinition})", command, p)
 		}
 	}
 	filled := strings.NewReplacer("${Region}", iamRegion, "${Account}", iamAccount, "${Table}", table,
-		"${Bucket}", iamBucket, "${Prefix}", iamPrefix, "${BackupRole}", iamBackupRole).Replace(string(data))
+		"${Bucket}", iamBucket, "${Prefix}", iamPrefix, "${BackupRole}", iamBackupRole,
+		"${JobQueue}", iamJobQueue, "${JobDefinition}", iamJobDefinition).Replace(string(data))
 	dec := json.NewDecoder(strings.NewReader(filled))
 	dec.DisallowUnknownFields()
 	var p iamPolicy
@@ -540,6 +544,9 @@ type iamRunOpts struct {
 	awsBackup *fakeAWSBackup
 	// env is added to the run's environment (e.g. AWS_ENDPOINT_URL_S3).
 	env map[string]string
+	// more, when set, returns the calls a run made to other services
+	// (recorded elsewhere, e.g. AWS Batch): they are checked too.
+	more func() []iamCall
 	// s3, when set, is the S3 endpoint of the run (moto): the run's S3
 	// requests go through an s3Recorder and are checked against the
 	// policy too.
@@ -591,6 +598,9 @@ func (c *iamCheck) runWith(t *testing.T, srv *ddbtest.Server, table string, want
 	}
 	if s3rec != nil {
 		backupCalls = append(backupCalls, s3rec.Calls()...)
+	}
+	if o.more != nil {
+		backupCalls = append(backupCalls, o.more()...)
 	}
 	t.Logf("operations: %s", strings.Join(ops, ", "))
 	pol := loadPolicy(t, c.command, table)
@@ -671,7 +681,7 @@ func (c *iamCheck) runWith(t *testing.T, srv *ddbtest.Server, table string, want
 			t.Errorf("the FaultProxy saw %s but the recorder did not", op)
 		}
 	}
-	if len(ops) == 0 {
+	if len(ops) == 0 && len(backupCalls) == 0 {
 		t.Errorf("ddbrewind %s called nothing", c.command)
 	}
 	return ops
@@ -765,9 +775,10 @@ func TestIAMPolicyFiles(t *testing.T) {
 				case strings.ContainsAny(a, "*?"):
 					t.Errorf("docs/iam/%s.json: action %q: name each action, no wildcards", c.Name, a)
 				case s3 && (st.Sid == "ReadExports" || strings.HasSuffix(st.Sid, "ExportFilesForSince")) && slices.Contains(readExportCommands[c.Name], a):
+				case s3 && c.Name == "batch" && slices.Contains(batchStateS3Actions, a):
 				case s3 && !((c.Name == "export" || c.Name == "run") && slices.Contains(exportS3Actions, a)):
 					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs and, in statement ReadExports, those reading one needs, each in a statement of their own", c.Name, a)
-				case !s3 && !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "backup:") && a != "iam:PassRole":
+				case !s3 && !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "backup:") && a != "iam:PassRole" && !(c.Name == "batch" && strings.HasPrefix(a, "batch:")):
 					t.Errorf("docs/iam/%s.json: action %q: name each dynamodb: or backup: action (or iam:PassRole)", c.Name, a)
 				}
 			}
@@ -795,6 +806,11 @@ func TestIAMPolicyFiles(t *testing.T) {
 					if r != fmt.Sprintf("arn:aws:iam::%s:role/%s", iamAccount, iamBackupRole) || len(st.Condition["StringEquals"]["iam:PassedToService"]) != 1 ||
 						st.Condition["StringEquals"]["iam:PassedToService"][0] != "backup.amazonaws.com" {
 						t.Errorf("docs/iam/%s.json: iam:PassRole on %q: want the one role, passed to backup.amazonaws.com only", c.Name, r)
+					}
+				case slices.Equal(st.Action, iamStrings{"batch:SubmitJob"}):
+					if r != fmt.Sprintf("arn:aws:batch:%s:%s:job-queue/%s", iamRegion, iamAccount, iamJobQueue) &&
+						r != fmt.Sprintf("arn:aws:batch:%s:%s:job-definition/%s:*", iamRegion, iamAccount, iamJobDefinition) {
+						t.Errorf("docs/iam/%s.json: batch:SubmitJob on %q: want the one job queue and the one job definition", c.Name, r)
 					}
 				case !strings.HasPrefix(r, tableARN("")):
 					t.Errorf("docs/iam/%s.json: resource %q is not a table ARN", c.Name, r)

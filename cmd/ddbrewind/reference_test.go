@@ -37,8 +37,8 @@ func renderReference(app *cli.App) string {
 	for _, f := range app.Flags {
 		global[f.Names()[0]] = true
 	}
-	for _, c := range app.Commands {
-		fmt.Fprintf(&b, "\n## ddbrewind %s\n\n%s.\n\n", c.Name, refMDText(refCapitalize(c.Usage)))
+	section := func(name string, c *cli.Command) {
+		fmt.Fprintf(&b, "\n## ddbrewind %s\n\n%s.\n\n", name, refMDText(refCapitalize(c.Usage)))
 		if c.UsageText != "" {
 			fmt.Fprintf(&b, "```\n%s\n```\n\n", c.UsageText)
 		}
@@ -52,6 +52,12 @@ func renderReference(app *cli.App) string {
 			}
 		}
 		refFlagTable(&b, own)
+	}
+	for _, c := range app.Commands {
+		section(c.Name, c)
+		for _, s := range c.Subcommands { // batch start, batch status
+			section(c.Name+" "+s.Name, s)
+		}
 	}
 	b.WriteString("\n## Global flags\n\nAccepted by every command, before or after its name.\n\n")
 	refFlagTable(&b, app.Flags)
@@ -172,6 +178,11 @@ func TestReferenceCoversEveryFlag(t *testing.T) {
 		for _, f := range c.Flags {
 			if !strings.Contains(ref, "`--"+f.Names()[0]+"`") {
 				t.Errorf("%s --%s is missing", c.Name, f.Names()[0])
+			}
+		}
+		for _, s := range c.Subcommands {
+			if !strings.Contains(ref, "\n## ddbrewind "+c.Name+" "+s.Name+"\n") {
+				t.Errorf("no section for %s %s", c.Name, s.Name)
 			}
 		}
 	}

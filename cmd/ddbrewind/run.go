@@ -50,32 +50,12 @@ func runCommand(env *Env) *cli.Command {
 			"   ddbrewind run --table T --since TIME [--until TIME] --s3-bucket B [--s3-prefix P] [copy flags] [--overwrite-conflicts | --overwrite-conflicts-keys FILE] [--accept-conflicts] [--keep-export] [--state PATH]",
 		Flags: withGlobals(runFlags()...),
 		Action: func(c *cli.Context) error {
-			if err := required(c, "table"); err != nil {
-				return err
-			}
-			if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
-				return err
-			}
-			log, err := newLogger(c, env)
+			in, err := readRunInputs(c, env)
 			if err != nil {
 				return err
 			}
-			since := c.String("since") != ""
-			if err := sinceFlags(c, since); err != nil {
-				return err
-			}
-			var ro restore.Options
-			var eo export.Options
-			if since {
-				ro = restore.Options{Table: c.String("table"), SSEKMSKey: c.String("sse-kms-key")}
-				if eo, err = exportOptions(c, env); err != nil {
-					return err
-				}
-				eo.Wait, eo.Timeout = true, c.Duration("timeout")
-			} else if ro, err = restoreOptions(c, env); err != nil {
-				return err
-			}
-			co, err := copyOptions(c, env)
+			since, ro, eo, co := in.since, in.restore, in.export, in.copy
+			log, err := newLogger(c, env)
 			if err != nil {
 				return err
 			}
@@ -97,9 +77,6 @@ func runCommand(env *Env) *cli.Command {
 			state := c.String("state")
 			if state == "" {
 				state = fmt.Sprintf("ddbrewind-run-%s.json", tables.Name(ro.Table))
-			}
-			if err := tables.ValidateName("--table", tables.Name(ro.Table)); err != nil {
-				return err
 			}
 			statePaths := []statePath{{"--state", state}, {"--checkpoint", co.Checkpoint}, {"--journal", co.Journal}, {"--report", c.String("report")}}
 			if !c.IsSet("state") {
@@ -182,20 +159,62 @@ func runCommand(env *Env) *cli.Command {
 	}
 }
 
+// runInputs are run's options as its flags give them, read and checked
+// before any AWS call.
+type runInputs struct {
+	since   bool // --since: a rewind from incremental exports
+	restore restore.Options
+	export  export.Options
+	copy    copier.Options
+}
+
+// readRunInputs reads and checks run's flags without calling AWS: the one
+// validation of run's flags, shared with batch start.
+func readRunInputs(c *cli.Context, env *Env) (runInputs, error) {
+	var in runInputs
+	if err := required(c, "table"); err != nil {
+		return in, err
+	}
+	if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
+		return in, err
+	}
+	in.since = c.String("since") != ""
+	if err := sinceFlags(c, in.since); err != nil {
+		return in, err
+	}
+	var err error
+	if in.since {
+		in.restore = restore.Options{Table: c.String("table"), SSEKMSKey: c.String("sse-kms-key")}
+		if in.export, err = exportOptions(c, env); err != nil {
+			return in, err
+		}
+		in.export.Wait, in.export.Timeout = true, c.Duration("timeout")
+	} else if in.restore, err = restoreOptions(c, env); err != nil {
+		return in, err
+	}
+	if in.copy, err = copyOptions(c, env); err != nil {
+		return in, err
+	}
+	if err := tables.ValidateName("--table", tables.Name(in.restore.Table)); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
 // sinceFlags refuses --since with a restore's flags, and --since's own
 // flags without it.
 func sinceFlags(c *cli.Context, since bool) error {
 	if since {
 		for _, f := range []string{"at", "ago", "latest", "backup", "backup-before", "recovery-table", "keep-recovery-table", "backup-role-arn", "billing-mode", "indexes"} {
 			if c.IsSet(f) {
-				return &usageError{Msg: fmt.Sprintf("run --since rewinds from incremental exports, with no restore: --%s does not go with it (give either --since or a restore point)", f)}
+				return &usageError{Msg: fmt.Sprintf("%s --since rewinds from incremental exports, with no restore: --%s does not go with it (give either --since or a restore point)", commandPath(c), f)}
 			}
 		}
 		return required(c, "s3-bucket")
 	}
 	for _, f := range []string{"until", "s3-bucket", "s3-prefix", "keep-export", "overwrite-conflicts", "overwrite-conflicts-keys", "accept-conflicts"} {
 		if c.IsSet(f) {
-			return &usageError{Msg: fmt.Sprintf("run --%s goes with --since (a rewind from incremental exports)", f)}
+			return &usageError{Msg: fmt.Sprintf("%s --%s goes with --since (a rewind from incremental exports)", commandPath(c), f)}
 		}
 	}
 	return nil

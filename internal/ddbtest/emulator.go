@@ -90,12 +90,20 @@ type Server struct {
 // to install it. The emulator's output goes to a temporary log file (see
 // LogPath); the error of a failed start includes its tail.
 func Launch(ctx context.Context, kind Kind) (*Server, error) {
-	return launch(ctx, kind, os.Getenv(EndpointEnv))
+	return launch(ctx, kind, os.Getenv(EndpointEnv), nil)
+}
+
+// LaunchEnv is Launch with extra environment variables (KEY=VALUE) for
+// the emulator's process, e.g. MOTO_SIMPLE_BATCH_FAIL_AFTER=0, which makes
+// moto's Batch fail every job. It always starts an emulator of its own:
+// DYNAMODB_ENDPOINT's server was not started with them.
+func LaunchEnv(ctx context.Context, kind Kind, env ...string) (*Server, error) {
+	return launch(ctx, kind, "", env)
 }
 
 // launch is Launch with the DYNAMODB_ENDPOINT value passed in, so tests
 // can launch real emulators while the variable is set and run in parallel.
-func launch(ctx context.Context, kind Kind, external string) (*Server, error) {
+func launch(ctx context.Context, kind Kind, external string, env []string) (*Server, error) {
 	if kind != Moto && kind != Dynalite {
 		return nil, fmt.Errorf("launch: unknown emulator kind %q (want %q or %q)", kind, Moto, Dynalite)
 	}
@@ -118,7 +126,7 @@ func launch(ctx context.Context, kind Kind, external string) (*Server, error) {
 	// process can take it in between; a few attempts cover that race.
 	const attempts = 3
 	for i := 1; ; i++ {
-		s, err := start(ctx, kind, name, args)
+		s, err := start(ctx, kind, name, args, env)
 		if err == nil {
 			return s, nil
 		}
@@ -189,7 +197,7 @@ func freePort() (int, error) {
 }
 
 // start runs one attempt at starting the emulator.
-func start(ctx context.Context, kind Kind, name string, args []string) (*Server, error) {
+func start(ctx context.Context, kind Kind, name string, args, env []string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", kind, err)
@@ -203,6 +211,9 @@ func start(ctx context.Context, kind Kind, name string, args []string) (*Server,
 	cmd := exec.Command(name, append(append([]string(nil), args...), strconv.Itoa(port))...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = sysProcAttr()
 	s := &Server{
 		Kind:     kind,

@@ -46,7 +46,7 @@ func TestLaunchStop(t *testing.T) {
 	for _, kind := range []Kind{Dynalite, Moto} {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
-			s, err := launch(t.Context(), kind, "")
+			s, err := launch(t.Context(), kind, "", nil)
 			requireLaunched(t, err)
 			pid := s.PID()
 			if pid <= 0 || s.Kind != kind || !strings.HasPrefix(s.Endpoint, "http://127.0.0.1:") {
@@ -155,7 +155,7 @@ func TestLaunchStartFailureShowsLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	_, err := launch(t.Context(), Moto, "")
+	_, err := launch(t.Context(), Moto, "", nil)
 	if err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "fake moto: cannot start") {
 		t.Fatalf("launch with a failing moto_server = %v, want an error with its log", err)
 	}
