@@ -163,7 +163,7 @@ func (s *Store) Lock(ctx context.Context, loc string, o LockOptions) (*Lock, err
 	}
 	var tok [8]byte
 	_, _ = rand.Read(tok[:]) // crypto/rand's Read never fails
-	h := Holder{Host: o.Host, PID: o.PID, PIDNamespace: pidNamespace(), Started: o.Now().UTC(), Token: hex.EncodeToString(tok[:])}
+	h := Holder{Host: o.Host, PID: o.PID, PIDNamespace: pidNamespace(), Started: o.Now().UTC().Truncate(time.Second), Token: hex.EncodeToString(tok[:])}
 	if !IsS3(loc) {
 		return lockLocal(loc, h)
 	}
