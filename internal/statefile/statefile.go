@@ -10,7 +10,8 @@
 // since S3 objects cannot be appended to.
 //
 // Several processes may append to one journal (see [Appender]); other state
-// files have one writer and the package does not lock them.
+// files have one writer, which holds the state file's lock (see
+// [Store.Lock]) for its life.
 package statefile
 
 import (
