@@ -74,6 +74,7 @@ type Holder struct {
 	Token string `json:"token"`
 }
 
+// String describes the holder for messages: host, pid and start time.
 func (h Holder) String() string {
 	if h.Host == "" && h.PID == 0 {
 		return "holder unknown"
@@ -92,6 +93,8 @@ type HeldError struct {
 	S3 bool
 }
 
+// Error says who holds the state file and what to do: wait, or (for an
+// S3 lease whose holder is gone) wait for its expiry or remove it.
 func (e *HeldError) Error() string {
 	if !e.S3 {
 		return fmt.Sprintf("state file %s is in use by another ddbrewind run (%s): wait for it to end, then rerun (its lock %s is released when that process exits, even when killed)",
