@@ -19,6 +19,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/tempfile"
 )
 
 // Output formats of Show.
@@ -130,14 +131,14 @@ func (p *Plan) Show(ctx context.Context, api API, w io.Writer, format string, li
 	var tmp *os.File
 	if format == ShowCSV {
 		// CSV needs every attribute name before its header: items go to a
-		// private temp file first, then become rows. Memory stays flat.
-		f, err := os.CreateTemp("", "ddbrewind-show-*")
+		// private temp file first (removed from $TMPDIR at once, so a
+		// kill leaves no item behind), then become rows. Memory stays flat.
+		f, err := tempfile.Create("", "ddbrewind-show-*", false)
 		if err != nil {
 			return 0, fmt.Errorf("show: %w", err)
 		}
-		defer os.Remove(f.Name())
 		defer f.Close()
-		tmp, out = f, f
+		tmp, out = f.File, f
 		snk.names = map[string]bool{}
 	}
 	bw := bufio.NewWriter(out)

@@ -89,8 +89,8 @@ func (o *Options) validate() error {
 	if err := validatePrefix(o.Prefix); err != nil {
 		return err
 	}
-	if o.BucketOwner != "" && !ownerRE.MatchString(o.BucketOwner) {
-		return usagef("--s3-bucket-owner %q is not an AWS account id: give the 12 digits of the account that owns the bucket", o.BucketOwner)
+	if err := ValidateBucketOwner(o.BucketOwner); err != nil {
+		return err
 	}
 	if len(o.KMSKey) > 2048 {
 		return usagef("--sse-kms-key is %d characters long: a KMS key id, ARN or alias has at most 2048", len(o.KMSKey))
@@ -159,4 +159,13 @@ func describe(full bool, at time.Time, w Window) string {
 		return fmt.Sprintf("full export at %s", tables.FormatTime(at))
 	}
 	return fmt.Sprintf("incremental export of [%s, %s)", tables.FormatTime(w.From), tables.FormatTime(w.To))
+}
+
+// ValidateBucketOwner refuses a --s3-bucket-owner that is not an AWS
+// account id (12 digits); empty is accepted (not given).
+func ValidateBucketOwner(owner string) error {
+	if owner != "" && !ownerRE.MatchString(owner) {
+		return usagef("--s3-bucket-owner %q is not an AWS account id: give the 12 digits of the account that owns the bucket", owner)
+	}
+	return nil
 }

@@ -171,7 +171,10 @@ var ErrVerifyFailed = errors.New("verification failed")
 // is state, when no checkpoint is given.
 func DefaultCheckpoint(state string) string { return state + ".checkpoint" }
 
-// Run runs or resumes the rewind.
+// Run runs or resumes the rewind. It holds the state file's lock
+// (statefile's Store.Lock) for its whole life: while another run holds it,
+// Run returns at once a *statefile.HeldError (a usage error) naming the
+// holder, having done nothing else.
 func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -188,6 +191,30 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	sel := selectionID(o.Copy)
 	res := &Result{}
 
+	// The state file is locked for the run's life, before it is read: a
+	// second run given it (a Batch retry overlapping its first attempt) is
+	// refused here, before it exports, restores or writes anything.
+	ctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	lock, err := o.Files.Lock(ctx, o.State, statefile.LockOptions{Now: o.Now, OnLost: lost})
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if rerr := lock.Release(ctx); rerr != nil {
+			o.Logger.Warn("could not release the lock of the state file", "error", rerr)
+		}
+	}()
+	res, err = runLocked(ctx, api, o, table, sel, res)
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, statefile.ErrLockLost) {
+		// Not an interrupt: another run holds the state file now.
+		return res, fmt.Errorf("run %s: %w (%v)", table, cause, err)
+	}
+	return res, err
+}
+
+// runLocked runs or resumes the rewind, holding the state file's lock.
+func runLocked(ctx context.Context, api API, o Options, table, sel string, res *Result) (*Result, error) {
 	st, err := loadState(ctx, o.Files, o.State)
 	if err != nil {
 		return res, err

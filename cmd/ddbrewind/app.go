@@ -22,9 +22,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/restore"
@@ -41,6 +44,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "no live progress line; log progress every --progress-interval instead"},
 		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "answer yes to confirmations (needed when stdin is not a terminal)"},
+		&cli.StringFlag{Name: "s3-bucket-owner", Usage: "account id that owns the S3 buckets ddbrewind uses (state files, journals, exports): every S3 request names it, so S3 refuses a bucket of another account; export and run --since pass it to DynamoDB for a bucket of another account"},
 	}
 }
 
@@ -392,14 +396,23 @@ func stateFilesS3(ctx context.Context, c *cli.Context, env *Env, kmsKey string, 
 }
 
 // s3Client is the S3 client of state files and exports
-// (AWS_ENDPOINT_URL_S3 selects another endpoint, path-style).
+// (AWS_ENDPOINT_URL_S3 selects another endpoint, path-style). With
+// --s3-bucket-owner, every request it makes names the bucket's expected
+// owner.
 func s3Client(ctx context.Context, c *cli.Context, env *Env) (*s3.Client, error) {
+	owner := gString(c, "s3-bucket-owner")
+	if err := export.ValidateBucketOwner(owner); err != nil {
+		return nil, err
+	}
 	cfg, err := awsConfig(ctx, c, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	endpoint := env.Getenv("AWS_ENDPOINT_URL_S3")
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if owner != "" {
+			o.APIOptions = append(o.APIOptions, expectedBucketOwner(owner))
+		}
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 			o.UsePathStyle = true
@@ -479,3 +492,24 @@ func commandPath(c *cli.Context) string {
 	}
 	return strings.Join(names, " ")
 }
+
+// expectedBucketOwner sets the x-amz-expected-bucket-owner header on every
+// S3 request that has none (GetObject, PutObject, DeleteObject,
+// ListObjectsV2…: every operation ddbrewind calls takes it), so that S3
+// refuses the request (403 AccessDenied) when the bucket belongs to another
+// account than owner — a bucket deleted and re-created by someone else
+// under the same name, say.
+func expectedBucketOwner(owner string) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Build.Add(middleware.BuildMiddlewareFunc("ddbrewindExpectedBucketOwner",
+			func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+				if req, ok := in.Request.(*smithyhttp.Request); ok && req.Header.Get(expectedOwnerHeader) == "" {
+					req.Header.Set(expectedOwnerHeader, owner)
+				}
+				return next.HandleBuild(ctx, in)
+			}), middleware.After)
+	}
+}
+
+// expectedOwnerHeader is the header of S3's ExpectedBucketOwner.
+const expectedOwnerHeader = "X-Amz-Expected-Bucket-Owner"

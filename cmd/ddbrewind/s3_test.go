@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -80,6 +81,9 @@ func TestRunResumesFromS3State(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if lease, _ := s3Object(t, s3c, bucket, "rewinds/"+table+".json.lock"); !strings.Contains(lease, fmt.Sprintf(`"pid":%d`, cmd.Process.Pid)) {
+		t.Errorf("lease %q while the run goes on, want its pid", lease)
+	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
 	data, obj := s3Object(t, s3c, bucket, "rewinds/"+table+".json")
@@ -105,6 +109,11 @@ func TestRunResumesFromS3State(t *testing.T) {
 	data, _ = s3Object(t, s3c, bucket, "rewinds/"+table+".json")
 	if !strings.Contains(data, `"step": "`+rewind.StepDone+`"`) {
 		t.Errorf("final state %q", data)
+	}
+	// The killed run's lease was taken over at once (its process is gone,
+	// on this host), and the resumed run deleted its own.
+	if lease, _ := s3Object(t, s3c, bucket, "rewinds/"+table+".json.lock"); lease != "" {
+		t.Errorf("lease left after the run: %q", lease)
 	}
 	// The journal in S3 undoes the run's copy (here: back to the same items).
 	r = runCLI(t, cliOpts{env: map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint}},

@@ -9,10 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ddbrewind/ddbrewind/internal/tempfile"
 )
 
 // MaxLineSize bounds one line of a data file. An item is at most 400 KB,
@@ -62,8 +63,7 @@ type ReadOptions struct {
 type FileReader struct {
 	name        string // s3:// URL
 	incremental bool
-	f           *os.File
-	path        string // still to remove on Close ("" once removed)
+	f           *tempfile.File // the local copy, removed from its directory at once
 	gz          *gzip.Reader
 	br          *bufio.Reader
 	line        int
@@ -84,25 +84,18 @@ func (e *Export) OpenFile(ctx context.Context, api S3API, i int, opts ReadOption
 		return nil, fmt.Errorf("read export file %s: %w", r.name, err)
 	}
 	defer out.Body.Close()
-	f, err := os.CreateTemp(opts.TempDir, "ddbrewind-export-*")
+	// Unlinked at once (package tempfile): no path is left behind
+	// whatever happens to the process.
+	f, err := tempfile.Create(opts.TempDir, "ddbrewind-export-*", false)
 	if err != nil {
 		return nil, fmt.Errorf("read export file %s: local copy: %w", r.name, err)
 	}
-	r.f, r.path = f, f.Name()
+	r.f = f
 	defer func() {
 		if err != nil {
 			r.Close()
 		}
 	}()
-	// Unlinked at once: the open file stays readable, and no path is left
-	// behind whatever happens to the process. (Where an open file cannot
-	// be removed, Close removes it.)
-	if os.Remove(r.path) == nil {
-		r.path = ""
-	}
-	if err := f.Chmod(0o600); err != nil {
-		return nil, fmt.Errorf("read export file %s: local copy: %w", r.name, err)
-	}
 
 	h := md5.New()
 	tee := io.TeeReader(out.Body, io.MultiWriter(h, f))
@@ -255,8 +248,7 @@ func (r *FileReader) Next() (Record, error) {
 	}
 }
 
-// Close releases the local copy (removing it if it was not unlinked at
-// once). It is idempotent.
+// Close releases the local copy. It is idempotent.
 func (r *FileReader) Close() error {
 	var err error
 	if r.gz != nil {
@@ -266,12 +258,6 @@ func (r *FileReader) Close() error {
 	if r.f != nil {
 		err = r.f.Close()
 		r.f = nil
-	}
-	if r.path != "" {
-		if rerr := os.Remove(r.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
-			err = rerr
-		}
-		r.path = ""
 	}
 	return err
 }

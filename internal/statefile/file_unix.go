@@ -44,3 +44,35 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// tryLockFile takes an exclusive advisory lock (flock) on f without
+// waiting; ok is false when another open file holds it.
+func tryLockFile(f *os.File) (ok bool, err error) {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, unix.EWOULDBLOCK):
+			return false, nil
+		case !errors.Is(err, unix.EINTR):
+			return false, err
+		}
+	}
+}
+
+// pidNamespace identifies this process's PID namespace (Linux:
+// /proc/self/ns/pid, e.g. "pid:[4026531836]"); "" where unknown.
+func pidNamespace() string {
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return ""
+	}
+	return ns
+}
+
+// processAlive reports whether process pid exists (signal 0); a process
+// of another user (EPERM) exists.
+func processAlive(pid int) bool {
+	return !errors.Is(unix.Kill(pid, 0), unix.ESRCH)
+}

@@ -10,7 +10,8 @@
 // since S3 objects cannot be appended to.
 //
 // Several processes may append to one journal (see [Appender]); other state
-// files have one writer and the package does not lock them.
+// files have one writer, which holds the state file's lock (see
+// [Store.Lock]) for its life.
 package statefile
 
 import (
@@ -33,6 +34,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/backoff"
+	"github.com/ddbrewind/ddbrewind/internal/tempfile"
 )
 
 // S3API is the subset of the S3 client the store calls.
@@ -552,7 +554,10 @@ func (s *Store) parts(ctx context.Context, bucket, key string) ([]string, error)
 
 // Local returns a local path holding the content of loc: loc itself when it
 // is local; for s3:// a private (0600) temp copy of the object, streamed to
-// disk, which cleanup removes. Input files such as a keys file use it.
+// disk and removed from $TMPDIR at once where the platform allows it (the
+// path is then /proc/self/fd/N, valid until cleanup: see package tempfile),
+// so that a killed process leaves nothing behind. Input files such as a
+// keys file use it.
 func (s *Store) Local(ctx context.Context, loc string) (path string, cleanup func(), err error) {
 	if !IsS3(loc) {
 		return loc, func() {}, nil
@@ -569,24 +574,22 @@ func (s *Store) Local(ctx context.Context, loc string) (path string, cleanup fun
 		return "", nil, fmt.Errorf("read %s: %w", loc, err)
 	}
 	defer out.Body.Close()
-	f, err := os.CreateTemp("", "ddbrewind-input-*")
+	f, err := tempfile.Create("", "ddbrewind-input-*", true)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("read %s: %w", loc, err)
 	}
-	cleanup = func() { os.Remove(f.Name()) }
-	_, err = io.Copy(f, out.Body)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	cleanup = func() { f.Close() }
+	if _, err = io.Copy(f, out.Body); err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("read %s: %w", loc, err)
 	}
-	return f.Name(), cleanup, nil
+	return f.Path(), cleanup, nil
 }
 
 // Fetch returns a local file holding the whole content of loc (for S3, a
-// private temp copy of all journal parts, removed by cleanup).
+// private temp copy of all journal parts, made as [Store.Local] makes its
+// copies: nothing is left in $TMPDIR, even after a kill; the path is valid
+// until cleanup).
 func (s *Store) Fetch(ctx context.Context, loc string) (path string, cleanup func(), err error) {
 	if !IsS3(loc) {
 		if _, err := os.Stat(loc); err != nil {
@@ -605,12 +608,11 @@ func (s *Store) Fetch(ctx context.Context, loc string) (path string, cleanup fun
 	if len(parts) == 0 {
 		return "", nil, fmt.Errorf("%s: %w", loc, fs.ErrNotExist)
 	}
-	f, err := os.CreateTemp("", "ddbrewind-journal-*")
+	f, err := tempfile.Create("", "ddbrewind-journal-*", true)
 	if err != nil {
-		return "", nil, err
+		return "", nil, fmt.Errorf("read %s: %w", loc, err)
 	}
-	cleanup = func() { os.Remove(f.Name()) }
-	defer f.Close()
+	cleanup = func() { f.Close() }
 	for _, p := range parts {
 		data, err := s.Read(ctx, "s3://"+bucket+"/"+p)
 		if err == nil {
@@ -621,5 +623,5 @@ func (s *Store) Fetch(ctx context.Context, loc string) (path string, cleanup fun
 			return "", nil, err
 		}
 	}
-	return f.Name(), cleanup, nil
+	return f.Path(), cleanup, nil
 }
