@@ -101,15 +101,30 @@ func commandsWithFlag(app *cli.App, name string) []string {
 // suggestFlag returns the flag (with its dashes) that the user most
 // likely meant by the unknown flag name, or "".
 func suggestFlag(flags []cli.Flag, name string) string {
-	var names []string
+	global := map[string]bool{}
+	for _, f := range globalFlags() {
+		for _, n := range f.Names() {
+			global[n] = true
+		}
+	}
+	// The command's own flags first: "-s" of list is --source, though the
+	// global --s3-bucket-owner starts with s too.
+	var own, all []string
 	for _, f := range flags {
 		if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
 			continue
 		}
-		names = append(names, f.Names()...)
+		for _, n := range f.Names() {
+			if !global[n] {
+				own = append(own, n)
+			}
+			all = append(all, n)
+		}
 	}
-	if s := suggest(names, name); s != "" {
-		return dashed(s)
+	for _, names := range [][]string{own, all} {
+		if s := suggest(names, name); s != "" {
+			return dashed(s)
+		}
 	}
 	return ""
 }

@@ -37,7 +37,7 @@ func TestKilledCommandsLeaveNoTempFiles(t *testing.T) {
 		calls   int64
 	}{
 		{"show -o csv", []string{"show", "--from", table, "-o", "csv", "--page-size", "5", "--segments", "1"}, "Scan", 3},
-		{"undo of an S3 journal", []string{"undo", "--journal", journal, "--table", other, "--yes", "--writers", "1"}, "BatchWriteItem", 1},
+		{"undo of an S3 journal", []string{"undo", "--journal", journal, "--table", other, "--yes", "--writers", "1"}, "DeleteItem", 1}, // conditional deletes: the items the copy created
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Latency: 400 * time.Millisecond})
