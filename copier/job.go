@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -100,18 +99,17 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		}
 	}
 	if loc := o.Selection.KeysFile; loc != "" {
-		path, release, err := o.Files.Local(ctx, loc)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) || badS3(loc):
-			return usagef("--keys-file %s: %v", loc, err)
-		case err != nil:
-			return fmt.Errorf("%s: --keys-file: %w", j.verb, err)
+		open, release, err := openKeysFile(ctx, &o, loc)
+		if ue := (*UsageError)(nil); errors.As(err, &ue) {
+			return err
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", j.verb, err)
 		}
 		j.release = sync.OnceFunc(release)
 		// An export is selected by the keys file's key set (a 16-byte
 		// hash per key, kept while the copy runs); a table by lookups.
 		keep := len(o.FromExport) > 0 || j.window
-		if j.keysFile, err = checkKeysFile(loc, path, j.keys, o.Logger, keep); err != nil {
+		if j.keysFile, err = checkKeysFile(loc, open, j.keys, o.Logger, keep); err != nil {
 			return err
 		}
 	}

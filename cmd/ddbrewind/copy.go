@@ -25,7 +25,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "filter-expression", Usage: "server-side filter on the Scan or Query, e.g. '#s = :s'"},
 		&cli.StringFlag{Name: "expression-attribute-names", Usage: "placeholders for attribute names as JSON, e.g. '{\"#s\":\"status\"}', or file://PATH"},
 		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
-		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path or s3://bucket/key), one typed primary key per line: exactly those items (BatchGetItem)"},
+		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path, s3://bucket/key, or - for stdin), one typed primary key per line: exactly those items (BatchGetItem)"},
 		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments, or with --from-export data files read at once; required with --worker-count, except with --from-export; see docs/tuning.md (default: from the table size and item count, or a resumed checkpoint's; 4 with --from-export)"},
 		&cli.IntFlag{Name: "page-size", Value: copier.DefaultPageSize, Usage: "items per Scan or Query page (DynamoDB also ends a page at 1 MB); smaller pages use less memory and make finer checkpoints"},
 	}
@@ -198,6 +198,7 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		WorkerCount:        c.Int("worker-count"),
 		MaxRetryTime:       c.Duration("max-retry-time"),
 		DryRun:             c.Bool("dry-run"),
+		Stdin:              env.In,
 		Now:                env.Now,
 	}
 	if !c.IsSet("worker-index") && c.IsSet("worker-count") {
