@@ -85,6 +85,11 @@ type Options struct {
 	// a restore of the same table to the same point (a retried job whose
 	// first attempt started the restore), tags it and waits for it.
 	IfExists string
+	// ExistsHint, when set, says how to go on with an existing recovery
+	// table (recovery) instead of --if-exists adopt, for a caller without
+	// that flag (run); it follows "pick another --recovery-table, delete it
+	// with ddbrewind cleanup --recovery-table R, or ".
+	ExistsHint func(recovery string) string
 	// Wait makes Restore wait until the table is ACTIVE, at most Timeout.
 	Wait    bool
 	Timeout time.Duration
@@ -257,7 +262,11 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	}
 	if d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)}); err == nil {
 		if opts.IfExists != IfExistsAdopt {
-			return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or take over a restore a previous attempt started with --if-exists adopt", src, p.recovery, p.recovery)
+			next := "take over a restore a previous attempt started with --if-exists adopt"
+			if opts.ExistsHint != nil {
+				next = opts.ExistsHint(p.recovery)
+			}
+			return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or %s", src, p.recovery, p.recovery, next)
 		}
 		if err := p.adoptable(ctx, api, d.Table, "pick another --recovery-table"); err != nil {
 			return nil, err

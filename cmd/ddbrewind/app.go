@@ -398,11 +398,13 @@ func s3Client(ctx context.Context, c *cli.Context, env *Env) (*s3.Client, error)
 			o.BaseEndpoint = aws.String(endpoint)
 			o.UsePathStyle = true
 		}
-		hint := "AWS_ENDPOINT_URL_S3"
-		if endpoint == "" {
-			hint = endpointHint("", "AWS_ENDPOINT_URL_S3")
+		getenv := func(k string) string {
+			if v := env.Getenv(k); v != "" {
+				return v
+			}
+			return os.Getenv(k) // what the SDK's configuration read
 		}
-		o.HTTPClient = newReachClient(o.HTTPClient, hint)
+		o.HTTPClient = newReachClient(o.HTTPClient, s3EndpointHint(gString(c, "endpoint-url"), getenv))
 	}), nil
 }
 

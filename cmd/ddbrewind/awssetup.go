@@ -160,6 +160,23 @@ func endpointHint(flag, serviceEnv string) string {
 	return "--region (or pass --endpoint-url)"
 }
 
+// s3EndpointHint names where S3's endpoint comes from, to fix it there.
+// --endpoint-url (endpointFlag) sets DynamoDB's endpoint only: with it
+// given and no S3 endpoint, S3's comes from the region, and an emulator's
+// S3 is set with AWS_ENDPOINT_URL_S3. getenv reads the environment the
+// S3 client is built from.
+func s3EndpointHint(endpointFlag string, getenv func(string) string) string {
+	switch {
+	case getenv("AWS_ENDPOINT_URL_S3") != "":
+		return "AWS_ENDPOINT_URL_S3"
+	case getenv("AWS_ENDPOINT_URL") != "":
+		return "AWS_ENDPOINT_URL (or set AWS_ENDPOINT_URL_S3 for S3 alone)"
+	case endpointFlag != "":
+		return "--region, or set AWS_ENDPOINT_URL_S3 to your S3 emulator (--endpoint-url is DynamoDB's endpoint, not S3's)"
+	}
+	return "--region (or set AWS_ENDPOINT_URL_S3)"
+}
+
 // errorLine is the one line printed for a command's error: the endpoint's
 // own message when nothing was found there (the SDK's wrapping adds only
 // noise: "operation error …, exceeded maximum number of attempts, …").

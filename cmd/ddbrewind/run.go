@@ -75,6 +75,11 @@ func runCommand(env *Env) *cli.Command {
 			} else if ro, err = restoreOptions(c, env); err != nil {
 				return err
 			}
+			// run has no --if-exists: its own restore is taken over by
+			// resuming its --state; another table is copied from by hand.
+			ro.ExistsHint = func(recovery string) string {
+				return fmt.Sprintf("copy from it yourself (ddbrewind copy --from %s --to %s, then ddbrewind cleanup); a run whose state file names it resumes with that --state", recovery, tables.Name(ro.Table))
+			}
 			co, err := copyOptions(c, env)
 			if err != nil {
 				return err

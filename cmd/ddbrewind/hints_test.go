@@ -1,0 +1,63 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+)
+
+// TestS3EndpointHint: when S3 cannot be reached, the hint names where S3's
+// endpoint comes from. --endpoint-url is DynamoDB's only: with it given
+// and no S3 endpoint set, the hint names AWS_ENDPOINT_URL_S3 rather than
+// "pass --endpoint-url" (issue 22 row 4).
+func TestS3EndpointHint(t *testing.T) {
+	tests := []struct {
+		name    string
+		flag    string
+		env     map[string]string
+		want    []string
+		wantNot []string
+	}{
+		{"endpoint flag, no S3 endpoint", "http://localhost:8000", nil, []string{"AWS_ENDPOINT_URL_S3", "--endpoint-url is DynamoDB's"}, []string{"pass --endpoint-url"}},
+		{"nothing set", "", nil, []string{"--region", "AWS_ENDPOINT_URL_S3"}, []string{"--endpoint-url"}},
+		{"S3 endpoint set", "http://localhost:8000", map[string]string{"AWS_ENDPOINT_URL_S3": "http://localhost:9000"}, []string{"AWS_ENDPOINT_URL_S3"}, []string{"--region"}},
+		{"shared endpoint set", "", map[string]string{"AWS_ENDPOINT_URL": "http://localhost:9000"}, []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}, []string{"--region"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := s3EndpointHint(tc.flag, func(k string) string { return tc.env[k] })
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("hint %q does not name %q", got, w)
+				}
+			}
+			for _, n := range tc.wantNot {
+				if strings.Contains(got, n) {
+					t.Errorf("hint %q says %q", got, n)
+				}
+			}
+		})
+	}
+}
+
+// TestRunExistingRecoveryTableHint: run refuses an existing recovery table
+// with what run accepts (another --recovery-table, cleanup, or copying
+// from it), never --if-exists, a flag run does not have (issue 22 row 4).
+func TestRunExistingRecoveryTableHint(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 5)
+	c := srv.Client(t)
+	existing := ddbtest.UniqueName(t, "rec")
+	ddbtest.CreateTable(t, c, existing, mixedSpec)
+	state := filepath.Join(t.TempDir(), "state.json")
+	runUsageCases(t, []usageCase{{"run into an existing recovery table",
+		[]string{"run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--recovery-table", existing, "--state", state, "--yes"}, 2,
+		[]string{"already exists", "cleanup --recovery-table " + existing, "copy --from " + existing + " --to " + table},
+		[]string{"--if-exists"}}})
+	// restore itself still offers --if-exists adopt.
+	runUsageCases(t, []usageCase{{"restore into an existing recovery table",
+		[]string{"restore", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--recovery-table", existing}, 2,
+		[]string{"already exists", "--if-exists adopt"}, nil}})
+}
