@@ -29,6 +29,7 @@ type keysFile struct {
 	loc     string // as given, for messages
 	open    func() (io.ReadCloser, error)
 	keys    int
+	lines   int // the last line holding a key
 	repeats map[int]bool
 	// set holds the hashes of the keys (keyHash), kept only when an
 	// export is selected by them.
@@ -62,6 +63,7 @@ func checkKeysFile(loc string, open func() (io.ReadCloser, error), ks keySchemaI
 		if err := ks.check(key); err != nil {
 			return nil, usagef("%s:%d: %v", loc, line, err)
 		}
+		kf.lines = line
 		h := keyHash(key)
 		if _, dup := seen[h]; dup {
 			kf.repeats[line] = true

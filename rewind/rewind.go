@@ -254,8 +254,12 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 		if st.BackupARN != "" {
 			from = " from backup " + st.BackupARN
 		}
-		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it%s as %s, write the selected items back into %s, then delete %s",
-			table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, table, st.RecoveryTable)); err != nil {
+		write := "overwrite the selected items of " + table + " with their versions in it"
+		if o.Copy.DeleteExtra {
+			write += " and delete the selected items of " + table + " that it lacks (--delete-extra)"
+		}
+		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",
+			table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable)); err != nil {
 			return res, err
 		}
 	}

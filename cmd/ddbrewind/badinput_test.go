@@ -576,7 +576,7 @@ func badInputCorpus() []badCase {
 		// Destructive commands off a terminal without --yes.
 		{"copy without --yes", dyn, func(f *badFixture, _ string) []string {
 			return []string{"copy", "--endpoint-url", f.dyn.Endpoint, "--from", f.from, "--to", f.to}
-		}, []string{"refusing to write items of main table {to}", "stdin is not a terminal", "add --yes"}, ""},
+		}, []string{"refusing to overwrite items of main table {to}", "stdin is not a terminal", "add --yes"}, ""},
 		{"cleanup without --yes", moto, func(f *badFixture, _ string) []string {
 			return f.cleanupArgs("--recovery-table", f.rec)
 		}, []string{"refusing to delete 1 recovery table(s): {rec}", "add --yes"}, ""},

@@ -124,14 +124,7 @@ func copyCommand(env *Env) *cli.Command {
 				return nil
 			}
 			if !opts.DryRun {
-				what := "write"
-				if opts.DeleteExtra {
-					what = "write and delete"
-				}
-				question := fmt.Sprintf("%s items of main table %s (%s selected from %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), opts.From)
-				if len(opts.FromExport) > 0 {
-					question = fmt.Sprintf("%s items of main table %s (%s, selected from export %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), plan.Source())
-				}
+				question := copyQuestion(opts, plan)
 				if err := confirm(env, gBool(c, "yes"), question); err != nil {
 					return err
 				}
@@ -297,12 +290,72 @@ func writeJSON(ctx context.Context, files *statefile.Store, loc string, v any) e
 
 // estimate words the plan's estimate of the items selected and says where
 // it comes from (DynamoDB's item count, a sample, the keys file).
+// copyQuestion is the confirmation of a copy, one sentence: which main
+// table, what is overwritten and what deleted, with what, and the
+// selection with its estimate and where that comes from (or how far the
+// resumed checkpoint got).
+func copyQuestion(o copier.Options, plan *copier.Plan) string {
+	src := "recovery table " + plan.Source()
+	if len(o.FromExport) > 0 {
+		src = "export " + plan.Source()
+	}
+	var b strings.Builder
+	switch {
+	case o.OnlyMissing:
+		fmt.Fprintf(&b, "write into main table %s the items of %s it lacks (never overwriting)", o.To, src)
+	case o.IfMain != "":
+		fmt.Fprintf(&b, "overwrite items of main table %s with their versions in %s where --if-main holds", o.To, src)
+	default:
+		fmt.Fprintf(&b, "overwrite items of main table %s with their versions in %s", o.To, src)
+	}
+	if o.DeleteExtra {
+		fmt.Fprintf(&b, ", and delete the items of %s that it lacks (--delete-extra)", o.To)
+	} else {
+		b.WriteString(", deleting nothing")
+	}
+	sel := o.Selection
+	est := estimate(plan.Estimate, plan.EstimateFrom)
+	b.WriteString("; ")
+	switch {
+	case sel.KeysFile != "":
+		n := int64(plan.KeysInFile())
+		fmt.Fprintf(&b, "selected: the %s %s of --keys-file %s", progress.Count(n), plural(n, "key", "keys"), sel.KeysFile)
+	case sel.KeyCondition != "" && len(o.FromExport) > 0 && !plan.Resumed():
+		fmt.Fprintf(&b, "selected: the key range %s among the export's %s", sel.KeyCondition, est)
+	case sel.KeyCondition != "":
+		fmt.Fprintf(&b, "selected: the key range %s (its size is unknown until it is read)", sel.KeyCondition)
+	case sel.Filter != "" && !plan.Resumed():
+		fmt.Fprintf(&b, "selected: what the filter keeps of %s", est)
+	case sel.Filter != "":
+		b.WriteString("selected: what the filter keeps")
+	case plan.Resumed():
+		b.WriteString("the whole table")
+	default:
+		fmt.Fprintf(&b, "the whole table, %s", est)
+	}
+	if plan.Resumed() {
+		fmt.Fprintf(&b, "; resuming from %s (%s)", o.Checkpoint, plan.ResumeProgress())
+	}
+	return b.String()
+}
+
+// plural picks the singular or the plural form for n.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func estimate(n int64, from string) string {
 	if n <= 0 && from == "" {
 		return "an unknown number of items"
 	}
-	if from == "" {
-		return fmt.Sprintf("about %s items", progress.Count(n))
+	if n <= 0 {
+		return fmt.Sprintf("few items if any (%s)", from) // a sample that found none
 	}
-	return fmt.Sprintf("about %s items, from %s", progress.Count(n), from)
+	if from == "" {
+		return fmt.Sprintf("about %s %s", progress.Count(n), plural(n, "item", "items"))
+	}
+	return fmt.Sprintf("about %s %s (%s)", progress.Count(n), plural(n, "item", "items"), from)
 }
