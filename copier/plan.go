@@ -467,6 +467,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	err := pl.run(ctx, phaseCopy, src, kindItems, snk)
 	if ex := p.extras(x); err == nil && ex != nil && ctx.Err() == nil {
 		if err = p.beforeExtras(ctx, src); err == nil && ctx.Err() == nil {
+			o.Stats.DeletePhase.Store(true)
 			err = pl.run(ctx, phaseDelete, ex, kindCandidates, snk)
 		}
 	}

@@ -205,6 +205,7 @@ func (s *keysSource) read(ctx context.Context, u unit, from checkpoint.Unit, emi
 		var found, missing []map[string]types.AttributeValue
 		switch {
 		case len(chunk) > 0 && s.index != nil:
+			s.x.stats.Checked.Add(int64(len(chunk)))
 			missing = s.index.missing(chunk)
 			s.x.noteNotInSource(s.table, missing)
 		case len(chunk) > 0:

@@ -227,11 +227,19 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 		Label:    label,
 		Now:      env.Now,
 		Width:    env.Width,
+		// Ctrl-C or SIGTERM cancels the command's context.
+		Interrupted: func() bool { return c.Context.Err() != nil },
 	}, func() progress.Counters {
 		s := stats.Snapshot()
-		return progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
+		c := progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
 			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated,
 			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain}
+		if s.Identical+s.Different+s.MissingInMain+s.ExtraInMain == 0 {
+			// A copy's progress is the items written (what bounds it
+			// under --max-wcu), and its delete phase's keys checked.
+			c.Pending, c.DeletePhase, c.Checked = s.Pending(), s.DeletePhase, s.Checked
+		}
+		return c
 	})
 }
 

@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the renderer's goroutine and the
@@ -90,5 +96,50 @@ func TestRunPromptStaysVisible(t *testing.T) {
 		if !strings.Contains(after, "\r\033[K"+step) {
 			t.Errorf("no %q progress line", step)
 		}
+	}
+}
+
+// TestCopyProgressFollowsTheWrites: under --max-wcu the reads run ahead of
+// the writes; every state of the progress line counts the items written,
+// never more (issue 22 row 2: "85% 1,700/2,000 · written 850"), labels
+// its rate, and the finished copy's last state says 100%.
+func TestCopyProgressFollowsTheWrites(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(300, 3, "good", "app")
+	srv, _, from, to := copyPair(t, mixedSpec, items)
+	// A keys file gives a known total (an emulator's item count is 0).
+	var lines []string
+	for _, it := range items {
+		lines = append(lines, fmt.Sprintf(`{"pk":{"S":%q},"sk":{"N":%q}}`, it["pk"].(*types.AttributeValueMemberS).Value, it["sk"].(*types.AttributeValueMemberN).Value))
+	}
+	keys := filepath.Join(t.TempDir(), "keys.jsonl")
+	if err := os.WriteFile(keys, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, cliOpts{stderrTTY: true}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
+		"--keys-file", keys, "--max-wcu", "150", "--writers", "2", "--log-level", "warn")
+	if r.code != 0 {
+		t.Fatalf("copy: exit %d", r.code)
+	}
+	state := regexp.MustCompile(`(\d+)% ([\d,]+)/[\d,]+ · written ([\d,]+)`)
+	num := func(s string) int { n, _ := strconv.Atoi(strings.ReplaceAll(s, ",", "")); return n }
+	var last string
+	states := 0
+	for _, s := range strings.Split(r.stderr, "\r") {
+		m := state.FindStringSubmatch(s)
+		if m == nil {
+			continue
+		}
+		states++
+		last = s
+		if done, written := num(m[2]), num(m[3]); done > written {
+			t.Errorf("a state counts %d done with %d written: %q", done, written, s)
+		}
+		if strings.Contains(s, "/s") && !strings.Contains(s, " items/s") {
+			t.Errorf("an unlabelled rate: %q", s)
+		}
+	}
+	if states < 2 || !strings.Contains(last, "100% 300/300") {
+		t.Errorf("%d states, last %q: want several and the last at 100%% 300/300", states, last)
 	}
 }
