@@ -125,7 +125,7 @@ func copyCommand(env *Env) *cli.Command {
 			}
 			if !opts.DryRun {
 				question := copyQuestion(opts, plan)
-				if err := confirm(env, gBool(c, "yes"), question); err != nil {
+				if err := confirm(c.Context, env, gBool(c, "yes"), question); err != nil {
 					return err
 				}
 			}

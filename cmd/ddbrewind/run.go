@@ -155,7 +155,7 @@ func runCommand(env *Env) *cli.Command {
 				Confirm: func(what string) error {
 					progress.Pause()
 					defer progress.Resume()
-					return confirm(env, yes, what)
+					return confirm(c.Context, env, yes, what)
 				},
 				VerifyStats: verifyStats,
 				OnStep:      onStep,
