@@ -1,14 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/progress"
 )
 
@@ -97,12 +101,61 @@ func diffCommandLine(c *cli.Context, from, to string) string {
 		parts = append(parts, "--from", from)
 	}
 	parts = append(parts, "--to", to)
-	for _, f := range []string{"key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file"} {
+	for _, f := range []string{"key-condition-expression", "filter-expression", "keys-file"} {
 		if v := c.String(f); v != "" && c.IsSet(f) {
 			parts = append(parts, "--"+f, v)
 		}
 	}
-	return shellJoin(parts)
+	return shellJoin(append(parts, selectionPlaceholders(c)...))
+}
+
+var (
+	namePlaceholder  = regexp.MustCompile(`#[A-Za-z0-9_]+`)
+	valuePlaceholder = regexp.MustCompile(`:[A-Za-z0-9_]+`)
+)
+
+// selectionPlaceholders returns the placeholder flags of a copy's check
+// command: as given when the selection uses them all, else (some are
+// --if-main's, which diff does not take and would refuse as unused) only
+// the selection's, inline.
+func selectionPlaceholders(c *cli.Context) []string {
+	var out []string
+	sel, err := selection(c)
+	if err != nil {
+		return nil
+	}
+	exprs := sel.KeyCondition + " " + sel.Filter
+	usedNames, usedValues := map[string]string{}, map[string]types.AttributeValue{}
+	for _, n := range namePlaceholder.FindAllString(exprs, -1) {
+		if v, ok := sel.Names[n]; ok {
+			usedNames[n] = v
+		}
+	}
+	for _, n := range valuePlaceholder.FindAllString(exprs, -1) {
+		if v, ok := sel.Values[n]; ok {
+			usedValues[n] = v
+		}
+	}
+	if len(usedNames) > 0 {
+		v := c.String("expression-attribute-names")
+		if len(usedNames) < len(sel.Names) {
+			data, _ := json.Marshal(usedNames)
+			v = string(data)
+		}
+		out = append(out, "--expression-attribute-names", v)
+	}
+	if len(usedValues) > 0 {
+		v := c.String("expression-attribute-values")
+		if len(usedValues) < len(sel.Values) {
+			data, err := ddbjson.MarshalItem(usedValues)
+			if err != nil {
+				return out
+			}
+			v = string(data)
+		}
+		out = append(out, "--expression-attribute-values", v)
+	}
+	return out
 }
 
 // shellJoin quotes args for a POSIX shell where needed.

@@ -66,7 +66,8 @@ func diffCommand(env *Env) *cli.Command {
 					return err
 				}
 			} else {
-				printDiff(env, res)
+				sel := ro.Selection
+				printDiff(env, res, sel.KeyCondition != "" || sel.Filter != "" || sel.KeysFile != "")
 			}
 			if w := res.Window; w != nil && !res.Equal() {
 				return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %d keys, delete %d, and leave %d conflicts", res.From, res.To, errDifferent, w.WouldRewind, w.WouldDelete, w.Conflicts)
@@ -80,9 +81,13 @@ func diffCommand(env *Env) *cli.Command {
 	}
 }
 
-func printDiff(env *Env, r *copier.DiffResult) {
+func printDiff(env *Env, r *copier.DiffResult, selected bool) {
 	fmt.Fprintf(env.Out, "identical:        %d\ndifferent:        %d\nmissing in main:  %d\nextra in main:    %d\n",
 		r.Identical, r.Different, r.MissingInMain, r.ExtraInMain)
+	if selected && r.Identical+r.Different+r.MissingInMain+r.ExtraInMain == 0 && r.Window == nil {
+		// Equal, but on nothing: most often a key or value mistyped.
+		fmt.Fprintln(env.Out, "the selection matched no item in either table: check the key condition, filter or keys file")
+	}
 	if w := r.Window; w != nil {
 		fmt.Fprintf(env.Out, "window: %d keys changed (%d changed back); a rewind (--delete-extra) would rewind %d, delete %d, and leave %d conflicts\n",
 			w.ChangedKeys, w.NoNetChange, w.WouldRewind, w.WouldDelete, w.Conflicts)
