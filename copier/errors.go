@@ -31,7 +31,11 @@ type IncompleteError struct {
 }
 
 func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("copy into %s: %d items could not be written (last error: %v); their keys are in the report (--report PATH); run the same command again to retry them", e.Table, e.Failed, e.Cause)
+	verb := "items could not be written"
+	if e.Failed == 1 {
+		verb = "item could not be written"
+	}
+	return fmt.Sprintf("copy into %s: %s %s (last error: %v); their keys are in the report (--report PATH); run the same command again to retry them", e.Table, countText(e.Failed), verb, e.Cause)
 }
 
 func (e *IncompleteError) Unwrap() error { return e.Cause }
@@ -67,5 +71,9 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("rewind of %s: %d items were written again after the export's window and were left alone (conflicts, listed in the report with --report PATH); check them, then rerun with --overwrite-conflicts to rewind them anyway", e.Table, e.Conflicts)
+	what := "items were written again after the export's window and were left alone (conflicts"
+	if e.Conflicts == 1 {
+		what = "item was written again after the export's window and was left alone (a conflict"
+	}
+	return fmt.Sprintf("rewind of %s: %s %s, listed in the report with --report PATH); check them, then rerun with --overwrite-conflicts to rewind them anyway", e.Table, countText(e.Conflicts), what)
 }

@@ -579,7 +579,7 @@ func badInputCorpus() []badCase {
 		}, []string{"refusing to overwrite items of main table {to}", "stdin is not a terminal", "add --yes"}, ""},
 		{"cleanup without --yes", moto, func(f *badFixture, _ string) []string {
 			return f.cleanupArgs("--recovery-table", f.rec)
-		}, []string{"refusing to delete 1 recovery table(s): {rec}", "add --yes"}, ""},
+		}, []string{"refusing to delete 1 recovery table: {rec}", "add --yes"}, ""},
 		{"undo without --yes", dyn, func(f *badFixture, _ string) []string {
 			return f.undoArgs("--journal", f.journal, "--table", f.cpMain)
 		}, []string{"refusing to put back", "add --yes"}, ""},

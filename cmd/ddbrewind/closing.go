@@ -24,13 +24,17 @@ import (
 // of them change, where known) and delete, the read capacity its reads
 // took, the write capacity the writes would take, and how long that is at
 // maxWCU (0: at 1,000 WCU/s).
-func closingSentence(step string, sum *copier.Summary, check string, maxWCU float64) string {
+//
+// kept says why items were kept (left alone): "already present" for
+// --only-missing, the --if-main condition, a rewind's items already in
+// their state.
+func closingSentence(step string, sum *copier.Summary, check string, maxWCU float64, kept string) string {
 	n := sum.Counts
 	took := progress.Duration(time.Duration(sum.Elapsed * float64(time.Second)))
 	var b strings.Builder
 	switch {
 	case sum.DryRun:
-		fmt.Fprintf(&b, "dry run: %s items would be written", progress.Count(n.Written))
+		fmt.Fprintf(&b, "dry run: %s would be written", progress.CountNoun(n.Written, "item"))
 		if n.Changed > 0 || (n.Written > 0 && step == "copy" && n.ReadUnits > 0) {
 			fmt.Fprintf(&b, " (%s of them change)", progress.Count(n.Changed))
 		}
@@ -38,7 +42,7 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 		if n.Skipped > 0 {
 			fmt.Fprintf(&b, ", %s kept", progress.Count(n.Skipped))
 		}
-		fmt.Fprintf(&b, "; %s items read in %s", progress.Count(n.Read), took)
+		fmt.Fprintf(&b, "; %s read in %s", progress.CountNoun(n.Read, "item"), took)
 		if n.ReadUnits > 0 {
 			fmt.Fprintf(&b, " (%.1f RCU)", n.ReadUnits)
 		}
@@ -53,14 +57,17 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 		b.WriteString("; nothing was written")
 		return b.String()
 	case step == "undo":
-		fmt.Fprintf(&b, "undo: %s items put back and %s deleted in %s", progress.Count(n.Written), progress.Count(n.Deleted), took)
+		fmt.Fprintf(&b, "undo: %s put back and %s deleted in %s", progress.CountNoun(n.Written, "item"), progress.Count(n.Deleted), took)
 	default:
-		fmt.Fprintf(&b, "%s: %s items written", step, progress.Count(n.Written))
+		fmt.Fprintf(&b, "%s: %s written", step, progress.CountNoun(n.Written, "item"))
 		if n.Deleted > 0 {
 			fmt.Fprintf(&b, ", %s deleted", progress.Count(n.Deleted))
 		}
 		if n.Skipped > 0 {
-			fmt.Fprintf(&b, ", %s kept (present, or their --if-main condition was false)", progress.Count(n.Skipped))
+			fmt.Fprintf(&b, ", %s kept", progress.Count(n.Skipped))
+			if kept != "" {
+				fmt.Fprintf(&b, " (%s)", kept)
+			}
 		}
 		fmt.Fprintf(&b, " in %s", took)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 )
 
@@ -64,8 +65,51 @@ func TestCopyTellsWhatHappened(t *testing.T) {
 
 	// dynalite's ItemCount stays 0: the confirmation samples.
 	r = runCLI(t, cliOpts{stdinTTY: true, stdin: "no\n"}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to)
-	m := regexp.MustCompile(`about ([0-9,]+) items, from a count of \d+ of 1000 scan segments of ` + regexp.QuoteMeta(from) + `, extrapolated`).FindStringSubmatch(r.stderr)
+	m := regexp.MustCompile(`about ([0-9,]+) items \(a count of \d+ of 1000 scan segments of ` + regexp.QuoteMeta(from) + `, extrapolated\)`).FindStringSubmatch(r.stderr)
 	if r.code != 2 || m == nil {
 		t.Fatalf("confirmation: exit %d, no sampled estimate in %q", r.code, r.stderr)
+	}
+}
+
+// TestClosingSentenceCounts: counts of one take the singular, larger ones
+// thousands separators, and kept items say why with the flag that kept
+// them (issue 22 rows 17 and 18: "1 items", "kept (present, or their
+// --if-main condition was false)" without --if-main).
+func TestClosingSentenceCounts(t *testing.T) {
+	tests := []struct {
+		name      string
+		step      string
+		counts    copier.Snapshot
+		dry       bool
+		kept      string
+		want, not []string
+	}{
+		{"one item", "copy", copier.Snapshot{Written: 1}, false, "", []string{"copy: 1 item written in "}, []string{"1 items"}},
+		{"thousands", "copy", copier.Snapshot{Written: 1650, Deleted: 1200}, false, "", []string{"1,650 items written, 1,200 deleted"}, nil},
+		{"only missing", "copy", copier.Snapshot{Written: 3, Skipped: 2}, false, "already present", []string{"2 kept (already present)"}, []string{"--if-main"}},
+		{"if-main", "copy", copier.Snapshot{Written: 3, Skipped: 1}, false, "their --if-main condition was false", []string{"1 kept (their --if-main condition was false)"}, nil},
+		{"dry run of one", "copy", copier.Snapshot{Written: 1, Read: 1}, true, "", []string{"dry run: 1 item would be written", "; 1 item read in "}, []string{"1 items"}},
+		{"undo of one", "undo", copier.Snapshot{Written: 1}, false, "", []string{"undo: 1 item put back"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := closingSentence(tt.step, &copier.Summary{Counts: tt.counts, DryRun: tt.dry, Elapsed: 1}, "", 0, tt.kept)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q lacks %q", got, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(got, n) {
+					t.Errorf("%q has %q", got, n)
+				}
+			}
+		})
+	}
+	if got := (&copier.IncompleteError{Table: "t", Failed: 1}).Error(); !strings.Contains(got, "1 item could not be written") {
+		t.Errorf("IncompleteError of one: %q", got)
+	}
+	if got := (&copier.ConflictError{Table: "t", Conflicts: 1}).Error(); !strings.Contains(got, "1 item was written again") {
+		t.Errorf("ConflictError of one: %q", got)
 	}
 }

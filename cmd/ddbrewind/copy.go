@@ -217,6 +217,20 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 	return opts, nil
 }
 
+// keptReason says why a copy keeps (does not write) items, from its write
+// mode's flags.
+func keptReason(c *cli.Context) string {
+	switch {
+	case c.Bool("only-missing"):
+		return "already present"
+	case c.String("if-main") != "":
+		return "their --if-main condition was false"
+	case c.String("since") != "" || len(c.StringSlice("from-export")) > 1:
+		return "already in their state at the restore point"
+	}
+	return ""
+}
+
 // startProgress starts the progress renderer for stats.
 func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, stats *copier.Stats) *progress.Renderer {
 	return progress.Start(progress.Config{
@@ -273,7 +287,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 			"keys", strings.Join(shown, " "))
 	}
 	if runErr == nil {
-		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu")))
+		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu"), keptReason(c)))
 	}
 	return runErr
 }
@@ -346,6 +360,12 @@ func copyQuestion(o copier.Options, plan *copier.Plan) string {
 	}
 	return b.String()
 }
+
+// countNoun formats n with a noun that takes an s in the plural ("1 item",
+// "1,650 items"); countOf formats n alone (1,650).
+func countNoun(n int64, singular string) string { return progress.CountNoun(n, singular) }
+
+func countOf(n int64) string { return progress.Count(n) }
 
 // plural picks the singular or the plural form for n.
 func plural(n int64, one, many string) string {

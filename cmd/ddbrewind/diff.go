@@ -70,11 +70,12 @@ func diffCommand(env *Env) *cli.Command {
 				printDiff(env, res, sel.KeyCondition != "" || sel.Filter != "" || sel.KeysFile != "")
 			}
 			if w := res.Window; w != nil && !res.Equal() {
-				return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %d keys, delete %d, and leave %d conflicts", res.From, res.To, errDifferent, w.WouldRewind, w.WouldDelete, w.Conflicts)
+				return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %s, delete %s, and leave %s", res.From, res.To, errDifferent,
+					countNoun(w.WouldRewind, "key"), countOf(w.WouldDelete), countNoun(w.Conflicts, "conflict"))
 			}
 			if !res.Equal() {
-				return fmt.Errorf("diff %s → %s: %w: %d different, %d missing in main, %d extra in main",
-					res.From, res.To, errDifferent, res.Different, res.MissingInMain, res.ExtraInMain)
+				return fmt.Errorf("diff %s → %s: %w: %s different, %s missing in main, %s extra in main",
+					res.From, res.To, errDifferent, countOf(res.Different), countOf(res.MissingInMain), countOf(res.ExtraInMain))
 			}
 			return nil
 		},
@@ -89,8 +90,8 @@ func printDiff(env *Env, r *copier.DiffResult, selected bool) {
 		fmt.Fprintln(env.Out, "the selection matched no item in either table: check the key condition, filter or keys file")
 	}
 	if w := r.Window; w != nil {
-		fmt.Fprintf(env.Out, "window: %d keys changed (%d changed back); a rewind (--delete-extra) would rewind %d, delete %d, and leave %d conflicts\n",
-			w.ChangedKeys, w.NoNetChange, w.WouldRewind, w.WouldDelete, w.Conflicts)
+		fmt.Fprintf(env.Out, "window: %s changed (%s changed back); a rewind (--delete-extra) would rewind %s, delete %s, and leave %s\n",
+			countNoun(w.ChangedKeys, "key"), countOf(w.NoNetChange), countOf(w.WouldRewind), countOf(w.WouldDelete), countNoun(w.Conflicts, "conflict"))
 	}
 	var conflicts []string
 	if r.Window != nil {

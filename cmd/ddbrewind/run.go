@@ -174,7 +174,7 @@ func runCommand(env *Env) *cli.Command {
 					from = " from backup " + res.State.BackupARN
 				}
 				if st := res.State; st.Since != nil && st.ExportUntil != nil {
-					from = fmt.Sprintf(" (undid what changed until %s, from %d incremental export(s))", tables.FormatTime(*st.ExportUntil), len(st.ExportDirs))
+					from = fmt.Sprintf(" (undid what changed until %s, from %s)", tables.FormatTime(*st.ExportUntil), countNoun(int64(len(st.ExportDirs)), "incremental export"))
 				}
 				if res.AlreadyDone {
 					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from, state)

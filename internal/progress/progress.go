@@ -314,6 +314,15 @@ func Count(n int64) string {
 	return b.String()
 }
 
+// CountNoun formats n and a noun that takes an s in the plural: "1 item",
+// "1,650 items", "0 conflicts".
+func CountNoun(n int64, singular string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return Count(n) + " " + singular + "s"
+}
+
 // Duration formats d for people: 850ms, 4.2s, 3m05s, 2h10m.
 func Duration(d time.Duration) string {
 	switch {
