@@ -568,7 +568,7 @@ func badInputCorpus() []badCase {
 		}, []string{`--log-format "xml"`}, ""},
 		{"list --output yaml", moto, func(f *badFixture, _ string) []string {
 			return []string{"list", "--endpoint-url", f.moto.Endpoint, "--output", "yaml"}
-		}, []string{`--output "yaml"`, "use table or json"}, ""},
+		}, []string{`--output "yaml"`, "use table, wide or json"}, ""},
 		{"diff --output yaml", dyn, func(f *badFixture, _ string) []string {
 			return f.diffArgs("--output", "yaml")
 		}, []string{`--output "yaml"`, "use text or json"}, ""},

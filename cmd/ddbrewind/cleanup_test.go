@@ -62,6 +62,15 @@ func TestListTaggedOnly(t *testing.T) {
 	if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
 		t.Errorf("empty list: exit %d %q", r.code, r.stdout)
 	}
+	// Empty, as a table: a sentence, not a lone header (issue 22 row 11).
+	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--source", "nothing-restored-from-here")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "no recovery tables of nothing-restored-from-here" {
+		t.Errorf("empty list as a table: exit %d %q", r.code, r.stdout)
+	}
+	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--backups", "--table", table)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "no backups of "+table {
+		t.Errorf("no backups, as a table: exit %d %q", r.code, r.stdout)
+	}
 }
 
 func TestCleanupDeletesRecoveryTable(t *testing.T) {

@@ -19,12 +19,12 @@ func listCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "source", Usage: "only recovery tables of this source table"},
 			&cli.BoolFlag{Name: "backups", Usage: "list the on-demand backups of --table instead (newest first), to pick one for restore --backup"},
 			&cli.StringFlag{Name: "table", Usage: "the table whose backups --backups lists (name or ARN)"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table (fits 80 columns for usual names), wide (every column) or json"},
 		),
 		Action: func(c *cli.Context) error {
 			format := c.String("output")
-			if format != "table" && format != "json" {
-				return &usageError{Msg: fmt.Sprintf("--output %q: use table or json", format)}
+			if format != "table" && format != "wide" && format != "json" {
+				return &usageError{Msg: fmt.Sprintf("--output %q: use table, wide or json", format)}
 			}
 			switch {
 			case c.Bool("backups") && c.String("table") == "":
@@ -55,11 +55,30 @@ func listCommand(env *Env) *cli.Command {
 				}
 				return printJSON(env.Out, tables)
 			}
+			if len(tables) == 0 {
+				if src := c.String("source"); src != "" {
+					fmt.Fprintf(env.Out, "no recovery tables of %s\n", src)
+				} else {
+					fmt.Fprintln(env.Out, "no recovery tables (tables ddbrewind restored and tagged) in this region")
+				}
+				return nil
+			}
+			// The default fits 80 columns for usual names: the creation
+			// time is in wide only.
 			tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tCREATED\tSTATUS\tITEMS\tSIZE")
+			wide := format == "wide"
+			if wide {
+				fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tCREATED\tSTATUS\tITEMS\tSIZE")
+			} else {
+				fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tSTATUS\tITEMS\tSIZE")
+			}
 			for _, t := range tables {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.Name, t.SourceTable, fmtTime(t.RestorePoint),
-					fmtTime(t.CreatedAt), t.Status, t.ItemCount, fmtBytes(t.SizeBytes))
+				created := ""
+				if wide {
+					created = fmtTime(t.CreatedAt) + "\t"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\n", t.Name, t.SourceTable, fmtTime(t.RestorePoint),
+					created, t.Status, countOf(t.ItemCount), fmtBytes(t.SizeBytes))
 			}
 			return tw.Flush()
 		},
@@ -98,10 +117,24 @@ func listBackups(c *cli.Context, env *Env, api restore.API, format string) error
 		}
 		return printJSON(env.Out, backups)
 	}
+	if len(backups) == 0 {
+		fmt.Fprintf(env.Out, "no backups of %s\n", c.String("table"))
+		return nil
+	}
+	// The ARN (about 100 columns) goes last: the rest stays readable on
+	// an 80-column terminal; the type is in wide only.
 	tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ARN\tNAME\tCREATED\tSIZE\tTYPE\tSTATUS")
+	if format == "wide" {
+		fmt.Fprintln(tw, "NAME\tCREATED\tSIZE\tTYPE\tSTATUS\tARN")
+	} else {
+		fmt.Fprintln(tw, "NAME\tCREATED\tSIZE\tSTATUS\tARN")
+	}
 	for _, b := range backups {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.ARN, b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Type, b.Status)
+		if format == "wide" {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Type, b.Status, b.ARN)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Status, b.ARN)
+		}
 	}
 	return tw.Flush()
 }
