@@ -113,3 +113,23 @@ func TestClosingSentenceCounts(t *testing.T) {
 		t.Errorf("ConflictError of one: %q", got)
 	}
 }
+
+// TestSummaryChangedOnlyWhereCounted: a copy without --journal does not
+// read the main table, so it cannot say how many items changed: its
+// summary leaves "changed" out instead of saying 0 (issue 22 row 7); with
+// --journal it counts them.
+func TestSummaryChangedOnlyWhereCounted(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(30, 3, "good", "app")
+	srv, c, from, to := copyPair(t, mixedSpec, items)
+	ddbtest.PutItems(t, c, to, items[:20])
+	r := ddb(t, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes")
+	if r.code != 0 || strings.Contains(r.stderr, "changed=") {
+		t.Errorf("copy without --journal: exit %d; its summary says changed= though it was not counted:\n%s", r.code, r.stderr)
+	}
+	ddbtest.PutItems(t, c, to, tenantItems(5, 3, "bad", "job"))
+	r = ddb(t, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--journal", filepath.Join(t.TempDir(), "j.jsonl"))
+	if r.code != 0 || summaryCount(t, r.stderr, "changed") != 5 {
+		t.Errorf("copy with --journal: exit %d, want changed=5", r.code)
+	}
+}

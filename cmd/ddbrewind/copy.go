@@ -217,6 +217,21 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 	return opts, nil
 }
 
+// changedKnown reports whether a copy counted the items whose main
+// version it changed: a dry run compares, --journal reads the before
+// images, --only-missing writes only absent items, a rewind from
+// incremental exports compares. A plain copy does not read the main table:
+// its summary leaves "changed" out rather than say 0 (issue 22 row 7).
+func changedKnown(c *cli.Context, step string, sum *copier.Summary) bool {
+	switch {
+	case step == "undo":
+		return false
+	case sum.DryRun, c.String("journal") != "", c.Bool("only-missing"):
+		return true
+	}
+	return c.String("since") != "" || len(c.StringSlice("from-export")) > 1
+}
+
 // keptReason says why a copy keeps (does not write) items, from its write
 // mode's flags.
 func keptReason(c *cli.Context) string {
@@ -265,11 +280,15 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 		return runErr
 	}
 	n := sum.Counts
-	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
-		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
-		"failed", n.Failed, "changed", n.Changed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "retries", n.Retries, "throttles", n.Throttles,
+	args := []any{"step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
+		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted, "failed", n.Failed}
+	if changedKnown(c, step, sum) {
+		args = append(args, "changed", n.Changed)
+	}
+	args = append(args, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
+	log.Info("summary", args...)
 	switch path := c.String("report"); path {
 	case "":
 	case "-":
