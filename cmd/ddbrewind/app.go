@@ -73,6 +73,12 @@ func gBool(c *cli.Context, name string) bool {
 // run builds the app and runs it; it returns the exit code and prints the
 // one-line error, if any, on stderr.
 func run(ctx context.Context, args []string, env *Env) int {
+	if n := len(args); n >= 2 && args[n-1] == completeFlag && args[n-2] == "--" {
+		// "ddbrewind copy --<Tab>": the word typed is "--", which the
+		// parser would take for the end of the flags; "-" begins every
+		// flag as well.
+		args = append(append([]string{}, args[:n-2]...), "-", completeFlag)
+	}
 	env.Args = args
 	app := newApp(env)
 	err := app.RunContext(ctx, args)

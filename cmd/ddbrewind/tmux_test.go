@@ -91,3 +91,28 @@ func TestTmuxCtrlCAtThePrompt(t *testing.T) {
 		t.Errorf("%d items written after Ctrl-C at the prompt", n)
 	}
 }
+
+// TestTmuxBashCompletionListsEveryFlag: in bash, "ddbrewind copy
+// --<Tab><Tab>" lists the command's flags (issue 22 row 9: it listed
+// nothing).
+func TestTmuxBashCompletionListsEveryFlag(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	bin := binary(t)
+	m := newTmux(t, 130)
+	m.tmux("send-keys", "-l", "exec bash --norc --noprofile")
+	m.keys("Enter")
+	m.tmux("send-keys", "-l", fmt.Sprintf("PATH=%s:$PATH; source <(ddbrewind completion bash); echo READY", filepath.Dir(bin)))
+	m.keys("Enter")
+	m.waitFor("READY\n", 10*time.Second)
+	m.tmux("send-keys", "-l", "ddbrewind copy --")
+	m.keys("Tab", "Tab")
+	s := m.waitFor("--max-wcu", 10*time.Second)
+	for _, f := range []string{"--from", "--to", "--keys-file", "--delete-extra", "--endpoint-url"} {
+		if !strings.Contains(s, f) {
+			t.Errorf("completion lacks %s:\n%s", f, s)
+		}
+	}
+}
