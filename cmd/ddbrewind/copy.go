@@ -129,8 +129,8 @@ func copyCommand(env *Env) *cli.Command {
 					return err
 				}
 			}
-			log.Info("copy starting", "from", plan.Source(), "to", opts.To, "segments", plan.Segments(), "writers", opts.Writers,
-				"estimated_items", plan.Estimate, "dry_run", opts.DryRun, "resumed", plan.Resumed())
+			log.Info("copy starting", append(append([]any{"from", plan.Source(), "to", opts.To}, readWith(opts, plan)...), "writers", opts.Writers,
+				"estimated_items", plan.Estimate, "dry_run", opts.DryRun, "resumed", plan.Resumed())...)
 			r := startProgress(c, env, log, "copy", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
@@ -230,6 +230,21 @@ func changedKnown(c *cli.Context, step string, sum *copier.Summary) bool {
 		return true
 	}
 	return c.String("since") != "" || len(c.StringSlice("from-export")) > 1
+}
+
+// readWith is how a copy reads its source, for its starting log line:
+// segments only where it scans in parallel (or reads an export's files
+// at once); a key range is one Query, a keys file BatchGetItem.
+func readWith(o copier.Options, plan *copier.Plan) []any {
+	switch {
+	case len(o.FromExport) > 0:
+		return []any{"read", "export files", "segments", plan.Segments()}
+	case o.Selection.KeysFile != "":
+		return []any{"read", "BatchGetItem of the keys file"}
+	case o.Selection.KeyCondition != "":
+		return []any{"read", "Query"}
+	}
+	return []any{"read", "Scan", "segments", plan.Segments()}
 }
 
 // keptReason says why a copy keeps (does not write) items, from its write

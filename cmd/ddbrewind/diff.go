@@ -97,12 +97,21 @@ func printDiff(env *Env, r *copier.DiffResult, selected bool) {
 	if r.Window != nil {
 		conflicts = r.Window.ConflictKeys
 	}
+	var nConflicts int64
+	if r.Window != nil {
+		nConflicts = r.Window.Conflicts
+	}
 	for _, kind := range []struct {
 		name string
 		keys []string
-	}{{"different", r.DifferentKeys}, {"missing in main", r.MissingKeys}, {"extra in main", r.ExtraKeys}, {"conflicts (written after the window)", conflicts}} {
+		n    int64
+	}{{"different", r.DifferentKeys, r.Different}, {"missing in main", r.MissingKeys, r.MissingInMain}, {"extra in main", r.ExtraKeys, r.ExtraInMain},
+		{"conflicts (written after the window)", conflicts, nConflicts}} {
 		if len(kind.keys) > 0 {
 			fmt.Fprintf(env.Out, "%s:\n  %s\n", kind.name, strings.Join(kind.keys, "\n  "))
+			if more := kind.n - int64(len(kind.keys)); more > 0 {
+				fmt.Fprintf(env.Out, "  … and %s more (--show N lists more)\n", countOf(more))
+			}
 		}
 	}
 }

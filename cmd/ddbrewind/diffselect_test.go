@@ -87,3 +87,27 @@ func shellSplit(t *testing.T, s string) []string {
 	}
 	return out
 }
+
+// TestDiffShowSaysHowManyMore: diff --show N lists N keys of a kind and
+// says how many more there are (issue 22 row 18); a key-range copy logs
+// that it reads with a Query, not a segment count it does not use.
+func TestDiffShowSaysHowManyMore(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(30, 3, "good", "app")
+	srv, _, from, to := copyPair(t, mixedSpec, items)
+	r := ddb(t, "diff", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--show", "5")
+	if r.code != 3 || !strings.Contains(r.stdout, "  … and 25 more (--show N lists more)") {
+		t.Errorf("diff --show 5 of 30 missing: exit %d, %q; want it to say 25 more", r.code, r.stdout)
+	}
+	r = ddb(t, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
+		"--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#1"}}`)
+	start := ""
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(l, `msg="copy starting"`) {
+			start = l
+		}
+	}
+	if r.code != 0 || !strings.Contains(start, "read=Query") || strings.Contains(start, "segments=") {
+		t.Errorf("key-range copy: exit %d, starting line %q; want read=Query and no segments", r.code, start)
+	}
+}
