@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/restore"
 	"github.com/ddbrewind/ddbrewind/rewind"
@@ -180,11 +182,31 @@ func runCommand(env *Env) *cli.Command {
 					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from, state)
 				} else {
 					fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from)
+					sayDone(c, env, log, runLeftovers(state, co, res.State.Table))
 				}
 			}
 			return err
 		},
 	}
+}
+
+// runLeftovers is the last sentence of a finished run: the files it leaves
+// (the state file, whose rerun says "already done"; the checkpoint; the
+// journal, with the command that undoes the rewind).
+func runLeftovers(state string, co copier.Options, table string) string {
+	files := []string{state + " (state)"}
+	cp := co.Checkpoint
+	if cp == "" {
+		cp = rewind.DefaultCheckpoint(state)
+	}
+	if _, err := os.Stat(cp); err == nil || statefile.IsS3(cp) {
+		files = append(files, cp+" (checkpoint)")
+	}
+	msg := "run: files kept: " + strings.Join(files, ", ")
+	if co.Journal != "" {
+		msg += ", " + co.Journal + " (journal); to undo the rewind: " + shellJoin([]string{"ddbrewind", "undo", "--journal", co.Journal, "--table", table})
+	}
+	return msg + "; remove them once you no longer need them (the same command with this state says already done)"
 }
 
 // sinceFlags refuses --since with a restore's flags, and --since's own
