@@ -272,6 +272,9 @@ func (b dynamoBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error)
 // awsConfig loads the AWS configuration from the standard chain plus the
 // global flags. stats, if not nil, counts the SDK's retries and throttles.
 func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats, log *slog.Logger) (aws.Config, error) {
+	if err := checkEndpoint("--endpoint-url", gString(c, "endpoint-url")); err != nil {
+		return aws.Config{}, err
+	}
 	var opts []func(*config.LoadOptions) error
 	if r := gString(c, "region"); r != "" {
 		opts = append(opts, config.WithRegion(r))
@@ -399,6 +402,9 @@ func s3Client(ctx context.Context, c *cli.Context, env *Env) (*s3.Client, error)
 		return nil, err
 	}
 	endpoint := env.Getenv("AWS_ENDPOINT_URL_S3")
+	if err := checkEndpoint("AWS_ENDPOINT_URL_S3", endpoint); err != nil {
+		return nil, err
+	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)

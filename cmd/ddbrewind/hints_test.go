@@ -61,3 +61,19 @@ func TestRunExistingRecoveryTableHint(t *testing.T) {
 		[]string{"restore", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--recovery-table", existing}, 2,
 		[]string{"already exists", "--if-exists adopt"}, nil}})
 }
+
+// TestEndpointSchemeMistakes: an endpoint without http:// is bad input
+// (exit 2, "add http://"), not an SDK parse error (exit 1); an https://
+// URL of a plain HTTP server says so at once instead of retrying for
+// seconds and printing a TLS error (issue 22 row 13).
+func TestEndpointSchemeMistakes(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, ddbtest.Dynalite)
+	hostPort := strings.TrimPrefix(srv.Endpoint, "http://")
+	runUsageCases(t, []usageCase{
+		{"no scheme", []string{"list", "--endpoint-url", hostPort}, 2, []string{"--endpoint-url " + hostPort + " has no scheme: add http:// (http://" + hostPort + ")"}, nil},
+		{"localhost:port", []string{"list", "--endpoint-url", "localhost:8000"}, 2, []string{"has no scheme: add http://"}, nil},
+		{"https to plain HTTP", []string{"list", "--endpoint-url", "https://" + hostPort}, 1,
+			[]string{"https://" + hostPort + " answers plain HTTP, not TLS: use http://" + hostPort}, []string{"tls:", "exceeded maximum number of attempts"}},
+	})
+}
