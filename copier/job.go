@@ -136,7 +136,7 @@ func (j *Job) probe(ctx context.Context, api API, table string, copying bool) er
 		src := &tableSource{table: table, sel: o.Selection, keyNames: j.keys.names, segments: 1}
 		if err := src.probe(ctx, api); err != nil {
 			if awserr.Code(err) == "ValidationException" {
-				return usagef("%s: DynamoDB rejects the selection on %s: %v; fix --key-condition-expression/--filter-expression and their placeholders", j.verb, table, err)
+				return usagef("%s: DynamoDB rejects the selection on %s: %s; fix --key-condition-expression/--filter-expression and their placeholders", j.verb, table, awserr.Message(err))
 			}
 			return fmt.Errorf("%s: read %s: %w", j.verb, table, err)
 		}
@@ -148,7 +148,7 @@ func (j *Job) probe(ctx context.Context, api API, table string, copying bool) er
 			return fmt.Errorf("%s: the --if-main probe unexpectedly wrote a probe item into %s", j.verb, o.To)
 		case awserr.Code(err) == "ConditionalCheckFailedException":
 		case awserr.Code(err) == "ValidationException":
-			return usagef("%s: DynamoDB rejects --if-main %q on %s: %v", j.verb, o.IfMain, o.To, err)
+			return usagef("%s: DynamoDB rejects --if-main %q on %s: %s", j.verb, o.IfMain, o.To, awserr.Message(err))
 		default:
 			return fmt.Errorf("%s: check --if-main on %s: %w", j.verb, o.To, err)
 		}

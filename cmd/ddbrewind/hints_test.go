@@ -77,3 +77,14 @@ func TestEndpointSchemeMistakes(t *testing.T) {
 			[]string{"https://" + hostPort + " answers plain HTTP, not TLS: use http://" + hostPort}, []string{"tls:", "exceeded maximum number of attempts"}},
 	})
 }
+
+// TestRejectedSelectionIsOneLine: an expression DynamoDB rejects is quoted
+// as its code and message, without the SDK's wrapping (issue 22 row 13).
+func TestRejectedSelectionIsOneLine(t *testing.T) {
+	t.Parallel()
+	srv, _, from, to := copyPair(t, mixedSpec, tenantItems(5, 1, "good", "app"))
+	runUsageCases(t, []usageCase{{"key condition on a non-key attribute",
+		[]string{"copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
+			"--key-condition-expression", "lastWriter = :s", "--expression-attribute-values", `{":s":{"S":"x"}}`}, 2,
+		[]string{"DynamoDB rejects the selection on " + to + ": ValidationException: "}, []string{"operation error", "RequestID", "StatusCode"}}})
+}
