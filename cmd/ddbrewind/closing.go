@@ -44,14 +44,18 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 		}
 		fmt.Fprintf(&b, "; %s read in %s", progress.CountNoun(n.Read, "item"), took)
 		if n.ReadUnits > 0 {
-			fmt.Fprintf(&b, " (%.1f RCU)", n.ReadUnits)
+			what := "the recovery table's reads and the main table's lookups"
+			if strings.HasPrefix(sum.Source, "s3://") {
+				what = "the main table's lookups; the export's files cost no read capacity"
+			}
+			fmt.Fprintf(&b, " (%s RCU: %s)", units(n.ReadUnits), what)
 		}
 		if n.WriteUnits > 0 {
 			rate, at := maxWCU, fmt.Sprintf("at --max-wcu %g", maxWCU)
 			if rate <= 0 {
-				rate, at = 1000, "at 1,000 WCU/s"
+				rate, at = 1000, "at an assumed 1,000 WCU/s (pass --max-wcu to plan at your cap)"
 			}
-			fmt.Fprintf(&b, "; writing would take about %s WCU, %s %s", progress.Count(int64(n.WriteUnits+0.5)),
+			fmt.Fprintf(&b, "; writing would take about %s WCU, %s %s", units(n.WriteUnits),
 				progress.Duration(time.Duration(n.WriteUnits/rate*float64(time.Second))), at)
 		}
 		b.WriteString("; nothing was written")
@@ -75,6 +79,15 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 		b.WriteString("; check with: " + check)
 	}
 	return b.String()
+}
+
+// units formats capacity units: thousands separators, a decimal only
+// below 10 (0.5, 3, 3,961).
+func units(u float64) string {
+	if u < 10 {
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", u), ".0")
+	}
+	return progress.Count(int64(u + 0.5))
 }
 
 // sayDone prints the closing sentence on stderr, whatever --log-level: as

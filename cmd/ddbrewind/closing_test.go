@@ -90,6 +90,11 @@ func TestClosingSentenceCounts(t *testing.T) {
 		{"if-main", "copy", copier.Snapshot{Written: 3, Skipped: 1}, false, "their --if-main condition was false", []string{"1 kept (their --if-main condition was false)"}, nil},
 		{"dry run of one", "copy", copier.Snapshot{Written: 1, Read: 1}, true, "", []string{"dry run: 1 item would be written", "; 1 item read in "}, []string{"1 items"}},
 		{"undo of one", "undo", copier.Snapshot{Written: 1}, false, "", []string{"undo: 1 item put back"}, nil},
+		// Row 16: capacity with separators and no ".0", saying what was read
+		// and where the write rate comes from.
+		{"dry-run capacity", "copy", copier.Snapshot{Written: 3000, Read: 3000, ReadUnits: 3961.0, WriteUnits: 3000}, true, "",
+			[]string{"(3,961 RCU: the recovery table's reads and the main table's lookups)", "about 3,000 WCU", "at an assumed 1,000 WCU/s (pass --max-wcu"},
+			[]string{"3961.0", ".0 RCU"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
