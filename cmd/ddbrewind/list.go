@@ -72,18 +72,34 @@ func listCommand(env *Env) *cli.Command {
 			} else {
 				fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tSTATUS\tITEMS\tSIZE")
 			}
+			lagging := false
 			for _, t := range tables {
 				created := ""
 				if wide {
 					created = fmtTime(t.CreatedAt) + "\t"
 				}
+				items, size := countOf(t.ItemCount), fmtBytes(t.SizeBytes)
+				if t.ItemCount == 0 && t.SizeBytes == 0 && (t.CreatedAt.IsZero() || env.Now().Sub(t.CreatedAt) < countLag) {
+					// Not counted yet, rather than empty.
+					items, size, lagging = "-", "-", true
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\n", t.Name, t.SourceTable, fmtTime(t.RestorePoint),
-					created, t.Status, countOf(t.ItemCount), fmtBytes(t.SizeBytes))
+					created, t.Status, items, size)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if lagging {
+				fmt.Fprintln(env.Out, "-: not counted yet: DynamoDB updates a table's item count and size about every 6 hours")
+			}
+			return nil
 		},
 	}
 }
+
+// countLag is how often DynamoDB refreshes a table's ItemCount and
+// TableSizeBytes: a younger table's zeros may mean "not counted yet".
+const countLag = 6 * time.Hour
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
