@@ -327,10 +327,12 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 func advance(o Options, st *State, step string, res *Result) error {
 	st.Step = step
 	res.State = *st
-	o.Logger.Info("rewind step", "table", st.Table, "step", step)
+	// The caller ends the previous step's progress line first, so the
+	// step's log line comes after that line's final state.
 	if o.OnStep != nil {
 		o.OnStep(step)
 	}
+	o.Logger.Info("rewind step", "table", st.Table, "step", step)
 	return saveState(o, st)
 }
 

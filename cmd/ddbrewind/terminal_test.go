@@ -146,3 +146,21 @@ func TestCopyProgressFollowsTheWrites(t *testing.T) {
 		t.Errorf("%d states, last %q: want several and the last at 100%% 300/300", states, last)
 	}
 }
+
+// TestRunStepLogAfterTheBar: on a terminal, run ends the copy's progress
+// line (its final state) before it logs the verify step (issue 22 row 17:
+// the next step's log line came before the previous bar's final state).
+func TestRunStepLogAfterTheBar(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 50)
+	state := filepath.Join(t.TempDir(), "state.json")
+	r := runCLI(t, cliOpts{stderrTTY: true}, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", state, "--yes")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d", r.code)
+	}
+	verify := strings.Index(r.stderr, "step=verify")
+	lastCopy := strings.LastIndex(r.stderr, "\r\033[Kcopy ")
+	if verify < 0 || lastCopy < 0 || lastCopy > verify {
+		t.Errorf("the copy's last progress state (at %d) comes after the verify step's log line (at %d):\n%q", lastCopy, verify, r.stderr)
+	}
+}
