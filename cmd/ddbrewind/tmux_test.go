@@ -41,10 +41,11 @@ func (m *tmuxTerm) tmux(args ...string) string {
 	return string(out)
 }
 
-// run types a command line and Enter; the shell then prints EXIT=code.
+// run types a command line and Enter; the shell then prints EXIT=code
+// (typed as EXIT""= so that the echoed command line does not match).
 func (m *tmuxTerm) run(line string) {
 	m.t.Helper()
-	m.tmux("send-keys", "-l", line+"; echo EXIT=$?")
+	m.tmux("send-keys", "-l", line+`; echo EXIT""=$?`)
 	m.tmux("send-keys", "Enter")
 }
 
@@ -104,9 +105,9 @@ func TestTmuxBashCompletionListsEveryFlag(t *testing.T) {
 	m := newTmux(t, 130)
 	m.tmux("send-keys", "-l", "exec bash --norc --noprofile")
 	m.keys("Enter")
-	m.tmux("send-keys", "-l", fmt.Sprintf("PATH=%s:$PATH; source <(ddbrewind completion bash); echo READY", filepath.Dir(bin)))
+	m.tmux("send-keys", "-l", fmt.Sprintf("PATH=%s:$PATH; source <(ddbrewind completion bash); echo RE\"\"ADY", filepath.Dir(bin)))
 	m.keys("Enter")
-	m.waitFor("READY\n", 10*time.Second)
+	m.waitFor("READY", 10*time.Second)
 	m.tmux("send-keys", "-l", "ddbrewind copy --")
 	m.keys("Tab", "Tab")
 	s := m.waitFor("--max-wcu", 10*time.Second)
