@@ -37,7 +37,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "region", Usage: "AWS region (default: from AWS_REGION or the shared config)"},
 		&cli.StringFlag{Name: "profile", Usage: "shared config profile (default: AWS_PROFILE or default)"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "DynamoDB endpoint, e.g. http://localhost:8000 for a local emulator (default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or AWS)"},
-		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json (one object per line)"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text (logfmt; on a terminal, when not given, short human lines) or json (one object per line)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "no live progress line; log progress every --progress-interval instead"},
 		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "answer yes to confirmations (needed when stdin is not a terminal)"},
@@ -58,6 +58,17 @@ func gString(c *cli.Context, name string) string {
 		}
 	}
 	return c.String(name)
+}
+
+// gSet reports whether a global flag was given, after the command name or
+// before it.
+func gSet(c *cli.Context, name string) bool {
+	for _, x := range c.Lineage() {
+		if slices.Contains(x.LocalFlagNames(), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // gBool is gString for boolean global flags.
@@ -196,6 +207,10 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	var h slog.Handler
 	switch gString(c, "log-format") {
 	case "text":
+		if env.StderrTTY && !gSet(c, "log-format") {
+			// A person at a terminal: short lines (see ttyHandler).
+			return slog.New(newTTYHandler(w, level)), nil
+		}
 		h = slog.NewTextHandler(w, hopts)
 	case "json":
 		h = slog.NewJSONHandler(w, hopts)

@@ -164,3 +164,37 @@ func TestRunStepLogAfterTheBar(t *testing.T) {
 		t.Errorf("the copy's last progress state (at %d) comes after the verify step's log line (at %d):\n%q", lastCopy, verify, r.stderr)
 	}
 }
+
+// TestTerminalLogsAreShort: on a terminal, without --log-format, log lines
+// are short and human (no timestamp, no level=INFO, no zero counters)
+// instead of logfmt lines that wrap over 2–4 lines at 80 columns (issue 22
+// row 12); --log-format text keeps logfmt for scripts.
+func TestTerminalLogsAreShort(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(20, 2, "good", "app")
+	srv, _, from, to := copyPair(t, mixedSpec, items)
+	args := []string{"copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--no-progress"}
+	r := runCLI(t, cliOpts{stderrTTY: true}, args...)
+	if r.code != 0 {
+		t.Fatalf("copy: exit %d", r.code)
+	}
+	var starting string
+	for _, l := range strings.Split(strings.ReplaceAll(r.stderr, "\r\033[K", ""), "\n") {
+		if strings.HasPrefix(l, "copy starting: ") {
+			starting = l
+		}
+		if strings.Contains(l, "time=") || strings.Contains(l, "level=") {
+			t.Errorf("a logfmt line on a terminal: %q", l)
+		}
+		if strings.Contains(l, "failed=0") || strings.Contains(l, "dry_run=false") {
+			t.Errorf("zero values on a terminal log line: %q", l)
+		}
+	}
+	if starting == "" || !strings.Contains(starting, "from="+from) {
+		t.Errorf("no short 'copy starting: from=…' line:\n%s", r.stderr)
+	}
+	r = runCLI(t, cliOpts{stderrTTY: true}, append(args, "--log-format", "text")...)
+	if r.code != 0 || !strings.Contains(r.stderr, "level=INFO msg=\"copy starting\"") {
+		t.Errorf("--log-format text on a terminal: exit %d, want logfmt:\n%s", r.code, r.stderr)
+	}
+}

@@ -50,7 +50,10 @@ func (m *tmuxTerm) run(line string) {
 }
 
 // keys sends tmux key names (C-c, Enter).
-func (m *tmuxTerm) keys(keys ...string) { m.t.Helper(); m.tmux(append([]string{"send-keys"}, keys...)...) }
+func (m *tmuxTerm) keys(keys ...string) {
+	m.t.Helper()
+	m.tmux(append([]string{"send-keys"}, keys...)...)
+}
 
 // screen returns the pane's text.
 func (m *tmuxTerm) screen() string { m.t.Helper(); return m.tmux("capture-pane", "-p", "-J") }
