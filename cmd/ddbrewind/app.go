@@ -164,6 +164,9 @@ func newApp(env *Env) *cli.App {
 		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
 		tidyHelp(c.Flags)
+		if groupFlags(c.Flags) {
+			c.CustomHelpTemplate = groupedHelpTemplate
+		}
 		acceptDays(c.Flags)
 	}
 	app := &cli.App{

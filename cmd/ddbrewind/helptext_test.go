@@ -25,6 +25,9 @@ func TestHelpShowsOneDefaultAndRequiredFirst(t *testing.T) {
 				t.Fatalf("--help: exit %d: %s", code, errb.String())
 			}
 			help := out.String() + errb.String()
+			if i := strings.Index(help, "OPTIONS:"); i >= 0 {
+				help = help[i:] // not the examples of the description
+			}
 			var flags []string
 			for _, line := range strings.Split(help, "\n") {
 				line = strings.TrimSpace(line)
@@ -45,5 +48,26 @@ func TestHelpShowsOneDefaultAndRequiredFirst(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCopyHelpGroupsAndExamples: copy --help lists its thirty-odd flags in
+// groups, in a reading order, with examples first (issue 22 row 8).
+func TestCopyHelpGroupsAndExamples(t *testing.T) {
+	r := ddb(t, "copy", "--help")
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	last := -1
+	for _, g := range []string{"Examples:", "Tables:", "Past state:", "Selection:", "Write mode:", "Safety:", "Speed:", "State and reports:", "Global (any command, before or after its name):", "--help, -h"} {
+		i := strings.Index(r.stdout, g)
+		if i < 0 || i < last {
+			t.Errorf("%q missing or out of order in copy --help:\n%s", g, r.stdout)
+		}
+		last = i
+	}
+	sel := r.stdout[strings.Index(r.stdout, "Selection:"):strings.Index(r.stdout, "Write mode:")]
+	if !strings.Contains(sel, "--keys-file") || strings.Contains(sel, "--max-wcu") {
+		t.Errorf("the Selection group holds other flags:\n%s", sel)
 	}
 }
