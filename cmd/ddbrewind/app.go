@@ -164,8 +164,16 @@ func newApp(env *Env) *cli.App {
 		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
 		tidyHelp(c.Flags)
-		if groupFlags(c.Flags) {
+		grouped := groupFlags(c.Flags)
+		if grouped {
 			c.CustomHelpTemplate = groupedHelpTemplate
+		}
+		if helpRequested(env.Args) {
+			width := 80
+			if env.Width != nil && env.Width() > 0 {
+				width = env.Width()
+			}
+			wrapUsages(c.Flags, grouped, width)
 		}
 		acceptDays(c.Flags)
 	}

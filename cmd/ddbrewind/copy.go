@@ -85,13 +85,16 @@ func copyCommand(env *Env) *cli.Command {
 		Usage:     "copy items from a recovery table back into the main table",
 		UsageText: "ddbrewind copy (--from RECOVERY | --from-export URL) --to MAIN [options]",
 		Description: "Examples:\n" +
-			"   ddbrewind copy --from orders-rewind-20250301T120000Z --to orders --dry-run\n" +
-			"   ddbrewind copy --from orders-rewind-20250301T120000Z --to orders \\\n" +
-			"     --key-condition-expression 'pk = :p' --expression-attribute-values '{\":p\":{\"S\":\"customer#42\"}}'\n" +
-			"   ddbrewind copy --from REC --to orders --keys-file keys.jsonl --journal undo.jsonl --checkpoint ckpt.json\n" +
+			"   ddbrewind copy --from REC --to orders --dry-run\n" +
+			"   ddbrewind copy --from REC --to orders --journal undo.jsonl \\\n" +
+			"     --checkpoint copy.ckpt --max-wcu 500\n" +
+			"   ddbrewind copy --from REC --to orders \\\n" +
+			"     --key-condition-expression 'pk = :p' \\\n" +
+			"     --expression-attribute-values '{\":p\":{\"S\":\"customer#42\"}}'\n" +
+			"   ddbrewind copy --from REC --to orders --keys-file keys.jsonl\n" +
 			"   ddbrewind copy --from REC --to orders --if-main 'lastWriter = :bad' \\\n" +
-			"     --expression-attribute-values '{\":bad\":{\"S\":\"migration-7\"}}' --max-wcu 500\n" +
-			"   # see docs/copy.md",
+			"     --expression-attribute-values '{\":bad\":{\"S\":\"job-7\"}}'\n" +
+			"   # REC: the recovery table (ddbrewind list); see docs/copy.md",
 		Flags: withGlobals(copyFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := requiredSource(c); err != nil {

@@ -1,6 +1,11 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+)
 
 // flagGroup is the help group of a flag, so that a command's help reads
 // by purpose instead of as one list of thirty flags: what is read and
@@ -94,4 +99,138 @@ func groupFlags(flags []cli.Flag) bool {
 		}
 	}
 	return true
+}
+
+// helpRequested reports whether the command line asks for help (--help,
+// -h, or the help command): only then are the flags' usage texts wrapped.
+func helpRequested(args []string) bool {
+	for i, a := range args {
+		if a == "--help" || a == "-h" || (i == 1 && a == "help") {
+			return true
+		}
+	}
+	return false
+}
+
+// wrapUsages wraps each flag's usage text to the terminal's width, in the
+// help's usage column: urfave/cli prints a flag as "   NAMES\tUSAGE
+// (default: …)" through a tabwriter (padding 2), so a continuation line
+// starting with a tab lands in that column. The column is per group when
+// grouped (a group's header line ends the tabwriter's column block), else
+// one for all the flags. A usage whose column would be under 30 columns
+// is left as it is.
+func wrapUsages(flags []cli.Flag, grouped bool, width int) {
+	names := func(f cli.Flag) (string, string) {
+		n, rest, _ := strings.Cut(f.String(), "\t")
+		return n, rest
+	}
+	col := map[string]int{}
+	for _, f := range flags {
+		if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
+			continue
+		}
+		g := ""
+		if grouped {
+			g = flagGroup(f.Names()[0])
+		}
+		n, _ := names(f)
+		col[g] = max(col[g], 3+utf8.RuneCountInString(n)+2)
+	}
+	for _, f := range flags {
+		g := ""
+		if grouped {
+			g = flagGroup(f.Names()[0])
+		}
+		avail := width - 1 - col[g]
+		if avail < 30 {
+			continue
+		}
+		usage, defText := usageOf(f)
+		if usage == nil {
+			continue
+		}
+		_, rest := names(f)
+		def, hasDef := strings.CutPrefix(strings.TrimPrefix(rest, strings.TrimSpace(*usage)), " (default: ")
+		def = strings.TrimSuffix(def, ")")
+		if !hasDef || defText == nil {
+			*usage = strings.Join(wrapWords(*usage, avail), "\n\t")
+			continue
+		}
+		// The default is wrapped with the usage: urfave/cli prints
+		// USAGE + " (default: " + DEFAULT + ")".
+		words := append(strings.Fields(*usage), "(default:")
+		nUsage := len(words) - 1
+		words = append(words, strings.Fields(def+")")...)
+		var u, d strings.Builder
+		n := 0 // columns on the current line
+		for i, w := range words {
+			sep := ""
+			if i > 0 {
+				sep = " "
+				if n+1+utf8.RuneCountInString(w) > avail {
+					sep, n = "\n\t", 0
+				} else {
+					n++
+				}
+			}
+			n += utf8.RuneCountInString(w)
+			switch {
+			case i < nUsage:
+				u.WriteString(sep + w)
+			case i == nUsage: // "(default:": urfave/cli writes it with a space
+				if sep != " " {
+					u.WriteString(sep)
+				}
+			case i == nUsage+1 && sep == " ":
+				d.WriteString(w)
+			default:
+				d.WriteString(sep + w)
+			}
+		}
+		*usage = u.String()
+		*defText = strings.TrimSuffix(d.String(), ")")
+	}
+}
+
+// usageOf returns pointers to a flag's usage text and default text (nil
+// for a boolean, whose default ddbrewind never shows).
+func usageOf(f cli.Flag) (usage, defText *string) {
+	switch x := f.(type) {
+	case *cli.StringFlag:
+		return &x.Usage, &x.DefaultText
+	case *cli.BoolFlag:
+		return &x.Usage, nil
+	case *cli.IntFlag:
+		return &x.Usage, &x.DefaultText
+	case *cli.Int64Flag:
+		return &x.Usage, &x.DefaultText
+	case *cli.Float64Flag:
+		return &x.Usage, &x.DefaultText
+	case *cli.DurationFlag:
+		return &x.Usage, &x.DefaultText
+	case *cli.StringSliceFlag:
+		return &x.Usage, &x.DefaultText
+	case *cli.TimestampFlag:
+		return &x.Usage, &x.DefaultText
+	}
+	return nil, nil
+}
+
+// wrapWords splits s into lines of at most width columns, between words
+// (a longer word gets a line of its own).
+func wrapWords(s string, width int) []string {
+	var lines []string
+	cur := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case cur == "":
+			cur = w
+		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(w) <= width:
+			cur += " " + w
+		default:
+			lines = append(lines, cur)
+			cur = w
+		}
+	}
+	return append(lines, cur)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestHelpShowsOneDefaultAndRequiredFirst: in every command's help each
@@ -65,6 +66,13 @@ func TestCopyHelpGroupsAndExamples(t *testing.T) {
 			t.Errorf("%q missing or out of order in copy --help:\n%s", g, r.stdout)
 		}
 		last = i
+	}
+	// Wrapped to 80 columns (the width when it is unknown), between words:
+	// only a single word longer than the column may stick out.
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if utf8.RuneCountInString(l) > 80 && len(strings.Fields(l)) > 1 {
+			t.Errorf("a help line of %d columns: %q", utf8.RuneCountInString(l), l)
+		}
 	}
 	sel := r.stdout[strings.Index(r.stdout, "Selection:"):strings.Index(r.stdout, "Write mode:")]
 	if !strings.Contains(sel, "--keys-file") || strings.Contains(sel, "--max-wcu") {
