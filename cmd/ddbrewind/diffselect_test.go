@@ -111,3 +111,21 @@ func TestDiffShowSaysHowManyMore(t *testing.T) {
 		t.Errorf("key-range copy: exit %d, starting line %q; want read=Query and no segments", r.code, start)
 	}
 }
+
+// TestShowPrintsTheKeyFirst: show prints each item with its key
+// attributes first, hash then range (issue 22 row 18).
+func TestShowPrintsTheKeyFirst(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(3, 1, "good", "app")
+	srv, _, from, _ := copyPair(t, mixedSpec, items)
+	r := ddb(t, "show", "--endpoint-url", srv.Endpoint, "--from", from)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 3 {
+		t.Fatalf("show: exit %d, %d lines", r.code, len(lines))
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, `{"pk":{"S":"tenant#0"},"sk":{"N":"`) {
+			t.Errorf("an item without its key first: %s", l)
+		}
+	}
+}
