@@ -49,8 +49,8 @@ func (r *DiffResult) Equal() bool {
 func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) {
 	o := opts.Options
 	o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = true, "", "", false, false, ""
-	// Placeholders used only by a copy's --if-main are not the diff's.
-	o.Selection.Names, o.Selection.Values = o.Selection.placeholders(o.Selection.KeyCondition, o.Selection.Filter)
+	// Every placeholder must be used by the selection, as in a copy (a
+	// copy's check command carries only its selection's placeholders).
 	return prepare(ctx, api, o, modeDiff)
 }
 

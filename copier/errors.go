@@ -31,7 +31,11 @@ type IncompleteError struct {
 }
 
 func (e *IncompleteError) Error() string {
-	return fmt.Sprintf("copy into %s: %d items could not be written (last error: %v); their keys are in the report (--report PATH); run the same command again to retry them", e.Table, e.Failed, e.Cause)
+	verb := "items could not be written"
+	if e.Failed == 1 {
+		verb = "item could not be written"
+	}
+	return fmt.Sprintf("copy into %s: %s %s (last error: %v); their keys are in the report (--report PATH); run the same command again to retry them", e.Table, countText(e.Failed), verb, e.Cause)
 }
 
 func (e *IncompleteError) Unwrap() error { return e.Cause }
@@ -82,5 +86,9 @@ func (e *ConflictError) Error() string {
 		return fmt.Sprintf("rewind of %s: %d items were written by someone else between the rewind's read and its write and were overwritten (clobbered; listed in the report with --report PATH; the journal holds what was overwritten: ddbrewind undo puts it back), and %d items written again after the export's window were left alone (conflicts)",
 			e.Table, e.Clobbered, e.Conflicts)
 	}
-	return fmt.Sprintf("rewind of %s: %d items were written again after the export's window and were left alone (conflicts, listed in the report with --report PATH); check them, then rerun with --overwrite-conflicts to rewind them anyway (--overwrite-conflicts-keys FILE: only those keys), or --accept-conflicts to leave them", e.Table, e.Conflicts)
+	what := "items were written again after the export's window and were left alone (conflicts"
+	if e.Conflicts == 1 {
+		what = "item was written again after the export's window and was left alone (a conflict"
+	}
+	return fmt.Sprintf("rewind of %s: %s %s, listed in the report with --report PATH); check them, then rerun with --overwrite-conflicts to rewind them anyway (--overwrite-conflicts-keys FILE: only those keys), or --accept-conflicts to leave them", e.Table, countText(e.Conflicts), what)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -83,7 +85,7 @@ func prepareJobOf(ctx context.Context, api API, opts Options, verb, toFlag strin
 		}
 		prev := j.release
 		j.release = sync.OnceFunc(func() { prev(); release() })
-		kf, err := checkKeysFileOf("--overwrite-conflicts-keys", loc, path, j.keys, opts.Logger, true)
+		kf, err := checkKeysFileOf("--overwrite-conflicts-keys", loc, func() (io.ReadCloser, error) { return os.Open(path) }, j.keys, opts.Logger, true)
 		if err != nil {
 			return nil, err
 		}
@@ -119,18 +121,17 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		}
 	}
 	if loc := o.Selection.KeysFile; loc != "" {
-		path, release, err := o.Files.Local(ctx, loc)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) || badS3(loc):
-			return usagef("--keys-file %s: %v", loc, err)
-		case err != nil:
-			return fmt.Errorf("%s: --keys-file: %w", j.verb, err)
+		open, release, err := openKeysFile(ctx, &o, loc)
+		if ue := (*UsageError)(nil); errors.As(err, &ue) {
+			return err
+		} else if err != nil {
+			return fmt.Errorf("%s: %w", j.verb, err)
 		}
 		j.release = sync.OnceFunc(release)
 		// An export is selected by the keys file's key set (a 16-byte
 		// hash per key, kept while the copy runs); a table by lookups.
 		keep := len(o.FromExport) > 0 || j.window
-		if j.keysFile, err = checkKeysFile(loc, path, j.keys, o.Logger, keep); err != nil {
+		if j.keysFile, err = checkKeysFile(loc, open, j.keys, o.Logger, keep); err != nil {
 			return err
 		}
 	}
@@ -157,7 +158,7 @@ func (j *Job) probe(ctx context.Context, api API, table string, copying bool) er
 		src := &tableSource{table: table, sel: o.Selection, keyNames: j.keys.names, segments: 1}
 		if err := src.probe(ctx, api); err != nil {
 			if awserr.Code(err) == "ValidationException" {
-				return usagef("%s: DynamoDB rejects the selection on %s: %v; fix --key-condition-expression/--filter-expression and their placeholders", j.verb, table, err)
+				return usagef("%s: DynamoDB rejects the selection on %s: %s; fix --key-condition-expression/--filter-expression and their placeholders", j.verb, table, awserr.Message(err))
 			}
 			return fmt.Errorf("%s: read %s: %w", j.verb, table, err)
 		}
@@ -169,7 +170,7 @@ func (j *Job) probe(ctx context.Context, api API, table string, copying bool) er
 			return fmt.Errorf("%s: the --if-main probe unexpectedly wrote a probe item into %s", j.verb, o.To)
 		case awserr.Code(err) == "ConditionalCheckFailedException":
 		case awserr.Code(err) == "ValidationException":
-			return usagef("%s: DynamoDB rejects --if-main %q on %s: %v", j.verb, o.IfMain, o.To, err)
+			return usagef("%s: DynamoDB rejects --if-main %q on %s: %s", j.verb, o.IfMain, o.To, awserr.Message(err))
 		default:
 			return fmt.Errorf("%s: check --if-main on %s: %w", j.verb, o.To, err)
 		}

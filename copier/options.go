@@ -1,6 +1,7 @@
 package copier
 
 import (
+	"io"
 	"log/slog"
 	"time"
 
@@ -71,6 +72,9 @@ type Options struct {
 	// is appended (durably) before the copy overwrites or deletes it, for
 	// Undo; empty = none.
 	Journal string
+	// Stdin is read for --keys-file "-" (spooled once); nil means
+	// os.Stdin.
+	Stdin io.Reader
 	// Files stores the checkpoint and the journal (local paths or s3://
 	// URLs); nil handles local paths only.
 	Files *statefile.Store

@@ -243,6 +243,75 @@ func (p *Plan) Complete() bool {
 	return true
 }
 
+// ResumeProgress says how far the checkpoint a plan resumes got, for the
+// confirmation: per phase, the units this worker reads that are done (scan
+// segments, export data files) or the keys-file lines handled, e.g. "3 of
+// 8 scan segments done". It is empty when the plan does not resume.
+func (p *Plan) ResumeProgress() string {
+	if !p.resumed {
+		return ""
+	}
+	srcs := []source{p.source(nil)}
+	phases := []string{phaseCopy}
+	if ex := p.extras(nil); ex != nil {
+		srcs, phases = append(srcs, ex), append(phases, phaseDelete)
+	}
+	var parts []string
+	for i, src := range srcs {
+		us := src.units(phases[i])
+		if len(us) == 0 {
+			continue
+		}
+		done, total, what := 0, len(us), "parts"
+		switch s := src.(type) {
+		case *tableSource:
+			what = "scan segments"
+			if s.sel.KeyCondition != "" {
+				what = "queries"
+			}
+		case *exportSource:
+			what = "export data files"
+		case *keysSource:
+			what, total = "keys-file lines", s.file.lines
+		}
+		for _, u := range us {
+			pos := p.state.Units[u.key()]
+			switch {
+			case pos.Done && what == "keys-file lines":
+				done = total
+			case pos.Done:
+				done++
+			case what == "keys-file lines":
+				done = min(pos.Line, total)
+			}
+		}
+		part := fmt.Sprintf("%s of %s %s done", countText(int64(done)), countText(int64(total)), what)
+		if len(srcs) > 1 {
+			part = phases[i] + " phase " + part
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// countText writes n with thousands separators.
+func countText(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// KeysInFile returns the number of distinct keys of the keys file, 0
+// without one.
+func (p *Plan) KeysInFile() int {
+	if p.job.keysFile == nil {
+		return 0
+	}
+	return p.job.keysFile.keys
+}
+
 // Segments returns the segment count the copy will use.
 func (p *Plan) Segments() int { return p.opts.Segments }
 
@@ -412,6 +481,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	err := pl.run(ctx, phaseCopy, src, kindItems, snk)
 	if ex := p.extras(x); err == nil && ex != nil && ctx.Err() == nil {
 		if err = p.beforeExtras(ctx, src); err == nil && ctx.Err() == nil {
+			o.Stats.DeletePhase.Store(true)
 			err = pl.run(ctx, phaseDelete, ex, kindCandidates, snk)
 		}
 	}

@@ -126,7 +126,7 @@ func (p *Plan) Show(ctx context.Context, api API, w io.Writer, format string, li
 	x := newExecutor(api, o, p.job.keys.names, o.From)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	snk := &showSink{limit: limit, stop: stop}
+	snk := &showSink{limit: limit, stop: stop, keyNames: p.job.keys.names}
 	var out io.Writer = w
 	var tmp *os.File
 	if format == ShowCSV {
@@ -184,6 +184,8 @@ type showSink struct {
 	n      int64
 	names  map[string]bool // csv: every attribute name seen
 	err    error
+	// keyNames are printed first in each item (hash, range).
+	keyNames []string
 }
 
 func (s *showSink) handle(_ context.Context, _ *rand.Rand, b *batch) error {
@@ -197,7 +199,7 @@ func (s *showSink) handle(_ context.Context, _ *rand.Rand, b *batch) error {
 			s.stop()
 			return nil
 		}
-		data, err := ddbjson.MarshalItem(it)
+		data, err := ddbjson.MarshalItemKeysFirst(it, s.keyNames)
 		if err != nil {
 			s.err = fmt.Errorf("show: encode an item: %w", err)
 			s.stop()

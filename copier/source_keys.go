@@ -3,26 +3,33 @@ package copier
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/tempfile"
 )
 
-// keysFile is a checked keys file: its local path (an s3:// file is
-// downloaded once, by Prepare), the number of distinct keys, and the lines
-// that repeat an earlier line's key, in any spelling.
+// keysFile is a checked keys file: how to read it again (an s3:// file is
+// downloaded once, by Prepare; a pipe or stdin is spooled once), the
+// number of distinct keys, and the lines that repeat an earlier line's
+// key, in any spelling.
 type keysFile struct {
 	loc     string // as given, for messages
-	path    string // local copy
+	open    func() (io.ReadCloser, error)
 	keys    int
+	lines   int // the last line holding a key
 	repeats map[int]bool
 	// set holds the hashes of the keys (keyHash), kept only when an
 	// export is selected by them.
@@ -33,19 +40,19 @@ type keysFile struct {
 // syntax and that each key has exactly the table's key attributes (ks), and
 // notes the lines that repeat an earlier key (ddbjson.KeyString: "7" and
 // "7.0" are one key). keep keeps the set of keys' hashes (for an export).
-func checkKeysFile(loc, path string, ks keySchemaInfo, log *slog.Logger, keep bool) (*keysFile, error) {
-	return checkKeysFileOf("--keys-file", loc, path, ks, log, keep)
+func checkKeysFile(loc string, open func() (io.ReadCloser, error), ks keySchemaInfo, log *slog.Logger, keep bool) (*keysFile, error) {
+	return checkKeysFileOf("--keys-file", loc, open, ks, log, keep)
 }
 
 // checkKeysFileOf is checkKeysFile for a keys file given with flag.
-func checkKeysFileOf(flag, loc, path string, ks keySchemaInfo, log *slog.Logger, keep bool) (*keysFile, error) {
-	f, err := os.Open(path)
+func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks keySchemaInfo, log *slog.Logger, keep bool) (*keysFile, error) {
+	f, err := open()
 	if err != nil {
 		return nil, usagef("%s %s: %v", flag, loc, err)
 	}
 	defer f.Close()
 	r := ddbjson.NewKeysReader(f, loc)
-	kf := &keysFile{loc: loc, path: path, repeats: map[int]bool{}}
+	kf := &keysFile{loc: loc, open: open, repeats: map[int]bool{}}
 	// 128 bits of SHA-256 per key: a collision (which would skip a key)
 	// is as likely as a random 128-bit guess, and a million keys take
 	// tens of MB only while the file is checked.
@@ -61,6 +68,7 @@ func checkKeysFileOf(flag, loc, path string, ks keySchemaInfo, log *slog.Logger,
 		if err := ks.check(key); err != nil {
 			return nil, usagef("%s:%d: %v", loc, line, err)
 		}
+		kf.lines = line
 		h := keyHash(key)
 		if _, dup := seen[h]; dup {
 			kf.repeats[line] = true
@@ -80,6 +88,66 @@ func checkKeysFileOf(flag, loc, path string, ks keySchemaInfo, log *slog.Logger,
 			"keys_file", loc, "flag", flag, "keys", kf.keys, "repeated_lines", len(kf.repeats))
 	}
 	return kf, nil
+}
+
+// openKeysFile makes the keys file at loc readable as often as the job
+// needs (checked once, then read by the copy): an s3:// object is
+// downloaded (Files.Local); a file that can be read only once — a pipe
+// from <(...), /dev/stdin, or "-" for stdin — is spooled first (spool), so
+// that the copy never reads a stream the check already consumed. release
+// removes the local copy.
+func openKeysFile(ctx context.Context, o *Options, loc string) (open func() (io.ReadCloser, error), release func(), err error) {
+	if loc == "-" {
+		in := o.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		return spool(in, "stdin")
+	}
+	if !statefile.IsS3(loc) {
+		f, err := os.Open(loc)
+		if err != nil {
+			return nil, nil, usagef("--keys-file %s: %v", loc, err)
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		switch {
+		case err != nil:
+			return nil, nil, usagef("--keys-file %s: %v", loc, err)
+		case fi.IsDir():
+			return nil, nil, usagef("--keys-file %s is a directory: give a JSON Lines file of keys", loc)
+		case !fi.Mode().IsRegular():
+			return spool(f, loc)
+		}
+	}
+	path, release, err := o.Files.Local(ctx, loc)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || badS3(loc):
+		return nil, nil, usagef("--keys-file %s: %v", loc, err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("--keys-file: %w", err)
+	}
+	return func() (io.ReadCloser, error) { return os.Open(path) }, release, nil
+}
+
+// spool copies a stream that can be read only once into a private (0600)
+// temporary file, unlinked at once where the system allows it (so that no
+// exit path, not even a kill, leaves it behind; elsewhere release removes
+// it), and returns readers of that copy. loc names the stream in messages.
+func spool(r io.Reader, loc string) (open func() (io.ReadCloser, error), release func(), err error) {
+	f, err := tempfile.Create("", "ddbrewind-keys-*", false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--keys-file %s: spool: %w", loc, err)
+	}
+	release = sync.OnceFunc(func() { f.Close() })
+	n, err := io.Copy(f, r)
+	if err != nil {
+		release()
+		return nil, nil, fmt.Errorf("--keys-file %s: read: %w", loc, err)
+	}
+	// Readers share the file through ReadAt: any number, at once.
+	open = func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(f, 0, n)), nil }
+	return open, release, nil
 }
 
 // keyHash is a key's identity in sets that must stay small: the first 128
@@ -121,7 +189,7 @@ func (s *keysSource) units(phase string) []unit {
 }
 
 func (s *keysSource) read(ctx context.Context, u unit, from checkpoint.Unit, emit emitFunc) error {
-	f, err := os.Open(s.file.path)
+	f, err := s.file.open()
 	if err != nil {
 		return usagef("--keys-file %s: %v", s.file.loc, err)
 	}
@@ -135,6 +203,7 @@ func (s *keysSource) read(ctx context.Context, u unit, from checkpoint.Unit, emi
 		var found, missing []map[string]types.AttributeValue
 		switch {
 		case len(chunk) > 0 && s.index != nil:
+			s.x.stats.Checked.Add(int64(len(chunk)))
 			missing = s.index.missing(chunk)
 			s.x.noteNotInSource(s.table, missing)
 		case len(chunk) > 0:

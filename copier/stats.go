@@ -37,6 +37,11 @@ type Stats struct {
 	// capacity unit: the read capacity its reads consumed, and the write
 	// capacity its writes would consume.
 	ReadUnits, WriteUnits atomic.Int64
+	// Checked counts the main table's keys read as candidates for
+	// deletion (--delete-extra, a diff's extras); DeletePhase is set while
+	// the copy reads them, after its source.
+	Checked     atomic.Int64
+	DeletePhase atomic.Bool
 }
 
 // Snapshot is a point-in-time copy of Stats.
@@ -61,6 +66,17 @@ type Snapshot struct {
 	// ReadUnits and WriteUnits are a dry run's capacity plan, in units.
 	ReadUnits  float64 `json:"read_capacity_units,omitempty"`
 	WriteUnits float64 `json:"write_capacity_units,omitempty"`
+	// Checked counts the main table's keys checked for deletion.
+	Checked int64 `json:"main_keys_checked,omitempty"`
+	// DeletePhase: the copy is in its --delete-extra phase.
+	DeletePhase bool `json:"-"`
+}
+
+// Pending returns the items read and selected whose write (or skip,
+// delete, failure, conflict) has not ended yet: under --max-wcu the reads
+// run ahead of the writes by up to the pipeline's buffer.
+func (s Snapshot) Pending() int64 {
+	return max(s.Matched-(s.Written+s.Skipped+s.Deleted+s.Failed+s.Conflicts), 0)
 }
 
 // Snapshot returns the current counters.
@@ -85,6 +101,8 @@ func (s *Stats) Snapshot() Snapshot {
 		Clobbered:     s.Clobbered.Load(),
 		ReadUnits:     float64(s.ReadUnits.Load()) / 1000,
 		WriteUnits:    float64(s.WriteUnits.Load()) / 1000,
+		Checked:       s.Checked.Load(),
+		DeletePhase:   s.DeletePhase.Load(),
 	}
 }
 

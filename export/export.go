@@ -237,6 +237,11 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 		p.Tasks = append(p.Tasks, t)
 	}
 	if !cur.Before(until) {
+		if len(p.Tasks) == 0 {
+			// Since is the latest restorable time: no window at all.
+			return usagef("export %s: --since %s is the latest restorable time: nothing has been recorded after it to export yet; give an earlier --since, or wait at least 15 minutes (the shortest window DynamoDB exports)",
+				p.table, tables.FormatTime(o.Since))
+		}
 		return nil
 	}
 	parts, err := Split(cur, until)

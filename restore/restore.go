@@ -85,6 +85,11 @@ type Options struct {
 	// a restore of the same table to the same point (a retried job whose
 	// first attempt started the restore), tags it and waits for it.
 	IfExists string
+	// ExistsHint, when set, says how to go on with an existing recovery
+	// table (recovery) instead of --if-exists adopt, for a caller without
+	// that flag (run); it follows "pick another --recovery-table, delete it
+	// with ddbrewind cleanup --recovery-table R, or ".
+	ExistsHint func(recovery string) string
 	// Wait makes Restore wait until the table is ACTIVE, at most Timeout.
 	Wait    bool
 	Timeout time.Duration
@@ -257,7 +262,11 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	}
 	if d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)}); err == nil {
 		if opts.IfExists != IfExistsAdopt {
-			return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or take over a restore a previous attempt started with --if-exists adopt", src, p.recovery, p.recovery)
+			next := "take over a restore a previous attempt started with --if-exists adopt"
+			if opts.ExistsHint != nil {
+				next = opts.ExistsHint(p.recovery)
+			}
+			return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or %s", src, p.recovery, p.recovery, next)
 		}
 		if err := p.adoptable(ctx, api, d.Table, "pick another --recovery-table"); err != nil {
 			return nil, err
@@ -297,6 +306,10 @@ func (p *Plan) resolveTime(ctx context.Context, api API) error {
 		p.point = opts.Now().Add(-opts.Point.Ago).UTC()
 	default:
 		p.point = opts.Point.At.UTC()
+	}
+	if now := opts.Now().UTC(); p.point.After(now) && p.point.After(p.latest) {
+		return usagef("restore %s: %s is in the future (it is now %s): the latest time a table can be restored to is %s, a few minutes ago; pick a time before it, or --latest",
+			src, tables.FormatTime(p.point), now.Format(time.RFC3339), tables.FormatTime(p.latest))
 	}
 	if p.point.Before(p.earliest) || p.point.After(p.latest) {
 		return usagef("restore %s: %s is outside the restorable window [%s, %s]: pick a time inside it, or restore from a backup with --backup-before %s",

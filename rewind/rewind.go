@@ -285,8 +285,12 @@ func runLocked(ctx context.Context, api API, o Options, table, sel string, res *
 		if st.BackupARN != "" {
 			from = " from backup " + st.BackupARN
 		}
-		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it%s as %s, write the selected items back into %s, then delete %s",
-			table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, table, st.RecoveryTable)); err != nil {
+		write := "overwrite the selected items of " + table + " with their versions in it"
+		if o.Copy.DeleteExtra {
+			write += " and delete the selected items of " + table + " that it lacks (--delete-extra)"
+		}
+		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",
+			table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable)); err != nil {
 			return res, err
 		}
 	}
@@ -354,10 +358,12 @@ func runLocked(ctx context.Context, api API, o Options, table, sel string, res *
 func advance(o Options, st *State, step string, res *Result) error {
 	st.Step = step
 	res.State = *st
-	o.Logger.Info("rewind step", "table", st.Table, "step", step)
+	// The caller ends the previous step's progress line first, so the
+	// step's log line comes after that line's final state.
 	if o.OnStep != nil {
 		o.OnStep(step)
 	}
+	o.Logger.Info("rewind step", "table", st.Table, "step", step)
 	return saveState(o, st)
 }
 

@@ -40,7 +40,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "region", Usage: "AWS region (default: from AWS_REGION or the shared config)"},
 		&cli.StringFlag{Name: "profile", Usage: "shared config profile (default: AWS_PROFILE or default)"},
 		&cli.StringFlag{Name: "endpoint-url", Usage: "DynamoDB endpoint, e.g. http://localhost:8000 for a local emulator (default: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or AWS)"},
-		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json (one object per line)"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text (logfmt; on a terminal, when not given, short human lines) or json (one object per line)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&cli.BoolFlag{Name: "no-progress", Usage: "no live progress line; log progress every --progress-interval instead"},
 		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "answer yes to confirmations (needed when stdin is not a terminal)"},
@@ -64,6 +64,17 @@ func gString(c *cli.Context, name string) string {
 	return c.String(name)
 }
 
+// gSet reports whether a global flag was given, after the command name or
+// before it.
+func gSet(c *cli.Context, name string) bool {
+	for _, x := range c.Lineage() {
+		if slices.Contains(x.LocalFlagNames(), name) {
+			return true
+		}
+	}
+	return false
+}
+
 // gBool is gString for boolean global flags.
 func gBool(c *cli.Context, name string) bool {
 	for _, x := range c.Lineage() {
@@ -77,6 +88,12 @@ func gBool(c *cli.Context, name string) bool {
 // run builds the app and runs it; it returns the exit code and prints the
 // one-line error, if any, on stderr.
 func run(ctx context.Context, args []string, env *Env) int {
+	if n := len(args); n >= 2 && args[n-1] == completeFlag && args[n-2] == "--" {
+		// "ddbrewind copy --<Tab>": the word typed is "--", which the
+		// parser would take for the end of the flags; "-" begins every
+		// flag as well.
+		args = append(append([]string{}, args[:n-2]...), "-", completeFlag)
+	}
 	env.Args = args
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
@@ -152,6 +169,17 @@ func newApp(env *Env) *cli.App {
 		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
 		tidyHelp(c.Flags)
+		grouped := groupFlags(c.Flags)
+		if grouped {
+			c.CustomHelpTemplate = groupedHelpTemplate
+		}
+		if helpRequested(env.Args) {
+			width := 80
+			if env.Width != nil && env.Width() > 0 {
+				width = env.Width()
+			}
+			wrapUsages(c.Flags, grouped, width)
+		}
 		acceptDays(c.Flags)
 		for _, s := range c.Subcommands {
 			s.OnUsageError = onUsage
@@ -200,6 +228,10 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	var h slog.Handler
 	switch gString(c, "log-format") {
 	case "text":
+		if env.StderrTTY && !gSet(c, "log-format") {
+			// A person at a terminal: short lines (see ttyHandler).
+			return slog.New(newTTYHandler(w, level)), nil
+		}
 		h = slog.NewTextHandler(w, hopts)
 	case "json":
 		h = slog.NewJSONHandler(w, hopts)
@@ -276,6 +308,9 @@ func (b dynamoBackoff) BackoffDelay(attempt int, _ error) (time.Duration, error)
 // awsConfig loads the AWS configuration from the standard chain plus the
 // global flags. stats, if not nil, counts the SDK's retries and throttles.
 func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats, log *slog.Logger) (aws.Config, error) {
+	if err := checkEndpoint("--endpoint-url", gString(c, "endpoint-url")); err != nil {
+		return aws.Config{}, err
+	}
 	var opts []func(*config.LoadOptions) error
 	if r := gString(c, "region"); r != "" {
 		opts = append(opts, config.WithRegion(r))
@@ -409,6 +444,9 @@ func s3Client(ctx context.Context, c *cli.Context, env *Env) (*s3.Client, error)
 		return nil, err
 	}
 	endpoint := env.Getenv("AWS_ENDPOINT_URL_S3")
+	if err := checkEndpoint("AWS_ENDPOINT_URL_S3", endpoint); err != nil {
+		return nil, err
+	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if owner != "" {
 			o.APIOptions = append(o.APIOptions, expectedBucketOwner(owner))
@@ -417,11 +455,13 @@ func s3Client(ctx context.Context, c *cli.Context, env *Env) (*s3.Client, error)
 			o.BaseEndpoint = aws.String(endpoint)
 			o.UsePathStyle = true
 		}
-		hint := "AWS_ENDPOINT_URL_S3"
-		if endpoint == "" {
-			hint = endpointHint("", "AWS_ENDPOINT_URL_S3")
+		getenv := func(k string) string {
+			if v := env.Getenv(k); v != "" {
+				return v
+			}
+			return os.Getenv(k) // what the SDK's configuration read
 		}
-		o.HTTPClient = newReachClient(o.HTTPClient, hint)
+		o.HTTPClient = newReachClient(o.HTTPClient, s3EndpointHint(gString(c, "endpoint-url"), getenv))
 	}), nil
 }
 

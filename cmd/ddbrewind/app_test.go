@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
@@ -95,21 +96,55 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
+// ctrlCReader is a terminal on which the user presses Ctrl-C while the
+// prompt waits: the read cancels the context, then blocks, as a terminal
+// read does until Enter.
+type ctrlCReader struct {
+	cancel context.CancelFunc
+	block  chan struct{}
+}
+
+func (r *ctrlCReader) Read([]byte) (int, error) {
+	r.cancel()
+	<-r.block
+	return 0, nil
+}
+
+// TestConfirmationCtrlC: Ctrl-C at "Type yes to continue:" ends the
+// command at once, exit 130, without waiting for Enter (issue 22 row 6:
+// it waited for Enter, then exited 2).
+func TestConfirmationCtrlC(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &ctrlCReader{cancel: cancel, block: make(chan struct{})}
+	defer close(in.block)
+	var errb strings.Builder
+	done := make(chan error, 1)
+	go func() { done <- confirm(ctx, &Env{StdinTTY: true, In: in, Err: &errb}, false, "delete x") }()
+	select {
+	case err := <-done:
+		if exitCode(err) != 130 || !strings.Contains(err.Error(), "nothing was changed") {
+			t.Errorf("Ctrl-C at the prompt: %v (exit %d), want exit 130 saying nothing was changed", err, exitCode(err))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Ctrl-C at the prompt: still waiting for Enter after 10 s")
+	}
+}
+
 func TestNonInteractiveConfirmationRefused(t *testing.T) {
 	env := &Env{StdinTTY: false}
-	err := confirm(env, false, "delete x")
+	err := confirm(context.Background(), env, false, "delete x")
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--yes") {
 		t.Fatalf("confirm without tty = %v, want exit 2 naming --yes", err)
 	}
-	if err := confirm(env, true, "delete x"); err != nil {
+	if err := confirm(context.Background(), env, true, "delete x"); err != nil {
 		t.Fatalf("confirm with --yes = %v", err)
 	}
 	tty := &Env{StdinTTY: true, In: strings.NewReader("no\n"), Err: &strings.Builder{}}
-	if err := confirm(tty, false, "delete x"); exitCode(err) != 2 {
+	if err := confirm(context.Background(), tty, false, "delete x"); exitCode(err) != 2 {
 		t.Fatalf("answer no: %v, want exit 2", err)
 	}
 	tty = &Env{StdinTTY: true, In: strings.NewReader("yes\n"), Err: &strings.Builder{}}
-	if err := confirm(tty, false, "delete x"); err != nil {
+	if err := confirm(context.Background(), tty, false, "delete x"); err != nil {
 		t.Fatalf("answer yes: %v", err)
 	}
 }

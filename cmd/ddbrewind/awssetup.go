@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -93,13 +96,17 @@ type unreachableError struct {
 	URL string
 	// hint says where the endpoint came from, to fix it there.
 	hint string
-	// refused: connection refused; otherwise the host is unknown.
-	refused bool
-	err     error
+	// refused: connection refused; plainHTTP: an https:// URL whose
+	// server answers plain HTTP; otherwise the host is unknown.
+	refused, plainHTTP bool
+	err                error
 }
 
 // Error is the one line ddbrewind prints for it.
 func (e *unreachableError) Error() string {
+	if e.plainHTTP {
+		return fmt.Sprintf("%s answers plain HTTP, not TLS: use http://%s (fix %s)", e.URL, strings.TrimPrefix(e.URL, "https://"), e.hint)
+	}
 	if e.refused {
 		return fmt.Sprintf("nothing is listening at %s (connection refused): start the server or emulator there, or fix %s", e.URL, e.hint)
 	}
@@ -142,6 +149,10 @@ func (c *reachClient) Do(req *http.Request) (*http.Response, error) {
 		return resp, &unreachableError{URL: req.URL.Scheme + "://" + req.URL.Host, hint: c.hint, refused: true, err: err}
 	case errors.As(err, &dns) && dns.IsNotFound:
 		return resp, &unreachableError{URL: req.URL.Scheme + "://" + req.URL.Host, hint: c.hint, err: err}
+	case req.URL.Scheme == "https" && (errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, new(tls.RecordHeaderError))):
+		// An https:// endpoint that answers plain HTTP (an emulator):
+		// retrying cannot help.
+		return resp, &unreachableError{URL: req.URL.Scheme + "://" + req.URL.Host, hint: c.hint, plainHTTP: true, err: err}
 	}
 	return resp, err
 }
@@ -158,6 +169,40 @@ func endpointHint(flag, serviceEnv string) string {
 		return "AWS_ENDPOINT_URL"
 	}
 	return "--region (or pass --endpoint-url)"
+}
+
+// checkEndpoint refuses an endpoint URL (from flag or variable where)
+// that is not http:// or https:// with a host: "127.0.0.1:8000" would
+// otherwise fail deep in the SDK with a parse error (exit 1).
+func checkEndpoint(where, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	if !strings.Contains(v, "://") {
+		return &usageError{Msg: fmt.Sprintf("%s %s has no scheme: add http:// (http://%s), or https:// for a TLS endpoint", where, v, v)}
+	}
+	return &usageError{Msg: fmt.Sprintf("%s %s is not an http:// or https:// URL with a host, such as http://127.0.0.1:8000", where, v)}
+}
+
+// s3EndpointHint names where S3's endpoint comes from, to fix it there.
+// --endpoint-url (endpointFlag) sets DynamoDB's endpoint only: with it
+// given and no S3 endpoint, S3's comes from the region, and an emulator's
+// S3 is set with AWS_ENDPOINT_URL_S3. getenv reads the environment the
+// S3 client is built from.
+func s3EndpointHint(endpointFlag string, getenv func(string) string) string {
+	switch {
+	case getenv("AWS_ENDPOINT_URL_S3") != "":
+		return "AWS_ENDPOINT_URL_S3"
+	case getenv("AWS_ENDPOINT_URL") != "":
+		return "AWS_ENDPOINT_URL (or set AWS_ENDPOINT_URL_S3 for S3 alone)"
+	case endpointFlag != "":
+		return "--region, or set AWS_ENDPOINT_URL_S3 to your S3 emulator (--endpoint-url is DynamoDB's endpoint, not S3's)"
+	}
+	return "--region (or set AWS_ENDPOINT_URL_S3)"
 }
 
 // errorLine is the one line printed for a command's error: the endpoint's

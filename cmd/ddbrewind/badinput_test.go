@@ -571,7 +571,7 @@ func badInputCorpus() []badCase {
 		}, []string{`--log-format "xml"`}, ""},
 		{"list --output yaml", moto, func(f *badFixture, _ string) []string {
 			return []string{"list", "--endpoint-url", f.moto.Endpoint, "--output", "yaml"}
-		}, []string{`--output "yaml"`, "use table or json"}, ""},
+		}, []string{`--output "yaml"`, "use table, wide or json"}, ""},
 		{"diff --output yaml", dyn, func(f *badFixture, _ string) []string {
 			return f.diffArgs("--output", "yaml")
 		}, []string{`--output "yaml"`, "use text or json"}, ""},
@@ -579,10 +579,10 @@ func badInputCorpus() []badCase {
 		// Destructive commands off a terminal without --yes.
 		{"copy without --yes", dyn, func(f *badFixture, _ string) []string {
 			return []string{"copy", "--endpoint-url", f.dyn.Endpoint, "--from", f.from, "--to", f.to}
-		}, []string{"refusing to write items of main table {to}", "stdin is not a terminal", "add --yes"}, ""},
+		}, []string{"refusing to overwrite items of main table {to}", "stdin is not a terminal", "add --yes"}, ""},
 		{"cleanup without --yes", moto, func(f *badFixture, _ string) []string {
 			return f.cleanupArgs("--recovery-table", f.rec)
-		}, []string{"refusing to delete 1 recovery table(s): {rec}", "add --yes"}, ""},
+		}, []string{"refusing to delete 1 recovery table: {rec}", "add --yes"}, ""},
 		{"undo without --yes", dyn, func(f *badFixture, _ string) []string {
 			return f.undoArgs("--journal", f.journal, "--table", f.cpMain)
 		}, []string{"refusing to put back", "add --yes"}, ""},

@@ -183,7 +183,7 @@ func batchStartCommand(env *Env) *cli.Command {
 				if rec, err = planChain(c, env, log, in, prefix, flags, bc.Options().Region); err != nil {
 					return err
 				}
-				if err := confirm(env, gBool(c, "yes"), submitQuestion(rec)); err != nil {
+				if err := confirm(c.Context, env, gBool(c, "yes"), submitQuestion(rec)); err != nil {
 					return err
 				}
 				if err := createChain(c.Context, s3c, in.restore.SSEKMSKey, prefix, rec); err != nil {

@@ -60,7 +60,7 @@ func cleanupCommand(env *Env) *cli.Command {
 				}
 				return nil
 			}
-			if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("delete %d recovery table(s): %s", len(names), strings.Join(names, ", "))); err != nil {
+			if err := confirm(c.Context, env, gBool(c, "yes"), fmt.Sprintf("delete %s: %s", countNoun(int64(len(names)), "recovery table"), strings.Join(names, ", "))); err != nil {
 				return err
 			}
 			deleted, err := plan.Execute(c.Context, api)

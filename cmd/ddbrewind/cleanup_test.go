@@ -62,6 +62,15 @@ func TestListTaggedOnly(t *testing.T) {
 	if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
 		t.Errorf("empty list: exit %d %q", r.code, r.stdout)
 	}
+	// Empty, as a table: a sentence, not a lone header (issue 22 row 11).
+	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--source", "nothing-restored-from-here")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "no recovery tables of nothing-restored-from-here" {
+		t.Errorf("empty list as a table: exit %d %q", r.code, r.stdout)
+	}
+	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--backups", "--table", table)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "no backups of "+table {
+		t.Errorf("no backups, as a table: exit %d %q", r.code, r.stdout)
+	}
 }
 
 func TestCleanupDeletesRecoveryTable(t *testing.T) {
@@ -163,5 +172,23 @@ func TestCleanupBySourceAndAge(t *testing.T) {
 	r = ddb(t, "cleanup", "--endpoint-url", srv.Endpoint, "--source", table, "--yes")
 	if r.code != 0 || tableExists(t, c, a) || tableExists(t, c, b) || !tableExists(t, c, table) {
 		t.Fatalf("cleanup by source: exit %d", r.code)
+	}
+}
+
+// TestListFreshTableCountsUnknown: a recovery table younger than DynamoDB's
+// six-hourly count refresh that reports 0 items and 0 B shows "-" with
+// why, not "0" (issue 22 row 15).
+func TestListFreshTableCountsUnknown(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.Client(t)
+	table := ddbtest.UniqueName(t, "empty")
+	ddbtest.CreateTable(t, c, table, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, PITR: true})
+	rec := restored(t, srv, c, table, "rec")
+	r := ddb(t, "list", "--endpoint-url", srv.Endpoint, "--source", table)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[1], rec) || !strings.HasSuffix(lines[1], "ACTIVE  -      -") ||
+		!strings.HasPrefix(lines[2], "-: not counted yet") {
+		t.Errorf("list of a fresh recovery table: exit %d\n%s", r.code, r.stdout)
 	}
 }

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/progress"
 )
 
@@ -20,13 +24,17 @@ import (
 // of them change, where known) and delete, the read capacity its reads
 // took, the write capacity the writes would take, and how long that is at
 // maxWCU (0: at 1,000 WCU/s).
-func closingSentence(step string, sum *copier.Summary, check string, maxWCU float64) string {
+//
+// kept says why items were kept (left alone): "already present" for
+// --only-missing, the --if-main condition, a rewind's items already in
+// their state.
+func closingSentence(step string, sum *copier.Summary, check string, maxWCU float64, kept string) string {
 	n := sum.Counts
 	took := progress.Duration(time.Duration(sum.Elapsed * float64(time.Second)))
 	var b strings.Builder
 	switch {
 	case sum.DryRun:
-		fmt.Fprintf(&b, "dry run: %s items would be written", progress.Count(n.Written))
+		fmt.Fprintf(&b, "dry run: %s would be written", progress.CountNoun(n.Written, "item"))
 		if n.Changed > 0 || (n.Written > 0 && step == "copy" && n.ReadUnits > 0) {
 			fmt.Fprintf(&b, " (%s of them change)", progress.Count(n.Changed))
 		}
@@ -34,29 +42,36 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 		if n.Skipped > 0 {
 			fmt.Fprintf(&b, ", %s kept", progress.Count(n.Skipped))
 		}
-		fmt.Fprintf(&b, "; %s items read in %s", progress.Count(n.Read), took)
+		fmt.Fprintf(&b, "; %s read in %s", progress.CountNoun(n.Read, "item"), took)
 		if n.ReadUnits > 0 {
-			fmt.Fprintf(&b, " (%.1f RCU)", n.ReadUnits)
+			what := "the recovery table's reads and the main table's lookups"
+			if strings.HasPrefix(sum.Source, "s3://") {
+				what = "the main table's lookups; the export's files cost no read capacity"
+			}
+			fmt.Fprintf(&b, " (%s RCU: %s)", units(n.ReadUnits), what)
 		}
 		if n.WriteUnits > 0 {
 			rate, at := maxWCU, fmt.Sprintf("at --max-wcu %g", maxWCU)
 			if rate <= 0 {
-				rate, at = 1000, "at 1,000 WCU/s"
+				rate, at = 1000, "at an assumed 1,000 WCU/s (pass --max-wcu to plan at your cap)"
 			}
-			fmt.Fprintf(&b, "; writing would take about %s WCU, %s %s", progress.Count(int64(n.WriteUnits+0.5)),
+			fmt.Fprintf(&b, "; writing would take about %s WCU, %s %s", units(n.WriteUnits),
 				progress.Duration(time.Duration(n.WriteUnits/rate*float64(time.Second))), at)
 		}
 		b.WriteString("; nothing was written")
 		return b.String()
 	case step == "undo":
-		fmt.Fprintf(&b, "undo: %s items put back and %s deleted in %s", progress.Count(n.Written), progress.Count(n.Deleted), took)
+		fmt.Fprintf(&b, "undo: %s put back and %s deleted in %s", progress.CountNoun(n.Written, "item"), progress.Count(n.Deleted), took)
 	default:
-		fmt.Fprintf(&b, "%s: %s items written", step, progress.Count(n.Written))
+		fmt.Fprintf(&b, "%s: %s written", step, progress.CountNoun(n.Written, "item"))
 		if n.Deleted > 0 {
 			fmt.Fprintf(&b, ", %s deleted", progress.Count(n.Deleted))
 		}
 		if n.Skipped > 0 {
-			fmt.Fprintf(&b, ", %s kept (present, or their --if-main condition was false)", progress.Count(n.Skipped))
+			fmt.Fprintf(&b, ", %s kept", progress.Count(n.Skipped))
+			if kept != "" {
+				fmt.Fprintf(&b, " (%s)", kept)
+			}
 		}
 		fmt.Fprintf(&b, " in %s", took)
 	}
@@ -64,6 +79,15 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 		b.WriteString("; check with: " + check)
 	}
 	return b.String()
+}
+
+// units formats capacity units: thousands separators, a decimal only
+// below 10 (0.5, 3, 3,961).
+func units(u float64) string {
+	if u < 10 {
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", u), ".0")
+	}
+	return progress.Count(int64(u + 0.5))
 }
 
 // sayDone prints the closing sentence on stderr, whatever --log-level: as
@@ -97,12 +121,61 @@ func diffCommandLine(c *cli.Context, from, to string) string {
 		parts = append(parts, "--from", from)
 	}
 	parts = append(parts, "--to", to)
-	for _, f := range []string{"key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file"} {
+	for _, f := range []string{"key-condition-expression", "filter-expression", "keys-file"} {
 		if v := c.String(f); v != "" && c.IsSet(f) {
 			parts = append(parts, "--"+f, v)
 		}
 	}
-	return shellJoin(parts)
+	return shellJoin(append(parts, selectionPlaceholders(c)...))
+}
+
+var (
+	namePlaceholder  = regexp.MustCompile(`#[A-Za-z0-9_]+`)
+	valuePlaceholder = regexp.MustCompile(`:[A-Za-z0-9_]+`)
+)
+
+// selectionPlaceholders returns the placeholder flags of a copy's check
+// command: as given when the selection uses them all, else (some are
+// --if-main's, which diff does not take and would refuse as unused) only
+// the selection's, inline.
+func selectionPlaceholders(c *cli.Context) []string {
+	var out []string
+	sel, err := selection(c)
+	if err != nil {
+		return nil
+	}
+	exprs := sel.KeyCondition + " " + sel.Filter
+	usedNames, usedValues := map[string]string{}, map[string]types.AttributeValue{}
+	for _, n := range namePlaceholder.FindAllString(exprs, -1) {
+		if v, ok := sel.Names[n]; ok {
+			usedNames[n] = v
+		}
+	}
+	for _, n := range valuePlaceholder.FindAllString(exprs, -1) {
+		if v, ok := sel.Values[n]; ok {
+			usedValues[n] = v
+		}
+	}
+	if len(usedNames) > 0 {
+		v := c.String("expression-attribute-names")
+		if len(usedNames) < len(sel.Names) {
+			data, _ := json.Marshal(usedNames)
+			v = string(data)
+		}
+		out = append(out, "--expression-attribute-names", v)
+	}
+	if len(usedValues) > 0 {
+		v := c.String("expression-attribute-values")
+		if len(usedValues) < len(sel.Values) {
+			data, err := ddbjson.MarshalItem(usedValues)
+			if err != nil {
+				return out
+			}
+			v = string(data)
+		}
+		out = append(out, "--expression-attribute-values", v)
+	}
+	return out
 }
 
 // shellJoin quotes args for a POSIX shell where needed.

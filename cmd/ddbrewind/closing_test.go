@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 )
 
@@ -64,8 +65,76 @@ func TestCopyTellsWhatHappened(t *testing.T) {
 
 	// dynalite's ItemCount stays 0: the confirmation samples.
 	r = runCLI(t, cliOpts{stdinTTY: true, stdin: "no\n"}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to)
-	m := regexp.MustCompile(`about ([0-9,]+) items, from a count of \d+ of 1000 scan segments of ` + regexp.QuoteMeta(from) + `, extrapolated`).FindStringSubmatch(r.stderr)
+	m := regexp.MustCompile(`about ([0-9,]+) items \(a count of \d+ of 1000 scan segments of ` + regexp.QuoteMeta(from) + `, extrapolated\)`).FindStringSubmatch(r.stderr)
 	if r.code != 2 || m == nil {
 		t.Fatalf("confirmation: exit %d, no sampled estimate in %q", r.code, r.stderr)
+	}
+}
+
+// TestClosingSentenceCounts: counts of one take the singular, larger ones
+// thousands separators, and kept items say why with the flag that kept
+// them (issue 22 rows 17 and 18: "1 items", "kept (present, or their
+// --if-main condition was false)" without --if-main).
+func TestClosingSentenceCounts(t *testing.T) {
+	tests := []struct {
+		name      string
+		step      string
+		counts    copier.Snapshot
+		dry       bool
+		kept      string
+		want, not []string
+	}{
+		{"one item", "copy", copier.Snapshot{Written: 1}, false, "", []string{"copy: 1 item written in "}, []string{"1 items"}},
+		{"thousands", "copy", copier.Snapshot{Written: 1650, Deleted: 1200}, false, "", []string{"1,650 items written, 1,200 deleted"}, nil},
+		{"only missing", "copy", copier.Snapshot{Written: 3, Skipped: 2}, false, "already present", []string{"2 kept (already present)"}, []string{"--if-main"}},
+		{"if-main", "copy", copier.Snapshot{Written: 3, Skipped: 1}, false, "their --if-main condition was false", []string{"1 kept (their --if-main condition was false)"}, nil},
+		{"dry run of one", "copy", copier.Snapshot{Written: 1, Read: 1}, true, "", []string{"dry run: 1 item would be written", "; 1 item read in "}, []string{"1 items"}},
+		{"undo of one", "undo", copier.Snapshot{Written: 1}, false, "", []string{"undo: 1 item put back"}, nil},
+		// Row 16: capacity with separators and no ".0", saying what was read
+		// and where the write rate comes from.
+		{"dry-run capacity", "copy", copier.Snapshot{Written: 3000, Read: 3000, ReadUnits: 3961.0, WriteUnits: 3000}, true, "",
+			[]string{"(3,961 RCU: the recovery table's reads and the main table's lookups)", "about 3,000 WCU", "at an assumed 1,000 WCU/s (pass --max-wcu"},
+			[]string{"3961.0", ".0 RCU"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := closingSentence(tt.step, &copier.Summary{Counts: tt.counts, DryRun: tt.dry, Elapsed: 1}, "", 0, tt.kept)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q lacks %q", got, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(got, n) {
+					t.Errorf("%q has %q", got, n)
+				}
+			}
+		})
+	}
+	if got := (&copier.IncompleteError{Table: "t", Failed: 1}).Error(); !strings.Contains(got, "1 item could not be written") {
+		t.Errorf("IncompleteError of one: %q", got)
+	}
+	if got := (&copier.ConflictError{Table: "t", Conflicts: 1}).Error(); !strings.Contains(got, "1 item was written again") {
+		t.Errorf("ConflictError of one: %q", got)
+	}
+}
+
+// TestSummaryChangedOnlyWhereCounted: a copy without --journal does not
+// read the main table, so it cannot say how many items changed: its
+// summary leaves "changed" out instead of saying 0 (issue 22 row 7); with
+// --journal it counts them.
+func TestSummaryChangedOnlyWhereCounted(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(30, 3, "good", "app")
+	srv, c, from, to := copyPair(t, mixedSpec, items)
+	ddbtest.PutItems(t, c, to, items[:20])
+	r := ddb(t, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes")
+	if r.code != 0 || strings.Contains(r.stderr, "changed=") {
+		t.Errorf("copy without --journal: exit %d; its summary says changed= though it was not counted:\n%s", r.code, r.stderr)
+	}
+	ddbtest.PutItems(t, c, to, tenantItems(5, 3, "bad", "job"))
+	r = ddb(t, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--journal", filepath.Join(t.TempDir(), "j.jsonl"))
+	if r.code != 0 || summaryCount(t, r.stderr, "changed") != 5 {
+		t.Errorf("copy with --journal: exit %d, want changed=5", r.code)
 	}
 }

@@ -25,7 +25,7 @@ func selectionFlags() []cli.Flag {
 		&cli.StringFlag{Name: "filter-expression", Usage: "server-side filter on the Scan or Query, e.g. '#s = :s'"},
 		&cli.StringFlag{Name: "expression-attribute-names", Usage: "placeholders for attribute names as JSON, e.g. '{\"#s\":\"status\"}', or file://PATH"},
 		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
-		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path or s3://bucket/key), one typed primary key per line: exactly those items (BatchGetItem)"},
+		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path, s3://bucket/key, or - for stdin), one typed primary key per line: exactly those items (BatchGetItem)"},
 		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments, or with --from-export data files read at once; required with --worker-count, except with --from-export; see docs/tuning.md (default: from the table size and item count, or a resumed checkpoint's; 4 with --from-export)"},
 		&cli.IntFlag{Name: "page-size", Value: copier.DefaultPageSize, Usage: "items per Scan or Query page (DynamoDB also ends a page at 1 MB); smaller pages use less memory and make finer checkpoints"},
 	}
@@ -86,7 +86,18 @@ func copyCommand(env *Env) *cli.Command {
 		Name:      "copy",
 		Usage:     "copy items from a recovery table back into the main table",
 		UsageText: "ddbrewind copy (--from RECOVERY | --from-export URL) --to MAIN [options]",
-		Flags:     withGlobals(copyFlags()...),
+		Description: "Examples:\n" +
+			"   ddbrewind copy --from REC --to orders --dry-run\n" +
+			"   ddbrewind copy --from REC --to orders --journal undo.jsonl \\\n" +
+			"     --checkpoint copy.ckpt --max-wcu 500\n" +
+			"   ddbrewind copy --from REC --to orders \\\n" +
+			"     --key-condition-expression 'pk = :p' \\\n" +
+			"     --expression-attribute-values '{\":p\":{\"S\":\"customer#42\"}}'\n" +
+			"   ddbrewind copy --from REC --to orders --keys-file keys.jsonl\n" +
+			"   ddbrewind copy --from REC --to orders --if-main 'lastWriter = :bad' \\\n" +
+			"     --expression-attribute-values '{\":bad\":{\"S\":\"job-7\"}}'\n" +
+			"   # REC: the recovery table (ddbrewind list); see docs/copy.md",
+		Flags: withGlobals(copyFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := requiredSource(c); err != nil {
 				return err
@@ -126,20 +137,13 @@ func copyCommand(env *Env) *cli.Command {
 				return nil
 			}
 			if !opts.DryRun {
-				what := "write"
-				if opts.DeleteExtra {
-					what = "write and delete"
-				}
-				question := fmt.Sprintf("%s items of main table %s (%s selected from %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), opts.From)
-				if len(opts.FromExport) > 0 {
-					question = fmt.Sprintf("%s items of main table %s (%s, selected from export %s)", what, opts.To, estimate(plan.Estimate, plan.EstimateFrom), plan.Source())
-				}
-				if err := confirm(env, gBool(c, "yes"), question); err != nil {
+				question := copyQuestion(opts, plan)
+				if err := confirm(c.Context, env, gBool(c, "yes"), question); err != nil {
 					return err
 				}
 			}
-			log.Info("copy starting", "from", plan.Source(), "to", opts.To, "segments", plan.Segments(), "writers", opts.Writers,
-				"estimated_items", plan.Estimate, "dry_run", opts.DryRun, "resumed", plan.Resumed())
+			log.Info("copy starting", append(append([]any{"from", plan.Source(), "to", opts.To}, readWith(opts, plan)...), "writers", opts.Writers,
+				"estimated_items", plan.Estimate, "dry_run", opts.DryRun, "resumed", plan.Resumed())...)
 			r := startProgress(c, env, log, "copy", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
@@ -202,6 +206,7 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		WorkerCount:            c.Int("worker-count"),
 		MaxRetryTime:           c.Duration("max-retry-time"),
 		DryRun:                 c.Bool("dry-run"),
+		Stdin:                  env.In,
 		Now:                    env.Now,
 	}
 	if !c.IsSet("worker-index") && c.IsSet("worker-count") {
@@ -227,6 +232,50 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 	return opts, nil
 }
 
+// changedKnown reports whether a copy counted the items whose main
+// version it changed: a dry run compares, --journal reads the before
+// images, --only-missing writes only absent items, a rewind from
+// incremental exports compares. A plain copy does not read the main table:
+// its summary leaves "changed" out rather than say 0 (issue 22 row 7).
+func changedKnown(c *cli.Context, step string, sum *copier.Summary) bool {
+	switch {
+	case step == "undo":
+		return false
+	case sum.DryRun, c.String("journal") != "", c.Bool("only-missing"):
+		return true
+	}
+	return c.String("since") != "" || len(c.StringSlice("from-export")) > 1
+}
+
+// readWith is how a copy reads its source, for its starting log line:
+// segments only where it scans in parallel (or reads an export's files
+// at once); a key range is one Query, a keys file BatchGetItem.
+func readWith(o copier.Options, plan *copier.Plan) []any {
+	switch {
+	case len(o.FromExport) > 0:
+		return []any{"read", "export files", "segments", plan.Segments()}
+	case o.Selection.KeysFile != "":
+		return []any{"read", "BatchGetItem of the keys file"}
+	case o.Selection.KeyCondition != "":
+		return []any{"read", "Query"}
+	}
+	return []any{"read", "Scan", "segments", plan.Segments()}
+}
+
+// keptReason says why a copy keeps (does not write) items, from its write
+// mode's flags.
+func keptReason(c *cli.Context) string {
+	switch {
+	case c.Bool("only-missing"):
+		return "already present"
+	case c.String("if-main") != "":
+		return "their --if-main condition was false"
+	case c.String("since") != "" || len(c.StringSlice("from-export")) > 1:
+		return "already in their state at the restore point"
+	}
+	return ""
+}
+
 // startProgress starts the progress renderer for stats.
 func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, stats *copier.Stats) *progress.Renderer {
 	return progress.Start(progress.Config{
@@ -237,11 +286,19 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 		Label:    label,
 		Now:      env.Now,
 		Width:    env.Width,
+		// Ctrl-C or SIGTERM cancels the command's context.
+		Interrupted: func() bool { return c.Context.Err() != nil },
 	}, func() progress.Counters {
 		s := stats.Snapshot()
-		return progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
+		c := progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
 			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated,
 			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain}
+		if s.Identical+s.Different+s.MissingInMain+s.ExtraInMain == 0 {
+			// A copy's progress is the items written (what bounds it
+			// under --max-wcu), and its delete phase's keys checked.
+			c.Pending, c.DeletePhase, c.Checked = s.Pending(), s.DeletePhase, s.Checked
+		}
+		return c
 	})
 }
 
@@ -253,11 +310,15 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 		return runErr
 	}
 	n := sum.Counts
-	log.Info("summary", "step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
-		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted,
-		"failed", n.Failed, "changed", n.Changed, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "clobbered", n.Clobbered, "retries", n.Retries, "throttles", n.Throttles,
+	args := []any{"step", step, "outcome", sum.Outcome, "dry_run", sum.DryRun, "resumed", sum.Resumed, "from", sum.Source, "to", sum.Target,
+		"read", n.Read, "matched", n.Matched, "written", n.Written, "skipped", n.Skipped, "deleted", n.Deleted, "failed", n.Failed}
+	if changedKnown(c, step, sum) {
+		args = append(args, "changed", n.Changed)
+	}
+	args = append(args, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "clobbered", n.Clobbered, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
+	log.Info("summary", args...)
 	switch path := c.String("report"); path {
 	case "":
 	case "-":
@@ -280,7 +341,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 			"keys", strings.Join(shown, " "))
 	}
 	if runErr == nil {
-		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu")))
+		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu"), keptReason(c)))
 	}
 	return runErr
 }
@@ -305,12 +366,78 @@ func writeJSON(ctx context.Context, files *statefile.Store, loc string, v any) e
 
 // estimate words the plan's estimate of the items selected and says where
 // it comes from (DynamoDB's item count, a sample, the keys file).
+// copyQuestion is the confirmation of a copy, one sentence: which main
+// table, what is overwritten and what deleted, with what, and the
+// selection with its estimate and where that comes from (or how far the
+// resumed checkpoint got).
+func copyQuestion(o copier.Options, plan *copier.Plan) string {
+	src := "recovery table " + plan.Source()
+	if len(o.FromExport) > 0 {
+		src = "export " + plan.Source()
+	}
+	var b strings.Builder
+	switch {
+	case o.OnlyMissing:
+		fmt.Fprintf(&b, "write into main table %s the items of %s it lacks (never overwriting)", o.To, src)
+	case o.IfMain != "":
+		fmt.Fprintf(&b, "overwrite items of main table %s with their versions in %s where --if-main holds", o.To, src)
+	default:
+		fmt.Fprintf(&b, "overwrite items of main table %s with their versions in %s", o.To, src)
+	}
+	if o.DeleteExtra {
+		fmt.Fprintf(&b, ", and delete the items of %s that it lacks (--delete-extra)", o.To)
+	} else {
+		b.WriteString(", deleting nothing")
+	}
+	sel := o.Selection
+	est := estimate(plan.Estimate, plan.EstimateFrom)
+	b.WriteString("; ")
+	switch {
+	case sel.KeysFile != "":
+		n := int64(plan.KeysInFile())
+		fmt.Fprintf(&b, "selected: the %s %s of --keys-file %s", progress.Count(n), plural(n, "key", "keys"), sel.KeysFile)
+	case sel.KeyCondition != "" && len(o.FromExport) > 0 && !plan.Resumed():
+		fmt.Fprintf(&b, "selected: the key range %s among the export's %s", sel.KeyCondition, est)
+	case sel.KeyCondition != "":
+		fmt.Fprintf(&b, "selected: the key range %s (its size is unknown until it is read)", sel.KeyCondition)
+	case sel.Filter != "" && !plan.Resumed():
+		fmt.Fprintf(&b, "selected: what the filter keeps of %s", est)
+	case sel.Filter != "":
+		b.WriteString("selected: what the filter keeps")
+	case plan.Resumed():
+		b.WriteString("the whole table")
+	default:
+		fmt.Fprintf(&b, "the whole table, %s", est)
+	}
+	if plan.Resumed() {
+		fmt.Fprintf(&b, "; resuming from %s (%s)", o.Checkpoint, plan.ResumeProgress())
+	}
+	return b.String()
+}
+
+// countNoun formats n with a noun that takes an s in the plural ("1 item",
+// "1,650 items"); countOf formats n alone (1,650).
+func countNoun(n int64, singular string) string { return progress.CountNoun(n, singular) }
+
+func countOf(n int64) string { return progress.Count(n) }
+
+// plural picks the singular or the plural form for n.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func estimate(n int64, from string) string {
 	if n <= 0 && from == "" {
 		return "an unknown number of items"
 	}
-	if from == "" {
-		return fmt.Sprintf("about %s items", progress.Count(n))
+	if n <= 0 {
+		return fmt.Sprintf("few items if any (%s)", from) // a sample that found none
 	}
-	return fmt.Sprintf("about %s items, from %s", progress.Count(n), from)
+	if from == "" {
+		return fmt.Sprintf("about %s %s", progress.Count(n), plural(n, "item", "items"))
+	}
+	return fmt.Sprintf("about %s %s (%s)", progress.Count(n), plural(n, "item", "items"), from)
 }

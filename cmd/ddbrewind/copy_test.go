@@ -209,9 +209,20 @@ func TestCopyTerminalProgress(t *testing.T) {
 			t.Errorf("last progress state %q lacks %q", last, w)
 		}
 	}
+	// On a terminal the log lines are short ("summary: …", see
+	// ttyHandler); each starts on a cleared line of its own.
+	logs := 0
 	for _, line := range strings.Split(r.stderr, "\n") {
-		if i := strings.Index(line, "msg="); i >= 0 && !strings.HasPrefix(line[strings.LastIndex(line[:i], "\r")+1:], "\x1b[Ktime=") {
-			t.Errorf("log line shares its line with the progress bar: %q", line)
+		for _, msg := range []string{"copy starting: ", "summary: "} {
+			if i := strings.Index(line, msg); i >= 0 {
+				logs++
+				if !strings.HasPrefix(line[strings.LastIndex(line[:i], "\r")+1:], "\x1b[K"+msg) {
+					t.Errorf("log line shares its line with the progress bar: %q", line)
+				}
+			}
 		}
+	}
+	if logs != 2 {
+		t.Errorf("%d of the 2 log lines (copy starting, summary) found:\n%q", logs, r.stderr)
 	}
 }

@@ -80,10 +80,12 @@ func diffCommand(env *Env) *cli.Command {
 					return err
 				}
 			} else {
-				printDiff(env, res)
+				sel := ro.Selection
+				printDiff(env, res, sel.KeyCondition != "" || sel.Filter != "" || sel.KeysFile != "")
 			}
 			if w := res.Window; w != nil && !res.Equal() {
-				return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %d keys, delete %d, and leave %d conflicts", res.From, res.To, errDifferent, w.WouldRewind, w.WouldDelete, w.Conflicts)
+				return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %s, delete %s, and leave %s", res.From, res.To, errDifferent,
+					countNoun(w.WouldRewind, "key"), countOf(w.WouldDelete), countNoun(w.Conflicts, "conflict"))
 			}
 			if c.Bool("after-copy") {
 				if err := rewind.Verdict(afterCopy, res); err != nil {
@@ -92,31 +94,44 @@ func diffCommand(env *Env) *cli.Command {
 				return nil
 			}
 			if !res.Equal() {
-				return fmt.Errorf("diff %s → %s: %w: %d different, %d missing in main, %d extra in main",
-					res.From, res.To, errDifferent, res.Different, res.MissingInMain, res.ExtraInMain)
+				return fmt.Errorf("diff %s → %s: %w: %s different, %s missing in main, %s extra in main",
+					res.From, res.To, errDifferent, countOf(res.Different), countOf(res.MissingInMain), countOf(res.ExtraInMain))
 			}
 			return nil
 		},
 	}
 }
 
-func printDiff(env *Env, r *copier.DiffResult) {
+func printDiff(env *Env, r *copier.DiffResult, selected bool) {
 	fmt.Fprintf(env.Out, "identical:        %d\ndifferent:        %d\nmissing in main:  %d\nextra in main:    %d\n",
 		r.Identical, r.Different, r.MissingInMain, r.ExtraInMain)
+	if selected && r.Identical+r.Different+r.MissingInMain+r.ExtraInMain == 0 && r.Window == nil {
+		// Equal, but on nothing: most often a key or value mistyped.
+		fmt.Fprintln(env.Out, "the selection matched no item in either table: check the key condition, filter or keys file")
+	}
 	if w := r.Window; w != nil {
-		fmt.Fprintf(env.Out, "window: %d keys changed (%d changed back); a rewind (--delete-extra) would rewind %d, delete %d, and leave %d conflicts\n",
-			w.ChangedKeys, w.NoNetChange, w.WouldRewind, w.WouldDelete, w.Conflicts)
+		fmt.Fprintf(env.Out, "window: %s changed (%s changed back); a rewind (--delete-extra) would rewind %s, delete %s, and leave %s\n",
+			countNoun(w.ChangedKeys, "key"), countOf(w.NoNetChange), countOf(w.WouldRewind), countOf(w.WouldDelete), countNoun(w.Conflicts, "conflict"))
 	}
 	var conflicts []string
 	if r.Window != nil {
 		conflicts = r.Window.ConflictKeys
 	}
+	var nConflicts int64
+	if r.Window != nil {
+		nConflicts = r.Window.Conflicts
+	}
 	for _, kind := range []struct {
 		name string
 		keys []string
-	}{{"different", r.DifferentKeys}, {"missing in main", r.MissingKeys}, {"extra in main", r.ExtraKeys}, {"conflicts (written after the window)", conflicts}} {
+		n    int64
+	}{{"different", r.DifferentKeys, r.Different}, {"missing in main", r.MissingKeys, r.MissingInMain}, {"extra in main", r.ExtraKeys, r.ExtraInMain},
+		{"conflicts (written after the window)", conflicts, nConflicts}} {
 		if len(kind.keys) > 0 {
 			fmt.Fprintf(env.Out, "%s:\n  %s\n", kind.name, strings.Join(kind.keys, "\n  "))
+			if more := kind.n - int64(len(kind.keys)); more > 0 {
+				fmt.Fprintf(env.Out, "  … and %s more (--show N lists more)\n", countOf(more))
+			}
 		}
 	}
 }
@@ -194,6 +209,6 @@ func readOptions(c *cli.Context, env *Env, to string) (copier.Options, *slog.Log
 		From: c.String("from"), FromExport: exports, AllowOtherTable: c.Bool("allow-other-table"),
 		To: to, Selection: sel, Files: files,
 		Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
-		MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now,
+		MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now, Stdin: env.In,
 	}, log, api, nil
 }

@@ -248,6 +248,10 @@ func TestExportRefusals(t *testing.T) {
 			"--until", tables.FormatTime(latest.Add(-50 * time.Minute))}, "15 minutes to 24 hours"},
 		{"--since after --until", f.URL(), []string{"--table", fTable, "--since", tables.FormatTime(latest.Add(-time.Hour)),
 			"--until", tables.FormatTime(latest.Add(-2 * time.Hour))}, "is not before --until"},
+		// Nothing has changed since the latest restorable time yet: said,
+		// not an export of nothing with exit 0 (issue 22 row 5).
+		{"--since at the latest restorable time", f.URL(), []string{"--table", fTable, "--since", tables.FormatTime(latest)},
+			"is the latest restorable time"},
 		{"--until after the window", f.URL(), []string{"--table", fTable, "--since", tables.FormatTime(latest.Add(-time.Hour)),
 			"--until", tables.FormatTime(latest.Add(time.Hour))}, "--until"},
 	}

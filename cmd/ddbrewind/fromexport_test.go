@@ -225,8 +225,14 @@ func TestCopyFromExportSelection(t *testing.T) {
 		t.Fatalf("two exports: exit %d %q, want 2", r.code, lastLine(r.stderr))
 	}
 	r = s.run(t, "copy", "--from-export", te.URL, "--to", s.table)
-	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "(about 400 items, from the export manifest, selected from export "+te.URL+")") {
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "with their versions in export "+te.URL+", deleting nothing; the whole table, about 400 items (the export manifest)") {
 		t.Fatalf("no --yes, no terminal: exit %d %q, want 2 with the manifest's estimate", r.code, lastLine(r.stderr))
+	}
+	// A key range of an export is a part of the manifest's count, not all
+	// of it.
+	r = s.run(t, "copy", "--from-export", te.URL, "--to", s.table, "--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#1"}}`)
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "selected: the key range pk = :p among the export's about 400 items (the export manifest)") {
+		t.Fatalf("key range, no --yes: exit %d %q, want 2 naming the key range among the export's items", r.code, lastLine(r.stderr))
 	}
 	empty(t, "after the refusals")
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestHelpShowsOneDefaultAndRequiredFirst: in every command's help each
@@ -25,6 +26,9 @@ func TestHelpShowsOneDefaultAndRequiredFirst(t *testing.T) {
 				t.Fatalf("--help: exit %d: %s", code, errb.String())
 			}
 			help := out.String() + errb.String()
+			if i := strings.Index(help, "OPTIONS:"); i >= 0 {
+				help = help[i:] // not the examples of the description
+			}
 			var flags []string
 			for _, line := range strings.Split(help, "\n") {
 				line = strings.TrimSpace(line)
@@ -45,5 +49,33 @@ func TestHelpShowsOneDefaultAndRequiredFirst(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCopyHelpGroupsAndExamples: copy --help lists its thirty-odd flags in
+// groups, in a reading order, with examples first (issue 22 row 8).
+func TestCopyHelpGroupsAndExamples(t *testing.T) {
+	r := ddb(t, "copy", "--help")
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	last := -1
+	for _, g := range []string{"Examples:", "Tables:", "Past state:", "Selection:", "Write mode:", "Safety:", "Speed:", "State and reports:", "Global (any command, before or after its name):", "--help, -h"} {
+		i := strings.Index(r.stdout, g)
+		if i < 0 || i < last {
+			t.Errorf("%q missing or out of order in copy --help:\n%s", g, r.stdout)
+		}
+		last = i
+	}
+	// Wrapped to 80 columns (the width when it is unknown), between words:
+	// only a single word longer than the column may stick out.
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if utf8.RuneCountInString(l) > 80 && len(strings.Fields(l)) > 1 {
+			t.Errorf("a help line of %d columns: %q", utf8.RuneCountInString(l), l)
+		}
+	}
+	sel := r.stdout[strings.Index(r.stdout, "Selection:"):strings.Index(r.stdout, "Write mode:")]
+	if !strings.Contains(sel, "--keys-file") || strings.Contains(sel, "--max-wcu") {
+		t.Errorf("the Selection group holds other flags:\n%s", sel)
 	}
 }

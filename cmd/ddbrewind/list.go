@@ -19,12 +19,12 @@ func listCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "source", Usage: "only recovery tables of this source table"},
 			&cli.BoolFlag{Name: "backups", Usage: "list the on-demand backups of --table instead (newest first), to pick one for restore --backup"},
 			&cli.StringFlag{Name: "table", Usage: "the table whose backups --backups lists (name or ARN)"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table or json"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table (fits 80 columns for usual names), wide (every column) or json"},
 		),
 		Action: func(c *cli.Context) error {
 			format := c.String("output")
-			if format != "table" && format != "json" {
-				return &usageError{Msg: fmt.Sprintf("--output %q: use table or json", format)}
+			if format != "table" && format != "wide" && format != "json" {
+				return &usageError{Msg: fmt.Sprintf("--output %q: use table, wide or json", format)}
 			}
 			switch {
 			case c.Bool("backups") && c.String("table") == "":
@@ -55,16 +55,51 @@ func listCommand(env *Env) *cli.Command {
 				}
 				return printJSON(env.Out, tables)
 			}
-			tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tCREATED\tSTATUS\tITEMS\tSIZE")
-			for _, t := range tables {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", t.Name, t.SourceTable, fmtTime(t.RestorePoint),
-					fmtTime(t.CreatedAt), t.Status, t.ItemCount, fmtBytes(t.SizeBytes))
+			if len(tables) == 0 {
+				if src := c.String("source"); src != "" {
+					fmt.Fprintf(env.Out, "no recovery tables of %s\n", src)
+				} else {
+					fmt.Fprintln(env.Out, "no recovery tables (tables ddbrewind restored and tagged) in this region")
+				}
+				return nil
 			}
-			return tw.Flush()
+			// The default fits 80 columns for usual names: the creation
+			// time is in wide only.
+			tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
+			wide := format == "wide"
+			if wide {
+				fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tCREATED\tSTATUS\tITEMS\tSIZE")
+			} else {
+				fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tSTATUS\tITEMS\tSIZE")
+			}
+			lagging := false
+			for _, t := range tables {
+				created := ""
+				if wide {
+					created = fmtTime(t.CreatedAt) + "\t"
+				}
+				items, size := countOf(t.ItemCount), fmtBytes(t.SizeBytes)
+				if t.ItemCount == 0 && t.SizeBytes == 0 && (t.CreatedAt.IsZero() || env.Now().Sub(t.CreatedAt) < countLag) {
+					// Not counted yet, rather than empty.
+					items, size, lagging = "-", "-", true
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\n", t.Name, t.SourceTable, fmtTime(t.RestorePoint),
+					created, t.Status, items, size)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if lagging {
+				fmt.Fprintln(env.Out, "-: not counted yet: DynamoDB updates a table's item count and size about every 6 hours")
+			}
+			return nil
 		},
 	}
 }
+
+// countLag is how often DynamoDB refreshes a table's ItemCount and
+// TableSizeBytes: a younger table's zeros may mean "not counted yet".
+const countLag = 6 * time.Hour
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
@@ -98,10 +133,24 @@ func listBackups(c *cli.Context, env *Env, api restore.API, format string) error
 		}
 		return printJSON(env.Out, backups)
 	}
+	if len(backups) == 0 {
+		fmt.Fprintf(env.Out, "no backups of %s\n", c.String("table"))
+		return nil
+	}
+	// The ARN (about 100 columns) goes last: the rest stays readable on
+	// an 80-column terminal; the type is in wide only.
 	tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ARN\tNAME\tCREATED\tSIZE\tTYPE\tSTATUS")
+	if format == "wide" {
+		fmt.Fprintln(tw, "NAME\tCREATED\tSIZE\tTYPE\tSTATUS\tARN")
+	} else {
+		fmt.Fprintln(tw, "NAME\tCREATED\tSIZE\tSTATUS\tARN")
+	}
 	for _, b := range backups {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.ARN, b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Type, b.Status)
+		if format == "wide" {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Type, b.Status, b.ARN)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Status, b.ARN)
+		}
 	}
 	return tw.Flush()
 }

@@ -42,7 +42,14 @@ func renderReference(app *cli.App) string {
 		if c.UsageText != "" {
 			fmt.Fprintf(&b, "```\n%s\n```\n\n", c.UsageText)
 		}
-		if c.Description != "" {
+		if ex, ok := strings.CutPrefix(c.Description, "Examples:\n"); ok {
+			// Examples, one command a line: a code block.
+			lines := strings.Split(ex, "\n")
+			for i, l := range lines {
+				lines[i] = strings.TrimPrefix(l, "   ")
+			}
+			fmt.Fprintf(&b, "Examples:\n\n```sh\n%s\n```\n\n", strings.Join(lines, "\n"))
+		} else if c.Description != "" {
 			fmt.Fprintf(&b, "%s\n\n", refMDText(c.Description))
 		}
 		var own []cli.Flag

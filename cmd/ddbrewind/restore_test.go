@@ -170,7 +170,9 @@ func TestRestoreRefusals(t *testing.T) {
 	}{
 		{"pitr off", []string{"--table", noPITR, "--latest"}, "point-in-time recovery is not enabled"},
 		{"before window", []string{"--table", table, "--at", "2001-01-01T00:00:00Z"}, "outside the restorable window [" + tables.FormatTime(latest)},
-		{"after window", []string{"--table", table, "--at", tables.FormatTime(latest.Add(time.Hour))}, "outside the restorable window"},
+		// A time in the future says so (issue 22 row 17: it said "outside
+		// the window").
+		{"in the future", []string{"--table", table, "--at", tables.FormatTime(latest.Add(time.Hour))}, "is in the future (it is now "},
 		{"ago outside window", []string{"--table", table, "--ago", "240h"}, "outside the restorable window"},
 		{"existing target", []string{"--table", table, "--latest", "--recovery-table", existing}, "already exists"},
 		{"bad name", []string{"--table", table, "--latest", "--recovery-table", "no spaces allowed"}, "not a valid table name"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/restore"
 	"github.com/ddbrewind/ddbrewind/rewind"
@@ -127,7 +129,7 @@ func runCommand(env *Env) *cli.Command {
 				Confirm: func(what string) error {
 					progress.Pause()
 					defer progress.Resume()
-					return confirm(env, yes, what)
+					return confirm(c.Context, env, yes, what)
 				},
 				VerifyStats: verifyStats,
 				OnStep:      onStep,
@@ -146,12 +148,13 @@ func runCommand(env *Env) *cli.Command {
 					from = " from backup " + res.State.BackupARN
 				}
 				if st := res.State; st.Since != nil && st.ExportUntil != nil {
-					from = fmt.Sprintf(" (undid what changed until %s, from %d incremental export(s))", tables.FormatTime(*st.ExportUntil), len(st.ExportDirs))
+					from = fmt.Sprintf(" (undid what changed until %s, from %s)", tables.FormatTime(*st.ExportUntil), countNoun(int64(len(st.ExportDirs)), "incremental export"))
 				}
 				if res.AlreadyDone {
 					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from, state)
 				} else {
 					fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from)
+					sayDone(c, env, log, runLeftovers(state, co, res.State.Table))
 				}
 			}
 			return err
@@ -192,6 +195,12 @@ func readRunInputs(c *cli.Context, env *Env) (runInputs, error) {
 	} else if in.restore, err = restoreOptions(c, env); err != nil {
 		return in, err
 	}
+	// run has no --if-exists: its own restore is taken over by resuming
+	// its --state; another table is copied from by hand.
+	table := tables.Name(in.restore.Table)
+	in.restore.ExistsHint = func(recovery string) string {
+		return fmt.Sprintf("copy from it yourself (ddbrewind copy --from %s --to %s, then ddbrewind cleanup); a run whose state file names it resumes with that --state", recovery, table)
+	}
 	if in.copy, err = copyOptions(c, env); err != nil {
 		return in, err
 	}
@@ -199,6 +208,25 @@ func readRunInputs(c *cli.Context, env *Env) (runInputs, error) {
 		return in, err
 	}
 	return in, nil
+}
+
+// runLeftovers is the last sentence of a finished run: the files it leaves
+// (the state file, whose rerun says "already done"; the checkpoint; the
+// journal, with the command that undoes the rewind).
+func runLeftovers(state string, co copier.Options, table string) string {
+	files := []string{state + " (state)"}
+	cp := co.Checkpoint
+	if cp == "" {
+		cp = rewind.DefaultCheckpoint(state)
+	}
+	if _, err := os.Stat(cp); err == nil || statefile.IsS3(cp) {
+		files = append(files, cp+" (checkpoint)")
+	}
+	msg := "run: files kept: " + strings.Join(files, ", ")
+	if co.Journal != "" {
+		msg += ", " + co.Journal + " (journal); to undo the rewind: " + shellJoin([]string{"ddbrewind", "undo", "--journal", co.Journal, "--table", table})
+	}
+	return msg + "; remove them once you no longer need them (the same command with this state says already done)"
 }
 
 // sinceFlags refuses --since with a restore's flags, and --since's own

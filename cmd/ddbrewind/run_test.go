@@ -70,6 +70,10 @@ func TestRunEndToEndAndIdempotent(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+table) {
 		t.Fatalf("run: exit %d, stdout %q", r.code, r.stdout)
 	}
+	// It ends saying which files it leaves (issue 22 row 18).
+	if last := lastLine(r.stderr); !strings.HasPrefix(last, "run: files kept: "+state+" (state), "+rewind.DefaultCheckpoint(state)+" (checkpoint)") {
+		t.Errorf("run's last line %q: want the files it keeps", last)
+	}
 	st := readState(t, state)
 	if st == nil || st.Step != rewind.StepDone || tableExists(t, c, st.RecoveryTable) {
 		t.Fatalf("state %+v; the recovery table must be gone", st)

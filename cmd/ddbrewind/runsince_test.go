@@ -278,7 +278,16 @@ func TestRunSinceRefusals(t *testing.T) {
 			t.Errorf("%s: exit %d, %q; want 2 with %q", tc.name, r.code, lastLine(r.stderr), tc.msg)
 		}
 	}
-	r := runCLI(t, cliOpts{env: s.env}, "run", "--endpoint-url", s.fake.URL(), "--table", s.table, "--at", tables.FormatTime(s.since), "--s3-bucket", s.bucket, "--yes")
+	// --since at the latest restorable time, no --until: nothing to
+	// rewind yet, said (issue 22 row 5: exit 1 with no reason).
+	var latest time.Time
+	s.fake.set(func(f *exportFake) { latest = f.latest })
+	r := runCLI(t, cliOpts{env: s.env}, "run", "--endpoint-url", s.fake.URL(), "--table", s.table, "--since", tables.FormatTime(latest),
+		"--s3-bucket", s.bucket, "--state", filepath.Join(t.TempDir(), "latest.json"), "--yes")
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "is the latest restorable time") {
+		t.Errorf("--since at the latest restorable time: exit %d, %q; want 2 saying why", r.code, lastLine(r.stderr))
+	}
+	r = runCLI(t, cliOpts{env: s.env}, "run", "--endpoint-url", s.fake.URL(), "--table", s.table, "--at", tables.FormatTime(s.since), "--s3-bucket", s.bucket, "--yes")
 	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "--s3-bucket goes with --since") {
 		t.Errorf("--s3-bucket without --since: exit %d, %q", r.code, lastLine(r.stderr))
 	}

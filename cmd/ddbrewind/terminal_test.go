@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the renderer's goroutine and the
@@ -80,6 +86,9 @@ func TestRunPromptStaysVisible(t *testing.T) {
 	after := strings.TrimPrefix(stderr, in.atPrompt)
 	for _, line := range strings.Split(after, "\n") {
 		for _, state := range strings.Split(line, "\r") {
+			if !strings.HasPrefix(state, "\033[K") {
+				continue // not a progress state: a sentence, wrapped by the terminal
+			}
 			state = strings.TrimPrefix(state, "\033[K")
 			if n := utf8.RuneCountInString(state); n > 79 {
 				t.Errorf("a progress state of %d columns on an 80-column terminal: %q", n, state)
@@ -90,5 +99,102 @@ func TestRunPromptStaysVisible(t *testing.T) {
 		if !strings.Contains(after, "\r\033[K"+step) {
 			t.Errorf("no %q progress line", step)
 		}
+	}
+}
+
+// TestCopyProgressFollowsTheWrites: under --max-wcu the reads run ahead of
+// the writes; every state of the progress line counts the items written,
+// never more (issue 22 row 2: "85% 1,700/2,000 · written 850"), labels
+// its rate, and the finished copy's last state says 100%.
+func TestCopyProgressFollowsTheWrites(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(300, 3, "good", "app")
+	srv, _, from, to := copyPair(t, mixedSpec, items)
+	// A keys file gives a known total (an emulator's item count is 0).
+	var lines []string
+	for _, it := range items {
+		lines = append(lines, fmt.Sprintf(`{"pk":{"S":%q},"sk":{"N":%q}}`, it["pk"].(*types.AttributeValueMemberS).Value, it["sk"].(*types.AttributeValueMemberN).Value))
+	}
+	keys := filepath.Join(t.TempDir(), "keys.jsonl")
+	if err := os.WriteFile(keys, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, cliOpts{stderrTTY: true}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
+		"--keys-file", keys, "--max-wcu", "150", "--writers", "2", "--log-level", "warn")
+	if r.code != 0 {
+		t.Fatalf("copy: exit %d", r.code)
+	}
+	state := regexp.MustCompile(`(\d+)% ([\d,]+)/[\d,]+ · written ([\d,]+)`)
+	num := func(s string) int { n, _ := strconv.Atoi(strings.ReplaceAll(s, ",", "")); return n }
+	var last string
+	states := 0
+	for _, s := range strings.Split(r.stderr, "\r") {
+		m := state.FindStringSubmatch(s)
+		if m == nil {
+			continue
+		}
+		states++
+		last = s
+		if done, written := num(m[2]), num(m[3]); done > written {
+			t.Errorf("a state counts %d done with %d written: %q", done, written, s)
+		}
+		if strings.Contains(s, "/s") && !strings.Contains(s, " items/s") {
+			t.Errorf("an unlabelled rate: %q", s)
+		}
+	}
+	if states < 2 || !strings.Contains(last, "100% 300/300") {
+		t.Errorf("%d states, last %q: want several and the last at 100%% 300/300", states, last)
+	}
+}
+
+// TestRunStepLogAfterTheBar: on a terminal, run ends the copy's progress
+// line (its final state) before it logs the verify step (issue 22 row 17:
+// the next step's log line came before the previous bar's final state).
+func TestRunStepLogAfterTheBar(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 50)
+	state := filepath.Join(t.TempDir(), "state.json")
+	r := runCLI(t, cliOpts{stderrTTY: true}, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", state, "--yes")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d", r.code)
+	}
+	verify := strings.Index(r.stderr, "step=verify")
+	lastCopy := strings.LastIndex(r.stderr, "\r\033[Kcopy ")
+	if verify < 0 || lastCopy < 0 || lastCopy > verify {
+		t.Errorf("the copy's last progress state (at %d) comes after the verify step's log line (at %d):\n%q", lastCopy, verify, r.stderr)
+	}
+}
+
+// TestTerminalLogsAreShort: on a terminal, without --log-format, log lines
+// are short and human (no timestamp, no level=INFO, no zero counters)
+// instead of logfmt lines that wrap over 2–4 lines at 80 columns (issue 22
+// row 12); --log-format text keeps logfmt for scripts.
+func TestTerminalLogsAreShort(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(20, 2, "good", "app")
+	srv, _, from, to := copyPair(t, mixedSpec, items)
+	args := []string{"copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--no-progress"}
+	r := runCLI(t, cliOpts{stderrTTY: true}, args...)
+	if r.code != 0 {
+		t.Fatalf("copy: exit %d", r.code)
+	}
+	var starting string
+	for _, l := range strings.Split(strings.ReplaceAll(r.stderr, "\r\033[K", ""), "\n") {
+		if strings.HasPrefix(l, "copy starting: ") {
+			starting = l
+		}
+		if strings.Contains(l, "time=") || strings.Contains(l, "level=") {
+			t.Errorf("a logfmt line on a terminal: %q", l)
+		}
+		if strings.Contains(l, "failed=0") || strings.Contains(l, "dry_run=false") {
+			t.Errorf("zero values on a terminal log line: %q", l)
+		}
+	}
+	if starting == "" || !strings.Contains(starting, "from="+from) {
+		t.Errorf("no short 'copy starting: from=…' line:\n%s", r.stderr)
+	}
+	r = runCLI(t, cliOpts{stderrTTY: true}, append(args, "--log-format", "text")...)
+	if r.code != 0 || !strings.Contains(r.stderr, "level=INFO msg=\"copy starting\"") {
+		t.Errorf("--log-format text on a terminal: exit %d, want logfmt:\n%s", r.code, r.stderr)
 	}
 }

@@ -58,7 +58,7 @@ func undoCommand(env *Env) *cli.Command {
 			}
 			defer plan.Close() // a refusal below must not leave a downloaded journal
 			if !opts.DryRun {
-				if err := confirm(env, gBool(c, "yes"), fmt.Sprintf("put back %d journaled items of main table %s (overwrite or delete)", plan.Records(), opts.To)); err != nil {
+				if err := confirm(c.Context, env, gBool(c, "yes"), fmt.Sprintf("put back %s of main table %s (overwrite or delete)", countNoun(int64(plan.Records()), "journaled item"), opts.To)); err != nil {
 					return err
 				}
 			}

@@ -19,6 +19,21 @@ func Code(err error) string {
 	return ""
 }
 
+// Message returns an AWS error as "Code: message", without the SDK's
+// wrapping ("operation error DynamoDB: Query, https response error
+// StatusCode: 400, RequestID: …, api error …"), for messages that quote
+// what AWS answered; an error without a code is returned as it is.
+func Message(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if m := ae.ErrorMessage(); m != "" {
+			return ae.ErrorCode() + ": " + m
+		}
+		return ae.ErrorCode()
+	}
+	return err.Error()
+}
+
 // IsNotFound reports whether err says the table (or resource) does not
 // exist.
 func IsNotFound(err error) bool {

@@ -40,3 +40,16 @@ func TestIsS3NotFound(t *testing.T) {
 		}
 	}
 }
+
+// TestMessage: an API error is quoted as "Code: message", without the
+// SDK's operation and request wrapping (issue 22 row 13).
+func TestMessage(t *testing.T) {
+	api := &smithy.GenericAPIError{Code: "ValidationException", Message: "Query condition missed key schema element: pk"}
+	wrapped := fmt.Errorf("operation error DynamoDB: Query, https response error StatusCode: 400, RequestID: X, api error %w", api)
+	if got := Message(wrapped); got != "ValidationException: Query condition missed key schema element: pk" {
+		t.Errorf("Message = %q", got)
+	}
+	if got := Message(errors.New("plain")); got != "plain" {
+		t.Errorf("Message of a plain error = %q", got)
+	}
+}

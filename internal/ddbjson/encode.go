@@ -169,6 +169,39 @@ func appendItem(buf []byte, item map[string]types.AttributeValue, strict bool, d
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	return appendItemNames(buf, item, names, strict, depth)
+}
+
+// MarshalItemKeysFirst is MarshalItem with the key attributes first, in
+// the order of keyNames (hash key, then range key), then the other
+// attributes in byte order: for output people read, where the key is
+// what they look for (show).
+func MarshalItemKeysFirst(item map[string]types.AttributeValue, keyNames []string) ([]byte, error) {
+	names := make([]string, 0, len(item))
+	isKey := map[string]bool{}
+	for _, k := range keyNames {
+		if _, ok := item[k]; ok && !isKey[k] {
+			names = append(names, k)
+			isKey[k] = true
+		}
+	}
+	rest := len(names)
+	for name := range item {
+		if !isKey[name] {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names[rest:])
+	buf, f := appendItemNames(make([]byte, 0, 128), item, names, true, 0)
+	if f != nil {
+		return nil, f.toError("attribute", "", lineNone, 0, nil)
+	}
+	return buf, nil
+}
+
+// appendItemNames appends item as a JSON object with its attributes in
+// the order of names.
+func appendItemNames(buf []byte, item map[string]types.AttributeValue, names []string, strict bool, depth int) ([]byte, *failure) {
 	buf = append(buf, '{')
 	for i, name := range names {
 		if i > 0 {

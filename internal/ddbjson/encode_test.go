@@ -242,3 +242,27 @@ func repeat(s string, n int) string {
 	}
 	return out
 }
+
+// TestMarshalItemKeysFirst: the key attributes come first, hash then range,
+// the rest in byte order; the bytes parse back to the same item (issue 22
+// row 18: show printed the key mid-line).
+func TestMarshalItemKeysFirst(t *testing.T) {
+	item := map[string]types.AttributeValue{
+		"amount": &types.AttributeValueMemberN{Value: "7"},
+		"sk":     &types.AttributeValueMemberS{Value: "order#1"},
+		"pk":     &types.AttributeValueMemberS{Value: "customer#1"},
+		"Zed":    &types.AttributeValueMemberBOOL{Value: true},
+	}
+	data, err := MarshalItemKeysFirst(item, []string{"pk", "sk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"pk":{"S":"customer#1"},"sk":{"S":"order#1"},"Zed":{"BOOL":true},"amount":{"N":"7"}}`
+	if string(data) != want {
+		t.Errorf("got  %s\nwant %s", data, want)
+	}
+	back, err := ParseItem(data)
+	if err != nil || KeyString(back) != KeyString(item) {
+		t.Errorf("round trip: %v %s", err, KeyString(back))
+	}
+}

@@ -24,6 +24,20 @@ type Counters struct {
 	// Total is the expected number of items to read; 0 means unknown (no
 	// bar, no ETA: a spinner with the count and the rate).
 	Total int64
+	// Pending counts items read (in Read) whose writes have not ended: a
+	// copy whose writes lag its reads (--max-wcu) has done Read-Pending
+	// items, and the percentage, rate and ETA follow those.
+	Pending int64
+	// DeletePhase: the copy has read its source and now reads the main
+	// table's keys to delete the extras (--delete-extra); Checked counts
+	// them. Its length is unknown: no ETA.
+	DeletePhase bool
+	Checked     int64
+}
+
+// done returns the items read and handled to the end.
+func (c Counters) done() int64 {
+	return max(c.Read-max(c.Pending, 0), 0)
 }
 
 // comparing reports whether c is a comparison's counters.
@@ -44,7 +58,10 @@ type Config struct {
 	Width func() int
 	// Label names the operation ("copy", "undo", "verify").
 	Label string
-	Now   func() time.Time
+	// Interrupted, if set, reports at Stop whether the operation was
+	// interrupted: the last line then says so and never claims 100%.
+	Interrupted func() bool
+	Now         func() time.Time
 }
 
 // Renderer polls a source of counters until stopped.
@@ -178,17 +195,31 @@ func (r *Renderer) line(c Counters, elapsed time.Duration, final bool, width int
 		width = 80
 	}
 	room := width - 1 // the last column is left free: some terminals wrap when it is written
+	interrupted := final && r.cfg.Interrupted != nil && r.cfg.Interrupted()
+	done := c.done()
 	total := c.Total
-	if total > 0 && c.Read >= total && !final {
-		total = c.Read + 1 // the total is an estimate: never claim to be done early
+	switch {
+	case total > 0 && done >= total && final && !interrupted:
+		total = done // finished: the estimate was short
+	case total > 0 && done > total:
+		// The estimate is exceeded: the total is not known any more
+		// (never bumped a step ahead of the count: that made "99%, ETA
+		// 7ms" for as long as the copy had left).
+		total = 0
 	}
-	if final && total > 0 && c.Read >= total {
-		total = c.Read
+	if c.DeletePhase {
+		total = 0 // the main table's keys to check: how many is unknown
 	}
 	core := r.cfg.Label + " "
-	if total > 0 {
-		core += fmt.Sprintf("%3d%% %s/%s", int(100*float64(c.Read)/float64(total)), Count(c.Read), Count(total))
-	} else {
+	switch {
+	case c.DeletePhase:
+		if !final {
+			core += spinner[r.frame%len(spinner)] + " "
+		}
+		core += "extras: " + Count(c.Checked) + " main keys checked"
+	case total > 0:
+		core += fmt.Sprintf("%3d%% %s/%s", int(100*float64(done)/float64(total)), Count(done), Count(total))
+	default:
 		if !final {
 			core += spinner[r.frame%len(spinner)] + " "
 		}
@@ -197,16 +228,24 @@ func (r *Renderer) line(c Counters, elapsed time.Duration, final bool, width int
 	primary, secondary := describe(c)
 	line := core + " · " + primary
 	var optional []string
+	if interrupted {
+		optional = append(optional, "interrupted")
+	}
 	// The rate needs a second of history: the first samples would be
-	// absurd (millions per second after a few milliseconds).
-	if elapsed >= time.Second {
-		optional = append(optional, Count(int64(float64(c.Read)/elapsed.Seconds()))+"/s")
+	// absurd (millions per second after a few milliseconds). It counts
+	// the items done (read and written), what bounds the copy.
+	if elapsed >= time.Second && !c.DeletePhase {
+		optional = append(optional, Count(int64(float64(done)/elapsed.Seconds()))+" items/s")
 	}
 	t := Duration(elapsed)
-	if eta, ok := ETA(Counters{Read: c.Read, Total: total}, elapsed); ok && !final && elapsed >= time.Second {
+	if eta, ok := ETA(Counters{Read: done, Total: total}, elapsed); ok && !final && elapsed >= time.Second {
 		t += " ETA " + Duration(eta)
 	}
 	optional = append(optional, t)
+	if c.Pending > 0 && total > 0 && !c.DeletePhase {
+		// Reads ahead of the writes (what bounds the copy).
+		optional = append(optional, "read "+Count(c.Read))
+	}
 	if secondary != "" {
 		optional = append(optional, secondary)
 	}
@@ -217,8 +256,8 @@ func (r *Renderer) line(c Counters, elapsed time.Duration, final bool, width int
 		line += " · " + o
 	}
 	if total > 0 {
-		done := int(float64(barWidth) * float64(c.Read) / float64(total))
-		bar := "[" + strings.Repeat("#", done) + strings.Repeat("-", barWidth-done) + "] "
+		filled := int(float64(barWidth) * float64(done) / float64(total))
+		bar := "[" + strings.Repeat("#", filled) + strings.Repeat("-", barWidth-filled) + "] "
 		if cols(line)+cols(bar) <= room {
 			line = r.cfg.Label + " " + bar + strings.TrimPrefix(line, r.cfg.Label+" ")
 		}
@@ -275,6 +314,15 @@ func Count(n int64) string {
 	return b.String()
 }
 
+// CountNoun formats n and a noun that takes an s in the plural: "1 item",
+// "1,650 items", "0 conflicts".
+func CountNoun(n int64, singular string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return Count(n) + " " + singular + "s"
+}
+
 // Duration formats d for people: 850ms, 4.2s, 3m05s, 2h10m.
 func Duration(d time.Duration) string {
 	switch {
@@ -288,7 +336,8 @@ func Duration(d time.Duration) string {
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
-// ETA estimates the time left from the read rate and Total.
+// ETA estimates the time left from the rate of Read and Total (callers
+// pass the items done as Read).
 func ETA(c Counters, elapsed time.Duration) (time.Duration, bool) {
 	if c.Total <= 0 || c.Read <= 0 || c.Read >= c.Total || elapsed <= 0 {
 		return 0, false
@@ -308,7 +357,12 @@ func (r *Renderer) log() {
 			"retries", c.Retries, "throttles", c.Throttles)
 	}
 	args = append(args, "elapsed", elapsed.Round(time.Second).String())
-	if eta, ok := ETA(c, elapsed); ok {
+	if c.Pending > 0 {
+		args = append(args, "pending_writes", c.Pending)
+	}
+	if c.DeletePhase {
+		args = append(args, "phase", "delete-extra", "main_keys_checked", c.Checked)
+	} else if eta, ok := ETA(Counters{Read: c.done(), Total: c.Total}, elapsed); ok {
 		args = append(args, "eta", eta.Round(time.Second).String())
 	}
 	r.cfg.Logger.Info("progress", args...)

@@ -95,11 +95,14 @@ func TestTerminalBar(t *testing.T) {
 			notWant: []string{"%"},
 		},
 		{
-			name:   "short estimate: the bar stays ahead until the end",
+			// The total is never bumped ahead of the count (that made "99%
+			// 2,000/2,001 ETA 7ms" for as long as the copy had left): past
+			// the estimate the total is unknown, until the end.
+			name:   "short estimate: no percentage past it, 100% at the end",
 			steps:  []Counters{{Read: 50, Total: 100}, {Read: 150, Written: 150, Total: 100}, {Read: 160, Written: 160, Total: 100}},
 			want:   []string{"100%", "160/160"},
-			during: []string{"150/151"},
-			never:  []string{"100%"},
+			during: []string{" 150 read"},
+			never:  []string{"100%", "151", "99%", "ETA"},
 		},
 		{
 			name:  "nothing yet: no line until a counter moves",
@@ -161,6 +164,52 @@ func TestTerminalBar(t *testing.T) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// TestLineFollowsTheWorkThatBoundsTheCopy: under --max-wcu the reads run
+// ahead of the writes; the percentage, the rate (labelled) and the ETA
+// follow the items written, not read (issue 22 row 2: "85% 1,700/2,000 ·
+// written 850 · 178/s · ETA 1.7s" with ~45 s left). After an interrupt the
+// last line never says 100%; the --delete-extra phase, of unknown length,
+// has no ETA.
+func TestLineFollowsTheWorkThatBoundsTheCopy(t *testing.T) {
+	tests := []struct {
+		name        string
+		c           Counters
+		elapsed     time.Duration
+		final       bool
+		interrupted bool
+		want, not   []string
+	}{
+		{"writes lag the reads", Counters{Read: 1700, Written: 850, Pending: 850, Total: 2000}, 10 * time.Second, false, false,
+			[]string{" 42% 850/2,000", "read 1,700", "85 items/s", "ETA 13.5s"}, []string{"85%", "ETA 1.7s"}},
+		{"estimate exceeded", Counters{Read: 2000, Written: 2000, Total: 1999}, 10 * time.Second, false, false,
+			[]string{"2,000 read"}, []string{"%", "ETA", "2,001"}},
+		{"finished past the estimate", Counters{Read: 2000, Written: 2000, Total: 1999}, 10 * time.Second, true, false,
+			[]string{"100% 2,000/2,000"}, []string{"ETA"}},
+		{"interrupted past the estimate", Counters{Read: 2000, Written: 2000, Total: 1999}, 10 * time.Second, true, true,
+			[]string{"interrupted"}, []string{"100%"}},
+		{"interrupted with reads ahead", Counters{Read: 2000, Written: 900, Pending: 1100, Total: 2000}, 10 * time.Second, true, true,
+			[]string{" 45% 900/2,000", "interrupted"}, []string{"100%"}},
+		{"delete-extra phase", Counters{Read: 2000, Written: 2000, Deleted: 3, Total: 2000, DeletePhase: true, Checked: 1234}, 10 * time.Second, false, false,
+			[]string{"extras: 1,234 main keys checked", "deleted 3"}, []string{"ETA", "100%"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Renderer{cfg: Config{Label: "copy", Interrupted: func() bool { return tt.interrupted }}}
+			got := r.line(tt.c, tt.elapsed, tt.final, 130)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q lacks %q", got, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(got, n) {
+					t.Errorf("%q has %q", got, n)
+				}
+			}
 		})
 	}
 }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+)
+
+// TestS3EndpointHint: when S3 cannot be reached, the hint names where S3's
+// endpoint comes from. --endpoint-url is DynamoDB's only: with it given
+// and no S3 endpoint set, the hint names AWS_ENDPOINT_URL_S3 rather than
+// "pass --endpoint-url" (issue 22 row 4).
+func TestS3EndpointHint(t *testing.T) {
+	tests := []struct {
+		name    string
+		flag    string
+		env     map[string]string
+		want    []string
+		wantNot []string
+	}{
+		{"endpoint flag, no S3 endpoint", "http://localhost:8000", nil, []string{"AWS_ENDPOINT_URL_S3", "--endpoint-url is DynamoDB's"}, []string{"pass --endpoint-url"}},
+		{"nothing set", "", nil, []string{"--region", "AWS_ENDPOINT_URL_S3"}, []string{"--endpoint-url"}},
+		{"S3 endpoint set", "http://localhost:8000", map[string]string{"AWS_ENDPOINT_URL_S3": "http://localhost:9000"}, []string{"AWS_ENDPOINT_URL_S3"}, []string{"--region"}},
+		{"shared endpoint set", "", map[string]string{"AWS_ENDPOINT_URL": "http://localhost:9000"}, []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}, []string{"--region"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := s3EndpointHint(tc.flag, func(k string) string { return tc.env[k] })
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("hint %q does not name %q", got, w)
+				}
+			}
+			for _, n := range tc.wantNot {
+				if strings.Contains(got, n) {
+					t.Errorf("hint %q says %q", got, n)
+				}
+			}
+		})
+	}
+}
+
+// TestRunExistingRecoveryTableHint: run refuses an existing recovery table
+// with what run accepts (another --recovery-table, cleanup, or copying
+// from it), never --if-exists, a flag run does not have (issue 22 row 4).
+func TestRunExistingRecoveryTableHint(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 5)
+	c := srv.Client(t)
+	existing := ddbtest.UniqueName(t, "rec")
+	ddbtest.CreateTable(t, c, existing, mixedSpec)
+	state := filepath.Join(t.TempDir(), "state.json")
+	runUsageCases(t, []usageCase{{"run into an existing recovery table",
+		[]string{"run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--recovery-table", existing, "--state", state, "--yes"}, 2,
+		[]string{"already exists", "cleanup --recovery-table " + existing, "copy --from " + existing + " --to " + table},
+		[]string{"--if-exists"}}})
+	// restore itself still offers --if-exists adopt.
+	runUsageCases(t, []usageCase{{"restore into an existing recovery table",
+		[]string{"restore", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--recovery-table", existing}, 2,
+		[]string{"already exists", "--if-exists adopt"}, nil}})
+}
+
+// TestEndpointSchemeMistakes: an endpoint without http:// is bad input
+// (exit 2, "add http://"), not an SDK parse error (exit 1); an https://
+// URL of a plain HTTP server says so at once instead of retrying for
+// seconds and printing a TLS error (issue 22 row 13).
+func TestEndpointSchemeMistakes(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, ddbtest.Dynalite)
+	hostPort := strings.TrimPrefix(srv.Endpoint, "http://")
+	runUsageCases(t, []usageCase{
+		{"no scheme", []string{"list", "--endpoint-url", hostPort}, 2, []string{"--endpoint-url " + hostPort + " has no scheme: add http:// (http://" + hostPort + ")"}, nil},
+		{"localhost:port", []string{"list", "--endpoint-url", "localhost:8000"}, 2, []string{"has no scheme: add http://"}, nil},
+		{"https to plain HTTP", []string{"list", "--endpoint-url", "https://" + hostPort}, 1,
+			[]string{"https://" + hostPort + " answers plain HTTP, not TLS: use http://" + hostPort}, []string{"tls:", "exceeded maximum number of attempts"}},
+	})
+}
+
+// TestRejectedSelectionIsOneLine: an expression DynamoDB rejects is quoted
+// as its code and message, without the SDK's wrapping (issue 22 row 13).
+func TestRejectedSelectionIsOneLine(t *testing.T) {
+	t.Parallel()
+	srv, _, from, to := copyPair(t, mixedSpec, tenantItems(5, 1, "good", "app"))
+	runUsageCases(t, []usageCase{{"key condition on a non-key attribute",
+		[]string{"copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
+			"--key-condition-expression", "lastWriter = :s", "--expression-attribute-values", `{":s":{"S":"x"}}`}, 2,
+		[]string{"DynamoDB rejects the selection on " + to + ": ValidationException: "}, []string{"operation error", "RequestID", "StatusCode"}}})
+}
