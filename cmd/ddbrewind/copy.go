@@ -293,7 +293,7 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 		c := progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
 			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated,
 			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain}
-		if s.Identical+s.Different+s.MissingInMain+s.ExtraInMain == 0 {
+		if label == "copy" || label == "undo" {
 			// A copy's progress is the items written (what bounds it
 			// under --max-wcu), and its delete phase's keys checked.
 			c.Pending, c.DeletePhase, c.Checked = s.Pending(), s.DeletePhase, s.Checked
