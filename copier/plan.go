@@ -342,9 +342,21 @@ func (p *Plan) fingerprint() (string, string) {
 	return hash(desc), desc
 }
 
+// manifests identifies the export files the plan reads (see
+// exportfile.Export.Digest), "" for a table source.
+func (p *Plan) manifests() string {
+	switch {
+	case p.job.export != nil:
+		return p.job.export.exp.Digest()
+	case p.window != nil:
+		return p.window.manifests
+	}
+	return ""
+}
+
 func (p *Plan) loadCheckpoint(ctx context.Context) error {
 	fp, desc := p.fingerprint()
-	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}}
+	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}, Manifests: p.manifests()}
 	if p.opts.Checkpoint == "" || p.opts.DryRun {
 		return nil
 	}
@@ -365,12 +377,17 @@ func (p *Plan) loadCheckpoint(ctx context.Context) error {
 		p.opts.Logger.Info("resuming with the checkpoint's segment count", "segments", st.Segments, "default_now", p.opts.Segments)
 		p.opts.Segments = st.Segments
 		fp, desc = p.fingerprint()
-		p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}}
+		p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}, Manifests: p.manifests()}
 	}
 	if st.Fingerprint != fp {
 		return usagef("--checkpoint %s was made for another copy (%s); this one is (%s): use the same flags, or another --checkpoint path to start over",
 			p.opts.Checkpoint, oneLine(st.Describe), oneLine(desc))
 	}
+	if cur := p.manifests(); st.Manifests != "" && st.Manifests != cur {
+		return usagef("--checkpoint %s was made for other export files: the manifests of %s changed since (other data files, checksums or item counts), and its positions are lines of the old files: pass another --checkpoint path to start over",
+			p.opts.Checkpoint, p.opts.From)
+	}
+	st.Manifests = p.manifests()
 	st.Segments = p.opts.Segments
 	p.state = st
 	p.resumed = true

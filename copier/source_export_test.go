@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -456,5 +457,62 @@ func TestIncrementalExportView(t *testing.T) {
 				t.Errorf("DescribeExport called %d times, want %d", len(d.calls), tt.asks)
 			}
 		})
+	}
+}
+
+// TestExportCheckpointFollowsTheManifests: a checkpoint's positions are
+// lines of the export's files, so it is refused (exit 2) once the
+// manifests list other files or checksums; a checkpoint written before
+// it recorded the manifests still resumes.
+func TestExportCheckpointFollowsTheManifests(t *testing.T) {
+	items := confItems(30)
+	e := newExportEnv(t, items, ddbtest.ExportOptions{Files: 3})
+	o := e.opts
+	o.Checkpoint = filepath.Join(t.TempDir(), "cp.json")
+	save := func(st *checkpoint.State) {
+		t.Helper()
+		data, err := checkpoint.Encode(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(o.Checkpoint, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := Prepare(context.Background(), e.api, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := p.state
+	p.Close()
+	if st.Manifests == "" {
+		t.Fatal("a copy from an export records no manifests in its checkpoint")
+	}
+	st.Units["copy/0"] = checkpoint.Unit{Line: 4}
+	save(st)
+
+	// The same export: resumed.
+	p, err = Prepare(context.Background(), e.api, o)
+	if err != nil || !p.Resumed() {
+		t.Fatalf("the same export: %v, resumed %v", err, p != nil && p.Resumed())
+	}
+	p.Close()
+
+	// An older checkpoint without the field: resumed, and it gains it.
+	old := *st
+	old.Manifests = ""
+	save(&old)
+	p, err = Prepare(context.Background(), e.api, o)
+	if err != nil || !p.Resumed() || p.state.Manifests != st.Manifests {
+		t.Fatalf("a checkpoint without manifests: %v, resumed %v", err, p != nil && p.Resumed())
+	}
+	p.Close()
+
+	// The export rewritten in place with other files: refused.
+	save(st)
+	ddbtest.WriteExport(t, e.s3, "bkt", "exp", confItems(31), ddbtest.ExportOptions{Files: 3, TableArn: tableArn(t, e.api, "main"), ID: path.Base(strings.TrimSuffix(e.te.URL, "/"))})
+	_, err = Prepare(context.Background(), e.api, o)
+	if err == nil || !usage.Is(err) || !strings.Contains(err.Error(), "was made for other export files") {
+		t.Fatalf("Prepare after the manifests changed = %v; want a usage error", err)
 	}
 }

@@ -119,9 +119,11 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		return nil, "", fmt.Errorf("%s: read the exports: %w", verb, err)
 	}
 	urls := make([]string, len(exps))
+	digests := make([]string, len(exps))
 	for i, e := range exps {
-		urls[i] = e.URL()
+		urls[i], digests[i] = e.URL(), e.Digest()
 	}
+	w.manifests = strings.Join(digests, ",")
 	return w, strings.Join(urls, ","), nil
 }
 

@@ -39,6 +39,9 @@ type Window struct {
 	// unselected counts the changed keys a selection left out of the
 	// window (see buildWindow): read, never held.
 	unselected int64
+	// manifests identifies the exports' files (their digests), for
+	// checkpoints; "" for a window not read from exports.
+	manifests string
 }
 
 // windowChange is one changed key and its images, each encoded by

@@ -49,8 +49,14 @@ type State struct {
 	// lists the keys whose write overwrote a concurrent write the rewind's
 	// condition could not see (journaled, reported). Both are absent from
 	// checkpoints written before they existed, which still load.
-	Conflicts []string  `json:"conflicts,omitempty"`
-	Clobbered []string  `json:"clobbered,omitempty"`
+	Conflicts []string `json:"conflicts,omitempty"`
+	Clobbered []string `json:"clobbered,omitempty"`
+	// Manifests, for a copy from exports, identifies the export files it
+	// reads (the digest of their manifests: files, MD5s, item counts): a
+	// checkpoint is only used while they are the same, since its positions
+	// are lines of those files. Absent from checkpoints written before it
+	// existed, which still load.
+	Manifests string    `json:"manifests,omitempty"`
 	Updated   time.Time `json:"updated"`
 }
 

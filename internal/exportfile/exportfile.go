@@ -34,7 +34,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -247,6 +249,19 @@ type Export struct {
 
 // URL returns the export directory's canonical URL.
 func (e *Export) URL() string { return e.Loc.URL() }
+
+// Digest identifies what the export's manifests say it holds: its ARN and
+// each data file's key, MD5 and item count, in manifest order, hashed
+// (SHA-256, hex). Two reads of the same export give the same digest; a
+// manifest rewritten to list other files or checksums gives another.
+func (e *Export) Digest() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", e.Summary.ExportArn)
+	for _, f := range e.Files {
+		fmt.Fprintf(h, "%s %s %d\n", f.DataFileS3Key, f.MD5Checksum, f.ItemCount)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // FileURL returns the s3:// URL of data file i, for messages.
 func (e *Export) FileURL(i int) string {
