@@ -86,6 +86,10 @@ type Options struct {
 	DrainTimeout time.Duration
 	// Stats receives the live counters; nil allocates one.
 	Stats *Stats
+	// MemoryLimit is the process's memory limit in bytes (0: none known):
+	// a rewind from incremental exports refuses a window whose changed
+	// keys would not fit it (see windowBytesPerKey).
+	MemoryLimit int64
 	// Logger receives events; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.

@@ -516,3 +516,45 @@ func TestExportCheckpointFollowsTheManifests(t *testing.T) {
 		t.Fatalf("Prepare after the manifests changed = %v; want a usage error", err)
 	}
 }
+
+// TestWindowMemoryBudget: before any data file is read, a window whose
+// exports list more changed keys than the memory limit holds (at
+// windowBytesPerKey each) is refused (exit 2) saying how to select fewer;
+// with a selection, or without a known limit, it is read.
+func TestWindowMemoryBudget(t *testing.T) {
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf(`{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"k%03d"}},"OldImage":{"pk":{"S":"k%03d"},"v":{"S":"old"}},"NewImage":{"pk":{"S":"k%03d"},"v":{"S":"good"}}}`, i, i, i))
+	}
+	tests := []struct {
+		name  string
+		limit int64
+		sel   Selection
+		want  string
+	}{
+		{"over the limit", 39 * windowBytesPerKey, Selection{}, "the exports list 40 changed keys"},
+		{"within the limit", 40 * windowBytesPerKey, Selection{}, ""},
+		{"no limit known", 0, Selection{}, ""},
+		{"a selection", windowBytesPerKey, Selection{KeyCondition: "pk = :p", Values: map[string]types.AttributeValue{":p": vS("k001")}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newExportEnv(t, confItems(40), ddbtest.ExportOptions{})
+			te := ddbtest.WriteExportLines(t, e.s3, "bkt", "inc", [][]string{lines}, ddbtest.ExportOptions{
+				ExportType: "INCREMENTAL_EXPORT", TableArn: tableArn(t, e.api, "main")})
+			o := e.opts
+			o.FromExport, o.MemoryLimit, o.Selection = []string{te.URL}, tt.limit, tt.sel
+			p, err := Prepare(context.Background(), e.api, o)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want == "":
+				p.Close()
+			case err == nil || !usage.Is(err) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "--keys-file"):
+				t.Fatalf("Prepare = %v; want a usage error saying %q", err, tt.want)
+			case e.s3.Gets("bkt", te.Keys[0]) != 0:
+				t.Errorf("a data file was read before the refusal")
+			}
+		})
+	}
+}

@@ -96,6 +96,9 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		}
 		exps = append(exps, exp)
 	}
+	if err := checkWindowMemory(verb, opts.MemoryLimit, exps, selected != nil); err != nil {
+		return nil, "", err
+	}
 	readers := make([]ChangeReader, len(exps))
 	keys := schemaOf(target)
 	for i, exp := range exps {
@@ -125,6 +128,40 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 	}
 	w.manifests = strings.Join(digests, ",")
 	return w, strings.Join(urls, ","), nil
+}
+
+// windowBytesPerKey is the memory a window takes per changed key it holds,
+// the Go heap's headroom included: about 10 KB for items of about 400
+// bytes of every attribute type (the benchmark's; docs/exports.md has the
+// measurement). Larger items take more.
+const windowBytesPerKey = 10 << 10
+
+// checkWindowMemory refuses, before any data file is read, a window whose
+// changed keys — at most the exports' item counts, which their manifests
+// state — would take more than limit bytes (0: no limit known). A
+// selection holds only the keys it picks, which are not known before the
+// files are read: it is not refused.
+func checkWindowMemory(verb string, limit int64, exps []*exportfile.Export, selected bool) error {
+	if limit <= 0 || selected {
+		return nil
+	}
+	var keys int64
+	for _, e := range exps {
+		keys += e.Summary.ItemCount
+	}
+	if need := keys * windowBytesPerKey; need > limit {
+		return usagef("%s: the exports list %s changed keys (their manifests' item counts), about %s of memory at about %d KB a key, more than this process's memory limit of %s (GOMEMLIMIT, or most of the container's memory): rewind fewer keys at a time with --key-condition-expression or --keys-file (only the selected keys are held), or give it more memory",
+			verb, countText(keys), bytesText(need), windowBytesPerKey>>10, bytesText(limit))
+	}
+	return nil
+}
+
+// bytesText formats n bytes in MiB or GiB.
+func bytesText(n int64) string {
+	if n >= 1<<30 {
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
 }
 
 // exportDescriber is the call that says an export's view when its summary

@@ -207,6 +207,7 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		MaxRetryTime:           c.Duration("max-retry-time"),
 		DryRun:                 c.Bool("dry-run"),
 		Stdin:                  env.In,
+		MemoryLimit:            env.MemoryLimit,
 		Now:                    env.Now,
 	}
 	if !c.IsSet("worker-index") && c.IsSet("worker-count") {

@@ -209,6 +209,6 @@ func readOptions(c *cli.Context, env *Env, to string) (copier.Options, *slog.Log
 		From: c.String("from"), FromExport: exports, AllowOtherTable: c.Bool("allow-other-table"),
 		To: to, Selection: sel, Files: files,
 		Segments: c.Int("segments"), PageSize: c.Int("page-size"), Writers: c.Int("writers"),
-		MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now, Stdin: env.In,
+		MaxRetryTime: c.Duration("max-retry-time"), Stats: stats, Logger: log, Now: env.Now, Stdin: env.In, MemoryLimit: env.MemoryLimit,
 	}, log, api, nil
 }

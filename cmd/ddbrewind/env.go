@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +29,10 @@ type Env struct {
 	// Width returns the terminal's width in columns, 0 when unknown (the
 	// progress line fits it).
 	Width func() int
+	// MemoryLimit is the process's soft memory limit in bytes (GOMEMLIMIT,
+	// or the one setMemoryLimit took from the container), 0 when none: a
+	// rewind refuses a window that would not fit it.
+	MemoryLimit int64
 }
 
 // osEnv returns the Env of the running process.
@@ -61,11 +68,58 @@ const gcPercent = 200
 // gcPercent unless the environment sets it.
 func Main() int {
 	setGC(os.Getenv)
+	limit := setMemoryLimit(os.Getenv, os.ReadFile)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first signal, restore the default: a second Ctrl-C kills.
 	context.AfterFunc(ctx, stop)
-	return run(ctx, os.Args, osEnv())
+	env := osEnv()
+	env.MemoryLimit = limit
+	return run(ctx, os.Args, env)
+}
+
+// memoryShare is the part of a container's memory that setMemoryLimit
+// gives the Go runtime as its soft limit: the rest is for what the runtime
+// does not count (stacks of cgo, the kernel's page cache of the temporary
+// files) and headroom.
+const memoryShare = 0.8
+
+// setMemoryLimit gives the Go runtime a soft memory limit and returns it
+// in bytes (0: none). GOMEMLIMIT, when set, is the runtime's own; else,
+// in a container with a memory limit (cgroup; AWS Batch sets one from the
+// job's memory), memoryShare of it: near the limit the collector works
+// harder instead of letting the heap's headroom (GOGC) grow the process
+// past the container's memory — a rewind's window of changed keys is the
+// one large heap ddbrewind holds.
+func setMemoryLimit(getenv func(string) string, readFile func(string) ([]byte, error)) int64 {
+	if getenv("GOMEMLIMIT") != "" {
+		if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+			return l
+		}
+		return 0
+	}
+	limit := containerMemoryLimit(readFile)
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+	return limit
+}
+
+// containerMemoryLimit returns memoryShare of the container's memory limit
+// (cgroup v2, else v1), or 0 when there is none.
+func containerMemoryLimit(readFile func(string) ([]byte, error)) int64 {
+	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		data, err := readFile(f)
+		if err != nil {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+		if err != nil || n <= 0 || n >= 1<<60 { // "max", or v1's "unlimited"
+			return 0
+		}
+		return int64(float64(n) * memoryShare)
+	}
+	return 0
 }
 
 // setGC sets the garbage collector's target to gcPercent unless the
