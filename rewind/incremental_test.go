@@ -15,10 +15,10 @@ import (
 )
 
 // TestCheckSameWindow (through checkSame, the one rerun identity): a run
-// from incremental exports resumes only with
-// the same --since, --until (as given), --s3-bucket and --s3-prefix; a
-// restore and a --since run never resume each other; every refusal names
-// the state file, finished or not.
+// from incremental exports resumes only with the same --since, --until
+// (as given), --s3-bucket and --s3-prefix; a restore and a --since run
+// never resume each other; every refusal names the state file, finished
+// or not.
 func TestCheckSameWindow(t *testing.T) {
 	since := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	until := since.Add(2 * time.Hour)

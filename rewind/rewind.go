@@ -6,8 +6,14 @@
 // it stopped: it never restores twice and never deletes the recovery table
 // before the copy and its verification succeeded.
 //
-// The steps themselves are packages restore and copier; this package only
-// sequences them.
+// A rewind from incremental exports (Options.Export) runs the same way:
+// export the window, rewind the keys it changed, verify, delete the
+// exports. Both are sources (restoreSource, windowSource) of one loop
+// (runLocked, runSteps); the state file is the fields every rewind has
+// plus the part its source owns.
+//
+// The steps themselves are packages restore, export and copier; this
+// package only sequences them.
 package rewind
 
 import (
