@@ -30,173 +30,176 @@ var _ ObjectDeleter = (*s3.Client)(nil)
 // incremental reports whether the rewind is from incremental exports.
 func (o Options) incremental() bool { return !o.Export.Since.IsZero() }
 
-// runIncremental runs or resumes a rewind from incremental exports:
-// export the window (adopting exports a previous attempt started), rewind
-// the keys it changed, verify with a dry run of the same rewind, and delete
-// the export files. st is the loaded state (nil: a new rewind).
-func runIncremental(ctx context.Context, api API, o Options, st *State, table, sel string, res *Result) (*Result, error) {
-	co := o.Copy
-	co.To = table
+// windowSource is the source of a rewind from incremental exports
+// (--since): export the window (adopting exports a previous attempt
+// started), rewind the keys it changed, verify with a dry run of the same
+// rewind, and delete the export files.
+type windowSource struct {
+	api   API
+	o     Options
+	table string
+	// eo is the export's options, with the prefix of this rewind.
+	eo  export.Options
+	job *copier.Job
+	// plan is the export prepared by this process (nil until then).
+	plan *export.Plan
+}
+
+// newWindowSource refuses what a rewind from incremental exports does not
+// take.
+func newWindowSource(api API, o Options, table string) (*windowSource, error) {
 	if err := incrementalChecks(o); err != nil {
-		return res, err
+		return nil, err
 	}
 	eo := o.Export
 	if eo.Table == "" {
 		eo.Table = o.Restore.Table
 	}
 	eo.Wait, eo.Now, eo.Logger = true, o.Now, o.Logger
-	var plan *export.Plan
-	if st != nil {
-		eo.Prefix = st.exportPrefix()
-		if err := checkSame(o, st, table, sel); err != nil {
-			return res, err
-		}
-		if st.Step == StepDone {
-			res.State, res.AlreadyDone = *st, true
-			o.Logger.Info("the rewind is already done; remove the state file or pass another --state to rewind again",
-				"table", table, "state", o.State, "since", tables.FormatTime(st.RestorePoint))
-			return res, nil
-		}
-		o.Logger.Info("resuming rewind", "table", table, "step", st.Step, "state", o.State)
-	}
-	// The copy is prepared once, before anything starts: the main table
-	// described and checked, the keys file downloaded and checked. The
-	// export, the copy and the verification reuse it.
-	job, err := copier.PrepareWindowJob(ctx, api, co)
-	if err != nil {
-		return res, err
-	}
-	defer job.Close()
-	eo.Described = job.Target()
-	if st == nil {
-		// Everything checked before the first export starts: the main
-		// table, then the window (15 minutes at least, inside the
-		// point-in-time window) and the exports to adopt.
-		started := o.Now().UTC()
-		eo.Prefix = rewindPrefix(o.Export.Prefix, started)
-		p, err := export.Prepare(ctx, api, eo)
-		if err != nil {
-			return res, err
-		}
-		if len(p.Tasks) == 0 {
-			return res, fmt.Errorf("run %s: no export to make of the window from %s", table, tables.FormatTime(eo.Since))
-		}
-		plan = p
-		since, end := eo.Since.UTC(), p.Tasks[len(p.Tasks)-1].Window.To.UTC()
-		st = &State{Version: 1, Table: table, RestorePoint: since, Step: StepExport, Selection: sel,
-			Checkpoint: DefaultCheckpoint(o.State), Started: started,
-			Since: &since, ExportUntil: &end, Bucket: eo.Bucket, Prefix: o.Export.Prefix, ExportPrefix: eo.Prefix}
-		if !eo.Until.IsZero() {
-			u := eo.Until.UTC()
-			st.Until = &u
-		}
-		if o.Copy.Checkpoint != "" {
-			st.Checkpoint = o.Copy.Checkpoint
-		}
-	}
-	if o.Confirm != nil {
-		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
-			table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix())); err != nil {
-			return res, err
-		}
-	}
-	// Saved before any export starts: a resume adopts what was started.
-	if err := saveState(o, st); err != nil {
-		return res, err
-	}
-	res.State = *st
-	keep := fmt.Sprintf("the exports are kept; resume with: %s", o.ResumeCommand)
+	return &windowSource{api: api, o: o, table: table, eo: eo}, nil
+}
 
-	if st.Step == StepExport {
-		if plan == nil {
-			// The window as resolved the first time, so that the exports
-			// started then are adopted, not started again.
-			eo.Until = *st.ExportUntil
-			p, err := export.Prepare(ctx, api, eo)
-			if err != nil {
-				return res, fmt.Errorf("run %s: export step: %w", table, err)
-			}
-			plan = p
-		}
-		if err := plan.Start(ctx, api); err != nil {
-			return res, fmt.Errorf("run %s: export step: %w; resume with: %s", table, err, o.ResumeCommand)
-		}
-		st.ExportDirs = nil
-		for _, t := range plan.Tasks {
-			st.ExportDirs = append(st.ExportDirs, t.Directory)
-		}
-		if err := advance(o, st, StepCopy, res); err != nil {
-			return res, err
-		}
+func (w *windowSource) first() string { return StepExport }
+
+// prepare prepares the copy once, before anything starts (the main table
+// described and checked, the keys file downloaded and checked; the
+// export, the copy and the verification reuse it), then, for a new
+// rewind, the exports: the window (15 minutes at least, inside the
+// point-in-time window) and the exports to adopt.
+func (w *windowSource) prepare(ctx context.Context, st *State, sel string) (*State, error) {
+	if st != nil {
+		w.eo.Prefix = st.exportPrefix()
 	}
-	if st.Step == StepCopy {
-		p, err := job.Rewind(ctx, api, st.ExportDirs, copyCheckpoint(st), false, nil)
+	co := w.o.Copy
+	co.To = w.table
+	job, err := copier.PrepareWindowJob(ctx, w.api, co)
+	if err != nil {
+		return nil, err
+	}
+	w.job = job
+	w.eo.Described = job.Target()
+	if st != nil {
+		return st, nil
+	}
+	started := w.o.Now().UTC()
+	w.eo.Prefix = rewindPrefix(w.o.Export.Prefix, started)
+	p, err := export.Prepare(ctx, w.api, w.eo)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Tasks) == 0 {
+		return nil, fmt.Errorf("run %s: no export to make of the window from %s", w.table, tables.FormatTime(w.eo.Since))
+	}
+	w.plan = p
+	since, end := w.eo.Since.UTC(), p.Tasks[len(p.Tasks)-1].Window.To.UTC()
+	st = newState(w.o, w.table, sel, StepExport, started)
+	st.RestorePoint = since
+	st.Since, st.ExportUntil, st.Bucket, st.Prefix, st.ExportPrefix = &since, &end, w.eo.Bucket, w.o.Export.Prefix, w.eo.Prefix
+	if !w.eo.Until.IsZero() {
+		u := w.eo.Until.UTC()
+		st.Until = &u
+	}
+	return st, nil
+}
+
+func (w *windowSource) confirm(st *State) string {
+	return fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
+		w.table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix())
+}
+
+func (w *windowSource) logAttrs(st *State) []any {
+	return []any{"since", tables.FormatTime(st.RestorePoint)}
+}
+
+func (w *windowSource) kept(*State) string {
+	return "the exports are kept; resume with: " + w.o.ResumeCommand
+}
+
+func (w *windowSource) close() {
+	if w.job != nil {
+		w.job.Close()
+	}
+}
+
+// start exports the window and waits; on a resume, the window as resolved
+// the first time, so that the exports started then are adopted, not
+// started again.
+func (w *windowSource) start(ctx context.Context, st *State) error {
+	if w.plan == nil {
+		w.eo.Until = *st.ExportUntil
+		p, err := export.Prepare(ctx, w.api, w.eo)
 		if err != nil {
-			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
+			return &stepFailure{err: err}
 		}
-		sum, err := p.Run(ctx, api)
-		res.Copy = sum
-		var ce *copier.ConflictError
-		if errors.As(err, &ce) {
-			// The next run rewinds the window again (with
-			// --overwrite-conflicts, the conflicts too).
-			st.CopyPass++
-			st.Conflicts, st.ConflictKeys = ce.Conflicts, ce.Keys
-			res.State = *st
-			if serr := saveState(o, st); serr != nil {
-				return res, serr
-			}
-			next := "go on with: " + o.ResumeCommand + " --overwrite-conflicts (or --overwrite-conflicts-keys FILE, or --accept-conflicts)"
-			if ce.Clobbered > 0 {
-				next = "check the clobbered keys (ddbrewind undo --journal puts back what was overwritten), then rerun: " + o.ResumeCommand
-			}
-			return res, fmt.Errorf("run %s: copy step: %w; the exports and the state file are kept; %s", table, err, next)
-		}
-		if err != nil {
-			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
-		}
-		// Conflicts left alone on purpose (--accept-conflicts) are the
-		// ones the verification accepts.
-		st.Conflicts, st.ConflictKeys = 0, nil
-		if sum != nil && sum.ConflictsAccepted {
-			st.Conflicts, st.ConflictKeys = sum.Counts.Conflicts, sum.Conflicts
-		}
-		if err := advance(o, st, StepVerify, res); err != nil {
-			return res, err
-		}
+		w.plan = p
 	}
-	if st.Step == StepVerify {
-		if o.NoVerify {
-			o.Logger.Info("skipping the verification (--no-verify)", "table", table)
-		} else if err := verifyIncremental(ctx, api, o, job, st); err != nil {
-			if errors.Is(err, errUnreported) {
-				// The next run copies again (a pass of its own), and that
-				// pass reports these keys as conflicts (or, with the
-				// flags, overwrites or accepts them).
-				st.CopyPass++
-				st.Step = StepCopy
-				res.State = *st
-				if serr := saveState(o, st); serr != nil {
-					return res, serr
-				}
-			}
-			return res, fmt.Errorf("run %s: verify step: %w; %s", table, err, keep)
-		}
-		if err := advance(o, st, StepCleanup, res); err != nil {
-			return res, err
-		}
+	if err := w.plan.Start(ctx, w.api); err != nil {
+		return &stepFailure{err: err, tail: "; resume with: " + w.o.ResumeCommand}
 	}
-	if st.Step == StepCleanup {
-		if o.KeepExport {
-			o.Logger.Info("keeping the export files (--keep-export)", "exports", strings.Join(st.ExportDirs, " "))
-		} else if err := deleteExports(ctx, o, st); err != nil {
-			return res, fmt.Errorf("run %s: cleanup step: %w; resume with: %s", table, err, o.ResumeCommand)
-		}
-		if err := advance(o, st, StepDone, res); err != nil {
-			return res, err
-		}
+	st.ExportDirs = nil
+	for _, t := range w.plan.Tasks {
+		st.ExportDirs = append(st.ExportDirs, t.Directory)
 	}
-	return res, nil
+	return nil
+}
+
+// copy rewinds the keys the window changed. A pass that ends with
+// conflicts is recorded: the next run rewinds the window again (with
+// --overwrite-conflicts, the conflicts too).
+func (w *windowSource) copy(ctx context.Context, st *State, res *Result) error {
+	p, err := w.job.Rewind(ctx, w.api, st.ExportDirs, copyCheckpoint(st), false, nil)
+	if err != nil {
+		return err
+	}
+	sum, err := p.Run(ctx, w.api)
+	res.Copy = sum
+	var ce *copier.ConflictError
+	if errors.As(err, &ce) {
+		st.CopyPass++
+		st.Conflicts, st.ConflictKeys = ce.Conflicts, ce.Keys
+		next := "go on with: " + w.o.ResumeCommand + " --overwrite-conflicts (or --overwrite-conflicts-keys FILE, or --accept-conflicts)"
+		if ce.Clobbered > 0 {
+			next = "check the clobbered keys (ddbrewind undo --journal puts back what was overwritten), then rerun: " + w.o.ResumeCommand
+		}
+		return &stepFailure{err: err, tail: "; the exports and the state file are kept; " + next, save: true}
+	}
+	if err != nil {
+		return err
+	}
+	// Conflicts left alone on purpose (--accept-conflicts) are the ones
+	// the verification accepts.
+	st.Conflicts, st.ConflictKeys = 0, nil
+	if sum != nil && sum.ConflictsAccepted {
+		st.Conflicts, st.ConflictKeys = sum.Counts.Conflicts, sum.Conflicts
+	}
+	return nil
+}
+
+// verify runs the rewind again as a dry run (see verifyIncremental). When
+// it finds conflicts the copy did not report, the next run copies again
+// (a pass of its own), and that pass reports these keys as conflicts (or,
+// with the flags, overwrites or accepts them).
+func (w *windowSource) verify(ctx context.Context, st *State, _ *Result) error {
+	if w.o.NoVerify {
+		w.o.Logger.Info("skipping the verification (--no-verify)", "table", w.table)
+		return nil
+	}
+	err := verifyIncremental(ctx, w.api, w.o, w.job, st)
+	if errors.Is(err, errUnreported) {
+		st.CopyPass++
+		st.Step = StepCopy
+		return &stepFailure{err: err, tail: "; " + w.kept(st), save: true}
+	}
+	return err
+}
+
+// cleanup deletes the export files, unless --keep-export.
+func (w *windowSource) cleanup(ctx context.Context, st *State) error {
+	if w.o.KeepExport {
+		w.o.Logger.Info("keeping the export files (--keep-export)", "exports", strings.Join(st.ExportDirs, " "))
+		return nil
+	}
+	return deleteExports(ctx, w.o, st)
 }
 
 // rewindPrefix is the S3 prefix of the exports of a rewind started at
@@ -349,57 +352,4 @@ func exportDir(dir, bucket string) (string, string, error) {
 		return "", "", fmt.Errorf("export directory %q is not s3://%s/…/AWSDynamoDB/ID/: not deleting under it", dir, bucket)
 	}
 	return b, key, nil
-}
-
-// checkSameWindow refuses a rerun whose source is not the one the state
-// file records: --since, --until (as given), --s3-bucket and --s3-prefix
-// of a rewind from incremental exports, or a restore instead.
-func checkSameWindow(o Options, st *State, table string) error {
-	e := o.Export
-	given, recorded := o.incremental(), st.Since != nil
-	if !given && !recorded {
-		return nil
-	}
-	if given && recorded && st.Since.Equal(e.Since) && sameOptional(st.Until, e.Until) && st.Bucket == e.Bucket && st.Prefix == e.Prefix {
-		return nil
-	}
-	was := "a restore (--at, --ago, --latest, --backup or --backup-before)"
-	if recorded {
-		var until time.Time
-		if st.Until != nil {
-			until = *st.Until
-		}
-		was = windowFlags(*st.Since, until, st.Bucket, st.Prefix)
-	}
-	now := "a restore (--at, --ago, --latest, --backup or --backup-before)"
-	if given {
-		now = windowFlags(e.Since, e.Until, e.Bucket, e.Prefix)
-	}
-	if st.Step == StepDone {
-		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s started with %s, not %s: to rewind again, remove the state file or pass another --state",
-			o.State, table, was, now)}
-	}
-	return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s started with %s, not %s: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
-		o.State, table, was, now)}
-}
-
-// windowFlags is the source flags of a rewind from incremental exports as
-// given, for messages.
-func windowFlags(since, until time.Time, bucket, prefix string) string {
-	s := "--since " + tables.FormatTime(since)
-	if !until.IsZero() {
-		s += " --until " + tables.FormatTime(until)
-	}
-	s += " --s3-bucket " + bucket
-	if prefix != "" {
-		s += " --s3-prefix " + prefix
-	}
-	return s
-}
-
-func sameOptional(recorded *time.Time, given time.Time) bool {
-	if recorded == nil {
-		return given.IsZero()
-	}
-	return recorded.Equal(given)
 }

@@ -14,15 +14,16 @@ import (
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
-// TestCheckSameWindow: a run from incremental exports resumes only with
-// the same --since, --until (as given), --s3-bucket and --s3-prefix; a
-// restore and a --since run never resume each other; every refusal names
-// the state file, finished or not.
+// TestCheckSameWindow (through checkSame, the one rerun identity): a run
+// from incremental exports resumes only with the same --since, --until
+// (as given), --s3-bucket and --s3-prefix; a restore and a --since run
+// never resume each other; every refusal names the state file, finished
+// or not.
 func TestCheckSameWindow(t *testing.T) {
 	since := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
 	until := since.Add(2 * time.Hour)
 	rec := func(step string, withUntil bool) *State {
-		st := &State{Table: "orders", RestorePoint: since, Step: step, Since: &since, Bucket: "b", Prefix: "p"}
+		st := &State{Table: "orders", RestorePoint: since, Step: step, WindowState: WindowState{Since: &since, Bucket: "b", Prefix: "p"}}
 		if withUntil {
 			st.Until = &until
 		}
@@ -51,7 +52,7 @@ func TestCheckSameWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkSameWindow(tt.o, tt.st, "orders")
+			err := checkSame(tt.o, tt.st, "orders", tt.st.Selection)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("refused: %v", err)
@@ -102,7 +103,7 @@ func TestOldStateFileLoads(t *testing.T) {
 // its own.
 func TestCopyCheckpoint(t *testing.T) {
 	for pass, want := range []string{"s.checkpoint", "s.checkpoint.pass2", "s.checkpoint.pass3"} {
-		if got := copyCheckpoint(&State{Checkpoint: "s.checkpoint", CopyPass: pass}); got != want {
+		if got := copyCheckpoint(&State{Checkpoint: "s.checkpoint", WindowState: WindowState{CopyPass: pass}}); got != want {
 			t.Errorf("pass %d: %q, want %q", pass, got, want)
 		}
 	}
@@ -131,8 +132,8 @@ func TestRewindPrefix(t *testing.T) {
 		st   State
 		want string
 	}{
-		{State{Prefix: "p", ExportPrefix: "p/ddbrewind-rewind-x"}, "p/ddbrewind-rewind-x"},
-		{State{Prefix: "p"}, "p"},
+		{State{WindowState: WindowState{Prefix: "p", ExportPrefix: "p/ddbrewind-rewind-x"}}, "p/ddbrewind-rewind-x"},
+		{State{WindowState: WindowState{Prefix: "p"}}, "p"},
 	} {
 		if got := tc.st.exportPrefix(); got != tc.want {
 			t.Errorf("exportPrefix of %+v = %q, want %q", tc.st, got, tc.want)

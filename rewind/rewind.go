@@ -6,8 +6,14 @@
 // it stopped: it never restores twice and never deletes the recovery table
 // before the copy and its verification succeeded.
 //
-// The steps themselves are packages restore and copier; this package only
-// sequences them.
+// A rewind from incremental exports (Options.Export) runs the same way:
+// export the window, rewind the keys it changed, verify, delete the
+// exports. Both are sources (restoreSource, windowSource) of one loop
+// (runLocked, runSteps); the state file is the fields every rewind has
+// plus the part its source owns.
+//
+// The steps themselves are packages restore, export and copier; this
+// package only sequences them.
 package rewind
 
 import (
@@ -19,12 +25,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
-	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
@@ -53,12 +57,28 @@ const (
 	StepDone    = "done"
 )
 
-// State is the content of the state file.
+// State is the content of the state file: the fields every rewind has,
+// and the part its source owns (RestoreState for a restore, WindowState
+// for a rewind from incremental exports; the other one empty). The parts
+// are embedded, so the JSON file is flat and the same as before they
+// existed (testdata/state holds files written then).
 type State struct {
-	Version       int       `json:"version"`
-	Table         string    `json:"table"`
-	RestorePoint  time.Time `json:"restore_point"`
-	RecoveryTable string    `json:"recovery_table"`
+	Version      int       `json:"version"`
+	Table        string    `json:"table"`
+	RestorePoint time.Time `json:"restore_point"`
+	RestoreState
+	Step string `json:"step"`
+	// Selection identifies the copy's selection and write mode.
+	Selection  string    `json:"selection"`
+	Checkpoint string    `json:"checkpoint"`
+	Started    time.Time `json:"started"`
+	Updated    time.Time `json:"updated"`
+	WindowState
+}
+
+// RestoreState is the part of the state a restore owns.
+type RestoreState struct {
+	RecoveryTable string `json:"recovery_table"`
 	// BackupARN is the backup the recovery table is restored from (given
 	// with --backup, or the one --backup-before picked); empty for a
 	// point-in-time restore. RestorePoint is then the backup's creation
@@ -71,20 +91,16 @@ type State struct {
 	// --latest), so that a rerun with another flag is refused even when the
 	// run is finished (--ago 1m after --at T is another rewind).
 	PointFlag string `json:"point_flag,omitempty"`
-	Step      string `json:"step"`
-	// Selection identifies the copy's selection and write mode.
-	Selection  string    `json:"selection"`
-	Checkpoint string    `json:"checkpoint"`
-	Started    time.Time `json:"started"`
-	Updated    time.Time `json:"updated"`
+}
 
-	// The source of a rewind from incremental exports (--since); all
-	// empty for a restore. Since and Until are the flags as given (Until
-	// nil when not given); ExportUntil is the window's end as resolved
-	// (so that a resume exports, or adopts, exactly the same window);
-	// RestorePoint is then Since. Bucket and Prefix are where the exports
-	// go; ExportDirs are their directories in time order, once the export
-	// step is done.
+// WindowState is the part of the state a rewind from incremental exports
+// (--since) owns; all empty for a restore. Since and Until are the flags
+// as given (Until nil when not given); ExportUntil is the window's end as
+// resolved (so that a resume exports, or adopts, exactly the same window);
+// RestorePoint is then Since. Bucket and Prefix are where the exports go;
+// ExportDirs are their directories in time order, once the export step is
+// done.
+type WindowState struct {
 	Since       *time.Time `json:"since,omitempty"`
 	Until       *time.Time `json:"until,omitempty"`
 	ExportUntil *time.Time `json:"export_until,omitempty"`
@@ -159,6 +175,37 @@ type Result struct {
 	Diff        *copier.DiffResult
 }
 
+// source is where a rewind finds the past: a restore (restoreSource) or
+// incremental exports (windowSource). The loop (runLocked, runSteps) runs
+// its steps in order and records the step reached in the state file; the
+// rerun identity, the source flags as given against those the state file
+// records, is checkSame's.
+type source interface {
+	// first is the step that makes the past: StepRestore or StepExport.
+	first() string
+	// prepare prepares the copy, once; for a new rewind (st nil) it also
+	// prepares the first step, checking everything it can before it
+	// starts, and returns the new state.
+	prepare(ctx context.Context, st *State, sel string) (*State, error)
+	// confirm is what the confirmation asks about.
+	confirm(st *State) string
+	// logAttrs names the rewind in log lines.
+	logAttrs(st *State) []any
+	// start makes the past (restores, or exports, and waits), adopting
+	// what a previous attempt started.
+	start(ctx context.Context, st *State) error
+	// copy writes the past back into the main table, resuming from the
+	// checkpoint; verify checks it (unless --no-verify); cleanup deletes
+	// what start made (unless asked to keep it).
+	copy(ctx context.Context, st *State, res *Result) error
+	verify(ctx context.Context, st *State, res *Result) error
+	cleanup(ctx context.Context, st *State) error
+	// kept says what a failed step keeps and how to resume.
+	kept(st *State) string
+	// close releases what prepare holds.
+	close()
+}
+
 // UsageError is a refusal: the state file belongs to another rewind. It
 // is the one usage error type of every package.
 type UsageError = usage.Error
@@ -188,9 +235,17 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	}
 	o.Copy.Now, o.Copy.Logger, o.Copy.Files = o.Now, o.Logger, o.Files
 	table := tables.Name(o.Restore.Table)
-	sel := selectionID(o.Copy)
-	res := &Result{}
+	return runWith(ctx, o, table, func() (source, error) {
+		if o.incremental() {
+			return newWindowSource(api, o, table)
+		}
+		return &restoreSource{api: api, o: o, table: table}, nil
+	})
+}
 
+// runWith runs or resumes the rewind from the source newSource makes,
+// holding the state file's lock.
+func runWith(ctx context.Context, o Options, table string, newSource func() (source, error)) (*Result, error) {
 	// The state file is locked for the run's life, before it is read: a
 	// second run given it (a Batch retry overlapping its first attempt) is
 	// refused here, before it exports, restores or writes anything.
@@ -198,14 +253,14 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	defer lost(nil)
 	lock, err := o.Files.Lock(ctx, o.State, statefile.LockOptions{Now: o.Now, OnLost: lost})
 	if err != nil {
-		return res, err
+		return &Result{}, err
 	}
 	defer func() {
 		if rerr := lock.Release(ctx); rerr != nil {
 			o.Logger.Warn("could not release the lock of the state file", "error", rerr)
 		}
 	}()
-	res, err = runLocked(ctx, api, o, table, sel, res)
+	res, err := runLocked(ctx, o, table, newSource)
 	if cause := context.Cause(ctx); err != nil && errors.Is(cause, statefile.ErrLockLost) {
 		// Not an interrupt: another run holds the state file now.
 		return res, fmt.Errorf("run %s: %w (%v)", table, cause, err)
@@ -213,36 +268,22 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	return res, err
 }
 
-// runLocked runs or resumes the rewind, holding the state file's lock.
-func runLocked(ctx context.Context, api API, o Options, table, sel string, res *Result) (*Result, error) {
+// runLocked runs or resumes the rewind, holding the state file's lock:
+// the state file read and checked against the flags, the source prepared
+// (for a new rewind: the state made), the confirmation asked, the state
+// saved before the first step starts (so that a kill right after the
+// restore or export call never leads to a second one), then the steps.
+func runLocked(ctx context.Context, o Options, table string, newSource func() (source, error)) (*Result, error) {
+	res := &Result{}
+	sel := selectionID(o.Copy)
 	st, err := loadState(ctx, o.Files, o.State)
 	if err != nil {
 		return res, err
 	}
-	if o.incremental() {
-		return runIncremental(ctx, api, o, st, table, sel, res)
+	src, err := newSource()
+	if err != nil {
+		return res, err
 	}
-	// The copy is prepared once, before anything else: the main table
-	// described, the keys file downloaded and checked, the expressions
-	// probed. Every step reuses it.
-	var job *copier.Job
-	var restorePlan *restore.Plan
-	prepareJob := func() error {
-		co := o.Copy
-		co.To = table
-		j, err := copier.PrepareJob(ctx, api, co)
-		if err != nil {
-			return err
-		}
-		job = j
-		o.Restore.Described = j.Target()
-		return nil
-	}
-	defer func() {
-		if job != nil {
-			job.Close()
-		}
-	}()
 	if st != nil {
 		if err := checkSame(o, st, table, sel); err != nil {
 			return res, err
@@ -250,109 +291,96 @@ func runLocked(ctx context.Context, api API, o Options, table, sel string, res *
 		if st.Step == StepDone {
 			res.State, res.AlreadyDone = *st, true
 			o.Logger.Info("the rewind is already done; remove the state file or pass another --state to rewind again",
-				"table", table, "state", o.State, "recovery_table", st.RecoveryTable, "restore_point", tables.FormatTime(st.RestorePoint))
+				append([]any{"table", table, "state", o.State}, src.logAttrs(st)...)...)
 			return res, nil
 		}
-		o.Logger.Info("resuming rewind", "table", table, "step", st.Step, "recovery_table", st.RecoveryTable, "state", o.State)
-		if err := prepareJob(); err != nil {
-			return res, err
-		}
-	} else {
-		// Everything the copy will check, checked before restoring.
-		if err := prepareJob(); err != nil {
-			return res, err
-		}
-		plan, err := restore.Prepare(ctx, api, o.Restore)
-		if err != nil {
-			return res, err
-		}
-		restorePlan = plan
-		st = &State{Version: 1, Table: table, RestorePoint: plan.RestorePoint(), RecoveryTable: plan.RecoveryTable(),
-			BackupARN: plan.BackupARN(), Step: StepRestore, Selection: sel, Checkpoint: DefaultCheckpoint(o.State), Started: o.Now().UTC()}
-		if bb := o.Restore.Point.BackupBefore; !bb.IsZero() {
-			bb = bb.UTC()
-			st.BackupBefore = &bb
-		}
-		if !o.Restore.Point.FromBackup() {
-			st.PointFlag = pointFlag(o.Restore.Point)
-		}
-		if o.Copy.Checkpoint != "" {
-			st.Checkpoint = o.Copy.Checkpoint
-		}
+		o.Logger.Info("resuming rewind", append([]any{"table", table, "step", st.Step, "state", o.State}, src.logAttrs(st)...)...)
+	}
+	defer src.close()
+	if st, err = src.prepare(ctx, st, sel); err != nil {
+		return res, err
 	}
 	if o.Confirm != nil {
-		from := ""
-		if st.BackupARN != "" {
-			from = " from backup " + st.BackupARN
-		}
-		write := "overwrite the selected items of " + table + " with their versions in it"
-		if o.Copy.DeleteExtra {
-			write += " and delete the selected items of " + table + " that it lacks (--delete-extra)"
-		}
-		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",
-			table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable)); err != nil {
+		if err := o.Confirm(src.confirm(st)); err != nil {
 			return res, err
 		}
 	}
-	// The state is saved before the restore starts, so a kill right after
-	// the restore call never leads to a second restore.
 	if err := saveState(o, st); err != nil {
 		return res, err
 	}
 	res.State = *st
-	keep := fmt.Sprintf("the recovery table %s is kept; resume with: %s", st.RecoveryTable, o.ResumeCommand)
+	return res, runSteps(ctx, o, src, st, res)
+}
 
-	if st.Step == StepRestore {
-		if err := ensureRestored(ctx, api, o, st, restorePlan); err != nil {
-			var ue *restore.UsageError
-			if errors.As(err, &ue) {
-				// A refusal (the existing table is not this run's
-				// restore): resuming would be refused again.
-				return res, fmt.Errorf("run %s: restore step: %w", table, err)
-			}
-			return res, fmt.Errorf("run %s: restore step: %w; %s", table, err, keep)
+// runSteps runs the steps from the one the state records, saving the
+// state as each one ends. A step that fails leaves the state at that step
+// (unless it says otherwise, see stepFailure): the same command resumes
+// there.
+func runSteps(ctx context.Context, o Options, src source, st *State, res *Result) error {
+	steps := []struct {
+		name string
+		run  func(context.Context, *State) error
+	}{
+		{src.first(), src.start},
+		{StepCopy, func(ctx context.Context, st *State) error { return src.copy(ctx, st, res) }},
+		{StepVerify, func(ctx context.Context, st *State) error { return src.verify(ctx, st, res) }},
+		{StepCleanup, src.cleanup},
+		{StepDone, nil},
+	}
+	for i, step := range steps[:len(steps)-1] {
+		if st.Step != step.name {
+			continue
 		}
-		if err := advance(o, st, StepCopy, res); err != nil {
-			return res, err
+		if err := step.run(ctx, st); err != nil {
+			return stepError(o, src, st, res, step.name, err)
+		}
+		if err := advance(o, st, steps[i+1].name, res); err != nil {
+			return err
 		}
 	}
-	if st.Step == StepCopy {
-		plan, err := job.Copy(ctx, api, st.RecoveryTable, st.Checkpoint)
-		if err != nil {
-			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
+	return nil
+}
+
+// stepFailure is a step's error that says what follows it in the
+// message, and whether the state, which the step changed, is saved.
+type stepFailure struct {
+	err error
+	// tail follows the error in the message, e.g. "; resume with: …".
+	tail string
+	save bool
+}
+
+func (f *stepFailure) Error() string { return f.err.Error() + f.tail }
+func (f *stepFailure) Unwrap() error { return f.err }
+
+// stepError is the error of a failed step: "run TABLE: STEP step: ERROR",
+// followed by what is kept and how to resume.
+func stepError(o Options, src source, st *State, res *Result, step string, err error) error {
+	var f *stepFailure
+	if !errors.As(err, &f) {
+		tail := "; " + src.kept(st)
+		if step == StepCleanup {
+			tail = "; resume with: " + o.ResumeCommand
 		}
-		sum, err := plan.Run(ctx, api)
-		res.Copy = sum
-		if err != nil {
-			return res, fmt.Errorf("run %s: copy step: %w; %s", table, err, keep)
-		}
-		if err := advance(o, st, StepVerify, res); err != nil {
-			return res, err
+		f = &stepFailure{err: err, tail: tail}
+	}
+	if f.save {
+		res.State = *st
+		if serr := saveState(o, st); serr != nil {
+			return serr
 		}
 	}
-	if st.Step == StepVerify {
-		if !o.NoVerify {
-			d, err := verify(ctx, api, o, st, job)
-			res.Diff = d
-			if err != nil {
-				return res, fmt.Errorf("run %s: verify step: %w; %s", table, err, keep)
-			}
-		}
-		if err := advance(o, st, StepCleanup, res); err != nil {
-			return res, err
-		}
+	return fmt.Errorf("run %s: %s step: %w%s", st.Table, step, f.err, f.tail)
+}
+
+// newState is a new rewind's state at its first step, without the
+// source's part.
+func newState(o Options, table, sel, step string, started time.Time) *State {
+	st := &State{Version: 1, Table: table, Step: step, Selection: sel, Checkpoint: DefaultCheckpoint(o.State), Started: started}
+	if o.Copy.Checkpoint != "" {
+		st.Checkpoint = o.Copy.Checkpoint
 	}
-	if st.Step == StepCleanup {
-		if o.KeepRecoveryTable {
-			o.Logger.Info("keeping the recovery table (--keep-recovery-table)", "recovery_table", st.RecoveryTable)
-		} else if err := cleanup(ctx, api, o, st); err != nil {
-			return res, fmt.Errorf("run %s: cleanup step: %w; resume with: %s", table, err, o.ResumeCommand)
-		}
-		if err := advance(o, st, StepDone, res); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
+	return st
 }
 
 func advance(o Options, st *State, step string, res *Result) error {
@@ -365,50 +393,6 @@ func advance(o Options, st *State, step string, res *Result) error {
 	}
 	o.Logger.Info("rewind step", "table", st.Table, "step", step)
 	return saveState(o, st)
-}
-
-// ensureRestored starts the restore unless the recovery table already
-// exists (a previous attempt started it), re-applies the tags, and waits.
-// plan is the restore this process prepared (nil when it resumes): it
-// checked already that the recovery table did not exist.
-func ensureRestored(ctx context.Context, api API, o Options, st *State, plan *restore.Plan) error {
-	if plan != nil {
-		_, err := plan.Start(ctx, api)
-		return err
-	}
-	// The point as recorded: a time, or the backup the run resolved (so a
-	// resumed --backup-before run restores the backup it picked first).
-	ro := o.Restore
-	ro.Point = restore.Point{At: st.RestorePoint}
-	if st.BackupARN != "" {
-		ro.Point = restore.Point{Backup: st.BackupARN}
-	}
-	_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)})
-	switch {
-	case err == nil:
-		o.Logger.Info("the recovery table exists already: not restoring again", "recovery_table", st.RecoveryTable)
-		return restore.Adopt(ctx, api, ro, st.RecoveryTable, st.RestorePoint)
-	case awserr.Code(err) != "ResourceNotFoundException":
-		return err
-	}
-	ro.RecoveryTable = st.RecoveryTable
-	_, err = restore.Restore(ctx, api, ro)
-	return err
-}
-
-// verify compares the selection in both tables.
-func verify(ctx context.Context, api API, o Options, st *State, job *copier.Job) (*copier.DiffResult, error) {
-	plan, err := job.Diff(ctx, api, st.RecoveryTable, o.VerifyStats)
-	if err != nil {
-		return nil, err
-	}
-	d, err := plan.Diff(ctx, api, 10)
-	if err != nil {
-		return d, err
-	}
-	o.Logger.Info("verification", "table", st.Table, "identical", d.Identical, "different", d.Different,
-		"missing_in_main", d.MissingInMain, "extra_in_main", d.ExtraInMain)
-	return d, Verdict(o.Copy, d)
 }
 
 // Verdict applies the verification rules: every recovery item of the slice
@@ -425,105 +409,6 @@ func Verdict(c copier.Options, d *copier.DiffResult) error {
 		return fmt.Errorf("%w: %d items of the main slice are not in the recovery table (e.g. %v)", ErrVerifyFailed, d.ExtraInMain, d.ExtraKeys)
 	}
 	return nil
-}
-
-// cleanup deletes the recovery table; a table already gone is fine.
-func cleanup(ctx context.Context, api API, o Options, st *State) error {
-	plan, err := restore.PlanCleanup(ctx, api, restore.CleanupOptions{Tables: []string{st.RecoveryTable}, Wait: true, Now: o.Now, Logger: o.Logger})
-	if err != nil {
-		var ue *restore.UsageError
-		if errors.As(err, &ue) {
-			if _, derr := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)}); awserr.Code(derr) == "ResourceNotFoundException" {
-				return nil // deleted by the previous attempt
-			}
-		}
-		return err
-	}
-	_, err = plan.Execute(ctx, api)
-	return err
-}
-
-// checkSame refuses a state file of another rewind.
-func checkSame(o Options, st *State, table, sel string) error {
-	if st.Table != table {
-		return &UsageError{Msg: fmt.Sprintf("state file %s is for table %s, not %s: pass another --state", o.State, st.Table, table)}
-	}
-	if err := checkSameWindow(o, st, table); err != nil {
-		return err
-	}
-	if err := checkSameSource(o, st, table); err != nil {
-		return err
-	}
-	if given := pointFlag(o.Restore.Point); st.PointFlag != "" && !o.Restore.Point.FromBackup() && given != st.PointFlag {
-		state := "an unfinished"
-		if st.Step == StepDone {
-			state = "a finished"
-		}
-		return &UsageError{Msg: fmt.Sprintf("state file %s records %s rewind of %s started with %s (restore point %s), not %s: rerun with the same flags, or remove the state file (or pass another --state) to start another rewind",
-			o.State, state, table, st.PointFlag, tables.FormatTime(st.RestorePoint), given)}
-	}
-	switch {
-	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint) && st.Step == StepDone:
-		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s to %s: to rewind to %s, remove the state file or pass another --state",
-			o.State, table, tables.FormatTime(st.RestorePoint), tables.FormatTime(o.Restore.Point.At))}
-	case !o.Restore.Point.At.IsZero() && !o.Restore.Point.At.Equal(st.RestorePoint):
-		return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s to %s, not %s: rerun with the same --at to resume, or remove the state file (or pass another --state) to start another rewind",
-			o.State, table, tables.FormatTime(st.RestorePoint), tables.FormatTime(o.Restore.Point.At))}
-	case st.Selection != sel:
-		return &UsageError{Msg: fmt.Sprintf("state file %s records a rewind of %s with another selection or write mode: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
-			o.State, table)}
-	}
-	return nil
-}
-
-// checkSameSource refuses a rerun whose source flags differ, as given,
-// from those the state file records: a point-in-time restore against a
-// restore from a backup, another --backup, another --backup-before.
-func checkSameSource(o Options, st *State, table string) error {
-	p := o.Restore.Point
-	recorded := "to " + tables.FormatTime(st.RestorePoint)
-	switch {
-	case st.BackupBefore != nil:
-		recorded = fmt.Sprintf("from the newest backup at or before %s (--backup-before), %s", tables.FormatTime(*st.BackupBefore), st.BackupARN)
-	case st.BackupARN != "":
-		recorded = "from backup " + st.BackupARN + " (--backup)"
-	}
-	var given string
-	switch {
-	case p.Backup != "":
-		if st.BackupBefore == nil && p.Backup == st.BackupARN {
-			return nil
-		}
-		given = "--backup " + p.Backup
-	case !p.BackupBefore.IsZero():
-		if st.BackupBefore != nil && st.BackupBefore.Equal(p.BackupBefore) {
-			return nil
-		}
-		given = "--backup-before " + tables.FormatTime(p.BackupBefore)
-	case st.BackupARN == "":
-		return nil // both point-in-time: checkSame compares --at
-	default:
-		given = "a point in time (--at, --ago or --latest)"
-	}
-	if st.Step == StepDone {
-		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s %s, not %s: to rewind again, remove the state file or pass another --state",
-			o.State, table, recorded, given)}
-	}
-	return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s %s, not %s: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
-		o.State, table, recorded, given)}
-}
-
-// pointFlag is the point-in-time flag of p as given.
-func pointFlag(p restore.Point) string {
-	switch {
-	case !p.At.IsZero():
-		return "--at " + tables.FormatTime(p.At)
-	case p.Ago != 0:
-		return "--ago " + p.Ago.String()
-	case p.Latest:
-		return "--latest"
-	}
-	return ""
 }
 
 // selectionID identifies the selection and write mode.

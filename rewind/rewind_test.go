@@ -94,7 +94,7 @@ func TestCheckSameBackup(t *testing.T) {
 	const arn = "arn:aws:dynamodb:us-east-1:111122223333:table/orders/backup/01759287600000-abcdef12"
 	const other = "arn:aws:dynamodb:us-east-1:111122223333:table/orders/backup/01759287600000-99999999"
 	sel := selectionID(copier.Options{})
-	byARN := State{Table: "orders", RestorePoint: created, BackupARN: arn, Selection: sel}
+	byARN := State{Table: "orders", RestorePoint: created, RestoreState: RestoreState{BackupARN: arn}, Selection: sel}
 	byTime := byARN
 	byTime.BackupBefore = &before
 	pitr := State{Table: "orders", RestorePoint: created, Selection: sel}
