@@ -292,7 +292,8 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 		s := stats.Snapshot()
 		c := progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
 			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated,
-			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain}
+			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain,
+			Throttled: topThrottle(s.ThrottlesByReason)}
 		if s.Identical+s.Different+s.MissingInMain+s.ExtraInMain == 0 {
 			// A copy's progress is the items written (what bounds it
 			// under --max-wcu), and its delete phase's keys checked.
@@ -319,6 +320,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
 	log.Info("summary", args...)
+	logThrottles(log, step, n, c.Float64("max-wcu"))
 	switch path := c.String("report"); path {
 	case "":
 	case "-":

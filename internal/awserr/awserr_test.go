@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 func TestCode(t *testing.T) {
@@ -92,5 +93,19 @@ func TestResourceName(t *testing.T) {
 		if table, index := ResourceName(arn); table != want[0] || index != want[1] {
 			t.Errorf("ResourceName(%q) = %q, %q", arn, table, index)
 		}
+	}
+}
+
+// TestCaptureThrottleReasonsTwice: given on the client and again on a
+// call, the middleware is added once (a second Add would fail the call).
+func TestCaptureThrottleReasonsTwice(t *testing.T) {
+	stack := middleware.NewStack("op", func() interface{} { return nil })
+	for i := 0; i < 2; i++ {
+		if err := CaptureThrottleReasons(stack); err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+	}
+	if n := len(stack.Deserialize.List()); n != 2 {
+		t.Errorf("%d deserialize middlewares, want 2", n)
 	}
 }

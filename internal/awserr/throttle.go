@@ -91,8 +91,12 @@ func ParseThrottleReasons(body []byte) []ThrottleReason {
 // CaptureThrottleReasons is an APIOptions function for the DynamoDB
 // client (per client or per call): it keeps the reasons of an error
 // response's raw body, so that ThrottleReasons finds them even where the
-// SDK's model drops them.
+// SDK's model drops them. Given twice (client and call), it adds itself
+// once.
 func CaptureThrottleReasons(stack *middleware.Stack) error {
+	if _, ok := stack.Deserialize.Get((*reasonsWrapper).ID(nil)); ok {
+		return nil
+	}
 	if err := stack.Deserialize.Add(&reasonsWrapper{}, middleware.Before); err != nil {
 		return err
 	}
