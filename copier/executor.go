@@ -189,7 +189,7 @@ func (x *executor) throttled(err error) {
 // first of each pair (the summary counts them all).
 func (x *executor) countThrottle(reason, resource string) {
 	if x.stats.CountThrottle(reason, resource) == 1 {
-		x.log.Info("throttled", "table", x.target, "reason", reason, "resource", resource)
+		x.log.Info("throttled", "reason", reason, "resource", resource)
 	}
 }
 

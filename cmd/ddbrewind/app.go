@@ -289,7 +289,7 @@ func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, erro
 		r.stats.Retries.Add(1)
 		if sdkThrottles.IsErrorThrottle(err).Bool() {
 			r.stats.Throttles.Add(1)
-			countThrottle(r.stats, err)
+			countThrottle(r.stats, r.log, err)
 		}
 	}
 	if e == nil && r.log != nil {

@@ -10,16 +10,19 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/progress"
 )
 
-// countThrottle counts one throttle the SDK retried (a control-plane
-// call's) by its reasons, or its error code when it gives none, as the
-// copier counts its own (copier.Stats.CountThrottle).
-func countThrottle(stats *copier.Stats, err error) {
+// countThrottle counts one throttle the SDK retried (a call outside the
+// copier's executor) by its reasons, or its error code when it gives none,
+// and logs the first of each, as the copier does with its own
+// (copier.Stats.CountThrottle).
+func countThrottle(stats *copier.Stats, log *slog.Logger, err error) {
 	reasons := awserr.ThrottleReasons(err)
 	if len(reasons) == 0 {
-		stats.CountThrottle(awserr.Code(err), "")
+		reasons = []awserr.ThrottleReason{{Reason: awserr.Code(err)}}
 	}
 	for _, r := range reasons {
-		stats.CountThrottle(r.Reason, r.Resource)
+		if stats.CountThrottle(r.Reason, r.Resource) == 1 && log != nil {
+			log.Info("throttled", "reason", r.Reason, "resource", r.Resource)
+		}
 	}
 }
 
@@ -106,7 +109,7 @@ func throttleFix(tc copier.ThrottleCount, maxWCU float64) string {
 		return fmt.Sprintf("%s %s throughput reached the account's per-table quota in its Region: ask for a higher quota (Service Quotas), or %s", what, op, slower)
 	}
 	// A hot key range: the writer that met it backs off alone.
-	return fmt.Sprintf("a hot key range of %s: many %ss to a few partition keys; only the writers on it slow down: spread the %ss over more --segments, or let them finish at its pace",
+	return fmt.Sprintf("a hot key range of %s: many %ss to a few partition keys; only the calls to it slow down: spread the %ss over more --segments, or let them finish at its pace",
 		strings.TrimSuffix(what, "'s"), op, op)
 }
 
