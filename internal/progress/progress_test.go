@@ -327,13 +327,16 @@ func TestLogsEveryInterval(t *testing.T) {
 		n := int64(0)
 		r := Start(Config{Logger: log, Interval: 30 * time.Second, Label: "copy"}, func() Counters {
 			n += 100
-			return Counters{Read: n, Written: n}
+			return Counters{Read: n, Written: n, Throttles: 2, Throttled: "table write provisioned"}
 		})
 		time.Sleep(95 * time.Second)
 		r.Stop()
 		lines := strings.Count(buf.String(), "\n")
 		if lines != 3 {
 			t.Fatalf("%d progress lines in 95 s at a 30 s interval, want 3:\n%s", lines, buf.String())
+		}
+		if !strings.Contains(buf.String(), `"throttles":2,"throttled":"table write provisioned"`) {
+			t.Errorf("progress lines lack the throttles' reason: %s", buf.String())
 		}
 		if !strings.Contains(buf.String(), `"step":"copy"`) {
 			t.Errorf("progress lines lack the step: %s", buf.String())
