@@ -308,6 +308,48 @@ func (x *executor) condWrite(ctx context.Context, rng *rand.Rand, what string, f
 	return false, err
 }
 
+// replace puts item into table (a nil item deletes key instead) on the
+// condition expr with its placeholders, asking DynamoDB for the item it
+// replaced (ReturnValues ALL_OLD). It reports whether the condition held
+// and the replaced item (nil: there was none), charging the write-capacity
+// cap either way and counting nothing: the caller decides what each
+// outcome means. what names the write in retry messages.
+func (x *executor) replace(ctx context.Context, rng *rand.Rand, what, table string, key, item map[string]types.AttributeValue,
+	expr *string, names map[string]string, values map[string]types.AttributeValue) (bool, map[string]types.AttributeValue, error) {
+	var old map[string]types.AttributeValue
+	var fn func() (*types.ConsumedCapacity, error)
+	if item == nil {
+		in := &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: key, ConditionExpression: expr,
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
+			ReturnValues: types.ReturnValueAllOld}
+		fn = func() (*types.ConsumedCapacity, error) {
+			out, err := x.api.DeleteItem(ctx, in, noSDKRetry)
+			if out == nil {
+				return nil, err
+			}
+			old = out.Attributes
+			return out.ConsumedCapacity, err
+		}
+	} else {
+		in := &dynamodb.PutItemInput{TableName: aws.String(table), Item: item, ConditionExpression: expr,
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
+			ReturnValues: types.ReturnValueAllOld}
+		fn = func() (*types.ConsumedCapacity, error) {
+			out, err := x.api.PutItem(ctx, in, noSDKRetry)
+			if out == nil {
+				return nil, err
+			}
+			old = out.Attributes
+			return out.ConsumedCapacity, err
+		}
+	}
+	held, err := x.condWrite(ctx, rng, what, fn)
+	if len(old) == 0 {
+		old = nil
+	}
+	return held, old, err
+}
+
 // noteConflict records a key written again after an export's window, on
 // page pg (nil: none): it is left alone, counted and reported (every key:
 // logs show a few, the report all), and the checkpoint keeps it once it

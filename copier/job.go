@@ -142,9 +142,6 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 // downloaded from S3). Close is idempotent.
 func (j *Job) Close() { j.release() }
 
-// KeyNames returns the table's key attribute names (hash first).
-func (j *Job) KeyNames() []string { return j.keys.names }
-
 // probe sends the expressions to DynamoDB once, before any write, so that
 // an expression it rejects is bad input (exit 2), not a failure mid-copy:
 // the selection on table (a Scan or Query with Limit 1), and --if-main as a

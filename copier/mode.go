@@ -17,8 +17,6 @@ import (
 // Each mode is one file: mode_overwrite.go, mode_onlymissing.go,
 // mode_ifmain.go; --delete-extra (mode_deleteextra.go) combines with any.
 type writeMode interface {
-	// name is the mode's flag, for fingerprints and messages.
-	name() string
 	// put writes items (at most 25, distinct keys).
 	put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error
 	// del deletes keys (at most 25, distinct).

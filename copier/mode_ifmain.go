@@ -15,8 +15,6 @@ import (
 // false are counted as skipped (kept).
 type ifMain struct{ expr string }
 
-func (ifMain) name() string { return "if-main" }
-
 func (m ifMain) put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error {
 	if t.dryRun {
 		// The conditions are not evaluated: every item counts as written.

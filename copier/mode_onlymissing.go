@@ -15,8 +15,6 @@ import (
 // an item created meanwhile is never clobbered. Deletes are plain.
 type onlyMissing struct{}
 
-func (onlyMissing) name() string { return "only-missing" }
-
 func (onlyMissing) put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error {
 	existing, _, err := t.x.batchGet(ctx, rng, t.table, keysOf(items, t.keyNames), true, true)
 	if err != nil {

@@ -12,8 +12,6 @@ import (
 // DeleteRequests.
 type overwrite struct{}
 
-func (overwrite) name() string { return "overwrite" }
-
 func (overwrite) put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error {
 	if t.dryRun {
 		// The plan: what would change (a consistent read of the main

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
@@ -176,43 +175,17 @@ func (s *rewindSink) write(ctx context.Context, rng *rand.Rand, pg *page, k, wan
 			return t.notWritten(k)
 		}
 	}
-	var held bool
-	var old map[string]types.AttributeValue
-	var err error
+	what := "rewind in " + t.table
 	if want == nil {
-		in := &dynamodb.DeleteItemInput{TableName: aws.String(t.table), Key: k, ConditionExpression: cond,
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
-			ReturnValues: types.ReturnValueAllOld}
-		held, err = x.condWrite(ctx, rng, "rewind (delete) in "+t.table, func() (*types.ConsumedCapacity, error) {
-			out, err := x.api.DeleteItem(ctx, in, noSDKRetry)
-			if out != nil {
-				old = out.Attributes
-				return out.ConsumedCapacity, err
-			}
-			return nil, err
-		})
-	} else {
-		in := &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: want, ConditionExpression: cond,
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
-			ReturnValues: types.ReturnValueAllOld}
-		held, err = x.condWrite(ctx, rng, "rewind in "+t.table, func() (*types.ConsumedCapacity, error) {
-			out, err := x.api.PutItem(ctx, in, noSDKRetry)
-			if out != nil {
-				old = out.Attributes
-				return out.ConsumedCapacity, err
-			}
-			return nil, err
-		})
+		what = "rewind (delete) in " + t.table
 	}
+	held, old, err := x.replace(ctx, rng, what, t.table, k, want, cond, names, values)
 	switch {
 	case err != nil:
 		return err
 	case !held:
 		x.noteConflict(pg, k) // written between our read and our write
 		return t.notWritten(k)
-	}
-	if len(old) == 0 {
-		old = nil
 	}
 	if !sameState(old, cur) {
 		x.noteClobbered(pg, k)

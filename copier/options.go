@@ -19,8 +19,9 @@ type Options struct {
 	From, To string
 	// FromExport reads the past state from DynamoDB exports in S3 instead
 	// of From: each an export directory s3://B/P/AWSDynamoDB/ID/ or its
-	// manifest-summary.json. For now exactly one, a full export. The
-	// export files are read through Files.S3. A plan of an export shows
+	// manifest-summary.json: one full export, or incremental exports in
+	// time order that form one window. The export files are read through
+	// Files.S3. A plan of an export shows
 	// the export's directory URL where it would show From.
 	FromExport []string
 	// OverwriteConflicts, in a rewind from incremental exports, rewinds
@@ -98,8 +99,7 @@ const DefaultWriters = 8
 // DefaultPageSize is the Scan/Query Limit when Options.PageSize is 0. A
 // full 1 MB page of small items decodes into tens of MB of Go values (twice,
 // briefly, while the SDK decodes it); 500 items keep a copy's peak memory
-// flat and low (measured: 110 MB → 43 MB RSS on 100,000 items of 400 B) at
-// the same speed.
+// flat and low at the same speed (docs/benchmark.md has the measurement).
 const DefaultPageSize = 500
 
 // DefaultSegments picks a segment count from the table's size and item

@@ -322,9 +322,6 @@ func (p *Plan) Source() string { return p.opts.From }
 // Resumed reports whether the copy resumes from a checkpoint.
 func (p *Plan) Resumed() bool { return p.resumed }
 
-// KeyNames returns the table's key attribute names (hash first).
-func (p *Plan) KeyNames() []string { return p.job.keys.names }
-
 // fingerprint identifies this copy for its checkpoint.
 func (p *Plan) fingerprint() (string, string) {
 	o := p.opts

@@ -25,9 +25,10 @@ type RewindOptions struct {
 
 // PrepareRewind checks an incremental rewind of the main table before
 // anything is written: the options, the main table (not a recovery table),
-// the window's keys against its key schema, and the checkpoint. Only
-// --only-missing is refused: the rewind's own conditions decide what is
-// written (see rewindSink).
+// the window's keys against its key schema, and the checkpoint. The
+// options a window does not take are refused (checkWindowOptions:
+// --only-missing and --if-main among them): the rewind's own conditions
+// decide what is written (see rewindSink).
 func PrepareRewind(ctx context.Context, api API, opts RewindOptions) (*Plan, error) {
 	return prepareRewind(ctx, api, opts, modeCopy)
 }

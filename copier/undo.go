@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
@@ -243,38 +241,11 @@ func (s *undoSink) put(ctx context.Context, rng *rand.Rand, key, item, expect ma
 	if !ok {
 		return false, nil, nil
 	}
-	var old map[string]types.AttributeValue
-	var held bool
-	var err error
+	what := "undo in " + s.table
 	if item == nil {
-		in := &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key, ConditionExpression: cond,
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
-			ReturnValues: types.ReturnValueAllOld}
-		held, err = x.condWrite(ctx, rng, "undo (delete) in "+s.table, func() (*types.ConsumedCapacity, error) {
-			out, err := x.api.DeleteItem(ctx, in, noSDKRetry)
-			if out != nil {
-				old = out.Attributes
-				return out.ConsumedCapacity, err
-			}
-			return nil, err
-		})
-	} else {
-		in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item, ConditionExpression: cond,
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values, ReturnConsumedCapacity: x.capacity,
-			ReturnValues: types.ReturnValueAllOld}
-		held, err = x.condWrite(ctx, rng, "undo in "+s.table, func() (*types.ConsumedCapacity, error) {
-			out, err := x.api.PutItem(ctx, in, noSDKRetry)
-			if out != nil {
-				old = out.Attributes
-				return out.ConsumedCapacity, err
-			}
-			return nil, err
-		})
+		what = "undo (delete) in " + s.table
 	}
-	if len(old) == 0 {
-		old = nil
-	}
-	return held, old, err
+	return x.replace(ctx, rng, what, s.table, key, item, cond, names, values)
 }
 
 // scalarsOf returns item without its list and map attributes (nil: nil).

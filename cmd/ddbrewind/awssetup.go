@@ -10,12 +10,16 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 )
 
 // This file turns the two setup errors the SDK words worst into one line
@@ -207,11 +211,28 @@ func s3EndpointHint(endpointFlag string, getenv func(string) string) string {
 
 // errorLine is the one line printed for a command's error: the endpoint's
 // own message when nothing was found there (the SDK's wrapping adds only
-// noise: "operation error …, exceeded maximum number of attempts, …").
+// noise: "operation error …, exceeded maximum number of attempts, …"); an
+// AWS error answer as "Service Operation: Code: message", without the
+// SDK's "https response error StatusCode: 404, RequestID: …, HostID: …,
+// api error" (issue 22 row 13: a missing bucket).
 func errorLine(err error) string {
 	var ue *unreachableError
 	if errors.As(err, &ue) {
 		return ue.Error()
 	}
-	return oneLine(err.Error())
+	msg := err.Error()
+	var oe *smithy.OperationError
+	var ae smithy.APIError
+	if errors.As(err, &oe) && errors.As(err, &ae) {
+		full := oe.Error()
+		short := fmt.Sprintf("%s %s: %s", oe.Service(), oe.Operation(), awserr.Message(err))
+		if m := attemptsRe.FindStringSubmatch(full); m != nil {
+			short += " (after " + m[1] + " attempts)"
+		}
+		msg = strings.Replace(msg, full, short, 1)
+	}
+	return oneLine(msg)
 }
+
+// attemptsRe finds the SDK's count of attempts in an operation error.
+var attemptsRe = regexp.MustCompile(`exceeded maximum number of attempts, (\d+)`)

@@ -58,6 +58,17 @@ func TestListTaggedOnly(t *testing.T) {
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "NAME") || !strings.Contains(r.stdout, rec) || strings.Count(r.stdout, "\n") != 2 {
 		t.Errorf("table output:\n%s", r.stdout)
 	}
+	// At 80 columns, with the default name (issue 22 row 11): the source and
+	// the creation time are in -o wide.
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if strings.Contains(l, table) || strings.Contains(l, "CREATED") {
+			t.Errorf("the default list has the source or the creation time: %q", l)
+		}
+	}
+	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--source", table, "-o", "wide")
+	if r.code != 0 || !strings.Contains(r.stdout, "SOURCE") || !strings.Contains(r.stdout, "CREATED") || !strings.Contains(r.stdout, table) {
+		t.Errorf("list -o wide:\n%s", r.stdout)
+	}
 	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--source", "nothing-restored-from-here", "--output", "json")
 	if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
 		t.Errorf("empty list: exit %d %q", r.code, r.stdout)

@@ -294,7 +294,7 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated,
 			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain,
 			Throttled: topThrottle(s.ThrottlesByReason)}
-		if s.Identical+s.Different+s.MissingInMain+s.ExtraInMain == 0 {
+		if label == "copy" || label == "undo" {
 			// A copy's progress is the items written (what bounds it
 			// under --max-wcu), and its delete phase's keys checked.
 			c.Pending, c.DeletePhase, c.Checked = s.Pending(), s.DeletePhase, s.Checked

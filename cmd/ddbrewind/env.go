@@ -49,10 +49,10 @@ func osEnv() *Env {
 }
 
 // gcPercent is ddbrewind's GOGC when the environment sets none. A copy's
-// live heap is small (the pages and batches in flight, about 15 MB) and
-// churns fast, so at Go's default of 100 the collector takes about a fifth
-// of the process's CPU; 200 cuts the process's CPU by about 20 % for about
-// 10 MiB more peak memory (docs/tuning.md, docs/benchmark.md).
+// live heap is small (the pages and batches in flight) and churns fast, so
+// at Go's default of 100 the collector takes a large share of the
+// process's CPU; 200 trades a little peak memory for less CPU (measured in
+// docs/benchmark.md).
 const gcPercent = 200
 
 // Main runs the CLI in this process and returns its exit code. SIGINT and

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/smithy-go"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 )
@@ -87,4 +91,31 @@ func TestRejectedSelectionIsOneLine(t *testing.T) {
 		[]string{"copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
 			"--key-condition-expression", "lastWriter = :s", "--expression-attribute-values", `{":s":{"S":"x"}}`}, 2,
 		[]string{"DynamoDB rejects the selection on " + to + ": ValidationException: "}, []string{"operation error", "RequestID", "StatusCode"}}})
+}
+
+// TestErrorLineQuotesAWSAnswers: an AWS error answer is printed as
+// "Service Operation: Code: message", without the SDK's StatusCode,
+// RequestID and HostID (issue 22 row 13: a missing bucket); a retried one
+// keeps its count of attempts.
+func TestErrorLineQuotesAWSAnswers(t *testing.T) {
+	noBucket := &smithy.GenericAPIError{Code: "NoSuchBucket", Message: "The specified bucket does not exist"}
+	throttled := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"missing bucket", fmt.Errorf("copy: read s3://nope/x/manifest-summary.json: %w", &smithy.OperationError{ServiceID: "S3", OperationName: "GetObject",
+			Err: fmt.Errorf("https response error StatusCode: 404, RequestID: R1, HostID: H1, api error %w", noBucket)}),
+			"copy: read s3://nope/x/manifest-summary.json: S3 GetObject: NoSuchBucket: The specified bucket does not exist"},
+		{"retried", fmt.Errorf("list tables: %w", &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "ListTables",
+			Err: fmt.Errorf("exceeded maximum number of attempts, 8, https response error StatusCode: 400, RequestID: R2, api error %w", throttled)}),
+			"list tables: DynamoDB ListTables: ThrottlingException: Rate exceeded (after 8 attempts)"},
+		{"not an AWS answer", errors.New("plain failure"), "plain failure"},
+	}
+	for _, tt := range tests {
+		if got := errorLine(tt.err); got != tt.want {
+			t.Errorf("%s: errorLine = %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
 }

@@ -63,27 +63,28 @@ func listCommand(env *Env) *cli.Command {
 				}
 				return nil
 			}
-			// The default fits 80 columns for usual names: the creation
-			// time is in wide only.
+			// The default fits 80 columns for usual names.
 			tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
 			wide := format == "wide"
 			if wide {
 				fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tCREATED\tSTATUS\tITEMS\tSIZE")
 			} else {
-				fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tSTATUS\tITEMS\tSIZE")
+				fmt.Fprintln(tw, "NAME\tRESTORE POINT\tSTATUS\tITEMS\tSIZE")
 			}
 			lagging := false
 			for _, t := range tables {
-				created := ""
+				source, created := "", ""
 				if wide {
-					created = fmtTime(t.CreatedAt) + "\t"
+					// The default name starts with the source's:
+					// the source and creation time are in wide only.
+					source, created = t.SourceTable+"\t", fmtTime(t.CreatedAt)+"\t"
 				}
 				items, size := countOf(t.ItemCount), fmtBytes(t.SizeBytes)
 				if t.ItemCount == 0 && t.SizeBytes == 0 && (t.CreatedAt.IsZero() || env.Now().Sub(t.CreatedAt) < countLag) {
 					// Not counted yet, rather than empty.
 					items, size, lagging = "-", "-", true
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\n", t.Name, t.SourceTable, fmtTime(t.RestorePoint),
+				fmt.Fprintf(tw, "%s\t%s%s\t%s%s\t%s\t%s\n", t.Name, source, fmtTime(t.RestorePoint),
 					created, t.Status, items, size)
 			}
 			if err := tw.Flush(); err != nil {

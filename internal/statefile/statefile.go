@@ -31,7 +31,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/tempfile"
@@ -511,21 +510,13 @@ func nextPart(key string, parts []string) int {
 
 // partTaken reports a conditional write refused because the object exists.
 func partTaken(err error) bool {
-	return apiCode(err) == "PreconditionFailed" || httpStatus(err) == 412
+	return awserr.Code(err) == "PreconditionFailed" || httpStatus(err) == 412
 }
 
 // partConflict reports a conditional write that collided with another one
 // in flight; it may be retried.
 func partConflict(err error) bool {
-	return apiCode(err) == "ConditionalRequestConflict" || httpStatus(err) == 409
-}
-
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
+	return awserr.Code(err) == "ConditionalRequestConflict" || httpStatus(err) == 409
 }
 
 func httpStatus(err error) int {
