@@ -345,7 +345,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	if runErr == nil {
 		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu"), keptReason(c)))
 	}
-	return runErr
+	return withThrottleFix(runErr, n, c.Float64("max-wcu"))
 }
 
 // printJSON writes v to w as indented JSON (stdout results: list, diff,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -144,4 +145,19 @@ func logThrottles(log *slog.Logger, step string, n copier.Snapshot, maxWCU float
 	for _, tc := range n.ThrottlesByReason {
 		log.Info("throttled", "step", step, "reason", tc.Reason, "resource", tc.Resource, "count", tc.Count, "fix", throttleFix(tc, maxWCU))
 	}
+}
+
+// withThrottleFix adds to the error of a copy that gave up on items
+// (*copier.IncompleteError, usually under sustained throttling) what its
+// closing sentence would have said of the throttles and their fix; other
+// errors are returned as they are.
+func withThrottleFix(err error, n copier.Snapshot, maxWCU float64) error {
+	var inc *copier.IncompleteError
+	if !errors.As(err, &inc) {
+		return err
+	}
+	if t := throttleClosing(n, maxWCU); t != "" {
+		return fmt.Errorf("%w%s", err, t)
+	}
+	return err
 }

@@ -155,3 +155,33 @@ func TestCopyThrottlesExplained(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyGivenUpUnderThrottlingSaysTheFix: a copy whose writes are
+// throttled until --max-retry-time gives up ends (exit 3) with a line that
+// still says which reason throttled it and the fix.
+func TestCopyGivenUpUnderThrottlingSaysTheFix(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile(filepath.Join("..", "..", "internal", "awserr", "testdata", "aws", "throttling-exception-reasons-model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := ddbtest.MixedItems(60, 62, ddbtest.WithLargeEvery(0))
+	srv, _, from, to := copyPair(t, mixedSpec, items)
+	proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Ops: []string{"BatchWriteItem"}, FailAll: true,
+		ThrottleBodies: map[string][]byte{"BatchWriteItem": body}})
+	rep := filepath.Join(t.TempDir(), "report.json")
+	r := ddb(t, "copy", "--endpoint-url", proxy.URL(), "--from", from, "--to", to, "--yes", "--report", rep, "--max-retry-time", "1s", "--segments", "1")
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
+	}
+	last := lastLine(r.stderr)
+	for _, want := range []string{"could not be written", "throttles, all TableWriteAccountLimitExceeded on table Music: table Music's write throughput reached the account's per-table quota in its Region: ask for a higher quota (Service Quotas), or cap the writes with --max-wcu"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the last line lacks %q:\n%s", want, last)
+		}
+	}
+	s := report(t, rep)
+	if len(s.Counts.ThrottlesByReason) != 1 || s.Counts.ThrottlesByReason[0].Count != s.Counts.Throttles || s.Counts.Throttles == 0 {
+		t.Errorf("by reason %+v, throttles %d", s.Counts.ThrottlesByReason, s.Counts.Throttles)
+	}
+}
