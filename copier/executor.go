@@ -63,8 +63,14 @@ func newExecutor(api API, o Options, keyNames []string, target string) *executor
 }
 
 // noSDKRetry turns off the SDK's retries for one call: the executor's loop
-// is the only retry layer, so every retry is paced and counted once.
-func noSDKRetry(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }
+// is the only retry layer, so every retry is paced and counted once. It
+// also keeps the throttling reasons of the call's error body
+// (awserr.CaptureThrottleReasons), which the SDK's model drops for a
+// ThrottlingException spelled like the other exceptions.
+func noSDKRetry(o *dynamodb.Options) {
+	o.Retryer = aws.NopRetryer{}
+	o.APIOptions = append(o.APIOptions, awserr.CaptureThrottleReasons)
+}
 
 // errGaveUp marks a call given up after MaxRetryTime (or an interrupt
 // during its retries).
@@ -72,7 +78,8 @@ var errGaveUp = errors.New("gave up")
 
 // call runs fn until it succeeds, fails permanently, or retrying passes
 // MaxRetryTime (then the error wraps errGaveUp). Throttles slow the shared
-// pacer, successes speed it up again.
+// pacer (but a hot key range's, see throttled), successes speed it up
+// again; every retry waits its backoff.
 func (x *executor) call(ctx context.Context, rng *rand.Rand, what string, fn func() error) error {
 	start := x.now()
 	for attempt := 0; ; attempt++ {
@@ -95,8 +102,7 @@ func (x *executor) call(ctx context.Context, rng *rand.Rand, what string, fn fun
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if throttle {
-			x.stats.Throttles.Add(1)
-			x.pacer.throttled()
+			x.throttled(err)
 		}
 		if x.maxRetry > 0 && x.now().Sub(start) > x.maxRetry {
 			return fmt.Errorf("%s: %w after retrying for %s (--max-retry-time): %w", what, errGaveUp, x.maxRetry, err)
@@ -156,6 +162,37 @@ func (x *executor) query(ctx context.Context, rng *rand.Rand, what string, in *d
 	return out, err
 }
 
+// throttled counts a throttling error, by each reason DynamoDB gave
+// (awserr.ThrottleReasons; by its error code when it gave none), and slows
+// the shared pacer — unless every reason is a hot key range: a few
+// partition keys are over their limit, not the table, so only the writer
+// that met it slows down (its own backoff), not the others.
+func (x *executor) throttled(err error) {
+	x.stats.Throttles.Add(1)
+	reasons := awserr.ThrottleReasons(err)
+	if len(reasons) == 0 {
+		x.countThrottle(awserr.Code(err), "")
+		x.pacer.throttled()
+		return
+	}
+	hot := true
+	for _, r := range reasons {
+		x.countThrottle(r.Reason, r.Resource)
+		hot = hot && awserr.IsHotKeyRange(r.Reason)
+	}
+	if !hot {
+		x.pacer.throttled()
+	}
+}
+
+// countThrottle counts one throttle for reason on resource, and logs the
+// first of each pair (the summary counts them all).
+func (x *executor) countThrottle(reason, resource string) {
+	if x.stats.CountThrottle(reason, resource) == 1 {
+		x.log.Info("throttled", "reason", reason, "resource", resource)
+	}
+}
+
 // batchWrite sends put or delete requests into table with BatchWriteItem,
 // resending UnprocessedItems with backoff until all are done; what it gives
 // up on is recorded as failed (*IncompleteError).
@@ -199,6 +236,7 @@ func (x *executor) batchWrite(ctx context.Context, rng *rand.Rand, table string,
 		}
 		if len(left) > 0 {
 			x.stats.Throttles.Add(1)
+			x.countThrottle(ReasonUnprocessedItems, table)
 			x.pacer.throttled()
 		}
 		reqs = left
@@ -409,6 +447,7 @@ func (x *executor) batchGet(ctx context.Context, rng *rand.Rand, table string, k
 		pending = out.UnprocessedKeys
 		if len(pending[table].Keys) > 0 {
 			x.stats.Throttles.Add(1)
+			x.countThrottle(ReasonUnprocessedKeys, table)
 			x.pacer.throttled()
 		}
 	}

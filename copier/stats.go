@@ -1,6 +1,9 @@
 package copier
 
 import (
+	"cmp"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -42,27 +45,86 @@ type Stats struct {
 	// the copy reads them, after its source.
 	Checked     atomic.Int64
 	DeletePhase atomic.Bool
+
+	// throttled counts throttles by reason and resource (CountThrottle).
+	throttleMu sync.Mutex
+	throttled  map[ThrottleCount]int64 // keys have Count 0
+}
+
+// Reasons counted for throttles DynamoDB gave no reason for: a batch's
+// unprocessed items or keys, and a throttling error without
+// ThrottlingReasons (counted under its error code).
+const (
+	ReasonUnprocessedItems = "UnprocessedItems"
+	ReasonUnprocessedKeys  = "UnprocessedKeys"
+)
+
+// ThrottleCount counts the throttles of one reason on one resource.
+// Reason is DynamoDB's (such as "IndexWriteProvisionedThroughputExceeded",
+// see awserr.ThrottleReason), ReasonUnprocessedItems or
+// ReasonUnprocessedKeys (Resource is then the table), or the error code of
+// a throttle without reasons (Resource empty). A throttle that gives two
+// reasons counts under both, and once in Throttles.
+type ThrottleCount struct {
+	Reason   string `json:"reason"`
+	Resource string `json:"resource,omitempty"`
+	Count    int64  `json:"count"`
+}
+
+// CountThrottle counts one throttle for reason on resource and returns
+// how many that pair has now.
+func (s *Stats) CountThrottle(reason, resource string) int64 {
+	s.throttleMu.Lock()
+	defer s.throttleMu.Unlock()
+	if s.throttled == nil {
+		s.throttled = make(map[ThrottleCount]int64)
+	}
+	k := ThrottleCount{Reason: reason, Resource: resource}
+	s.throttled[k]++
+	return s.throttled[k]
+}
+
+// ThrottlesByReason returns the throttles by reason and resource, the
+// most frequent first (then by reason and resource); nil when none.
+func (s *Stats) ThrottlesByReason() []ThrottleCount {
+	s.throttleMu.Lock()
+	defer s.throttleMu.Unlock()
+	if len(s.throttled) == 0 {
+		return nil
+	}
+	out := make([]ThrottleCount, 0, len(s.throttled))
+	for k, n := range s.throttled {
+		k.Count = n
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b ThrottleCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Resource, b.Resource))
+	})
+	return out
 }
 
 // Snapshot is a point-in-time copy of Stats.
 type Snapshot struct {
-	Read          int64 `json:"read"`
-	Matched       int64 `json:"matched"`
-	Written       int64 `json:"written"`
-	Skipped       int64 `json:"skipped"`
-	Deleted       int64 `json:"deleted"`
-	Failed        int64 `json:"failed"`
-	Retries       int64 `json:"retries"`
-	Throttles     int64 `json:"throttles"`
-	Estimated     int64 `json:"estimated,omitempty"`
-	NotInRecovery int64 `json:"not_in_recovery"`
-	Identical     int64 `json:"identical,omitempty"`
-	Different     int64 `json:"different,omitempty"`
-	MissingInMain int64 `json:"missing_in_main,omitempty"`
-	ExtraInMain   int64 `json:"extra_in_main,omitempty"`
-	Changed       int64 `json:"changed,omitempty"`
-	Conflicts     int64 `json:"conflicts,omitempty"`
-	Clobbered     int64 `json:"clobbered,omitempty"`
+	Read      int64 `json:"read"`
+	Matched   int64 `json:"matched"`
+	Written   int64 `json:"written"`
+	Skipped   int64 `json:"skipped"`
+	Deleted   int64 `json:"deleted"`
+	Failed    int64 `json:"failed"`
+	Retries   int64 `json:"retries"`
+	Throttles int64 `json:"throttles"`
+	// ThrottlesByReason counts the throttles by DynamoDB's reason and the
+	// resource (table or index ARN) it names, the most frequent first.
+	ThrottlesByReason []ThrottleCount `json:"throttles_by_reason,omitempty"`
+	Estimated         int64           `json:"estimated,omitempty"`
+	NotInRecovery     int64           `json:"not_in_recovery"`
+	Identical         int64           `json:"identical,omitempty"`
+	Different         int64           `json:"different,omitempty"`
+	MissingInMain     int64           `json:"missing_in_main,omitempty"`
+	ExtraInMain       int64           `json:"extra_in_main,omitempty"`
+	Changed           int64           `json:"changed,omitempty"`
+	Conflicts         int64           `json:"conflicts,omitempty"`
+	Clobbered         int64           `json:"clobbered,omitempty"`
 	// ReadUnits and WriteUnits are a dry run's capacity plan, in units.
 	ReadUnits  float64 `json:"read_capacity_units,omitempty"`
 	WriteUnits float64 `json:"write_capacity_units,omitempty"`
@@ -82,27 +144,28 @@ func (s Snapshot) Pending() int64 {
 // Snapshot returns the current counters.
 func (s *Stats) Snapshot() Snapshot {
 	return Snapshot{
-		Read:          s.Read.Load(),
-		Matched:       s.Matched.Load(),
-		Written:       s.Written.Load(),
-		Skipped:       s.Skipped.Load(),
-		Deleted:       s.Deleted.Load(),
-		Failed:        s.Failed.Load(),
-		Retries:       s.Retries.Load(),
-		Throttles:     s.Throttles.Load(),
-		Estimated:     s.Estimated.Load(),
-		NotInRecovery: s.NotInRecovery.Load(),
-		Identical:     s.Identical.Load(),
-		Different:     s.Different.Load(),
-		MissingInMain: s.MissingInMain.Load(),
-		ExtraInMain:   s.ExtraInMain.Load(),
-		Changed:       s.Changed.Load(),
-		Conflicts:     s.Conflicts.Load(),
-		Clobbered:     s.Clobbered.Load(),
-		ReadUnits:     float64(s.ReadUnits.Load()) / 1000,
-		WriteUnits:    float64(s.WriteUnits.Load()) / 1000,
-		Checked:       s.Checked.Load(),
-		DeletePhase:   s.DeletePhase.Load(),
+		Read:              s.Read.Load(),
+		Matched:           s.Matched.Load(),
+		Written:           s.Written.Load(),
+		Skipped:           s.Skipped.Load(),
+		Deleted:           s.Deleted.Load(),
+		Failed:            s.Failed.Load(),
+		Retries:           s.Retries.Load(),
+		Throttles:         s.Throttles.Load(),
+		ThrottlesByReason: s.ThrottlesByReason(),
+		Estimated:         s.Estimated.Load(),
+		NotInRecovery:     s.NotInRecovery.Load(),
+		Identical:         s.Identical.Load(),
+		Different:         s.Different.Load(),
+		MissingInMain:     s.MissingInMain.Load(),
+		ExtraInMain:       s.ExtraInMain.Load(),
+		Changed:           s.Changed.Load(),
+		Conflicts:         s.Conflicts.Load(),
+		Clobbered:         s.Clobbered.Load(),
+		ReadUnits:         float64(s.ReadUnits.Load()) / 1000,
+		WriteUnits:        float64(s.WriteUnits.Load()) / 1000,
+		Checked:           s.Checked.Load(),
+		DeletePhase:       s.DeletePhase.Load(),
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // corpusServer answers DynamoDB's JSON protocol with the responses of
@@ -131,4 +133,37 @@ func TestCorpusAdoptsRealExports(t *testing.T) {
 			t.Errorf("adopted %+v: the export has no prefix", p.Tasks[0])
 		}
 	})
+}
+
+// TestCorpusRestorableWindowRefusals: --at, --since and --until outside the
+// restorable window of a DescribeContinuousBackups response as DynamoDB
+// writes it are refused naming both ends, the recovery period and which
+// end they missed; a time after now is called "in the future".
+func TestCorpusRestorableWindowRefusals(t *testing.T) {
+	described := &types.TableDescription{TableName: aws.String("test"), TableArn: aws.String("arn:aws:dynamodb:eu-north-1:123456789123:table/test")}
+	now := at(t, "2026-01-14T11:10:00Z")
+	const window = "[2026-01-14T09:00:00Z, 2026-01-14T11:05:00Z] (recovery period: 35 days)"
+	tests := []struct {
+		name string
+		edit func(*Options)
+		want string
+	}{
+		{"--at in the future", func(o *Options) { o.At = now.Add(time.Hour) },
+			"export test: --at 2026-01-14T12:10:00Z is in the future (it is now 2026-01-14T11:10:00Z): the restorable window is " + window + ", ending a few minutes ago: pick a time inside it"},
+		{"--at after the latest end", func(o *Options) { o.At = now.Add(-time.Minute) },
+			"export test: --at 2026-01-14T11:09:00Z is outside the restorable window " + window + ", after its latest end (which trails now by a few minutes): pick a time inside it"},
+		{"--since before the earliest end", func(o *Options) { o.Since = at(t, "2026-01-14T08:00:00Z") },
+			"export test: --since 2026-01-14T08:00:00Z is outside the restorable window " + window + ", before its earliest end: pick a time inside it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := corpusClient(t)
+			o := Options{Table: "test", Bucket: "test-1231x1x", Described: described, Now: func() time.Time { return now }}
+			tt.edit(&o)
+			_, err := Prepare(context.Background(), c, o)
+			if !usage.Is(err) || err.Error() != tt.want {
+				t.Fatalf("Prepare = %v\nwant %s", err, tt.want)
+			}
+		})
+	}
 }

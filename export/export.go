@@ -118,9 +118,9 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	}
 	p.earliest = aws.ToTime(pitr.PointInTimeRecoveryDescription.EarliestRestorableDateTime).UTC()
 	p.latest = aws.ToTime(pitr.PointInTimeRecoveryDescription.LatestRestorableDateTime).UTC()
+	w := tables.Window{Earliest: p.earliest, Latest: p.latest, Days: aws.ToInt32(pitr.PointInTimeRecoveryDescription.RecoveryPeriodInDays)}
 	outside := func(what string, t time.Time) error {
-		return usagef("export %s: %s %s is outside the restorable window [%s, %s]: pick a time inside it",
-			p.table, what, tables.FormatTime(t), tables.FormatTime(p.earliest), tables.FormatTime(p.latest))
+		return usagef("export %s: %s %s: pick a time inside it", p.table, what, w.Outside(t, opts.Now()))
 	}
 	if !opts.incremental() {
 		if opts.At.Before(p.earliest) || opts.At.After(p.latest) {

@@ -98,3 +98,37 @@ func TestCorpusDescribeContinuousBackups(t *testing.T) {
 		t.Fatalf("Prepare = %v; want PITR disabled refused", err)
 	}
 }
+
+// TestCorpusRestorableWindowRefusals: a time outside the restorable window
+// of a DescribeContinuousBackups response as DynamoDB writes it (with its
+// RecoveryPeriodInDays) is refused naming both ends, the period and which
+// end it missed; a time after now is called "in the future".
+func TestCorpusRestorableWindowRefusals(t *testing.T) {
+	earliest := time.Unix(1576622404, 0).UTC()
+	latest := time.Unix(1576881604, 0).UTC()
+	now := latest.Add(5 * time.Minute)
+	const window = "[2019-12-17T22:40:04Z, 2019-12-20T22:40:04Z] (recovery period: 35 days)"
+	tests := []struct {
+		name  string
+		point Point
+		want  string
+	}{
+		{"before the earliest end", Point{At: earliest.Add(-time.Second)},
+			"restore MusicCollection: 2019-12-17T22:40:03Z is outside the restorable window " + window + ", before its earliest end: pick a time inside it, or restore from a backup with --backup-before 2019-12-17T22:40:03Z"},
+		{"--ago beyond the period", Point{Ago: 36 * 24 * time.Hour},
+			"restore MusicCollection: 2019-11-14T22:45:04Z is outside the restorable window " + window + ", before its earliest end: pick a time inside it, or restore from a backup with --backup-before 2019-11-14T22:45:04Z"},
+		{"after the latest end", Point{At: latest.Add(time.Minute)},
+			"restore MusicCollection: 2019-12-20T22:41:04Z is outside the restorable window " + window + ", after its latest end (which trails now by a few minutes): pick a time inside it, or --latest"},
+		{"in the future", Point{At: now.Add(time.Hour)},
+			"restore MusicCollection: 2019-12-20T23:45:04Z is in the future (it is now 2019-12-20T22:45:04Z): the restorable window is " + window + ", ending a few minutes ago: pick a time inside it, or --latest"},
+	}
+	c := corpusClient(t, map[string]string{"DescribeContinuousBackups": "describe-continuous-backups.json"})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Prepare(context.Background(), c, Options{Table: "MusicCollection", Point: tt.point, Described: corpusSource, Now: func() time.Time { return now }})
+			if !usage.Is(err) || err.Error() != tt.want {
+				t.Fatalf("Prepare = %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+}

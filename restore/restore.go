@@ -307,13 +307,13 @@ func (p *Plan) resolveTime(ctx context.Context, api API) error {
 	default:
 		p.point = opts.Point.At.UTC()
 	}
-	if now := opts.Now().UTC(); p.point.After(now) && p.point.After(p.latest) {
-		return usagef("restore %s: %s is in the future (it is now %s): the latest time a table can be restored to is %s, a few minutes ago; pick a time before it, or --latest",
-			src, tables.FormatTime(p.point), now.Format(time.RFC3339), tables.FormatTime(p.latest))
-	}
-	if p.point.Before(p.earliest) || p.point.After(p.latest) {
-		return usagef("restore %s: %s is outside the restorable window [%s, %s]: pick a time inside it, or restore from a backup with --backup-before %s",
-			src, tables.FormatTime(p.point), tables.FormatTime(p.earliest), tables.FormatTime(p.latest), tables.FormatTime(p.point))
+	w := tables.Window{Earliest: p.earliest, Latest: p.latest, Days: aws.ToInt32(desc.RecoveryPeriodInDays)}
+	now := opts.Now().UTC()
+	if why := w.Outside(p.point, now); why != "" {
+		if p.point.Before(p.earliest) {
+			return usagef("restore %s: %s: pick a time inside it, or restore from a backup with --backup-before %s", src, why, tables.FormatTime(p.point))
+		}
+		return usagef("restore %s: %s: pick a time inside it, or --latest", src, why)
 	}
 	return nil
 }

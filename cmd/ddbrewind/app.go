@@ -28,6 +28,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/restore"
@@ -288,6 +289,7 @@ func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, erro
 		r.stats.Retries.Add(1)
 		if sdkThrottles.IsErrorThrottle(err).Bool() {
 			r.stats.Throttles.Add(1)
+			countThrottle(r.stats, r.log, err)
 		}
 	}
 	if e == nil && r.log != nil {
@@ -373,6 +375,9 @@ func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats, log 
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		o.HTTPClient = newReachClient(o.HTTPClient, endpointHint(endpoint, "AWS_ENDPOINT_URL_DYNAMODB"))
+		// Throttles the SDK retries (control-plane calls) are counted
+		// by reason too (countingRetryer).
+		o.APIOptions = append(o.APIOptions, awserr.CaptureThrottleReasons)
 	}), nil
 }
 

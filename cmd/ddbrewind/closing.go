@@ -75,6 +75,7 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 		}
 		fmt.Fprintf(&b, " in %s", took)
 	}
+	b.WriteString(throttleClosing(n, maxWCU))
 	if check != "" {
 		b.WriteString("; check with: " + check)
 	}

@@ -293,7 +293,8 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 		s := stats.Snapshot()
 		c := progress.Counters{Read: s.Read, Written: s.Written, Skipped: s.Skipped, Deleted: s.Deleted,
 			Failed: s.Failed, Retries: s.Retries, Throttles: s.Throttles, Total: s.Estimated,
-			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain}
+			Identical: s.Identical, Different: s.Different, Missing: s.MissingInMain, Extra: s.ExtraInMain,
+			Throttled: topThrottle(s.ThrottlesByReason)}
 		if label == "copy" || label == "undo" {
 			// A copy's progress is the items written (what bounds it
 			// under --max-wcu), and its delete phase's keys checked.
@@ -320,6 +321,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
 	log.Info("summary", args...)
+	logThrottles(log, step, n, c.Float64("max-wcu"))
 	switch path := c.String("report"); path {
 	case "":
 	case "-":
@@ -344,7 +346,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	if runErr == nil {
 		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu"), keptReason(c)))
 	}
-	return runErr
+	return withThrottleFix(runErr, n, c.Float64("max-wcu"))
 }
 
 // printJSON writes v to w as indented JSON (stdout results: list, diff,

@@ -169,7 +169,9 @@ func TestRestoreRefusals(t *testing.T) {
 		want string
 	}{
 		{"pitr off", []string{"--table", noPITR, "--latest"}, "point-in-time recovery is not enabled"},
-		{"before window", []string{"--table", table, "--at", "2001-01-01T00:00:00Z"}, "outside the restorable window [" + tables.FormatTime(latest)},
+		// moto returns RecoveryPeriodInDays (35 unless set): the refusal
+		// names both ends, the period and the end missed.
+		{"before window", []string{"--table", table, "--at", "2001-01-01T00:00:00Z"}, "outside the restorable window [" + tables.FormatTime(latest) + ", " + tables.FormatTime(latest) + "] (recovery period: 35 days), before its earliest end"},
 		// A time in the future says so (issue 22 row 17: it said "outside
 		// the window").
 		{"in the future", []string{"--table", table, "--at", tables.FormatTime(latest.Add(time.Hour))}, "is in the future (it is now "},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 func TestCode(t *testing.T) {
@@ -51,5 +52,60 @@ func TestMessage(t *testing.T) {
 	}
 	if got := Message(errors.New("plain")); got != "plain" {
 		t.Errorf("Message of a plain error = %q", got)
+	}
+}
+
+// TestReasonParts: the 16 reason names DynamoDB documents
+// (ResourceType+OperationType+LimitType) split into their parts; other
+// names do not.
+func TestReasonParts(t *testing.T) {
+	tests := []struct {
+		reason, resource, op, limit string
+		ok                          bool
+	}{
+		{"TableWriteProvisionedThroughputExceeded", "table", "write", "provisioned", true},
+		{"IndexWriteProvisionedThroughputExceeded", "index", "write", "provisioned", true},
+		{"TableReadKeyRangeThroughputExceeded", "table", "read", "hot key range", true},
+		{"TableWriteMaxOnDemandThroughputExceeded", "table", "write", "on-demand maximum", true},
+		{"IndexReadAccountLimitExceeded", "index", "read", "account limit", true},
+		{"TableWriteAccountLimitExceeded", "table", "write", "account limit", true},
+		{"ProvisionedThroughputExceededException", "", "", "", false},
+		{"TableWrite", "", "", "", false},
+		{"", "", "", "", false},
+	}
+	for _, tt := range tests {
+		resource, op, limit, ok := ReasonParts(tt.reason)
+		if resource != tt.resource || op != tt.op || limit != tt.limit || ok != tt.ok {
+			t.Errorf("ReasonParts(%q) = %q %q %q %v", tt.reason, resource, op, limit, ok)
+		}
+	}
+	if !IsHotKeyRange("IndexWriteKeyRangeThroughputExceeded") || IsHotKeyRange("TableWriteProvisionedThroughputExceeded") {
+		t.Error("IsHotKeyRange")
+	}
+}
+
+func TestResourceName(t *testing.T) {
+	for arn, want := range map[string][2]string{
+		"arn:aws:dynamodb:us-east-1:123456789012:table/Music":                        {"Music", ""},
+		"arn:aws:dynamodb:us-east-1:123456789012:table/Music/index/AlbumTitle-index": {"Music", "AlbumTitle-index"},
+		"Music": {"Music", ""},
+	} {
+		if table, index := ResourceName(arn); table != want[0] || index != want[1] {
+			t.Errorf("ResourceName(%q) = %q, %q", arn, table, index)
+		}
+	}
+}
+
+// TestCaptureThrottleReasonsTwice: given on the client and again on a
+// call, the middleware is added once (a second Add would fail the call).
+func TestCaptureThrottleReasonsTwice(t *testing.T) {
+	stack := middleware.NewStack("op", func() interface{} { return nil })
+	for i := 0; i < 2; i++ {
+		if err := CaptureThrottleReasons(stack); err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+	}
+	if n := len(stack.Deserialize.List()); n != 2 {
+		t.Errorf("%d deserialize middlewares, want 2", n)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // TestCorpusErrorBodies serves DynamoDB's error bodies as AWS writes and
@@ -29,34 +31,42 @@ func TestCorpusErrorBodies(t *testing.T) {
 		code      string
 		throttle  bool
 		retryable bool
-		check     func(t *testing.T, err error)
+		// reasons is what ThrottleReasons reads, through
+		// CaptureThrottleReasons, as "reason resource".
+		reasons []string
+		check   func(t *testing.T, err error)
 	}{
 		// The SDK's model names ThrottlingException's member
 		// throttlingReasons (lower case; ProvisionedThroughputExceeded's is
 		// ThrottlingReasons): a body spelled like the other exceptions'
-		// gives its code and no reasons. ddbrewind reads only the code.
-		{"throttling-exception-reasons.json", 400, "ThrottlingException", true, true, func(t *testing.T, err error) {
-			var te *types.ThrottlingException
-			if !errors.As(err, &te) || aws.ToString(te.Message) != "throttled" {
-				t.Errorf("not read: %#v", te)
-			}
-		}},
-		{"throttling-exception-reasons-model.json", 400, "ThrottlingException", true, true, func(t *testing.T, err error) {
-			var te *types.ThrottlingException
-			if !errors.As(err, &te) || len(te.ThrottlingReasons) != 1 || aws.ToString(te.ThrottlingReasons[0].Reason) != "TableWriteAccountLimitExceeded" ||
-				aws.ToString(te.ThrottlingReasons[0].Resource) != "arn:aws:dynamodb:us-east-1:123456789012:table/Music" {
-				t.Errorf("throttlingReasons not read: %#v", te)
-			}
-		}},
-		{"provisioned-throughput-exceeded-reasons.json", 400, "ProvisionedThroughputExceededException", true, true, func(t *testing.T, err error) {
-			var pe *types.ProvisionedThroughputExceededException
-			if !errors.As(err, &pe) || len(pe.ThrottlingReasons) != 2 || aws.ToString(pe.ThrottlingReasons[1].Reason) != "IndexWriteProvisionedThroughputExceeded" {
-				t.Errorf("ThrottlingReasons not read: %#v", pe)
-			}
-		}},
-		{"throttling-exception-coral.json", 400, "ThrottlingException", true, true, nil},
-		{"conditional-check-failed.json", 400, "ConditionalCheckFailedException", false, false, nil},
-		{"conditional-check-failed-item.json", 400, "ConditionalCheckFailedException", false, false, func(t *testing.T, err error) {
+		// gives its code and no reasons to the typed error; the raw body
+		// (CaptureThrottleReasons) still gives them.
+		{"throttling-exception-reasons.json", 400, "ThrottlingException", true, true,
+			[]string{"TableReadKeyRangeThroughputExceeded arn:aws:dynamodb:us-east-1:123456789012:table/metadata"}, func(t *testing.T, err error) {
+				var te *types.ThrottlingException
+				if !errors.As(err, &te) || aws.ToString(te.Message) != "throttled" {
+					t.Errorf("not read: %#v", te)
+				}
+			}},
+		{"throttling-exception-reasons-model.json", 400, "ThrottlingException", true, true,
+			[]string{"TableWriteAccountLimitExceeded arn:aws:dynamodb:us-east-1:123456789012:table/Music"}, func(t *testing.T, err error) {
+				var te *types.ThrottlingException
+				if !errors.As(err, &te) || len(te.ThrottlingReasons) != 1 || aws.ToString(te.ThrottlingReasons[0].Reason) != "TableWriteAccountLimitExceeded" ||
+					aws.ToString(te.ThrottlingReasons[0].Resource) != "arn:aws:dynamodb:us-east-1:123456789012:table/Music" {
+					t.Errorf("throttlingReasons not read: %#v", te)
+				}
+			}},
+		{"provisioned-throughput-exceeded-reasons.json", 400, "ProvisionedThroughputExceededException", true, true,
+			[]string{"TableWriteProvisionedThroughputExceeded arn:aws:dynamodb:us-east-1:123456789012:table/Music",
+				"IndexWriteProvisionedThroughputExceeded arn:aws:dynamodb:us-east-1:123456789012:table/Music/index/AlbumTitle-index"}, func(t *testing.T, err error) {
+				var pe *types.ProvisionedThroughputExceededException
+				if !errors.As(err, &pe) || len(pe.ThrottlingReasons) != 2 || aws.ToString(pe.ThrottlingReasons[1].Reason) != "IndexWriteProvisionedThroughputExceeded" {
+					t.Errorf("ThrottlingReasons not read: %#v", pe)
+				}
+			}},
+		{"throttling-exception-coral.json", 400, "ThrottlingException", true, true, nil, nil},
+		{"conditional-check-failed.json", 400, "ConditionalCheckFailedException", false, false, nil, nil},
+		{"conditional-check-failed-item.json", 400, "ConditionalCheckFailedException", false, false, nil, func(t *testing.T, err error) {
 			var ce *types.ConditionalCheckFailedException
 			if !errors.As(err, &ce) {
 				t.Fatalf("not a ConditionalCheckFailedException: %v", err)
@@ -65,7 +75,7 @@ func TestCorpusErrorBodies(t *testing.T) {
 				t.Errorf("Item not read: %#v", ce.Item)
 			}
 		}},
-		{"internal-server-error.json", 500, "InternalServerError", false, true, nil},
+		{"internal-server-error.json", 500, "InternalServerError", false, true, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -84,6 +94,7 @@ func TestCorpusErrorBodies(t *testing.T) {
 				BaseEndpoint: aws.String(srv.URL),
 				Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 				Retryer:      aws.NopRetryer{},
+				APIOptions:   []func(*middleware.Stack) error{CaptureThrottleReasons},
 			})
 			_, err = c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("t"), Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}}})
 			if err == nil {
@@ -100,6 +111,20 @@ func TestCorpusErrorBodies(t *testing.T) {
 			}
 			if IsNotFound(err) {
 				t.Error("IsNotFound")
+			}
+			var got []string
+			for _, r := range ThrottleReasons(err) {
+				got = append(got, r.Reason+" "+r.Resource)
+			}
+			if !slices.Equal(got, tt.reasons) {
+				t.Errorf("ThrottleReasons = %q, want %q", got, tt.reasons)
+			}
+			got = nil
+			for _, r := range ParseThrottleReasons(body) {
+				got = append(got, r.Reason+" "+r.Resource)
+			}
+			if !slices.Equal(got, tt.reasons) {
+				t.Errorf("ParseThrottleReasons = %q, want %q", got, tt.reasons)
 			}
 			if tt.check != nil {
 				tt.check(t, err)

@@ -60,6 +60,11 @@ type FaultConfig struct {
 	// FailAll throttles every matching request, like a backend that never
 	// recovers.
 	FailAll bool
+	// ThrottleBodies gives, by operation (X-Amz-Target suffix), the body
+	// of the throttles injected for it, sent as it is with HTTP 400: for
+	// instance one of DynamoDB's error bodies with ThrottlingReasons.
+	// Other operations get the generated bodies.
+	ThrottleBodies map[string][]byte
 }
 
 // OpStats counts what a FaultProxy did with one operation's requests.
@@ -192,6 +197,7 @@ func (p *FaultProxy) Close() error {
 // cfg.Seed. Counters are kept.
 func (p *FaultProxy) SetConfig(cfg FaultConfig) {
 	cfg.Ops = slices.Clone(cfg.Ops)
+	cfg.ThrottleBodies = maps.Clone(cfg.ThrottleBodies)
 	var ops map[string]bool
 	if len(cfg.Ops) > 0 {
 		ops = make(map[string]bool, len(cfg.Ops))
@@ -250,6 +256,7 @@ type plan struct {
 	latency time.Duration
 	fault   fault
 	errType string // __type of an injected error
+	body    []byte // the whole body of an injected throttle, if given
 	reqID   string // x-amzn-RequestId of an injected response
 	split   *split // non-nil for a partial batch
 }
@@ -283,6 +290,10 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch pl.fault {
 	case faultThrottle:
+		if pl.body != nil {
+			writeBody(w, http.StatusBadRequest, pl.reqID, pl.body)
+			return
+		}
 		msg := "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API. (injected by ddbtest)"
 		if strings.HasSuffix(pl.errType, "#ThrottlingException") {
 			msg = "Rate of requests exceeds the allowed throughput. (injected by ddbtest)"
@@ -333,6 +344,7 @@ func (p *FaultProxy) decide(op string, body []byte) plan {
 		}
 		p.throttles++
 		st.Throttles++
+		pl.body = cfg.ThrottleBodies[op]
 	case u < cfg.Throttle+cfg.Error500:
 		pl.fault, pl.errType = fault500, "com.amazonaws.dynamodb.v20120810#InternalServerError"
 		st.Errors500++
@@ -611,6 +623,16 @@ func writeError(w http.ResponseWriter, status int, reqID, errType, msg string) {
 	if err != nil {
 		body = []byte(`{"__type":"` + errType + `"}`)
 	}
+	h := w.Header()
+	h.Set("Content-Type", "application/x-amz-json-1.0")
+	h.Set("X-Amzn-Requestid", reqID)
+	setBodyHeaders(h, body)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeBody writes a given DynamoDB JSON error body.
+func writeBody(w http.ResponseWriter, status int, reqID string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.0")
 	h.Set("X-Amzn-Requestid", reqID)

@@ -214,6 +214,21 @@ func TestFaultProxyErrors(t *testing.T) {
 			want: OpStats{Calls: 2, Drops: 2},
 		},
 		{
+			// A given body (DynamoDB's, with ThrottlingReasons) is sent
+			// as it is for its operation.
+			name: "throttle with a given body", cfg: FaultConfig{Throttle: 1, ThrottleBodies: map[string][]byte{"ListTables": []byte(
+				`{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"over","ThrottlingReasons":[{"reason":"TableWriteProvisionedThroughputExceeded","resource":"arn:aws:dynamodb:us-east-1:123456789012:table/Music"}]}`)}},
+			attempts: 1,
+			check: func(t *testing.T, call int, err error) {
+				var pe *types.ProvisionedThroughputExceededException
+				if !errors.As(err, &pe) || aws.ToString(pe.Message) != "over" || len(pe.ThrottlingReasons) != 1 ||
+					aws.ToString(pe.ThrottlingReasons[0].Reason) != "TableWriteProvisionedThroughputExceeded" {
+					t.Errorf("call %d: error %v, want the given body", call, err)
+				}
+			},
+			want: OpStats{Calls: 2, Throttles: 2},
+		},
+		{
 			name: "other operations only", cfg: FaultConfig{Throttle: 1, Ops: []string{"BatchWriteItem"}}, attempts: 1,
 			check: func(t *testing.T, call int, err error) {
 				if err != nil {

@@ -33,6 +33,10 @@ type Counters struct {
 	// them. Its length is unknown: no ETA.
 	DeletePhase bool
 	Checked     int64
+	// Throttled names the most frequent reason DynamoDB gave for
+	// throttling, short ("table write provisioned", "index write hot key
+	// range", "unprocessed items"); "" when none.
+	Throttled string
 }
 
 // done returns the items read and handled to the end.
@@ -249,6 +253,7 @@ func (r *Renderer) line(c Counters, elapsed time.Duration, final bool, width int
 	if secondary != "" {
 		optional = append(optional, secondary)
 	}
+
 	for _, o := range optional {
 		if cols(line)+3+cols(o) > room {
 			break
@@ -293,7 +298,11 @@ func describe(c Counters) (primary, secondary string) {
 		primary += " skipped " + Count(c.Skipped)
 	}
 	primary += " deleted " + Count(c.Deleted)
-	return primary, "retries " + Count(c.Retries) + " throttles " + Count(c.Throttles)
+	secondary = "retries " + Count(c.Retries) + " throttles " + Count(c.Throttles)
+	if c.Throttled != "" {
+		secondary += " (" + c.Throttled + ")"
+	}
+	return primary, secondary
 }
 
 // Count formats n with thousands separators: 20,000.
@@ -355,6 +364,9 @@ func (r *Renderer) log() {
 	} else {
 		args = append(args, "written", c.Written, "skipped", c.Skipped, "deleted", c.Deleted, "failed", c.Failed,
 			"retries", c.Retries, "throttles", c.Throttles)
+		if c.Throttled != "" {
+			args = append(args, "throttled", c.Throttled)
+		}
 	}
 	args = append(args, "elapsed", elapsed.Round(time.Second).String())
 	if c.Pending > 0 {

@@ -21,6 +21,7 @@ func TestDescribe(t *testing.T) {
 		{"skipped and failed hidden at zero", Counters{Read: 500, Written: 400}, "written 400 deleted 0 retries 0 throttles 0"},
 		{"every counter", Counters{Written: 1, Skipped: 2, Deleted: 3, Retries: 4, Throttles: 5}, "written 1 skipped 2 deleted 3 retries 4 throttles 5"},
 		{"failures shown", Counters{Read: 5, Failed: 2}, "written 0 FAILED 2 deleted 0 retries 0 throttles 0"},
+		{"the throttles' main reason", Counters{Written: 9, Retries: 4, Throttles: 4, Throttled: "table write hot key range"}, "written 9 deleted 0 retries 4 throttles 4 (table write hot key range)"},
 		{"a comparison", Counters{Read: 5, Identical: 2000, Extra: 1}, "identical 2,000 different 0 missing 0 extra 1"},
 	}
 	for _, tt := range tests {
@@ -193,6 +194,8 @@ func TestLineFollowsTheWorkThatBoundsTheCopy(t *testing.T) {
 			[]string{"interrupted"}, []string{"100%"}},
 		{"interrupted with reads ahead", Counters{Read: 2000, Written: 900, Pending: 1100, Total: 2000}, 10 * time.Second, true, true,
 			[]string{" 45% 900/2,000", "interrupted"}, []string{"100%"}},
+		{"throttled, with the reason", Counters{Read: 1000, Written: 900, Retries: 40, Throttles: 40, Total: 2000, Throttled: "index write provisioned"}, 10 * time.Second, false, false,
+			[]string{"retries 40 throttles 40 (index write provisioned)"}, nil},
 		{"delete-extra phase", Counters{Read: 2000, Written: 2000, Deleted: 3, Total: 2000, DeletePhase: true, Checked: 1234}, 10 * time.Second, false, false,
 			[]string{"extras: 1,234 main keys checked", "deleted 3"}, []string{"ETA", "100%"}},
 	}
@@ -324,13 +327,16 @@ func TestLogsEveryInterval(t *testing.T) {
 		n := int64(0)
 		r := Start(Config{Logger: log, Interval: 30 * time.Second, Label: "copy"}, func() Counters {
 			n += 100
-			return Counters{Read: n, Written: n}
+			return Counters{Read: n, Written: n, Throttles: 2, Throttled: "table write provisioned"}
 		})
 		time.Sleep(95 * time.Second)
 		r.Stop()
 		lines := strings.Count(buf.String(), "\n")
 		if lines != 3 {
 			t.Fatalf("%d progress lines in 95 s at a 30 s interval, want 3:\n%s", lines, buf.String())
+		}
+		if !strings.Contains(buf.String(), `"throttles":2,"throttled":"table write provisioned"`) {
+			t.Errorf("progress lines lack the throttles' reason: %s", buf.String())
 		}
 		if !strings.Contains(buf.String(), `"step":"copy"`) {
 			t.Errorf("progress lines lack the step: %s", buf.String())

@@ -125,3 +125,42 @@ func IsRecovery(ctx context.Context, api TagLister, arn string) (bool, error) {
 	_, ok := tags[TagSourceTable]
 	return ok, nil
 }
+
+// Window is a table's point-in-time restorable window, as
+// DescribeContinuousBackups returns it.
+type Window struct {
+	Earliest, Latest time.Time // EarliestRestorableDateTime, LatestRestorableDateTime
+	// Days is the recovery period (RecoveryPeriodInDays, 1 to 35), 0 when
+	// DynamoDB did not return it.
+	Days int32
+}
+
+// String formats w for messages: "[EARLIEST, LATEST]", followed by
+// " (recovery period: 35 days)" when the period is known.
+func (w Window) String() string {
+	s := "[" + FormatTime(w.Earliest) + ", " + FormatTime(w.Latest) + "]"
+	switch {
+	case w.Days == 1:
+		s += " (recovery period: 1 day)"
+	case w.Days > 1:
+		s += fmt.Sprintf(" (recovery period: %d days)", w.Days)
+	}
+	return s
+}
+
+// Outside says, for a refusal, where t lies against w and now: "in the
+// future" (after now and after the window's end), before the earliest end,
+// or after the latest end (which trails now by a few minutes); it returns
+// "" when t lies inside w. The text starts with t and names both ends.
+func (w Window) Outside(t, now time.Time) string {
+	switch {
+	case t.After(now) && t.After(w.Latest):
+		return fmt.Sprintf("%s is in the future (it is now %s): the restorable window is %s, ending a few minutes ago",
+			FormatTime(t), now.UTC().Format(time.RFC3339), w)
+	case t.Before(w.Earliest):
+		return fmt.Sprintf("%s is outside the restorable window %s, before its earliest end", FormatTime(t), w)
+	case t.After(w.Latest):
+		return fmt.Sprintf("%s is outside the restorable window %s, after its latest end (which trails now by a few minutes)", FormatTime(t), w)
+	}
+	return ""
+}

@@ -109,3 +109,21 @@ func TestIsRecoveryReadsEveryPage(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowString: the window names both ends, and the recovery period
+// only when DynamoDB returned it.
+func TestWindowString(t *testing.T) {
+	e, l := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)
+	for days, want := range map[int32]string{
+		0:  "[2026-11-01T00:00:00Z, 2026-11-08T00:00:00Z]",
+		1:  "[2026-11-01T00:00:00Z, 2026-11-08T00:00:00Z] (recovery period: 1 day)",
+		35: "[2026-11-01T00:00:00Z, 2026-11-08T00:00:00Z] (recovery period: 35 days)",
+	} {
+		if got := (Window{Earliest: e, Latest: l, Days: days}).String(); got != want {
+			t.Errorf("Days %d: %q, want %q", days, got, want)
+		}
+	}
+	if got := (Window{Earliest: e, Latest: l}).Outside(e.Add(time.Hour), l.Add(time.Hour)); got != "" {
+		t.Errorf("a time inside the window: %q", got)
+	}
+}
