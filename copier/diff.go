@@ -69,7 +69,12 @@ func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error)
 		res: &DiffResult{From: o.From, To: o.To}}
 	pl := p.pipeline(newTracker(nil))
 	src := p.source(x)
-	if err := pl.run(ctx, phaseCopy, src, kindItems, snk); err != nil {
+	var items sink = snk
+	if o.SkipExpired && p.job.ttl != "" {
+		// The verification of a copy that left the expired items out.
+		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, stats: o.Stats}
+	}
+	if err := pl.run(ctx, phaseCopy, src, kindItems, items); err != nil {
 		return snk.result(), err
 	}
 	if ex := p.extras(x); ex != nil && ctx.Err() == nil {

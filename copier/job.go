@@ -38,7 +38,10 @@ type Job struct {
 	export        *exportJob // nil unless the source is an export
 	// window: the source is an incremental window (a rewind, its diff, a
 	// show): a keys file is kept as a key set and nothing is probed.
-	window  bool
+	window bool
+	// ttl is the main table's TTL attribute (empty: off, or not read:
+	// a job that does not copy).
+	ttl     string
 	release func()
 }
 
@@ -118,6 +121,9 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		}
 		if isRecovery {
 			return usagef("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", j.verb, o.To, tables.TagSourceTable)
+		}
+		if j.ttl, err = readTTL(ctx, api, o.To, j.verb); err != nil {
+			return err
 		}
 	}
 	if loc := o.Selection.KeysFile; loc != "" {

@@ -95,8 +95,12 @@ func runIncremental(ctx context.Context, api API, o Options, st *State, table, s
 		}
 	}
 	if o.Confirm != nil {
-		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
-			table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix())); err != nil {
+		what := fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
+			table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix())
+		if notes := job.Notes(); notes != "" {
+			what += "; " + notes
+		}
+		if err := o.Confirm(what); err != nil {
 			return res, err
 		}
 	}

@@ -289,8 +289,12 @@ func runLocked(ctx context.Context, api API, o Options, table, sel string, res *
 		if o.Copy.DeleteExtra {
 			write += " and delete the selected items of " + table + " that it lacks (--delete-extra)"
 		}
-		if err := o.Confirm(fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",
-			table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable)); err != nil {
+		what := fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",
+			table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable)
+		if notes := job.Notes(); notes != "" {
+			what += "; " + notes
+		}
+		if err := o.Confirm(what); err != nil {
 			return res, err
 		}
 	}

@@ -535,7 +535,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	if co.Segments > 0 {
 		b.flag("segments", strconv.Itoa(co.Segments))
 	}
-	b.pass(c, "only-missing", "delete-extra", "if-main", "max-wcu", "writers", "max-retry-time", "progress-interval")
+	b.pass(c, "only-missing", "delete-extra", "if-main", "skip-expired", "max-wcu", "writers", "max-retry-time", "progress-interval")
 	b.flag("worker-count", strconv.Itoa(k))
 	b.flag("checkpoint", prefix+"/checkpoint.json")
 	b.flag("journal", prefix+"/journal.jsonl")

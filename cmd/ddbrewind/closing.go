@@ -58,6 +58,16 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 			fmt.Fprintf(&b, "; writing would take about %s WCU, %s %s", units(n.WriteUnits),
 				progress.Duration(time.Duration(n.WriteUnits/rate*float64(time.Second))), at)
 		}
+		b.WriteString(expiredText(sum, true))
+		if m := sum.MainTable; m != nil {
+			// What the writes would reach: the stream's consumers and the
+			// replicas (the TTL is said above).
+			m := *m
+			m.TTLAttribute = ""
+			if notes := m.Notes(sum.Target, n.Written+n.Deleted); notes != "" {
+				b.WriteString("; " + notes)
+			}
+		}
 		b.WriteString("; nothing was written")
 		return b.String()
 	case step == "undo":
@@ -74,11 +84,29 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 			}
 		}
 		fmt.Fprintf(&b, " in %s", took)
+		b.WriteString(expiredText(sum, false))
 	}
 	if check != "" {
 		b.WriteString("; check with: " + check)
 	}
 	return b.String()
+}
+
+// expiredText says how many of a copy's items had an expired TTL: left
+// out (--skip-expired), or written back, for DynamoDB to delete again.
+// It is empty when the main table has no TTL or none had expired.
+func expiredText(sum *copier.Summary, dryRun bool) string {
+	m, n := sum.MainTable, sum.Counts.Expired
+	if m == nil || m.TTLAttribute == "" || n == 0 {
+		return ""
+	}
+	switch {
+	case m.SkipExpired:
+		return fmt.Sprintf("; %s whose TTL attribute %s had passed left out (--skip-expired)", progress.CountNoun(n, "expired item"), m.TTLAttribute)
+	case dryRun:
+		return fmt.Sprintf("; %s of them had already expired (TTL attribute %s): DynamoDB would delete them again (--skip-expired leaves them out)", progress.Count(n), m.TTLAttribute)
+	}
+	return fmt.Sprintf("; %s of them had already expired (TTL attribute %s): DynamoDB deletes them again (--skip-expired leaves them out)", progress.Count(n), m.TTLAttribute)
 }
 
 // units formats capacity units: thousands separators, a decimal only
