@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
-	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // DiffOptions configures Diff: the tables, the selection and the reading
@@ -137,7 +136,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			if !ok {
 				continue
 			}
-			if itemeq.Items(it, m) {
+			if sameCopied(it, m) {
 				d.x.stats.Identical.Add(1)
 				d.mu.Lock()
 				res.Identical++

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
@@ -159,6 +160,13 @@ func stripReplication(item map[string]types.AttributeValue) map[string]types.Att
 		}
 	}
 	return out
+}
+
+// sameCopied reports whether a and b are the same item as a copy sees it:
+// equal but for the aws:rep:* attributes, which a copy never writes and
+// DynamoDB sets on its own.
+func sameCopied(a, b map[string]types.AttributeValue) bool {
+	return itemeq.Items(stripReplication(a), stripReplication(b))
 }
 
 // expired reports whether item's TTL attribute ttl is a Number of epoch

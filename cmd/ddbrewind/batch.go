@@ -555,7 +555,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 		}
 		b.pass(c, "writers", "max-retry-time", "progress-interval")
 		b.flag("after-copy", "true") // judged as run's verification: extras fail only with --delete-extra
-		b.pass(c, "only-missing", "if-main", "delete-extra")
+		b.pass(c, "only-missing", "if-main", "delete-extra", "skip-expired")
 		b.flag("show", "100")
 		b.flag("output", "json")
 		rec.Steps = append(rec.Steps, &chainStep{Step: stepDiff, Command: b.done(common)})

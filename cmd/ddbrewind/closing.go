@@ -154,6 +154,9 @@ func diffCommandLine(c *cli.Context, from, to string) string {
 			parts = append(parts, "--"+f, v)
 		}
 	}
+	if c.Bool("skip-expired") {
+		parts = append(parts, "--skip-expired")
+	}
 	return shellJoin(append(parts, selectionPlaceholders(c)...))
 }
 

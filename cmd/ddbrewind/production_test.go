@@ -161,6 +161,17 @@ func TestCopyTTL(t *testing.T) {
 		if m := rep["main_table"].(map[string]any); m["skip_expired"] != true {
 			t.Errorf("report main_table %v: want skip_expired", m)
 		}
+		// The check it names leaves the expired items out too.
+		if !strings.Contains(r.stderr, "--to "+to+" --skip-expired") {
+			t.Errorf("closing sentence %q: the check command lacks --skip-expired", lastLine(r.stderr))
+		}
+		diff := []string{"diff", "--endpoint-url", srv.Endpoint, "--region", "us-east-1", "--from", from, "--to", to}
+		if r := ddb(t, append(diff, "--skip-expired")...); r.code != 0 || !strings.Contains(r.stdout, "identical:        4") || !strings.Contains(r.stdout, "missing in main:  0") {
+			t.Errorf("diff --skip-expired: exit %d, %s", r.code, r.stdout)
+		}
+		if r := ddb(t, diff...); r.code != 3 || !strings.Contains(r.stdout, "missing in main:  2") {
+			t.Errorf("diff without --skip-expired: exit %d, %s: want the 2 expired items missing", r.code, r.stdout)
+		}
 	})
 	t.Run("checkpoint made without --skip-expired", func(t *testing.T) {
 		to := newMain()
@@ -250,5 +261,33 @@ func TestStreamAndReplicas(t *testing.T) {
 		if r.code != 2 || !strings.Contains(line, want) {
 			t.Errorf("exit %d, run's confirmation %q: want %q", r.code, line, want)
 		}
+	}
+}
+
+// TestRunSkipExpired: run takes --skip-expired to its copy (the expired
+// items of the restored table are left out and counted) and to its
+// verification (which does not count them as missing).
+func TestRunSkipExpired(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.Client(t)
+	table := ddbtest.UniqueName(t, "orders")
+	ddbtest.CreateTable(t, c, table, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, PITR: true})
+	enableTTL(t, c, table)
+	ddbtest.PutItems(t, c, table, ttlSource())
+	r := ddb(t, "run", "--endpoint-url", srv.Endpoint, "--region", "us-east-1", "--table", table, "--latest", "--yes", "--skip-expired",
+		"--state", filepath.Join(t.TempDir(), "state.json"), "--report", "-")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d", r.code)
+	}
+	var rep map[string]any
+	if err := json.NewDecoder(strings.NewReader(r.stdout)).Decode(&rep); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if counts := rep["counts"].(map[string]any); counts["expired"] != float64(2) || counts["written"] != float64(4) {
+		t.Errorf("report counts %v: want expired 2, written 4", counts)
+	}
+	if !strings.Contains(r.stderr, "copy: 4 items written") || !strings.Contains(r.stderr, "2 expired items whose TTL attribute exp had passed left out (--skip-expired)") {
+		t.Errorf("closing sentence: %s", r.stderr)
 	}
 }
