@@ -92,8 +92,9 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 	return b.String()
 }
 
-// expiredText says how many of a copy's items had an expired TTL: left
-// out (--skip-expired), or written back, for DynamoDB to delete again.
+// expiredText says how many of the items a copy read had an expired TTL:
+// left out (--skip-expired), or handed to the write mode (written unless
+// its condition keeps them), for DynamoDB to delete again.
 // It is empty when the main table has no TTL or none had expired.
 func expiredText(sum *copier.Summary, dryRun bool) string {
 	m, n := sum.MainTable, sum.Counts.Expired
@@ -104,9 +105,9 @@ func expiredText(sum *copier.Summary, dryRun bool) string {
 	case m.SkipExpired:
 		return fmt.Sprintf("; %s whose TTL attribute %s had passed left out (--skip-expired)", progress.CountNoun(n, "expired item"), m.TTLAttribute)
 	case dryRun:
-		return fmt.Sprintf("; %s of them had already expired (TTL attribute %s): DynamoDB would delete them again (--skip-expired leaves them out)", progress.Count(n), m.TTLAttribute)
+		return fmt.Sprintf("; %s had already expired (TTL attribute %s): DynamoDB would delete them again once written (--skip-expired leaves them out)", progress.CountNoun(n, "item"), m.TTLAttribute)
 	}
-	return fmt.Sprintf("; %s of them had already expired (TTL attribute %s): DynamoDB deletes them again (--skip-expired leaves them out)", progress.Count(n), m.TTLAttribute)
+	return fmt.Sprintf("; %s had already expired (TTL attribute %s): DynamoDB deletes them again once written (--skip-expired leaves them out)", progress.CountNoun(n, "item"), m.TTLAttribute)
 }
 
 // units formats capacity units: thousands separators, a decimal only
