@@ -50,7 +50,7 @@ func (m MainTable) empty() bool {
 func readTTL(ctx context.Context, api API, table, verb string) (string, error) {
 	out, err := api.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
 	if err != nil {
-		return "", fmt.Errorf("%s: read the TTL setting of %s: %w", verb, table, err)
+		return "", fmt.Errorf("%s: read the TTL setting of %s (dynamodb:DescribeTimeToLive, see docs/iam.md): %w", verb, table, err)
 	}
 	d := out.TimeToLiveDescription
 	if d == nil {

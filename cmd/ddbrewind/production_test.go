@@ -14,6 +14,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
 var ttlSpec = ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS}
@@ -289,5 +290,57 @@ func TestRunSkipExpired(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "copy: 4 items written") || !strings.Contains(r.stderr, "2 expired items whose TTL attribute exp had passed left out (--skip-expired)") {
 		t.Errorf("closing sentence: %s", r.stderr)
+	}
+}
+
+// TestRunSinceSkipExpired: in an incremental rewind, a key whose start
+// image's TTL has passed was deleted in the window (by TTL): the
+// confirmation says a rewind recreates it; run --since --skip-expired
+// leaves it deleted (and its verification passes), without the flag it
+// comes back.
+func TestRunSinceSkipExpired(t *testing.T) {
+	t.Parallel()
+	past := fmt.Sprint(time.Now().Add(-24 * time.Hour).Unix())
+	expiredStart := sinceItem("e0", "start")
+	expiredStart["exp"] = &types.AttributeValueMemberN{Value: past}
+	for _, skip := range []bool{false, true} {
+		t.Run(fmt.Sprintf("skip=%v", skip), func(t *testing.T) {
+			t.Parallel()
+			s := newSinceSetup(t)
+			s.fake.set(func(f *exportFake) { f.ttl = "exp" })
+			// e0 expired and TTL deleted it in the window; a0 was
+			// changed to bad.
+			records := []string{changeRecord(t, expiredStart, expiredStart, nil, "pk"), sinceRecord(t, "a0", sinceItem("a0", "start"), sinceItem("a0", "bad"))}
+			ddbtest.PutItems(t, s.c, s.table, []map[string]types.AttributeValue{sinceItem("a0", "bad")})
+			s.exportsHold(t, records)
+			if !skip {
+				base := []string{"run", "--endpoint-url", s.fake.URL(), "--table", s.table, "--since", tables.FormatTime(s.since),
+					"--until", tables.FormatTime(s.until), "--s3-bucket", s.bucket, "--s3-prefix", "rewinds/x", "--state", s.state}
+				r := runCLI(t, cliOpts{env: s.env}, base...)
+				want := "items put back as they were at the start whose TTL attribute exp has passed (TTL deleted them in the window) are recreated, and DynamoDB deletes them again (add --skip-expired to leave them out)"
+				if r.code != 2 || !strings.Contains(lastLine(r.stderr), want) {
+					t.Errorf("exit %d, confirmation %q: want %q", r.code, lastLine(r.stderr), want)
+				}
+			}
+			args := []string{}
+			if skip {
+				args = append(args, "--skip-expired")
+			}
+			r := s.run(t, args...)
+			if r.code != 0 {
+				t.Fatalf("run --since: exit %d", r.code)
+			}
+			var keys []string
+			for _, it := range ddbtest.ScanAll(t, s.c, s.table) {
+				keys = append(keys, it["pk"].(*types.AttributeValueMemberS).Value+"="+it["v"].(*types.AttributeValueMemberS).Value)
+			}
+			want := "a0=start e0=start"
+			if skip {
+				want = "a0=start"
+			}
+			if got := strings.Join(sortedCopy(keys), " "); got != want {
+				t.Errorf("table holds %s, want %s", got, want)
+			}
+		})
 	}
 }
