@@ -344,3 +344,24 @@ func TestRunSinceSkipExpired(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmitQuestionNotes: batch start's confirmation ends with what the
+// main table's stream, replicas and TTL make of the writes.
+func TestSubmitQuestionNotes(t *testing.T) {
+	at := time.Date(2026, 11, 25, 8, 30, 0, 0, time.UTC)
+	tests := []struct {
+		rec  chainRecord
+		want string
+	}{
+		{chainRecord{Table: "orders"}, "submit an AWS Batch job that rewinds main table orders from incremental exports (it writes items of orders)"},
+		{chainRecord{Table: "orders", notes: "orders has a stream (NEW_IMAGE): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines)"},
+			"submit an AWS Batch job that rewinds main table orders from incremental exports (it writes items of orders); orders has a stream (NEW_IMAGE): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines)"},
+		{chainRecord{Table: "orders", RestorePoint: &at, RecoveryTable: "orders-rewind-x", Workers: 2, notes: "orders is a global table: the writes replicate to eu-west-1 (the last writer wins there)"},
+			"submit AWS Batch jobs that restore orders to 2026-11-25T08:30:00Z as orders-rewind-x and copy it back with 2 worker(s): they write items of main table orders; orders is a global table: the writes replicate to eu-west-1 (the last writer wins there)"},
+	}
+	for _, tt := range tests {
+		if got := submitQuestion(&tt.rec); got != tt.want {
+			t.Errorf("submitQuestion:\n got %q\nwant %q", got, tt.want)
+		}
+	}
+}
