@@ -63,8 +63,9 @@ func readTTL(ctx context.Context, api API, table, verb string) (string, error) {
 	return "", nil
 }
 
-// mainTableOf reads what t's description says about streams and replicas;
-// region is where the copy writes (from the table's ARN).
+// mainTableOf reads what t's description says about its stream and its
+// replicas (the Regions other than its own, which its ARN names: the one
+// the copy writes in).
 func mainTableOf(t *types.TableDescription) MainTable {
 	var m MainTable
 	if s := t.StreamSpecification; s != nil && aws.ToBool(s.StreamEnabled) {
