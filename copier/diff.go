@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
-	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // DiffOptions configures Diff: the tables, the selection and the reading
@@ -69,7 +68,12 @@ func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error)
 		res: &DiffResult{From: o.From, To: o.To}}
 	pl := p.pipeline(newTracker(nil))
 	src := p.source(x)
-	if err := pl.run(ctx, phaseCopy, src, kindItems, snk); err != nil {
+	var items sink = snk
+	if o.SkipExpired && p.job.ttl != "" {
+		// The verification of a copy that left the expired items out.
+		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, stats: o.Stats}
+	}
+	if err := pl.run(ctx, phaseCopy, src, kindItems, items); err != nil {
 		return snk.result(), err
 	}
 	if ex := p.extras(x); ex != nil && ctx.Err() == nil {
@@ -132,7 +136,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			if !ok {
 				continue
 			}
-			if itemeq.Items(it, m) {
+			if sameCopied(it, m) {
 				d.x.stats.Identical.Add(1)
 				d.mu.Lock()
 				res.Identical++

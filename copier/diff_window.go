@@ -56,7 +56,12 @@ func (p *Plan) diffWindow(ctx context.Context, api API, show int) (*DiffResult, 
 		}
 	}
 	pl := p.pipeline(newTracker(nil))
-	if err := pl.run(ctx, phaseCopy, p.source(x), kindItems, snk); err != nil {
+	var items sink = snk
+	if o.SkipExpired && p.job.ttl != "" {
+		// The verification of a rewind that left the expired items out.
+		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, stats: o.Stats}
+	}
+	if err := pl.run(ctx, phaseCopy, p.source(x), kindItems, items); err != nil {
 		return snk.result(), err
 	}
 	if ctx.Err() != nil {

@@ -30,6 +30,8 @@ type fakeAPI struct {
 	// putErr, if set, returns the error of the n-th PutItem call (1-based).
 	putErr func(n int) error
 	puts   int
+	// ttl is the main table's TTL attribute (empty: TTL off).
+	ttl string
 }
 
 func newFake(n int) *fakeAPI {
@@ -51,6 +53,15 @@ func (f *fakeAPI) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInp
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
 		ItemCount:            aws.Int64(int64(len(f.source))),
 	}}, nil
+}
+
+// DescribeTimeToLive says TTL is off, unless ttl names an attribute.
+func (f *fakeAPI) DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
+	d := &types.TimeToLiveDescription{TimeToLiveStatus: types.TimeToLiveStatusDisabled}
+	if f.ttl != "" {
+		d = &types.TimeToLiveDescription{TimeToLiveStatus: types.TimeToLiveStatusEnabled, AttributeName: aws.String(f.ttl)}
+	}
+	return &dynamodb.DescribeTimeToLiveOutput{TimeToLiveDescription: d}, nil
 }
 
 func (f *fakeAPI) ListTagsOfResource(context.Context, *dynamodb.ListTagsOfResourceInput, ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error) {

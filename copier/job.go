@@ -38,7 +38,10 @@ type Job struct {
 	export        *exportJob // nil unless the source is an export
 	// window: the source is an incremental window (a rewind, its diff, a
 	// show): a keys file is kept as a key set and nothing is probed.
-	window  bool
+	window bool
+	// ttl is the main table's TTL attribute (empty: off, or not read:
+	// a job that does not copy).
+	ttl     string
 	release func()
 }
 
@@ -119,6 +122,16 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		if isRecovery {
 			return usagef("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", j.verb, o.To, tables.TagSourceTable)
 		}
+	}
+	if copying || o.SkipExpired {
+		// A copy's items are counted (and with --skip-expired left out)
+		// against the main table's TTL; a diff that verifies such a copy
+		// leaves them out too.
+		ttl, err := readTTL(ctx, api, o.To, j.verb)
+		if err != nil {
+			return err
+		}
+		j.ttl = ttl
 	}
 	if loc := o.Selection.KeysFile; loc != "" {
 		open, release, err := openKeysFile(ctx, &o, loc)

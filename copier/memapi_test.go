@@ -26,6 +26,8 @@ import (
 type memAPI struct {
 	mu     sync.Mutex
 	tables map[string]map[string]map[string]types.AttributeValue // table → KeyString → item
+	// ttl is every table's TTL attribute (empty: TTL off).
+	ttl string
 }
 
 func newMemAPI() *memAPI {
@@ -66,6 +68,15 @@ func (m *memAPI) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInpu
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
 		ItemCount:            aws.Int64(int64(len(t))),
 	}}, nil
+}
+
+// DescribeTimeToLive says TTL is off, unless ttl names an attribute.
+func (m *memAPI) DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
+	d := &types.TimeToLiveDescription{TimeToLiveStatus: types.TimeToLiveStatusDisabled}
+	if m.ttl != "" {
+		d = &types.TimeToLiveDescription{TimeToLiveStatus: types.TimeToLiveStatusEnabled, AttributeName: aws.String(m.ttl)}
+	}
+	return &dynamodb.DescribeTimeToLiveOutput{TimeToLiveDescription: d}, nil
 }
 
 func (m *memAPI) ListTagsOfResource(context.Context, *dynamodb.ListTagsOfResourceInput, ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error) {

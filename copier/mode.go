@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
-	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 )
 
 // A writeMode says how a copy writes the source's items into the target and
@@ -78,7 +77,7 @@ func (t *target) current(ctx context.Context, rng *rand.Rand, keys []map[string]
 func (t *target) countChanged(items []map[string]types.AttributeValue, current map[string]map[string]types.AttributeValue) {
 	n := 0
 	for _, it := range items {
-		if cur, ok := current[ddbjson.KeyString(keyOf(it, t.keyNames))]; !ok || !itemeq.Items(cur, it) {
+		if cur, ok := current[ddbjson.KeyString(keyOf(it, t.keyNames))]; !ok || !sameCopied(cur, it) {
 			n++
 		}
 	}

@@ -67,6 +67,10 @@ type Options struct {
 	MaxRetryTime time.Duration
 	// DryRun reads and counts, writes nothing.
 	DryRun bool
+	// SkipExpired leaves out the items whose TTL attribute (the main
+	// table's, DescribeTimeToLive) is already in the past at Now: DynamoDB
+	// would delete them again. They are counted as Expired either way.
+	SkipExpired bool
 	// Checkpoint is a file path recording progress; empty = none.
 	Checkpoint string
 	// Journal is a file path where the main table's version of every item

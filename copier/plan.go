@@ -330,6 +330,7 @@ func (p *Plan) fingerprint() (string, string) {
 		// split the main table's scan of --delete-extra.
 		desc := fmt.Sprintf("from-export=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
 			o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
+		desc = withSkipExpired(desc, o)
 		return hash(desc), desc
 	}
 	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
@@ -339,6 +340,7 @@ func (p *Plan) fingerprint() (string, string) {
 		// that counted every changed key is another copy's.
 		desc = "window v2 " + desc
 	}
+	desc = withSkipExpired(desc, o)
 	return hash(desc), desc
 }
 
@@ -352,6 +354,17 @@ func (p *Plan) manifests() string {
 		return p.window.manifests
 	}
 	return ""
+}
+
+// withSkipExpired adds --skip-expired to a fingerprint's description, only
+// when set: it changes what the copy writes, and the checkpoints made
+// without it keep their fingerprint.
+func withSkipExpired(desc string, o Options) string {
+	if !o.SkipExpired {
+		return desc
+	}
+	first, rest, _ := strings.Cut(desc, "\n")
+	return first + " skip-expired=true\n" + rest
 }
 
 func (p *Plan) loadCheckpoint(ctx context.Context) error {
@@ -485,6 +498,10 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	var snk sink = &copySink{mode: modeFor(o), t: t, lookup: p.lookup(x), deleteExtra: o.DeleteExtra}
 	if p.window != nil {
 		snk = &rewindSink{t: t, w: p.window, deleteExtra: o.DeleteExtra, overwrite: p.overwriteConflicts, overwriteKey: p.overwriteKey}
+	}
+	snk = &mainTableSink{next: snk, ttl: p.job.ttl, skip: o.SkipExpired, now: o.Now, stats: o.Stats}
+	if m := p.MainTable(); !m.empty() {
+		sum.MainTable = &m
 	}
 	tr := newTracker(p.state)
 	pl := p.pipeline(tr)

@@ -184,6 +184,9 @@ func parseLine(data []byte, ks keySchemaInfo) (*journalLine, error) {
 	if l.before, err = parseImage(rec.Before); err != nil {
 		return nil, err
 	}
+	// What undo puts back never carries the attributes DynamoDB manages
+	// for 2017 global tables (the copy's writes pass mainTableSink).
+	l.before = stripReplication(l.before)
 	l.afterKnown = len(rec.After) > 0
 	if l.after, err = parseImage(rec.After); err != nil {
 		return nil, err

@@ -45,6 +45,9 @@ type Stats struct {
 	// the copy reads them, after its source.
 	Checked     atomic.Int64
 	DeletePhase atomic.Bool
+	// Expired counts the items read whose TTL attribute had passed: left
+	// out with --skip-expired (and then not matched), written otherwise.
+	Expired atomic.Int64
 
 	// throttled counts throttles by reason and resource (CountThrottle).
 	throttleMu sync.Mutex
@@ -132,6 +135,8 @@ type Snapshot struct {
 	Checked int64 `json:"main_keys_checked,omitempty"`
 	// DeletePhase: the copy is in its --delete-extra phase.
 	DeletePhase bool `json:"-"`
+	// Expired counts the items whose TTL had passed (see Stats.Expired).
+	Expired int64 `json:"expired,omitempty"`
 }
 
 // Pending returns the items read and selected whose write (or skip,
@@ -162,6 +167,7 @@ func (s *Stats) Snapshot() Snapshot {
 		Changed:           s.Changed.Load(),
 		Conflicts:         s.Conflicts.Load(),
 		Clobbered:         s.Clobbered.Load(),
+		Expired:           s.Expired.Load(),
 		ReadUnits:         float64(s.ReadUnits.Load()) / 1000,
 		WriteUnits:        float64(s.WriteUnits.Load()) / 1000,
 		Checked:           s.Checked.Load(),
@@ -199,4 +205,8 @@ type Summary struct {
 	Outcome           string `json:"outcome"`
 	// lastErr is the last give-up's cause, for IncompleteError.
 	lastErr error
+
+	// MainTable is what DynamoDB does around the main table's data: its
+	// TTL attribute, stream and replica Regions (nil: none, or not a copy).
+	MainTable *MainTable `json:"main_table,omitempty"`
 }

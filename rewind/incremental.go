@@ -103,8 +103,8 @@ func (w *windowSource) prepare(ctx context.Context, st *State, sel string) (*Sta
 }
 
 func (w *windowSource) confirm(st *State) string {
-	return fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
-		w.table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix())
+	return withNotes(fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
+		w.table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix()), w.job)
 }
 
 func (w *windowSource) logAttrs(st *State) []any {

@@ -71,8 +71,20 @@ func (r *restoreSource) confirm(st *State) string {
 	if r.o.Copy.DeleteExtra {
 		write += " and delete the selected items of " + r.table + " that it lacks (--delete-extra)"
 	}
-	return fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",
-		r.table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable)
+	return withNotes(fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",
+		r.table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable), r.job)
+}
+
+// withNotes adds to a confirmation what the main table's production
+// settings mean for the rewind (its stream, replicas, TTL: Job.Notes).
+func withNotes(what string, job *copier.Job) string {
+	if job == nil {
+		return what
+	}
+	if notes := job.Notes(); notes != "" {
+		what += "; " + notes
+	}
+	return what
 }
 
 func (r *restoreSource) logAttrs(st *State) []any {

@@ -85,6 +85,10 @@ type chainRecord struct {
 	Region        string       `json:"region"`
 	Submitted     time.Time    `json:"submitted"`
 	Steps         []*chainStep `json:"steps"`
+
+	// notes is what the confirmation says of the main table's stream,
+	// replicas and TTL (copier.Job.Notes); not recorded.
+	notes string
 }
 
 // chainStep is one job of the chain.
@@ -491,7 +495,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	}
 	defer job.Close()
 	rec := &chainRecord{Version: 1, Flags: flags, Table: table, Workers: k, JobQueue: c.String("job-queue"),
-		JobDefinition: c.String("job-definition"), Region: region, Submitted: env.Now().UTC()}
+		JobDefinition: c.String("job-definition"), Region: region, Submitted: env.Now().UTC(), notes: job.Notes()}
 	common := []string{"--region", region, "--log-format", "json", "--no-progress", "--yes"}
 	if in.since {
 		args, err := batchRunSince(c, prefix)
@@ -535,7 +539,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	if co.Segments > 0 {
 		b.flag("segments", strconv.Itoa(co.Segments))
 	}
-	b.pass(c, "only-missing", "delete-extra", "if-main", "max-wcu", "writers", "max-retry-time", "progress-interval")
+	b.pass(c, "only-missing", "delete-extra", "if-main", "skip-expired", "max-wcu", "writers", "max-retry-time", "progress-interval")
 	b.flag("worker-count", strconv.Itoa(k))
 	b.flag("checkpoint", prefix+"/checkpoint.json")
 	b.flag("journal", prefix+"/journal.jsonl")
@@ -555,7 +559,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 		}
 		b.pass(c, "writers", "max-retry-time", "progress-interval")
 		b.flag("after-copy", "true") // judged as run's verification: extras fail only with --delete-extra
-		b.pass(c, "only-missing", "if-main", "delete-extra")
+		b.pass(c, "only-missing", "if-main", "delete-extra", "skip-expired")
 		b.flag("show", "100")
 		b.flag("output", "json")
 		rec.Steps = append(rec.Steps, &chainStep{Step: stepDiff, Command: b.done(common)})
@@ -572,11 +576,17 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 // submitQuestion is the confirmation of a new chain: what its jobs will
 // write.
 func submitQuestion(rec *chainRecord) string {
+	var q string
 	if rec.RestorePoint == nil {
-		return fmt.Sprintf("submit an AWS Batch job that rewinds main table %s from incremental exports (it writes items of %s)", rec.Table, rec.Table)
+		q = fmt.Sprintf("submit an AWS Batch job that rewinds main table %s from incremental exports (it writes items of %s)", rec.Table, rec.Table)
+	} else {
+		q = fmt.Sprintf("submit AWS Batch jobs that restore %s to %s as %s and copy it back with %d worker(s): they write items of main table %s",
+			rec.Table, tables.FormatTime(*rec.RestorePoint), rec.RecoveryTable, rec.Workers, rec.Table)
 	}
-	return fmt.Sprintf("submit AWS Batch jobs that restore %s to %s as %s and copy it back with %d worker(s): they write items of main table %s",
-		rec.Table, tables.FormatTime(*rec.RestorePoint), rec.RecoveryTable, rec.Workers, rec.Table)
+	if rec.notes != "" {
+		q += "; " + rec.notes
+	}
+	return q
 }
 
 // batchRunSince is the command of the one run --since job: run's flags as

@@ -165,7 +165,7 @@ func TestBatchStartChain(t *testing.T) {
 	prefix := "s3://" + bucket + "/rewinds/" + table
 	args := []string{"batch", "start", "--endpoint-url", srv.Endpoint, "--table", table, "--at", at,
 		"--job-queue", queue, "--job-definition", def, "--workers", "3", "--state-prefix", prefix + "/",
-		"--delete-extra", "--max-wcu", "100", "--filter-expression", "#s = :s",
+		"--delete-extra", "--skip-expired", "--max-wcu", "100", "--filter-expression", "#s = :s",
 		"--expression-attribute-names", `{"#s":"status"}`, "--expression-attribute-values", `{":s":{"S":"open"}}`, "--poll-interval", "1s", "--yes"}
 	opts := cliOpts{env: motoBatchEnv(srv)}
 	// Without --yes and without a terminal: refused, nothing submitted or
@@ -242,6 +242,7 @@ func TestBatchStartChain(t *testing.T) {
 		{diffSet, "from", recovery}, {diffSet, "to", table}, {diffSet, "segments", "24"}, {diffSet, "filter-expression", "#s = :s"},
 		{diffSet, "expression-attribute-values", `{":s":{"S":"open"}}`},
 		{diffSet, "after-copy", "true"}, {diffSet, "delete-extra", "true"},
+		{copySet, "skip-expired", "true"}, {diffSet, "skip-expired", "true"},
 		{cleanupSet, "recovery-table", "[" + recovery + "]"},
 	}
 	for _, c := range checks {

@@ -58,6 +58,16 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 			fmt.Fprintf(&b, "; writing would take about %s WCU, %s %s", units(n.WriteUnits),
 				progress.Duration(time.Duration(n.WriteUnits/rate*float64(time.Second))), at)
 		}
+		b.WriteString(expiredText(sum, true))
+		if m := sum.MainTable; m != nil {
+			// What the writes would reach: the stream's consumers and the
+			// replicas (the TTL is said above).
+			m := *m
+			m.TTLAttribute = ""
+			if notes := m.Notes(sum.Target, n.Written+n.Deleted); notes != "" {
+				b.WriteString("; " + notes)
+			}
+		}
 		b.WriteString("; nothing was written")
 		return b.String()
 	case step == "undo":
@@ -74,12 +84,31 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 			}
 		}
 		fmt.Fprintf(&b, " in %s", took)
+		b.WriteString(expiredText(sum, false))
 	}
 	b.WriteString(throttleClosing(n, maxWCU))
 	if check != "" {
 		b.WriteString("; check with: " + check)
 	}
 	return b.String()
+}
+
+// expiredText says how many of the items a copy read had an expired TTL:
+// left out (--skip-expired), or handed to the write mode (written unless
+// its condition keeps them), for DynamoDB to delete again.
+// It is empty when the main table has no TTL or none had expired.
+func expiredText(sum *copier.Summary, dryRun bool) string {
+	m, n := sum.MainTable, sum.Counts.Expired
+	if m == nil || m.TTLAttribute == "" || n == 0 {
+		return ""
+	}
+	switch {
+	case m.SkipExpired:
+		return fmt.Sprintf("; %s whose TTL attribute %s had passed left out (--skip-expired)", progress.CountNoun(n, "expired item"), m.TTLAttribute)
+	case dryRun:
+		return fmt.Sprintf("; %s had already expired (TTL attribute %s): DynamoDB would delete them again once written (--skip-expired leaves them out)", progress.CountNoun(n, "item"), m.TTLAttribute)
+	}
+	return fmt.Sprintf("; %s had already expired (TTL attribute %s): DynamoDB deletes them again once written (--skip-expired leaves them out)", progress.CountNoun(n, "item"), m.TTLAttribute)
 }
 
 // units formats capacity units: thousands separators, a decimal only
@@ -126,6 +155,9 @@ func diffCommandLine(c *cli.Context, from, to string) string {
 		if v := c.String(f); v != "" && c.IsSet(f) {
 			parts = append(parts, "--"+f, v)
 		}
+	}
+	if c.Bool("skip-expired") {
+		parts = append(parts, "--skip-expired")
 	}
 	return shellJoin(append(parts, selectionPlaceholders(c)...))
 }

@@ -68,6 +68,7 @@ func copyFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "only-missing", Usage: "write an item only where the main table has no item with its key (never clobbers)"},
 		&cli.BoolFlag{Name: "delete-extra", Usage: "also delete main items of the selection that the recovery table lacks"},
 		&cli.StringFlag{Name: "if-main", Usage: "overwrite or delete a main item only while its current version satisfies this condition, e.g. 'lastWriter = :badjob'"},
+		&cli.BoolFlag{Name: "skip-expired", Usage: "leave out the items whose TTL attribute (the main table's) is already in the past: DynamoDB would delete them again (counted as expired)"},
 		&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second (protects live traffic) (default: no cap)"},
 		&cli.StringFlag{Name: "checkpoint", Usage: "record progress in PATH; running the same command again resumes"},
 		&cli.StringFlag{Name: "journal", Usage: "before overwriting or deleting, append the main table's current version of each item to PATH (JSON Lines) for ddbrewind undo"},
@@ -206,6 +207,7 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		WorkerCount:            c.Int("worker-count"),
 		MaxRetryTime:           c.Duration("max-retry-time"),
 		DryRun:                 c.Bool("dry-run"),
+		SkipExpired:            c.Bool("skip-expired"),
 		Stdin:                  env.In,
 		MemoryLimit:            env.MemoryLimit,
 		Now:                    env.Now,
@@ -317,6 +319,9 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 	if changedKnown(c, step, sum) {
 		args = append(args, "changed", n.Changed)
 	}
+	if m := sum.MainTable; m != nil && m.TTLAttribute != "" {
+		args = append(args, "expired", n.Expired)
+	}
 	args = append(args, "not_in_recovery", n.NotInRecovery, "conflicts", n.Conflicts, "clobbered", n.Clobbered, "retries", n.Retries, "throttles", n.Throttles,
 		"elapsed", time.Duration(sum.Elapsed*float64(time.Second)).Round(time.Millisecond).String(),
 		"items_per_second", int64(sum.Rate))
@@ -414,6 +419,9 @@ func copyQuestion(o copier.Options, plan *copier.Plan) string {
 	}
 	if plan.Resumed() {
 		fmt.Fprintf(&b, "; resuming from %s (%s)", o.Checkpoint, plan.ResumeProgress())
+	}
+	if notes := plan.MainTable().Notes(o.To, plan.Estimate); notes != "" {
+		b.WriteString("; " + notes)
 	}
 	return b.String()
 }

@@ -34,6 +34,7 @@ func diffCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "only-missing", Usage: "with --after-copy: the copy wrote only absent items (differences are expected)"},
 			&cli.StringFlag{Name: "if-main", Usage: "with --after-copy: the copy's --if-main condition (differences are expected)"},
 			&cli.BoolFlag{Name: "delete-extra", Usage: "with --after-copy: the copy deleted extra items (extras fail)"},
+			&cli.BoolFlag{Name: "skip-expired", Usage: "leave out the past state's items whose TTL attribute (the main table's) has passed, as copy --skip-expired did"},
 		)...),
 		Action: func(c *cli.Context) error {
 			if err := requiredSource(c); err != nil {
@@ -63,6 +64,7 @@ func diffCommand(env *Env) *cli.Command {
 				return err
 			}
 			stats := ro.Stats
+			ro.SkipExpired = c.Bool("skip-expired")
 			opts := copier.DiffOptions{Options: ro, Show: c.Int("show")}
 			plan, err := copier.PrepareDiff(c.Context, api, opts)
 			if err != nil {

@@ -61,6 +61,9 @@ type exportFake struct {
 	// description (e.g. to write the export's files, which the fake does
 	// not).
 	onComplete func(desc map[string]any)
+	// ttl, if set, is the TTL attribute DescribeTimeToLive reports as
+	// enabled (dynalite keeps no TTL setting).
+	ttl string
 
 	exports  []*fakeExport
 	tokens   map[string]*fakeExport
@@ -151,6 +154,12 @@ func (f *exportFake) answer(op string, in map[string]any) (out map[string]any, c
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch op {
+	case "DescribeTimeToLive":
+		if f.ttl == "" {
+			return nil, 0, false
+		}
+		f.ops[op]++
+		return map[string]any{"TimeToLiveDescription": map[string]any{"TimeToLiveStatus": "ENABLED", "AttributeName": f.ttl}}, 200, true
 	case "DescribeContinuousBackups":
 		if f.latest.IsZero() {
 			return nil, 0, false

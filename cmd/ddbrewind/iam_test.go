@@ -1227,6 +1227,7 @@ func TestIAMDiff(t *testing.T) {
 		{"from an export", []string{"EXPORT", "--output", "json"}},
 		{"from an export, keys file", []string{"EXPORT", "--keys-file", "KEYS"}},
 		{"from incremental exports", []string{"INCREMENTAL"}},
+		{"skip expired (reads the TTL setting)", []string{"--skip-expired"}},
 	}
 	t.Run("variants", func(t *testing.T) {
 		for _, v := range variants {

@@ -65,6 +65,12 @@ type FaultConfig struct {
 	// instance one of DynamoDB's error bodies with ThrottlingReasons.
 	// Other operations get the generated bodies.
 	ThrottleBodies map[string][]byte
+
+	// Rewrite, if set, rewrites the body of every successful (HTTP 200)
+	// response forwarded, of any operation (op: the X-Amz-Target suffix,
+	// e.g. "DescribeTable"): it says what an emulator cannot, such as a
+	// global table's Replicas. It returns the body to send.
+	Rewrite func(op string, body []byte) []byte
 }
 
 // OpStats counts what a FaultProxy did with one operation's requests.
@@ -498,6 +504,23 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, body []byte
 	defer resp.Body.Close()
 	removeHopHeaders(resp.Header)
 
+	p.mu.Lock()
+	rewrite := p.cfg.Rewrite
+	p.mu.Unlock()
+	if rewrite != nil && pl.split == nil && resp.StatusCode == http.StatusOK {
+		respBody, err := readBody(resp)
+		if err != nil {
+			http.Error(w, "fault proxy: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		respBody = rewrite(pl.op, respBody)
+		resp.Header.Del("Content-Encoding")
+		copyHeader(w.Header(), resp.Header)
+		setBodyHeaders(w.Header(), respBody)
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(respBody)
+		return
+	}
 	if pl.split == nil || resp.StatusCode != http.StatusOK {
 		// Unchanged. A failed partial batch is honest too: the client
 		// learns that nothing of it may have been done.

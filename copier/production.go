@@ -1,0 +1,235 @@
+package copier
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
+)
+
+// MainTable is what DynamoDB does around the main table's data that a
+// copy's writes meet (the contract's "Production tables"): its TTL
+// attribute, its stream, and the Regions of its replicas. The
+// confirmation and the dry-run plan say it; the report keeps it.
+type MainTable struct {
+	// TTLAttribute is the main table's TTL attribute (empty: TTL is
+	// off). An item whose attribute is a Number of epoch seconds in the
+	// past has expired: DynamoDB deletes it again.
+	TTLAttribute string `json:"ttl_attribute,omitempty"`
+	// SkipExpired: expired items are left out (--skip-expired).
+	SkipExpired bool `json:"skip_expired,omitempty"`
+	// StreamViewType is the view type of the table's DynamoDB stream
+	// (empty: no stream); StreamARN its latest stream.
+	StreamViewType string `json:"stream_view_type,omitempty"`
+	StreamARN      string `json:"stream_arn,omitempty"`
+	// ReplicaRegions are the Regions of the table's global-table replicas
+	// other than the one written, sorted.
+	ReplicaRegions []string `json:"replica_regions,omitempty"`
+	// window: the copy rewinds an incremental window (its TTL note is
+	// about the start images).
+	window bool
+}
+
+// empty reports whether nothing is worth saying.
+func (m MainTable) empty() bool {
+	return m.TTLAttribute == "" && m.StreamViewType == "" && len(m.ReplicaRegions) == 0
+}
+
+// readTTL returns the main table's TTL attribute (empty: TTL off or being
+// disabled).
+func readTTL(ctx context.Context, api API, table, verb string) (string, error) {
+	out, err := api.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return "", fmt.Errorf("%s: read the TTL setting of %s (dynamodb:DescribeTimeToLive, see docs/iam.md): %w", verb, table, err)
+	}
+	d := out.TimeToLiveDescription
+	if d == nil {
+		return "", nil
+	}
+	switch d.TimeToLiveStatus {
+	case types.TimeToLiveStatusEnabled, types.TimeToLiveStatusEnabling:
+		return aws.ToString(d.AttributeName), nil
+	}
+	return "", nil
+}
+
+// mainTableOf reads what t's description says about its stream and its
+// replicas (the Regions other than its own, which its ARN names: the one
+// the copy writes in).
+func mainTableOf(t *types.TableDescription) MainTable {
+	var m MainTable
+	if s := t.StreamSpecification; s != nil && aws.ToBool(s.StreamEnabled) {
+		m.StreamViewType = string(s.StreamViewType)
+		m.StreamARN = aws.ToString(t.LatestStreamArn)
+	}
+	here := tables.Region(aws.ToString(t.TableArn))
+	for _, r := range t.Replicas {
+		if name := aws.ToString(r.RegionName); name != "" && name != here && !slices.Contains(m.ReplicaRegions, name) {
+			m.ReplicaRegions = append(m.ReplicaRegions, name)
+		}
+	}
+	slices.Sort(m.ReplicaRegions)
+	return m
+}
+
+// MainTable returns what the job learned about its main table.
+func (j *Job) MainTable() MainTable {
+	m := mainTableOf(j.target)
+	m.TTLAttribute, m.SkipExpired, m.window = j.ttl, j.opts.SkipExpired && j.ttl != "", j.window
+	return m
+}
+
+// MainTable returns what the plan's job learned about its main table.
+func (p *Plan) MainTable() MainTable { return p.job.MainTable() }
+
+// Notes returns the job's Notes for a confirmation made before its source
+// exists (run): the writes to expect are the keys of a keys file, or the
+// main table's item count (DynamoDB's, refreshed about every six hours)
+// for the whole table; unknown for a key range, a filter or an
+// incremental window.
+func (j *Job) Notes() string {
+	var n int64
+	sel := j.opts.Selection
+	switch {
+	case j.window:
+	case j.keysFile != nil:
+		n = int64(j.keysFile.keys)
+	case sel.KeyCondition == "" && sel.Filter == "":
+		n = aws.ToInt64(j.target.ItemCount)
+	}
+	return j.MainTable().Notes(j.opts.To, n)
+}
+
+// Notes returns the sentences a confirmation (or a dry run's plan) adds
+// about the main table, joined with "; " (empty: nothing to say). writes
+// is how many writes and deletes to expect (0: unknown).
+func (m MainTable) Notes(table string, writes int64) string {
+	var parts []string
+	if m.StreamViewType != "" {
+		n := ""
+		if writes > 0 {
+			n = fmt.Sprintf(": expect up to about %s stream records", countText(writes))
+		}
+		parts = append(parts, fmt.Sprintf("%s has a stream (%s): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines)%s", table, m.StreamViewType, n))
+	}
+	if len(m.ReplicaRegions) > 0 {
+		parts = append(parts, fmt.Sprintf("%s is a global table: the writes replicate to %s (the last writer wins there)", table, strings.Join(m.ReplicaRegions, ", ")))
+	}
+	switch {
+	case m.TTLAttribute != "" && m.SkipExpired:
+		parts = append(parts, fmt.Sprintf("items whose TTL attribute %s has passed are left out (--skip-expired)", m.TTLAttribute))
+	case m.TTLAttribute != "" && m.window:
+		parts = append(parts, fmt.Sprintf("items put back as they were at the start whose TTL attribute %s has passed (TTL deleted them in the window) are recreated, and DynamoDB deletes them again (add --skip-expired to leave them out)", m.TTLAttribute))
+	case m.TTLAttribute != "":
+		parts = append(parts, fmt.Sprintf("items whose TTL attribute %s has passed are written back, and DynamoDB deletes them again (add --skip-expired to leave them out)", m.TTLAttribute))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// replicationPrefix starts the attributes DynamoDB manages for global
+// tables version 2017.11.29 (aws:rep:deleting, aws:rep:updateregion,
+// aws:rep:updatetime): never copied back.
+const replicationPrefix = "aws:rep:"
+
+// stripReplication returns item without its aws:rep:* attributes (item
+// itself when it has none: the source's map is not modified).
+func stripReplication(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	has := false
+	for name := range item {
+		if strings.HasPrefix(name, replicationPrefix) {
+			has = true
+			break
+		}
+	}
+	if !has {
+		return item
+	}
+	out := make(map[string]types.AttributeValue, len(item))
+	for name, v := range item {
+		if !strings.HasPrefix(name, replicationPrefix) {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// sameCopied reports whether a and b are the same item as a copy sees it:
+// equal but for the aws:rep:* attributes, which a copy never writes and
+// DynamoDB sets on its own.
+func sameCopied(a, b map[string]types.AttributeValue) bool {
+	return itemeq.Items(stripReplication(a), stripReplication(b))
+}
+
+// expired reports whether item's TTL attribute ttl is a Number of epoch
+// seconds before now.
+func expired(item map[string]types.AttributeValue, ttl string, now time.Time) bool {
+	if ttl == "" {
+		return false
+	}
+	n, ok := item[ttl].(*types.AttributeValueMemberN)
+	if !ok {
+		return false
+	}
+	f, _, err := big.ParseFloat(n.Value, 10, 128, big.ToNearestEven)
+	if err != nil {
+		return false
+	}
+	return f.Cmp(new(big.Float).SetInt64(now.Unix())) < 0
+}
+
+// mainTableSink is the one place every item a copy writes passes through,
+// whatever its source (table, keys file, export, incremental window) and
+// write mode: it strips the aws:rep:* attributes, counts the items whose
+// TTL has passed (Expired) and, with skip, leaves them out (no longer
+// matched: nothing is written for them). A diff that verifies such a copy
+// leaves them out too, and compares the items as read (noStrip).
+type mainTableSink struct {
+	next    sink
+	ttl     string
+	skip    bool
+	noStrip bool
+	now     func() time.Time
+	stats   *Stats
+}
+
+func (s *mainTableSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
+	if b.kind != kindItems {
+		return s.next.handle(ctx, rng, b)
+	}
+	now := s.now()
+	kept := b.items[:0]
+	var n int64
+	for _, it := range b.items {
+		if expired(it, s.ttl, now) {
+			n++
+			if s.skip {
+				continue
+			}
+		}
+		if !s.noStrip {
+			it = stripReplication(it)
+		}
+		kept = append(kept, it)
+	}
+	if n > 0 {
+		s.stats.Expired.Add(n)
+		if s.skip {
+			s.stats.Matched.Add(-n)
+		}
+	}
+	b.items = kept
+	if len(kept) == 0 {
+		return nil
+	}
+	return s.next.handle(ctx, rng, b)
+}
