@@ -215,7 +215,7 @@ func batchStartCommand(env *Env) *cli.Command {
 func batchStatusCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "follow a chain batch start submitted, until it ends (exit code as run's)",
+		Usage:     "follow a chain batch start submitted until it ends: each job's state, the copy's children done and the items their reports say written (exit code as run's)",
 		UsageText: "ddbrewind batch status [--no-wait] s3://BUCKET/PREFIX",
 		Flags: withGlobals(
 			&cli.BoolFlag{Name: "no-wait", Usage: "print the jobs' state once and return"},

@@ -665,4 +665,8 @@ func TestBatchStartSince(t *testing.T) {
 			t.Errorf("run --%s = %q, want %q", name, got, want)
 		}
 	}
+	// The follower sums the one job's report.
+	if got := reportLocations(rec.Steps[0]); !slices.Equal(got, []string{prefix + "/report.json"}) {
+		t.Errorf("the follower reads the reports %q, want %s/report.json", got, prefix)
+	}
 }
