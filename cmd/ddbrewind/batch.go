@@ -46,6 +46,11 @@ const (
 // chainFile is the chain's record under the state prefix.
 const chainFile = "batch-chain.json"
 
+// copyReportFile is the copy job's --report under the state prefix: with
+// K children above 1, each writes its own, copy-report.json.worker-I-of-K
+// (reportPath), which the follower sums (chainReports).
+const copyReportFile = "copy-report.json"
+
 // batchOwnFlags are run's flags that batch start sets itself, per job.
 var batchOwnFlags = []string{"state", "worker-index", "worker-count", "checkpoint", "journal", "report"}
 
@@ -202,7 +207,7 @@ func batchStartCommand(env *Env) *cli.Command {
 				fmt.Fprintf(env.Out, "follow it with: ddbrewind batch status %s\n", prefix)
 				return nil
 			}
-			return followChain(c.Context, bc, env, log, rec, prefix, c.Duration("poll-interval"))
+			return followChain(c.Context, bc, files, env, log, rec, prefix, c.Duration("poll-interval"))
 		},
 	}
 }
@@ -210,7 +215,7 @@ func batchStartCommand(env *Env) *cli.Command {
 func batchStatusCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "follow a chain batch start submitted, until it ends (exit code as run's)",
+		Usage:     "follow a chain batch start submitted until it ends: each job's state, the copy's children done and the items their reports say written (exit code as run's)",
 		UsageText: "ddbrewind batch status [--no-wait] s3://BUCKET/PREFIX",
 		Flags: withGlobals(
 			&cli.BoolFlag{Name: "no-wait", Usage: "print the jobs' state once and return"},
@@ -235,7 +240,8 @@ func batchStatusCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			rec, err := readChain(c.Context, &statefile.Store{S3: s3c}, prefix)
+			files := &statefile.Store{S3: s3c}
+			rec, err := readChain(c.Context, files, prefix)
 			if err != nil {
 				return err
 			}
@@ -248,7 +254,7 @@ func batchStatusCommand(env *Env) *cli.Command {
 			}
 			printChain(env, rec, prefix)
 			if c.Bool("no-wait") {
-				st, err := chainStatus(c.Context, bc, rec)
+				st, err := observe(c.Context, bc, rec, newChainReports(files, rec), log)
 				if err != nil {
 					return err
 				}
@@ -258,7 +264,7 @@ func batchStatusCommand(env *Env) *cli.Command {
 				}
 				return nil
 			}
-			return followChain(c.Context, bc, env, log, rec, prefix, c.Duration("poll-interval"))
+			return followChain(c.Context, bc, files, env, log, rec, prefix, c.Duration("poll-interval"))
 		},
 	}
 }
@@ -543,6 +549,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	b.flag("worker-count", strconv.Itoa(k))
 	b.flag("checkpoint", prefix+"/checkpoint.json")
 	b.flag("journal", prefix+"/journal.jsonl")
+	b.flag("report", prefix+"/"+copyReportFile) // each child's: copy-report.json.worker-I-of-K
 	copyStep := &chainStep{Step: stepCopy, Command: b.done(common)}
 	if k > 1 {
 		copyStep.ArraySize = k

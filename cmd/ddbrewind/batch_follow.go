@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,9 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	btypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/poll"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
@@ -43,25 +47,208 @@ type jobState struct {
 	size     int32  // array size
 }
 
-// chainState is the chain as AWS Batch sees it now.
+// chainState is the chain as AWS Batch sees it now, and what the reports
+// of the copy's finished children say.
 type chainState struct {
 	jobs []jobState // by step
 	done bool       // ended: every job succeeded, or one failed
 	err  error      // when done: nil, or the failure, worded with run's exit code
+
+	written writtenSoFar
 }
 
-// line is the one-line progress of the chain: each step's status, and
-// the children done of an array job.
+// writtenSoFar is the items written by the copy's children whose reports
+// are there (a child writes its report when it ends).
+type writtenSoFar struct {
+	step    int   // the copy's (or run --since's) step; meaningful when reports > 0
+	reports int   // reports read
+	of      int   // reports expected: the children
+	items   int64 // their counts.written, summed
+}
+
+// text words the items written for the copy step's progress: "" before
+// any report is there.
+func (w writtenSoFar) text(ended bool) string {
+	items := countNoun(w.items, "item") + " written"
+	switch {
+	case w.reports == 0:
+		return ""
+	case ended && w.reports == w.of:
+		return items
+	case ended:
+		return fmt.Sprintf("%s by the %d of %d children that left a report", items, w.reports, w.of)
+	case w.of == 1:
+		return items + " so far"
+	}
+	return items + " so far by finished children"
+}
+
+// line is the one-line progress of the chain: each step's status, the
+// children done of an array job, and the items written by the finished
+// children.
 func (st chainState) line(rec *chainRecord) string {
 	parts := make([]string, len(rec.Steps))
 	for i, s := range rec.Steps {
 		j := st.jobs[i]
 		parts[i] = fmt.Sprintf("%s %s", s.Step, j.status)
+		var more []string
 		if j.size > 1 {
-			parts[i] += fmt.Sprintf(" (%d of %d children done)", j.done, j.size)
+			more = append(more, fmt.Sprintf("%d of %d children done", j.done, j.size))
+		}
+		if st.written.step == i {
+			if w := st.written.text(ended(j.status)); w != "" {
+				more = append(more, w)
+			}
+		}
+		if len(more) > 0 {
+			parts[i] += " (" + strings.Join(more, "; ") + ")"
 		}
 	}
 	return strings.Join(parts, " · ")
+}
+
+// ended reports whether a job's status is final.
+func ended(s btypes.JobStatus) bool {
+	return s == btypes.JobStatusSucceeded || s == btypes.JobStatusFailed
+}
+
+// chainReports reads the reports the copy job's children leave under the
+// state prefix as they end: the copy command's --report, with each
+// child's worker suffix (reportPath), or run --since's --report. A chain
+// recorded before its copy command had a --report has none to read.
+type chainReports struct {
+	files  *statefile.Store
+	step   int             // the step whose reports these are
+	bucket string          // the state prefix's bucket
+	list   string          // the listed prefix: the report's key
+	want   map[string]bool // the keys of the reports, one per child
+	seen   map[string]seenReport
+}
+
+// seenReport is a report read, by its ETag: read again only when a retried
+// child replaced it.
+type seenReport struct {
+	etag    string
+	written int64
+}
+
+// newChainReports returns the reports of rec's copy (or run) step; nil
+// when its command writes none.
+func newChainReports(files *statefile.Store, rec *chainRecord) *chainReports {
+	for i, s := range rec.Steps {
+		if s.Step != stepCopy && s.Step != stepRun {
+			continue
+		}
+		locs := reportLocations(s)
+		if len(locs) == 0 || files == nil || files.S3 == nil {
+			return nil
+		}
+		bucket, key, err := statefile.ParseS3(commandFlag(s.Command, "report"))
+		if err != nil {
+			return nil
+		}
+		r := &chainReports{files: files, step: i, bucket: bucket, list: key, want: map[string]bool{}, seen: map[string]seenReport{}}
+		for _, l := range locs {
+			if _, k, err := statefile.ParseS3(l); err == nil {
+				r.want[k] = true
+			}
+		}
+		return r
+	}
+	return nil
+}
+
+// reportLocations lists where the children of a copy (or run) step write
+// their reports: its --report as each of its K workers resolves it
+// (reportPath); none when the command has no s3:// --report.
+func reportLocations(s *chainStep) []string {
+	base := commandFlag(s.Command, "report")
+	if !statefile.IsS3(base) {
+		return nil
+	}
+	k := max(s.ArraySize, 1)
+	locs := make([]string, k)
+	for i := range k {
+		locs[i] = base + workerSuffix(i, k)
+	}
+	return locs
+}
+
+// commandFlag is the value of --name in a command batch start built
+// ("--name", value); "" when absent.
+func commandFlag(cmd []string, name string) string {
+	for i, a := range cmd {
+		if a == "--"+name && i+1 < len(cmd) {
+			return cmd[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// read lists the reports there now and reads those new or replaced since
+// the last read (ListObjectsV2, GetObject); it returns them summed.
+func (r *chainReports) read(ctx context.Context) (writtenSoFar, error) {
+	p := s3.NewListObjectsV2Paginator(r.files.S3, &s3.ListObjectsV2Input{Bucket: aws.String(r.bucket), Prefix: aws.String(r.list)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return r.sum(), fmt.Errorf("batch: list the copy's reports s3://%s/%s*: %w", r.bucket, r.list, err)
+		}
+		for _, o := range page.Contents {
+			key, etag := aws.ToString(o.Key), aws.ToString(o.ETag)
+			if !r.want[key] || (r.seen[key].etag == etag && etag != "") {
+				continue
+			}
+			loc := "s3://" + r.bucket + "/" + key
+			data, err := r.files.Read(ctx, loc)
+			if err != nil {
+				return r.sum(), fmt.Errorf("batch: read the copy's report %s: %w", loc, err)
+			}
+			var sum copier.Summary
+			if err := json.Unmarshal(data, &sum); err != nil {
+				return r.sum(), fmt.Errorf("batch: the copy's report %s is not a report of ddbrewind copy: %w", loc, err)
+			}
+			r.seen[key] = seenReport{etag: etag, written: sum.Counts.Written}
+		}
+	}
+	return r.sum(), nil
+}
+
+// sum adds up the reports read so far.
+func (r *chainReports) sum() writtenSoFar {
+	w := writtenSoFar{step: r.step, reports: len(r.seen), of: len(r.want)}
+	for _, s := range r.seen {
+		w.items += s.written
+	}
+	return w
+}
+
+// observe is the chain's state now: its jobs, and the reports of the
+// copy's children once the copy job started (reports may be nil). A
+// report that cannot be read is a warning, not the end of the following:
+// the progress keeps the last sum.
+func observe(ctx context.Context, bc batchAPI, rec *chainRecord, reports *chainReports, log *slog.Logger) (chainState, error) {
+	st, err := chainStatus(ctx, bc, rec)
+	if err != nil || reports == nil {
+		return st, err
+	}
+	st.written = writtenSoFar{step: -1}
+	switch status := st.jobs[reports.step].status; status {
+	case btypes.JobStatusRunning, btypes.JobStatusSucceeded, btypes.JobStatusFailed:
+		if ended(status) && len(reports.seen) == len(reports.want) {
+			st.written = reports.sum() // every child's read: no listing more
+			break
+		}
+		w, err := reports.read(ctx)
+		if err != nil {
+			log.Warn("cannot read the copy's reports: the progress leaves out what the finished children wrote", "error", err)
+		}
+		st.written = w
+	}
+	return st, nil
 }
 
 // chainStatus describes the chain's jobs and decides whether it ended, and
@@ -80,7 +267,7 @@ func chainStatus(ctx context.Context, bc batchAPI, rec *chainRecord) (chainState
 	for _, j := range out.Jobs {
 		byID[aws.ToString(j.JobId)] = j
 	}
-	st := chainState{jobs: make([]jobState, len(rec.Steps))}
+	st := chainState{jobs: make([]jobState, len(rec.Steps)), written: writtenSoFar{step: -1}}
 	for i, s := range rec.Steps {
 		d, ok := byID[s.JobID]
 		if !ok {
@@ -182,11 +369,12 @@ func chainFailure(rec *chainRecord, s *chainStep, j jobState) error {
 
 // followChain polls the chain until it ends, logging each change; Ctrl-C
 // stops the following, not the jobs.
-func followChain(ctx context.Context, bc batchAPI, env *Env, log *slog.Logger, rec *chainRecord, prefix string, interval time.Duration) error {
+func followChain(ctx context.Context, bc batchAPI, files *statefile.Store, env *Env, log *slog.Logger, rec *chainRecord, prefix string, interval time.Duration) error {
 	last := ""
 	var final chainState
+	reports := newChainReports(files, rec)
 	err := poll.Until(ctx, poll.Schedule{Min: min(5*time.Second, interval), Max: interval}, 30*24*time.Hour, env.Now, func(ctx context.Context) (bool, error) {
-		st, err := chainStatus(ctx, bc, rec)
+		st, err := observe(ctx, bc, rec, reports, log)
 		if err != nil {
 			return false, err
 		}
@@ -206,10 +394,14 @@ func followChain(ctx context.Context, bc batchAPI, env *Env, log *slog.Logger, r
 	if final.err != nil {
 		return final.err
 	}
+	written := final.written.text(true)
+	if written != "" {
+		written = "; " + written
+	}
 	if rec.RestorePoint != nil {
-		fmt.Fprintf(env.Out, "rewound %s to %s (AWS Batch chain under %s done)\n", rec.Table, tables.FormatTime(*rec.RestorePoint), prefix)
+		fmt.Fprintf(env.Out, "rewound %s to %s (AWS Batch chain under %s done%s)\n", rec.Table, tables.FormatTime(*rec.RestorePoint), prefix, written)
 	} else {
-		fmt.Fprintf(env.Out, "rewound %s from incremental exports (AWS Batch job under %s done)\n", rec.Table, prefix)
+		fmt.Fprintf(env.Out, "rewound %s from incremental exports (AWS Batch job under %s done%s)\n", rec.Table, prefix, written)
 	}
 	return nil
 }

@@ -20,12 +20,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
 
 // batchStateS3Actions are the S3 actions batch start and status need on
-// their state prefix: read and write the chain's record, and list the
-// prefix so that a record not there yet reads as missing (404), not as
-// AccessDenied.
+// their state prefix: read and write the chain's record, list the prefix
+// so that a record not there yet reads as missing (404), not as
+// AccessDenied, and list and read the copy children's reports.
 var batchStateS3Actions = []string{"s3:GetObject", "s3:PutObject", "s3:ListBucket"}
 
 // batchRecorder is an HTTP proxy in front of an AWS Batch endpoint
@@ -96,11 +97,11 @@ func (r *batchRecorder) Take() []iamCall {
 }
 
 // TestIAMBatch proves docs/iam/batch.json: batch start (a new chain split
-// across two workers with a filter, the same command following it, a
-// --no-wait chain) and batch status, every call recorded and checked
-// against the policy, every grant needed.
+// across two workers with a filter, the same command following it with
+// the children's reports there, a --no-wait chain) and batch status, every
+// call recorded and checked against the policy, every grant needed.
 func TestIAMBatch(t *testing.T) {
-	_, _ = iamBucketOnMoto(t)
+	_, s3c := iamBucketOnMoto(t)
 	srv := pool.Get(t, ddbtest.Moto)
 	bc := batch.New(batch.Options{Region: iamRegion, BaseEndpoint: aws.String(srv.Endpoint), Credentials: aws.AnonymousCredentials{}})
 	if q, err := bc.DescribeJobQueues(context.Background(), &batch.DescribeJobQueuesInput{JobQueues: []string{iamJobQueue}}); err != nil || len(q.JobQueues) == 0 {
@@ -119,7 +120,28 @@ func TestIAMBatch(t *testing.T) {
 
 	check := newIAMCheck(t, "batch")
 	check.runWith(t, srv, table, 0, opts, start...)
-	check.runWith(t, srv, table, 0, opts, start...) // follows the recorded chain
+	// The copy's two children leave their reports, as they would end
+	// (moto's Batch runs no container).
+	chain, err := readChain(context.Background(), &statefile.Store{S3: s3c}, prefix+"/a")
+	if err != nil || chain == nil {
+		t.Fatalf("the chain's record: %v", err)
+	}
+	for i, loc := range childReportPaths(t, chain.Steps[1]) {
+		putReport(t, s3c, loc, int64(10*(i+1)))
+	}
+	seen := newS3Recorder(t, srv.Endpoint) // behind the check's own recorder: what the follow read
+	follow := opts
+	follow.s3 = seen.srv.URL
+	check.runWith(t, srv, table, 0, follow, start...) // follows the recorded chain, reading the reports
+	var reports []string
+	for _, c := range seen.Calls() {
+		if c.action == "s3:GetObject" && strings.Contains(c.arns[0], "/"+copyReportFile) {
+			reports = append(reports, c.arns[0])
+		}
+	}
+	if len(reports) != 2 {
+		t.Errorf("the follow read the reports %q, want the 2 children's", reports)
+	}
 	check.runWith(t, srv, table, 0, opts, "batch", "status", prefix+"/a")
 	check.runWith(t, srv, table, 0, opts, "batch", "start", "--table", table, "--latest", "--job-queue", iamJobQueue, "--job-definition", iamJobDefinition,
 		"--state-prefix", prefix+"/b", "--no-wait", "--yes")

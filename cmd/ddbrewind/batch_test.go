@@ -256,9 +256,15 @@ func TestBatchStartChain(t *testing.T) {
 	if p, err := tables.ParseTime(flagValue(restoreSet, "at")); err != nil || !p.Equal(*rec.RestorePoint) {
 		t.Errorf("restore --at %s reads as %v (%v), want %v", flagValue(restoreSet, "at"), p, err, rec.RestorePoint)
 	}
-	if isSet(copySet, "worker-index") || isSet(copySet, "report") {
-		t.Error("the array job's command names a worker index or a report: every child would share it")
+	if isSet(copySet, "worker-index") {
+		t.Error("the array job's command names a worker index: every child would be the same worker")
 	}
+	// Each child writes its own report under the prefix, where the
+	// follower reads it.
+	if got := flagValue(copySet, "report"); got != prefix+"/"+copyReportFile {
+		t.Errorf("copy --report %q, want %s", got, prefix+"/"+copyReportFile)
+	}
+	checkReportsFollowed(t, rec.Steps[1], prefix)
 	if tableExists(t, dc, recovery) {
 		t.Error("batch start restored: only the jobs do")
 	}
@@ -578,7 +584,7 @@ func TestBatchFollowInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out bytes.Buffer
-	err := followChain(ctx, f, &Env{Out: &out, Now: time.Now}, slog.New(slog.DiscardHandler), rec, "s3://b/p", time.Second)
+	err := followChain(ctx, f, nil, &Env{Out: &out, Now: time.Now}, slog.New(slog.DiscardHandler), rec, "s3://b/p", time.Second)
 	if exitCode(err) != exitInterrupted || !strings.Contains(err.Error(), "the jobs go on") || !strings.Contains(err.Error(), "batch status s3://b/p") {
 		t.Errorf("exit %d: %v", exitCode(err), err)
 	}
@@ -658,5 +664,9 @@ func TestBatchStartSince(t *testing.T) {
 		if got := flagValue(set, name); got != want || !isSet(set, name) {
 			t.Errorf("run --%s = %q, want %q", name, got, want)
 		}
+	}
+	// The follower sums the one job's report.
+	if got := reportLocations(rec.Steps[0]); !slices.Equal(got, []string{prefix + "/report.json"}) {
+		t.Errorf("the follower reads the reports %q, want %s/report.json", got, prefix)
 	}
 }

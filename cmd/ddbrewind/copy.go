@@ -77,7 +77,7 @@ func copyFlags() []cli.Flag {
 		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index), or an export's data files"},
 		&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a batch after retrying it this long (default: retry forever)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "read and count, write nothing"},
-		&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH (- for stdout)"},
+		&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH (- for stdout); with --worker-count above 1, each worker to PATH.worker-I-of-K"},
 		&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
 	)
 }
@@ -116,14 +116,15 @@ func copyCommand(env *Env) *cli.Command {
 				return err
 			}
 			opts.Stats, opts.Logger = stats, log
-			if err := distinctPaths(statePath{"--checkpoint", opts.Checkpoint}, statePath{"--journal", opts.Journal}, statePath{"--report", c.String("report")}); err != nil {
+			report := reportPath(c, opts)
+			if err := distinctPaths(statePath{"--checkpoint", opts.Checkpoint}, statePath{"--journal", opts.Journal}, statePath{"--report", report}); err != nil {
 				return err
 			}
 			api, err := dynamoClient(c.Context, c, stats, log)
 			if err != nil {
 				return err
 			}
-			files, err := stateFilesS3(c.Context, c, env, "", len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, c.String("report"), opts.Selection.KeysFile, opts.OverwriteConflictsKeys)
+			files, err := stateFilesS3(c.Context, c, env, "", len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, report, opts.Selection.KeysFile, opts.OverwriteConflictsKeys)
 			if err != nil {
 				return err
 			}
@@ -152,7 +153,7 @@ func copyCommand(env *Env) *cli.Command {
 			if !opts.DryRun {
 				check = diffCommandLine(c, opts.From, opts.To)
 			}
-			return finish(c, env, files, log, "copy", sum, runErr, check)
+			return finish(c, env, files, log, "copy", report, sum, runErr, check)
 		},
 	}
 }
@@ -221,10 +222,10 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 			opts.WorkerIndex = i
 		}
 	}
-	if opts.WorkerCount > 1 {
-		// Each worker of a split copy keeps its own checkpoint and journal,
-		// so every child of an array job can be given the same paths.
-		suffix := fmt.Sprintf(".worker-%d-of-%d", opts.WorkerIndex, opts.WorkerCount)
+	// Each worker of a split copy keeps its own checkpoint and journal
+	// (and report: reportPath), so every child of an array job can be
+	// given the same paths.
+	if suffix := workerSuffix(opts.WorkerIndex, opts.WorkerCount); suffix != "" {
 		if opts.Checkpoint != "" {
 			opts.Checkpoint += suffix
 		}
@@ -233,6 +234,27 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		}
 	}
 	return opts, nil
+}
+
+// workerSuffix is what worker index of a copy split across count workers
+// appends to its checkpoint, journal and report paths: "" for one worker.
+func workerSuffix(index, count int) string {
+	if count <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(".worker-%d-of-%d", index, count)
+}
+
+// reportPath is where copy writes its --report: with --worker-count above
+// 1 each worker its own, PATH.worker-I-of-K, as its checkpoint and journal
+// ("-", stdout, stays stdout). batch start's follower reads the children's
+// reports there (chainReports).
+func reportPath(c *cli.Context, o copier.Options) string {
+	p := c.String("report")
+	if p == "" || p == "-" {
+		return p
+	}
+	return p + workerSuffix(o.WorkerIndex, o.WorkerCount)
 }
 
 // changedKnown reports whether a copy counted the items whose main
@@ -308,8 +330,9 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 
 // finish logs the summary, writes the report and returns the run's error.
 // On success it ends with the closing sentence (check: the command that
-// checks the result, if any). --report - writes the report on stdout.
-func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, step string, sum *copier.Summary, runErr error, check string) error {
+// checks the result, if any). The report goes to report, the --report
+// PATH as resolved (reportPath); - writes it on stdout.
+func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, step, report string, sum *copier.Summary, runErr error, check string) error {
 	if sum == nil {
 		return runErr
 	}
@@ -327,7 +350,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 		"items_per_second", int64(sum.Rate))
 	log.Info("summary", args...)
 	logThrottles(log, step, n, c.Float64("max-wcu"))
-	switch path := c.String("report"); path {
+	switch path := report; path {
 	case "":
 	case "-":
 		if err := printJSON(env.Out, sum); err != nil {

@@ -613,7 +613,7 @@ func deployCheckArrayJob(t *testing.T, rel string, fromExport bool) {
 			if c.Name == "copy" {
 				c.Action = func(ctx *cli.Context) error {
 					o, err := copyOptions(ctx, env)
-					got, report = &o, ctx.String("report")
+					got, report = &o, reportPath(ctx, o)
 					return err
 				}
 			}

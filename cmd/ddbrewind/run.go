@@ -138,7 +138,7 @@ func runCommand(env *Env) *cli.Command {
 			})
 			progress.Stop()
 			if res != nil && res.Copy != nil {
-				if ferr := finish(c, env, files, log, "copy", res.Copy, err, ""); ferr != nil && err == nil {
+				if ferr := finish(c, env, files, log, "copy", c.String("report"), res.Copy, err, ""); ferr != nil && err == nil {
 					err = ferr
 				}
 			}

@@ -66,7 +66,7 @@ func undoCommand(env *Env) *cli.Command {
 			r := startProgress(c, env, log, "undo", stats)
 			sum, runErr := plan.Run(c.Context, api)
 			r.Stop()
-			return finish(c, env, files, log, "undo", sum, runErr, "")
+			return finish(c, env, files, log, "undo", c.String("report"), sum, runErr, "")
 		},
 	}
 }
