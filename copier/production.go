@@ -73,7 +73,7 @@ func readKinesis(ctx context.Context, api API, table, verb string, log *slog.Log
 	switch {
 	case err == nil:
 	case accessDenied(err):
-		log.Warn("cannot read the Kinesis Data Streams destination of the main table: the confirmation says so", "table", table, "permission", kinesisAction, "error", err.Error())
+		log.Warn("cannot read the main table's Kinesis Data Streams destination: if it streams to Kinesis, each write and delete reaches that stream too", "table", table, "permission", kinesisAction, "error", err.Error())
 		return nil, true, nil
 	case notServed(err):
 		log.Debug("the endpoint does not serve DescribeKinesisStreamingDestination: no Kinesis destination", "table", table, "error", err.Error())
