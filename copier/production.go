@@ -97,7 +97,7 @@ func readKinesis(ctx context.Context, api API, table, verb string, log *slog.Log
 // permission.
 func accessDenied(err error) bool {
 	switch awserr.Code(err) {
-	case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation":
+	case "AccessDeniedException", "AccessDenied":
 		return true
 	}
 	return false
