@@ -64,6 +64,12 @@ func (f *fakeAPI) DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLi
 	return &dynamodb.DescribeTimeToLiveOutput{TimeToLiveDescription: d}, nil
 }
 
+// DescribeKinesisStreamingDestination says the table has no Kinesis
+// destination.
+func (f *fakeAPI) DescribeKinesisStreamingDestination(_ context.Context, in *dynamodb.DescribeKinesisStreamingDestinationInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeKinesisStreamingDestinationOutput, error) {
+	return &dynamodb.DescribeKinesisStreamingDestinationOutput{TableName: in.TableName}, nil
+}
+
 func (f *fakeAPI) ListTagsOfResource(context.Context, *dynamodb.ListTagsOfResourceInput, ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error) {
 	return &dynamodb.ListTagsOfResourceOutput{}, nil
 }

@@ -41,8 +41,13 @@ type Job struct {
 	window bool
 	// ttl is the main table's TTL attribute (empty: off, or not read:
 	// a job that does not copy).
-	ttl     string
-	release func()
+	ttl string
+	// kinesis are the main table's Kinesis data streams (ARNs), and
+	// kinesisUnread says they could not be read (AccessDenied): read
+	// only by a job that copies.
+	kinesis       []string
+	kinesisUnread bool
+	release       func()
 }
 
 // PrepareJob checks what a copy into opts.To will need, before its source
@@ -132,6 +137,15 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 			return err
 		}
 		j.ttl = ttl
+	}
+	if copying {
+		// Every write and delete also reaches its Kinesis destination:
+		// the confirmation and the plan say so.
+		arns, unread, err := readKinesis(ctx, api, o.To, j.verb, o.Logger)
+		if err != nil {
+			return err
+		}
+		j.kinesis, j.kinesisUnread = arns, unread
 	}
 	if loc := o.Selection.KeysFile; loc != "" {
 		open, release, err := openKeysFile(ctx, &o, loc)

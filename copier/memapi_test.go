@@ -28,6 +28,12 @@ type memAPI struct {
 	tables map[string]map[string]map[string]types.AttributeValue // table → KeyString → item
 	// ttl is every table's TTL attribute (empty: TTL off).
 	ttl string
+	// kinesis are every table's Kinesis Data Streams destinations, or
+	// kinesisErr the error of DescribeKinesisStreamingDestination;
+	// kinesisCalls counts its calls.
+	kinesis      []types.KinesisDataStreamDestination
+	kinesisErr   error
+	kinesisCalls int
 }
 
 func newMemAPI() *memAPI {
@@ -77,6 +83,20 @@ func (m *memAPI) DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiv
 		d = &types.TimeToLiveDescription{TimeToLiveStatus: types.TimeToLiveStatusEnabled, AttributeName: aws.String(m.ttl)}
 	}
 	return &dynamodb.DescribeTimeToLiveOutput{TimeToLiveDescription: d}, nil
+}
+
+// DescribeKinesisStreamingDestination returns kinesis, or kinesisErr.
+func (m *memAPI) DescribeKinesisStreamingDestination(_ context.Context, in *dynamodb.DescribeKinesisStreamingDestinationInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeKinesisStreamingDestinationOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.kinesisCalls++
+	if _, err := m.table(aws.ToString(in.TableName)); err != nil {
+		return nil, err
+	}
+	if m.kinesisErr != nil {
+		return nil, m.kinesisErr
+	}
+	return &dynamodb.DescribeKinesisStreamingDestinationOutput{TableName: in.TableName, KinesisDataStreamDestinations: slices.Clone(m.kinesis)}, nil
 }
 
 func (m *memAPI) ListTagsOfResource(context.Context, *dynamodb.ListTagsOfResourceInput, ...func(*dynamodb.Options)) (*dynamodb.ListTagsOfResourceOutput, error) {

@@ -2,7 +2,9 @@ package copier
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"math/rand/v2"
 	"slices"
@@ -12,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
@@ -35,6 +39,13 @@ type MainTable struct {
 	// ReplicaRegions are the Regions of the table's global-table replicas
 	// other than the one written, sorted.
 	ReplicaRegions []string `json:"replica_regions,omitempty"`
+	// KinesisStreamARNs are the Kinesis data streams the table streams
+	// its changes to (its Kinesis Data Streams destinations that are
+	// ACTIVE, ENABLING or UPDATING), sorted.
+	KinesisStreamARNs []string `json:"kinesis_stream_arns,omitempty"`
+	// KinesisUnread: the destinations could not be read, for want of
+	// dynamodb:DescribeKinesisStreamingDestination (AccessDenied).
+	KinesisUnread bool `json:"kinesis_unread,omitempty"`
 	// window: the copy rewinds an incremental window (its TTL note is
 	// about the start images).
 	window bool
@@ -42,7 +53,92 @@ type MainTable struct {
 
 // empty reports whether nothing is worth saying.
 func (m MainTable) empty() bool {
-	return m.TTLAttribute == "" && m.StreamViewType == "" && len(m.ReplicaRegions) == 0
+	return m.TTLAttribute == "" && m.StreamViewType == "" && len(m.ReplicaRegions) == 0 &&
+		len(m.KinesisStreamARNs) == 0 && !m.KinesisUnread
+}
+
+// kinesisAction is the permission DescribeKinesisStreamingDestination
+// needs: the note names it when it is missing.
+const kinesisAction = "dynamodb:DescribeKinesisStreamingDestination"
+
+// readKinesis returns the ARNs of the Kinesis data streams table streams
+// its changes to (its destinations that are ACTIVE, ENABLING or UPDATING —
+// UPDATING only changes their timestamps' precision), sorted. denied: the
+// caller may not read them (AccessDenied), which does not stop a copy. An
+// endpoint that does not serve the operation (an emulator: dynalite answers
+// UnknownOperationException, moto an HTML error page) has none: it is asked
+// once, not retried. Any other error is returned.
+func readKinesis(ctx context.Context, api API, table, verb string, log *slog.Logger) (arns []string, denied bool, err error) {
+	out, err := api.DescribeKinesisStreamingDestination(ctx, &dynamodb.DescribeKinesisStreamingDestinationInput{TableName: aws.String(table)}, notRetryingUnserved)
+	switch {
+	case err == nil:
+	case accessDenied(err):
+		log.Warn("cannot read the main table's Kinesis Data Streams destination: if it streams to Kinesis, each write and delete reaches that stream too", "table", table, "permission", kinesisAction, "error", err.Error())
+		return nil, true, nil
+	case notServed(err):
+		log.Debug("the endpoint does not serve DescribeKinesisStreamingDestination: no Kinesis destination", "table", table, "error", err.Error())
+		return nil, false, nil
+	default:
+		return nil, false, fmt.Errorf("%s: read the Kinesis Data Streams destination of %s (%s, see docs/iam.md): %w", verb, table, kinesisAction, err)
+	}
+	for _, d := range out.KinesisDataStreamDestinations {
+		switch d.DestinationStatus {
+		case types.DestinationStatusActive, types.DestinationStatusEnabling, types.DestinationStatusUpdating:
+			if arn := aws.ToString(d.StreamArn); arn != "" && !slices.Contains(arns, arn) {
+				arns = append(arns, arn)
+			}
+		}
+	}
+	slices.Sort(arns)
+	return arns, false, nil
+}
+
+// accessDenied reports whether err is DynamoDB's refusal for want of a
+// permission.
+func accessDenied(err error) bool {
+	switch awserr.Code(err) {
+	case "AccessDeniedException", "AccessDenied":
+		return true
+	}
+	return false
+}
+
+// notServed reports whether err says the endpoint does not serve the
+// operation: UnknownOperationException, or an answer that is no DynamoDB
+// response at all (an emulator's HTML error page).
+func notServed(err error) bool {
+	if awserr.Code(err) == "UnknownOperationException" {
+		return true
+	}
+	var de *smithy.DeserializationError
+	return errors.As(err, &de)
+}
+
+// notRetryingUnserved makes the call's retryer give up at once on an
+// endpoint that does not serve the operation (notServed); other errors
+// are retried as usual.
+func notRetryingUnserved(o *dynamodb.Options) {
+	if r, ok := o.Retryer.(aws.RetryerV2); ok {
+		o.Retryer = unservedRetryer{r}
+	}
+}
+
+// unservedRetryer is a retryer that does not retry notServed errors.
+type unservedRetryer struct{ aws.RetryerV2 }
+
+// IsErrorRetryable is false for notServed errors, the wrapped retryer's
+// answer otherwise.
+func (r unservedRetryer) IsErrorRetryable(err error) bool {
+	return !notServed(err) && r.RetryerV2.IsErrorRetryable(err)
+}
+
+// streamName returns the name of the Kinesis data stream arn names
+// (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME), or arn itself.
+func streamName(arn string) string {
+	if i := strings.LastIndex(arn, ":stream/"); i >= 0 && strings.HasPrefix(arn, "arn:") {
+		return arn[i+len(":stream/"):]
+	}
+	return arn
 }
 
 // readTTL returns the main table's TTL attribute (empty: TTL off or being
@@ -86,6 +182,7 @@ func mainTableOf(t *types.TableDescription) MainTable {
 func (j *Job) MainTable() MainTable {
 	m := mainTableOf(j.target)
 	m.TTLAttribute, m.SkipExpired, m.window = j.ttl, j.opts.SkipExpired && j.ttl != "", j.window
+	m.KinesisStreamARNs, m.KinesisUnread = slices.Clone(j.kinesis), j.kinesisUnread
 	return m
 }
 
@@ -121,6 +218,24 @@ func (m MainTable) Notes(table string, writes int64) string {
 			n = fmt.Sprintf(": expect up to about %s stream records", countText(writes))
 		}
 		parts = append(parts, fmt.Sprintf("%s has a stream (%s): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines)%s", table, m.StreamViewType, n))
+	}
+	switch {
+	case len(m.KinesisStreamARNs) > 0:
+		names := make([]string, len(m.KinesisStreamARNs))
+		for i, arn := range m.KinesisStreamARNs {
+			names[i] = streamName(arn)
+		}
+		what, it := "stream", "that stream and its consumers"
+		if len(names) > 1 {
+			what, it = "streams", "those streams and their consumers"
+		}
+		n := ""
+		if writes > 0 {
+			n = fmt.Sprintf(": expect up to about %s Kinesis records", countText(writes))
+		}
+		parts = append(parts, fmt.Sprintf("%s streams to Kinesis (%s %s): each write and delete will also reach %s%s", table, what, strings.Join(names, ", "), it, n))
+	case m.KinesisUnread:
+		parts = append(parts, fmt.Sprintf("the Kinesis Data Streams destination of %s could not be read (missing permission %s): if it streams to Kinesis, each write and delete reaches that stream too", table, kinesisAction))
 	}
 	if len(m.ReplicaRegions) > 0 {
 		parts = append(parts, fmt.Sprintf("%s is a global table: the writes replicate to %s (the last writer wins there)", table, strings.Join(m.ReplicaRegions, ", ")))

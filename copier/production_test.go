@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
@@ -191,6 +194,10 @@ func TestMainTableNotes(t *testing.T) {
 			"orders has a stream (NEW_AND_OLD_IMAGES): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines): expect up to about 1,650 stream records"},
 		{"stream, unknown count", MainTable{StreamViewType: "KEYS_ONLY"}, 0,
 			"orders has a stream (KEYS_ONLY): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines)"},
+		{"kinesis, unknown count, after the stream", MainTable{StreamViewType: "KEYS_ONLY", KinesisStreamARNs: []string{"arn:aws:kinesis:eu-west-1:111122223333:stream/orders-cdc"}}, 0,
+			"orders has a stream (KEYS_ONLY): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines); orders streams to Kinesis (stream orders-cdc): each write and delete will also reach that stream and its consumers"},
+		{"kinesis unread", MainTable{KinesisUnread: true}, 40,
+			"the Kinesis Data Streams destination of orders could not be read (missing permission dynamodb:DescribeKinesisStreamingDestination): if it streams to Kinesis, each write and delete reaches that stream too"},
 		{"replicas", MainTable{ReplicaRegions: []string{"eu-west-1", "us-west-2"}}, 0,
 			"orders is a global table: the writes replicate to eu-west-1, us-west-2 (the last writer wins there)"},
 		{"ttl", MainTable{TTLAttribute: "exp"}, 0,
@@ -256,5 +263,116 @@ func TestUndoNeverPutsBackReplicationAttributes(t *testing.T) {
 	got := m.tables["main"][ddbjson.KeyString(keyOf(before, memKey))]
 	if len(got) != 2 || got["v"].(*types.AttributeValueMemberS).Value != "before" {
 		t.Errorf("after undo: %v, want pk and v=before only", got)
+	}
+}
+
+// TestKinesisDestination: a copy into the main table reads its Kinesis
+// Data Streams destinations once; the active (or enabling) ones are named
+// in the notes with the estimate; AccessDenied gives a note naming the
+// missing permission and the copy proceeds; an endpoint that does not
+// serve the operation has none; another error stops the preparation. A
+// diff never asks.
+func TestKinesisDestination(t *testing.T) {
+	arn := func(name string) *string { return strPtr("arn:aws:kinesis:us-east-1:111122223333:stream/" + name) }
+	tests := []struct {
+		name    string
+		dests   []types.KinesisDataStreamDestination
+		err     error
+		want    string // Job.Notes
+		streams int    // the summary's Kinesis streams
+		wantErr string
+	}{
+		{name: "none"},
+		{name: "one active", dests: []types.KinesisDataStreamDestination{{StreamArn: arn("orders-changes"), DestinationStatus: types.DestinationStatusActive}},
+			want: "main streams to Kinesis (stream orders-changes): each write and delete will also reach that stream and its consumers: expect up to about 3 Kinesis records", streams: 1},
+		{name: "active and enabling, others not", dests: []types.KinesisDataStreamDestination{
+			{StreamArn: arn("b-audit"), DestinationStatus: types.DestinationStatusEnabling},
+			{StreamArn: arn("old"), DestinationStatus: types.DestinationStatusDisabled},
+			{StreamArn: arn("broken"), DestinationStatus: types.DestinationStatusEnableFailed},
+			{StreamArn: arn("a-changes"), DestinationStatus: types.DestinationStatusActive},
+		}, want: "main streams to Kinesis (streams a-changes, b-audit): each write and delete will also reach those streams and their consumers: expect up to about 3 Kinesis records", streams: 2},
+		{name: "all disabled", dests: []types.KinesisDataStreamDestination{{StreamArn: arn("old"), DestinationStatus: types.DestinationStatusDisabling}}},
+		{name: "access denied", err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:sts::1:assumed-role/r is not authorized to perform: dynamodb:DescribeKinesisStreamingDestination"},
+			want: "the Kinesis Data Streams destination of main could not be read (missing permission dynamodb:DescribeKinesisStreamingDestination): if it streams to Kinesis, each write and delete reaches that stream too"},
+		{name: "not served", err: &smithy.GenericAPIError{Code: "UnknownOperationException"}},
+		{name: "not a DynamoDB answer", err: &smithy.DeserializationError{Err: errors.New("failed to decode response body")}},
+		{name: "other error", err: &smithy.GenericAPIError{Code: "InternalServerError", Message: "boom"},
+			wantErr: "run: read the Kinesis Data Streams destination of main (dynamodb:DescribeKinesisStreamingDestination, see docs/iam.md): "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMemAPI()
+			m.create("rec")
+			m.create("main")
+			for i := range 3 {
+				it := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("k%d", i)}}
+				m.tables["rec"][ddbjson.KeyString(it)] = it
+				m.tables["main"][ddbjson.KeyString(it)] = it
+			}
+			m.kinesis, m.kinesisErr = tt.dests, tt.err
+			j, err := PrepareJob(context.Background(), m, Options{To: "main"})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("PrepareJob: %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			if got := j.Notes(); got != tt.want {
+				t.Errorf("Notes:\n got %q\nwant %q", got, tt.want)
+			}
+			if m.kinesisCalls != 1 {
+				t.Errorf("%d DescribeKinesisStreamingDestination calls, want 1", m.kinesisCalls)
+			}
+			// The copy itself proceeds, and its summary keeps what was
+			// learned.
+			p, err := Prepare(context.Background(), m, Options{From: "rec", To: "main"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := p.Run(context.Background(), m)
+			if err != nil || sum.Counts.Written != 3 {
+				t.Fatalf("copy: %v, %d written", err, sum.Counts.Written)
+			}
+			got := MainTable{}
+			if sum.MainTable != nil {
+				got = *sum.MainTable
+			}
+			if want := tt.err != nil && accessDenied(tt.err); got.KinesisUnread != want || len(got.KinesisStreamARNs) != tt.streams {
+				t.Errorf("summary's main table %+v", got)
+			}
+			// A diff never reads it.
+			m.kinesisCalls = 0
+			if _, err := PrepareDiff(context.Background(), m, DiffOptions{Options: Options{From: "rec", To: "main"}}); err != nil {
+				t.Fatal(err)
+			}
+			if m.kinesisCalls != 0 {
+				t.Errorf("diff called DescribeKinesisStreamingDestination %d times", m.kinesisCalls)
+			}
+		})
+	}
+}
+
+// TestUnservedNotRetried: the call's retryer gives up at once on an
+// endpoint that does not serve the operation, and retries the rest as
+// usual.
+func TestUnservedNotRetried(t *testing.T) {
+	o := dynamodb.Options{Retryer: retry.NewStandard()}
+	notRetryingUnserved(&o)
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&smithy.GenericAPIError{Code: "UnknownOperationException"}, false},
+		{&smithy.DeserializationError{Err: errors.New("failed to decode response body")}, false},
+		{&types.ProvisionedThroughputExceededException{}, true},
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, true},
+	} {
+		if got := o.Retryer.IsErrorRetryable(tt.err); got != tt.want {
+			t.Errorf("IsErrorRetryable(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }

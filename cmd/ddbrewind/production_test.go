@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -363,5 +366,92 @@ func TestSubmitQuestionNotes(t *testing.T) {
 		if got := submitQuestion(&tt.rec); got != tt.want {
 			t.Errorf("submitQuestion:\n got %q\nwant %q", got, tt.want)
 		}
+	}
+}
+
+// kinesisResponder answers DescribeKinesisStreamingDestination (which
+// neither moto nor dynalite serves) through the fault proxy: an ACTIVE
+// destination and a DISABLED one, or, once denied is set, AccessDenied.
+func kinesisResponder(table string, denied *atomic.Bool) map[string]func() (int, []byte) {
+	return map[string]func() (int, []byte){"DescribeKinesisStreamingDestination": func() (int, []byte) {
+		if denied.Load() {
+			return http.StatusBadRequest, []byte(`{"__type":"com.amazon.coral.service#AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/rewinder/s is not authorized to perform: dynamodb:DescribeKinesisStreamingDestination on resource: arn:aws:dynamodb:us-east-1:123456789012:table/` + table + ` because no identity-based policy allows the dynamodb:DescribeKinesisStreamingDestination action"}`)
+		}
+		return http.StatusOK, []byte(`{"TableName":"` + table + `","KinesisDataStreamDestinations":[` +
+			`{"StreamArn":"arn:aws:kinesis:us-east-1:123456789012:stream/orders-changes","DestinationStatus":"ACTIVE","ApproximateCreationDateTimePrecision":"MILLISECOND"},` +
+			`{"StreamArn":"arn:aws:kinesis:us-east-1:123456789012:stream/orders-old","DestinationStatus":"DISABLED"}]}`)
+	}}
+}
+
+// TestKinesisDestination (the fault proxy answers
+// DescribeKinesisStreamingDestination): copy's confirmation and dry-run
+// plan, and run's confirmation, name the main table's active Kinesis
+// stream with the estimate; when the call is denied, they say it could
+// not be read and name the permission, and the copy proceeds.
+func TestKinesisDestination(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.Client(t)
+	from, to := ddbtest.UniqueName(t, "rec"), ddbtest.UniqueName(t, "orders")
+	ddbtest.CreateTable(t, c, from, ttlSpec)
+	ddbtest.CreateTable(t, c, to, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, PITR: true})
+	var items []map[string]types.AttributeValue
+	for i := range 12 {
+		items = append(items, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("k%02d", i)}})
+	}
+	ddbtest.PutItems(t, c, from, items)
+	ddbtest.PutItems(t, c, to, items[:3])
+	var denied atomic.Bool
+	proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Respond: kinesisResponder(to, &denied)})
+	copyArgs := []string{"copy", "--endpoint-url", proxy.URL(), "--region", "us-east-1", "--from", from, "--to", to}
+	active := to + " streams to Kinesis (stream orders-changes): each write and delete will also reach that stream and its consumers"
+	unread := "the Kinesis Data Streams destination of " + to + " could not be read (missing permission dynamodb:DescribeKinesisStreamingDestination): if it streams to Kinesis, each write and delete reaches that stream too"
+
+	checks := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"copy's confirmation", copyArgs, 2, []string{active + ": expect up to about 12 Kinesis records"}},
+		{"copy's dry-run plan", append(slices.Clone(copyArgs), "--dry-run", "--delete-extra"), 0,
+			[]string{"dry run: 12 items would be written", active + ": expect up to about 12 Kinesis records", "; nothing was written"}},
+		{"run's confirmation", []string{"run", "--endpoint-url", proxy.URL(), "--region", "us-east-1", "--table", to, "--latest", "--state", filepath.Join(t.TempDir(), "state.json")}, 2,
+			[]string{"rewind " + to + " to ", active + ": expect up to about 3 Kinesis records"}},
+	}
+	for _, ck := range checks {
+		r := ddb(t, ck.args...)
+		line := lastLine(r.stderr)
+		for _, want := range ck.want {
+			if r.code != ck.code || !strings.Contains(line, want) {
+				t.Errorf("%s: exit %d, %q: want exit %d and %q", ck.name, r.code, line, ck.code, want)
+			}
+		}
+		if strings.Contains(line, "orders-old") {
+			t.Errorf("%s names the disabled destination: %q", ck.name, line)
+		}
+	}
+
+	denied.Store(true)
+	r := ddb(t, copyArgs...)
+	if line := lastLine(r.stderr); r.code != 2 || !strings.Contains(line, unread) {
+		t.Errorf("denied: confirmation exit %d, %q: want %q", r.code, line, unread)
+	}
+	r = ddb(t, append(slices.Clone(copyArgs), "--dry-run")...)
+	if line := lastLine(r.stderr); r.code != 0 || !strings.Contains(line, unread) {
+		t.Errorf("denied: plan exit %d, %q: want %q", r.code, line, unread)
+	}
+	r = ddb(t, append(slices.Clone(copyArgs), "--yes")...)
+	if r.code != 0 || !strings.Contains(r.stderr, "copy: 12 items written") {
+		t.Fatalf("denied: copy exit %d, %s: want it to proceed", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "cannot read the main table's Kinesis Data Streams destination") || !strings.Contains(r.stderr, "permission=dynamodb:DescribeKinesisStreamingDestination") {
+		t.Errorf("denied: no warning naming the permission in %s", r.stderr)
+	}
+	if n := len(ddbtest.ScanAll(t, c, to)); n != 12 {
+		t.Errorf("main holds %d items, want 12", n)
+	}
+	if st := proxy.Stats().Ops["DescribeKinesisStreamingDestination"]; st.Responded != 6 || st.Forwarded != 0 {
+		t.Errorf("DescribeKinesisStreamingDestination %+v: want 6 calls, each answered once by the proxy", st)
 	}
 }

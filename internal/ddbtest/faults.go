@@ -71,6 +71,14 @@ type FaultConfig struct {
 	// e.g. "DescribeTable"): it says what an emulator cannot, such as a
 	// global table's Replicas. It returns the body to send.
 	Rewrite func(op string, body []byte) []byte
+
+	// Respond answers, by operation (X-Amz-Target suffix), every request
+	// of that operation itself, without forwarding it or injecting a
+	// fault: the function returns the HTTP status and the JSON body to
+	// send (a response, or one of DynamoDB's error bodies with a 4xx). It
+	// says what an emulator does not serve at all, such as
+	// DescribeKinesisStreamingDestination.
+	Respond map[string]func() (status int, body []byte)
 }
 
 // OpStats counts what a FaultProxy did with one operation's requests.
@@ -83,6 +91,7 @@ type OpStats struct {
 	Drops       int64 // connections reset without an answer
 	Partials    int64 // batch responses with entries withheld
 	Unprocessed int64 // entries (write requests or keys) withheld in total
+	Responded   int64 // requests answered by FaultConfig.Respond
 }
 
 // add adds o's counts to s.
@@ -95,6 +104,7 @@ func (s *OpStats) add(o OpStats) {
 	s.Drops += o.Drops
 	s.Partials += o.Partials
 	s.Unprocessed += o.Unprocessed
+	s.Responded += o.Responded
 }
 
 // FaultStats is a snapshot of a FaultProxy's counters.
@@ -204,6 +214,7 @@ func (p *FaultProxy) Close() error {
 func (p *FaultProxy) SetConfig(cfg FaultConfig) {
 	cfg.Ops = slices.Clone(cfg.Ops)
 	cfg.ThrottleBodies = maps.Clone(cfg.ThrottleBodies)
+	cfg.Respond = maps.Clone(cfg.Respond)
 	var ops map[string]bool
 	if len(cfg.Ops) > 0 {
 		ops = make(map[string]bool, len(cfg.Ops))
@@ -265,6 +276,8 @@ type plan struct {
 	body    []byte // the whole body of an injected throttle, if given
 	reqID   string // x-amzn-RequestId of an injected response
 	split   *split // non-nil for a partial batch
+	// respond, if set, answers the request (FaultConfig.Respond).
+	respond func() (int, []byte)
 }
 
 // split is a batch request cut in two: body is forwarded, withheld goes
@@ -293,6 +306,11 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Stop()
 			return
 		}
+	}
+	if pl.respond != nil {
+		status, out := pl.respond()
+		writeBody(w, status, pl.reqID, out)
+		return
 	}
 	switch pl.fault {
 	case faultThrottle:
@@ -333,6 +351,12 @@ func (p *FaultProxy) decide(op string, body []byte) plan {
 	}
 	st.Calls++
 	pl := plan{op: op}
+	if f := p.cfg.Respond[op]; f != nil && op != "" {
+		st.Responded++
+		p.injected++
+		pl.respond, pl.reqID = f, fmt.Sprintf("DDBTESTFAULT%08d", p.injected)
+		return pl
+	}
 	if op == "" || p.ops != nil && !p.ops[op] {
 		return pl
 	}
@@ -654,7 +678,8 @@ func writeError(w http.ResponseWriter, status int, reqID, errType, msg string) {
 	_, _ = w.Write(body)
 }
 
-// writeBody writes a given DynamoDB JSON error body.
+// writeBody writes a given DynamoDB JSON body (an error's, or a
+// FaultConfig.Respond answer).
 func writeBody(w http.ResponseWriter, status int, reqID string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.0")

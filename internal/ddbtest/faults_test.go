@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -530,5 +531,42 @@ func TestSplitBatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFaultProxyRespond: Respond answers its operation itself — a response
+// the SDK decodes, or an error body — without forwarding it and before any
+// fault; other operations go through.
+func TestFaultProxyRespond(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, Dynalite)
+	var denied atomic.Bool
+	p := NewFaultProxy(t, srv.Endpoint, FaultConfig{Throttle: 1, Ops: []string{"DescribeKinesisStreamingDestination"},
+		Respond: map[string]func() (int, []byte){"DescribeKinesisStreamingDestination": func() (int, []byte) {
+			if denied.Load() {
+				return http.StatusBadRequest, []byte(`{"__type":"com.amazon.coral.service#AccessDeniedException","message":"not authorized"}`)
+			}
+			return http.StatusOK, []byte(`{"TableName":"orders","KinesisDataStreamDestinations":[{"StreamArn":"arn:aws:kinesis:us-east-1:1:stream/s","DestinationStatus":"ACTIVE"}]}`)
+		}}})
+	c := srv.Client(t)
+	out, err := c.DescribeKinesisStreamingDestination(t.Context(), &dynamodb.DescribeKinesisStreamingDestinationInput{TableName: aws.String("orders")}, viaProxy(p, 1))
+	if err != nil || len(out.KinesisDataStreamDestinations) != 1 || out.KinesisDataStreamDestinations[0].DestinationStatus != types.DestinationStatusActive {
+		t.Fatalf("DescribeKinesisStreamingDestination: %+v, %v", out, err)
+	}
+	denied.Store(true)
+	_, err = c.DescribeKinesisStreamingDestination(t.Context(), &dynamodb.DescribeKinesisStreamingDestinationInput{TableName: aws.String("orders")}, viaProxy(p, 1))
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
+		t.Errorf("error %v, want AccessDeniedException", err)
+	}
+	if _, err := c.ListTables(t.Context(), &dynamodb.ListTablesInput{}, viaProxy(p, 1)); err != nil {
+		t.Errorf("ListTables through the proxy: %v", err)
+	}
+	st := p.Stats().Ops
+	if got := st["DescribeKinesisStreamingDestination"]; got != (OpStats{Calls: 2, Responded: 2}) {
+		t.Errorf("DescribeKinesisStreamingDestination stats %+v, want 2 calls answered, none forwarded or throttled", got)
+	}
+	if got := st["ListTables"]; got.Forwarded != 1 {
+		t.Errorf("ListTables stats %+v, want forwarded", got)
 	}
 }
