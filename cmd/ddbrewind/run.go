@@ -201,6 +201,7 @@ func readRunInputs(c *cli.Context, env *Env) (runInputs, error) {
 	in.restore.ExistsHint = func(recovery string) string {
 		return fmt.Sprintf("copy from it yourself (ddbrewind copy --from %s --to %s, then ddbrewind cleanup); a run whose state file names it resumes with that --state", recovery, table)
 	}
+	in.restore.RetryHint = "run the same run command again: it resumes from its --state and takes the restore over (tags the table and waits for it)"
 	if in.copy, err = copyOptions(c, env); err != nil {
 		return in, err
 	}
