@@ -339,7 +339,7 @@ func TestRunSinceCopyFailsThenResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = s.run(t, "--delete-extra", "--overwrite-conflicts", "--keep-export")
-	if r.code != 3 || !strings.Contains(lastLine(r.stderr), "verification failed: 1 items are not in their state") {
+	if r.code != 3 || !strings.Contains(lastLine(r.stderr), "verification failed: 1 item is not in its state") {
 		t.Errorf("verify: exit %d, %q; want 3, verification failed", r.code, lastLine(r.stderr))
 	}
 	if len(s.objects(t)) == 0 {
