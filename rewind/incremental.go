@@ -105,7 +105,7 @@ func (w *windowSource) prepare(ctx context.Context, st *State, sel string) (*Sta
 
 func (w *windowSource) confirm(st *State) string {
 	return withNotes(fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
-		w.table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix()), w.job)
+		w.table, tables.MessageTime(st.RestorePoint), tables.MessageTime(st.RestorePoint), tables.MessageTime(*st.ExportUntil), st.Bucket, st.exportPrefix()), w.job)
 }
 
 func (w *windowSource) logAttrs(st *State) []any {
@@ -282,7 +282,7 @@ func verifyIncremental(ctx context.Context, api API, o Options, job *copier.Job,
 	if n.Written > 0 || n.Deleted > 0 {
 		return fmt.Errorf("%w: %s %s not in %s state at %s and %s created in the window %s still there",
 			ErrVerifyFailed, progress.CountNoun(n.Written, "item"), progress.Plural(n.Written, "is", "are"), progress.Plural(n.Written, "its", "their"),
-			tables.FormatTime(st.RestorePoint), progress.CountNoun(n.Deleted, "item"), progress.Plural(n.Deleted, "is", "are"))
+			tables.MessageTime(st.RestorePoint), progress.CountNoun(n.Deleted, "item"), progress.Plural(n.Deleted, "is", "are"))
 	}
 	if ce != nil {
 		accepted := make(map[string]bool, len(st.ConflictKeys))
@@ -301,7 +301,7 @@ func verifyIncremental(ctx context.Context, api API, o Options, job *copier.Job,
 			k := int64(len(other))
 			return fmt.Errorf("%w: %w: %s %s neither in %s state at %s nor %s the copy step reported (e.g. %s): %s written after the window and not rewound; the next run copies again and lists %s: check %s, then rerun (with --overwrite-conflicts or --overwrite-conflicts-keys FILE to rewind %s, --accept-conflicts to leave %s)",
 				ErrVerifyFailed, errUnreported, progress.CountNoun(k, "item"), progress.Plural(k, "is", "are"), progress.Plural(k, "its", "their"),
-				tables.FormatTime(st.RestorePoint), progress.Plural(k, "a conflict", "conflicts"), strings.Join(other[:min(len(other), 5)], " "),
+				tables.MessageTime(st.RestorePoint), progress.Plural(k, "a conflict", "conflicts"), strings.Join(other[:min(len(other), 5)], " "),
 				progress.Plural(k, "it was", "they were"), progress.Plural(k, "it", "them"), progress.Plural(k, "it", "them"),
 				progress.Plural(k, "it", "them"), progress.Plural(k, "it", "them"))
 		}

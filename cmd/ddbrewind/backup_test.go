@@ -379,7 +379,7 @@ func TestRunBackup(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
 	args := []string{"run", "--endpoint-url", srv.Endpoint, "--table", table, "--backup", arn, "--state", state, "--delete-extra", "--yes"}
 	r := ddb(t, args...)
-	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+table+" to "+tables.FormatTime(created)+" from backup "+arn) {
+	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+table+" to "+tables.MessageTime(created)+" from backup "+arn) {
 		t.Fatalf("run: exit %d, stdout %q", r.code, r.stdout)
 	}
 	assertSame(t, "main table after run --backup", snapshot, ddbtest.ScanAll(t, c, table))

@@ -207,7 +207,7 @@ func followChain(ctx context.Context, bc batchAPI, env *Env, log *slog.Logger, r
 		return final.err
 	}
 	if rec.RestorePoint != nil {
-		fmt.Fprintf(env.Out, "rewound %s to %s (AWS Batch chain under %s done)\n", rec.Table, tables.FormatTime(*rec.RestorePoint), prefix)
+		fmt.Fprintf(env.Out, "rewound %s to %s (AWS Batch chain under %s done)\n", rec.Table, tables.MessageTime(*rec.RestorePoint), prefix)
 	} else {
 		fmt.Fprintf(env.Out, "rewound %s from incremental exports (AWS Batch job under %s done)\n", rec.Table, prefix)
 	}

@@ -148,12 +148,12 @@ func runCommand(env *Env) *cli.Command {
 					from = " from backup " + res.State.BackupARN
 				}
 				if st := res.State; st.Since != nil && st.ExportUntil != nil {
-					from = fmt.Sprintf(" (undid what changed until %s, from %s)", tables.FormatTime(*st.ExportUntil), countNoun(int64(len(st.ExportDirs)), "incremental export"))
+					from = fmt.Sprintf(" (undid what changed until %s, from %s)", tables.MessageTime(*st.ExportUntil), countNoun(int64(len(st.ExportDirs)), "incremental export"))
 				}
 				if res.AlreadyDone {
-					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from, state)
+					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.MessageTime(res.State.RestorePoint), from, state)
 				} else {
-					fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from)
+					fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.MessageTime(res.State.RestorePoint), from)
 					sayDone(c, env, log, runLeftovers(state, co, res.State.Table))
 				}
 			}

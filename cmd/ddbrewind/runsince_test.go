@@ -148,7 +148,7 @@ func TestRunSince(t *testing.T) {
 	}
 
 	r = s.run(t, "--delete-extra", "--overwrite-conflicts")
-	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+s.table+" to "+tables.FormatTime(s.since)) {
+	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+s.table+" to "+tables.MessageTime(s.since)) {
 		t.Fatalf("--overwrite-conflicts: exit %d, stdout %q", r.code, r.stdout)
 	}
 	assertSame(t, "after --overwrite-conflicts", start, ddbtest.ScanAll(t, s.c, s.table))
