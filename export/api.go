@@ -14,6 +14,7 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // API is the subset of the DynamoDB client this package calls.
@@ -26,3 +27,12 @@ type API interface {
 }
 
 var _ API = (*dynamodb.Client)(nil)
+
+// ObjectChecker is the S3 call that checks, once an export is COMPLETED,
+// that its manifest-summary.json exists (s3:GetObject on the export's
+// directory).
+type ObjectChecker interface {
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+}
+
+var _ ObjectChecker = (*s3.Client)(nil)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/poll"
@@ -40,6 +41,9 @@ type Task struct {
 	Directory string
 	// ItemCount is the number of items exported, once known.
 	ItemCount int64
+	// ManifestMissing is true when the export is COMPLETED but S3 says its
+	// manifest-summary.json does not exist (see Options.Manifests).
+	ManifestMissing bool
 
 	failureCode, failureMessage string
 	// retry is the number of FAILED exports of the same identity known
@@ -454,6 +458,7 @@ func (p *Plan) wait(ctx context.Context, api API) error {
 		})
 		switch {
 		case err == nil:
+			p.checkManifest(ctx, t)
 		case errors.Is(err, poll.ErrInterrupted):
 			return fmt.Errorf("%w for export %s of %s (part %s, status %s after %s): the exports go on in DynamoDB; run the same command again to wait for them (it adopts them rather than starting others)",
 				ErrWaitInterrupted, t.ID(), p.table, part, statusOr(t.Status), o.Now().Sub(start).Round(time.Second))
@@ -465,6 +470,29 @@ func (p *Plan) wait(ctx context.Context, api API) error {
 		}
 	}
 	return nil
+}
+
+// checkManifest checks that a COMPLETED export's manifest-summary.json
+// exists (with Options.Manifests): a missing one is a warning, in one line
+// naming its URL, not an error (see docs/exports.md, "On a local
+// emulator").
+func (p *Plan) checkManifest(ctx context.Context, t *Task) {
+	o := p.opts
+	if o.Manifests == nil {
+		return
+	}
+	url := t.Directory + "manifest-summary.json"
+	key := strings.TrimPrefix(url, "s3://"+o.Bucket+"/")
+	_, err := o.Manifests.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(key)})
+	switch {
+	case err == nil:
+	case awserr.IsS3NotFound(err):
+		t.ManifestMissing = true
+		o.Logger.Warn(fmt.Sprintf("export %s is COMPLETED but %s does not exist: some emulators (moto) complete exports without writing their files, and copy --from-export cannot read it", t.ID(), url),
+			"table", p.table, "export", t.ID())
+	default:
+		o.Logger.Debug("could not check the export's manifest", "table", p.table, "export", t.ID(), "manifest", url, "error", err)
+	}
 }
 
 func statusOr(s types.ExportStatus) string {

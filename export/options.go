@@ -44,6 +44,13 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives progress; nil discards.
 	Logger *slog.Logger
+	// Manifests, when set, checks each export once it is COMPLETED: its
+	// manifest-summary.json must exist in S3; when S3 says it does not (some
+	// emulators, moto, complete exports without writing their files),
+	// Logger gets a warning and the Task is marked ManifestMissing. Any
+	// other answer (denied, unreachable) is logged at debug level: the
+	// check is advice, DynamoDB's COMPLETED is what counts.
+	Manifests ObjectChecker
 	// Described is the table's description when the caller has it already
 	// (run --since describes the main table once for all its steps): then
 	// Prepare does not describe it again. Table must then be a name in the

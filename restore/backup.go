@@ -343,7 +343,11 @@ func (p *Plan) runRestoreJob(ctx context.Context, api API) (string, error) {
 	job := aws.ToString(out.RestoreJobId)
 	done, err := WaitRestoreJob(ctx, o.Backup, job, o.Timeout, o.Poll, o.Now, o.Logger)
 	if err != nil {
-		return "", fmt.Errorf("restore %s into %s: %w; once the job has COMPLETED, run the same command with --if-exists adopt to tag the table (and wait for it)", src, p.recovery, err)
+		next := "run the same command with --if-exists adopt to tag the table (and wait for it)"
+		if o.RetryHint != "" {
+			next = o.RetryHint
+		}
+		return "", fmt.Errorf("restore %s into %s: %w; once the job has COMPLETED, %s", src, p.recovery, err, next)
 	}
 	if arn := aws.ToString(done.CreatedResourceArn); arn != "" {
 		return arn, nil

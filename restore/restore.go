@@ -90,6 +90,12 @@ type Options struct {
 	// that flag (run); it follows "pick another --recovery-table, delete it
 	// with ddbrewind cleanup --recovery-table R, or ".
 	ExistsHint func(recovery string) string
+	// RetryHint, when set, says how to take over a restore that started
+	// but whose wait failed (an AWS Backup restore job that failed or timed
+	// out), instead of "run the same command with --if-exists adopt to tag
+	// the table (and wait for it)", for a caller without that flag (run,
+	// which resumes from its --state and adopts the restore).
+	RetryHint string
 	// Wait makes Restore wait until the table is ACTIVE, at most Timeout.
 	Wait    bool
 	Timeout time.Duration

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/progress"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
@@ -104,7 +105,7 @@ func (w *windowSource) prepare(ctx context.Context, st *State, sel string) (*Sta
 
 func (w *windowSource) confirm(st *State) string {
 	return withNotes(fmt.Sprintf("rewind %s to %s: export what changed from %s to %s to s3://%s/%s, write back the keys it changed, then delete the export files",
-		w.table, tables.FormatTime(st.RestorePoint), tables.FormatTime(st.RestorePoint), tables.FormatTime(*st.ExportUntil), st.Bucket, st.exportPrefix()), w.job)
+		w.table, tables.MessageTime(st.RestorePoint), tables.MessageTime(st.RestorePoint), tables.MessageTime(*st.ExportUntil), st.Bucket, st.exportPrefix()), w.job)
 }
 
 func (w *windowSource) logAttrs(st *State) []any {
@@ -279,8 +280,9 @@ func verifyIncremental(ctx context.Context, api API, o Options, job *copier.Job,
 	n := sum.Counts
 	o.Logger.Info("verification", "table", st.Table, "rewound", n.Skipped, "left_to_write", n.Written, "left_to_delete", n.Deleted, "conflicts", n.Conflicts)
 	if n.Written > 0 || n.Deleted > 0 {
-		return fmt.Errorf("%w: %d items are not in their state at %s and %d items created in the window are still there",
-			ErrVerifyFailed, n.Written, tables.FormatTime(st.RestorePoint), n.Deleted)
+		return fmt.Errorf("%w: %s %s not in %s state at %s and %s created in the window %s still there",
+			ErrVerifyFailed, progress.CountNoun(n.Written, "item"), progress.Plural(n.Written, "is", "are"), progress.Plural(n.Written, "its", "their"),
+			tables.MessageTime(st.RestorePoint), progress.CountNoun(n.Deleted, "item"), progress.Plural(n.Deleted, "is", "are"))
 	}
 	if ce != nil {
 		accepted := make(map[string]bool, len(st.ConflictKeys))
@@ -296,8 +298,12 @@ func verifyIncremental(ctx context.Context, api API, o Options, job *copier.Job,
 		o.Logger.Warn("keys written again after the window are left alone (conflicts)", "table", st.Table, "conflicts", ce.Conflicts,
 			"accepted", len(ce.Keys)-len(other), "keys", strings.Join(ce.Keys[:min(len(ce.Keys), 20)], " "))
 		if len(other) > 0 {
-			return fmt.Errorf("%w: %w: %d items are neither in their state at %s nor conflicts the copy step reported (e.g. %s): they were written after the window and not rewound; the next run copies again and lists them: check them, then rerun (with --overwrite-conflicts or --overwrite-conflicts-keys FILE to rewind them, --accept-conflicts to leave them)",
-				ErrVerifyFailed, errUnreported, len(other), tables.FormatTime(st.RestorePoint), strings.Join(other[:min(len(other), 5)], " "))
+			k := int64(len(other))
+			return fmt.Errorf("%w: %w: %s %s neither in %s state at %s nor %s the copy step reported (e.g. %s): %s written after the window and not rewound; the next run copies again and lists %s: check %s, then rerun (with --overwrite-conflicts or --overwrite-conflicts-keys FILE to rewind %s, --accept-conflicts to leave %s)",
+				ErrVerifyFailed, errUnreported, progress.CountNoun(k, "item"), progress.Plural(k, "is", "are"), progress.Plural(k, "its", "their"),
+				tables.MessageTime(st.RestorePoint), progress.Plural(k, "a conflict", "conflicts"), strings.Join(other[:min(len(other), 5)], " "),
+				progress.Plural(k, "it was", "they were"), progress.Plural(k, "it", "them"), progress.Plural(k, "it", "them"),
+				progress.Plural(k, "it", "them"), progress.Plural(k, "it", "them"))
 		}
 	}
 	return nil

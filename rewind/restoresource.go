@@ -72,7 +72,7 @@ func (r *restoreSource) confirm(st *State) string {
 		write += " and delete the selected items of " + r.table + " that it lacks (--delete-extra)"
 	}
 	return withNotes(fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",
-		r.table, tables.FormatTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable), r.job)
+		r.table, tables.MessageTime(st.RestorePoint), from, st.RecoveryTable, write, st.RecoveryTable), r.job)
 }
 
 // withNotes adds to a confirmation what the main table's production

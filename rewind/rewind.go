@@ -29,6 +29,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/progress"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
@@ -402,11 +403,14 @@ func advance(o Options, st *State, step string, res *Result) error {
 func Verdict(c copier.Options, d *copier.DiffResult) error {
 	switch {
 	case d.MissingInMain > 0:
-		return fmt.Errorf("%w: %d items of the recovery slice are missing in the main table (e.g. %v)", ErrVerifyFailed, d.MissingInMain, d.MissingKeys)
+		return fmt.Errorf("%w: %s of the recovery slice %s missing in the main table (e.g. %v)", ErrVerifyFailed,
+			progress.CountNoun(d.MissingInMain, "item"), progress.Plural(d.MissingInMain, "is", "are"), d.MissingKeys)
 	case d.Different > 0 && !c.OnlyMissing && c.IfMain == "":
-		return fmt.Errorf("%w: %d items differ from the recovery table (e.g. %v)", ErrVerifyFailed, d.Different, d.DifferentKeys)
+		return fmt.Errorf("%w: %s %s from the recovery table (e.g. %v)", ErrVerifyFailed,
+			progress.CountNoun(d.Different, "item"), progress.Plural(d.Different, "differs", "differ"), d.DifferentKeys)
 	case d.ExtraInMain > 0 && c.DeleteExtra && c.IfMain == "":
-		return fmt.Errorf("%w: %d items of the main slice are not in the recovery table (e.g. %v)", ErrVerifyFailed, d.ExtraInMain, d.ExtraKeys)
+		return fmt.Errorf("%w: %s of the main slice %s not in the recovery table (e.g. %v)", ErrVerifyFailed,
+			progress.CountNoun(d.ExtraInMain, "item"), progress.Plural(d.ExtraInMain, "is", "are"), d.ExtraKeys)
 	}
 	return nil
 }

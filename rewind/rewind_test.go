@@ -17,22 +17,32 @@ func TestVerdict(t *testing.T) {
 		name string
 		opts copier.Options
 		diff copier.DiffResult
-		fail bool
+		want string // the failure's text after "verification failed: "; "" passes
 	}{
-		{"equal", copier.Options{}, copier.DiffResult{Identical: 10}, false},
-		{"missing always fails", copier.Options{OnlyMissing: true}, copier.DiffResult{MissingInMain: 1}, true},
-		{"different fails an overwrite", copier.Options{}, copier.DiffResult{Different: 1}, true},
-		{"different is kept by --only-missing", copier.Options{OnlyMissing: true}, copier.DiffResult{Different: 3}, false},
-		{"different is kept by --if-main", copier.Options{IfMain: "x = :y"}, copier.DiffResult{Different: 3}, false},
-		{"extras fail --delete-extra", copier.Options{DeleteExtra: true}, copier.DiffResult{ExtraInMain: 2}, true},
-		{"extras are reported without --delete-extra", copier.Options{}, copier.DiffResult{ExtraInMain: 2}, false},
-		{"extras kept by --if-main", copier.Options{DeleteExtra: true, IfMain: "x = :y"}, copier.DiffResult{ExtraInMain: 2}, false},
+		{"equal", copier.Options{}, copier.DiffResult{Identical: 10}, ""},
+		{"missing always fails", copier.Options{OnlyMissing: true}, copier.DiffResult{MissingInMain: 1},
+			"1 item of the recovery slice is missing in the main table"},
+		{"missing, many", copier.Options{}, copier.DiffResult{MissingInMain: 1650},
+			"1,650 items of the recovery slice are missing in the main table"},
+		{"different fails an overwrite", copier.Options{}, copier.DiffResult{Different: 1}, "1 item differs from the recovery table"},
+		{"different, many", copier.Options{}, copier.DiffResult{Different: 2}, "2 items differ from the recovery table"},
+		{"different is kept by --only-missing", copier.Options{OnlyMissing: true}, copier.DiffResult{Different: 3}, ""},
+		{"different is kept by --if-main", copier.Options{IfMain: "x = :y"}, copier.DiffResult{Different: 3}, ""},
+		{"extras fail --delete-extra", copier.Options{DeleteExtra: true}, copier.DiffResult{ExtraInMain: 2},
+			"2 items of the main slice are not in the recovery table"},
+		{"one extra", copier.Options{DeleteExtra: true}, copier.DiffResult{ExtraInMain: 1},
+			"1 item of the main slice is not in the recovery table"},
+		{"extras are reported without --delete-extra", copier.Options{}, copier.DiffResult{ExtraInMain: 2}, ""},
+		{"extras kept by --if-main", copier.Options{DeleteExtra: true, IfMain: "x = :y"}, copier.DiffResult{ExtraInMain: 2}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := Verdict(tt.opts, &tt.diff)
-			if (err != nil) != tt.fail || (err != nil && !errors.Is(err, ErrVerifyFailed)) {
-				t.Errorf("Verdict = %v, want failure %v (ErrVerifyFailed)", err, tt.fail)
+			if (err != nil) != (tt.want != "") || (err != nil && !errors.Is(err, ErrVerifyFailed)) {
+				t.Fatalf("Verdict = %v, want failure %v (ErrVerifyFailed)", err, tt.want != "")
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "verification failed: "+tt.want+" (e.g.") {
+				t.Errorf("Verdict = %q, want %q", err, tt.want)
 			}
 		})
 	}

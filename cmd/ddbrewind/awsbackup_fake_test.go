@@ -58,6 +58,9 @@ type fakeAWSBackup struct {
 	// runningPolls is how many DescribeRestoreJob answers say RUNNING
 	// before the job completes.
 	runningPolls int
+	// failJobs, when set, makes every job FAILED with this status message
+	// once its RUNNING polls are over (cleared, the job completes).
+	failJobs string
 
 	mu     sync.Mutex
 	points []fakeRecoveryPoint
@@ -190,6 +193,11 @@ func (f *fakeAWSBackup) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		job.polls++
 		out := map[string]any{"RestoreJobId": id, "RecoveryPointArn": job.point.arn, "ResourceType": "DynamoDB", "Status": "RUNNING", "PercentDone": "50.00%"}
+		if job.polls > f.runningPolls && f.failJobs != "" && job.createdARN == "" {
+			out["Status"], out["StatusMessage"] = "FAILED", f.failJobs
+			f.reply(w, out)
+			return
+		}
 		if job.polls > f.runningPolls {
 			if job.createdARN == "" {
 				// The job completes: DynamoDB's side, in moto.

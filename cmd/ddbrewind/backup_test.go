@@ -379,7 +379,7 @@ func TestRunBackup(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
 	args := []string{"run", "--endpoint-url", srv.Endpoint, "--table", table, "--backup", arn, "--state", state, "--delete-extra", "--yes"}
 	r := ddb(t, args...)
-	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+table+" to "+tables.FormatTime(created)+" from backup "+arn) {
+	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+table+" to "+tables.MessageTime(created)+" from backup "+arn) {
 		t.Fatalf("run: exit %d, stdout %q", r.code, r.stdout)
 	}
 	assertSame(t, "main table after run --backup", snapshot, ddbtest.ScanAll(t, c, table))
@@ -468,6 +468,47 @@ func TestRunBackupAWSBackup(t *testing.T) {
 	if n := fake.count("StartRestoreJob"); n != 1 {
 		t.Errorf("%d restore jobs, want 1", n)
 	}
+}
+
+// TestAWSBackupJobFailureHint fails the AWS Backup restore job (through
+// the fake): restore's error sends the user to --if-exists adopt; run's,
+// which has no --if-exists, to the same run command, which resumes from
+// its --state and takes the restore over.
+func TestAWSBackupJobFailureHint(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.Client(t)
+	table := ddbtest.UniqueName(t, "orders")
+	ddbtest.CreateTable(t, c, table, mixedSpec)
+	ddbtest.PutItems(t, c, table, tenantItems(20, 5, "good", "app"))
+	snapshot := ddbtest.ScanAll(t, c, table)
+	dropRecoveryTables(t, c, table)
+	fake := newFakeAWSBackup(t, c)
+	fake.failJobs = "the role cannot create tables"
+	point, _ := awsBackupPoint(t, c, fake, table)
+	damage(t, c, table, 1)
+	env := map[string]string{"AWS_ENDPOINT_URL_BACKUP": fake.URL()}
+	role := "arn:aws:iam::123456789012:role/ddbrewind-restore"
+
+	r := runCLI(t, cliOpts{env: env}, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--backup", point, "--backup-role-arn", role)
+	if r.code == 0 || !strings.Contains(r.stderr, "the role cannot create tables") || !strings.Contains(r.stderr, "run the same command with --if-exists adopt") {
+		t.Errorf("restore: exit %d, stderr %q: want the job's failure and a hint at --if-exists adopt", r.code, r.stderr)
+	}
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"run", "--endpoint-url", srv.Endpoint, "--table", table, "--backup", point, "--backup-role-arn", role, "--state", state, "--delete-extra", "--yes"}
+	r = runCLI(t, cliOpts{env: env}, args...)
+	if r.code == 0 || !strings.Contains(r.stderr, "the role cannot create tables") || strings.Contains(r.stderr, "--if-exists") ||
+		!strings.Contains(r.stderr, "run the same run command again: it resumes from its --state") {
+		t.Fatalf("run: exit %d, stderr %q: want the job's failure and a hint at rerunning run, never --if-exists", r.code, r.stderr)
+	}
+	// The hint holds: the same run command finishes the rewind.
+	fake.mu.Lock()
+	fake.failJobs = ""
+	fake.mu.Unlock()
+	if r = runCLI(t, cliOpts{env: env}, args...); r.code != 0 {
+		t.Fatalf("rerun: exit %d, stderr %q", r.code, r.stderr)
+	}
+	assertSame(t, "main table after the rerun", snapshot, ddbtest.ScanAll(t, c, table))
 }
 
 // readFile returns a file's content.

@@ -588,7 +588,7 @@ func submitQuestion(rec *chainRecord) string {
 		q = fmt.Sprintf("submit an AWS Batch job that rewinds main table %s from incremental exports (it writes items of %s)", rec.Table, rec.Table)
 	} else {
 		q = fmt.Sprintf("submit AWS Batch jobs that restore %s to %s as %s and copy it back with %d worker(s): they write items of main table %s",
-			rec.Table, tables.FormatTime(*rec.RestorePoint), rec.RecoveryTable, rec.Workers, rec.Table)
+			rec.Table, tables.MessageTime(*rec.RestorePoint), rec.RecoveryTable, rec.Workers, rec.Table)
 	}
 	if rec.notes != "" {
 		q += "; " + rec.notes
@@ -745,7 +745,7 @@ func consoleURL(region, jobID string) string {
 func printChain(env *Env, rec *chainRecord, prefix string) {
 	what := fmt.Sprintf("rewind of %s", rec.Table)
 	if rec.RestorePoint != nil {
-		what += fmt.Sprintf(" to %s through recovery table %s", tables.FormatTime(*rec.RestorePoint), rec.RecoveryTable)
+		what += fmt.Sprintf(" to %s through recovery table %s", tables.MessageTime(*rec.RestorePoint), rec.RecoveryTable)
 	}
 	fmt.Fprintf(env.Out, "%s (state %s):\n", what, prefix)
 	for _, s := range rec.Steps {

@@ -399,7 +399,7 @@ func followChain(ctx context.Context, bc batchAPI, files *statefile.Store, env *
 		written = "; " + written
 	}
 	if rec.RestorePoint != nil {
-		fmt.Fprintf(env.Out, "rewound %s to %s (AWS Batch chain under %s done%s)\n", rec.Table, tables.FormatTime(*rec.RestorePoint), prefix, written)
+		fmt.Fprintf(env.Out, "rewound %s to %s (AWS Batch chain under %s done%s)\n", rec.Table, tables.MessageTime(*rec.RestorePoint), prefix, written)
 	} else {
 		fmt.Fprintf(env.Out, "rewound %s from incremental exports (AWS Batch job under %s done%s)\n", rec.Table, prefix, written)
 	}

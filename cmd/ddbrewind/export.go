@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -52,6 +53,9 @@ func exportCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if opts.Manifests, err = manifestChecker(c, env, opts.Wait); err != nil {
+				return err
+			}
 			tasks, err := export.Run(c.Context, api, opts)
 			if err != nil {
 				return err
@@ -91,4 +95,29 @@ func exportOptions(c *cli.Context, env *Env) (export.Options, error) {
 		*f.to = t
 	}
 	return opts, nil
+}
+
+// manifestChecker is the S3 client that checks each COMPLETED export's
+// manifest (export.Options.Manifests), nil when there is nothing to check:
+// without --wait, or when --endpoint-url is an emulator's and S3's
+// endpoint is still AWS's (neither AWS_ENDPOINT_URL_S3 nor
+// AWS_ENDPOINT_URL), where the emulator's export is not.
+func manifestChecker(c *cli.Context, env *Env, wait bool) (export.ObjectChecker, error) {
+	if !wait {
+		return nil, nil
+	}
+	getenv := func(k string) string {
+		if v := env.Getenv(k); v != "" {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	if gString(c, "endpoint-url") != "" && getenv("AWS_ENDPOINT_URL_S3") == "" && getenv("AWS_ENDPOINT_URL") == "" {
+		return nil, nil
+	}
+	s3c, err := s3Client(c.Context, c, env)
+	if err != nil {
+		return nil, err
+	}
+	return s3c, nil
 }

@@ -101,6 +101,10 @@ var restoreTargetActions = []string{
 // ddbrewind never calls S3 for an export; DynamoDB writes with these
 // permissions. Like restoreTargetActions, they count as needed only when an
 // ExportTableToPointInTime call writes where they apply.
+// exportManifestSid is the statement of export.json that lets export
+// check that a COMPLETED export's manifest-summary.json exists.
+const exportManifestSid = "CheckACompletedExportsManifestExists"
+
 var exportS3Actions = []string{
 	"s3:AbortMultipartUpload",
 	"s3:PutObject",
@@ -776,8 +780,11 @@ func TestIAMPolicyFiles(t *testing.T) {
 					t.Errorf("docs/iam/%s.json: action %q: name each action, no wildcards", c.Name, a)
 				case s3 && (st.Sid == "ReadExports" || strings.HasSuffix(st.Sid, "ExportFilesForSince")) && slices.Contains(readExportCommands[c.Name], a):
 				case s3 && c.Name == "batch" && slices.Contains(batchStateS3Actions, a):
+				case s3 && c.Name == "export" && st.Sid == exportManifestSid && a == "s3:GetObject" &&
+					slices.Equal(st.Resource, iamStrings{"arn:aws:s3:::" + iamBucket + "/" + iamPrefix + "/AWSDynamoDB/*/manifest-summary.json"}):
+					// export's check that a COMPLETED export's manifest exists.
 				case s3 && !((c.Name == "export" || c.Name == "run") && slices.Contains(exportS3Actions, a)):
-					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs and, in statement ReadExports, those reading one needs, each in a statement of their own", c.Name, a)
+					t.Errorf("docs/iam/%s.json: action %q: the only S3 actions are those an export needs and, in statement ReadExports, those reading one needs (and export's s3:GetObject of the manifests, in statement %s), each in a statement of their own", c.Name, a, exportManifestSid)
 				case !s3 && !strings.HasPrefix(a, "dynamodb:") && !strings.HasPrefix(a, "backup:") && a != "iam:PassRole" && !(c.Name == "batch" && strings.HasPrefix(a, "batch:")):
 					t.Errorf("docs/iam/%s.json: action %q: name each dynamodb: or backup: action (or iam:PassRole)", c.Name, a)
 				}
@@ -1349,6 +1356,18 @@ func stripAfter(t *testing.T, path string) {
 	}
 }
 
+// iamBucketOn creates ${Bucket} on srv's S3 (moto), if it is not there.
+func iamBucketOn(t *testing.T, srv *ddbtest.Server) {
+	t.Helper()
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	_, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(iamBucket)})
+	var owned *s3types.BucketAlreadyOwnedByYou
+	if err != nil && !errors.As(err, &owned) {
+		t.Fatal(err)
+	}
+}
+
 func TestIAMExport(t *testing.T) {
 	t.Parallel()
 	chk := newIAMCheck(t, "export")
@@ -1356,15 +1375,19 @@ func TestIAMExport(t *testing.T) {
 		t.Run("full export, on moto", func(t *testing.T) {
 			t.Parallel()
 			srv, c, table := motoTable(t, true)
-			s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
-				Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-			_, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(iamBucket)})
-			var owned *s3types.BucketAlreadyOwnedByYou
-			if err != nil && !errors.As(err, &owned) {
-				t.Fatal(err)
-			}
+			iamBucketOn(t, srv)
 			chk.run(t, srv, table, 0, "export", "--table", table, "--at", tables.FormatTime(latestRestorable(t, c, table)),
 				"--s3-bucket", iamBucket, "--s3-prefix", iamPrefix)
+		})
+		t.Run("full export, S3 on moto: the manifest check", func(t *testing.T) {
+			t.Parallel()
+			srv, c, table := motoTable(t, true)
+			iamBucketOn(t, srv)
+			ops := chk.runWith(t, srv, table, 0, iamRunOpts{s3: srv.Endpoint}, "export", "--table", table, "--at", tables.FormatTime(latestRestorable(t, c, table)),
+				"--s3-bucket", iamBucket, "--s3-prefix", iamPrefix)
+			if !slices.Contains(ops, "ExportTableToPointInTime") {
+				t.Errorf("no export requested")
+			}
 		})
 		t.Run("incremental exports, KMS, other owner, on the export fake", func(t *testing.T) {
 			t.Parallel()

@@ -148,12 +148,12 @@ func runCommand(env *Env) *cli.Command {
 					from = " from backup " + res.State.BackupARN
 				}
 				if st := res.State; st.Since != nil && st.ExportUntil != nil {
-					from = fmt.Sprintf(" (undid what changed until %s, from %s)", tables.FormatTime(*st.ExportUntil), countNoun(int64(len(st.ExportDirs)), "incremental export"))
+					from = fmt.Sprintf(" (undid what changed until %s, from %s)", tables.MessageTime(*st.ExportUntil), countNoun(int64(len(st.ExportDirs)), "incremental export"))
 				}
 				if res.AlreadyDone {
-					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from, state)
+					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.MessageTime(res.State.RestorePoint), from, state)
 				} else {
-					fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.FormatTime(res.State.RestorePoint), from)
+					fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.MessageTime(res.State.RestorePoint), from)
 					sayDone(c, env, log, runLeftovers(state, co, res.State.Table))
 				}
 			}
@@ -201,6 +201,7 @@ func readRunInputs(c *cli.Context, env *Env) (runInputs, error) {
 	in.restore.ExistsHint = func(recovery string) string {
 		return fmt.Sprintf("copy from it yourself (ddbrewind copy --from %s --to %s, then ddbrewind cleanup); a run whose state file names it resumes with that --state", recovery, table)
 	}
+	in.restore.RetryHint = "run the same run command again: it resumes from its --state and takes the restore over (tags the table and waits for it)"
 	if in.copy, err = copyOptions(c, env); err != nil {
 		return in, err
 	}

@@ -105,6 +105,37 @@ func TestRunEndToEndAndIdempotent(t *testing.T) {
 	}
 }
 
+// TestRunMessageTimesToTheSecond: run's result line gives the restore
+// point to the second (issue 22 row 17) while the state file keeps it, and
+// the --at flag it records for resuming, exactly.
+func TestRunMessageTimesToTheSecond(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 20)
+	c := srv.Client(t)
+	at := latestRestorable(t, c, table).UTC()
+	if at.Nanosecond() == 0 {
+		t.Logf("moto's latest restorable time %s has no fraction: the test proves less", tables.FormatTime(at))
+	}
+	state := filepath.Join(t.TempDir(), "state.json")
+	r := ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--at", tables.FormatTime(at), "--state", state, "--yes")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d", r.code)
+	}
+	if want := "rewound " + table + " to " + at.Truncate(time.Second).Format(time.RFC3339) + "\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+	raw := readFile(t, state)
+	for _, want := range []string{`"restore_point": "` + at.Format(time.RFC3339Nano) + `"`, `"point_flag": "--at ` + at.Format(time.RFC3339Nano) + `"`} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("the state file lacks %s (exact times):\n%s", want, raw)
+		}
+	}
+	// The same command resumes (here: already done) with that state file.
+	if r = ddb(t, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--at", tables.FormatTime(at), "--state", state, "--yes"); r.code != 0 || !strings.Contains(r.stdout, "already done") {
+		t.Errorf("rerun: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
 func TestRunKilledAndResumed(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

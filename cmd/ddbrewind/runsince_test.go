@@ -148,7 +148,7 @@ func TestRunSince(t *testing.T) {
 	}
 
 	r = s.run(t, "--delete-extra", "--overwrite-conflicts")
-	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+s.table+" to "+tables.FormatTime(s.since)) {
+	if r.code != 0 || !strings.Contains(r.stdout, "rewound "+s.table+" to "+tables.MessageTime(s.since)) {
 		t.Fatalf("--overwrite-conflicts: exit %d, stdout %q", r.code, r.stdout)
 	}
 	assertSame(t, "after --overwrite-conflicts", start, ddbtest.ScanAll(t, s.c, s.table))
@@ -339,7 +339,7 @@ func TestRunSinceCopyFailsThenResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = s.run(t, "--delete-extra", "--overwrite-conflicts", "--keep-export")
-	if r.code != 3 || !strings.Contains(lastLine(r.stderr), "verification failed: 1 items are not in their state") {
+	if r.code != 3 || !strings.Contains(lastLine(r.stderr), "verification failed: 1 item is not in its state") {
 		t.Errorf("verify: exit %d, %q; want 3, verification failed", r.code, lastLine(r.stderr))
 	}
 	if len(s.objects(t)) == 0 {

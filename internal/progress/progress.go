@@ -332,6 +332,15 @@ func CountNoun(n int64, singular string) string {
 	return Count(n) + " " + singular + "s"
 }
 
+// Plural picks the singular or the plural form for n: a verb or a
+// pronoun that agrees with a count ("1 item is", "2 items are").
+func Plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // Duration formats d for people: 850ms, 4.2s, 3m05s, 2h10m.
 func Duration(d time.Duration) string {
 	switch {

@@ -79,7 +79,7 @@ func (h Holder) String() string {
 	if h.Host == "" && h.PID == 0 {
 		return "holder unknown"
 	}
-	return fmt.Sprintf("host %s, pid %d, since %s", h.Host, h.PID, tables.FormatTime(h.Started))
+	return fmt.Sprintf("host %s, pid %d, since %s", h.Host, h.PID, tables.MessageTime(h.Started))
 }
 
 // HeldError refuses a run whose state file another run holds. It is bad
@@ -101,7 +101,7 @@ func (e *HeldError) Error() string {
 			e.State, e.Holder, e.Lock)
 	}
 	return fmt.Sprintf("state file %s is in use by another ddbrewind run (%s; its lease %s runs until %s unless renewed): wait for it to end, then rerun; if that process is gone (killed, its container stopped), rerun after %s or remove the lease first: aws s3 rm %s",
-		e.State, e.Holder, e.Lock, tables.FormatTime(e.Holder.Expires), tables.FormatTime(e.Holder.Expires), e.Lock)
+		e.State, e.Holder, e.Lock, tables.MessageTimeUp(e.Holder.Expires), tables.MessageTimeUp(e.Holder.Expires), e.Lock)
 }
 
 // BadInput marks the refusal as a usage error (exit 2).

@@ -70,8 +70,29 @@ func Region(nameOrARN string) string {
 }
 
 // FormatTime formats t as RFC 3339 UTC, the format of tags, reports and state.
+// It keeps every fractional digit, so a time read back is the same time:
+// use it wherever the text is read again (state files and the flags they
+// record, tags, reports, commands printed to be run, log attributes).
 func FormatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// MessageTime formats t for a sentence a person reads (an error, a
+// confirmation, a result line): RFC 3339 UTC to the second, the fraction
+// dropped (2026-11-25T08:30:00Z for 08:30:00.723). Never for text that is
+// read back (see FormatTime).
+func MessageTime(t time.Time) string {
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// MessageTimeUp is MessageTime rounding up to the next whole second:
+// for a bound that must not be crossed when printed (a window's earliest
+// end, a time after its latest end, a lease's expiry to wait for).
+func MessageTimeUp(t time.Time) string {
+	if f := t.Truncate(time.Second); !f.Equal(t) {
+		t = f.Add(time.Second)
+	}
+	return MessageTime(t)
 }
 
 // ParseTime parses an --at value: RFC 3339 (with or without fractional
@@ -136,9 +157,17 @@ type Window struct {
 }
 
 // String formats w for messages: "[EARLIEST, LATEST]", followed by
-// " (recovery period: 35 days)" when the period is known.
+// " (recovery period: 35 days)" when the period is known. The ends are
+// to the second, the window narrowed to whole seconds (EARLIEST rounded
+// up, LATEST down) so that either printed end, given back, lies inside it;
+// a window holding no whole second (moto's single instant) is printed
+// exactly.
 func (w Window) String() string {
-	s := "[" + FormatTime(w.Earliest) + ", " + FormatTime(w.Latest) + "]"
+	from, to := MessageTimeUp(w.Earliest), MessageTime(w.Latest)
+	if from > to { // RFC 3339 UTC to the second sorts as text
+		from, to = FormatTime(w.Earliest), FormatTime(w.Latest)
+	}
+	s := "[" + from + ", " + to + "]"
 	switch {
 	case w.Days == 1:
 		s += " (recovery period: 1 day)"
@@ -156,11 +185,11 @@ func (w Window) Outside(t, now time.Time) string {
 	switch {
 	case t.After(now) && t.After(w.Latest):
 		return fmt.Sprintf("%s is in the future (it is now %s): the restorable window is %s, ending a few minutes ago",
-			FormatTime(t), now.UTC().Format(time.RFC3339), w)
+			MessageTimeUp(t), MessageTime(now), w)
 	case t.Before(w.Earliest):
-		return fmt.Sprintf("%s is outside the restorable window %s, before its earliest end", FormatTime(t), w)
+		return fmt.Sprintf("%s is outside the restorable window %s, before its earliest end", MessageTime(t), w)
 	case t.After(w.Latest):
-		return fmt.Sprintf("%s is outside the restorable window %s, after its latest end (which trails now by a few minutes)", FormatTime(t), w)
+		return fmt.Sprintf("%s is outside the restorable window %s, after its latest end (which trails now by a few minutes)", MessageTimeUp(t), w)
 	}
 	return ""
 }

@@ -127,3 +127,38 @@ func TestWindowString(t *testing.T) {
 		t.Errorf("a time inside the window: %q", got)
 	}
 }
+
+// TestMessageTimes: messages show times to the second, FormatTime (state
+// files, tags, flags) keeps the fraction; a window is narrowed to whole
+// seconds so a printed end given back lies inside it, unless it holds no
+// whole second; a time outside the window stays outside once printed.
+func TestMessageTimes(t *testing.T) {
+	at := time.Date(2026, 11, 25, 8, 30, 0, 723_000_000, time.UTC)
+	if got := MessageTime(at); got != "2026-11-25T08:30:00Z" {
+		t.Errorf("MessageTime = %q", got)
+	}
+	if got := FormatTime(at); got != "2026-11-25T08:30:00.723Z" {
+		t.Errorf("FormatTime = %q: it must keep the fraction (state files, tags)", got)
+	}
+	e, l := at, at.Add(7*24*time.Hour)
+	w := Window{Earliest: e, Latest: l}
+	if got, want := w.String(), "[2026-11-25T08:30:01Z, 2026-12-02T08:30:00Z]"; got != want {
+		t.Errorf("window %q, want %q", got, want)
+	}
+	if got, want := (Window{Earliest: at, Latest: at}).String(), "[2026-11-25T08:30:00.723Z, 2026-11-25T08:30:00.723Z]"; got != want {
+		t.Errorf("single-instant window %q, want %q", got, want)
+	}
+	now := l.Add(5 * time.Minute)
+	for _, tt := range []struct {
+		t    time.Time
+		want string
+	}{
+		{e.Add(-100 * time.Millisecond), "2026-11-25T08:30:00Z is outside the restorable window [2026-11-25T08:30:01Z, 2026-12-02T08:30:00Z], before its earliest end"},
+		{l.Add(100 * time.Millisecond), "2026-12-02T08:30:01Z is outside the restorable window [2026-11-25T08:30:01Z, 2026-12-02T08:30:00Z], after its latest end"},
+		{now.Add(time.Hour + 300*time.Millisecond), "2026-12-02T09:35:02Z is in the future (it is now 2026-12-02T08:35:00Z)"},
+	} {
+		if got := w.Outside(tt.t, now); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("Outside(%s) = %q, want %q…", FormatTime(tt.t), got, tt.want)
+		}
+	}
+}
