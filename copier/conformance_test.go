@@ -286,7 +286,7 @@ func runConformance(t *testing.T, be backend) {
 }
 
 // tableArn returns the table's ARN.
-func tableArn(t *testing.T, api API, table string) string {
+func tableArn(t testing.TB, api API, table string) string {
 	t.Helper()
 	out, err := api.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
