@@ -421,7 +421,8 @@ func (p *Plan) source(x *executor) source {
 	}
 	if ej := p.job.export; ej != nil {
 		s := &exportSource{job: ej, keys: p.job.keys, stats: o.Stats, log: o.Logger, pageSize: o.PageSize,
-			parallel: o.Segments, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, index: p.index}
+			parallel: o.Segments, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, index: p.index,
+			verb: p.job.verb, writes: !o.DryRun, seeds: newDupSeeds()}
 		if p.job.keysFile != nil {
 			s.keySet = p.job.keysFile.set
 		}

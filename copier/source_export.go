@@ -3,8 +3,10 @@ package copier
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -113,7 +115,9 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 // complete page (a page per pageSize lines). Each file is verified before
 // any of its items is emitted (package exportfile). Items the selection
 // does not match are counted in Read, not emitted; with index, the keys of
-// the matched items are also added to the export's key index.
+// the matched items are also added to the export's key index. A key twice
+// in a file is refused before the page holding its second record is
+// emitted (fileKeys); see export_dups.go.
 type exportSource struct {
 	job         *exportJob
 	keys        keySchemaInfo
@@ -125,6 +129,9 @@ type exportSource struct {
 	workerIndex int
 	workerCount int
 	index       *keyIndex // nil: no lookups in the export
+	verb        string
+	writes      bool             // the copy writes (refusals say what may be written)
+	seeds       *[2]maphash.Seed // of the per-file key sets (fileKeys)
 }
 
 func (s *exportSource) units(phase string) []unit {
@@ -190,6 +197,7 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 		return err
 	}
 	whole := from.Line == 0 // every key of the file goes through the index
+	seen := newFileKeys(s.seeds, s.keys.names)
 	var items []map[string]types.AttributeValue
 	var hashes [][16]byte
 	start := from.Line
@@ -201,6 +209,9 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 		if err != nil {
 			return err
 		}
+		if first := seen.add(item, line); first != 0 {
+			return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
+		}
 		s.stats.Read.Add(1)
 		if s.selected(item) {
 			s.stats.Matched.Add(1)
@@ -210,7 +221,7 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 			}
 		}
 		if line-start >= s.pageSize {
-			s.index.add(hashes)
+			s.index.add(u.idx, hashes)
 			hashes = hashes[:0]
 			if err := emit(items, nil, checkpoint.Unit{Line: line}); err != nil {
 				return err
@@ -218,7 +229,7 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 			items, start = nil, line
 		}
 	}
-	s.index.add(hashes)
+	s.index.add(u.idx, hashes)
 	if whole {
 		s.index.fileDone(u.idx)
 	}
@@ -248,20 +259,24 @@ func (s *exportSource) completeIndex(ctx context.Context) error {
 				return err
 			}
 			defer r.Close()
+			seen := newFileKeys(s.seeds, s.keys.names)
 			var hashes [][16]byte
 			for {
-				item, _, err := s.next(r)
+				item, line, err := s.next(r)
 				if err == io.EOF {
 					break
 				}
 				if err != nil {
 					return err
 				}
+				if first := seen.add(item, line); first != 0 {
+					return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
+				}
 				if s.selected(item) {
 					hashes = append(hashes, keyHash(keyOf(item, s.keys.names)))
 				}
 			}
-			s.index.add(hashes)
+			s.index.add(i, hashes)
 			s.index.fileDone(i)
 			return nil
 		})
@@ -269,8 +284,45 @@ func (s *exportSource) completeIndex(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	s.index.seal()
+	if d := s.index.seal(); d != nil {
+		var key map[string]types.AttributeValue
+		var lines [2]int
+		for n, i := range d.files {
+			k, line, err := s.findKey(ctx, i, d.prefix)
+			if err != nil {
+				return err
+			}
+			key, lines[n] = k, line
+		}
+		return duplicateAcrossFiles(s.verb, s.writes, s.job.exp, d, key, lines)
+	}
 	return nil
+}
+
+// findKey reads data file i for the first selected record whose key hash
+// starts with prefix: its key and line (nil, 0: none).
+func (s *exportSource) findKey(ctx context.Context, i int, prefix [indexHashLen]byte) (map[string]types.AttributeValue, int, error) {
+	r, err := s.open(ctx, i)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer r.Close()
+	for {
+		item, line, err := s.next(r)
+		if err == io.EOF {
+			return nil, 0, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if !s.selected(item) {
+			continue
+		}
+		k := keyOf(item, s.keys.names)
+		if h := keyHash(k); [indexHashLen]byte(h[:indexHashLen]) == prefix {
+			return k, line, nil
+		}
+	}
 }
 
 // checkItem checks that an item has the key attributes of the schema, with
@@ -290,9 +342,13 @@ func (ks keySchemaInfo) checkItem(item map[string]types.AttributeValue) error {
 
 // keyIndex is the set of an export's selected keys, for the lookups a
 // source table would answer with BatchGetItem (is this main key an extra?
-// is this keys-file key in the export?): a 16-byte hash per key (keyHash),
-// appended while the files are read, then sorted once and searched. It
-// costs 16 bytes of memory per selected item of the export.
+// is this keys-file key in the export?): 16 bytes per key — the first 12 of
+// its keyHash (indexHashLen), then the index of the data file it was read
+// from — appended while the files are read, then sorted once and searched
+// by the 12 bytes. It costs 16 bytes of memory per selected item of the
+// export. Sorted, one key's entries are adjacent: the same file twice (a
+// file read again on a resume) is one entry; two files are a key twice in
+// the export, which seal reports.
 type keyIndex struct {
 	mu     sync.Mutex
 	hashes [][16]byte
@@ -304,10 +360,18 @@ func newKeyIndex(files int, capacity int64) *keyIndex {
 	return &keyIndex{hashes: make([][16]byte, 0, max(capacity, 0)), done: make([]bool, files)}
 }
 
-// add adds hashes; nil-safe.
-func (ix *keyIndex) add(hs [][16]byte) {
+// indexHashLen is how many bytes of a keyHash the index keeps: 96 bits, so
+// that two of 10^10 keys share them with a probability under 10^-9.
+const indexHashLen = 12
+
+// add adds the hashes (keyHash) of keys read from data file file; it
+// overwrites their last 4 bytes with file. nil-safe.
+func (ix *keyIndex) add(file int, hs [][16]byte) {
 	if ix == nil || len(hs) == 0 {
 		return
+	}
+	for n := range hs {
+		binary.BigEndian.PutUint32(hs[n][indexHashLen:], uint32(file))
 	}
 	ix.mu.Lock()
 	ix.hashes = append(ix.hashes, hs...)
@@ -330,17 +394,35 @@ func (ix *keyIndex) isDone(i int) bool {
 	return ix.done[i]
 }
 
-// seal sorts the index (duplicates, from a file read twice, removed).
-func (ix *keyIndex) seal() {
+// dupKey is a key found in two data files of an export: the first
+// indexHashLen bytes of its keyHash, and the files.
+type dupKey struct {
+	prefix [indexHashLen]byte
+	files  [2]int
+}
+
+// seal sorts the index, dropping the entries of a file read twice, and
+// returns the first key it finds in two different files (nil: none).
+func (ix *keyIndex) seal() *dupKey {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	slices.SortFunc(ix.hashes, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	ix.hashes = slices.Compact(ix.hashes)
 	ix.sealed = true
+	for n := 1; n < len(ix.hashes); n++ {
+		a, b := ix.hashes[n-1], ix.hashes[n]
+		if [indexHashLen]byte(a[:indexHashLen]) == [indexHashLen]byte(b[:indexHashLen]) {
+			return &dupKey{prefix: [indexHashLen]byte(a[:indexHashLen]),
+				files: [2]int{int(binary.BigEndian.Uint32(a[indexHashLen:])), int(binary.BigEndian.Uint32(b[indexHashLen:]))}}
+		}
+	}
+	return nil
 }
 
 func (ix *keyIndex) has(h [16]byte) bool {
-	_, ok := slices.BinarySearchFunc(ix.hashes, h, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	_, ok := slices.BinarySearchFunc(ix.hashes, h, func(a, b [16]byte) int {
+		return bytes.Compare(a[:indexHashLen], b[:indexHashLen])
+	})
 	return ok
 }
 
