@@ -69,3 +69,23 @@ func BenchmarkExportRead(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "items/s")
 }
+
+// BenchmarkFileKeysAdd measures the per-record cost of the check for a key
+// twice in a data file (fileKeys.add), to set against BenchmarkExportRead's
+// cost per item.
+func BenchmarkFileKeysAdd(b *testing.B) {
+	const n = 20000
+	items := confItems(n)
+	seeds := newDupSeeds()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f := newFileKeys(seeds, memKey, n)
+		for l, it := range items {
+			if f.add(it, l+1) != 0 {
+				b.Fatal("a key twice")
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*b.N), "ns/record")
+}

@@ -32,13 +32,14 @@ import (
 type fileKeys struct {
 	seeds *[2]maphash.Seed
 	names []string
-	lines map[[16]byte]int
+	lines map[[16]byte]uint32 // line numbers fit: a data file is far below 4G lines
 	buf   []byte
 }
 
-// newFileKeys returns an empty set for a file's keys (schema names).
-func newFileKeys(seeds *[2]maphash.Seed, names []string) *fileKeys {
-	return &fileKeys{seeds: seeds, names: names, lines: map[[16]byte]int{}}
+// newFileKeys returns an empty set for a file's keys (schema names), sized
+// for records of them (the file's verified record count).
+func newFileKeys(seeds *[2]maphash.Seed, names []string, records int64) *fileKeys {
+	return &fileKeys{seeds: seeds, names: names, lines: make(map[[16]byte]uint32, max(records, 0))}
 }
 
 // add records item's key at line; it returns the line the key was already
@@ -67,9 +68,9 @@ func (f *fileKeys) add(item map[string]types.AttributeValue, line int) int {
 	binary.LittleEndian.PutUint64(h[:8], maphash.Bytes(f.seeds[0], b))
 	binary.LittleEndian.PutUint64(h[8:], maphash.Bytes(f.seeds[1], b))
 	if first, ok := f.lines[h]; ok {
-		return first
+		return int(first)
 	}
-	f.lines[h] = line
+	f.lines[h] = uint32(line)
 	return 0
 }
 

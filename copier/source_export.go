@@ -197,7 +197,7 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 		return err
 	}
 	whole := from.Line == 0 // every key of the file goes through the index
-	seen := newFileKeys(s.seeds, s.keys.names)
+	seen := newFileKeys(s.seeds, s.keys.names, r.Records()-int64(from.Line))
 	var items []map[string]types.AttributeValue
 	var hashes [][16]byte
 	start := from.Line
@@ -259,7 +259,7 @@ func (s *exportSource) completeIndex(ctx context.Context) error {
 				return err
 			}
 			defer r.Close()
-			seen := newFileKeys(s.seeds, s.keys.names)
+			seen := newFileKeys(s.seeds, s.keys.names, r.Records())
 			var hashes [][16]byte
 			for {
 				item, line, err := s.next(r)
