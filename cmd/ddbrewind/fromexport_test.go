@@ -435,3 +435,33 @@ func TestDiffFromRespelledExport(t *testing.T) {
 		t.Fatalf("diff of a respelled export: exit %d, %+v (%v); want exit 0 and %d identical", r.code, res, err, len(items))
 	}
 }
+
+// TestExportKeyTwiceRefused: a full export holding a key twice is refused
+// (exit 2) naming the file, both lines and the key — within a file by
+// copy (numbers compared by value: "10.10" and "10.1" are one key), across
+// two files by diff — and the page holding the second record is not written.
+func TestExportKeyTwiceRefused(t *testing.T) {
+	t.Parallel()
+	s := newExportSetup(t, mixedSpec)
+	line := func(pk, sk, v string) string {
+		return fmt.Sprintf(`{"Item":{"pk":{"S":%q},"sk":{"N":%q},"v":{"S":%q}}}`, pk, sk, v)
+	}
+	te := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "twice",
+		[][]string{{line("a", "10.10", "first"), line("b", "1", "x"), line("a", "10.1", "second")}}, ddbtest.ExportOptions{TableArn: s.arn})
+	r := s.run(t, "copy", "--from-export", te.URL, "--to", s.table, "--yes")
+	want := fmt.Sprintf(`export file s3://%s/%s: the key {"pk":{"S":"a"},"sk":{"N":"10.1"}} is on lines 1 and 3: a key twice in a full export is refused`, s.bucket, te.Keys[0])
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), want) {
+		t.Errorf("copy: exit %d %q, want 2 saying %q", r.code, lastLine(r.stderr), want)
+	}
+	if n := len(ddbtest.ScanAll(t, s.c, s.table)); n != 0 {
+		t.Errorf("the refused copy wrote %d items", n)
+	}
+
+	te = ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "twofiles",
+		[][]string{{line("b", "1", "x"), line("a", "7", "first")}, {line("a", "7.0", "second")}}, ddbtest.ExportOptions{TableArn: s.arn})
+	r = s.run(t, "diff", "--from-export", te.URL, "--to", s.table)
+	want = fmt.Sprintf(`has the key {"pk":{"S":"a"},"sk":{"N":"7"}} twice, in s3://%s/%s:2 and s3://%s/%s:1: a key twice in a full export is refused`, s.bucket, te.Keys[0], s.bucket, te.Keys[1])
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), want) {
+		t.Errorf("diff: exit %d %q, want 2 saying %q", r.code, lastLine(r.stderr), want)
+	}
+}
