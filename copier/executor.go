@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
@@ -348,6 +349,40 @@ func (x *executor) replace(ctx context.Context, rng *rand.Rand, what, table stri
 		old = nil
 	}
 	return held, old, err
+}
+
+// parallel runs write(n) for n in [0, count), rewindWriters at a time,
+// each with its own Rand (one conditional write a key: the gap between a
+// batch's read and each write stays one write long). The keys (key(n))
+// whose write was given up are recorded as failed (giveUp); another error
+// ends the batch.
+func (x *executor) parallel(rng *rand.Rand, count int, key func(n int) map[string]types.AttributeValue, write func(n int, rng *rand.Rand) error) error {
+	errs := make([]error, count)
+	var g errgroup.Group
+	g.SetLimit(rewindWriters)
+	for n := range count {
+		r := rand.New(rand.NewPCG(rng.Uint64(), uint64(n))) // a Rand per goroutine
+		g.Go(func() error {
+			errs[n] = write(n, r)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var gaveUp []map[string]types.AttributeValue
+	var cause error
+	for n, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, errGaveUp):
+			gaveUp, cause = append(gaveUp, key(n)), err
+		default:
+			return err
+		}
+	}
+	if len(gaveUp) > 0 {
+		return x.giveUp(gaveUp, cause)
+	}
+	return nil
 }
 
 // noteConflict records a key written again after an export's window, on

@@ -2,7 +2,6 @@ package copier
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/itemeq"
@@ -121,38 +119,17 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 			return err
 		}
 	}
-	errs := make([]error, len(todo))
-	var g errgroup.Group
-	g.SetLimit(rewindWriters)
-	for n, i := range todo {
-		rng := rand.New(rand.NewPCG(rng.Uint64(), uint64(n))) // a Rand per goroutine
-		g.Go(func() error {
+	// Keys whose write was given up are failed (the report lists them);
+	// another error ends the copy.
+	return x.parallel(rng, len(todo), func(n int) map[string]types.AttributeValue { return keys[todo[n]] },
+		func(n int, rng *rand.Rand) error {
+			i := todo[n]
 			var want map[string]types.AttributeValue
 			if !deleting {
 				want = b.items[i]
 			}
-			errs[n] = s.write(ctx, rng, b.pg, keys[i], want, left[i], current[ddbjson.KeyString(keys[i])], overwrite[i])
-			return nil
+			return s.write(ctx, rng, b.pg, keys[i], want, left[i], current[ddbjson.KeyString(keys[i])], overwrite[i])
 		})
-	}
-	_ = g.Wait()
-	// Keys whose write was given up are failed (the report lists them);
-	// another error ends the copy.
-	var gaveUp []map[string]types.AttributeValue
-	var cause error
-	for n, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, errGaveUp):
-			gaveUp, cause = append(gaveUp, keys[todo[n]]), err
-		default:
-			return err
-		}
-	}
-	if len(gaveUp) > 0 {
-		return x.giveUp(gaveUp, cause)
-	}
-	return nil
 }
 
 // write writes one key of a rewind: want (nil: delete) while the item is

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 )
@@ -168,37 +167,13 @@ func (s *undoSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 		}
 		return nil
 	}
-	errs := make([]error, len(conds))
-	var g errgroup.Group
-	g.SetLimit(rewindWriters)
-	for n, e := range conds {
-		rng := rand.New(rand.NewPCG(rng.Uint64(), uint64(n))) // a Rand per goroutine
-		g.Go(func() error {
-			errs[n] = s.undo(ctx, rng, b.pg, e)
-			return nil
-		})
-	}
-	_ = g.Wait()
-	var gaveUp []map[string]types.AttributeValue
-	var cause error
-	for n, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, errGaveUp):
-			gaveUp, cause = append(gaveUp, conds[n].key), err
-		default:
-			return err
-		}
-	}
 	if len(reqs) > 0 {
 		if err := s.x.batchWrite(ctx, rng, s.table, reqs); err != nil {
 			return err
 		}
 	}
-	if len(gaveUp) > 0 {
-		return s.x.giveUp(gaveUp, cause)
-	}
-	return nil
+	return s.x.parallel(rng, len(conds), func(n int) map[string]types.AttributeValue { return conds[n].key },
+		func(n int, rng *rand.Rand) error { return s.undo(ctx, rng, b.pg, conds[n]) })
 }
 
 // undo puts e.before back (deletes the key when nil) while the item is
