@@ -47,7 +47,8 @@ func (r *DiffResult) Equal() bool {
 // any table; nothing is written).
 func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) {
 	o := opts.Options
-	o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = true, "", "", false, false, ""
+	o.DryRun, o.Checkpoint, o.Journal = true, "", ""
+	o.noWrites()
 	// Every placeholder must be used by the selection, as in a copy (a
 	// copy's check command carries only its selection's placeholders).
 	return prepare(ctx, api, o, modeDiff)

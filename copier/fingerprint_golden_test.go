@@ -35,7 +35,7 @@ func TestFingerprintGolden(t *testing.T) {
 					for _, sel := range []Selection{{}, {KeyCondition: "pk = :p", Names: map[string]string{"#v": "v"}}} {
 						o := Options{From: "rec", To: "main", Segments: 4, WorkerCount: 1, DeleteExtra: deleteExtra, SkipExpired: skip, Selection: sel}
 						m.set(&o)
-						p := &Plan{job: &Job{}, opts: o, overwriteConflicts: o.OverwriteConflicts}
+						p := &Plan{job: &Job{}, opts: o, mode: o.Mode()}
 						switch src {
 						case "export":
 							o.From = "s3://b/p/AWSDynamoDB/0123-abc/"

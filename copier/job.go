@@ -83,7 +83,7 @@ func prepareJobOf(ctx context.Context, api API, opts Options, verb, toFlag strin
 	if err := j.targetChecks(ctx, api, copying); err != nil {
 		return nil, err
 	}
-	if loc := opts.OverwriteConflictsKeys; loc != "" {
+	if loc := opts.Mode().conflictKeysFile(); loc != "" {
 		path, release, err := opts.Files.Local(ctx, loc)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) || badS3(loc):
@@ -187,17 +187,8 @@ func (j *Job) probe(ctx context.Context, api API, table string, copying bool) er
 			return fmt.Errorf("%s: read %s: %w", j.verb, table, err)
 		}
 	}
-	if m, ok := modeFor(o).(ifMain); ok && copying && !o.DryRun {
-		err := m.probe(ctx, api, &target{table: o.To, keyNames: j.keys.names, sel: o.Selection}, j.keys.types)
-		switch {
-		case err == nil:
-			return fmt.Errorf("%s: the --if-main probe unexpectedly wrote a probe item into %s", j.verb, o.To)
-		case awserr.Code(err) == "ConditionalCheckFailedException":
-		case awserr.Code(err) == "ValidationException":
-			return usagef("%s: DynamoDB rejects --if-main %q on %s: %s", j.verb, o.IfMain, o.To, awserr.Message(err))
-		default:
-			return fmt.Errorf("%s: check --if-main on %s: %w", j.verb, o.To, err)
-		}
+	if copying && !o.DryRun {
+		return o.Mode().probe(ctx, api, j.verb, &target{table: o.To, keyNames: j.keys.names, sel: o.Selection}, j.keys.types)
 	}
 	return nil
 }

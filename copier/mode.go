@@ -120,14 +120,3 @@ func (t *target) condPut(item map[string]types.AttributeValue, expr string) *dyn
 	return &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: item,
 		ConditionExpression: aws.String(expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values}
 }
-
-// modeFor returns the write mode of the options.
-func modeFor(o Options) writeMode {
-	switch {
-	case o.OnlyMissing:
-		return onlyMissing{}
-	case o.IfMain != "":
-		return ifMain{expr: o.IfMain}
-	}
-	return overwrite{}
-}

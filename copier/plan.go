@@ -30,8 +30,9 @@ type Plan struct {
 	state *checkpoint.State
 	// window, for an incremental rewind, is the export window the source
 	// and the sink read (nil: a table or keys-file copy).
-	window             *Window
-	overwriteConflicts bool
+	window *Window
+	// mode is the write mode, resolved once from opts.
+	mode WriteMode
 	// overwriteKey, if set, picks the conflicts to rewind anyway
 	// (--overwrite-conflicts-keys).
 	overwriteKey func(key map[string]types.AttributeValue) bool
@@ -89,7 +90,7 @@ func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err e
 	if len(opts.FromExport) > 0 {
 		return prepareExport(ctx, api, opts, m)
 	}
-	if err := conflictFlags(opts, "--from reads a table"); err != nil {
+	if err := opts.Mode().checkNotWindow("--from reads a table"); err != nil {
 		return nil, err
 	}
 	if opts.From == opts.To {
@@ -156,7 +157,7 @@ func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDe
 	for _, f := range adjust {
 		f(&o)
 	}
-	p := &Plan{job: j, opts: o, diff: m == modeDiff, verb: m.verb()}
+	p := &Plan{job: j, opts: o, mode: o.Mode(), diff: m == modeDiff, verb: m.verb()}
 	if m != modeCopy {
 		o.DryRun, o.Checkpoint, o.Journal = true, "", ""
 		p.opts = o
@@ -174,7 +175,7 @@ func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDe
 	switch {
 	case j.export != nil:
 		p.Estimate, p.EstimateFrom = j.export.exp.Summary.ItemCount, "the export manifest"
-		if j.keysFile != nil || o.DeleteExtra || p.diff {
+		if j.keysFile != nil || p.mode.DeletesExtra() || p.diff {
 			capacity := p.Estimate
 			if j.keysFile != nil || o.Selection.KeyCondition != "" {
 				capacity = 0 // a slice: its size is unknown
@@ -328,13 +329,13 @@ func (p *Plan) fingerprint() (string, string) {
 	if p.job.export != nil {
 		// The copy's units are the export's files; the segments still
 		// split the main table's scan of --delete-extra.
-		desc := fmt.Sprintf("from-export=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
-			o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
+		desc := fmt.Sprintf("from-export=%s to=%s segments=%d worker=%d/%d %s\n%s",
+			o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, p.mode.fingerprint(), o.Selection.describe())
 		desc = withSkipExpired(desc, o)
 		return hash(desc), desc
 	}
-	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d only-missing=%v delete-extra=%v if-main=%s\n%s",
-		o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, o.OnlyMissing, o.DeleteExtra, o.IfMain, o.Selection.describe())
+	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d %s\n%s",
+		o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, p.mode.fingerprint(), o.Selection.describe())
 	if p.window != nil {
 		// A window's position counts its selected keys (v2): a checkpoint
 		// that counted every changed key is another copy's.
@@ -450,7 +451,7 @@ func (p *Plan) extras(x *executor) source {
 		return &keysSource{x: x, table: o.From, index: p.index, file: p.job.keysFile, keyNames: p.job.keys.names,
 			workerIndex: o.WorkerIndex, workerCount: o.WorkerCount}
 	}
-	if (!o.DeleteExtra && !p.diff) || p.job.keysFile != nil {
+	if (!p.mode.DeletesExtra() && !p.diff) || p.job.keysFile != nil {
 		return nil
 	}
 	return &tableSource{x: x, table: o.To, sel: o.Selection, keyNames: p.job.keys.names, segments: o.Segments,
@@ -496,9 +497,9 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		defer j.close()
 		t.journal = j
 	}
-	var snk sink = &copySink{mode: modeFor(o), t: t, lookup: p.lookup(x), deleteExtra: o.DeleteExtra}
+	var snk sink = &copySink{mode: p.mode.writer(), t: t, lookup: p.lookup(x), deleteExtra: p.mode.DeletesExtra()}
 	if p.window != nil {
-		snk = &rewindSink{t: t, w: p.window, deleteExtra: o.DeleteExtra, overwrite: p.overwriteConflicts, overwriteKey: p.overwriteKey}
+		snk = &rewindSink{t: t, w: p.window, deleteExtra: p.mode.DeletesExtra(), overwrite: p.mode.overwritesAllConflicts(), overwriteKey: p.overwriteKey}
 	}
 	snk = &mainTableSink{next: snk, ttl: p.job.ttl, skip: o.SkipExpired, now: o.Now, stats: o.Stats}
 	if m := p.MainTable(); !m.empty() {
@@ -526,7 +527,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	}
 	sum.finish(o, x)
 	sum.fold(p.priorConflicts, p.priorClobbered)
-	sum.ConflictsAccepted = o.AcceptConflicts && p.window != nil
+	sum.ConflictsAccepted = p.mode.acceptsConflicts() && p.window != nil
 	switch {
 	case ctx.Err() != nil:
 		sum.Outcome = "interrupted"

@@ -71,30 +71,13 @@ func windowVerb(m mode) (verb, toFlag string) {
 	return "rewind", "--to"
 }
 
-// conflictFlags refuses the flags about conflicts in a copy that is not
-// a rewind of incremental exports (why says what it is instead).
-func conflictFlags(o Options, why string) error {
-	for _, f := range []struct {
-		set  bool
-		flag string
-	}{{o.OverwriteConflicts, "--overwrite-conflicts"}, {o.OverwriteConflictsKeys != "", "--overwrite-conflicts-keys"}, {o.AcceptConflicts, "--accept-conflicts"}} {
-		if f.set {
-			return usagef("%s applies to a rewind from incremental exports (--from-export of incremental exports, or run --since), and %s: remove it", f.flag, why)
-		}
-	}
-	return nil
-}
-
 // checkWindowOptions refuses what a rewind of a window (and its diff and
 // show) does not take.
 func checkWindowOptions(o Options) error {
+	if err := o.Mode().checkWindow(); err != nil {
+		return err
+	}
 	switch {
-	case o.OnlyMissing || o.IfMain != "":
-		return usagef("an incremental rewind writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply")
-	case o.OverwriteConflicts && o.OverwriteConflictsKeys != "":
-		return usagef("--overwrite-conflicts rewinds every conflict and --overwrite-conflicts-keys only the keys it names: give one of them")
-	case o.OverwriteConflicts && o.AcceptConflicts:
-		return usagef("--overwrite-conflicts rewinds every conflict and --accept-conflicts leaves them alone: give one of them (--overwrite-conflicts-keys FILE with --accept-conflicts rewinds the keys it names and leaves the others)")
 	case o.WorkerCount > 1:
 		// The window is one unit: every worker would rewind all of it, and
 		// one worker's rewind would look like a conflict to another.
@@ -143,7 +126,8 @@ func (j *Job) Rewind(ctx context.Context, api API, dirs []string, checkpoint str
 	}
 	o.From, o.FromExport, o.Checkpoint = from, nil, checkpoint
 	if dryRun {
-		o.DryRun, o.Journal, o.OverwriteConflicts, o.OverwriteConflictsKeys, o.AcceptConflicts = true, "", false, "", false
+		o.DryRun, o.Journal = true, ""
+		o.noConflictWrites()
 	}
 	if stats != nil {
 		o.Stats = stats
@@ -187,13 +171,13 @@ func (j *Job) windowPlan(ctx context.Context, o Options, w *Window, m mode) (*Pl
 		}
 	}
 	verb, _ := windowVerb(m)
-	p := &Plan{job: j, opts: o, verb: verb, window: w, overwriteConflicts: o.OverwriteConflicts, pastOnly: m == modeShow}
+	p := &Plan{job: j, opts: o, mode: o.Mode(), verb: verb, window: w, pastOnly: m == modeShow}
 	sel, err := j.windowSelection(o)
 	if err != nil {
 		return nil, err
 	}
 	p.windowSelect = sel
-	if set := j.overwriteKeys; set != nil && o.OverwriteConflictsKeys != "" {
+	if set := j.overwriteKeys; set != nil && p.mode.conflictKeysFile() != "" {
 		p.overwriteKey = func(key map[string]types.AttributeValue) bool {
 			_, ok := set[keyHash(key)]
 			return ok
@@ -227,7 +211,7 @@ func (p *Plan) overwritesAny(keys []string) bool {
 	if len(keys) == 0 {
 		return false
 	}
-	if p.overwriteConflicts {
+	if p.mode.overwritesAllConflicts() {
 		return true
 	}
 	if p.overwriteKey == nil {

@@ -57,7 +57,8 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 		return nil, usagef("show needs --from RECOVERY_TABLE or --from-export URL")
 	}
 	o := opts.Options
-	o.To, o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = o.From, true, "", "", false, false, ""
+	o.To, o.DryRun, o.Checkpoint, o.Journal = o.From, true, "", ""
+	o.noWrites()
 	j, err := prepareJob(ctx, api, o, "show", "--from", false)
 	if err != nil {
 		return nil, err
@@ -85,7 +86,8 @@ func prepareShowExport(ctx context.Context, api API, opts ShowOptions) (*Plan, e
 		}
 		o.To = name
 	}
-	o.DryRun, o.Checkpoint, o.Journal, o.OnlyMissing, o.DeleteExtra, o.IfMain = true, "", "", false, false, ""
+	o.DryRun, o.Checkpoint, o.Journal = true, "", ""
+	o.noWrites()
 	if err := o.check("show", false, "--table"); err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan,
 		j.release()
 		return prepareIncremental(ctx, api, opts, j.target, m)
 	}
-	if err := conflictFlags(opts, "the export "+exp.URL()+" is a full export"); err != nil {
+	if err := opts.Mode().checkNotWindow("the export " + exp.URL() + " is a full export"); err != nil {
 		return nil, err
 	}
 	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !opts.AllowOtherTable {

@@ -237,8 +237,8 @@ func incrementalChecks(o Options) error {
 		return &UsageError{Msg: "run --since rewinds from incremental exports: --at, --ago, --latest, --backup and --backup-before name a restore instead; give one or the other"}
 	case o.KeepRecoveryTable:
 		return &UsageError{Msg: "run --since makes no recovery table: --keep-recovery-table does not apply (--keep-export keeps the export files)"}
-	case c.OnlyMissing || c.IfMain != "":
-		return &UsageError{Msg: "run --since writes each item only while it is what the window left (see --overwrite-conflicts): --only-missing and --if-main do not apply"}
+	case c.Mode().WindowRefusal("run --since") != "":
+		return &UsageError{Msg: c.Mode().WindowRefusal("run --since")}
 	case c.Selection.Filter != "":
 		return &UsageError{Msg: "run --since: --filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file, or rewind with a restore (--at, --ago, --latest) instead"}
 	case o.Files == nil || o.Files.S3 == nil:

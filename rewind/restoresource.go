@@ -68,7 +68,7 @@ func (r *restoreSource) confirm(st *State) string {
 		from = " from backup " + st.BackupARN
 	}
 	write := "overwrite the selected items of " + r.table + " with their versions in it"
-	if r.o.Copy.DeleteExtra {
+	if r.o.Copy.Mode().DeletesExtra() {
 		write += " and delete the selected items of " + r.table + " that it lacks (--delete-extra)"
 	}
 	return withNotes(fmt.Sprintf("rewind %s to %s: restore it%s as %s, %s, then delete %s",

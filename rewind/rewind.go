@@ -401,14 +401,15 @@ func advance(o Options, st *State, step string, res *Result) error {
 // keep some main versions on purpose); with --delete-extra the main slice
 // has no extras. Extras without --delete-extra are reported, not failed.
 func Verdict(c copier.Options, d *copier.DiffResult) error {
+	m := c.Mode()
 	switch {
 	case d.MissingInMain > 0:
 		return fmt.Errorf("%w: %s of the recovery slice %s missing in the main table (e.g. %v)", ErrVerifyFailed,
 			progress.CountNoun(d.MissingInMain, "item"), progress.Plural(d.MissingInMain, "is", "are"), d.MissingKeys)
-	case d.Different > 0 && !c.OnlyMissing && c.IfMain == "":
+	case d.Different > 0 && !m.KeepsDifferences():
 		return fmt.Errorf("%w: %s %s from the recovery table (e.g. %v)", ErrVerifyFailed,
 			progress.CountNoun(d.Different, "item"), progress.Plural(d.Different, "differs", "differ"), d.DifferentKeys)
-	case d.ExtraInMain > 0 && c.DeleteExtra && c.IfMain == "":
+	case d.ExtraInMain > 0 && m.RemovesExtras():
 		return fmt.Errorf("%w: %s of the main slice %s not in the recovery table (e.g. %v)", ErrVerifyFailed,
 			progress.CountNoun(d.ExtraInMain, "item"), progress.Plural(d.ExtraInMain, "is", "are"), d.ExtraKeys)
 	}
@@ -417,7 +418,7 @@ func Verdict(c copier.Options, d *copier.DiffResult) error {
 
 // selectionID identifies the selection and write mode.
 func selectionID(c copier.Options) string {
-	return fmt.Sprintf("%s|only-missing=%v|delete-extra=%v|if-main=%s", copier.SelectionID(c.Selection), c.OnlyMissing, c.DeleteExtra, c.IfMain)
+	return copier.SelectionID(c.Selection) + "|" + c.Mode().ID()
 }
 
 func loadState(ctx context.Context, files *statefile.Store, path string) (*State, error) {

@@ -407,19 +407,7 @@ func copyQuestion(o copier.Options, plan *copier.Plan) string {
 		src = "export " + plan.Source()
 	}
 	var b strings.Builder
-	switch {
-	case o.OnlyMissing:
-		fmt.Fprintf(&b, "write into main table %s the items of %s it lacks (never overwriting)", o.To, src)
-	case o.IfMain != "":
-		fmt.Fprintf(&b, "overwrite items of main table %s with their versions in %s where --if-main holds", o.To, src)
-	default:
-		fmt.Fprintf(&b, "overwrite items of main table %s with their versions in %s", o.To, src)
-	}
-	if o.DeleteExtra {
-		fmt.Fprintf(&b, ", and delete the items of %s that it lacks (--delete-extra)", o.To)
-	} else {
-		b.WriteString(", deleting nothing")
-	}
+	b.WriteString(o.Mode().Writes(o.To, src))
 	sel := o.Selection
 	est := estimate(plan.Estimate, plan.EstimateFrom)
 	b.WriteString("; ")

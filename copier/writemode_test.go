@@ -1,0 +1,80 @@
+package copier
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestWriteMode: the write mode resolved from the options answers its
+// name, its fingerprint and selection-id parts (in the forms checkpoints
+// and state files have always carried), what verification expects and the
+// sources of the past it goes with.
+func TestWriteMode(t *testing.T) {
+	for _, tt := range []struct {
+		opts                    Options
+		name                    string
+		keepsDiffs, removesExtr bool
+		windowErr, tableErr     string
+	}{
+		{Options{}, "overwrite", false, false, "", ""},
+		{Options{DeleteExtra: true}, "overwrite + delete-extra", false, true, "", ""},
+		{Options{OnlyMissing: true}, "only-missing", true, false, "--only-missing and --if-main do not apply", ""},
+		{Options{OnlyMissing: true, DeleteExtra: true}, "only-missing + delete-extra", true, true, "--only-missing and --if-main do not apply", ""},
+		{Options{IfMain: "#v < :v"}, "if-main #v < :v", true, false, "--only-missing and --if-main do not apply", ""},
+		{Options{IfMain: "#v < :v", DeleteExtra: true}, "if-main #v < :v + delete-extra", true, false, "--only-missing and --if-main do not apply", ""},
+		{Options{OverwriteConflicts: true}, "overwrite", false, false, "", "--overwrite-conflicts applies to a rewind from incremental exports"},
+		{Options{OverwriteConflictsKeys: "k.jsonl"}, "overwrite", false, false, "", "--overwrite-conflicts-keys applies"},
+		{Options{AcceptConflicts: true}, "overwrite", false, false, "", "--accept-conflicts applies"},
+		{Options{OverwriteConflicts: true, OverwriteConflictsKeys: "k.jsonl"}, "overwrite", false, false, "give one of them", "--overwrite-conflicts applies"},
+		{Options{OverwriteConflicts: true, AcceptConflicts: true}, "overwrite", false, false, "--accept-conflicts leaves them alone", "--overwrite-conflicts applies"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.opts
+			m := o.Mode()
+			if got := m.Name(); got != tt.name {
+				t.Errorf("Name() = %q, want %q", got, tt.name)
+			}
+			if got, want := m.fingerprint(), fmt.Sprintf("only-missing=%v delete-extra=%v if-main=%s", o.OnlyMissing, o.DeleteExtra, o.IfMain); got != want {
+				t.Errorf("fingerprint() = %q, want %q", got, want)
+			}
+			if got, want := m.ID(), fmt.Sprintf("only-missing=%v|delete-extra=%v|if-main=%s", o.OnlyMissing, o.DeleteExtra, o.IfMain); got != want {
+				t.Errorf("ID() = %q, want %q", got, want)
+			}
+			if m.KeepsDifferences() != tt.keepsDiffs || m.RemovesExtras() != tt.removesExtr || m.DeletesExtra() != o.DeleteExtra {
+				t.Errorf("KeepsDifferences, RemovesExtras, DeletesExtra = %v, %v, %v", m.KeepsDifferences(), m.RemovesExtras(), m.DeletesExtra())
+			}
+			checkRefusal(t, "checkWindow", m.checkWindow(), tt.windowErr)
+			checkRefusal(t, "checkNotWindow", m.checkNotWindow("--from reads a table"), tt.tableErr)
+			if (m.WindowRefusal("run --since") != "") != tt.keepsDiffs {
+				t.Errorf("WindowRefusal = %q", m.WindowRefusal("run --since"))
+			}
+		})
+	}
+}
+
+func checkRefusal(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	var ue *UsageError
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: %v, want none", what, err)
+	case want != "" && (!errors.As(err, &ue) || !strings.Contains(err.Error(), want)):
+		t.Errorf("%s: %v, want a usage error containing %q", what, err, want)
+	}
+}
+
+// TestNoWrites: a diff or a show reads the source as an overwrite would;
+// a window's diff keeps its conflict flags.
+func TestNoWrites(t *testing.T) {
+	o := Options{OnlyMissing: true, IfMain: "x", DeleteExtra: true, OverwriteConflicts: true}
+	o.noWrites()
+	if m := o.Mode(); m.Name() != "overwrite" || !m.overwritesAllConflicts() {
+		t.Errorf("after noWrites: %q, overwrites conflicts %v", m.Name(), m.overwritesAllConflicts())
+	}
+	o.noConflictWrites()
+	if m := o.Mode(); m.overwritesAllConflicts() || m.acceptsConflicts() || m.conflictKeysFile() != "" {
+		t.Errorf("after noConflictWrites: %+v", m)
+	}
+}
