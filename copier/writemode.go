@@ -14,7 +14,7 @@ import (
 // (--overwrite-conflicts) or those of a keys file
 // (--overwrite-conflicts-keys), and fails on them or accepts them
 // (--accept-conflicts). Everything that depends on the mode asks this
-// value, not the flags: its name, its part of the checkpoint fingerprint
+// value, not the flags: its words in messages, its part of the checkpoint fingerprint
 // and of a rewind's selection id, the sources of the past it goes with,
 // what verification expects, its --if-main probe and its writer. This file
 // is the only one that reads the mode's fields of Options.
@@ -44,24 +44,8 @@ func (o *Options) noConflictWrites() {
 	o.OverwriteConflicts, o.OverwriteConflictsKeys, o.AcceptConflicts = false, "", false
 }
 
-// Name names the mode in messages: "overwrite", "only-missing" or
-// "if-main EXPR", with " + delete-extra".
-func (m WriteMode) Name() string {
-	n := "overwrite"
-	switch {
-	case m.onlyMissing:
-		n = "only-missing"
-	case m.ifMain != "":
-		n = "if-main " + m.ifMain
-	}
-	if m.deleteExtra {
-		n += " + delete-extra"
-	}
-	return n
-}
-
-// Writes says, for a confirmation, what a copy of src into the main table
-// to writes and deletes.
+// Writes names the mode in messages: what a copy of src into the main
+// table to writes and deletes (a confirmation's words).
 func (m WriteMode) Writes(to, src string) string {
 	var s string
 	switch {

@@ -18,23 +18,23 @@ func TestWriteMode(t *testing.T) {
 		keepsDiffs, removesExtr bool
 		windowErr, tableErr     string
 	}{
-		{Options{}, "overwrite", false, false, "", ""},
-		{Options{DeleteExtra: true}, "overwrite + delete-extra", false, true, "", ""},
-		{Options{OnlyMissing: true}, "only-missing", true, false, "--only-missing and --if-main do not apply", ""},
-		{Options{OnlyMissing: true, DeleteExtra: true}, "only-missing + delete-extra", true, true, "--only-missing and --if-main do not apply", ""},
-		{Options{IfMain: "#v < :v"}, "if-main #v < :v", true, false, "--only-missing and --if-main do not apply", ""},
-		{Options{IfMain: "#v < :v", DeleteExtra: true}, "if-main #v < :v + delete-extra", true, false, "--only-missing and --if-main do not apply", ""},
-		{Options{OverwriteConflicts: true}, "overwrite", false, false, "", "--overwrite-conflicts applies to a rewind from incremental exports"},
-		{Options{OverwriteConflictsKeys: "k.jsonl"}, "overwrite", false, false, "", "--overwrite-conflicts-keys applies"},
-		{Options{AcceptConflicts: true}, "overwrite", false, false, "", "--accept-conflicts applies"},
-		{Options{OverwriteConflicts: true, OverwriteConflictsKeys: "k.jsonl"}, "overwrite", false, false, "give one of them", "--overwrite-conflicts applies"},
-		{Options{OverwriteConflicts: true, AcceptConflicts: true}, "overwrite", false, false, "--accept-conflicts leaves them alone", "--overwrite-conflicts applies"},
+		{Options{}, "overwrite items of main table main with their versions in rec, deleting nothing", false, false, "", ""},
+		{Options{DeleteExtra: true}, "overwrite items of main table main with their versions in rec, and delete the items of main that it lacks (--delete-extra)", false, true, "", ""},
+		{Options{OnlyMissing: true}, "write into main table main the items of rec it lacks (never overwriting), deleting nothing", true, false, "--only-missing and --if-main do not apply", ""},
+		{Options{OnlyMissing: true, DeleteExtra: true}, "write into main table main the items of rec it lacks (never overwriting), and delete the items of main that it lacks (--delete-extra)", true, true, "--only-missing and --if-main do not apply", ""},
+		{Options{IfMain: "#v < :v"}, "overwrite items of main table main with their versions in rec where --if-main holds, deleting nothing", true, false, "--only-missing and --if-main do not apply", ""},
+		{Options{IfMain: "#v < :v", DeleteExtra: true}, "overwrite items of main table main with their versions in rec where --if-main holds, and delete the items of main that it lacks (--delete-extra)", true, false, "--only-missing and --if-main do not apply", ""},
+		{Options{OverwriteConflicts: true}, "overwrite items of main table main with their versions in rec, deleting nothing", false, false, "", "--overwrite-conflicts applies to a rewind from incremental exports"},
+		{Options{OverwriteConflictsKeys: "k.jsonl"}, "overwrite items of main table main with their versions in rec, deleting nothing", false, false, "", "--overwrite-conflicts-keys applies"},
+		{Options{AcceptConflicts: true}, "overwrite items of main table main with their versions in rec, deleting nothing", false, false, "", "--accept-conflicts applies"},
+		{Options{OverwriteConflicts: true, OverwriteConflictsKeys: "k.jsonl"}, "overwrite items of main table main with their versions in rec, deleting nothing", false, false, "give one of them", "--overwrite-conflicts applies"},
+		{Options{OverwriteConflicts: true, AcceptConflicts: true}, "overwrite items of main table main with their versions in rec, deleting nothing", false, false, "--accept-conflicts leaves them alone", "--overwrite-conflicts applies"},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%+v", tt.opts.Mode()), func(t *testing.T) {
 			o := tt.opts
 			m := o.Mode()
-			if got := m.Name(); got != tt.name {
-				t.Errorf("Name() = %q, want %q", got, tt.name)
+			if got := m.Writes("main", "rec"); got != tt.name {
+				t.Errorf("Writes() = %q, want %q", got, tt.name)
 			}
 			if got, want := m.fingerprint(), fmt.Sprintf("only-missing=%v delete-extra=%v if-main=%s", o.OnlyMissing, o.DeleteExtra, o.IfMain); got != want {
 				t.Errorf("fingerprint() = %q, want %q", got, want)
@@ -70,8 +70,8 @@ func checkRefusal(t *testing.T, what string, err error, want string) {
 func TestNoWrites(t *testing.T) {
 	o := Options{OnlyMissing: true, IfMain: "x", DeleteExtra: true, OverwriteConflicts: true}
 	o.noWrites()
-	if m := o.Mode(); m.Name() != "overwrite" || !m.overwritesAllConflicts() {
-		t.Errorf("after noWrites: %q, overwrites conflicts %v", m.Name(), m.overwritesAllConflicts())
+	if m := o.Mode(); m.KeepsDifferences() || m.DeletesExtra() || !m.overwritesAllConflicts() {
+		t.Errorf("after noWrites: %+v", m)
 	}
 	o.noConflictWrites()
 	if m := o.Mode(); m.overwritesAllConflicts() || m.acceptsConflicts() || m.conflictKeysFile() != "" {
