@@ -51,7 +51,7 @@ func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) 
 	o.noWrites()
 	// Every placeholder must be used by the selection, as in a copy (a
 	// copy's check command carries only its selection's placeholders).
-	return prepare(ctx, api, o, modeDiff)
+	return prepare(ctx, api, o, forDiff)
 }
 
 // Diff compares the selection of the recovery table (From) with the main
@@ -60,12 +60,15 @@ func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) 
 // is parallel like a copy; memory does not grow with the tables.
 func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error) {
 	defer p.Close()
-	if p.window != nil {
-		return p.diffWindow(ctx, api, show)
-	}
+	return p.past.diff(ctx, api, p, show)
+}
+
+// diffPhases is Diff of a table or a full export: the past's items looked
+// up in the main table, then the main table's keys in the past.
+func (p *Plan) diffPhases(ctx context.Context, api API, show int) (*DiffResult, error) {
 	o := p.opts
 	x := newExecutor(api, o, p.job.keys.names, o.To)
-	snk := &diffSink{x: x, lookup: p.lookup(x), to: o.To, keyNames: p.job.keys.names, show: show,
+	snk := &diffSink{x: x, lookup: p.past.lookup(p, x), to: o.To, keyNames: p.job.keys.names, show: show,
 		res: &DiffResult{From: o.From, To: o.To}}
 	pl := p.pipeline(newTracker(nil))
 	src := p.source(x)
@@ -78,7 +81,7 @@ func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error)
 		return snk.result(), err
 	}
 	if ex := p.extras(x); ex != nil && ctx.Err() == nil {
-		if err := p.beforeExtras(ctx, src); err != nil {
+		if err := beforeExtras(ctx, src); err != nil {
 			return snk.result(), err
 		}
 		if err := pl.run(ctx, phaseDelete, ex, kindCandidates, snk); err != nil {

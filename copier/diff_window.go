@@ -36,10 +36,10 @@ type WindowDiff struct {
 // key created in the window is present); and says which of those a
 // rewind would write, delete, or leave alone as a conflict. Nothing is
 // written.
-func (p *Plan) diffWindow(ctx context.Context, api API, show int) (*DiffResult, error) {
+func (p *Plan) diffWindow(ctx context.Context, api API, wp *windowPast, show int) (*DiffResult, error) {
 	o := p.opts
 	x := newExecutor(api, o, p.job.keys.names, o.To)
-	w := p.window
+	w := wp.w
 	snk := &windowDiffSink{
 		diffSink: diffSink{x: x, to: o.To, keyNames: p.job.keys.names, show: show,
 			res: &DiffResult{From: o.From, To: o.To, Window: &WindowDiff{ChangedKeys: w.changed()}}},

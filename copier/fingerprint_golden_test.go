@@ -35,14 +35,14 @@ func TestFingerprintGolden(t *testing.T) {
 					for _, sel := range []Selection{{}, {KeyCondition: "pk = :p", Names: map[string]string{"#v": "v"}}} {
 						o := Options{From: "rec", To: "main", Segments: 4, WorkerCount: 1, DeleteExtra: deleteExtra, SkipExpired: skip, Selection: sel}
 						m.set(&o)
-						p := &Plan{job: &Job{}, opts: o, mode: o.Mode()}
+						p := &Plan{job: &Job{}, opts: o, mode: o.Mode(), past: &tablePast{}}
 						switch src {
 						case "export":
 							o.From = "s3://b/p/AWSDynamoDB/0123-abc/"
 							p.opts = o
-							p.job.export = &exportJob{}
+							p.past = &exportPast{}
 						case "window":
-							p.window = &Window{}
+							p.past = &windowPast{w: &Window{}}
 						}
 						fp, desc := p.fingerprint()
 						fmt.Fprintf(&b, "== %s %s delete-extra=%v skip-expired=%v kce=%q\n%s\n%s\n", src, m.name, deleteExtra, skip, sel.KeyCondition, fp, desc)

@@ -35,10 +35,12 @@ type Job struct {
 	keysFile *keysFile // nil without --keys-file
 	// overwriteKeys is --overwrite-conflicts-keys' key set (nil: none).
 	overwriteKeys map[[16]byte]struct{}
-	export        *exportJob // nil unless the source is an export
 	// window: the source is an incremental window (a rewind, its diff, a
 	// show): a keys file is kept as a key set and nothing is probed.
 	window bool
+	// windows are the windows read for the job's plans, by their exports
+	// (see Rewind): a run's copy and verification read them once.
+	windows map[string]*windowPast
 	// ttl is the main table's TTL attribute (empty: off, or not read:
 	// a job that does not copy).
 	ttl string
@@ -60,11 +62,6 @@ func PrepareJob(ctx context.Context, api API, opts Options) (*Job, error) {
 }
 
 func prepareJob(ctx context.Context, api API, opts Options, verb, toFlag string, copying bool) (_ *Job, err error) {
-	return prepareJobOf(ctx, api, opts, verb, toFlag, copying, false)
-}
-
-// prepareJobOf is prepareJob, for an incremental window's job if window.
-func prepareJobOf(ctx context.Context, api API, opts Options, verb, toFlag string, copying, window bool) (_ *Job, err error) {
 	if err := opts.check(verb, false, toFlag); err != nil {
 		return nil, err
 	}
@@ -72,41 +69,56 @@ func prepareJobOf(ctx context.Context, api API, opts Options, verb, toFlag strin
 	if err != nil {
 		return nil, err
 	}
-	j.window = window
-	opts = j.opts // with the defaults
-
-	defer func() {
-		if err != nil {
-			j.release()
-		}
-	}()
-	if err := j.targetChecks(ctx, api, copying); err != nil {
+	if err := j.windowChecks(ctx, api, copying); err != nil {
+		j.Close()
 		return nil, err
 	}
-	if loc := opts.Mode().conflictKeysFile(); loc != "" {
-		path, release, err := opts.Files.Local(ctx, loc)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) || badS3(loc):
-			return nil, usagef("--overwrite-conflicts-keys %s: %v", loc, err)
-		case err != nil:
-			return nil, fmt.Errorf("%s: --overwrite-conflicts-keys: %w", j.verb, err)
-		}
-		prev := j.release
-		j.release = sync.OnceFunc(func() { prev(); release() })
-		kf, err := checkKeysFileOf("--overwrite-conflicts-keys", loc, func() (io.ReadCloser, error) { return os.Open(path) }, j.keys, opts.Logger, true)
-		if err != nil {
-			return nil, err
-		}
-		j.overwriteKeys = kf.set
-	}
 	return j, nil
+}
+
+// windowChecks are targetChecks and, for a rewind of a window, the keys
+// file of --overwrite-conflicts-keys, read and checked against the key
+// schema.
+func (j *Job) windowChecks(ctx context.Context, api API, copying bool) error {
+	if err := j.targetChecks(ctx, api, copying); err != nil {
+		return err
+	}
+	opts := j.opts
+	loc := opts.Mode().conflictKeysFile()
+	if loc == "" {
+		return nil
+	}
+	path, release, err := opts.Files.Local(ctx, loc)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || badS3(loc):
+		return usagef("--overwrite-conflicts-keys %s: %v", loc, err)
+	case err != nil:
+		return fmt.Errorf("%s: --overwrite-conflicts-keys: %w", j.verb, err)
+	}
+	prev := j.release
+	j.release = sync.OnceFunc(func() { prev(); release() })
+	kf, err := checkKeysFileOf("--overwrite-conflicts-keys", loc, func() (io.ReadCloser, error) { return os.Open(path) }, j.keys, opts.Logger, true)
+	if err != nil {
+		return err
+	}
+	j.overwriteKeys = kf.set
+	return nil
 }
 
 // startJob builds the job of opts (defaults filled in) and describes its
 // main table.
 func startJob(ctx context.Context, api API, opts Options, verb, toFlag string) (*Job, error) {
+	return startJobOf(ctx, api, opts, verb, toFlag, nil)
+}
+
+// startJobOf is startJob with the main table described already (nil: not
+// yet).
+func startJobOf(ctx context.Context, api API, opts Options, verb, toFlag string, target *types.TableDescription) (*Job, error) {
 	opts.defaults()
-	j := &Job{opts: opts, verb: verb, release: func() {}}
+	j := &Job{opts: opts, verb: verb, release: func() {}, target: target}
+	if target != nil {
+		return j, nil
+	}
 	var err error
 	if j.target, err = describe(ctx, api, opts.To, toFlag, verb); err != nil {
 		return nil, err

@@ -17,38 +17,18 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 )
 
-// Plan is a checked copy (or diff) from one source table into the main
-// table of its Job, ready to run.
+// Plan is a checked copy, diff or show of a past (a recovery table, an
+// export, an incremental window) into or against the main table of its
+// Job, ready to run.
 type Plan struct {
-	job  *Job
-	opts Options // the job's, with From and Segments resolved
+	job     *Job
+	opts    Options // the job's, with From and Segments resolved
+	purpose purpose
+	past    past      // what the plan reads, resolved once
+	mode    WriteMode // resolved once from opts
+	ckpt
 	// ownsJob: Close (and Run, Diff) release the job too.
 	ownsJob bool
-	// diff: the plan compares instead of copying.
-	diff  bool
-	verb  string
-	state *checkpoint.State
-	// window, for an incremental rewind, is the export window the source
-	// and the sink read (nil: a table or keys-file copy).
-	window *Window
-	// mode is the write mode, resolved once from opts.
-	mode WriteMode
-	// overwriteKey, if set, picks the conflicts to rewind anyway
-	// (--overwrite-conflicts-keys).
-	overwriteKey func(key map[string]types.AttributeValue) bool
-	// priorConflicts and priorClobbered are what the checkpoint resumed
-	// recorded for the pages it moved past: the summary folds them in.
-	priorConflicts, priorClobbered []string
-	// windowSelect, if set, picks the window's keys to rewind (a key
-	// condition or a keys file).
-	windowSelect func(key map[string]types.AttributeValue) bool
-	// pastOnly: the window's source yields the start state of every
-	// selected key that had an item then, changed back or not (show),
-	// instead of the rewinds a copy or diff needs.
-	pastOnly bool
-	// autoSegments: Segments was not given, so a checkpoint's count wins.
-	autoSegments bool
-	resumed      bool
 	// Estimate is what Read will reach, roughly: DynamoDB's approximate
 	// item count of the source (updated about every six hours) for a scan,
 	// or where that is 0 (a fresh recovery table) a sample's extrapolation;
@@ -57,154 +37,77 @@ type Plan struct {
 	// EstimateFrom says where it comes from.
 	Estimate     int64
 	EstimateFrom string
-	// index is an export's key index, when the plan looks keys up in the
-	// export (--delete-extra, diff, a keys file).
-	index *keyIndex
 }
 
-// mode says what a plan prepares.
-type mode int
-
-const (
-	modeCopy mode = iota
-	modeDiff
-	modeShow
-)
-
-// verb names the mode in messages.
-func (m mode) verb() string { return [...]string{"copy", "diff", "show"}[m] }
+// ckpt is the plan's checkpoint: its state, whether it resumes one, and
+// what the one it resumes recorded.
+type ckpt struct {
+	state *checkpoint.State
+	// autoSegments: Segments was not given, so a checkpoint's count wins.
+	autoSegments bool
+	resumed      bool
+	// priorConflicts and priorClobbered are what the checkpoint resumed
+	// recorded for the pages it moved past: the summary folds them in.
+	priorConflicts, priorClobbered []string
+}
 
 // Prepare checks everything before anything is written: options, tables
 // (both exist, differ, same key schema, target not a recovery table), the
 // selection (placeholders, keys file, expressions DynamoDB must accept) and
 // the checkpoint (made for this same copy).
 func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
-	return prepare(ctx, api, opts, modeCopy)
-}
-
-func prepare(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
-	verb := m.verb()
-	if err := opts.check(verb, true, "--to"); err != nil {
-		return nil, err
-	}
-	if len(opts.FromExport) > 0 {
-		return prepareExport(ctx, api, opts, m)
-	}
-	if err := opts.Mode().checkNotWindow("--from reads a table"); err != nil {
-		return nil, err
-	}
-	if opts.From == opts.To {
-		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, opts.From, verb)
-	}
-	j, err := startJob(ctx, api, opts, verb, "--to")
-	if err != nil {
-		return nil, err
-	}
-	opts = j.opts // with the defaults
-	defer func() {
-		if err != nil {
-			j.release()
-		}
-	}()
-	src, err := describe(ctx, api, opts.From, "--from", verb)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameKeys(verb, opts.From, opts.To, src, j.target); err != nil {
-		return nil, err
-	}
-	if err := j.targetChecks(ctx, api, m == modeCopy); err != nil {
-		return nil, err
-	}
-	p, err := j.plan(ctx, api, opts.From, src, m, opts.Stats)
-	if err != nil {
-		return nil, err
-	}
-	p.ownsJob = true
-	return p, nil
+	return prepare(ctx, api, opts, forCopy)
 }
 
 // Copy prepares the copy from the recovery table from into the job's main
 // table, resuming from checkpoint (empty: none). It describes from once and
 // checks its key schema; everything else was checked by PrepareJob.
 func (j *Job) Copy(ctx context.Context, api API, from, checkpoint string) (*Plan, error) {
-	src, err := j.withSource(ctx, api, from, j.verb)
+	pa, err := j.tablePast(ctx, api, from, j.verb)
 	if err != nil {
 		return nil, err
 	}
-	p, err := j.plan(ctx, api, from, src, modeCopy, j.opts.Stats, func(o *Options) { o.Checkpoint = checkpoint })
-	return p, err
+	return j.plan(ctx, api, pa, forCopy, j.opts.Stats, func(o *Options) { o.Checkpoint = checkpoint })
 }
 
 // Diff prepares the comparison of the job's selection between from and
 // the main table, counting into stats (nil: new counters).
 func (j *Job) Diff(ctx context.Context, api API, from string, stats *Stats) (*Plan, error) {
-	src, err := j.withSource(ctx, api, from, "diff")
+	pa, err := j.tablePast(ctx, api, from, "diff")
 	if err != nil {
 		return nil, err
 	}
 	if stats == nil {
 		stats = &Stats{}
 	}
-	return j.plan(ctx, api, from, src, modeDiff, stats)
+	return j.plan(ctx, api, pa, forDiff, stats)
 }
 
-// plan builds the plan of a copy or diff from src (nil for an export,
-// whose URL is from).
-func (j *Job) plan(ctx context.Context, api API, from string, src *types.TableDescription, m mode, stats *Stats, adjust ...func(*Options)) (*Plan, error) {
+// plan builds the plan of past for purpose u, counting into stats; adjust
+// changes the job's options for this plan (a run's checkpoint, a dry run).
+func (j *Job) plan(ctx context.Context, api API, pa past, u purpose, stats *Stats, adjust ...func(*Options)) (*Plan, error) {
 	o := j.opts
-	o.From, o.Stats = from, stats
+	o.From, o.Stats = pa.name(), stats
 	for _, f := range adjust {
 		f(&o)
 	}
-	p := &Plan{job: j, opts: o, mode: o.Mode(), diff: m == modeDiff, verb: m.verb()}
-	if m != modeCopy {
+	if !u.writes() {
 		o.DryRun, o.Checkpoint, o.Journal = true, "", ""
-		p.opts = o
 	}
-	p.autoSegments = o.Segments == 0 && j.export == nil
-	switch {
-	case p.autoSegments:
-		p.opts.Segments = DefaultSegments(aws.ToInt64(src.TableSizeBytes), aws.ToInt64(src.ItemCount))
-	case o.Segments == 0:
-		p.opts.Segments = DefaultExportSegments
-	}
-	// The table's item count estimates a scan's Read (with or without a
-	// filter); a key range's size is unknown. An export is read whole,
-	// whatever the selection.
-	switch {
-	case j.export != nil:
-		p.Estimate, p.EstimateFrom = j.export.exp.Summary.ItemCount, "the export manifest"
-		if j.keysFile != nil || p.mode.DeletesExtra() || p.diff {
-			capacity := p.Estimate
-			if j.keysFile != nil || o.Selection.KeyCondition != "" {
-				capacity = 0 // a slice: its size is unknown
-			}
-			p.index = newKeyIndex(len(j.export.exp.Files), capacity)
-		}
-	case j.keysFile != nil:
-		p.Estimate, p.EstimateFrom = int64(j.keysFile.keys), "keys in the keys file"
-	case o.Selection.KeyCondition == "":
-		p.Estimate, p.EstimateFrom = aws.ToInt64(src.ItemCount), "DynamoDB's item count of "+from
-	}
-	if m == modeCopy {
+	p := &Plan{job: j, opts: o, mode: o.Mode(), purpose: u, past: pa}
+	pa.begin(p)
+	if u.writes() {
 		if err := p.loadCheckpoint(ctx); err != nil {
 			return nil, err
 		}
 	} else {
 		p.state = &checkpoint.State{Units: map[string]checkpoint.Unit{}}
 	}
+	if err := pa.settle(ctx, api, p); err != nil {
+		return nil, err
+	}
 	if p.resumed {
 		p.Estimate, p.EstimateFrom = 0, "" // what is left is unknown
-	} else if p.Estimate == 0 && p.EstimateFrom != "" && j.keysFile == nil && j.export == nil {
-		// DynamoDB refreshes ItemCount about every six hours: a fresh
-		// recovery table says 0. Count a sample instead.
-		n, k, err := sampleCount(ctx, api, from)
-		if err != nil {
-			return nil, fmt.Errorf("%s: estimate the size of %s: %w", p.verb, from, err)
-		}
-		p.Estimate = n
-		p.EstimateFrom = fmt.Sprintf("a count of %d of %d scan segments of %s, extrapolated", k, sampleSegments, from)
 	}
 	p.opts.Stats.Estimated.Store(p.Estimate / int64(p.opts.WorkerCount))
 	return p, nil
@@ -264,16 +167,11 @@ func (p *Plan) ResumeProgress() string {
 			continue
 		}
 		done, total, what := 0, len(us), "parts"
-		switch s := src.(type) {
-		case *tableSource:
-			what = "scan segments"
-			if s.sel.KeyCondition != "" {
-				what = "queries"
-			}
-		case *exportSource:
-			what = "export data files"
-		case *keysSource:
-			what, total = "keys-file lines", s.file.lines
+		if n, ok := src.(interface{ unitsName() string }); ok {
+			what = n.unitsName()
+		}
+		if ks, ok := src.(*keysSource); ok {
+			total = ks.file.lines
 		}
 		for _, u := range us {
 			pos := p.state.Units[u.key()]
@@ -325,37 +223,13 @@ func (p *Plan) Resumed() bool { return p.resumed }
 
 // fingerprint identifies this copy for its checkpoint.
 func (p *Plan) fingerprint() (string, string) {
-	o := p.opts
-	if p.job.export != nil {
-		// The copy's units are the export's files; the segments still
-		// split the main table's scan of --delete-extra.
-		desc := fmt.Sprintf("from-export=%s to=%s segments=%d worker=%d/%d %s\n%s",
-			o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, p.mode.fingerprint(), o.Selection.describe())
-		desc = withSkipExpired(desc, o)
-		return hash(desc), desc
-	}
-	desc := fmt.Sprintf("from=%s to=%s segments=%d worker=%d/%d %s\n%s",
-		o.From, o.To, o.Segments, o.WorkerIndex, o.WorkerCount, p.mode.fingerprint(), o.Selection.describe())
-	if p.window != nil {
-		// A window's position counts its selected keys (v2): a checkpoint
-		// that counted every changed key is another copy's.
-		desc = "window v2 " + desc
-	}
-	desc = withSkipExpired(desc, o)
+	desc := withSkipExpired(p.past.fingerprint(p), p.opts)
 	return hash(desc), desc
 }
 
 // manifests identifies the export files the plan reads (see
 // exportfile.Export.Digest), "" for a table source.
-func (p *Plan) manifests() string {
-	switch {
-	case p.job.export != nil:
-		return p.job.export.exp.Digest()
-	case p.window != nil:
-		return p.window.manifests
-	}
-	return ""
-}
+func (p *Plan) manifests() string { return p.past.manifests() }
 
 // withSkipExpired adds --skip-expired to a fingerprint's description, only
 // when set: it changes what the copy writes, and the checkpoints made
@@ -413,64 +287,19 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// source returns the source of the copy phase: the keys file's keys looked
-// up in the source table, or the source table's selection.
-func (p *Plan) source(x *executor) source {
-	o := p.opts
-	if p.window != nil {
-		return &windowSource{x: x, w: p.window, selected: p.windowSelect, past: p.pastOnly}
-	}
-	if ej := p.job.export; ej != nil {
-		s := &exportSource{job: ej, keys: p.job.keys, stats: o.Stats, log: o.Logger, pageSize: o.PageSize,
-			parallel: o.Segments, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, index: p.index,
-			verb: p.job.verb, writes: !o.DryRun, seeds: newDupSeeds()}
-		if p.job.keysFile != nil {
-			s.keySet = p.job.keysFile.set
-		}
-		return s
-	}
-	if kf := p.job.keysFile; kf != nil {
-		return &keysSource{x: x, table: o.From, file: kf, keyNames: p.job.keys.names,
-			workerIndex: o.WorkerIndex, workerCount: o.WorkerCount}
-	}
-	return &tableSource{x: x, table: o.From, sel: o.Selection, keyNames: p.job.keys.names, segments: o.Segments,
-		pageSize: o.PageSize, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, count: true, checkpoint: o.Checkpoint}
-}
+// source returns the source of the copy phase.
+func (p *Plan) source(x *executor) source { return p.past.source(p, x) }
 
 // extras returns the source of the delete phase — the main table's
-// selection, keys only, to be looked up in the source — or nil when the
-// plan has none (no --delete-extra, or a keys file, whose missing keys are
-// handled in the copy phase).
-func (p *Plan) extras(x *executor) source {
-	o := p.opts
-	if p.window != nil {
-		return nil
-	}
-	if p.job.export != nil && p.job.keysFile != nil {
-		// Keys the export lacks are found once its key index is complete.
-		return &keysSource{x: x, table: o.From, index: p.index, file: p.job.keysFile, keyNames: p.job.keys.names,
-			workerIndex: o.WorkerIndex, workerCount: o.WorkerCount}
-	}
-	if (!p.mode.DeletesExtra() && !p.diff) || p.job.keysFile != nil {
-		return nil
-	}
-	return &tableSource{x: x, table: o.To, sel: o.Selection, keyNames: p.job.keys.names, segments: o.Segments,
-		pageSize: o.PageSize, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, keysOnly: true, checkpoint: o.Checkpoint}
-}
+// selection, keys only, to be looked up in the source, or a keys file's
+// keys the source lacks — or nil when the plan has none.
+func (p *Plan) extras(x *executor) source { return p.past.extras(p, x) }
 
-// lookup returns how the delete phase looks keys up in the source.
-func (p *Plan) lookup(x *executor) sourceLookup {
-	if p.index != nil {
-		return indexLookup{p.index}
-	}
-	return tableLookup{x: x, table: p.opts.From}
-}
-
-// beforeExtras readies the delete phase: an export's key index must hold
-// every selected key of the export before anything is looked up in it.
-func (p *Plan) beforeExtras(ctx context.Context, src source) error {
-	if es, ok := src.(*exportSource); ok && es.index != nil {
-		return es.completeIndex(ctx)
+// beforeExtras readies the delete phase: a source that must be read whole
+// before its keys are looked up (an export's key index) completes itself.
+func beforeExtras(ctx context.Context, src source) error {
+	if c, ok := src.(interface{ beforeExtras(context.Context) error }); ok {
+		return c.beforeExtras(ctx)
 	}
 	return nil
 }
@@ -497,11 +326,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		defer j.close()
 		t.journal = j
 	}
-	var snk sink = &copySink{mode: p.mode.writer(), t: t, lookup: p.lookup(x), deleteExtra: p.mode.DeletesExtra()}
-	if p.window != nil {
-		snk = &rewindSink{t: t, w: p.window, deleteExtra: p.mode.DeletesExtra(), overwrite: p.mode.overwritesAllConflicts(), overwriteKey: p.overwriteKey}
-	}
-	snk = &mainTableSink{next: snk, ttl: p.job.ttl, skip: o.SkipExpired, now: o.Now, stats: o.Stats}
+	snk := &mainTableSink{next: p.past.sink(p, t, x), ttl: p.job.ttl, skip: o.SkipExpired, now: o.Now, stats: o.Stats}
 	if m := p.MainTable(); !m.empty() {
 		sum.MainTable = &m
 	}
@@ -513,7 +338,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	src := p.source(x)
 	err := pl.run(ctx, phaseCopy, src, kindItems, snk)
 	if ex := p.extras(x); err == nil && ex != nil && ctx.Err() == nil {
-		if err = p.beforeExtras(ctx, src); err == nil && ctx.Err() == nil {
+		if err = beforeExtras(ctx, src); err == nil && ctx.Err() == nil {
 			o.Stats.DeletePhase.Store(true)
 			err = pl.run(ctx, phaseDelete, ex, kindCandidates, snk)
 		}
@@ -527,7 +352,8 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	}
 	sum.finish(o, x)
 	sum.fold(p.priorConflicts, p.priorClobbered)
-	sum.ConflictsAccepted = p.mode.acceptsConflicts() && p.window != nil
+	_, window := p.past.(*windowPast)
+	sum.ConflictsAccepted = p.mode.acceptsConflicts() && window
 	switch {
 	case ctx.Err() != nil:
 		sum.Outcome = "interrupted"

@@ -84,12 +84,12 @@ func TestSkipExpiredEverySource(t *testing.T) {
 			for _, it := range ttlItems() {
 				ch = append(ch, Change{Keys: keyOf(it, memKey), Old: it})
 			}
-			w, err := BuildWindow(&ch)
+			w, err := buildWindow(nil, &ch)
 			if err != nil {
 				t.Fatal(err)
 			}
 			o.From = "export"
-			return PrepareRewind(context.Background(), m, RewindOptions{Options: o, Window: w})
+			return prepareWindowRewind(context.Background(), m, o, w)
 		}},
 	}
 	for _, sc := range sources {

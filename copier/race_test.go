@@ -71,12 +71,12 @@ func TestRewindRaceWithWriters(t *testing.T) {
 		end = append(end, confItem(key(i), "end"))
 	}
 	ddbtest.PutItems(t, direct, table, end)
-	w, err := BuildWindow(&chs)
+	w, err := buildWindow(nil, &chs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	journal := filepath.Join(t.TempDir(), "journal.jsonl")
-	p, err := PrepareRewind(context.Background(), api, RewindOptions{Options: Options{To: table, From: "export", Journal: journal, Writers: 4}, Window: w})
+	p, err := prepareWindowRewind(context.Background(), api, Options{To: table, From: "export", Journal: journal, Writers: 4}, w)
 	if err != nil {
 		t.Fatal(err)
 	}

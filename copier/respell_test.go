@@ -86,11 +86,11 @@ func runRespelledPast(t *testing.T, c *dynamodb.Client, noDocuments bool) {
 			New:  ddbtest.Respell(rng, end[i]),
 		})
 	}
-	w, err := BuildWindow(&ch)
+	w, err := buildWindow(nil, &ch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := PrepareRewind(ctx, c, RewindOptions{Options: Options{To: table, From: "export", Writers: 2}, Window: w})
+	p, err := prepareWindowRewind(ctx, c, Options{To: table, From: "export", Writers: 2}, w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func TestRewindInterposedWritesAndUndo(t *testing.T) {
 	}
 	window := func() *Window {
 		c := append(changes(nil), chs...)
-		w, err := BuildWindow(&c)
+		w, err := buildWindow(nil, &c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestRewindInterposedWritesAndUndo(t *testing.T) {
 	}}
 	journal := filepath.Join(t.TempDir(), "journal.jsonl")
 	run := func(overwrite bool) (*Summary, error) {
-		p, err := PrepareRewind(context.Background(), api, RewindOptions{Options: Options{To: "main", From: "export", Journal: journal, OverwriteConflicts: overwrite}, Window: window()})
+		p, err := prepareWindowRewind(context.Background(), api, Options{To: "main", From: "export", Journal: journal, OverwriteConflicts: overwrite}, window())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,12 +153,12 @@ func TestRewindCheckpointKeepsConflicts(t *testing.T) {
 	cp := filepath.Join(t.TempDir(), "cp.json")
 	plan := func(o Options) *Plan {
 		c := append(changes(nil), chs...)
-		w, err := BuildWindow(&c)
+		w, err := buildWindow(nil, &c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		o.To, o.From, o.Checkpoint = "main", "export", cp
-		p, err := PrepareRewind(context.Background(), m, RewindOptions{Options: o, Window: w})
+		p, err := prepareWindowRewind(context.Background(), m, o, w)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
 	a, b, c := confItem("a", "1"), confItem("a", "2"), confItem("a", "3")
 	e1 := changes{{Keys: k("a"), Old: a, New: b}, {Keys: k("n"), Old: nil, New: confItem("n", "x")}}
 	e2 := changes{{Keys: k("a"), Old: b, New: c}, {Keys: k("n"), Old: confItem("n", "x"), New: nil}}
-	w, err := BuildWindow(&e1, &e2)
+	w, err := buildWindow(nil, &e1, &e2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
 		t.Errorf("created and deleted in the window: no net change expected, got start %v end %v", start, end)
 	}
 	dup := changes{{Keys: k("a"), New: a}, {Keys: k("a"), New: b}}
-	if _, err := BuildWindow(&dup); err == nil {
+	if _, err := buildWindow(nil, &dup); err == nil {
 		t.Errorf("an export listing a key twice was accepted")
 	}
 }
@@ -182,12 +182,11 @@ func runIncrementalRewind(t *testing.T, be backend) {
 				to := be.create(t, "main")
 				be.put(t, to, nowItems)
 				c1, c2 := append(changes(nil), e1...), append(changes(nil), e2...)
-				w, err := BuildWindow(&c1, &c2)
+				w, err := buildWindow(nil, &c1, &c2)
 				if err != nil {
 					t.Fatal(err)
 				}
-				p, err := PrepareRewind(context.Background(), be.api, RewindOptions{
-					Options: Options{To: to, From: "export", DeleteExtra: true, Selection: sc.sel}, Window: w})
+				p, err := prepareWindowRewind(context.Background(), be.api, Options{To: to, From: "export", DeleteExtra: true, Selection: sc.sel}, w)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -203,14 +202,12 @@ func runIncrementalRewind(t *testing.T, be backend) {
 			to := be.create(t, "main")
 			be.put(t, to, nowItems)
 			c1, c2 := append(changes(nil), e1...), append(changes(nil), e2...)
-			w, err := BuildWindow(&c1, &c2)
+			w, err := buildWindow(nil, &c1, &c2)
 			if err != nil {
 				t.Fatal(err)
 			}
 			journal := filepath.Join(t.TempDir(), "journal.jsonl")
-			p, err := PrepareRewind(context.Background(), be.api, RewindOptions{
-				Options: Options{To: to, From: "export", DeleteExtra: tt.deleteExtra, Journal: journal, Writers: 3, OverwriteConflicts: tt.overwrite},
-				Window:  w})
+			p, err := prepareWindowRewind(context.Background(), be.api, Options{To: to, From: "export", DeleteExtra: tt.deleteExtra, Journal: journal, Writers: 3, OverwriteConflicts: tt.overwrite}, w)
 			if err != nil {
 				t.Fatal(err)
 			}

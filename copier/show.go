@@ -17,7 +17,6 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
-	"github.com/ddbrewind/ddbrewind/internal/exportfile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/tempfile"
 )
@@ -50,71 +49,39 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 	if opts.Limit < 0 {
 		return nil, usagef("--limit %d: must be 0 (all) or more", opts.Limit)
 	}
-	if len(opts.FromExport) > 0 {
-		return prepareShowExport(ctx, api, opts)
-	}
-	if opts.From == "" {
-		return nil, usagef("show needs --from RECOVERY_TABLE or --from-export URL")
-	}
 	o := opts.Options
-	o.To, o.DryRun, o.Checkpoint, o.Journal = o.From, true, "", ""
-	o.noWrites()
-	j, err := prepareJob(ctx, api, o, "show", "--from", false)
-	if err != nil {
-		return nil, err
-	}
-	p, err := j.plan(ctx, api, o.From, j.target, modeShow, j.opts.Stats)
-	if err != nil {
-		j.Close()
-		return nil, err
-	}
-	p.ownsJob = true
-	return p, nil
-}
-
-// prepareShowExport prepares a show whose source is an export: an export
-// manifest has no key schema, so the table whose key schema selects the
-// items is opts.To (show's --table) or, without it, the table the
-// manifest's tableArn names; it is described, never read. The export must
-// be of that table unless AllowOtherTable.
-func prepareShowExport(ctx context.Context, api API, opts ShowOptions) (*Plan, error) {
-	o := opts.Options
-	if o.To == "" {
-		name, err := exportTable(ctx, api, o)
-		if err != nil {
-			return nil, err
-		}
-		o.To = name
-	}
 	o.DryRun, o.Checkpoint, o.Journal = true, "", ""
 	o.noWrites()
-	if err := o.check("show", false, "--table"); err != nil {
-		return nil, err
+	switch {
+	case len(o.FromExport) > 0:
+	case o.From == "":
+		return nil, usagef("show needs --from RECOVERY_TABLE or --from-export URL")
+	default:
+		o.To = o.From
 	}
-	return prepareExport(ctx, api, o, modeShow)
+	return prepare(ctx, api, o, forShow)
 }
 
-// exportTable returns the name of the table the first export's manifest
-// names (tableArn), when that table exists in the configured Region and
-// account; a usage error saying to pass --table when it does not.
-func exportTable(ctx context.Context, api API, o Options) (string, error) {
-	if o.Files == nil || o.Files.S3 == nil {
-		return "", fmt.Errorf("show: --from-export %s: S3 is not configured", o.FromExport[0])
-	}
-	exp, err := exportfile.Open(ctx, o.Files.S3, o.FromExport[0])
+// exportTable finds, for a show of an export without --table, the table
+// whose key schema selects its items: the one the first export's manifest
+// names (tableArn), when it exists in the configured Region and account;
+// a usage error saying to pass --table when it does not. It returns the
+// table's name and description (the job's main table, described once).
+func (r *resolving) exportTable(ctx context.Context) (string, *types.TableDescription, error) {
+	exp, err := r.firstExport(ctx)
 	if err != nil {
-		return "", fmt.Errorf("show: %w", err)
+		return "", nil, err
 	}
 	arn := exp.Summary.TableArn
 	name := tables.Name(arn)
-	_, err = api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	out, err := r.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	switch {
 	case awserr.IsNotFound(err):
-		return "", usagef("show --from-export %s: the export's table %s (its manifest's tableArn %s) is not found, and its key schema selects the items: pass --table TABLE, a table with the same key schema (with --allow-other-table)", exp.URL(), name, arn)
+		return "", nil, usagef("show --from-export %s: the export's table %s (its manifest's tableArn %s) is not found, and its key schema selects the items: pass --table TABLE, a table with the same key schema (with --allow-other-table)", exp.URL(), name, arn)
 	case err != nil:
-		return "", fmt.Errorf("show: describe the export's table %s: %w", name, err)
+		return "", nil, fmt.Errorf("show: describe the export's table %s: %w", name, err)
 	}
-	return name, nil
+	return name, out.Table, nil
 }
 
 // Show writes the selected items of the plan's source to w, exactly (typed

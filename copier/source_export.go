@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
@@ -47,66 +46,6 @@ func checkExportOptions(verb string, o *Options) error {
 		}
 	}
 	return nil
-}
-
-// prepareExport is prepare for a copy or diff whose source is an export:
-// the main table is described and checked as for a table source, the
-// export's manifests are read and checked against it (a full export, of
-// this table unless AllowOtherTable), and the key condition is compiled.
-// No data file is read yet.
-func prepareExport(ctx context.Context, api API, opts Options, m mode) (_ *Plan, err error) {
-	verb := m.verb()
-	toFlag := "--to"
-	if m == modeShow {
-		toFlag = "--table"
-	}
-	j, err := startJob(ctx, api, opts, verb, toFlag)
-	if err != nil {
-		return nil, err
-	}
-	opts = j.opts // with the defaults
-	defer func() {
-		if err != nil {
-			j.release()
-		}
-	}()
-	if opts.Files.S3 == nil {
-		return nil, fmt.Errorf("%s: --from-export %s: S3 is not configured", verb, opts.FromExport[0])
-	}
-	exp, err := exportfile.Open(ctx, opts.Files.S3, opts.FromExport[0])
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", verb, err)
-	}
-	if exp.Summary.Incremental() || len(opts.FromExport) > 1 {
-		j.release()
-		return prepareIncremental(ctx, api, opts, j.target, m)
-	}
-	if err := opts.Mode().checkNotWindow("the export " + exp.URL() + " is a full export"); err != nil {
-		return nil, err
-	}
-	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !opts.AllowOtherTable {
-		if m == modeShow {
-			return nil, usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
-				exp.URL(), exp.Summary.TableArn, opts.To, arn)
-		}
-		return nil, usagef("%s: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to %s it into %s anyway",
-			verb, exp.URL(), exp.Summary.TableArn, arn, verb, opts.To)
-	}
-	j.export = &exportJob{exp: exp, s3: opts.Files.S3}
-	if err := j.targetChecks(ctx, api, m == modeCopy); err != nil {
-		return nil, err
-	}
-	if opts.Selection.KeyCondition != "" {
-		if j.export.kc, err = compileKeyCondition(opts.Selection, j.keys); err != nil {
-			return nil, err
-		}
-	}
-	p, err := j.plan(ctx, api, exp.URL(), nil, m, opts.Stats)
-	if err != nil {
-		return nil, err
-	}
-	p.ownsJob = true
-	return p, nil
 }
 
 // exportSource reads a full export's data files: unit i is file i of the

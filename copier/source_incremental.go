@@ -15,63 +15,26 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
-// prepareIncremental prepares the rewind of the window that incremental
-// exports (given in time order) cover: every export is incremental, of the
-// main table (unless AllowOtherTable), with old and new images, and each
-// starts where the previous one ended (a gap would leave changes out).
-// Their data files are read and verified now, into the window. m is the
-// copy, the diff or the show that reads them.
-func prepareIncremental(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode) (_ *Plan, err error) {
-	if err := checkWindowOptions(opts); err != nil {
-		return nil, err
-	}
-	verb, toFlag := windowVerb(m)
-	// The job first: its selection decides which of the window's keys
-	// are held.
-	j, err := prepareJobOf(ctx, api, opts, verb, toFlag, m == modeCopy, true)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			j.Close()
-		}
-	}()
-	sel, err := j.windowSelection(j.opts)
-	if err != nil {
-		return nil, err
-	}
-	w, from, err := readWindow(ctx, api, opts, target, m, sel)
-	if err != nil {
-		return nil, err
-	}
-	o := j.opts
-	o.From, o.FromExport = from, nil
-	p, err := j.windowPlan(ctx, o, w, m)
-	if err != nil {
-		return nil, err
-	}
-	p.ownsJob = true
-	return p, nil
-}
-
 // readWindow opens the incremental exports opts.FromExport (in time order)
-// with opts.Files.S3, checks them against the main table target (asking
+// with opts.Files.S3 (first, if not nil, is the first one, opened already), checks them against the main table target (asking
 // api's DescribeExport for the view a summary does not record), and reads
 // their verified data files into their window, holding only the keys
 // selected picks (nil: all). It returns the window and
 // the exports' URLs joined by commas (the source's name in messages and
 // fingerprints).
-func readWindow(ctx context.Context, api API, opts Options, target *types.TableDescription, m mode, selected func(key map[string]types.AttributeValue) bool) (*Window, string, error) {
+func readWindow(ctx context.Context, api API, opts Options, target *types.TableDescription, u purpose, selected func(key map[string]types.AttributeValue) bool, first *exportfile.Export) (*Window, string, error) {
 	verb, needs := "rewind", "a rewind needs the old images"
-	if m == modeShow {
+	if u == forShow {
 		verb, needs = "show", "show prints the old images"
 	}
 	var exps []*exportfile.Export
-	for i, u := range opts.FromExport {
-		exp, err := exportfile.Open(ctx, opts.Files.S3, u)
-		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", verb, err)
+	for i, loc := range opts.FromExport {
+		exp := first
+		if i > 0 || exp == nil {
+			var err error
+			if exp, err = exportfile.Open(ctx, opts.Files.S3, loc); err != nil {
+				return nil, "", fmt.Errorf("%s: %w", verb, err)
+			}
 		}
 		sum := exp.Summary
 		if !sum.Incremental() {
@@ -84,7 +47,7 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		switch {
 		case view != exportfile.ViewNewAndOld:
 			return nil, "", usagef("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), view, needs)
-		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable && m == modeShow:
+		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable && u == forShow:
 			return nil, "", usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
 				exp.URL(), sum.TableArn, opts.To, aws.ToString(target.TableArn))
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:

@@ -50,14 +50,9 @@ type windowChange struct {
 	key, start, end []byte
 }
 
-// BuildWindow reads the changes of exports given in time order (each
-// reader is one export) into their window.
-func BuildWindow(exports ...ChangeReader) (*Window, error) {
-	return buildWindow(nil, exports...)
-}
-
-// buildWindow is BuildWindow keeping only the keys selected picks (nil:
-// all): the others are counted in unselected and not held, so a selection
+// buildWindow reads the changes of exports given in time order (each
+// reader is one export) into their window, keeping only the keys selected
+// picks (nil: all): the others are counted in unselected and not held, so a selection
 // bounds the window's memory too.
 func buildWindow(selected func(key map[string]types.AttributeValue) bool, exports ...ChangeReader) (*Window, error) {
 	w := &Window{changes: map[string]*windowChange{}}

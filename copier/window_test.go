@@ -61,7 +61,7 @@ func TestWindowMemoryFollowsJSON(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	w, err := BuildWindow(&jsonChanges{t: t, lines: lines})
+	w, err := buildWindow(nil, &jsonChanges{t: t, lines: lines})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestWindowExportsMustChain(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e1, e2 := append(changes(nil), first...), append(changes(nil), tt.second...)
-			_, err := BuildWindow(&e1, &e2)
+			_, err := buildWindow(nil, &e1, &e2)
 			var ue *UsageError
 			switch {
 			case tt.ok && err != nil:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -162,5 +164,84 @@ func TestRunSincePreparesOnce(t *testing.T) {
 		if got := tc.calls.count(tc.key); got != tc.want {
 			t.Errorf("%s: %d calls, want %d", tc.key, got, tc.want)
 		}
+	}
+	// Each export data file is read once, for the copy and the
+	// verification together.
+	s3Calls.mu.Lock()
+	defer s3Calls.mu.Unlock()
+	files := 0
+	for key, n := range s3Calls.calls {
+		if strings.HasPrefix(key, "GET /"+s.bucket+"/rewinds/x/") && strings.Contains(key, "/data/") {
+			files++
+			if n != 1 {
+				t.Errorf("%s: %d calls, want 1", key, n)
+			}
+		}
+	}
+	if files == 0 {
+		t.Errorf("no export data file read: %v", s3Calls.calls)
+	}
+}
+
+// TestFromExportPreparesOnce: copy, diff and show of incremental exports
+// describe the main table once and read each manifest and data file once
+// (the kind of past is found from the first manifest, which is not opened
+// again to read the window); show without --table describes the table its
+// manifest names once.
+func TestFromExportPreparesOnce(t *testing.T) {
+	t.Parallel()
+	s := newExportSetup(t, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS})
+	item := func(pk, v string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "v": &types.AttributeValueMemberS{Value: v}}
+	}
+	var e1, e2 []string
+	for i := range 4 {
+		pk := fmt.Sprintf("a%d", i)
+		e1 = append(e1, changeRecord(t, item(pk, ""), item(pk, "start"), item(pk, "bad"), "pk"))
+	}
+	e2 = append(e2, changeRecord(t, item("a0", ""), item("a0", "bad"), item("a0", "worse"), "pk"))
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	x1 := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "inc", [][]string{e1[:2], e1[2:]}, ddbtest.ExportOptions{ID: "01700000000000-bbbb0001", TableArn: s.arn, ExportType: "INCREMENTAL_EXPORT", ExportTime: t0})
+	x2 := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "inc", [][]string{e2}, ddbtest.ExportOptions{ID: "01700000000000-bbbb0002", TableArn: s.arn, ExportType: "INCREMENTAL_EXPORT", ExportTime: t0.Add(time.Hour)})
+	ddbtest.PutItems(t, s.c, s.table, []map[string]types.AttributeValue{item("a0", "worse"), item("a1", "bad"), item("a2", "bad"), item("a3", "bad")})
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"diff", []string{"diff", "--to", s.table}, 3},
+		{"show", []string{"show", "--table", s.table}, 0},
+		{"show without --table", []string{"show"}, 0},
+		{"copy", []string{"copy", "--to", s.table, "--yes"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ddbCalls, ddbEndpoint := newCallCounter(t, s.ddb.Endpoint)
+			s3Calls, s3Endpoint := newCallCounter(t, s.s3.Endpoint)
+			args := append(tc.args, "--endpoint-url", ddbEndpoint, "--from-export", x1.URL, "--from-export", x2.URL)
+			r := runCLI(t, cliOpts{env: map[string]string{"AWS_ENDPOINT_URL_S3": s3Endpoint}}, args...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", r.code, tc.code, r.stderr)
+			}
+			if got := ddbCalls.count("DescribeTable " + s.table); got != 1 {
+				t.Errorf("DescribeTable %s: %d calls, want 1", s.table, got)
+			}
+			s3Calls.mu.Lock()
+			defer s3Calls.mu.Unlock()
+			gets := 0
+			for key, n := range s3Calls.calls {
+				if !strings.HasPrefix(key, "GET /"+s.bucket+"/inc/") {
+					continue
+				}
+				gets++
+				if n != 1 {
+					t.Errorf("%s: %d calls, want 1", key, n)
+				}
+			}
+			// Two exports: a summary, a files manifest and 2 + 1 data files.
+			if gets != 7 {
+				t.Errorf("%d objects of the exports read, want 7: %v", gets, s3Calls.calls)
+			}
+		})
 	}
 }
