@@ -111,8 +111,53 @@ func TestConformance(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			runConformance(t, b.get(t))
+			be := b.get(t)
+			for kind, suite := range conformanceSuites() {
+				t.Run(kind, func(t *testing.T) { suite(t, be) })
+			}
 		})
+	}
+}
+
+// conformanceSuites are the conformance suites by kind of past (the names
+// of pastKinds): every one runs on every backend.
+func conformanceSuites() map[string]func(t *testing.T, be backend) {
+	return map[string]func(*testing.T, backend){
+		"table":              func(t *testing.T, be backend) { runConformance(t, be, "table") },
+		"full export":        func(t *testing.T, be backend) { runConformance(t, be, "export") },
+		"incremental window": runIncrementalRewind,
+	}
+}
+
+// TestConformanceCoversTheRegistry: every registered kind of past has its
+// conformance suite, and every registered write mode is among the
+// conformance cases: adding one without its conformance fails here.
+func TestConformanceCoversTheRegistry(t *testing.T) {
+	suites := conformanceSuites()
+	kinds := map[string]bool{}
+	for _, k := range pastKinds() {
+		kinds[k.name] = true
+		if suites[k.name] == nil {
+			t.Errorf("the kind of past %q has no conformance suite (conformanceSuites)", k.name)
+		}
+	}
+	for name := range suites {
+		if !kinds[name] {
+			t.Errorf("the conformance suite %q is of no registered kind of past (pastKinds)", name)
+		}
+	}
+	covered := map[string]bool{}
+	for _, c := range conformanceCases(nil, nil, "") {
+		covered[c.opts.Mode().Name()] = true
+	}
+	for _, b := range baseModes() {
+		if !covered[b.name] {
+			t.Errorf("the write mode %q has no conformance case (conformanceCases)", b.name)
+		}
+		delete(covered, b.name)
+	}
+	if len(covered) > 0 {
+		t.Errorf("conformance cases of unregistered modes: %v", covered)
 	}
 }
 
@@ -125,54 +170,44 @@ func confItem(pk, v string) map[string]types.AttributeValue {
 	}
 }
 
-func runConformance(t *testing.T, be backend) {
-	// The recovery table holds k000-k119. The main table holds k000-k039
-	// equal, k040-k059 changed, not k060-k119, and extras x00-x14.
-	var src, main []map[string]types.AttributeValue
-	for i := range 120 {
-		pk := fmt.Sprintf("k%03d", i)
-		src = append(src, confItem(pk, "good"))
-		switch {
-		case i < 40:
-			main = append(main, confItem(pk, "good"))
-		case i < 60:
-			main = append(main, confItem(pk, "broken"))
-		}
+// confSource sets where a case reads the past state.
+type confSource struct {
+	name string
+	set  func(t *testing.T, o *Options, from, to string)
+}
+
+// confCase is a case of the conformance suite: the options, the main
+// table expected after the copy, and its counts.
+type confCase struct {
+	name string
+	opts Options
+	want map[string]map[string]types.AttributeValue
+	// counts: written, skipped, deleted, not in recovery
+	written, skipped, deleted, notIn int64
+}
+
+// confByKey indexes items by KeyString.
+func confByKey(items []map[string]types.AttributeValue) map[string]map[string]types.AttributeValue {
+	m := map[string]map[string]types.AttributeValue{}
+	for _, it := range items {
+		m[ddbjson.KeyString(keyOf(it, memKey))] = it
 	}
-	for i := range 15 {
-		main = append(main, confItem(fmt.Sprintf("x%02d", i), "extra"))
-	}
-	byKey := func(items []map[string]types.AttributeValue) map[string]map[string]types.AttributeValue {
-		m := map[string]map[string]types.AttributeValue{}
-		for _, it := range items {
-			m[ddbjson.KeyString(keyOf(it, memKey))] = it
-		}
-		return m
-	}
+	return m
+}
+
+// conformanceCases are the copies of the suite, from src (the past) into
+// main (the main table's start state), keysFile naming k000-k002,
+// k045-k046, k070-k071, x00-x01, zz0.
+func conformanceCases(src, main []map[string]types.AttributeValue, keysFile string) []confCase {
 	key := func(pk string) string { return `{"pk":{"S":"` + pk + `"}}` }
-	srcKeys := byKey(src)
+	srcKeys := confByKey(src)
 	// want builds the expected main table from its start state.
 	want := func(edit func(m map[string]map[string]types.AttributeValue)) map[string]map[string]types.AttributeValue {
-		m := byKey(main)
+		m := confByKey(main)
 		edit(m)
 		return m
 	}
-	keysFile := filepath.Join(t.TempDir(), "keys.jsonl")
-	var lines []string
-	for _, pk := range []string{"k000", "k001", "k002", "k045", "k046", "k070", "k071", "x00", "x01", "zz0", "k000"} {
-		lines = append(lines, `{"pk":{"S":"`+pk+`"}}`)
-	}
-	if err := os.WriteFile(keysFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	tests := []struct {
-		name string
-		opts Options
-		want map[string]map[string]types.AttributeValue
-		// counts: written, skipped, deleted, not in recovery
-		written, skipped, deleted, notIn int64
-	}{
+	return []confCase{
 		{"overwrite", Options{}, want(func(m map[string]map[string]types.AttributeValue) {
 			for k, v := range srcKeys {
 				m[k] = v
@@ -202,14 +237,43 @@ func runConformance(t *testing.T, be backend) {
 			delete(m, key("x00"))
 			delete(m, key("x01"))
 		}), 7, 0, 3, 3},
-		{"dry run", Options{DeleteExtra: true, DryRun: true}, byKey(main), 120, 0, 15, 0},
+		{"dry run", Options{DeleteExtra: true, DryRun: true}, confByKey(main), 120, 0, 15, 0},
 	}
+}
+
+// runConformance runs the copy cases and the diff from the source of the
+// past only ("table" or "export") on be.
+func runConformance(t *testing.T, be backend, only string) {
+	// The recovery table holds k000-k119. The main table holds k000-k039
+	// equal, k040-k059 changed, not k060-k119, and extras x00-x14.
+	var src, main []map[string]types.AttributeValue
+	for i := range 120 {
+		pk := fmt.Sprintf("k%03d", i)
+		src = append(src, confItem(pk, "good"))
+		switch {
+		case i < 40:
+			main = append(main, confItem(pk, "good"))
+		case i < 60:
+			main = append(main, confItem(pk, "broken"))
+		}
+	}
+	for i := range 15 {
+		main = append(main, confItem(fmt.Sprintf("x%02d", i), "extra"))
+	}
+	keysFile := filepath.Join(t.TempDir(), "keys.jsonl")
+	var lines []string
+	for _, pk := range []string{"k000", "k001", "k002", "k045", "k046", "k070", "k071", "x00", "x01", "zz0", "k000"} {
+		lines = append(lines, `{"pk":{"S":"`+pk+`"}}`)
+	}
+	if err := os.WriteFile(keysFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := func(pk string) string { return `{"pk":{"S":"` + pk + `"}}` }
+	tests := conformanceCases(src, main, keysFile)
+
 	// source sets where a case reads the past state: the recovery table
 	// from, or a full export of the same items (of table to) in S3.
-	sources := []struct {
-		name string
-		set  func(t *testing.T, o *Options, from, to string)
-	}{
+	sources := []confSource{
 		{"table", func(t *testing.T, o *Options, from, _ string) {
 			be.put(t, from, src)
 			o.From = from
@@ -220,6 +284,7 @@ func runConformance(t *testing.T, be backend) {
 			o.FromExport, o.Files = []string{te.URL}, &statefile.Store{S3: s3}
 		}},
 	}
+	sources = slices.DeleteFunc(sources, func(sc confSource) bool { return sc.name != only })
 	for _, sc := range sources {
 		for _, tt := range tests {
 			t.Run(sc.name+"/"+tt.name, func(t *testing.T) {

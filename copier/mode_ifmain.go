@@ -2,11 +2,13 @@ package copier
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 )
 
 // ifMain (--if-main EXPR) overwrites or deletes a target item only while
@@ -88,4 +90,34 @@ func (m ifMain) probe(ctx context.Context, api API, t *target, keyTypes map[stri
 	in.ExpressionAttributeNames["#ddbprobe"] = t.keyNames[0]
 	_, err := api.PutItem(ctx, in)
 	return err
+}
+
+func (ifMain) name() string { return "if-main" }
+
+func (ifMain) writes(to, src string) string {
+	return fmt.Sprintf("overwrite items of main table %s with their versions in %s where --if-main holds", to, src)
+}
+
+func (m ifMain) fingerprint(deleteExtra bool) string {
+	return firstFingerprint(false, deleteExtra, m.expr)
+}
+func (m ifMain) id(deleteExtra bool) string { return firstID(false, deleteExtra, m.expr) }
+func (ifMain) keepsDifferences() bool       { return true }
+
+// keepsExtras: --if-main may keep some extras (its condition did not hold).
+func (ifMain) keepsExtras() bool { return true }
+
+// check sends the probe (see probe): DynamoDB's refusal of the condition
+// is bad input; its ConditionalCheckFailed means it was accepted.
+func (m ifMain) check(ctx context.Context, api API, verb string, t *target, keyTypes map[string]string) error {
+	err := m.probe(ctx, api, t, keyTypes)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%s: the --if-main probe unexpectedly wrote a probe item into %s", verb, t.table)
+	case awserr.Code(err) == "ConditionalCheckFailedException":
+		return nil
+	case awserr.Code(err) == "ValidationException":
+		return usagef("%s: DynamoDB rejects --if-main %q on %s: %s", verb, m.expr, t.table, awserr.Message(err))
+	}
+	return fmt.Errorf("%s: check --if-main on %s: %w", verb, t.table, err)
 }

@@ -2,6 +2,7 @@ package copier
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -60,3 +61,18 @@ func (onlyMissing) put(ctx context.Context, rng *rand.Rand, t *target, items []m
 func (onlyMissing) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {
 	return overwrite{}.del(ctx, rng, t, keys)
 }
+
+func (onlyMissing) name() string { return "only-missing" }
+
+func (onlyMissing) writes(to, src string) string {
+	return fmt.Sprintf("write into main table %s the items of %s it lacks (never overwriting)", to, src)
+}
+
+func (onlyMissing) fingerprint(deleteExtra bool) string {
+	return firstFingerprint(true, deleteExtra, "")
+}
+func (onlyMissing) id(deleteExtra bool) string { return firstID(true, deleteExtra, "") }
+func (onlyMissing) keepsDifferences() bool     { return true }
+func (onlyMissing) keepsExtras() bool          { return false }
+
+func (onlyMissing) check(context.Context, API, string, *target, map[string]string) error { return nil }

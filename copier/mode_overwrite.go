@@ -2,6 +2,7 @@ package copier
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -36,3 +37,18 @@ func (overwrite) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[
 	}
 	return t.batchDelete(ctx, rng, keys)
 }
+
+func (overwrite) name() string { return "overwrite" }
+
+func (overwrite) writes(to, src string) string {
+	return fmt.Sprintf("overwrite items of main table %s with their versions in %s", to, src)
+}
+
+func (overwrite) fingerprint(deleteExtra bool) string {
+	return firstFingerprint(false, deleteExtra, "")
+}
+func (overwrite) id(deleteExtra bool) string { return firstID(false, deleteExtra, "") }
+func (overwrite) keepsDifferences() bool     { return false }
+func (overwrite) keepsExtras() bool          { return false }
+
+func (overwrite) check(context.Context, API, string, *target, map[string]string) error { return nil }

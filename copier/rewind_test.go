@@ -61,28 +61,13 @@ func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
 	}
 }
 
-// TestIncrementalRewind rewinds the keys an export window changed, on the
-// fake and on dynalite: items are put back as they were at the window's
-// start, items created in it deleted (--delete-extra), items written
-// again after the window left alone as conflicts (exit 3) unless
-// --overwrite-conflicts; a journal undoes it; keys the window did not
-// change are never read or written.
-func TestIncrementalRewind(t *testing.T) {
-	backends := []struct {
-		name string
-		get  func(t *testing.T) backend
-	}{
-		{"fake", func(*testing.T) backend { return memBackend() }},
-		{"dynalite", dynaliteBackend},
-	}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			runIncrementalRewind(t, b.get(t))
-		})
-	}
-}
-
+// runIncrementalRewind is the conformance suite of the incremental
+// window (TestConformance, on the fake and on dynalite): the keys an export
+// window changed are put back as they were at the window's start, items
+// created in it deleted (--delete-extra), items written again after the
+// window left alone as conflicts (exit 3) unless --overwrite-conflicts; a
+// journal undoes it; keys the window did not change are never read or
+// written.
 func runIncrementalRewind(t *testing.T, be backend) {
 	key := func(i int) string { return fmt.Sprintf("k%03d", i) }
 	k := func(pk string) map[string]types.AttributeValue {

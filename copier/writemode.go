@@ -3,8 +3,6 @@ package copier
 import (
 	"context"
 	"fmt"
-
-	"github.com/ddbrewind/ddbrewind/internal/awserr"
 )
 
 // WriteMode is how a copy writes into the main table, resolved once from
@@ -16,11 +14,11 @@ import (
 // (--accept-conflicts). Everything that depends on the mode asks this
 // value, not the flags: its words in messages, its part of the checkpoint fingerprint
 // and of a rewind's selection id, the sources of the past it goes with,
-// what verification expects, its --if-main probe and its writer. This file
-// is the only one that reads the mode's fields of Options.
+// what verification expects, its --if-main probe and its writer. The base
+// mode (overwrite, only-missing, if-main) is one of the registry's
+// (baseModes); each answers for itself in its own file.
 type WriteMode struct {
-	onlyMissing bool
-	ifMain      string
+	base        baseMode
 	deleteExtra bool
 	// The conflicts of a window rewind (see rewindSink).
 	overwriteConflicts bool
@@ -28,11 +26,63 @@ type WriteMode struct {
 	acceptConflicts    bool
 }
 
+// baseMode is a way of writing the past's items into the main table: one
+// file each (mode_overwrite.go, mode_onlymissing.go, mode_ifmain.go), one
+// line in baseModes. --delete-extra combines with any.
+type baseMode interface {
+	writeMode
+	// name names the mode in the registry and the conformance suite.
+	name() string
+	// writes says what a copy of src into the main table to writes.
+	writes(to, src string) string
+	// fingerprint and id are the mode's part, with --delete-extra or not,
+	// of a checkpoint's fingerprint and of a rewind's selection id: a new
+	// mode adds its own form, so that existing ones do not change.
+	fingerprint(deleteExtra bool) string
+	id(deleteExtra bool) string
+	// keepsDifferences: the mode keeps some main versions on purpose, so
+	// verification accepts items that differ from the source (and a
+	// window rewind, which writes only what the window left, refuses it);
+	// keepsExtras: some extras may stay with --delete-extra.
+	keepsDifferences() bool
+	keepsExtras() bool
+	// check sends the mode's expressions to DynamoDB once, before any
+	// write, on the main table t (nil: nothing to check).
+	check(ctx context.Context, api API, verb string, t *target, keyTypes map[string]string) error
+}
+
+// baseModes is the registry of the base write modes, in the order the
+// options are asked: the first whose selects holds is the mode. Adding a
+// mode is its file, its option (and flag) and one line here.
+func baseModes() []struct {
+	name    string
+	selects func(o Options) (baseMode, bool)
+} {
+	return []struct {
+		name    string
+		selects func(o Options) (baseMode, bool)
+	}{
+		{"only-missing", func(o Options) (baseMode, bool) { return onlyMissing{}, o.OnlyMissing }},
+		{"if-main", func(o Options) (baseMode, bool) { return ifMain{expr: o.IfMain}, o.IfMain != "" }},
+		{"overwrite", func(Options) (baseMode, bool) { return overwrite{}, true }},
+	}
+}
+
 // Mode resolves the write mode of the options.
 func (o Options) Mode() WriteMode {
-	return WriteMode{onlyMissing: o.OnlyMissing, ifMain: o.IfMain, deleteExtra: o.DeleteExtra,
+	m := WriteMode{deleteExtra: o.DeleteExtra,
 		overwriteConflicts: o.OverwriteConflicts, overwriteKeys: o.OverwriteConflictsKeys, acceptConflicts: o.AcceptConflicts}
+	for _, b := range baseModes() {
+		if base, ok := b.selects(o); ok {
+			m.base = base
+			break
+		}
+	}
+	return m
 }
+
+// Name names the base mode (overwrite, only-missing, if-main).
+func (m WriteMode) Name() string { return m.base.name() }
 
 // noWrites clears the write mode of options of a plan that writes nothing
 // (a diff, a show): it reads the source as an overwrite would. The
@@ -47,15 +97,7 @@ func (o *Options) noConflictWrites() {
 // Writes names the mode in messages: what a copy of src into the main
 // table to writes and deletes (a confirmation's words).
 func (m WriteMode) Writes(to, src string) string {
-	var s string
-	switch {
-	case m.onlyMissing:
-		s = fmt.Sprintf("write into main table %s the items of %s it lacks (never overwriting)", to, src)
-	case m.ifMain != "":
-		s = fmt.Sprintf("overwrite items of main table %s with their versions in %s where --if-main holds", to, src)
-	default:
-		s = fmt.Sprintf("overwrite items of main table %s with their versions in %s", to, src)
-	}
+	s := m.base.writes(to, src)
 	if m.deleteExtra {
 		return s + fmt.Sprintf(", and delete the items of %s that it lacks (--delete-extra)", to)
 	}
@@ -65,14 +107,21 @@ func (m WriteMode) Writes(to, src string) string {
 // fingerprint is the mode's part of a checkpoint's fingerprint (the form
 // checkpoints have always carried; a window's conflict flags are not in
 // it).
-func (m WriteMode) fingerprint() string {
-	return fmt.Sprintf("only-missing=%v delete-extra=%v if-main=%s", m.onlyMissing, m.deleteExtra, m.ifMain)
-}
+func (m WriteMode) fingerprint() string { return m.base.fingerprint(m.deleteExtra) }
 
 // ID is the mode's part of a rewind's selection id (the form state files
 // have always carried).
-func (m WriteMode) ID() string {
-	return fmt.Sprintf("only-missing=%v|delete-extra=%v|if-main=%s", m.onlyMissing, m.deleteExtra, m.ifMain)
+func (m WriteMode) ID() string { return m.base.id(m.deleteExtra) }
+
+// firstFingerprint and firstID are the fingerprint and id parts of the
+// first three modes, in the form checkpoints and state files have always
+// carried.
+func firstFingerprint(onlyMissing, deleteExtra bool, ifMain string) string {
+	return fmt.Sprintf("only-missing=%v delete-extra=%v if-main=%s", onlyMissing, deleteExtra, ifMain)
+}
+
+func firstID(onlyMissing, deleteExtra bool, ifMain string) string {
+	return fmt.Sprintf("only-missing=%v|delete-extra=%v|if-main=%s", onlyMissing, deleteExtra, ifMain)
 }
 
 // DeletesExtra reports whether the copy deletes the main items of the
@@ -82,12 +131,12 @@ func (m WriteMode) DeletesExtra() bool { return m.deleteExtra }
 // KeepsDifferences reports whether the copy keeps some main versions on
 // purpose (--only-missing, --if-main): verification then accepts items
 // that differ from the source.
-func (m WriteMode) KeepsDifferences() bool { return m.onlyMissing || m.ifMain != "" }
+func (m WriteMode) KeepsDifferences() bool { return m.base.keepsDifferences() }
 
 // RemovesExtras reports whether, after the copy, verification expects no
 // main item of the selection that the source lacks: --delete-extra deleted
 // them, unless --if-main kept some.
-func (m WriteMode) RemovesExtras() bool { return m.deleteExtra && m.ifMain == "" }
+func (m WriteMode) RemovesExtras() bool { return m.deleteExtra && !m.base.keepsExtras() }
 
 // WindowRefusal is why a rewind of an incremental window, which writes each
 // item only while it is what the window left, does not take this mode
@@ -127,32 +176,12 @@ func (m WriteMode) checkNotWindow(why string) error {
 }
 
 // writer returns the writer of a copy from a table or a full export.
-func (m WriteMode) writer() writeMode {
-	switch {
-	case m.onlyMissing:
-		return onlyMissing{}
-	case m.ifMain != "":
-		return ifMain{expr: m.ifMain}
-	}
-	return overwrite{}
-}
+func (m WriteMode) writer() writeMode { return m.base }
 
-// probe checks, before any write, that DynamoDB accepts the --if-main
-// condition on the main table t (nothing to check in another mode).
+// probe checks, before any write, that DynamoDB accepts the mode's
+// expressions on the main table t (the --if-main condition).
 func (m WriteMode) probe(ctx context.Context, api API, verb string, t *target, keyTypes map[string]string) error {
-	if m.ifMain == "" {
-		return nil
-	}
-	err := ifMain{expr: m.ifMain}.probe(ctx, api, t, keyTypes)
-	switch {
-	case err == nil:
-		return fmt.Errorf("%s: the --if-main probe unexpectedly wrote a probe item into %s", verb, t.table)
-	case awserr.Code(err) == "ConditionalCheckFailedException":
-		return nil
-	case awserr.Code(err) == "ValidationException":
-		return usagef("%s: DynamoDB rejects --if-main %q on %s: %s", verb, m.ifMain, t.table, awserr.Message(err))
-	}
-	return fmt.Errorf("%s: check --if-main on %s: %w", verb, t.table, err)
+	return m.base.check(ctx, api, verb, t, keyTypes)
 }
 
 // overwritesAllConflicts reports whether a window rewind overwrites every
