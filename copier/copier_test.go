@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 func TestMaxWCUHoldsTheRate(t *testing.T) {
@@ -199,7 +200,7 @@ func TestResumeKeepsTheCheckpointsSegments(t *testing.T) {
 	if p.Segments() != 7 || !p.Resumed() {
 		t.Errorf("resume without --segments: %d segments, resumed %v; want the checkpoint's 7, resumed", p.Segments(), p.Resumed())
 	}
-	var ue *UsageError
+	var ue *usage.Error
 	if _, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 5, Checkpoint: path}); !errors.As(err, &ue) {
 		t.Errorf("resume with --segments 5 over a 7-segment checkpoint: %v, want a usage error", err)
 	}

@@ -7,14 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
-	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
-
-// UsageError is bad input or a refusal by a safety rule, found before any
-// write. It is the one usage error type of every package.
-type UsageError = usage.Error
-
-func usagef(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 // ErrInterrupted means the copy was stopped by a signal after finishing the
 // batches in flight.

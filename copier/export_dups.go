@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // A full export holds each key once: a key twice would make DynamoDB
@@ -86,7 +87,7 @@ func duplicateInFile(verb string, writes bool, r *exportfile.FileReader, key map
 	if writes {
 		tail = fmt.Sprintf("; the items read before line %d may already be written (with --journal, undo puts them back)", line)
 	}
-	return usagef("%s: export file %s: the key %s is on lines %d and %d: a key twice in a full export is refused (DynamoDB rejects both in one batch; across batches the last one written would win)%s",
+	return usage.Errorf("%s: export file %s: the key %s is on lines %d and %d: a key twice in a full export is refused (DynamoDB rejects both in one batch; across batches the last one written would win)%s",
 		verb, r.Name(), ddbjson.KeyString(key), first, line, tail)
 }
 
@@ -106,6 +107,6 @@ func duplicateAcrossFiles(verb string, writes bool, exp *exportfile.Export, d *d
 	if writes {
 		tail = "; the copy phase has written the export's items, one of the key's versions among them, and nothing is deleted (with --journal, undo puts them back)"
 	}
-	return usagef("%s: the export %s has %s twice, in %s and %s: a key twice in a full export is refused (one version would win at random)%s",
+	return usage.Errorf("%s: the export %s has %s twice, in %s and %s: a key twice in a full export is refused (one version would win at random)%s",
 		verb, exp.URL(), k, where(0), where(1), tail)
 }

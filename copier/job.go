@@ -18,6 +18,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Job is a prepared selection of a main table: everything that can be
@@ -91,7 +92,7 @@ func (j *Job) windowChecks(ctx context.Context, api API, copying bool) error {
 	path, release, err := opts.Files.Local(ctx, loc)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || badS3(loc):
-		return usagef("--overwrite-conflicts-keys %s: %v", loc, err)
+		return usage.Errorf("--overwrite-conflicts-keys %s: %v", loc, err)
 	case err != nil:
 		return fmt.Errorf("%s: --overwrite-conflicts-keys: %w", j.verb, err)
 	}
@@ -137,7 +138,7 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 			return fmt.Errorf("%s into %s: read tags: %w", j.verb, o.To, err)
 		}
 		if isRecovery {
-			return usagef("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", j.verb, o.To, tables.TagSourceTable)
+			return usage.Errorf("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", j.verb, o.To, tables.TagSourceTable)
 		}
 	}
 	if copying || o.SkipExpired {
@@ -161,7 +162,7 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 	}
 	if loc := o.Selection.KeysFile; loc != "" {
 		open, release, err := openKeysFile(ctx, &o, loc)
-		if ue := (*UsageError)(nil); errors.As(err, &ue) {
+		if ue := (*usage.Error)(nil); errors.As(err, &ue) {
 			return err
 		} else if err != nil {
 			return fmt.Errorf("%s: %w", j.verb, err)
@@ -194,7 +195,7 @@ func (j *Job) probe(ctx context.Context, api API, table string, copying bool) er
 		src := &tableSource{table: table, sel: o.Selection, keyNames: j.keys.names, segments: 1}
 		if err := src.probe(ctx, api); err != nil {
 			if awserr.Code(err) == "ValidationException" {
-				return usagef("%s: DynamoDB rejects the selection on %s: %s; fix --key-condition-expression/--filter-expression and their placeholders", j.verb, table, awserr.Message(err))
+				return usage.Errorf("%s: DynamoDB rejects the selection on %s: %s; fix --key-condition-expression/--filter-expression and their placeholders", j.verb, table, awserr.Message(err))
 			}
 			return fmt.Errorf("%s: read %s: %w", j.verb, table, err)
 		}
@@ -209,7 +210,7 @@ func (j *Job) probe(ctx context.Context, api API, table string, copying bool) er
 // main table: another table, with the same key schema.
 func (j *Job) withSource(ctx context.Context, api API, from, verb string) (*types.TableDescription, error) {
 	if from == j.opts.To {
-		return nil, usagef("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, from, verb)
+		return nil, usage.Errorf("%s: --from and --to are both %s: %s from the recovery table into the main table", verb, from, verb)
 	}
 	if err := tables.ValidateName("--from", from); err != nil {
 		return nil, err
@@ -227,7 +228,7 @@ func (j *Job) withSource(ctx context.Context, api API, from, verb string) (*type
 // sameKeys refuses tables whose key schemas (names and types) differ.
 func sameKeys(verb, from, to string, src, dst *types.TableDescription) error {
 	if a, b := fmtKeys(keySchema(src)), fmtKeys(keySchema(dst)); a != b {
-		return usagef("%s %s → %s: refused: key schemas differ (%s has %s, %s has %s); use tables with the same keys",
+		return usage.Errorf("%s %s → %s: refused: key schemas differ (%s has %s, %s has %s); use tables with the same keys",
 			verb, from, to, from, a, to, b)
 	}
 	return nil
@@ -273,7 +274,7 @@ func describe(ctx context.Context, api API, table, flag, verb string) (*types.Ta
 	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	if err != nil {
 		if awserr.IsNotFound(err) {
-			return nil, usagef("%s: %s %s: table not found (check the name, --region and --endpoint-url)", verb, flag, table)
+			return nil, usage.Errorf("%s: %s %s: table not found (check the name, --region and --endpoint-url)", verb, flag, table)
 		}
 		return nil, fmt.Errorf("%s: describe %s table %s: %w", verb, flag, table, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // JournalHeader is the first line of a journal: which table it is for.
@@ -68,7 +69,7 @@ type journal struct {
 func openJournal(ctx context.Context, files *statefile.Store, loc, table string, keys []string, now time.Time, log *slog.Logger) (*journal, error) {
 	a, err := files.OpenAppend(ctx, loc)
 	if err != nil {
-		return nil, usagef("--journal %s: %v", loc, err)
+		return nil, usage.Errorf("--journal %s: %v", loc, err)
 	}
 	j := &journal{ctx: context.WithoutCancel(ctx), a: a, loc: loc, log: log}
 	line, _ := json.Marshal(JournalHeader{Journal: "ddbrewind", Version: 1, Table: table, Keys: keys, Created: now.UTC()})
@@ -88,7 +89,7 @@ func openJournal(ctx context.Context, files *statefile.Store, loc, table string,
 	}
 	if h.Table != table {
 		a.Close()
-		return nil, usagef("--journal %s records table %s, not %s: use another --journal path", loc, h.Table, table)
+		return nil, usage.Errorf("--journal %s records table %s, not %s: use another --journal path", loc, h.Table, table)
 	}
 	return j, nil
 }
@@ -110,10 +111,10 @@ func readJournalHeader(path string) (*JournalHeader, error) {
 func parseJournalHeader(line []byte, where string) (*JournalHeader, error) {
 	var h JournalHeader
 	if json.Unmarshal(line, &h) != nil || h.Journal != "ddbrewind" {
-		return nil, usagef("--journal %s is not a ddbrewind journal (its first line must be the journal header)", where)
+		return nil, usage.Errorf("--journal %s is not a ddbrewind journal (its first line must be the journal header)", where)
 	}
 	if h.Version != 1 {
-		return nil, usagef("--journal %s has version %d; this ddbrewind reads version 1", where, h.Version)
+		return nil, usage.Errorf("--journal %s has version %d; this ddbrewind reads version 1", where, h.Version)
 	}
 	return &h, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // keyCond is a KeyConditionExpression compiled for evaluation on items,
@@ -34,7 +35,7 @@ type keyCond struct {
 func compileKeyCondition(sel Selection, ks keySchemaInfo) (*keyCond, error) {
 	expr := sel.KeyCondition
 	bad := func(format string, args ...any) error {
-		return usagef("--key-condition-expression %q: %s", expr, fmt.Sprintf(format, args...))
+		return usage.Errorf("--key-condition-expression %q: %s", expr, fmt.Sprintf(format, args...))
 	}
 	toks, err := tokenize(expr)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // ifMain (--if-main EXPR) overwrites or deletes a target item only while
@@ -117,7 +118,7 @@ func (m ifMain) check(ctx context.Context, api API, verb string, t *target, keyT
 	case awserr.Code(err) == "ConditionalCheckFailedException":
 		return nil
 	case awserr.Code(err) == "ValidationException":
-		return usagef("%s: DynamoDB rejects --if-main %q on %s: %s", verb, m.expr, t.table, awserr.Message(err))
+		return usage.Errorf("%s: DynamoDB rejects --if-main %q on %s: %s", verb, m.expr, t.table, awserr.Message(err))
 	}
 	return fmt.Errorf("%s: check --if-main on %s: %w", verb, t.table, err)
 }

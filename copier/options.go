@@ -7,6 +7,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // MaxReportedKeys bounds the keys kept for the report (unwritten, not in
@@ -157,28 +158,28 @@ func (o *Options) check(verb string, needFrom bool, toFlag string) error {
 	exports := len(o.FromExport) > 0
 	switch {
 	case o.From != "" && exports:
-		return usagef("%s: --from and --from-export both name the past state: give one of them", verb)
+		return usage.Errorf("%s: --from and --from-export both name the past state: give one of them", verb)
 	case o.To == "" || (needFrom && o.From == "" && !exports):
-		return usagef("%s needs --from RECOVERY_TABLE (or --from-export URL) and --to MAIN_TABLE", verb)
+		return usage.Errorf("%s needs --from RECOVERY_TABLE (or --from-export URL) and --to MAIN_TABLE", verb)
 	case o.Segments < 0 || o.Segments > 1000000:
-		return usagef("--segments %d: use 1 to 1000000 (or omit it to choose from the table size and item count)", o.Segments)
+		return usage.Errorf("--segments %d: use 1 to 1000000 (or omit it to choose from the table size and item count)", o.Segments)
 	case o.Writers < 0 || o.Writers > 1024:
-		return usagef("--writers %d: use 1 to 1024", o.Writers)
+		return usage.Errorf("--writers %d: use 1 to 1024", o.Writers)
 	case o.WorkerCount < 0 || o.WorkerIndex < 0 || o.WorkerIndex >= max(o.WorkerCount, 1):
-		return usagef("--worker-index %d --worker-count %d: the count must be at least 1 and the index in [0, count)", o.WorkerIndex, o.WorkerCount)
+		return usage.Errorf("--worker-index %d --worker-count %d: the count must be at least 1 and the index in [0, count)", o.WorkerIndex, o.WorkerCount)
 	case o.PageSize < 0:
-		return usagef("--page-size %d: must be positive", o.PageSize)
+		return usage.Errorf("--page-size %d: must be positive", o.PageSize)
 	case o.MaxWCU < 0:
-		return usagef("--max-wcu %v: must be positive", o.MaxWCU)
+		return usage.Errorf("--max-wcu %v: must be positive", o.MaxWCU)
 	case o.MaxRetryTime < 0:
-		return usagef("--max-retry-time %s: must be positive (or omit it to retry forever)", o.MaxRetryTime)
+		return usage.Errorf("--max-retry-time %s: must be positive (or omit it to retry forever)", o.MaxRetryTime)
 	case o.OnlyMissing && o.IfMain != "":
-		return usagef("--only-missing writes only absent items and --if-main only present ones: use one of them")
+		return usage.Errorf("--only-missing writes only absent items and --if-main only present ones: use one of them")
 	case o.WorkerCount > 1 && o.Segments == 0 && o.Selection.KeysFile == "" && o.Selection.KeyCondition == "" && !exports:
 		// The default follows DescribeTable's size and item count, which
 		// DynamoDB refreshes about every six hours: two workers (or a
 		// retried one) could split the table differently and miss items.
-		return usagef("--worker-count %d needs --segments N, the same in every worker, so that all of them split the table the same way (e.g. --segments %d)", o.WorkerCount, 8*o.WorkerCount)
+		return usage.Errorf("--worker-count %d needs --segments N, the same in every worker, so that all of them split the table the same way (e.g. --segments %d)", o.WorkerCount, 8*o.WorkerCount)
 	}
 	if exports {
 		if err := checkExportOptions(verb, o); err != nil {

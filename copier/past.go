@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // past is the source of the past a plan reads, resolved once by prepare
@@ -108,7 +109,7 @@ func (r *resolving) kindOf(ctx context.Context) (pastKind, error) {
 			return k, nil
 		}
 	}
-	return pastKind{}, usagef("%s needs --from RECOVERY_TABLE (or --from-export URL) and --to MAIN_TABLE", r.purpose.verb())
+	return pastKind{}, usage.Errorf("%s needs --from RECOVERY_TABLE (or --from-export URL) and --to MAIN_TABLE", r.purpose.verb())
 }
 
 // purpose says what a plan is prepared for.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // exportPast is one full export in S3, read file by file
@@ -42,10 +43,10 @@ func resolveFullExport(ctx context.Context, r *resolving) (past, error) {
 	}
 	if arn := aws.ToString(j.target.TableArn); exp.Summary.TableArn != arn && !o.AllowOtherTable {
 		if r.purpose == forShow {
-			return nil, usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
+			return nil, usage.Errorf("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
 				exp.URL(), exp.Summary.TableArn, o.To, arn)
 		}
-		return nil, usagef("%s: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to %s it into %s anyway",
+		return nil, usage.Errorf("%s: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to %s it into %s anyway",
 			j.verb, exp.URL(), exp.Summary.TableArn, arn, j.verb, o.To)
 	}
 	pa := &exportPast{job: &exportJob{exp: exp, s3: o.Files.S3}}

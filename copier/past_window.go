@@ -8,6 +8,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // windowPast is an incremental export window (window.go), read into memory
@@ -74,7 +75,7 @@ func (j *Job) newWindowPast(w *Window, from string, sel func(key map[string]type
 			return nil, err
 		}
 		if err := j.keys.check(key); err != nil {
-			return nil, usagef("incremental export: key %d (%s): %v", i+1, ks, err)
+			return nil, usage.Errorf("incremental export: key %d (%s): %v", i+1, ks, err)
 		}
 	}
 	pa := &windowPast{w: w, from: from, selected: sel}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Plan is a checked copy, diff or show of a past (a recovery table, an
@@ -257,7 +258,7 @@ func (p *Plan) loadCheckpoint(ctx context.Context) error {
 	}
 	st, err := checkpoint.Decode(data, p.opts.Checkpoint)
 	if err != nil {
-		return &UsageError{Msg: err.Error()}
+		return &usage.Error{Msg: err.Error()}
 	}
 	if p.autoSegments && st.Segments > 0 && st.Segments != p.opts.Segments {
 		// The default moved with DescribeTable's figures since the
@@ -268,11 +269,11 @@ func (p *Plan) loadCheckpoint(ctx context.Context) error {
 		p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}, Manifests: p.manifests()}
 	}
 	if st.Fingerprint != fp {
-		return usagef("--checkpoint %s was made for another copy (%s); this one is (%s): use the same flags, or another --checkpoint path to start over",
+		return usage.Errorf("--checkpoint %s was made for another copy (%s); this one is (%s): use the same flags, or another --checkpoint path to start over",
 			p.opts.Checkpoint, oneLine(st.Describe), oneLine(desc))
 	}
 	if cur := p.manifests(); st.Manifests != "" && st.Manifests != cur {
-		return usagef("--checkpoint %s was made for other export files: the manifests of %s changed since (other data files, checksums or item counts), and its positions are lines of the old files: pass another --checkpoint path to start over",
+		return usage.Errorf("--checkpoint %s was made for other export files: the manifests of %s changed since (other data files, checksums or item counts), and its positions are lines of the old files: pass another --checkpoint path to start over",
 			p.opts.Checkpoint, p.opts.From)
 	}
 	st.Manifests = p.manifests()

@@ -18,6 +18,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // ttlNow is the injected clock of the TTL tests.
@@ -168,7 +169,7 @@ func TestSkipExpiredFingerprint(t *testing.T) {
 	}
 	o.SkipExpired = true
 	_, err = Prepare(context.Background(), m, o)
-	var ue *UsageError
+	var ue *usage.Error
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "was made for another copy") || !strings.Contains(err.Error(), "skip-expired=true") {
 		t.Fatalf("resume with --skip-expired of a checkpoint made without it: %v, want a usage error naming skip-expired", err)
 	}

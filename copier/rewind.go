@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // windowVerb names a window's plan for purpose u in messages, and the flag
@@ -27,9 +28,9 @@ func checkWindowOptions(o Options) error {
 	case o.WorkerCount > 1:
 		// The window is one unit: every worker would rewind all of it, and
 		// one worker's rewind would look like a conflict to another.
-		return usagef("an incremental rewind is not split between workers: --worker-count %d does not apply (run it as one job; its keys are only the ones the window changed)", o.WorkerCount)
+		return usage.Errorf("an incremental rewind is not split between workers: --worker-count %d does not apply (run it as one job; its keys are only the ones the window changed)", o.WorkerCount)
 	case o.Selection.Filter != "":
-		return usagef("--filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file")
+		return usage.Errorf("--filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file")
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Selection says which items of the recovery table a copy or diff covers.
@@ -65,18 +66,18 @@ func (s Selection) placeholders(exprs ...string) (map[string]string, map[string]
 // expression (extra lists the other expressions, e.g. --if-main).
 func (s Selection) validate(extra ...string) error {
 	if s.KeysFile != "" && (s.KeyCondition != "" || s.Filter != "") {
-		return usagef("--keys-file selects exact keys: it cannot be combined with --key-condition-expression or --filter-expression")
+		return usage.Errorf("--keys-file selects exact keys: it cannot be combined with --key-condition-expression or --filter-expression")
 	}
 	exprs := append([]string{s.KeyCondition, s.Filter}, extra...)
 	all := strings.Join(exprs, " ")
 	for _, n := range namePH.FindAllString(all, -1) {
 		if _, ok := s.Names[n]; !ok {
-			return usagef("expression placeholder %s is not defined: add it to --expression-attribute-names, e.g. '{\"%s\":\"attributeName\"}'", n, n)
+			return usage.Errorf("expression placeholder %s is not defined: add it to --expression-attribute-names, e.g. '{\"%s\":\"attributeName\"}'", n, n)
 		}
 	}
 	for _, n := range valuePH.FindAllString(all, -1) {
 		if _, ok := s.Values[n]; !ok {
-			return usagef("expression placeholder %s is not defined: add it to --expression-attribute-values, e.g. '{\"%s\":{\"S\":\"value\"}}'", n, n)
+			return usage.Errorf("expression placeholder %s is not defined: add it to --expression-attribute-values, e.g. '{\"%s\":{\"S\":\"value\"}}'", n, n)
 		}
 	}
 	used := map[string]bool{}
@@ -88,12 +89,12 @@ func (s Selection) validate(extra ...string) error {
 	}
 	for _, n := range slices.Sorted(maps.Keys(s.Names)) {
 		if !used[n] {
-			return usagef("--expression-attribute-names defines %s but no expression uses it: remove it or fix the expression", n)
+			return usage.Errorf("--expression-attribute-names defines %s but no expression uses it: remove it or fix the expression", n)
 		}
 	}
 	for _, n := range slices.Sorted(maps.Keys(s.Values)) {
 		if !used[n] {
-			return usagef("--expression-attribute-values defines %s but no expression uses it: remove it or fix the expression", n)
+			return usage.Errorf("--expression-attribute-values defines %s but no expression uses it: remove it or fix the expression", n)
 		}
 	}
 	return nil

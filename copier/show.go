@@ -19,6 +19,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/tempfile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Output formats of Show.
@@ -44,10 +45,10 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 	switch opts.Format {
 	case ShowJSONL, ShowJSON, ShowCSV:
 	default:
-		return nil, usagef("--output %q: use jsonl, json or csv", opts.Format)
+		return nil, usage.Errorf("--output %q: use jsonl, json or csv", opts.Format)
 	}
 	if opts.Limit < 0 {
-		return nil, usagef("--limit %d: must be 0 (all) or more", opts.Limit)
+		return nil, usage.Errorf("--limit %d: must be 0 (all) or more", opts.Limit)
 	}
 	o := opts.Options
 	o.DryRun, o.Checkpoint, o.Journal = true, "", ""
@@ -55,7 +56,7 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 	switch {
 	case len(o.FromExport) > 0:
 	case o.From == "":
-		return nil, usagef("show needs --from RECOVERY_TABLE or --from-export URL")
+		return nil, usage.Errorf("show needs --from RECOVERY_TABLE or --from-export URL")
 	default:
 		o.To = o.From
 	}
@@ -77,7 +78,7 @@ func (r *resolving) exportTable(ctx context.Context) (string, *types.TableDescri
 	out, err := r.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	switch {
 	case awserr.IsNotFound(err):
-		return "", nil, usagef("show --from-export %s: the export's table %s (its manifest's tableArn %s) is not found, and its key schema selects the items: pass --table TABLE, a table with the same key schema (with --allow-other-table)", exp.URL(), name, arn)
+		return "", nil, usage.Errorf("show --from-export %s: the export's table %s (its manifest's tableArn %s) is not found, and its key schema selects the items: pass --table TABLE, a table with the same key schema (with --allow-other-table)", exp.URL(), name, arn)
 	case err != nil:
 		return "", nil, fmt.Errorf("show: describe the export's table %s: %w", name, err)
 	}

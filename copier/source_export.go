@@ -19,6 +19,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // DefaultExportSegments is how many data files of an export are read at
@@ -38,7 +39,7 @@ type exportJob struct {
 // export cannot do.
 func checkExportOptions(verb string, o *Options) error {
 	if o.Selection.Filter != "" {
-		return usagef("%s: --filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select with --key-condition-expression or --keys-file, or restore the table and copy --from it", verb)
+		return usage.Errorf("%s: --filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select with --key-condition-expression or --keys-file, or restore the table and copy --from it", verb)
 	}
 	for _, u := range o.FromExport {
 		if _, err := exportfile.ParseURL(u); err != nil {

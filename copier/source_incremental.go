@@ -13,6 +13,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // readWindow opens the incremental exports opts.FromExport (in time order)
@@ -38,7 +39,7 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		}
 		sum := exp.Summary
 		if !sum.Incremental() {
-			return nil, "", usagef("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
+			return nil, "", usage.Errorf("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
 		}
 		view, err := exportView(ctx, api, exp)
 		if err != nil {
@@ -46,15 +47,15 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		}
 		switch {
 		case view != exportfile.ViewNewAndOld:
-			return nil, "", usagef("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), view, needs)
+			return nil, "", usage.Errorf("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), view, needs)
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable && u == forShow:
-			return nil, "", usagef("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
+			return nil, "", usage.Errorf("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
 				exp.URL(), sum.TableArn, opts.To, aws.ToString(target.TableArn))
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:
-			return nil, "", usagef("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
+			return nil, "", usage.Errorf("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
 				exp.URL(), sum.TableArn, aws.ToString(target.TableArn), opts.To)
 		case i > 0 && !sum.ExportFromTime.Equal(exps[i-1].Summary.ExportToTime.Time):
-			return nil, "", usagef("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
+			return nil, "", usage.Errorf("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
 				verb, exp.URL(), sum.ExportFromTime.UTC().Format("2006-01-02T15:04:05Z"), exps[i-1].URL(), exps[i-1].Summary.ExportToTime.UTC().Format("2006-01-02T15:04:05Z"))
 		}
 		exps = append(exps, exp)
@@ -72,7 +73,7 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		r.(*exportChanges).close()
 	}
 	if err != nil {
-		var ue *UsageError
+		var ue *usage.Error
 		var le *exportfile.LineError
 		switch {
 		case errors.As(err, &ue):
@@ -80,7 +81,7 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		case errors.As(err, &le):
 			// The window is read before anything is written: a line that
 			// is not a record refuses the export.
-			return nil, "", usagef("%s: read the exports: %v: the export is refused", verb, err)
+			return nil, "", usage.Errorf("%s: read the exports: %v: the export is refused", verb, err)
 		}
 		return nil, "", fmt.Errorf("%s: read the exports: %w", verb, err)
 	}
@@ -113,7 +114,7 @@ func checkWindowMemory(verb string, limit int64, exps []*exportfile.Export, sele
 		keys += e.Summary.ItemCount
 	}
 	if need := keys * windowBytesPerKey; need > limit {
-		return usagef("%s: the exports list %s changed keys (their manifests' item counts), about %s of memory at about %d KB a key, more than this process's memory limit of %s (GOMEMLIMIT, or most of the container's memory): rewind fewer keys at a time with --key-condition-expression or --keys-file (only the selected keys are held), or give it more memory",
+		return usage.Errorf("%s: the exports list %s changed keys (their manifests' item counts), about %s of memory at about %d KB a key, more than this process's memory limit of %s (GOMEMLIMIT, or most of the container's memory): rewind fewer keys at a time with --key-condition-expression or --keys-file (only the selected keys are held), or give it more memory",
 			verb, countText(keys), bytesText(need), windowBytesPerKey>>10, bytesText(limit))
 	}
 	return nil
@@ -145,7 +146,7 @@ func exportView(ctx context.Context, api API, exp *exportfile.Export) (string, e
 	}
 	arn := exp.Summary.ExportArn
 	refuse := func(why string) (string, error) {
-		return "", usagef("--from-export %s: its %s has no outputView and %s: ddbrewind needs to know that the export has old images (NEW_AND_OLD_IMAGES) before it rewinds from it", exp.URL(), exportfile.SummaryFile, why)
+		return "", usage.Errorf("--from-export %s: its %s has no outputView and %s: ddbrewind needs to know that the export has old images (NEW_AND_OLD_IMAGES) before it rewinds from it", exp.URL(), exportfile.SummaryFile, why)
 	}
 	d, ok := api.(exportDescriber)
 	switch {
@@ -205,7 +206,7 @@ func (c *exportChanges) Next() (Change, error) {
 			return Change{}, err
 		}
 		if msg := recordKeyProblem(rec, c.keys); msg != "" {
-			return Change{}, usagef("%s:%d: %s: the export is refused (a record's Keys must be the table's key, and each image's key the same)", c.exp.FileURL(c.file-1), rec.Line, msg)
+			return Change{}, usage.Errorf("%s:%d: %s: the export is refused (a record's Keys must be the table's key, and each image's key the same)", c.exp.FileURL(c.file-1), rec.Line, msg)
 		}
 		return Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage}, nil
 	}

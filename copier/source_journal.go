@@ -14,6 +14,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // journalFile is a checked journal: its local path, the number of lines
@@ -141,7 +142,7 @@ func (jf *journalFile) scan(ks keySchemaInfo, limit int, fn func(line int, l *jo
 					// it, before the write it protects. Ignore it.
 					return nil
 				}
-				return usagef("%s:%d: %v", jf.loc, line, perr)
+				return usage.Errorf("%s:%d: %v", jf.loc, line, perr)
 			}
 			if ferr := fn(line, l); ferr != nil {
 				return ferr

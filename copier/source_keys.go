@@ -19,6 +19,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tempfile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // keysFile is a checked keys file: how to read it again (an s3:// file is
@@ -48,7 +49,7 @@ func checkKeysFile(loc string, open func() (io.ReadCloser, error), ks keySchemaI
 func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks keySchemaInfo, log *slog.Logger, keep bool) (*keysFile, error) {
 	f, err := open()
 	if err != nil {
-		return nil, usagef("%s %s: %v", flag, loc, err)
+		return nil, usage.Errorf("%s %s: %v", flag, loc, err)
 	}
 	defer f.Close()
 	r := ddbjson.NewKeysReader(f, loc)
@@ -66,7 +67,7 @@ func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks ke
 			return nil, err
 		}
 		if err := ks.check(key); err != nil {
-			return nil, usagef("%s:%d: %v", loc, line, err)
+			return nil, usage.Errorf("%s:%d: %v", loc, line, err)
 		}
 		kf.lines = line
 		h := keyHash(key)
@@ -78,7 +79,7 @@ func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks ke
 		kf.keys++
 	}
 	if kf.keys == 0 {
-		return nil, usagef("%s %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", flag, loc)
+		return nil, usage.Errorf("%s %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", flag, loc)
 	}
 	if keep {
 		kf.set = seen
@@ -107,15 +108,15 @@ func openKeysFile(ctx context.Context, o *Options, loc string) (open func() (io.
 	if !statefile.IsS3(loc) {
 		f, err := os.Open(loc)
 		if err != nil {
-			return nil, nil, usagef("--keys-file %s: %v", loc, err)
+			return nil, nil, usage.Errorf("--keys-file %s: %v", loc, err)
 		}
 		defer f.Close()
 		fi, err := f.Stat()
 		switch {
 		case err != nil:
-			return nil, nil, usagef("--keys-file %s: %v", loc, err)
+			return nil, nil, usage.Errorf("--keys-file %s: %v", loc, err)
 		case fi.IsDir():
-			return nil, nil, usagef("--keys-file %s is a directory: give a JSON Lines file of keys", loc)
+			return nil, nil, usage.Errorf("--keys-file %s is a directory: give a JSON Lines file of keys", loc)
 		case !fi.Mode().IsRegular():
 			return spool(f, loc)
 		}
@@ -123,7 +124,7 @@ func openKeysFile(ctx context.Context, o *Options, loc string) (open func() (io.
 	path, release, err := o.Files.Local(ctx, loc)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || badS3(loc):
-		return nil, nil, usagef("--keys-file %s: %v", loc, err)
+		return nil, nil, usage.Errorf("--keys-file %s: %v", loc, err)
 	case err != nil:
 		return nil, nil, fmt.Errorf("--keys-file: %w", err)
 	}
@@ -191,7 +192,7 @@ func (s *keysSource) units(phase string) []unit {
 func (s *keysSource) read(ctx context.Context, u unit, from checkpoint.Unit, emit emitFunc) error {
 	f, err := s.file.open()
 	if err != nil {
-		return usagef("--keys-file %s: %v", s.file.loc, err)
+		return usage.Errorf("--keys-file %s: %v", s.file.loc, err)
 	}
 	defer f.Close()
 	r := ddbjson.NewKeysReader(f, s.file.loc)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // tableSource reads a table's selection: parallel Scan segments, or one
@@ -52,7 +53,7 @@ func (s *tableSource) read(ctx context.Context, u unit, from checkpoint.Unit, em
 	if len(from.After) > 0 {
 		k, err := ddbjson.ParseItem(from.After)
 		if err != nil {
-			return usagef("--checkpoint %s: bad position for %s: %v", s.checkpoint, u.key(), err)
+			return usage.Errorf("--checkpoint %s: bad position for %s: %v", s.checkpoint, u.key(), err)
 		}
 		lek = k
 	}

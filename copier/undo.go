@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // UndoOptions configures Undo: Options.To is the main table, Journal the
@@ -38,7 +39,7 @@ func (u *UndoPlan) Records() int { return u.journal.records }
 func PrepareUndo(ctx context.Context, api API, opts UndoOptions) (*UndoPlan, error) {
 	o := opts.Options
 	if o.Journal == "" || o.To == "" {
-		return nil, usagef("undo needs --journal PATH and --table MAIN_TABLE")
+		return nil, usage.Errorf("undo needs --journal PATH and --table MAIN_TABLE")
 	}
 	if err := o.check("undo", false, "--table"); err != nil {
 		return nil, err
@@ -47,7 +48,7 @@ func PrepareUndo(ctx context.Context, api API, opts UndoOptions) (*UndoPlan, err
 	path, cleanup, err := o.Files.Fetch(ctx, o.Journal)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, usagef("--journal %s: no such file", o.Journal)
+			return nil, usage.Errorf("--journal %s: no such file", o.Journal)
 		}
 		return nil, fmt.Errorf("undo: read --journal %s: %w", o.Journal, err)
 	}
@@ -71,7 +72,7 @@ func (u *UndoPlan) prepare(ctx context.Context, api API, path string) error {
 		return err
 	}
 	if h.Table != o.To {
-		return usagef("--journal %s records table %s, not %s: undo it with --table %s", o.Journal, h.Table, o.To, h.Table)
+		return usage.Errorf("--journal %s records table %s, not %s: undo it with --table %s", o.Journal, h.Table, o.To, h.Table)
 	}
 	t, err := describe(ctx, api, o.To, "--table", "undo")
 	if err != nil {
@@ -79,7 +80,7 @@ func (u *UndoPlan) prepare(ctx context.Context, api API, path string) error {
 	}
 	u.keys = schemaOf(t)
 	if strings.Join(u.keys.names, ",") != strings.Join(h.Keys, ",") {
-		return usagef("--journal %s was written for key %s but %s has key %s", o.Journal, strings.Join(h.Keys, "+"), o.To, strings.Join(u.keys.names, "+"))
+		return usage.Errorf("--journal %s was written for key %s but %s has key %s", o.Journal, strings.Join(h.Keys, "+"), o.To, strings.Join(u.keys.names, "+"))
 	}
 	if u.journal, err = indexJournal(o.Journal, path, u.keys); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/itemeq"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Change is one changed key of an incremental export: the key and the
@@ -113,7 +114,7 @@ func chains(prevEnd []byte, old map[string]types.AttributeValue) error {
 		return err
 	}
 	if !sameState(prev, old) {
-		return usagef("its OldImage is not the NewImage the previous export left (%s): the exports do not chain; give consecutive incremental exports of one table, in time order", presence(prev, old))
+		return usage.Errorf("its OldImage is not the NewImage the previous export left (%s): the exports do not chain; give consecutive incremental exports of one table, in time order", presence(prev, old))
 	}
 	return nil
 }

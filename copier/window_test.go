@@ -11,6 +11,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // jsonChanges is a ChangeReader that decodes each change from typed JSON
@@ -153,7 +154,7 @@ func TestWindowExportsMustChain(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e1, e2 := append(changes(nil), first...), append(changes(nil), tt.second...)
 			_, err := buildWindow(nil, &e1, &e2)
-			var ue *UsageError
+			var ue *usage.Error
 			switch {
 			case tt.ok && err != nil:
 				t.Fatalf("refused: %v", err)

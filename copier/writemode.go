@@ -3,6 +3,8 @@ package copier
 import (
 	"context"
 	"fmt"
+
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // WriteMode is how a copy writes into the main table, resolved once from
@@ -152,11 +154,11 @@ func (m WriteMode) WindowRefusal(who string) string {
 func (m WriteMode) checkWindow() error {
 	switch {
 	case m.KeepsDifferences():
-		return usagef("%s", m.WindowRefusal("an incremental rewind"))
+		return usage.Errorf("%s", m.WindowRefusal("an incremental rewind"))
 	case m.overwriteConflicts && m.overwriteKeys != "":
-		return usagef("--overwrite-conflicts rewinds every conflict and --overwrite-conflicts-keys only the keys it names: give one of them")
+		return usage.Errorf("--overwrite-conflicts rewinds every conflict and --overwrite-conflicts-keys only the keys it names: give one of them")
 	case m.overwriteConflicts && m.acceptConflicts:
-		return usagef("--overwrite-conflicts rewinds every conflict and --accept-conflicts leaves them alone: give one of them (--overwrite-conflicts-keys FILE with --accept-conflicts rewinds the keys it names and leaves the others)")
+		return usage.Errorf("--overwrite-conflicts rewinds every conflict and --accept-conflicts leaves them alone: give one of them (--overwrite-conflicts-keys FILE with --accept-conflicts rewinds the keys it names and leaves the others)")
 	}
 	return nil
 }
@@ -169,7 +171,7 @@ func (m WriteMode) checkNotWindow(why string) error {
 		flag string
 	}{{m.overwriteConflicts, "--overwrite-conflicts"}, {m.overwriteKeys != "", "--overwrite-conflicts-keys"}, {m.acceptConflicts, "--accept-conflicts"}} {
 		if f.set {
-			return usagef("%s applies to a rewind from incremental exports (--from-export of incremental exports, or run --since), and %s: remove it", f.flag, why)
+			return usage.Errorf("%s applies to a rewind from incremental exports (--from-export of incremental exports, or run --since), and %s: remove it", f.flag, why)
 		}
 	}
 	return nil

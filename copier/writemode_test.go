@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // TestWriteMode: the write mode resolved from the options answers its
@@ -56,7 +58,7 @@ func TestWriteMode(t *testing.T) {
 
 func checkRefusal(t *testing.T, what string, err error, want string) {
 	t.Helper()
-	var ue *UsageError
+	var ue *usage.Error
 	switch {
 	case want == "" && err != nil:
 		t.Errorf("%s: %v, want none", what, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -26,7 +27,7 @@ func TestExitCode(t *testing.T) {
 		{"aws failure", errors.New("AccessDeniedException: no"), 1},
 		{"cli usage", &usageError{Msg: "x"}, 2},
 		{"restore refusal", fmt.Errorf("wrapped: %w", &restore.UsageError{Msg: "x"}), 2},
-		{"copy refusal", &copier.UsageError{Msg: "x"}, 2},
+		{"copy refusal", &usage.Error{Msg: "x"}, 2},
 		{"bad json", &ddbjson.Error{Source: "--expression-attribute-values", Msg: "x"}, 2},
 		{"interrupted copy", fmt.Errorf("copy: %w", copier.ErrInterrupted), 130},
 		{"interrupted wait", fmt.Errorf("restore: %w", restore.ErrWaitInterrupted), 130},
