@@ -70,7 +70,7 @@ func (p *Plan) Diff(ctx context.Context, api API, show int) (*DiffResult, error)
 	var items sink = snk
 	if o.SkipExpired && p.job.ttl != "" {
 		// The verification of a copy that left the expired items out.
-		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, stats: o.Stats}
+		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, x: x}
 	}
 	if err := pl.run(ctx, phaseCopy, src, kindItems, items); err != nil {
 		return snk.result(), err

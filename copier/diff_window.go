@@ -59,7 +59,7 @@ func (p *Plan) diffWindow(ctx context.Context, api API, show int) (*DiffResult, 
 	var items sink = snk
 	if o.SkipExpired && p.job.ttl != "" {
 		// The verification of a rewind that left the expired items out.
-		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, stats: o.Stats}
+		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, x: x}
 	}
 	if err := pl.run(ctx, phaseCopy, p.source(x), kindItems, items); err != nil {
 		return snk.result(), err

@@ -56,6 +56,15 @@ func (l *ledger) matched(n int64) { l.stats.Matched.Add(n) }
 // checked counts the main table's keys read as candidates for deletion.
 func (l *ledger) checked(n int64) { l.stats.Checked.Add(n) }
 
+// expired counts items read whose TTL had passed; left out (skip), they
+// are no longer matched.
+func (l *ledger) expired(n int64, skip bool) {
+	l.stats.Expired.Add(n)
+	if skip {
+		l.stats.Matched.Add(-n)
+	}
+}
+
 // written counts items put into the main table.
 func (l *ledger) written(n int64) { l.stats.Written.Add(n) }
 

@@ -421,7 +421,7 @@ func (p *Plan) source(x *executor) source {
 		return &windowSource{x: x, w: p.window, selected: p.windowSelect, past: p.pastOnly}
 	}
 	if ej := p.job.export; ej != nil {
-		s := &exportSource{job: ej, keys: p.job.keys, stats: o.Stats, log: o.Logger, pageSize: o.PageSize,
+		s := &exportSource{job: ej, keys: p.job.keys, x: x, log: o.Logger, pageSize: o.PageSize,
 			parallel: o.Segments, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, index: p.index,
 			verb: p.job.verb, writes: !o.DryRun, seeds: newDupSeeds()}
 		if p.job.keysFile != nil {
@@ -501,7 +501,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	if p.window != nil {
 		snk = &rewindSink{t: t, w: p.window, deleteExtra: p.mode.DeletesExtra(), overwrite: p.mode.overwritesAllConflicts(), overwriteKey: p.overwriteKey}
 	}
-	snk = &mainTableSink{next: snk, ttl: p.job.ttl, skip: o.SkipExpired, now: o.Now, stats: o.Stats}
+	snk = &mainTableSink{next: snk, ttl: p.job.ttl, skip: o.SkipExpired, now: o.Now, x: x}
 	if m := p.MainTable(); !m.empty() {
 		sum.MainTable = &m
 	}
