@@ -125,23 +125,30 @@ func confItem(pk, v string) map[string]types.AttributeValue {
 	}
 }
 
-func runConformance(t *testing.T, be backend) {
-	// The recovery table holds k000-k119. The main table holds k000-k039
-	// equal, k040-k059 changed, not k060-k119, and extras x00-x14.
-	var src, main []map[string]types.AttributeValue
-	for i := range 120 {
+// confTables builds a recovery table's items, k000 up to total, and a
+// main table's: the first equal ones, the next changed ones changed, the
+// rest missing, and extras x00 up to extra.
+func confTables(total, equal, changed, extra int) (src, main []map[string]types.AttributeValue) {
+	for i := range total {
 		pk := fmt.Sprintf("k%03d", i)
 		src = append(src, confItem(pk, "good"))
 		switch {
-		case i < 40:
+		case i < equal:
 			main = append(main, confItem(pk, "good"))
-		case i < 60:
+		case i < equal+changed:
 			main = append(main, confItem(pk, "broken"))
 		}
 	}
-	for i := range 15 {
+	for i := range extra {
 		main = append(main, confItem(fmt.Sprintf("x%02d", i), "extra"))
 	}
+	return src, main
+}
+
+func runConformance(t *testing.T, be backend) {
+	// The recovery table holds k000-k119. The main table holds k000-k039
+	// equal, k040-k059 changed, not k060-k119, and extras x00-x14.
+	src, main := confTables(120, 40, 20, 15)
 	byKey := func(items []map[string]types.AttributeValue) map[string]map[string]types.AttributeValue {
 		m := map[string]map[string]types.AttributeValue{}
 		for _, it := range items {

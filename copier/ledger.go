@@ -135,25 +135,26 @@ func (l *ledger) readUnits(units float64) { l.stats.ReadUnits.Add(int64(units * 
 // (nil: none): it is counted and reported (every key: logs show a few,
 // the report all), and the checkpoint keeps it once it moves past pg.
 func (l *ledger) noteConflict(pg *page, k map[string]types.AttributeValue) {
-	ks := ddbjson.KeyString(k)
-	l.stats.Conflicts.Add(1)
-	pg.noteConflict(ks)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.conflicts = append(l.conflicts, ks)
+	pg.noteConflict(l.noteKey(&l.stats.Conflicts, &l.conflicts, k))
 }
 
-// noteClobbered records a key whose write overwrote a concurrent write that its
-// condition could not see (an attribute added after the read): the
-// overwritten item is journaled, the key counted and reported like a
+// noteClobbered records a key whose write overwrote a concurrent write
+// that its condition could not see (an attribute added after the read):
+// the overwritten item is journaled, the key counted and reported like a
 // conflict.
 func (l *ledger) noteClobbered(pg *page, k map[string]types.AttributeValue) {
+	pg.noteClobbered(l.noteKey(&l.stats.Clobbered, &l.clobbered, k))
+}
+
+// noteKey counts k in counter and lists it (every one) in list; it
+// returns its KeyString.
+func (l *ledger) noteKey(counter *atomic.Int64, list *[]string, k map[string]types.AttributeValue) string {
 	ks := ddbjson.KeyString(k)
-	l.stats.Clobbered.Add(1)
-	pg.noteClobbered(ks)
+	counter.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.clobbered = append(l.clobbered, ks)
+	*list = append(*list, ks)
+	return ks
 }
 
 // noteNotInSource records keys of a keys file that the source lacks.
@@ -204,6 +205,9 @@ func (l *ledger) giveUpRest(items []map[string]types.AttributeValue, err error) 
 	}
 	return err
 }
+
+// snapshot returns the counters (Stats) now.
+func (l *ledger) snapshot() Snapshot { return l.stats.Snapshot() }
 
 // report returns what the ledger recorded: unwritten keys, keys not in
 // the source, conflicts, clobbered keys, and the last give-up's cause.

@@ -2,11 +2,8 @@ package copier
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // TestDiffCountsAreTheLedgers: a diff's result counts what the ledger
@@ -16,21 +13,8 @@ import (
 func TestDiffCountsAreTheLedgers(t *testing.T) {
 	be := memBackend()
 	from, to := be.create(t, "rec"), be.create(t, "main")
-	// rec: k00-k29; main: k00-k09 equal, k10-k14 changed, x0-x3 extra.
-	var src, main []map[string]types.AttributeValue
-	for i := range 30 {
-		pk := fmt.Sprintf("k%02d", i)
-		src = append(src, confItem(pk, "good"))
-		switch {
-		case i < 10:
-			main = append(main, confItem(pk, "good"))
-		case i < 15:
-			main = append(main, confItem(pk, "broken"))
-		}
-	}
-	for i := range 4 {
-		main = append(main, confItem(fmt.Sprintf("x%d", i), "extra"))
-	}
+	// rec: k000-k029; main: k000-k009 equal, k010-k014 changed, x00-x03 extra.
+	src, main := confTables(30, 10, 5, 4)
 	be.put(t, from, src)
 	be.put(t, to, main)
 

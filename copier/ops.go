@@ -189,32 +189,31 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map
 	if w.old {
 		rv = types.ReturnValueAllOld
 	}
-	var send func() (*types.ConsumedCapacity, map[string]types.AttributeValue, error)
+	var put *dynamodb.PutItemInput
+	var del *dynamodb.DeleteItemInput
 	if w.item == nil {
-		in := &dynamodb.DeleteItemInput{TableName: aws.String(w.table), Key: w.key, ConditionExpression: w.cond,
+		del = &dynamodb.DeleteItemInput{TableName: aws.String(w.table), Key: w.key, ConditionExpression: w.cond,
 			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv}
-		send = func() (*types.ConsumedCapacity, map[string]types.AttributeValue, error) {
-			out, err := c.api.DeleteItem(ctx, in, noSDKRetry)
-			if out == nil {
-				return nil, nil, err
-			}
-			return out.ConsumedCapacity, out.Attributes, err
-		}
 	} else {
-		in := &dynamodb.PutItemInput{TableName: aws.String(w.table), Item: w.item, ConditionExpression: w.cond,
+		put = &dynamodb.PutItemInput{TableName: aws.String(w.table), Item: w.item, ConditionExpression: w.cond,
 			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv}
-		send = func() (*types.ConsumedCapacity, map[string]types.AttributeValue, error) {
-			out, err := c.api.PutItem(ctx, in, noSDKRetry)
-			if out == nil {
-				return nil, nil, err
-			}
-			return out.ConsumedCapacity, out.Attributes, err
-		}
 	}
 	var old map[string]types.AttributeValue
 	err := c.once(ctx, rng, w.what, func() error {
-		cc, attrs, err := send()
-		old = attrs
+		var cc *types.ConsumedCapacity
+		var err error
+		old = nil
+		if del != nil {
+			var out *dynamodb.DeleteItemOutput
+			if out, err = c.api.DeleteItem(ctx, del, noSDKRetry); out != nil {
+				cc, old = out.ConsumedCapacity, out.Attributes
+			}
+		} else {
+			var out *dynamodb.PutItemOutput
+			if out, err = c.api.PutItem(ctx, put, noSDKRetry); out != nil {
+				cc, old = out.ConsumedCapacity, out.Attributes
+			}
+		}
 		if err == nil || awserr.Code(err) == "ConditionalCheckFailedException" {
 			units := 1.0
 			if cc != nil && cc.CapacityUnits != nil {
