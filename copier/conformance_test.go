@@ -170,6 +170,26 @@ func confItem(pk, v string) map[string]types.AttributeValue {
 	}
 }
 
+// confTables builds a recovery table's items, k000 up to total, and a
+// main table's: the first equal ones, the next changed ones changed, the
+// rest missing, and extras x00 up to extra.
+func confTables(total, equal, changed, extra int) (src, main []map[string]types.AttributeValue) {
+	for i := range total {
+		pk := fmt.Sprintf("k%03d", i)
+		src = append(src, confItem(pk, "good"))
+		switch {
+		case i < equal:
+			main = append(main, confItem(pk, "good"))
+		case i < equal+changed:
+			main = append(main, confItem(pk, "broken"))
+		}
+	}
+	for i := range extra {
+		main = append(main, confItem(fmt.Sprintf("x%02d", i), "extra"))
+	}
+	return src, main
+}
+
 // confSource sets where a case reads the past state.
 type confSource struct {
 	name string
@@ -246,20 +266,7 @@ func conformanceCases(src, main []map[string]types.AttributeValue, keysFile stri
 func runConformance(t *testing.T, be backend, only string) {
 	// The recovery table holds k000-k119. The main table holds k000-k039
 	// equal, k040-k059 changed, not k060-k119, and extras x00-x14.
-	var src, main []map[string]types.AttributeValue
-	for i := range 120 {
-		pk := fmt.Sprintf("k%03d", i)
-		src = append(src, confItem(pk, "good"))
-		switch {
-		case i < 40:
-			main = append(main, confItem(pk, "good"))
-		case i < 60:
-			main = append(main, confItem(pk, "broken"))
-		}
-	}
-	for i := range 15 {
-		main = append(main, confItem(fmt.Sprintf("x%02d", i), "extra"))
-	}
+	src, main := confTables(120, 40, 20, 15)
 	keysFile := filepath.Join(t.TempDir(), "keys.jsonl")
 	var lines []string
 	for _, pk := range []string{"k000", "k001", "k002", "k045", "k046", "k070", "k071", "x00", "x01", "zz0", "k000"} {

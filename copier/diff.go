@@ -3,9 +3,7 @@ package copier
 import (
 	"context"
 	"math/rand/v2"
-	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -75,7 +73,7 @@ func (p *Plan) diffPhases(ctx context.Context, api API, show int) (*DiffResult, 
 	var items sink = snk
 	if o.SkipExpired && p.job.ttl != "" {
 		// The verification of a copy that left the expired items out.
-		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, stats: o.Stats}
+		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, x: x}
 	}
 	if err := pl.run(ctx, phaseCopy, src, kindItems, items); err != nil {
 		return snk.result(), err
@@ -97,7 +95,8 @@ func (p *Plan) diffPhases(ctx context.Context, api API, show int) (*DiffResult, 
 // diffSink compares instead of writing: the source's items are looked up
 // in the target (identical, different or missing there), the target's
 // selection in the source (extra in the target), and a keys file's keys
-// the source lacks in the target (extra if there).
+// the source lacks in the target (extra if there). Each key is counted
+// once, in the ledger; the result's counts come from it.
 type diffSink struct {
 	x        *executor
 	lookup   sourceLookup // the source, for the target's keys
@@ -106,21 +105,15 @@ type diffSink struct {
 	show     int
 
 	mu  sync.Mutex
-	res *DiffResult
+	res *DiffResult // the tables, and a window's own counts
 }
 
-func (d *diffSink) note(live *atomic.Int64, n *int64, keys *[]string, k map[string]types.AttributeValue) {
-	live.Add(1)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	*n++
-	if len(*keys) < d.show {
-		*keys = append(*keys, ddbjson.KeyString(k))
-	}
+// note counts key k as c, listing up to show keys of each kind.
+func (d *diffSink) note(c comparison, k map[string]types.AttributeValue) {
+	d.x.compare(c, k, d.show)
 }
 
 func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
-	res := d.res
 	switch b.kind {
 	case kindItems: // source items: look them up in the target
 		found, missing, err := d.x.batchGet(ctx, rng, d.to, keysOf(b.items, d.keyNames), false, true)
@@ -132,7 +125,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			byKey[ddbjson.KeyString(keyOf(it, d.keyNames))] = it
 		}
 		for _, k := range missing {
-			d.note(&d.x.stats.MissingInMain, &res.MissingInMain, &res.MissingKeys, k)
+			d.note(missingInMain, k)
 		}
 		for _, it := range b.items {
 			k := keyOf(it, d.keyNames)
@@ -141,12 +134,9 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 				continue
 			}
 			if sameCopied(it, m) {
-				d.x.stats.Identical.Add(1)
-				d.mu.Lock()
-				res.Identical++
-				d.mu.Unlock()
+				d.note(identical, k)
 			} else {
-				d.note(&d.x.stats.Different, &res.Different, &res.DifferentKeys, k)
+				d.note(different, k)
 			}
 		}
 	case kindCandidates: // target keys: look them up in the source
@@ -155,7 +145,7 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			return err
 		}
 		for _, k := range missing {
-			d.note(&d.x.stats.ExtraInMain, &res.ExtraInMain, &res.ExtraKeys, k)
+			d.note(extraInMain, k)
 		}
 	case kindAbsent: // keys-file keys the source lacks: extra if in the target
 		found, _, err := d.x.batchGet(ctx, rng, d.to, b.items, true, true)
@@ -163,21 +153,17 @@ func (d *diffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			return err
 		}
 		for _, it := range found {
-			d.note(&d.x.stats.ExtraInMain, &res.ExtraInMain, &res.ExtraKeys, keyOf(it, d.keyNames))
+			d.note(extraInMain, keyOf(it, d.keyNames))
 		}
 	}
 	return nil
 }
 
-// result returns the counts with the listed keys sorted.
+// result returns the result with the ledger's counts and the listed keys
+// sorted.
 func (d *diffSink) result() *DiffResult {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	slices.Sort(d.res.DifferentKeys)
-	slices.Sort(d.res.MissingKeys)
-	slices.Sort(d.res.ExtraKeys)
-	if d.res.Window != nil {
-		slices.Sort(d.res.Window.ConflictKeys)
-	}
+	d.x.diffCounts(d.res)
 	return d.res
 }

@@ -59,7 +59,7 @@ func (p *Plan) diffWindow(ctx context.Context, api API, wp *windowPast, show int
 	var items sink = snk
 	if o.SkipExpired && p.job.ttl != "" {
 		// The verification of a rewind that left the expired items out.
-		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, stats: o.Stats}
+		items = &mainTableSink{next: snk, ttl: p.job.ttl, skip: true, noStrip: true, now: o.Now, x: x}
 	}
 	if err := pl.run(ctx, phaseCopy, p.source(x), kindItems, items); err != nil {
 		return snk.result(), err
@@ -105,27 +105,20 @@ func (d *windowDiffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) e
 		action := rewindActionOf(cur, start, left, false)
 		switch {
 		case action == rewindDone:
-			d.x.stats.Identical.Add(1)
-			d.mu.Lock()
-			res.Identical++
-			d.mu.Unlock()
+			d.note(identical, k)
 			continue
 		case created:
-			d.note(&d.x.stats.ExtraInMain, &res.ExtraInMain, &res.ExtraKeys, k)
+			d.note(extraInMain, k)
 		case cur == nil:
-			d.note(&d.x.stats.MissingInMain, &res.MissingInMain, &res.MissingKeys, k)
+			d.note(missingInMain, k)
 		default:
-			d.note(&d.x.stats.Different, &res.Different, &res.DifferentKeys, k)
+			d.note(different, k)
 		}
 		_, _, _, expressible := stillAsLeft(left, d.keyNames)
 		d.mu.Lock()
 		switch {
 		case action == rewindConflict || !expressible:
-			d.x.stats.Conflicts.Add(1)
-			res.Window.Conflicts++
-			if len(res.Window.ConflictKeys) < d.show {
-				res.Window.ConflictKeys = append(res.Window.ConflictKeys, ddbjson.KeyString(k))
-			}
+			d.note(windowConflict, k)
 		case created:
 			res.Window.WouldDelete++
 		default:

@@ -81,7 +81,7 @@ func (t *target) countChanged(items []map[string]types.AttributeValue, current m
 			n++
 		}
 	}
-	t.x.stats.Changed.Add(int64(n))
+	t.x.changed(int64(n))
 }
 
 // batchPut journals and puts items with BatchWriteItem; with a journal it
@@ -111,6 +111,33 @@ func (t *target) batchDelete(ctx context.Context, rng *rand.Rand, keys []map[str
 		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
 	}
 	return t.x.batchWrite(ctx, rng, t.table, reqs)
+}
+
+// eachIf writes items (keys, when del) one at a time, each on the
+// condition expr with its placeholders names and values: a write counts as
+// written (deleted) when the condition held, as kept otherwise, and the
+// journal's record of a key not written is amended. When a write is given
+// up, the items not written yet are recorded as failed.
+func (t *target) eachIf(ctx context.Context, rng *rand.Rand, items []map[string]types.AttributeValue, del bool,
+	expr string, names map[string]string, values map[string]types.AttributeValue) error {
+	for i, it := range items {
+		w := condWrite{what: "conditional write into " + t.table, table: t.table, item: it,
+			cond: aws.String(expr), names: names, values: values}
+		if del {
+			w.what, w.key, w.item = "conditional delete from "+t.table, it, nil
+		}
+		held, _, err := t.x.write(ctx, rng, w)
+		if err != nil {
+			return t.x.giveUpRest(items[i:], err)
+		}
+		t.x.wroteIf(held, del)
+		if !held {
+			if err := t.notWritten(keyOf(it, t.keyNames)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // condPut builds a conditional put into the target with only the

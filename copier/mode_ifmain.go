@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
@@ -21,51 +20,26 @@ type ifMain struct{ expr string }
 func (m ifMain) put(ctx context.Context, rng *rand.Rand, t *target, items []map[string]types.AttributeValue) error {
 	if t.dryRun {
 		// The conditions are not evaluated: every item counts as written.
-		t.x.chargeWrite(items, 0)
-		t.x.stats.Written.Add(int64(len(items)))
+		t.x.wouldWrite(items)
 		return nil
 	}
 	if _, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames), items); err != nil {
 		return err
 	}
-	for i, it := range items {
-		held, err := t.x.putItem(ctx, rng, t.condPut(it, m.expr))
-		if err != nil {
-			return t.x.giveUpRest(items[i:], err)
-		}
-		if !held {
-			if err := t.notWritten(keyOf(it, t.keyNames)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	names, values := t.sel.placeholders(m.expr)
+	return t.eachIf(ctx, rng, items, false, m.expr, names, values)
 }
 
 func (m ifMain) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {
 	if t.dryRun {
-		t.x.chargeWrite(nil, len(keys))
-		t.x.stats.Deleted.Add(int64(len(keys)))
+		t.x.wouldDelete(len(keys))
 		return nil
 	}
 	if _, err := t.recordBefore(ctx, rng, keys, make([]map[string]types.AttributeValue, len(keys))); err != nil {
 		return err
 	}
 	names, values := t.sel.placeholders(m.expr)
-	for i, k := range keys {
-		in := &dynamodb.DeleteItemInput{TableName: aws.String(t.table), Key: k,
-			ConditionExpression: aws.String(m.expr), ExpressionAttributeNames: names, ExpressionAttributeValues: values}
-		held, err := t.x.deleteItem(ctx, rng, in)
-		if err != nil {
-			return t.x.giveUpRest(keys[i:], err)
-		}
-		if !held {
-			if err := t.notWritten(k); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return t.eachIf(ctx, rng, keys, true, m.expr, names, values)
 }
 
 // probe sends a conditional put whose condition can never hold: DynamoDB

@@ -28,34 +28,20 @@ func (onlyMissing) put(ctx context.Context, rng *rand.Rand, t *target, items []m
 	var toPut []map[string]types.AttributeValue
 	for _, it := range items {
 		if present[ddbjson.KeyString(keyOf(it, t.keyNames))] {
-			t.x.stats.Skipped.Add(1)
+			t.x.kept(1)
 			continue
 		}
 		toPut = append(toPut, it)
 	}
 	if t.dryRun {
-		t.x.chargeWrite(toPut, 0)
-		t.x.stats.Changed.Add(int64(len(toPut))) // absent items: each one changes
-		t.x.stats.Written.Add(int64(len(toPut)))
+		t.x.wouldWrite(toPut)
+		t.x.changed(int64(len(toPut))) // absent items: each one changes
 		return nil
 	}
 	if _, err := t.recordBefore(ctx, rng, keysOf(toPut, t.keyNames), toPut); err != nil {
 		return err
 	}
-	for i, it := range toPut {
-		in := t.condPut(it, "attribute_not_exists(#ddbk0)")
-		in.ExpressionAttributeNames = map[string]string{"#ddbk0": t.keyNames[0]}
-		held, err := t.x.putItem(ctx, rng, in)
-		if err != nil {
-			return t.x.giveUpRest(toPut[i:], err)
-		}
-		if !held {
-			if err := t.notWritten(keyOf(it, t.keyNames)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return t.eachIf(ctx, rng, toPut, false, "attribute_not_exists(#ddbk0)", map[string]string{"#ddbk0": t.keyNames[0]}, nil)
 }
 
 func (onlyMissing) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {

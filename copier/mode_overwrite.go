@@ -22,8 +22,7 @@ func (overwrite) put(ctx context.Context, rng *rand.Rand, t *target, items []map
 			return err
 		}
 		t.countChanged(items, current)
-		t.x.chargeWrite(items, 0)
-		t.x.stats.Written.Add(int64(len(items)))
+		t.x.wouldWrite(items)
 		return nil
 	}
 	return t.batchPut(ctx, rng, items)
@@ -31,8 +30,7 @@ func (overwrite) put(ctx context.Context, rng *rand.Rand, t *target, items []map
 
 func (overwrite) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {
 	if t.dryRun {
-		t.x.chargeWrite(nil, len(keys))
-		t.x.stats.Deleted.Add(int64(len(keys)))
+		t.x.wouldDelete(len(keys))
 		return nil
 	}
 	return t.batchDelete(ctx, rng, keys)

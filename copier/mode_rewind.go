@@ -63,7 +63,7 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 	}
 	if deleting && !s.deleteExtra {
 		// Created in the window: an extra, deleted only with --delete-extra.
-		x.stats.Skipped.Add(int64(len(keys)))
+		x.kept(int64(len(keys)))
 		return nil
 	}
 	current, err := t.current(ctx, rng, keys)
@@ -86,7 +86,7 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		overwrite[i] = s.overwrite || s.overwriteKey != nil && s.overwriteKey(k)
 		switch rewindActionOf(cur, want, left[i], overwrite[i]) {
 		case rewindDone:
-			x.stats.Skipped.Add(1) // already rewound
+			x.kept(1) // already rewound
 		case rewindConflict:
 			x.noteConflict(b.pg, k)
 		default:
@@ -100,14 +100,12 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 	if t.dryRun {
 		for _, i := range todo {
 			if deleting {
-				x.chargeWrite(nil, 1)
-				x.stats.Deleted.Add(1)
+				x.wouldDelete(1)
 			} else {
-				x.chargeWrite(b.items[i:i+1], 0)
-				x.stats.Written.Add(1)
+				x.wouldWrite(b.items[i : i+1])
 			}
 		}
-		x.stats.Changed.Add(int64(len(todo)))
+		x.changed(int64(len(todo)))
 		return nil
 	}
 	if t.journal != nil {
@@ -152,11 +150,8 @@ func (s *rewindSink) write(ctx context.Context, rng *rand.Rand, pg *page, k, wan
 			return t.notWritten(k)
 		}
 	}
-	what := "rewind in " + t.table
-	if want == nil {
-		what = "rewind (delete) in " + t.table
-	}
-	held, old, err := x.replace(ctx, rng, what, t.table, k, want, cond, names, values)
+	held, old, err := x.write(ctx, rng, condWrite{what: writeWhat("rewind", t.table, want == nil), table: t.table,
+		key: k, item: want, cond: cond, names: names, values: values, old: true})
 	switch {
 	case err != nil:
 		return err
@@ -172,12 +167,8 @@ func (s *rewindSink) write(ctx context.Context, rng *rand.Rand, pg *page, k, wan
 			}
 		}
 	}
-	x.stats.Changed.Add(1)
-	if want == nil {
-		x.stats.Deleted.Add(1)
-	} else {
-		x.stats.Written.Add(1)
-	}
+	x.changed(1)
+	x.wroteIf(true, want == nil)
 	return nil
 }
 

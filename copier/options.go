@@ -64,7 +64,8 @@ type Options struct {
 	WorkerIndex, WorkerCount int
 	// MaxWCU caps the write capacity units consumed per second; 0 = no cap.
 	MaxWCU float64
-	// MaxRetryTime bounds how long one call is retried; 0 retries forever.
+	// MaxRetryTime bounds how long one batch is retried (its calls and its
+	// unprocessed items, on one clock); 0 retries forever.
 	MaxRetryTime time.Duration
 	// DryRun reads and counts, writes nothing.
 	DryRun bool

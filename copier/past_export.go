@@ -93,9 +93,9 @@ func (e *exportPast) begin(p *Plan) {
 
 func (e *exportPast) settle(context.Context, API, *Plan) error { return nil }
 
-func (e *exportPast) source(p *Plan, _ *executor) source {
+func (e *exportPast) source(p *Plan, x *executor) source {
 	o := p.opts
-	s := &exportSource{job: e.job, keys: p.job.keys, stats: o.Stats, log: o.Logger, pageSize: o.PageSize,
+	s := &exportSource{job: e.job, keys: p.job.keys, x: x, log: o.Logger, pageSize: o.PageSize,
 		parallel: o.Segments, workerIndex: o.WorkerIndex, workerCount: o.WorkerCount, index: e.index,
 		verb: p.job.verb, writes: !o.DryRun, seeds: newDupSeeds()}
 	if p.job.keysFile != nil {

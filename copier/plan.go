@@ -327,7 +327,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 		defer j.close()
 		t.journal = j
 	}
-	snk := &mainTableSink{next: p.past.sink(p, t, x), ttl: p.job.ttl, skip: o.SkipExpired, now: o.Now, stats: o.Stats}
+	snk := &mainTableSink{next: p.past.sink(p, t, x), ttl: p.job.ttl, skip: o.SkipExpired, now: o.Now, x: x}
 	if m := p.MainTable(); !m.empty() {
 		sum.MainTable = &m
 	}

@@ -314,7 +314,7 @@ type mainTableSink struct {
 	skip    bool
 	noStrip bool
 	now     func() time.Time
-	stats   *Stats
+	x       *executor // its ledger counts the expired items
 }
 
 func (s *mainTableSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
@@ -337,10 +337,7 @@ func (s *mainTableSink) handle(ctx context.Context, rng *rand.Rand, b *batch) er
 		kept = append(kept, it)
 	}
 	if n > 0 {
-		s.stats.Expired.Add(n)
-		if s.skip {
-			s.stats.Matched.Add(-n)
-		}
+		s.x.expired(n, s.skip)
 	}
 	b.items = kept
 	if len(kept) == 0 {

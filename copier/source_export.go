@@ -62,7 +62,7 @@ type exportSource struct {
 	job         *exportJob
 	keys        keySchemaInfo
 	keySet      map[[16]byte]struct{} // a keys file's keys; nil: none
-	stats       *Stats
+	x           *executor             // its ledger counts what is read and matched
 	log         *slog.Logger
 	pageSize    int
 	parallel    int
@@ -152,9 +152,9 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 		if first := seen.add(item, line); first != 0 {
 			return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
 		}
-		s.stats.Read.Add(1)
+		s.x.read(1)
 		if s.selected(item) {
-			s.stats.Matched.Add(1)
+			s.x.matched(1)
 			items = append(items, item)
 			if s.index != nil {
 				hashes = append(hashes, keyHash(keyOf(item, s.keys.names)))

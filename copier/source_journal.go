@@ -226,7 +226,7 @@ func (s *journalSource) read(ctx context.Context, u unit, _ checkpoint.Unit, emi
 		return err
 	}
 	add := func(e undoEntry) error {
-		s.x.stats.Read.Add(1)
+		s.x.read(1)
 		s.expect.Store(ddbjson.KeyString(e.key), e)
 		if e.before == nil {
 			absent = append(absent, e.key)

@@ -204,7 +204,7 @@ func (s *keysSource) read(ctx context.Context, u unit, from checkpoint.Unit, emi
 		var found, missing []map[string]types.AttributeValue
 		switch {
 		case len(chunk) > 0 && s.index != nil:
-			s.x.stats.Checked.Add(int64(len(chunk)))
+			s.x.checked(int64(len(chunk)))
 			missing = s.index.missing(chunk)
 			s.x.noteNotInSource(s.table, missing)
 		case len(chunk) > 0:
@@ -213,8 +213,8 @@ func (s *keysSource) read(ctx context.Context, u unit, from checkpoint.Unit, emi
 			if err != nil {
 				return err
 			}
-			s.x.stats.Read.Add(int64(len(chunk))) // keys looked up
-			s.x.stats.Matched.Add(int64(len(found)))
+			s.x.read(int64(len(chunk))) // keys looked up
+			s.x.matched(int64(len(found)))
 			s.x.noteNotInSource(s.table, missing)
 		}
 		chunk, seen = chunk[:0], map[string]bool{}

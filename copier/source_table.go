@@ -79,10 +79,10 @@ func (s *tableSource) read(ctx context.Context, u unit, from checkpoint.Unit, em
 		if s.count {
 			// Read counts what DynamoDB examined (and charged for), before
 			// the filter; Matched what the filter let through.
-			s.x.stats.Read.Add(int64(max(int(scanned), len(items))))
-			s.x.stats.Matched.Add(int64(len(items)))
+			s.x.read(int64(max(int(scanned), len(items))))
+			s.x.matched(int64(len(items)))
 		} else if s.keysOnly {
-			s.x.stats.Checked.Add(int64(len(items))) // the delete phase's candidates
+			s.x.checked(int64(len(items))) // the delete phase's candidates
 		}
 		pos := checkpoint.Unit{Done: len(next) == 0}
 		if !pos.Done {

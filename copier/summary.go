@@ -6,12 +6,13 @@ func newSummary(o Options, source string, resumed bool) *Summary {
 		Started: o.Now().UTC(), Resumed: resumed}
 }
 
-// finish fills in the end time, rate, counters and what the executor
-// recorded (unwritten keys, keys not in the source).
+// finish fills in the end time, rate, and what the executor's ledger
+// counted and recorded (unwritten keys, keys not in the source, conflicts,
+// clobbered keys).
 func (s *Summary) finish(o Options, x *executor) {
 	s.Finished = o.Now().UTC()
 	s.Elapsed = s.Finished.Sub(s.Started).Seconds()
-	s.Counts = o.Stats.Snapshot()
+	s.Counts = x.snapshot()
 	if s.Elapsed > 0 {
 		s.Rate = float64(s.Counts.Written+s.Counts.Deleted+s.Counts.Skipped) / s.Elapsed
 	}

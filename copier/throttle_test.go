@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -52,8 +51,8 @@ func TestExecutorCountsThrottlesByReason(t *testing.T) {
 	var logs bytes.Buffer
 	stats := &Stats{}
 	x := newExecutor(f, Options{Stats: stats, Backoff: Backoff{}, Now: time.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, []string{"pk"}, "Music")
-	in := &dynamodb.PutItemInput{TableName: aws.String("Music"), Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}}}
-	if _, err := x.putItem(context.Background(), rand.New(rand.NewPCG(1, 2)), in); err != nil {
+	w := condWrite{what: "conditional write into Music", table: "Music", item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}}}
+	if _, _, err := x.write(context.Background(), rand.New(rand.NewPCG(1, 2)), w); err != nil {
 		t.Fatal(err)
 	}
 	f.unprocessed = func(call, n int) int { return map[int]int{1: 1}[call] }
@@ -91,12 +90,12 @@ func TestExecutorCountsThrottlesByReason(t *testing.T) {
 	stats = &Stats{}
 	x = newExecutor(f, Options{Stats: stats, Backoff: Backoff{}, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}, []string{"pk"}, "Music")
 	calls := 0
-	err := x.call(context.Background(), rand.New(rand.NewPCG(1, 2)), "write", func() error {
+	err := x.c.once(context.Background(), rand.New(rand.NewPCG(1, 2)), "write", func() error {
 		calls++
 		if calls <= 3 {
 			return hot
 		}
-		if x.pacer.delay != 0 {
+		if x.c.pacer.delay != 0 {
 			return errors.New("a hot key range slowed the shared pacer")
 		}
 		return nil
@@ -108,8 +107,8 @@ func TestExecutorCountsThrottlesByReason(t *testing.T) {
 		t.Errorf("by reason %+v", got)
 	}
 	// Any other reason slows it.
-	x.throttled(errs[1])
-	if x.pacer.delay == 0 {
+	x.c.throttled(errs[1])
+	if x.c.pacer.delay == 0 {
 		t.Error("a provisioned-throughput throttle left the shared pacer alone")
 	}
 }

@@ -156,15 +156,11 @@ func (s *undoSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 		}
 	}
-	s.x.stats.Matched.Add(int64(len(b.items)))
+	s.x.matched(int64(len(b.items)))
 	if s.dryRun {
 		s.x.countDone(reqs, nil)
 		for _, e := range conds {
-			if e.before == nil {
-				s.x.stats.Deleted.Add(1)
-			} else {
-				s.x.stats.Written.Add(1)
-			}
+			s.x.wroteIf(true, e.before == nil)
 		}
 		return nil
 	}
@@ -195,11 +191,8 @@ func (s *undoSink) undo(ctx context.Context, rng *rand.Rand, pg *page, e undoEnt
 		}
 		s.x.noteConflict(pg, e.key)
 		return nil
-	case e.before == nil:
-		s.x.stats.Deleted.Add(1)
-	default:
-		s.x.stats.Written.Add(1)
 	}
+	s.x.wroteIf(true, e.before == nil)
 	return nil
 }
 
@@ -212,16 +205,12 @@ func (s *undoSink) undo(ctx context.Context, rng *rand.Rand, pg *page, e undoEnt
 // cannot take (too long) does not hold: the item is never overwritten
 // blindly.
 func (s *undoSink) put(ctx context.Context, rng *rand.Rand, key, item, expect map[string]types.AttributeValue) (bool, map[string]types.AttributeValue, error) {
-	x := s.x
 	cond, names, values, ok := stillAsLeft(scalarsOf(expect), s.keyNames)
 	if !ok {
 		return false, nil, nil
 	}
-	what := "undo in " + s.table
-	if item == nil {
-		what = "undo (delete) in " + s.table
-	}
-	return x.replace(ctx, rng, what, s.table, key, item, cond, names, values)
+	return s.x.write(ctx, rng, condWrite{what: writeWhat("undo", s.table, item == nil), table: s.table,
+		key: key, item: item, cond: cond, names: names, values: values, old: true})
 }
 
 // scalarsOf returns item without its list and map attributes (nil: nil).

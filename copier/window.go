@@ -215,29 +215,29 @@ func (s *windowSource) units(phase string) []unit {
 func (s *windowSource) read(ctx context.Context, u unit, from checkpoint.Unit, emit emitFunc) error {
 	var items, absent []map[string]types.AttributeValue
 	if from.Line == 0 {
-		s.x.stats.Read.Add(s.w.unselected) // read from the exports, not selected
+		s.x.read(s.w.unselected) // read from the exports, not selected
 	}
 	for i := from.Line; i < len(s.w.order); i++ {
 		key, start, end, err := s.w.images(s.w.order[i])
 		if err != nil {
 			return err
 		}
-		s.x.stats.Read.Add(1)
+		s.x.read(1)
 		switch {
 		case s.selected != nil && !s.selected(key):
 			// Not selected.
 		case s.past:
 			if start != nil {
-				s.x.stats.Matched.Add(1)
+				s.x.matched(1)
 				items = append(items, start)
 			}
 		case start == nil && end == nil, start != nil && end != nil && itemeq.Items(start, end):
 			// No net change.
 		case start == nil:
-			s.x.stats.Matched.Add(1)
+			s.x.matched(1)
 			absent = append(absent, key)
 		default:
-			s.x.stats.Matched.Add(1)
+			s.x.matched(1)
 			items = append(items, start)
 		}
 		if done := i + 1; done%keysPerGet == 0 || done == len(s.w.order) {
