@@ -16,6 +16,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/poll"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Task is one export of a plan: to start, started, adopted or finished.
@@ -104,7 +105,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, p.region...)
 		if err != nil {
 			if isNotFound(err) {
-				return nil, usagef("export %s: table not found (check --table, --region and --endpoint-url)", p.table)
+				return nil, usage.Errorf("export %s: table not found (check --table, --region and --endpoint-url)", p.table)
 			}
 			return nil, fmt.Errorf("export %s: describe table: %w", p.table, err)
 		}
@@ -118,13 +119,13 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	pitr := cb.ContinuousBackupsDescription
 	if pitr == nil || pitr.PointInTimeRecoveryDescription == nil ||
 		pitr.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
-		return nil, usagef("export %s: point-in-time recovery is not enabled on the table, so it cannot be exported (enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true)", p.table, p.table)
+		return nil, usage.Errorf("export %s: point-in-time recovery is not enabled on the table, so it cannot be exported (enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true)", p.table, p.table)
 	}
 	p.earliest = aws.ToTime(pitr.PointInTimeRecoveryDescription.EarliestRestorableDateTime).UTC()
 	p.latest = aws.ToTime(pitr.PointInTimeRecoveryDescription.LatestRestorableDateTime).UTC()
 	w := tables.Window{Earliest: p.earliest, Latest: p.latest, Days: aws.ToInt32(pitr.PointInTimeRecoveryDescription.RecoveryPeriodInDays)}
 	outside := func(what string, t time.Time) error {
-		return usagef("export %s: %s %s: pick a time inside it", p.table, what, w.Outside(t, opts.Now()))
+		return usage.Errorf("export %s: %s %s: pick a time inside it", p.table, what, w.Outside(t, opts.Now()))
 	}
 	if !opts.incremental() {
 		if opts.At.Before(p.earliest) || opts.At.After(p.latest) {
@@ -243,7 +244,7 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 	if !cur.Before(until) {
 		if len(p.Tasks) == 0 {
 			// Since is the latest restorable time: no window at all.
-			return usagef("export %s: --since %s is the latest restorable time: nothing has been recorded after it to export yet; give an earlier --since, or wait at least 15 minutes (the shortest window DynamoDB exports)",
+			return usage.Errorf("export %s: --since %s is the latest restorable time: nothing has been recorded after it to export yet; give an earlier --since, or wait at least 15 minutes (the shortest window DynamoDB exports)",
 				p.table, tables.FormatTime(o.Since))
 		}
 		return nil

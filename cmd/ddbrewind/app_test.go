@@ -13,6 +13,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -24,15 +25,15 @@ func TestExitCode(t *testing.T) {
 	}{
 		{"nil", nil, 0},
 		{"aws failure", errors.New("AccessDeniedException: no"), 1},
-		{"cli usage", &usageError{Msg: "x"}, 2},
-		{"restore refusal", fmt.Errorf("wrapped: %w", &restore.UsageError{Msg: "x"}), 2},
+		{"cli usage", &usage.Error{Msg: "x"}, 2},
+		{"restore refusal", fmt.Errorf("wrapped: %w", &usage.Error{Msg: "x"}), 2},
 		{"copy refusal", &copier.UsageError{Msg: "x"}, 2},
 		{"bad json", &ddbjson.Error{Source: "--expression-attribute-values", Msg: "x"}, 2},
 		{"interrupted copy", fmt.Errorf("copy: %w", copier.ErrInterrupted), 130},
 		{"interrupted wait", fmt.Errorf("restore: %w", restore.ErrWaitInterrupted), 130},
 		{"interrupted export wait", fmt.Errorf("export: %w", export.ErrWaitInterrupted), 130},
 		{"failed export", &export.FailedError{Table: "t", Code: "S3NoSuchBucket"}, 1},
-		{"export refusal", fmt.Errorf("export: %w", &export.UsageError{Msg: "x"}), 2},
+		{"export refusal", fmt.Errorf("export: %w", &usage.Error{Msg: "x"}), 2},
 		{"context canceled", context.Canceled, 130},
 		{"incomplete", &copier.IncompleteError{Table: "t", Failed: 1}, 3},
 		{"conflicts", fmt.Errorf("copy: %w", &copier.ConflictError{Table: "t", Conflicts: 2}), 3},

@@ -26,6 +26,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -120,11 +121,11 @@ func batchCommand(env *Env) *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				if s := suggest([]string{"start", "status"}, c.Args().First()); s != "" {
-					return &usageError{Msg: fmt.Sprintf("batch: unknown subcommand %q: did you mean %s? (see ddbrewind batch --help)", c.Args().First(), s)}
+					return &usage.Error{Msg: fmt.Sprintf("batch: unknown subcommand %q: did you mean %s? (see ddbrewind batch --help)", c.Args().First(), s)}
 				}
-				return &usageError{Msg: fmt.Sprintf("batch: unknown subcommand %q: use start or status (see ddbrewind batch --help)", c.Args().First())}
+				return &usage.Error{Msg: fmt.Sprintf("batch: unknown subcommand %q: use start or status (see ddbrewind batch --help)", c.Args().First())}
 			}
-			return &usageError{Msg: "batch: give a subcommand: start or status (see ddbrewind batch --help)"}
+			return &usage.Error{Msg: "batch: give a subcommand: start or status (see ddbrewind batch --help)"}
 		},
 	}
 }
@@ -223,10 +224,10 @@ func batchStatusCommand(env *Env) *cli.Command {
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
-				return &usageError{Msg: fmt.Sprintf("batch status: %s after the prefix: put the flags before it (ddbrewind batch status %s %s)", c.Args().Get(1), c.Args().Get(1), c.Args().First())}
+				return &usage.Error{Msg: fmt.Sprintf("batch status: %s after the prefix: put the flags before it (ddbrewind batch status %s %s)", c.Args().Get(1), c.Args().Get(1), c.Args().First())}
 			}
 			if c.NArg() != 1 {
-				return &usageError{Msg: "batch status: give the --state-prefix of batch start, s3://BUCKET/PREFIX (see ddbrewind batch status --help)"}
+				return &usage.Error{Msg: "batch status: give the --state-prefix of batch start, s3://BUCKET/PREFIX (see ddbrewind batch status --help)"}
 			}
 			prefix, err := statePrefix(c.Args().First())
 			if err != nil {
@@ -246,7 +247,7 @@ func batchStatusCommand(env *Env) *cli.Command {
 				return err
 			}
 			if rec == nil {
-				return &usageError{Msg: fmt.Sprintf("batch status: no chain recorded under %s (%s): check the prefix, or submit one with ddbrewind batch start --state-prefix %s", prefix, chainFile, prefix)}
+				return &usage.Error{Msg: fmt.Sprintf("batch status: no chain recorded under %s (%s): check the prefix, or submit one with ddbrewind batch start --state-prefix %s", prefix, chainFile, prefix)}
 			}
 			bc, err := batchClient(c.Context, c, env, log)
 			if err != nil {
@@ -274,10 +275,10 @@ func batchStatusCommand(env *Env) *cli.Command {
 func statePrefix(s string) (string, error) {
 	p := strings.TrimRight(strings.TrimSpace(s), "/")
 	if !statefile.IsS3(p) {
-		return "", &usageError{Msg: fmt.Sprintf("--state-prefix %q: give s3://BUCKET/PREFIX (the jobs run on other machines: their state must be in S3)", s)}
+		return "", &usage.Error{Msg: fmt.Sprintf("--state-prefix %q: give s3://BUCKET/PREFIX (the jobs run on other machines: their state must be in S3)", s)}
 	}
 	if _, key, err := statefile.ParseS3(p + "/" + chainFile); err != nil || key == chainFile {
-		return "", &usageError{Msg: fmt.Sprintf("--state-prefix %q: give s3://BUCKET/PREFIX with a prefix of its own for this rewind", s)}
+		return "", &usage.Error{Msg: fmt.Sprintf("--state-prefix %q: give s3://BUCKET/PREFIX with a prefix of its own for this rewind", s)}
 	}
 	return p, nil
 }
@@ -301,11 +302,11 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 	sel := in.copy.Selection
 	switch {
 	case in.since && k > 1:
-		return "", &usageError{Msg: fmt.Sprintf("batch start --since --workers %d: a rewind from incremental exports is not split (it reads only the keys the window changed): it runs as one run --since job; leave --workers out", k)}
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --since --workers %d: a rewind from incremental exports is not split (it reads only the keys the window changed): it runs as one run --since job; leave --workers out", k)}
 	case sel.KeyCondition != "" && k > 1:
-		return "", &usageError{Msg: fmt.Sprintf("batch start --key-condition-expression --workers %d: a key condition is one Query, read by one worker: leave --workers out", k)}
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --key-condition-expression --workers %d: a key condition is one Query, read by one worker: leave --workers out", k)}
 	case sel.KeysFile != "" && !statefile.IsS3(sel.KeysFile):
-		return "", &usageError{Msg: fmt.Sprintf("batch start --keys-file %s: the jobs run on other machines: give the keys file as s3://BUCKET/KEY", sel.KeysFile)}
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --keys-file %s: the jobs run on other machines: give the keys file as s3://BUCKET/KEY", sel.KeysFile)}
 	}
 	return prefix, nil
 }
@@ -315,7 +316,7 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 func noLocalFiles(c *cli.Context) error {
 	for _, f := range []string{"expression-attribute-names", "expression-attribute-values"} {
 		if strings.HasPrefix(c.String(f), "file://") {
-			return &usageError{Msg: fmt.Sprintf("batch start --%s %s: the jobs run on other machines and cannot read a local file: give the JSON itself", f, c.String(f))}
+			return &usage.Error{Msg: fmt.Sprintf("batch start --%s %s: the jobs run on other machines and cannot read a local file: give the JSON itself", f, c.String(f))}
 		}
 	}
 	return nil
@@ -389,7 +390,7 @@ func sameChain(prefix string, recorded, given []string) error {
 			added = append(added, f)
 		}
 	}
-	return &usageError{Msg: fmt.Sprintf("batch start: %s holds the chain of another rewind (submitted with %s; this command differs: %s): give each rewind its own --state-prefix, or follow that one with ddbrewind batch status %s",
+	return &usage.Error{Msg: fmt.Sprintf("batch start: %s holds the chain of another rewind (submitted with %s; this command differs: %s): give each rewind its own --state-prefix, or follow that one with ddbrewind batch status %s",
 		prefix, orNone(gone), orNone(added), prefix)}
 }
 
@@ -411,7 +412,7 @@ func readChain(ctx context.Context, files *statefile.Store, prefix string) (*cha
 	if statefile.IsS3(loc) && files.S3 != nil {
 		bucket, key, err := statefile.ParseS3(loc)
 		if err != nil {
-			return nil, &usageError{Msg: err.Error()}
+			return nil, &usage.Error{Msg: err.Error()}
 		}
 		out, err := files.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
 		if err != nil {
@@ -430,7 +431,7 @@ func readChain(ctx context.Context, files *statefile.Store, prefix string) (*cha
 	}
 	var rec chainRecord
 	if err := json.Unmarshal(data, &rec); err != nil || rec.Version != 1 || len(rec.Steps) == 0 {
-		return nil, &usageError{Msg: fmt.Sprintf("batch: %s/%s is not a chain ddbrewind recorded (%v): give another --state-prefix", prefix, chainFile, err)}
+		return nil, &usage.Error{Msg: fmt.Sprintf("batch: %s/%s is not a chain ddbrewind recorded (%v): give another --state-prefix", prefix, chainFile, err)}
 	}
 	return &rec, nil
 }
@@ -445,7 +446,7 @@ func createChain(ctx context.Context, s3c *s3.Client, kmsKey, prefix string, rec
 	loc := prefix + "/" + chainFile
 	bucket, key, err := statefile.ParseS3(loc)
 	if err != nil {
-		return &usageError{Msg: err.Error()}
+		return &usage.Error{Msg: err.Error()}
 	}
 	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(append(data, '\n')),
 		IfNoneMatch: aws.String("*"), ServerSideEncryption: s3types.ServerSideEncryptionAes256}
@@ -455,7 +456,7 @@ func createChain(ctx context.Context, s3c *s3.Client, kmsKey, prefix string, rec
 	if _, err := s3c.PutObject(ctx, in); err != nil {
 		var re *awshttp.ResponseError
 		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusPreconditionFailed {
-			return &usageError{Msg: fmt.Sprintf("batch start: another batch start recorded a chain under %s meanwhile: follow it with ddbrewind batch status %s", prefix, prefix)}
+			return &usage.Error{Msg: fmt.Sprintf("batch start: another batch start recorded a chain under %s meanwhile: follow it with ddbrewind batch status %s", prefix, prefix)}
 		}
 		return fmt.Errorf("batch start: record the chain in %s: %w", loc, err)
 	}
@@ -481,7 +482,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 		return nil, err
 	}
 	if r := tables.Region(in.restore.Table); r != "" && r != region {
-		return nil, &usageError{Msg: fmt.Sprintf("batch start --table %s: the table is in %s but the jobs would work in %s: pass --region %s", in.restore.Table, r, region, r)}
+		return nil, &usage.Error{Msg: fmt.Sprintf("batch start --table %s: the table is in %s but the jobs would work in %s: pass --region %s", in.restore.Table, r, region, r)}
 	}
 	table := tables.Name(in.restore.Table)
 	k := c.Int("workers")

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
@@ -45,19 +46,19 @@ func diffCommand(env *Env) *cli.Command {
 			}
 			format := c.String("output")
 			if format != "text" && format != "json" {
-				return &usageError{Msg: fmt.Sprintf("--output %q: use text or json", format)}
+				return &usage.Error{Msg: fmt.Sprintf("--output %q: use text or json", format)}
 			}
 			if c.Int("show") < 0 {
-				return &usageError{Msg: "--show must be 0 or more"}
+				return &usage.Error{Msg: "--show must be 0 or more"}
 			}
 			afterCopy := copier.Options{OnlyMissing: c.Bool("only-missing"), IfMain: c.String("if-main"), DeleteExtra: c.Bool("delete-extra")}
 			for _, f := range []string{"only-missing", "if-main", "delete-extra"} {
 				if c.IsSet(f) && !c.Bool("after-copy") {
-					return &usageError{Msg: fmt.Sprintf("diff --%s says how a copy wrote: it goes with --after-copy", f)}
+					return &usage.Error{Msg: fmt.Sprintf("diff --%s says how a copy wrote: it goes with --after-copy", f)}
 				}
 			}
 			if c.Bool("after-copy") && len(c.StringSlice("from-export")) > 0 {
-				return &usageError{Msg: "diff --after-copy judges a copy from a recovery table (--from): with --from-export, diff the export itself"}
+				return &usage.Error{Msg: "diff --after-copy judges a copy from a recovery table (--from): with --from-export, diff the export itself"}
 			}
 			ro, log, api, err := readOptions(c, env, c.String("to"))
 			if err != nil {

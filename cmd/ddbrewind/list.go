@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -24,15 +25,15 @@ func listCommand(env *Env) *cli.Command {
 		Action: func(c *cli.Context) error {
 			format := c.String("output")
 			if format != "table" && format != "wide" && format != "json" {
-				return &usageError{Msg: fmt.Sprintf("--output %q: use table, wide or json", format)}
+				return &usage.Error{Msg: fmt.Sprintf("--output %q: use table, wide or json", format)}
 			}
 			switch {
 			case c.Bool("backups") && c.String("table") == "":
-				return &usageError{Msg: "list --backups: --table is required (the table whose backups to list)"}
+				return &usage.Error{Msg: "list --backups: --table is required (the table whose backups to list)"}
 			case c.Bool("backups") && c.String("source") != "":
-				return &usageError{Msg: "list --backups lists the backups of --table; --source filters recovery tables: use one or the other"}
+				return &usage.Error{Msg: "list --backups lists the backups of --table; --source filters recovery tables: use one or the other"}
 			case !c.Bool("backups") && c.String("table") != "":
-				return &usageError{Msg: "list --table needs --backups (to list the recovery tables of a table, use --source TABLE)"}
+				return &usage.Error{Msg: "list --table needs --backups (to list the recovery tables of a table, use --source TABLE)"}
 			}
 			log, err := newLogger(c, env)
 			if err != nil {

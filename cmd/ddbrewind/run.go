@@ -13,6 +13,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
@@ -62,7 +63,7 @@ func runCommand(env *Env) *cli.Command {
 				return err
 			}
 			if co.WorkerCount > 1 {
-				return &usageError{Msg: "run --worker-count: a split copy restores once and copies from several workers: run restore, then copy --worker-count K in each worker, then cleanup (see docs/batch.md)"}
+				return &usage.Error{Msg: "run --worker-count: a split copy restores once and copies from several workers: run restore, then copy --worker-count K in each worker, then cleanup (see docs/batch.md)"}
 			}
 			stats := &copier.Stats{}
 			co.Stats = stats
@@ -74,7 +75,7 @@ func runCommand(env *Env) *cli.Command {
 				return err
 			}
 			if r, here := tables.Region(ro.Table), api.Options().Region; r != "" && r != here {
-				return &usageError{Msg: fmt.Sprintf("run --table %s: the table is in %s but this run works in %s, where it would copy back into another table named %s: pass --region %s (restoring into another region is ddbrewind restore's job; copy works within one region)", ro.Table, r, here, tables.Name(ro.Table), r)}
+				return &usage.Error{Msg: fmt.Sprintf("run --table %s: the table is in %s but this run works in %s, where it would copy back into another table named %s: pass --region %s (restoring into another region is ddbrewind restore's job; copy works within one region)", ro.Table, r, here, tables.Name(ro.Table), r)}
 			}
 			state := c.String("state")
 			if state == "" {
@@ -236,14 +237,14 @@ func sinceFlags(c *cli.Context, since bool) error {
 	if since {
 		for _, f := range []string{"at", "ago", "latest", "backup", "backup-before", "recovery-table", "keep-recovery-table", "backup-role-arn", "billing-mode", "indexes"} {
 			if c.IsSet(f) {
-				return &usageError{Msg: fmt.Sprintf("%s --since rewinds from incremental exports, with no restore: --%s does not go with it (give either --since or a restore point)", commandPath(c), f)}
+				return &usage.Error{Msg: fmt.Sprintf("%s --since rewinds from incremental exports, with no restore: --%s does not go with it (give either --since or a restore point)", commandPath(c), f)}
 			}
 		}
 		return required(c, "s3-bucket")
 	}
 	for _, f := range []string{"until", "s3-bucket", "s3-prefix", "keep-export", "overwrite-conflicts", "overwrite-conflicts-keys", "accept-conflicts"} {
 		if c.IsSet(f) {
-			return &usageError{Msg: fmt.Sprintf("%s --%s goes with --since (a rewind from incremental exports)", commandPath(c), f)}
+			return &usage.Error{Msg: fmt.Sprintf("%s --%s goes with --since (a rewind from incremental exports)", commandPath(c), f)}
 		}
 	}
 	return nil
