@@ -190,38 +190,8 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 	if !given {
 		until = p.latest
 	}
-	var live, failed []*types.ExportDescription
-	for _, d := range known {
-		if d.IncrementalExportSpecification == nil {
-			continue
-		}
-		if d.ExportStatus == types.ExportStatusFailed {
-			failed = append(failed, d)
-		} else {
-			live = append(live, d)
-		}
-	}
-	// Follow the chain of live exports from Since: the exports an earlier
-	// attempt started, whatever until it resolved.
-	var chain []*types.ExportDescription
-	cur := o.Since
-	for cur.Before(until) {
-		var next *types.ExportDescription
-		for _, d := range live {
-			from, to := window(d)
-			if !sameTime(&from, cur) || !to.After(cur) || (given && to.After(until) && !sameTime(&to, until)) {
-				continue
-			}
-			if next == nil || better(d, next) {
-				next = d
-			}
-		}
-		if next == nil {
-			break
-		}
-		chain = append(chain, next)
-		_, cur = window(next)
-	}
+	live, failed := incrementalByStatus(known)
+	chain, cur := liveChain(live, o.Since, until, given)
 	rest := until.Sub(cur)
 	switch {
 	case len(chain) > 0 && sameTime(&cur, until):
@@ -258,18 +228,67 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 			"table", p.table, "until", tables.FormatTime(until))
 	}
 	for _, w := range parts {
-		n := 0
-		for _, d := range failed {
-			from, to := window(d)
-			if sameTime(&from, w.From) && sameTime(&to, w.To) {
-				n++
-			}
-		}
-		t := &Task{Type: types.ExportTypeIncrementalExport, Window: w, retry: n}
+		t := &Task{Type: types.ExportTypeIncrementalExport, Window: w, retry: failedOf(failed, w)}
 		t.ClientToken = p.token(t)
 		p.Tasks = append(p.Tasks, t)
 	}
 	return nil
+}
+
+// incrementalByStatus splits the incremental exports among known into the
+// failed ones and the others (live: in progress or completed).
+func incrementalByStatus(known []*types.ExportDescription) (live, failed []*types.ExportDescription) {
+	for _, d := range known {
+		if d.IncrementalExportSpecification == nil {
+			continue
+		}
+		if d.ExportStatus == types.ExportStatusFailed {
+			failed = append(failed, d)
+		} else {
+			live = append(live, d)
+		}
+	}
+	return live, failed
+}
+
+// liveChain follows the chain of live exports from since: the exports an
+// earlier attempt started, whatever until it resolved (when until was
+// given, none that ends after it). It returns the chain and where it ends
+// (since when there is none).
+func liveChain(live []*types.ExportDescription, since, until time.Time, given bool) ([]*types.ExportDescription, time.Time) {
+	var chain []*types.ExportDescription
+	cur := since
+	for cur.Before(until) {
+		var next *types.ExportDescription
+		for _, d := range live {
+			from, to := window(d)
+			if !sameTime(&from, cur) || !to.After(cur) || (given && to.After(until) && !sameTime(&to, until)) {
+				continue
+			}
+			if next == nil || better(d, next) {
+				next = d
+			}
+		}
+		if next == nil {
+			break
+		}
+		chain = append(chain, next)
+		_, cur = window(next)
+	}
+	return chain, cur
+}
+
+// failedOf counts the failed exports of exactly the window w: how many
+// times it was tried before, part of the next try's ClientToken.
+func failedOf(failed []*types.ExportDescription, w Window) int {
+	n := 0
+	for _, d := range failed {
+		from, to := window(d)
+		if sameTime(&from, w.From) && sameTime(&to, w.To) {
+			n++
+		}
+	}
+	return n
 }
 
 // token returns t's ClientToken.

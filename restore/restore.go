@@ -205,44 +205,10 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		explicitBilling = types.BillingModeProvisioned
 	}
 	opts.defaults()
-	if err := validateSource(opts.Table); err != nil {
+	if err := opts.validate(); err != nil {
 		return nil, err
-	}
-	if err := opts.Point.Validate(); err != nil {
-		return nil, err
-	}
-	if opts.IfExists != IfExistsFail && opts.IfExists != IfExistsAdopt {
-		return nil, usage.Errorf("--if-exists %q: use fail or adopt", opts.IfExists)
-	}
-	switch opts.BillingMode {
-	case types.BillingModePayPerRequest:
-		if opts.ReadCapacity != 0 || opts.WriteCapacity != 0 {
-			return nil, usage.Errorf("--read-capacity and --write-capacity need --billing-mode PROVISIONED")
-		}
-	case types.BillingModeProvisioned:
-		if opts.ReadCapacity < 1 || opts.WriteCapacity < 1 {
-			return nil, usage.Errorf("--billing-mode PROVISIONED needs --read-capacity N and --write-capacity N (at least 1)")
-		}
-	default:
-		return nil, usage.Errorf("--billing-mode %q: use PAY_PER_REQUEST or PROVISIONED", opts.BillingMode)
-	}
-	if opts.RecoveryTable != "" {
-		if err := tables.ValidateName("--recovery-table", opts.RecoveryTable); err != nil {
-			return nil, err
-		}
-	}
-	for k := range opts.Tags {
-		if strings.HasPrefix(k, "ddbrewind:") {
-			return nil, usage.Errorf("--tag %s: the ddbrewind: prefix is reserved for ddbrewind's own tags", k)
-		}
 	}
 	src := tables.Name(opts.Table)
-
-	if opts.Point.FromBackup() && strings.HasPrefix(opts.Table, "arn:") {
-		if r := tables.Region(opts.Point.Backup); r != "" && r != tables.Region(opts.Table) {
-			return nil, usage.Errorf("restore %s: --backup %s is in %s but --table %s is in %s: a backup is restored from its table's region", src, opts.Point.Backup, r, opts.Table, tables.Region(opts.Table))
-		}
-	}
 	dt, err := describeSource(ctx, api, opts)
 	if err != nil {
 		if isNotFound(err) {
@@ -267,19 +233,8 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	if p.recovery == src {
 		return nil, usage.Errorf("--recovery-table %s is the source table: pick another name", p.recovery)
 	}
-	if d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)}); err == nil {
-		if opts.IfExists != IfExistsAdopt {
-			next := "take over a restore a previous attempt started with --if-exists adopt"
-			if opts.ExistsHint != nil {
-				next = opts.ExistsHint(p.recovery)
-			}
-			return nil, usage.Errorf("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or %s", src, p.recovery, p.recovery, next)
-		}
-		if err := p.adoptable(ctx, api, d.Table, "pick another --recovery-table"); err != nil {
-			return nil, err
-		}
-	} else if !isNotFound(err) {
-		return nil, fmt.Errorf("restore %s: check recovery table %s: %w", src, p.recovery, err)
+	if err := p.checkRecoveryTable(ctx, api); err != nil {
+		return nil, err
 	}
 	if p.backup == nil || p.backup.kind == kindDynamoDB {
 		if _, _, err := p.indexOverrides(); err != nil {
@@ -287,6 +242,70 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// validate makes the checks of Prepare that need no AWS call: the names,
+// exactly one restore point, --if-exists, the billing mode and its
+// capacities, the tags, and a backup in the table's region.
+func (o *Options) validate() error {
+	if err := validateSource(o.Table); err != nil {
+		return err
+	}
+	if err := o.Point.Validate(); err != nil {
+		return err
+	}
+	if o.IfExists != IfExistsFail && o.IfExists != IfExistsAdopt {
+		return usage.Errorf("--if-exists %q: use fail or adopt", o.IfExists)
+	}
+	switch o.BillingMode {
+	case types.BillingModePayPerRequest:
+		if o.ReadCapacity != 0 || o.WriteCapacity != 0 {
+			return usage.Errorf("--read-capacity and --write-capacity need --billing-mode PROVISIONED")
+		}
+	case types.BillingModeProvisioned:
+		if o.ReadCapacity < 1 || o.WriteCapacity < 1 {
+			return usage.Errorf("--billing-mode PROVISIONED needs --read-capacity N and --write-capacity N (at least 1)")
+		}
+	default:
+		return usage.Errorf("--billing-mode %q: use PAY_PER_REQUEST or PROVISIONED", o.BillingMode)
+	}
+	if o.RecoveryTable != "" {
+		if err := tables.ValidateName("--recovery-table", o.RecoveryTable); err != nil {
+			return err
+		}
+	}
+	for k := range o.Tags {
+		if strings.HasPrefix(k, "ddbrewind:") {
+			return usage.Errorf("--tag %s: the ddbrewind: prefix is reserved for ddbrewind's own tags", k)
+		}
+	}
+	if o.Point.FromBackup() && strings.HasPrefix(o.Table, "arn:") {
+		if r := tables.Region(o.Point.Backup); r != "" && r != tables.Region(o.Table) {
+			return usage.Errorf("restore %s: --backup %s is in %s but --table %s is in %s: a backup is restored from its table's region", tables.Name(o.Table), o.Point.Backup, r, o.Table, tables.Region(o.Table))
+		}
+	}
+	return nil
+}
+
+// checkRecoveryTable checks that the recovery table does not exist, or,
+// with --if-exists adopt, that it is a restore of this plan's to take over.
+func (p *Plan) checkRecoveryTable(ctx context.Context, api API) error {
+	src := tables.Name(p.opts.Table)
+	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)})
+	if err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("restore %s: check recovery table %s: %w", src, p.recovery, err)
+	}
+	if p.opts.IfExists != IfExistsAdopt {
+		next := "take over a restore a previous attempt started with --if-exists adopt"
+		if p.opts.ExistsHint != nil {
+			next = p.opts.ExistsHint(p.recovery)
+		}
+		return usage.Errorf("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or %s", src, p.recovery, p.recovery, next)
+	}
+	return p.adoptable(ctx, api, d.Table, "pick another --recovery-table")
 }
 
 // resolveTime checks that point-in-time recovery is enabled on the source

@@ -510,7 +510,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 			return nil, err
 		}
 		rec.Steps = []*chainStep{{Step: stepRun, Command: append(args, common...)}}
-		nameJobs(rec, "since-"+strings.ReplaceAll(strings.ReplaceAll(tables.FormatTime(in.export.Since), ":", ""), "-", ""))
+		nameJobs(rec, "since-"+compactTime(in.export.Since))
 		return rec, nil
 	}
 	ro := in.restore
@@ -525,60 +525,73 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	}
 	point, recovery := plan.RestorePoint().UTC(), plan.RecoveryTable()
 	rec.RestorePoint, rec.RecoveryTable = &point, recovery
+	if rec.Steps, err = restoreChainSteps(c, env, in.restore.Table, plan, co, prefix, common); err != nil {
+		return nil, err
+	}
+	nameJobs(rec, compactTime(point))
+	return rec, nil
+}
 
+// chainSelection are the selection flags that the copy and the diff of a
+// chain pass on as given.
+var chainSelection = []string{"key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file", "page-size"}
+
+// restoreChainSteps returns the commands of a chain that rewinds table
+// (as --table gave it) with a restore: restore at the plan's fixed point
+// (or backup), copy with co's workers and segments, diff unless
+// --no-verify, cleanup unless --keep-recovery-table; each ends with common.
+func restoreChainSteps(c *cli.Context, env *Env, table string, plan *restore.Plan, co copier.Options, prefix string, common []string) ([]*chainStep, error) {
+	recovery := plan.RecoveryTable()
 	b := newArgs(restoreCommand(env))
-	b.flag("table", in.restore.Table)
+	b.flag("table", table)
 	if arn := plan.BackupARN(); arn != "" {
 		b.flag("backup", arn)
 	} else {
-		b.flag("at", point.Format(time.RFC3339Nano))
+		b.flag("at", plan.RestorePoint().UTC().Format(time.RFC3339Nano))
 	}
 	b.recovery(recovery)
 	b.pass(c, "backup-role-arn", "billing-mode", "read-capacity", "write-capacity", "indexes", "sse-kms-key", "tag", "timeout")
 	b.flag("if-exists", restore.IfExistsAdopt) // a retried restore job takes over its own restore
-	rec.Steps = append(rec.Steps, &chainStep{Step: stepRestore, Command: b.done(common)})
+	steps := []*chainStep{{Step: stepRestore, Command: b.done(common)}}
+	errs := []error{b.err}
 
-	selection := []string{"key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file", "page-size"}
 	b = newArgs(copyCommand(env))
-	b.flag("from", recovery)
-	b.flag("to", table)
-	b.pass(c, selection...)
-	if co.Segments > 0 {
-		b.flag("segments", strconv.Itoa(co.Segments))
-	}
+	b.fromRecovery(c, recovery, co.To, co.Segments)
 	b.pass(c, "only-missing", "delete-extra", "if-main", "skip-expired", "max-wcu", "writers", "max-retry-time", "progress-interval")
-	b.flag("worker-count", strconv.Itoa(k))
+	b.flag("worker-count", strconv.Itoa(co.WorkerCount))
 	b.flag("checkpoint", prefix+"/checkpoint.json")
 	b.flag("journal", prefix+"/journal.jsonl")
 	b.flag("report", prefix+"/"+copyReportFile) // each child's: copy-report.json.worker-I-of-K
 	copyStep := &chainStep{Step: stepCopy, Command: b.done(common)}
-	if k > 1 {
-		copyStep.ArraySize = k
+	if co.WorkerCount > 1 {
+		copyStep.ArraySize = co.WorkerCount
 	}
-	rec.Steps = append(rec.Steps, copyStep)
+	steps = append(steps, copyStep)
+	errs = append(errs, b.err)
 
 	if !c.Bool("no-verify") {
 		b = newArgs(diffCommand(env))
-		b.flag("from", recovery)
-		b.flag("to", table)
-		b.pass(c, selection...)
-		if co.Segments > 0 {
-			b.flag("segments", strconv.Itoa(co.Segments))
-		}
+		b.fromRecovery(c, recovery, co.To, co.Segments)
 		b.pass(c, "writers", "max-retry-time", "progress-interval")
 		b.flag("after-copy", "true") // judged as run's verification: extras fail only with --delete-extra
 		b.pass(c, "only-missing", "if-main", "delete-extra", "skip-expired")
 		b.flag("show", "100")
 		b.flag("output", "json")
-		rec.Steps = append(rec.Steps, &chainStep{Step: stepDiff, Command: b.done(common)})
+		steps = append(steps, &chainStep{Step: stepDiff, Command: b.done(common)})
+		errs = append(errs, b.err)
 	}
 	if !c.Bool("keep-recovery-table") {
 		b = newArgs(cleanupCommand(env))
 		b.flag("recovery-table", recovery)
-		rec.Steps = append(rec.Steps, &chainStep{Step: stepCleanup, Command: b.done(common)})
+		steps = append(steps, &chainStep{Step: stepCleanup, Command: b.done(common)})
+		errs = append(errs, b.err)
 	}
-	nameJobs(rec, strings.ReplaceAll(strings.ReplaceAll(tables.FormatTime(point), ":", ""), "-", ""))
-	return rec, b.err
+	return steps, errors.Join(errs...)
+}
+
+// compactTime is t in the time format without '-' and ':', for job names.
+func compactTime(t time.Time) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tables.FormatTime(t), ":", ""), "-", "")
 }
 
 // submitQuestion is the confirmation of a new chain: what its jobs will
@@ -673,6 +686,18 @@ func (b *argsBuilder) flag(name, value string) {
 
 // recovery appends the recovery table's name.
 func (b *argsBuilder) recovery(name string) { b.flag("recovery-table", name) }
+
+// fromRecovery appends what a chain's copy and diff share: --from the
+// recovery table, --to the main table, the selection as given and
+// --segments when set.
+func (b *argsBuilder) fromRecovery(c *cli.Context, recovery, table string, segments int) {
+	b.flag("from", recovery)
+	b.flag("to", table)
+	b.pass(c, chainSelection...)
+	if segments > 0 {
+		b.flag("segments", strconv.Itoa(segments))
+	}
+}
 
 // pass appends the flags given to c among names, with their values.
 func (b *argsBuilder) pass(c *cli.Context, names ...string) {
