@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 )
 
 // referenceCopy is the simplest correct copier, the yardstick for ddbrewind:
@@ -55,7 +57,7 @@ func referenceCopy(ctx context.Context, c *dynamodb.Client, from, to string, seg
 	for range writers {
 		g.Go(func() error {
 			for b := range batches {
-				if err := writeBatch(ctx, c, to, b); err != nil {
+				if err := ddbtest.WriteBatch(ctx, c, to, b); err != nil {
 					return err
 				}
 				written.Add(int64(len(b)))
