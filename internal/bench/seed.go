@@ -129,17 +129,7 @@ func seed(ctx context.Context, c *dynamodb.Client, table string, n int, seedVal 
 		return nil
 	})
 	var written atomic.Int64
-	for range writers {
-		g.Go(func() error {
-			for b := range batches {
-				if err := ddbtest.WriteBatch(gctx, c, table, b); err != nil {
-					return err
-				}
-				written.Add(int64(len(b)))
-			}
-			return nil
-		})
-	}
+	goWriters(gctx, g, c, table, batches, writers, &written)
 	if err := g.Wait(); err != nil {
 		return st, fmt.Errorf("seed %s: %w", table, err)
 	}
