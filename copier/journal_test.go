@@ -3,7 +3,6 @@ package copier
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ddbrewind/ddbrewind/internal/journalfmt"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
 
@@ -25,8 +25,7 @@ func TestJournalResumedAfterTornTail(t *testing.T) {
 	key := func(pk string) map[string]types.AttributeValue {
 		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
 	}
-	header, _ := json.Marshal(JournalHeader{Journal: "ddbrewind", Version: 1, Table: "main", Keys: []string{"pk"}, Created: time.Now().UTC()})
-	whole := string(header) + "\n" +
+	whole := string(journalfmt.EncodeHeader("main", []string{"pk"}, time.Now())) +
 		`{"key":{"pk":{"S":"k1"}},"before":null}` + "\n" +
 		`{"key":{"pk":{"S":"k2"}},"before":{"pk":{"S":"k2"},"v":{"N":"1"}}}` + "\n"
 	torn := `{"key":{"pk":{"S":"k3"}},"before":{"pk":{"S":"k3"},"v":{"N":"12`

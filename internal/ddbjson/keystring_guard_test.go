@@ -21,7 +21,7 @@ import (
 // which once deleted items that the recovery table held.
 func TestKeyStringIsTheOnlyKeyEncoder(t *testing.T) {
 	allowed := map[string]string{
-		"copier/journal.go:image:MarshalItem":                        "a before- or after-image: a whole item, written as DynamoDB returned it or as ddbrewind wrote it",
+		"internal/journalfmt/journalfmt.go:image:MarshalItem":        "a before- or after-image: a whole item, written as DynamoDB returned it or as ddbrewind wrote it",
 		"copier/show.go:handle:MarshalItemKeysFirst":                 "show prints whole items, exactly as DynamoDB returned them, key attributes first",
 		"cmd/ddbrewind/closing.go:selectionPlaceholders:MarshalItem": "a copy's --expression-attribute-values printed back in its check command: values, not a key identity",
 		"internal/csvout/csvout.go:cell:MarshalItem":                 "a CSV cell holding one value as typed JSON",
