@@ -26,7 +26,7 @@ func TestKeyStringIsTheOnlyKeyEncoder(t *testing.T) {
 		"cmd/ddbrewind/closing.go:selectionPlaceholders:MarshalItem": "a copy's --expression-attribute-values printed back in its check command: values, not a key identity",
 		"internal/csvout/csvout.go:cell:MarshalItem":                 "a CSV cell holding one value as typed JSON",
 		"copier/source_table.go:read:MarshalItem":                    "a checkpoint position: DynamoDB's LastEvaluatedKey, read back as a key, never compared",
-		"copier/window.go:encodeImage:MarshalItem":                   "an incremental window's images kept compact in memory, decoded before any use; keys are identified by KeyString",
+		"internal/window/window.go:encode:MarshalItem":               "an incremental window's images kept compact in memory, decoded before any use; keys are identified by KeyString",
 	}
 	encoders := []string{"MarshalItem", "MarshalItemKeysFirst", "MarshalMap", "MarshalMapJSON", "MarshalList", "MarshalListJSON", "Marshal"}
 	root := moduleRoot(t)
