@@ -143,14 +143,13 @@ func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
 	}
 }
 
-// item is an item of key pk with an attribute v and values of other types.
+// item is an item of key pk with a 38-digit number and a binary set
+// besides its attribute v.
 func item(pk, v string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		"pk": &types.AttributeValueMemberS{Value: pk},
-		"v":  &types.AttributeValueMemberS{Value: v},
-		"n":  &types.AttributeValueMemberN{Value: "12345678901234567890123456789012345678"},
-		"b":  &types.AttributeValueMemberBS{Value: [][]byte{{0, 1}, {0xff}}},
-	}
+	it := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "v": &types.AttributeValueMemberS{Value: v}}
+	it["n"] = &types.AttributeValueMemberN{Value: "12345678901234567890123456789012345678"}
+	it["b"] = &types.AttributeValueMemberBS{Value: [][]byte{{0, 1}, {0xff}}}
+	return it
 }
 
 // keyOfMixed is the primary key of a MixedItems item.
