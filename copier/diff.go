@@ -46,7 +46,6 @@ func (r *DiffResult) Equal() bool {
 func PrepareDiff(ctx context.Context, api API, opts DiffOptions) (*Plan, error) {
 	o := opts.Options
 	o.DryRun, o.Checkpoint, o.Journal = true, "", ""
-	o.noWrites()
 	// Every placeholder must be used by the selection, as in a copy (a
 	// copy's check command carries only its selection's placeholders).
 	return prepare(ctx, api, o, forDiff)

@@ -96,6 +96,9 @@ func (j *Job) plan(ctx context.Context, api API, pa past, u purpose, stats *Stat
 		o.DryRun, o.Checkpoint, o.Journal = true, "", ""
 	}
 	p := &Plan{job: j, opts: o, mode: o.Mode(), purpose: u, past: pa}
+	if !u.writes() {
+		p.mode = p.mode.reading()
+	}
 	pa.begin(p)
 	if u.writes() {
 		if err := p.loadCheckpoint(ctx); err != nil {

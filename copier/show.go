@@ -53,7 +53,6 @@ func PrepareShow(ctx context.Context, api API, opts ShowOptions) (*Plan, error) 
 	}
 	o := opts.Options
 	o.DryRun, o.Checkpoint, o.Journal = true, "", ""
-	o.noWrites()
 	switch {
 	case len(o.FromExport) > 0:
 	case o.From == "":

@@ -86,10 +86,13 @@ func (o Options) Mode() WriteMode {
 // Name names the base mode (overwrite, only-missing, if-main).
 func (m WriteMode) Name() string { return m.base.name() }
 
-// noWrites clears the write mode of options of a plan that writes nothing
-// (a diff, a show): it reads the source as an overwrite would. The
-// conflict flags stay: a window's diff tells conflicts apart with them.
-func (o *Options) noWrites() { o.OnlyMissing, o.DeleteExtra, o.IfMain = false, false, "" }
+// reading is the mode of a plan that writes nothing (a diff, a show): it
+// reads the source as an overwrite would. The conflict flags stay: a
+// window's diff tells conflicts apart with them.
+func (m WriteMode) reading() WriteMode {
+	m.base, m.deleteExtra = overwrite{}, false
+	return m
+}
 
 // noConflictWrites clears the conflict flags of a window's dry run.
 func (o *Options) noConflictWrites() {

@@ -71,9 +71,8 @@ func checkRefusal(t *testing.T, what string, err error, want string) {
 // a window's diff keeps its conflict flags.
 func TestNoWrites(t *testing.T) {
 	o := Options{OnlyMissing: true, IfMain: "x", DeleteExtra: true, OverwriteConflicts: true}
-	o.noWrites()
-	if m := o.Mode(); m.KeepsDifferences() || m.DeletesExtra() || !m.overwritesAllConflicts() {
-		t.Errorf("after noWrites: %+v", m)
+	if m := o.Mode().reading(); m.KeepsDifferences() || m.DeletesExtra() || !m.overwritesAllConflicts() || m.Name() != "overwrite" {
+		t.Errorf("reading: %+v", m)
 	}
 	o.noConflictWrites()
 	if m := o.Mode(); m.overwritesAllConflicts() || m.acceptsConflicts() || m.conflictKeysFile() != "" {

@@ -5,14 +5,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/poll"
-	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
-
-// UsageError is bad input or a refusal found before any export was started:
-// the one usage error type of every package.
-type UsageError = usage.Error
-
-func usagef(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 // ErrWaitInterrupted is returned when the wait for an export was interrupted
 // (Ctrl-C): the export itself goes on in DynamoDB. It is poll.ErrInterrupted,

@@ -16,6 +16,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/poll"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Task is one export of a plan: to start, started, adopted or finished.
@@ -104,7 +105,7 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		dt, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(opts.Table)}, p.region...)
 		if err != nil {
 			if isNotFound(err) {
-				return nil, usagef("export %s: table not found (check --table, --region and --endpoint-url)", p.table)
+				return nil, usage.Errorf("export %s: table not found (check --table, --region and --endpoint-url)", p.table)
 			}
 			return nil, fmt.Errorf("export %s: describe table: %w", p.table, err)
 		}
@@ -118,13 +119,13 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 	pitr := cb.ContinuousBackupsDescription
 	if pitr == nil || pitr.PointInTimeRecoveryDescription == nil ||
 		pitr.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
-		return nil, usagef("export %s: point-in-time recovery is not enabled on the table, so it cannot be exported (enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true)", p.table, p.table)
+		return nil, usage.Errorf("export %s: point-in-time recovery is not enabled on the table, so it cannot be exported (enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true)", p.table, p.table)
 	}
 	p.earliest = aws.ToTime(pitr.PointInTimeRecoveryDescription.EarliestRestorableDateTime).UTC()
 	p.latest = aws.ToTime(pitr.PointInTimeRecoveryDescription.LatestRestorableDateTime).UTC()
 	w := tables.Window{Earliest: p.earliest, Latest: p.latest, Days: aws.ToInt32(pitr.PointInTimeRecoveryDescription.RecoveryPeriodInDays)}
 	outside := func(what string, t time.Time) error {
-		return usagef("export %s: %s %s: pick a time inside it", p.table, what, w.Outside(t, opts.Now()))
+		return usage.Errorf("export %s: %s %s: pick a time inside it", p.table, what, w.Outside(t, opts.Now()))
 	}
 	if !opts.incremental() {
 		if opts.At.Before(p.earliest) || opts.At.After(p.latest) {
@@ -189,38 +190,8 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 	if !given {
 		until = p.latest
 	}
-	var live, failed []*types.ExportDescription
-	for _, d := range known {
-		if d.IncrementalExportSpecification == nil {
-			continue
-		}
-		if d.ExportStatus == types.ExportStatusFailed {
-			failed = append(failed, d)
-		} else {
-			live = append(live, d)
-		}
-	}
-	// Follow the chain of live exports from Since: the exports an earlier
-	// attempt started, whatever until it resolved.
-	var chain []*types.ExportDescription
-	cur := o.Since
-	for cur.Before(until) {
-		var next *types.ExportDescription
-		for _, d := range live {
-			from, to := window(d)
-			if !sameTime(&from, cur) || !to.After(cur) || (given && to.After(until) && !sameTime(&to, until)) {
-				continue
-			}
-			if next == nil || better(d, next) {
-				next = d
-			}
-		}
-		if next == nil {
-			break
-		}
-		chain = append(chain, next)
-		_, cur = window(next)
-	}
+	live, failed := incrementalByStatus(known)
+	chain, cur := liveChain(live, o.Since, until, given)
 	rest := until.Sub(cur)
 	switch {
 	case len(chain) > 0 && sameTime(&cur, until):
@@ -243,7 +214,7 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 	if !cur.Before(until) {
 		if len(p.Tasks) == 0 {
 			// Since is the latest restorable time: no window at all.
-			return usagef("export %s: --since %s is the latest restorable time: nothing has been recorded after it to export yet; give an earlier --since, or wait at least 15 minutes (the shortest window DynamoDB exports)",
+			return usage.Errorf("export %s: --since %s is the latest restorable time: nothing has been recorded after it to export yet; give an earlier --since, or wait at least 15 minutes (the shortest window DynamoDB exports)",
 				p.table, tables.FormatTime(o.Since))
 		}
 		return nil
@@ -257,18 +228,67 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 			"table", p.table, "until", tables.FormatTime(until))
 	}
 	for _, w := range parts {
-		n := 0
-		for _, d := range failed {
-			from, to := window(d)
-			if sameTime(&from, w.From) && sameTime(&to, w.To) {
-				n++
-			}
-		}
-		t := &Task{Type: types.ExportTypeIncrementalExport, Window: w, retry: n}
+		t := &Task{Type: types.ExportTypeIncrementalExport, Window: w, retry: failedOf(failed, w)}
 		t.ClientToken = p.token(t)
 		p.Tasks = append(p.Tasks, t)
 	}
 	return nil
+}
+
+// incrementalByStatus splits the incremental exports among known into the
+// failed ones and the others (live: in progress or completed).
+func incrementalByStatus(known []*types.ExportDescription) (live, failed []*types.ExportDescription) {
+	for _, d := range known {
+		if d.IncrementalExportSpecification == nil {
+			continue
+		}
+		if d.ExportStatus == types.ExportStatusFailed {
+			failed = append(failed, d)
+		} else {
+			live = append(live, d)
+		}
+	}
+	return live, failed
+}
+
+// liveChain follows the chain of live exports from since: the exports an
+// earlier attempt started, whatever until it resolved (when until was
+// given, none that ends after it). It returns the chain and where it ends
+// (since when there is none).
+func liveChain(live []*types.ExportDescription, since, until time.Time, given bool) ([]*types.ExportDescription, time.Time) {
+	var chain []*types.ExportDescription
+	cur := since
+	for cur.Before(until) {
+		var next *types.ExportDescription
+		for _, d := range live {
+			from, to := window(d)
+			if !sameTime(&from, cur) || !to.After(cur) || (given && to.After(until) && !sameTime(&to, until)) {
+				continue
+			}
+			if next == nil || better(d, next) {
+				next = d
+			}
+		}
+		if next == nil {
+			break
+		}
+		chain = append(chain, next)
+		_, cur = window(next)
+	}
+	return chain, cur
+}
+
+// failedOf counts the failed exports of exactly the window w: how many
+// times it was tried before, part of the next try's ClientToken.
+func failedOf(failed []*types.ExportDescription, w Window) int {
+	n := 0
+	for _, d := range failed {
+		from, to := window(d)
+		if sameTime(&from, w.From) && sameTime(&to, w.To) {
+			n++
+		}
+	}
+	return n
 }
 
 // token returns t's ClientToken.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/poll"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Options configures Prepare and Run.
@@ -83,11 +84,11 @@ func (o *Options) validate() error {
 	}
 	switch {
 	case o.At.IsZero() == o.Since.IsZero():
-		return usagef("give exactly one of --at TIME (a full export of the table at TIME) or --since TIME (incremental exports of what changed since TIME)")
+		return usage.Errorf("give exactly one of --at TIME (a full export of the table at TIME) or --since TIME (incremental exports of what changed since TIME)")
 	case !o.Until.IsZero() && o.Since.IsZero():
-		return usagef("--until goes with --since (incremental exports); a full export takes --at")
+		return usage.Errorf("--until goes with --since (incremental exports); a full export takes --at")
 	case !o.Until.IsZero() && !o.Since.Before(o.Until):
-		return usagef("--since %s is not before --until %s: give a window that starts before it ends",
+		return usage.Errorf("--since %s is not before --until %s: give a window that starts before it ends",
 			tables.FormatTime(o.Since), tables.FormatTime(o.Until))
 	}
 	if err := ValidateBucket(o.Bucket); err != nil {
@@ -100,10 +101,10 @@ func (o *Options) validate() error {
 		return err
 	}
 	if len(o.KMSKey) > 2048 {
-		return usagef("--sse-kms-key is %d characters long: a KMS key id, ARN or alias has at most 2048", len(o.KMSKey))
+		return usage.Errorf("--sse-kms-key is %d characters long: a KMS key id, ARN or alias has at most 2048", len(o.KMSKey))
 	}
 	if o.Timeout < 0 {
-		return usagef("--timeout %s must be positive", o.Timeout)
+		return usage.Errorf("--timeout %s must be positive", o.Timeout)
 	}
 	return nil
 }
@@ -122,14 +123,14 @@ var (
 func ValidateBucket(name string) error {
 	switch {
 	case strings.HasPrefix(name, "s3://"):
-		return usagef("--s3-bucket %q: give the bucket's name alone (without s3://), and the path in it with --s3-prefix", name)
+		return usage.Errorf("--s3-bucket %q: give the bucket's name alone (without s3://), and the path in it with --s3-prefix", name)
 	case strings.Contains(name, "/"):
-		return usagef("--s3-bucket %q: give the bucket's name alone, and the path in it with --s3-prefix", name)
+		return usage.Errorf("--s3-bucket %q: give the bucket's name alone, and the path in it with --s3-prefix", name)
 	case !bucketRE.MatchString(name) || strings.Contains(name, ".."):
-		return usagef("--s3-bucket %q is not a valid S3 bucket name: use 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit", name)
+		return usage.Errorf("--s3-bucket %q is not a valid S3 bucket name: use 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit", name)
 	}
 	if _, err := netip.ParseAddr(name); err == nil {
-		return usagef("--s3-bucket %q is an IP address, not an S3 bucket name", name)
+		return usage.Errorf("--s3-bucket %q is an IP address, not an S3 bucket name", name)
 	}
 	return nil
 }
@@ -139,11 +140,11 @@ func ValidateBucket(name string) error {
 func validatePrefix(p string) error {
 	switch {
 	case len(p) > 1024:
-		return usagef("--s3-prefix is %d characters long: DynamoDB takes at most 1024", len(p))
+		return usage.Errorf("--s3-prefix is %d characters long: DynamoDB takes at most 1024", len(p))
 	case strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/"):
-		return usagef("--s3-prefix %q: give it without a leading or trailing '/' (e.g. exports/orders): DynamoDB adds /AWSDynamoDB/<export id>/ after it, and a trailing '/' would make an empty path segment", p)
+		return usage.Errorf("--s3-prefix %q: give it without a leading or trailing '/' (e.g. exports/orders): DynamoDB adds /AWSDynamoDB/<export id>/ after it, and a trailing '/' would make an empty path segment", p)
 	case strings.Contains(p, "//"):
-		return usagef("--s3-prefix %q has an empty path segment (//)", p)
+		return usage.Errorf("--s3-prefix %q has an empty path segment (//)", p)
 	}
 	return nil
 }
@@ -154,7 +155,7 @@ func validateTable(nameOrARN string) error {
 	if strings.HasPrefix(nameOrARN, "arn:") {
 		parts := strings.SplitN(nameOrARN, ":", 6)
 		if len(parts) != 6 || parts[2] != "dynamodb" || !strings.HasPrefix(parts[5], "table/") || strings.Contains(parts[5][len("table/"):], "/") {
-			return usagef("--table %q is not a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)", nameOrARN)
+			return usage.Errorf("--table %q is not a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)", nameOrARN)
 		}
 	}
 	return tables.ValidateName("--table", tables.Name(nameOrARN))
@@ -172,7 +173,7 @@ func describe(full bool, at time.Time, w Window) string {
 // account id (12 digits); empty is accepted (not given).
 func ValidateBucketOwner(owner string) error {
 	if owner != "" && !ownerRE.MatchString(owner) {
-		return usagef("--s3-bucket-owner %q is not an AWS account id: give the 12 digits of the account that owns the bucket", owner)
+		return usage.Errorf("--s3-bucket-owner %q is not an AWS account id: give the 12 digits of the account that owns the bucket", owner)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // The window limits of one incremental export, as DynamoDB enforces them.
@@ -30,7 +31,7 @@ func (w Window) Duration() time.Duration { return w.To.Sub(w.From) }
 func Split(from, to time.Time) ([]Window, error) {
 	total := to.Sub(from)
 	if total < MinWindow {
-		return nil, usagef("the window from %s to %s lasts %s: DynamoDB exports windows of 15 minutes to 24 hours (longer ones are split), so widen it (an earlier --since or a later --until)",
+		return nil, usage.Errorf("the window from %s to %s lasts %s: DynamoDB exports windows of 15 minutes to 24 hours (longer ones are split), so widen it (an earlier --since or a later --until)",
 			tables.FormatTime(from), tables.FormatTime(to), total)
 	}
 	n := int64((total + MaxWindow - 1) / MaxWindow)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // backupKind says which service restores a backup ARN.
@@ -54,7 +55,7 @@ func parseBackupARN(arn string) (backupKind, string, error) {
 	if recoveryPointARN.MatchString(arn) {
 		return kindAWSBackup, "", nil
 	}
-	return 0, "", usagef("--backup %q is not a backup ARN: %s", arn, backupARNExpected)
+	return 0, "", usage.Errorf("--backup %q is not a backup ARN: %s", arn, backupARNExpected)
 }
 
 // backupSource is the backup a plan restores from, resolved and checked.
@@ -91,7 +92,7 @@ func (p *Plan) resolveBackup(ctx context.Context, api API) error {
 	switch kind {
 	case kindDynamoDB:
 		if of != src {
-			return usagef("restore %s: --backup %s is a backup of table %s, not of %s: pick a backup of %s (ddbrewind list --backups --table %s)", src, arn, of, src, src, src)
+			return usage.Errorf("restore %s: --backup %s is a backup of table %s, not of %s: pick a backup of %s (ddbrewind list --backups --table %s)", src, arn, of, src, src, src)
 		}
 		return p.describeBackup(ctx, api, arn)
 	default:
@@ -106,7 +107,7 @@ func (p *Plan) describeBackup(ctx context.Context, api API, arn string) error {
 	out, err := api.DescribeBackup(ctx, &dynamodb.DescribeBackupInput{BackupArn: aws.String(arn)})
 	if err != nil {
 		if awserr.Code(err) == "BackupNotFoundException" {
-			return usagef("restore %s: backup %s not found (check --backup, --region and --endpoint-url; list the table's backups with ddbrewind list --backups --table %s)", src, arn, src)
+			return usage.Errorf("restore %s: backup %s not found (check --backup, --region and --endpoint-url; list the table's backups with ddbrewind list --backups --table %s)", src, arn, src)
 		}
 		return fmt.Errorf("restore %s: describe backup %s: %w", src, arn, err)
 	}
@@ -115,14 +116,14 @@ func (p *Plan) describeBackup(ctx context.Context, api API, arn string) error {
 		return fmt.Errorf("restore %s: describe backup %s: the answer has no backup details", src, arn)
 	}
 	if st := d.BackupDetails.BackupStatus; st != types.BackupStatusAvailable {
-		return usagef("restore %s: backup %s is %s, not AVAILABLE: wait until it is, or pick another (ddbrewind list --backups --table %s)", src, arn, st, src)
+		return usage.Errorf("restore %s: backup %s is %s, not AVAILABLE: wait until it is, or pick another (ddbrewind list --backups --table %s)", src, arn, st, src)
 	}
 	if std := d.SourceTableDetails; std == nil || !p.isSource(aws.ToString(std.TableArn), aws.ToString(std.TableName)) {
 		of := "an unknown table"
 		if std != nil {
 			of = "table " + aws.ToString(std.TableName)
 		}
-		return usagef("restore %s: backup %s is a backup of %s, not of %s: pick a backup of %s (ddbrewind list --backups --table %s)", src, arn, of, p.sourceARN, src, src)
+		return usage.Errorf("restore %s: backup %s is a backup of %s, not of %s: pick a backup of %s (ddbrewind list --backups --table %s)", src, arn, of, p.sourceARN, src, src)
 	}
 	b := &backupSource{arn: arn, kind: kindDynamoDB, created: aws.ToTime(d.BackupDetails.BackupCreationDateTime).UTC(), indexes: &types.TableDescription{}}
 	if f := d.SourceTableFeatureDetails; f != nil {
@@ -153,13 +154,13 @@ func (p *Plan) findRecoveryPoint(ctx context.Context, arn string) error {
 	o := p.opts
 	src := tables.Name(o.Table)
 	if o.BackupRoleARN == "" {
-		return usagef("restore %s: --backup %s is an AWS Backup recovery point, which AWS Backup restores by assuming an IAM role: pass --backup-role-arn ARN (a role that trusts backup.amazonaws.com, e.g. with the AWSBackupServiceRolePolicyForRestores managed policy; see docs/restore-limits.md)", src, arn)
+		return usage.Errorf("restore %s: --backup %s is an AWS Backup recovery point, which AWS Backup restores by assuming an IAM role: pass --backup-role-arn ARN (a role that trusts backup.amazonaws.com, e.g. with the AWSBackupServiceRolePolicyForRestores managed policy; see docs/restore-limits.md)", src, arn)
 	}
 	if !backupRoleARN.MatchString(o.BackupRoleARN) {
-		return usagef("--backup-role-arn %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.BackupRoleARN)
+		return usage.Errorf("--backup-role-arn %q is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)", o.BackupRoleARN)
 	}
 	if p.explicit.indexes != "" || p.explicit.billing != "" {
-		return usagef("restore %s: an AWS Backup recovery point is restored with the billing mode and secondary indexes the table had when it was backed up (AWS Backup's restore takes no overrides): leave out --billing-mode, --read-capacity, --write-capacity and --indexes", src)
+		return usage.Errorf("restore %s: an AWS Backup recovery point is restored with the billing mode and secondary indexes the table had when it was backed up (AWS Backup's restore takes no overrides): leave out --billing-mode, --read-capacity, --write-capacity and --indexes", src)
 	}
 	if o.Backup == nil {
 		return fmt.Errorf("restore %s: no AWS Backup client to restore %s", src, arn)
@@ -175,13 +176,13 @@ func (p *Plan) findRecoveryPoint(ctx context.Context, arn string) error {
 				continue
 			}
 			if st := rp.Status; st != backuptypes.RecoveryPointStatusCompleted && st != backuptypes.RecoveryPointStatusAvailable {
-				return usagef("restore %s: recovery point %s is %s, not COMPLETED: wait until it is, or pick another (aws backup list-recovery-points-by-resource --resource-arn %s)", src, arn, st, p.sourceARN)
+				return usage.Errorf("restore %s: recovery point %s is %s, not COMPLETED: wait until it is, or pick another (aws backup list-recovery-points-by-resource --resource-arn %s)", src, arn, st, p.sourceARN)
 			}
 			p.backup = &backupSource{arn: arn, kind: kindAWSBackup, created: aws.ToTime(rp.CreationDate).UTC()}
 			return nil
 		}
 	}
-	return usagef("restore %s: %s is not a recovery point of %s (AWS Backup lists no such recovery point for the table; see aws backup list-recovery-points-by-resource --resource-arn %s)", src, arn, p.sourceARN, p.sourceARN)
+	return usage.Errorf("restore %s: %s is not a recovery point of %s (AWS Backup lists no such recovery point for the table; see aws backup list-recovery-points-by-resource --resource-arn %s)", src, arn, p.sourceARN, p.sourceARN)
 }
 
 // Backup is one on-demand backup of a table, as ListBackups reports it.
@@ -199,7 +200,7 @@ type Backup struct {
 // ListBackups returns the on-demand backups of table (a name or an ARN) of
 // every type, newest first. AWS Backup's advanced recovery points are not
 // among them: DynamoDB's ListBackups does not list them. A malformed table
-// name or ARN is a *UsageError.
+// name or ARN is a *usage.Error.
 func ListBackups(ctx context.Context, api API, table string) ([]Backup, error) {
 	if err := validateSource(table); err != nil {
 		return nil, err
@@ -244,7 +245,7 @@ func ListBackups(ctx context.Context, api API, table string) ([]Backup, error) {
 }
 
 // newestBackupBefore returns the newest AVAILABLE backup of table created
-// at or before t. None is a *UsageError that names the oldest available
+// at or before t. None is a *usage.Error that names the oldest available
 // backup, or says there is none.
 func newestBackupBefore(ctx context.Context, api API, table string, t time.Time) (*Backup, error) {
 	src := tables.Name(table)
@@ -264,9 +265,9 @@ func newestBackupBefore(ctx context.Context, api API, table string, t time.Time)
 		oldest = b
 	}
 	if oldest == nil {
-		return nil, usagef("restore %s: --backup-before %s: the table has no available backup (see ddbrewind list --backups --table %s; with point-in-time recovery use --at instead)", src, tables.FormatTime(t), src)
+		return nil, usage.Errorf("restore %s: --backup-before %s: the table has no available backup (see ddbrewind list --backups --table %s; with point-in-time recovery use --at instead)", src, tables.FormatTime(t), src)
 	}
-	return nil, usagef("restore %s: --backup-before %s: no available backup of the table was created at or before that time; the oldest is %s, created %s (see ddbrewind list --backups --table %s)",
+	return nil, usage.Errorf("restore %s: --backup-before %s: no available backup of the table was created at or before that time; the oldest is %s, created %s (see ddbrewind list --backups --table %s)",
 		src, tables.FormatTime(t), oldest.ARN, tables.FormatTime(oldest.Created), src)
 }
 

@@ -411,7 +411,7 @@ func TestAdoptableBackup(t *testing.T) {
 			}
 			p := &Plan{backup: &backupSource{arn: arn, kind: tt.kind, created: created}}
 			rs := tt.rs
-			err := p.adoptableBackup(&types.TableDescription{RestoreSummary: &rs}, tt.tags, func(why string) error { return usagef("refused: %s", why) })
+			err := p.adoptableBackup(&types.TableDescription{RestoreSummary: &rs}, tt.tags, func(why string) error { return usage.Errorf("refused: %s", why) })
 			switch {
 			case tt.want == "" && (err != nil || p.existing == nil || !p.point.Equal(created)):
 				t.Errorf("not adopted: %v", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // CleanupOptions selects the recovery tables to delete: the named Tables, or
@@ -35,7 +36,7 @@ type CleanupPlan struct {
 // PlanCleanup selects the tables and checks every guard: each must carry
 // ddbrewind's tags, must have been created by a restore (RestoreSummary), and
 // must not have deletion protection unless DisableDeletionProtection. Any
-// refusal is a UsageError and nothing is deleted.
+// refusal is a *usage.Error and nothing is deleted.
 func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPlan, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -50,10 +51,10 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 		opts.Poll = DefaultPoll
 	}
 	if len(opts.Tables) == 0 && opts.Source == "" && opts.OlderThan == 0 {
-		return nil, usagef("cleanup: name the tables with --recovery-table NAME, or select them with --source TABLE and/or --older-than DURATION")
+		return nil, usage.Errorf("cleanup: name the tables with --recovery-table NAME, or select them with --source TABLE and/or --older-than DURATION")
 	}
 	if len(opts.Tables) > 0 && (opts.Source != "" || opts.OlderThan != 0) {
-		return nil, usagef("cleanup: use either --recovery-table or --source/--older-than, not both")
+		return nil, usage.Errorf("cleanup: use either --recovery-table or --source/--older-than, not both")
 	}
 	plan := &CleanupPlan{opts: opts}
 	if len(opts.Tables) > 0 {
@@ -69,12 +70,12 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 			rt, err := Inspect(ctx, api, name)
 			if err != nil {
 				if isNotFound(err) {
-					return nil, usagef("cleanup %s: table not found (see ddbrewind list)", name)
+					return nil, usage.Errorf("cleanup %s: table not found (see ddbrewind list)", name)
 				}
 				return nil, fmt.Errorf("cleanup %s: %w", name, err)
 			}
 			if rt == nil {
-				return nil, usagef("cleanup %s: refused: the table has no %s tag, so ddbrewind did not create it; delete it yourself if you really mean to", name, tables.TagSourceTable)
+				return nil, usage.Errorf("cleanup %s: refused: the table has no %s tag, so ddbrewind did not create it; delete it yourself if you really mean to", name, tables.TagSourceTable)
 			}
 			plan.Tables = append(plan.Tables, *rt)
 		}
@@ -93,10 +94,10 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 	}
 	for _, rt := range plan.Tables {
 		if !rt.Restored {
-			return nil, usagef("cleanup %s: refused: DynamoDB reports no restore for this table (no RestoreSummary), so it is not a recovery table even though it is tagged", rt.Name)
+			return nil, usage.Errorf("cleanup %s: refused: DynamoDB reports no restore for this table (no RestoreSummary), so it is not a recovery table even though it is tagged", rt.Name)
 		}
 		if rt.DeletionProtection && !opts.DisableDeletionProtection {
-			return nil, usagef("cleanup %s: refused: the table has deletion protection; add --disable-deletion-protection to turn it off and delete the table", rt.Name)
+			return nil, usage.Errorf("cleanup %s: refused: the table has deletion protection; add --disable-deletion-protection to turn it off and delete the table", rt.Name)
 		}
 	}
 	return plan, nil

@@ -3,14 +3,7 @@ package restore
 import (
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/poll"
-	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
-
-// UsageError is bad input or a refusal by a safety rule: nothing was created
-// or deleted. It is the one usage error type of every package.
-type UsageError = usage.Error
-
-func usagef(format string, args ...any) error { return usage.Errorf(format, args...) }
 
 // ErrWaitInterrupted is returned when the wait for a restore or a deletion was
 // interrupted (Ctrl-C): the operation itself goes on in DynamoDB. It is

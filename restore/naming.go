@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // DefaultRecoveryName returns <table>-rewind-<UTC yyyymmddThhmmssZ of point>,
@@ -36,7 +37,7 @@ func validateSource(nameOrARN string) error {
 	if strings.HasPrefix(nameOrARN, "arn:") {
 		parts := strings.SplitN(nameOrARN, ":", 6)
 		if len(parts) != 6 || parts[2] != "dynamodb" || !strings.HasPrefix(parts[5], "table/") {
-			return usagef("--table %q is not a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)", nameOrARN)
+			return usage.Errorf("--table %q is not a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)", nameOrARN)
 		}
 		return tables.ValidateName("--table", tables.Name(nameOrARN))
 	}

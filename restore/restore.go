@@ -15,6 +15,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // Point says which restore point the user asked for: exactly one of At, Ago
@@ -46,7 +47,7 @@ func (p Point) Validate() error {
 		}
 	}
 	if n != 1 {
-		return usagef("give exactly one of --at TIME, --ago DURATION, --latest, --backup ARN or --backup-before TIME (got %d)", n)
+		return usage.Errorf("give exactly one of --at TIME, --ago DURATION, --latest, --backup ARN or --backup-before TIME (got %d)", n)
 	}
 	if p.Backup != "" {
 		if _, _, err := parseBackupARN(p.Backup); err != nil {
@@ -54,7 +55,7 @@ func (p Point) Validate() error {
 		}
 	}
 	if p.Ago < 0 {
-		return usagef("--ago %s must be positive, e.g. --ago 90m", p.Ago)
+		return usage.Errorf("--ago %s must be positive, e.g. --ago 90m", p.Ago)
 	}
 	return nil
 }
@@ -204,48 +205,14 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		explicitBilling = types.BillingModeProvisioned
 	}
 	opts.defaults()
-	if err := validateSource(opts.Table); err != nil {
+	if err := opts.validate(); err != nil {
 		return nil, err
-	}
-	if err := opts.Point.Validate(); err != nil {
-		return nil, err
-	}
-	if opts.IfExists != IfExistsFail && opts.IfExists != IfExistsAdopt {
-		return nil, usagef("--if-exists %q: use fail or adopt", opts.IfExists)
-	}
-	switch opts.BillingMode {
-	case types.BillingModePayPerRequest:
-		if opts.ReadCapacity != 0 || opts.WriteCapacity != 0 {
-			return nil, usagef("--read-capacity and --write-capacity need --billing-mode PROVISIONED")
-		}
-	case types.BillingModeProvisioned:
-		if opts.ReadCapacity < 1 || opts.WriteCapacity < 1 {
-			return nil, usagef("--billing-mode PROVISIONED needs --read-capacity N and --write-capacity N (at least 1)")
-		}
-	default:
-		return nil, usagef("--billing-mode %q: use PAY_PER_REQUEST or PROVISIONED", opts.BillingMode)
-	}
-	if opts.RecoveryTable != "" {
-		if err := tables.ValidateName("--recovery-table", opts.RecoveryTable); err != nil {
-			return nil, err
-		}
-	}
-	for k := range opts.Tags {
-		if strings.HasPrefix(k, "ddbrewind:") {
-			return nil, usagef("--tag %s: the ddbrewind: prefix is reserved for ddbrewind's own tags", k)
-		}
 	}
 	src := tables.Name(opts.Table)
-
-	if opts.Point.FromBackup() && strings.HasPrefix(opts.Table, "arn:") {
-		if r := tables.Region(opts.Point.Backup); r != "" && r != tables.Region(opts.Table) {
-			return nil, usagef("restore %s: --backup %s is in %s but --table %s is in %s: a backup is restored from its table's region", src, opts.Point.Backup, r, opts.Table, tables.Region(opts.Table))
-		}
-	}
 	dt, err := describeSource(ctx, api, opts)
 	if err != nil {
 		if isNotFound(err) {
-			return nil, usagef("restore %s: table not found (check --table, --region and --endpoint-url)", src)
+			return nil, usage.Errorf("restore %s: table not found (check --table, --region and --endpoint-url)", src)
 		}
 		return nil, fmt.Errorf("restore %s: describe source table: %w", src, err)
 	}
@@ -264,21 +231,10 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		p.recovery = DefaultRecoveryName(src, p.point)
 	}
 	if p.recovery == src {
-		return nil, usagef("--recovery-table %s is the source table: pick another name", p.recovery)
+		return nil, usage.Errorf("--recovery-table %s is the source table: pick another name", p.recovery)
 	}
-	if d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)}); err == nil {
-		if opts.IfExists != IfExistsAdopt {
-			next := "take over a restore a previous attempt started with --if-exists adopt"
-			if opts.ExistsHint != nil {
-				next = opts.ExistsHint(p.recovery)
-			}
-			return nil, usagef("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or %s", src, p.recovery, p.recovery, next)
-		}
-		if err := p.adoptable(ctx, api, d.Table, "pick another --recovery-table"); err != nil {
-			return nil, err
-		}
-	} else if !isNotFound(err) {
-		return nil, fmt.Errorf("restore %s: check recovery table %s: %w", src, p.recovery, err)
+	if err := p.checkRecoveryTable(ctx, api); err != nil {
+		return nil, err
 	}
 	if p.backup == nil || p.backup.kind == kindDynamoDB {
 		if _, _, err := p.indexOverrides(); err != nil {
@@ -286,6 +242,70 @@ func Prepare(ctx context.Context, api API, opts Options) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// validate makes the checks of Prepare that need no AWS call: the names,
+// exactly one restore point, --if-exists, the billing mode and its
+// capacities, the tags, and a backup in the table's region.
+func (o *Options) validate() error {
+	if err := validateSource(o.Table); err != nil {
+		return err
+	}
+	if err := o.Point.Validate(); err != nil {
+		return err
+	}
+	if o.IfExists != IfExistsFail && o.IfExists != IfExistsAdopt {
+		return usage.Errorf("--if-exists %q: use fail or adopt", o.IfExists)
+	}
+	switch o.BillingMode {
+	case types.BillingModePayPerRequest:
+		if o.ReadCapacity != 0 || o.WriteCapacity != 0 {
+			return usage.Errorf("--read-capacity and --write-capacity need --billing-mode PROVISIONED")
+		}
+	case types.BillingModeProvisioned:
+		if o.ReadCapacity < 1 || o.WriteCapacity < 1 {
+			return usage.Errorf("--billing-mode PROVISIONED needs --read-capacity N and --write-capacity N (at least 1)")
+		}
+	default:
+		return usage.Errorf("--billing-mode %q: use PAY_PER_REQUEST or PROVISIONED", o.BillingMode)
+	}
+	if o.RecoveryTable != "" {
+		if err := tables.ValidateName("--recovery-table", o.RecoveryTable); err != nil {
+			return err
+		}
+	}
+	for k := range o.Tags {
+		if strings.HasPrefix(k, "ddbrewind:") {
+			return usage.Errorf("--tag %s: the ddbrewind: prefix is reserved for ddbrewind's own tags", k)
+		}
+	}
+	if o.Point.FromBackup() && strings.HasPrefix(o.Table, "arn:") {
+		if r := tables.Region(o.Point.Backup); r != "" && r != tables.Region(o.Table) {
+			return usage.Errorf("restore %s: --backup %s is in %s but --table %s is in %s: a backup is restored from its table's region", tables.Name(o.Table), o.Point.Backup, r, o.Table, tables.Region(o.Table))
+		}
+	}
+	return nil
+}
+
+// checkRecoveryTable checks that the recovery table does not exist, or,
+// with --if-exists adopt, that it is a restore of this plan's to take over.
+func (p *Plan) checkRecoveryTable(ctx context.Context, api API) error {
+	src := tables.Name(p.opts.Table)
+	d, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(p.recovery)})
+	if err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("restore %s: check recovery table %s: %w", src, p.recovery, err)
+	}
+	if p.opts.IfExists != IfExistsAdopt {
+		next := "take over a restore a previous attempt started with --if-exists adopt"
+		if p.opts.ExistsHint != nil {
+			next = p.opts.ExistsHint(p.recovery)
+		}
+		return usage.Errorf("restore %s: recovery table %s already exists: pick another --recovery-table, delete it with ddbrewind cleanup --recovery-table %s, or %s", src, p.recovery, p.recovery, next)
+	}
+	return p.adoptable(ctx, api, d.Table, "pick another --recovery-table")
 }
 
 // resolveTime checks that point-in-time recovery is enabled on the source
@@ -300,7 +320,7 @@ func (p *Plan) resolveTime(ctx context.Context, api API) error {
 	pitr := cb.ContinuousBackupsDescription
 	if pitr == nil || pitr.PointInTimeRecoveryDescription == nil ||
 		pitr.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
-		return usagef("restore %s: point-in-time recovery is not enabled on the table, so it cannot be restored to a point in time: restore from a backup with --backup ARN or --backup-before TIME (ddbrewind list --backups --table %s), and enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true", src, src, src)
+		return usage.Errorf("restore %s: point-in-time recovery is not enabled on the table, so it cannot be restored to a point in time: restore from a backup with --backup ARN or --backup-before TIME (ddbrewind list --backups --table %s), and enable it for the future with: aws dynamodb update-continuous-backups --table-name %s --point-in-time-recovery-specification PointInTimeRecoveryEnabled=true", src, src, src)
 	}
 	desc := pitr.PointInTimeRecoveryDescription
 	p.earliest = aws.ToTime(desc.EarliestRestorableDateTime).UTC()
@@ -317,9 +337,9 @@ func (p *Plan) resolveTime(ctx context.Context, api API) error {
 	now := opts.Now().UTC()
 	if why := w.Outside(p.point, now); why != "" {
 		if p.point.Before(p.earliest) {
-			return usagef("restore %s: %s: pick a time inside it, or restore from a backup with --backup-before %s", src, why, tables.FormatTime(p.point))
+			return usage.Errorf("restore %s: %s: pick a time inside it, or restore from a backup with --backup-before %s", src, why, tables.FormatTime(p.point))
 		}
-		return usagef("restore %s: %s: pick a time inside it, or --latest", src, why)
+		return usage.Errorf("restore %s: %s: pick a time inside it, or --latest", src, why)
 	}
 	return nil
 }
@@ -334,7 +354,7 @@ func (p *Plan) resolveTime(ctx context.Context, api API) error {
 func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription, hint string) error {
 	src := tables.Name(p.opts.Table)
 	refuse := func(why string) error {
-		return usagef("restore %s: recovery table %s already exists and %s: refusing to adopt it; %s", src, p.recovery, why, hint)
+		return usage.Errorf("restore %s: recovery table %s already exists and %s: refusing to adopt it; %s", src, p.recovery, why, hint)
 	}
 	rs := d.RestoreSummary
 	switch {
@@ -447,7 +467,7 @@ func (p *Plan) indexOverrides() ([]types.GlobalSecondaryIndex, []types.LocalSeco
 		if p.backup != nil {
 			of = "the backup of " + of
 		}
-		return nil, nil, usagef("--indexes: %s has no index %s (it has %s); use none, all or a list of its index names",
+		return nil, nil, usage.Errorf("--indexes: %s has no index %s (it has %s); use none, all or a list of its index names",
 			of, strings.Join(missing, ","), list)
 	}
 	return gsis, lsis, nil
@@ -623,7 +643,7 @@ func (p *Plan) adopt(ctx context.Context, api API) (*Result, error) {
 // RestoreSummary) — or, when opts.Point.Backup names the backup the run
 // resolved, a restore from that backup —, then (re)applies ddbrewind's tags
 // and waits until the table is ACTIVE. Any other table is refused with a
-// *UsageError and left alone.
+// *usage.Error and left alone.
 func Adopt(ctx context.Context, api API, opts Options, table string, point time.Time) error {
 	opts.defaults()
 	opts.Wait = true

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // The golden state files under testdata/state were written by the code
@@ -214,7 +215,7 @@ func TestGoldenStateFilesIdentity(t *testing.T) {
 					table = "users"
 				}
 				err := checkSame(other, st, table, goldenSelection())
-				var ue *UsageError
+				var ue *usage.Error
 				if !errors.As(err, &ue) || !strings.Contains(err.Error(), goldenState) {
 					t.Errorf("rerun %d: %v, want a usage error naming %s", i, err, goldenState)
 				}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -15,13 +16,13 @@ import (
 // refusal is a usage error naming the state file.
 func checkSame(o Options, st *State, table, sel string) error {
 	if st.Table != table {
-		return &UsageError{Msg: fmt.Sprintf("state file %s is for table %s, not %s: pass another --state", o.State, st.Table, table)}
+		return &usage.Error{Msg: fmt.Sprintf("state file %s is for table %s, not %s: pass another --state", o.State, st.Table, table)}
 	}
 	if err := sameSource(o, st, table); err != nil {
 		return err
 	}
 	if st.Selection != sel {
-		return &UsageError{Msg: fmt.Sprintf("state file %s records a rewind of %s with another selection or write mode: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
+		return &usage.Error{Msg: fmt.Sprintf("state file %s records a rewind of %s with another selection or write mode: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
 			o.State, table)}
 	}
 	return nil
@@ -64,10 +65,10 @@ func sameSource(o Options, st *State, table string) error {
 		return samePoint(o, st, table)
 	}
 	if st.Step == StepDone {
-		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s %s, not %s: to rewind again, remove the state file or pass another --state",
+		return &usage.Error{Msg: fmt.Sprintf("state file %s records a finished rewind of %s %s, not %s: to rewind again, remove the state file or pass another --state",
 			o.State, table, was, now)}
 	}
-	return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s %s, not %s: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
+	return &usage.Error{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s %s, not %s: rerun with the same flags to resume, or remove the state file (or pass another --state) to start another rewind",
 		o.State, table, was, now)}
 }
 
@@ -100,17 +101,17 @@ func samePoint(o Options, st *State, table string) error {
 		if st.Step == StepDone {
 			state = "a finished"
 		}
-		return &UsageError{Msg: fmt.Sprintf("state file %s records %s rewind of %s started with %s (restore point %s), not %s: rerun with the same flags, or remove the state file (or pass another --state) to start another rewind",
+		return &usage.Error{Msg: fmt.Sprintf("state file %s records %s rewind of %s started with %s (restore point %s), not %s: rerun with the same flags, or remove the state file (or pass another --state) to start another rewind",
 			o.State, state, table, st.PointFlag, tables.FormatTime(st.RestorePoint), given)}
 	}
 	switch {
 	case p.At.IsZero() || p.At.Equal(st.RestorePoint):
 		return nil
 	case st.Step == StepDone:
-		return &UsageError{Msg: fmt.Sprintf("state file %s records a finished rewind of %s to %s: to rewind to %s, remove the state file or pass another --state",
+		return &usage.Error{Msg: fmt.Sprintf("state file %s records a finished rewind of %s to %s: to rewind to %s, remove the state file or pass another --state",
 			o.State, table, tables.FormatTime(st.RestorePoint), tables.FormatTime(p.At))}
 	}
-	return &UsageError{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s to %s, not %s: rerun with the same --at to resume, or remove the state file (or pass another --state) to start another rewind",
+	return &usage.Error{Msg: fmt.Sprintf("state file %s records an unfinished rewind of %s to %s, not %s: rerun with the same --at to resume, or remove the state file (or pass another --state) to start another rewind",
 		o.State, table, tables.FormatTime(st.RestorePoint), tables.FormatTime(p.At))}
 }
 

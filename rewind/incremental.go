@@ -15,6 +15,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/progress"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -234,13 +235,13 @@ func incrementalChecks(o Options) error {
 	c := o.Copy
 	switch {
 	case o.Restore.Point != (restore.Point{}):
-		return &UsageError{Msg: "run --since rewinds from incremental exports: --at, --ago, --latest, --backup and --backup-before name a restore instead; give one or the other"}
+		return &usage.Error{Msg: "run --since rewinds from incremental exports: --at, --ago, --latest, --backup and --backup-before name a restore instead; give one or the other"}
 	case o.KeepRecoveryTable:
-		return &UsageError{Msg: "run --since makes no recovery table: --keep-recovery-table does not apply (--keep-export keeps the export files)"}
+		return &usage.Error{Msg: "run --since makes no recovery table: --keep-recovery-table does not apply (--keep-export keeps the export files)"}
 	case c.Mode().WindowRefusal("run --since") != "":
-		return &UsageError{Msg: c.Mode().WindowRefusal("run --since")}
+		return &usage.Error{Msg: c.Mode().WindowRefusal("run --since")}
 	case c.Selection.Filter != "":
-		return &UsageError{Msg: "run --since: --filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file, or rewind with a restore (--at, --ago, --latest) instead"}
+		return &usage.Error{Msg: "run --since: --filter-expression cannot select from an export: ddbrewind does not evaluate filter expressions itself (DynamoDB does, on a table); select the window's keys with --key-condition-expression or --keys-file, or rewind with a restore (--at, --ago, --latest) instead"}
 	case o.Files == nil || o.Files.S3 == nil:
 		return fmt.Errorf("run --since: S3 is not configured for reading the exports")
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -107,7 +108,7 @@ func (r *restoreSource) close() {
 // advice to resume: resuming would be refused again.
 func (r *restoreSource) start(ctx context.Context, st *State) error {
 	err := r.ensureRestored(ctx, st)
-	var ue *restore.UsageError
+	var ue *usage.Error
 	if errors.As(err, &ue) {
 		return &stepFailure{err: err}
 	}
@@ -179,7 +180,7 @@ func (r *restoreSource) cleanup(ctx context.Context, st *State) error {
 	}
 	plan, err := restore.PlanCleanup(ctx, r.api, restore.CleanupOptions{Tables: []string{st.RecoveryTable}, Wait: true, Now: r.o.Now, Logger: r.o.Logger})
 	if err != nil {
-		var ue *restore.UsageError
+		var ue *usage.Error
 		if errors.As(err, &ue) {
 			if _, derr := r.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.RecoveryTable)}); awserr.Code(derr) == "ResourceNotFoundException" {
 				return nil // deleted by the previous attempt

@@ -207,10 +207,6 @@ type source interface {
 	close()
 }
 
-// UsageError is a refusal: the state file belongs to another rewind. It
-// is the one usage error type of every package.
-type UsageError = usage.Error
-
 // ErrVerifyFailed means the copy finished but the main table's slice does
 // not match the recovery table's; the recovery table is kept.
 var ErrVerifyFailed = errors.New("verification failed")
@@ -431,7 +427,7 @@ func loadState(ctx context.Context, files *statefile.Store, path string) (*State
 	}
 	var st State
 	if err := json.Unmarshal(data, &st); err != nil || st.Version != 1 {
-		return nil, &UsageError{Msg: fmt.Sprintf("state file %s is not a ddbrewind run state: remove it or pass another --state", path)}
+		return nil, &usage.Error{Msg: fmt.Sprintf("state file %s is not a ddbrewind run state: remove it or pass another --state", path)}
 	}
 	return &st, nil
 }

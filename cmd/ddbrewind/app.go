@@ -31,6 +31,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -136,11 +137,11 @@ func positive(c *cli.Context, names ...string) error {
 		switch v := c.Value(n).(type) {
 		case int:
 			if v < 1 {
-				return &usageError{Msg: fmt.Sprintf("--%s %d: must be at least 1", n, v)}
+				return &usage.Error{Msg: fmt.Sprintf("--%s %d: must be at least 1", n, v)}
 			}
 		case time.Duration:
 			if v <= 0 {
-				return &usageError{Msg: fmt.Sprintf("--%s %s: must be positive", n, v)}
+				return &usage.Error{Msg: fmt.Sprintf("--%s %s: must be positive", n, v)}
 			}
 		}
 	}
@@ -209,7 +210,7 @@ func newApp(env *Env) *cli.App {
 				return unknownCommand(c.App, c.Args().First())
 			}
 			_ = cli.ShowAppHelp(c)
-			return &usageError{Msg: "no command given (see ddbrewind --help)"}
+			return &usage.Error{Msg: "no command given (see ddbrewind --help)"}
 		},
 	}
 	return app
@@ -219,7 +220,7 @@ func newApp(env *Env) *cli.App {
 func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(gString(c, "log-level"))); err != nil {
-		return nil, &usageError{Msg: fmt.Sprintf("--log-level %q: use debug, info, warn or error", gString(c, "log-level"))}
+		return nil, &usage.Error{Msg: fmt.Sprintf("--log-level %q: use debug, info, warn or error", gString(c, "log-level"))}
 	}
 	hopts := &slog.HandlerOptions{Level: level}
 	var w io.Writer = env.Err
@@ -237,7 +238,7 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	case "json":
 		h = slog.NewJSONHandler(w, hopts)
 	default:
-		return nil, &usageError{Msg: fmt.Sprintf("--log-format %q: use text or json", gString(c, "log-format"))}
+		return nil, &usage.Error{Msg: fmt.Sprintf("--log-format %q: use text or json", gString(c, "log-format"))}
 	}
 	return slog.New(h).With(batchAttrs(env)...), nil
 }
@@ -347,13 +348,13 @@ func awsConfig(ctx context.Context, c *cli.Context, stats *copier.Stats, log *sl
 			if gString(c, "profile") == "" {
 				src = "AWS_PROFILE=" + pe.Profile
 			}
-			return cfg, &usageError{Msg: fmt.Sprintf("%s: %v (aws configure list-profiles lists the profiles)", src, err)}
+			return cfg, &usage.Error{Msg: fmt.Sprintf("%s: %v (aws configure list-profiles lists the profiles)", src, err)}
 		}
 		return cfg, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		if gString(c, "endpoint-url") == "" && cfg.BaseEndpoint == nil && os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-			return cfg, &usageError{Msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
+			return cfg, &usage.Error{Msg: "no AWS region: pass --region, or set AWS_REGION or a region in your profile"}
 		}
 		cfg.Region = "us-east-1" // a local emulator does not care
 	}
@@ -419,7 +420,7 @@ func stateFilesS3(ctx context.Context, c *cli.Context, env *Env, kmsKey string, 
 	for _, l := range locs {
 		if statefile.IsS3(l) {
 			if _, _, err := statefile.ParseS3(l); err != nil {
-				return nil, &usageError{Msg: err.Error()}
+				return nil, &usage.Error{Msg: err.Error()}
 			}
 			need = true
 		}
@@ -490,9 +491,9 @@ func distinctPaths(paths ...statePath) error {
 		k := pathKey(p.loc)
 		if q, ok := seen[k]; ok {
 			if q.loc == p.loc {
-				return &usageError{Msg: fmt.Sprintf("%s and %s both name %s: give each its own path (saving one would replace the other)", q.flag, p.flag, p.loc)}
+				return &usage.Error{Msg: fmt.Sprintf("%s and %s both name %s: give each its own path (saving one would replace the other)", q.flag, p.flag, p.loc)}
 			}
-			return &usageError{Msg: fmt.Sprintf("%s %s and %s %s name the same file: give each its own path (saving one would replace the other)", q.flag, q.loc, p.flag, p.loc)}
+			return &usage.Error{Msg: fmt.Sprintf("%s %s and %s %s name the same file: give each its own path (saving one would replace the other)", q.flag, q.loc, p.flag, p.loc)}
 		}
 		seen[k] = p
 	}
@@ -514,7 +515,7 @@ func pathKey(loc string) string {
 func required(c *cli.Context, names ...string) error {
 	for _, n := range names {
 		if c.String(n) == "" {
-			return &usageError{Msg: fmt.Sprintf("%s: --%s is required (see ddbrewind %s --help)", commandPath(c), n, commandPath(c))}
+			return &usage.Error{Msg: fmt.Sprintf("%s: --%s is required (see ddbrewind %s --help)", commandPath(c), n, commandPath(c))}
 		}
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // This file turns the two setup errors the SDK words worst into one line
@@ -71,7 +72,7 @@ func checkCredentials(ctx context.Context, cfg aws.Config, emulator bool) error 
 		if emulator {
 			msg += "; a local emulator takes any keys: export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
 		}
-		return &usageError{Msg: msg}
+		return &usage.Error{Msg: msg}
 	case usesSSO(sources):
 		return fmt.Errorf("get AWS credentials from SSO: %w (run aws sso login, with --profile if you use one)", err)
 	default:
@@ -187,9 +188,9 @@ func checkEndpoint(where, v string) error {
 		return nil
 	}
 	if !strings.Contains(v, "://") {
-		return &usageError{Msg: fmt.Sprintf("%s %s has no scheme: add http:// (http://%s), or https:// for a TLS endpoint", where, v, v)}
+		return &usage.Error{Msg: fmt.Sprintf("%s %s has no scheme: add http:// (http://%s), or https:// for a TLS endpoint", where, v, v)}
 	}
-	return &usageError{Msg: fmt.Sprintf("%s %s is not an http:// or https:// URL with a host, such as http://127.0.0.1:8000", where, v)}
+	return &usage.Error{Msg: fmt.Sprintf("%s %s is not an http:// or https:// URL with a host, such as http://127.0.0.1:8000", where, v)}
 }
 
 // s3EndpointHint names where S3's endpoint comes from, to fix it there.

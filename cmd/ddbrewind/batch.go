@@ -26,6 +26,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -120,11 +121,11 @@ func batchCommand(env *Env) *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				if s := suggest([]string{"start", "status"}, c.Args().First()); s != "" {
-					return &usageError{Msg: fmt.Sprintf("batch: unknown subcommand %q: did you mean %s? (see ddbrewind batch --help)", c.Args().First(), s)}
+					return &usage.Error{Msg: fmt.Sprintf("batch: unknown subcommand %q: did you mean %s? (see ddbrewind batch --help)", c.Args().First(), s)}
 				}
-				return &usageError{Msg: fmt.Sprintf("batch: unknown subcommand %q: use start or status (see ddbrewind batch --help)", c.Args().First())}
+				return &usage.Error{Msg: fmt.Sprintf("batch: unknown subcommand %q: use start or status (see ddbrewind batch --help)", c.Args().First())}
 			}
-			return &usageError{Msg: "batch: give a subcommand: start or status (see ddbrewind batch --help)"}
+			return &usage.Error{Msg: "batch: give a subcommand: start or status (see ddbrewind batch --help)"}
 		},
 	}
 }
@@ -223,10 +224,10 @@ func batchStatusCommand(env *Env) *cli.Command {
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
-				return &usageError{Msg: fmt.Sprintf("batch status: %s after the prefix: put the flags before it (ddbrewind batch status %s %s)", c.Args().Get(1), c.Args().Get(1), c.Args().First())}
+				return &usage.Error{Msg: fmt.Sprintf("batch status: %s after the prefix: put the flags before it (ddbrewind batch status %s %s)", c.Args().Get(1), c.Args().Get(1), c.Args().First())}
 			}
 			if c.NArg() != 1 {
-				return &usageError{Msg: "batch status: give the --state-prefix of batch start, s3://BUCKET/PREFIX (see ddbrewind batch status --help)"}
+				return &usage.Error{Msg: "batch status: give the --state-prefix of batch start, s3://BUCKET/PREFIX (see ddbrewind batch status --help)"}
 			}
 			prefix, err := statePrefix(c.Args().First())
 			if err != nil {
@@ -246,7 +247,7 @@ func batchStatusCommand(env *Env) *cli.Command {
 				return err
 			}
 			if rec == nil {
-				return &usageError{Msg: fmt.Sprintf("batch status: no chain recorded under %s (%s): check the prefix, or submit one with ddbrewind batch start --state-prefix %s", prefix, chainFile, prefix)}
+				return &usage.Error{Msg: fmt.Sprintf("batch status: no chain recorded under %s (%s): check the prefix, or submit one with ddbrewind batch start --state-prefix %s", prefix, chainFile, prefix)}
 			}
 			bc, err := batchClient(c.Context, c, env, log)
 			if err != nil {
@@ -274,10 +275,10 @@ func batchStatusCommand(env *Env) *cli.Command {
 func statePrefix(s string) (string, error) {
 	p := strings.TrimRight(strings.TrimSpace(s), "/")
 	if !statefile.IsS3(p) {
-		return "", &usageError{Msg: fmt.Sprintf("--state-prefix %q: give s3://BUCKET/PREFIX (the jobs run on other machines: their state must be in S3)", s)}
+		return "", &usage.Error{Msg: fmt.Sprintf("--state-prefix %q: give s3://BUCKET/PREFIX (the jobs run on other machines: their state must be in S3)", s)}
 	}
 	if _, key, err := statefile.ParseS3(p + "/" + chainFile); err != nil || key == chainFile {
-		return "", &usageError{Msg: fmt.Sprintf("--state-prefix %q: give s3://BUCKET/PREFIX with a prefix of its own for this rewind", s)}
+		return "", &usage.Error{Msg: fmt.Sprintf("--state-prefix %q: give s3://BUCKET/PREFIX with a prefix of its own for this rewind", s)}
 	}
 	return p, nil
 }
@@ -301,11 +302,11 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 	sel := in.copy.Selection
 	switch {
 	case in.since && k > 1:
-		return "", &usageError{Msg: fmt.Sprintf("batch start --since --workers %d: a rewind from incremental exports is not split (it reads only the keys the window changed): it runs as one run --since job; leave --workers out", k)}
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --since --workers %d: a rewind from incremental exports is not split (it reads only the keys the window changed): it runs as one run --since job; leave --workers out", k)}
 	case sel.KeyCondition != "" && k > 1:
-		return "", &usageError{Msg: fmt.Sprintf("batch start --key-condition-expression --workers %d: a key condition is one Query, read by one worker: leave --workers out", k)}
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --key-condition-expression --workers %d: a key condition is one Query, read by one worker: leave --workers out", k)}
 	case sel.KeysFile != "" && !statefile.IsS3(sel.KeysFile):
-		return "", &usageError{Msg: fmt.Sprintf("batch start --keys-file %s: the jobs run on other machines: give the keys file as s3://BUCKET/KEY", sel.KeysFile)}
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --keys-file %s: the jobs run on other machines: give the keys file as s3://BUCKET/KEY", sel.KeysFile)}
 	}
 	return prefix, nil
 }
@@ -315,7 +316,7 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 func noLocalFiles(c *cli.Context) error {
 	for _, f := range []string{"expression-attribute-names", "expression-attribute-values"} {
 		if strings.HasPrefix(c.String(f), "file://") {
-			return &usageError{Msg: fmt.Sprintf("batch start --%s %s: the jobs run on other machines and cannot read a local file: give the JSON itself", f, c.String(f))}
+			return &usage.Error{Msg: fmt.Sprintf("batch start --%s %s: the jobs run on other machines and cannot read a local file: give the JSON itself", f, c.String(f))}
 		}
 	}
 	return nil
@@ -389,7 +390,7 @@ func sameChain(prefix string, recorded, given []string) error {
 			added = append(added, f)
 		}
 	}
-	return &usageError{Msg: fmt.Sprintf("batch start: %s holds the chain of another rewind (submitted with %s; this command differs: %s): give each rewind its own --state-prefix, or follow that one with ddbrewind batch status %s",
+	return &usage.Error{Msg: fmt.Sprintf("batch start: %s holds the chain of another rewind (submitted with %s; this command differs: %s): give each rewind its own --state-prefix, or follow that one with ddbrewind batch status %s",
 		prefix, orNone(gone), orNone(added), prefix)}
 }
 
@@ -411,7 +412,7 @@ func readChain(ctx context.Context, files *statefile.Store, prefix string) (*cha
 	if statefile.IsS3(loc) && files.S3 != nil {
 		bucket, key, err := statefile.ParseS3(loc)
 		if err != nil {
-			return nil, &usageError{Msg: err.Error()}
+			return nil, &usage.Error{Msg: err.Error()}
 		}
 		out, err := files.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
 		if err != nil {
@@ -430,7 +431,7 @@ func readChain(ctx context.Context, files *statefile.Store, prefix string) (*cha
 	}
 	var rec chainRecord
 	if err := json.Unmarshal(data, &rec); err != nil || rec.Version != 1 || len(rec.Steps) == 0 {
-		return nil, &usageError{Msg: fmt.Sprintf("batch: %s/%s is not a chain ddbrewind recorded (%v): give another --state-prefix", prefix, chainFile, err)}
+		return nil, &usage.Error{Msg: fmt.Sprintf("batch: %s/%s is not a chain ddbrewind recorded (%v): give another --state-prefix", prefix, chainFile, err)}
 	}
 	return &rec, nil
 }
@@ -445,7 +446,7 @@ func createChain(ctx context.Context, s3c *s3.Client, kmsKey, prefix string, rec
 	loc := prefix + "/" + chainFile
 	bucket, key, err := statefile.ParseS3(loc)
 	if err != nil {
-		return &usageError{Msg: err.Error()}
+		return &usage.Error{Msg: err.Error()}
 	}
 	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(append(data, '\n')),
 		IfNoneMatch: aws.String("*"), ServerSideEncryption: s3types.ServerSideEncryptionAes256}
@@ -455,7 +456,7 @@ func createChain(ctx context.Context, s3c *s3.Client, kmsKey, prefix string, rec
 	if _, err := s3c.PutObject(ctx, in); err != nil {
 		var re *awshttp.ResponseError
 		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusPreconditionFailed {
-			return &usageError{Msg: fmt.Sprintf("batch start: another batch start recorded a chain under %s meanwhile: follow it with ddbrewind batch status %s", prefix, prefix)}
+			return &usage.Error{Msg: fmt.Sprintf("batch start: another batch start recorded a chain under %s meanwhile: follow it with ddbrewind batch status %s", prefix, prefix)}
 		}
 		return fmt.Errorf("batch start: record the chain in %s: %w", loc, err)
 	}
@@ -481,7 +482,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 		return nil, err
 	}
 	if r := tables.Region(in.restore.Table); r != "" && r != region {
-		return nil, &usageError{Msg: fmt.Sprintf("batch start --table %s: the table is in %s but the jobs would work in %s: pass --region %s", in.restore.Table, r, region, r)}
+		return nil, &usage.Error{Msg: fmt.Sprintf("batch start --table %s: the table is in %s but the jobs would work in %s: pass --region %s", in.restore.Table, r, region, r)}
 	}
 	table := tables.Name(in.restore.Table)
 	k := c.Int("workers")
@@ -509,7 +510,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 			return nil, err
 		}
 		rec.Steps = []*chainStep{{Step: stepRun, Command: append(args, common...)}}
-		nameJobs(rec, "since-"+strings.ReplaceAll(strings.ReplaceAll(tables.FormatTime(in.export.Since), ":", ""), "-", ""))
+		nameJobs(rec, "since-"+compactTime(in.export.Since))
 		return rec, nil
 	}
 	ro := in.restore
@@ -524,60 +525,73 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	}
 	point, recovery := plan.RestorePoint().UTC(), plan.RecoveryTable()
 	rec.RestorePoint, rec.RecoveryTable = &point, recovery
+	if rec.Steps, err = restoreChainSteps(c, env, in.restore.Table, plan, co, prefix, common); err != nil {
+		return nil, err
+	}
+	nameJobs(rec, compactTime(point))
+	return rec, nil
+}
 
+// chainSelection are the selection flags that the copy and the diff of a
+// chain pass on as given.
+var chainSelection = []string{"key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file", "page-size"}
+
+// restoreChainSteps returns the commands of a chain that rewinds table
+// (as --table gave it) with a restore: restore at the plan's fixed point
+// (or backup), copy with co's workers and segments, diff unless
+// --no-verify, cleanup unless --keep-recovery-table; each ends with common.
+func restoreChainSteps(c *cli.Context, env *Env, table string, plan *restore.Plan, co copier.Options, prefix string, common []string) ([]*chainStep, error) {
+	recovery := plan.RecoveryTable()
 	b := newArgs(restoreCommand(env))
-	b.flag("table", in.restore.Table)
+	b.flag("table", table)
 	if arn := plan.BackupARN(); arn != "" {
 		b.flag("backup", arn)
 	} else {
-		b.flag("at", point.Format(time.RFC3339Nano))
+		b.flag("at", plan.RestorePoint().UTC().Format(time.RFC3339Nano))
 	}
 	b.recovery(recovery)
 	b.pass(c, "backup-role-arn", "billing-mode", "read-capacity", "write-capacity", "indexes", "sse-kms-key", "tag", "timeout")
 	b.flag("if-exists", restore.IfExistsAdopt) // a retried restore job takes over its own restore
-	rec.Steps = append(rec.Steps, &chainStep{Step: stepRestore, Command: b.done(common)})
+	steps := []*chainStep{{Step: stepRestore, Command: b.done(common)}}
+	errs := []error{b.err}
 
-	selection := []string{"key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file", "page-size"}
 	b = newArgs(copyCommand(env))
-	b.flag("from", recovery)
-	b.flag("to", table)
-	b.pass(c, selection...)
-	if co.Segments > 0 {
-		b.flag("segments", strconv.Itoa(co.Segments))
-	}
+	b.fromRecovery(c, recovery, co.To, co.Segments)
 	b.pass(c, "only-missing", "delete-extra", "if-main", "skip-expired", "max-wcu", "writers", "max-retry-time", "progress-interval")
-	b.flag("worker-count", strconv.Itoa(k))
+	b.flag("worker-count", strconv.Itoa(co.WorkerCount))
 	b.flag("checkpoint", prefix+"/checkpoint.json")
 	b.flag("journal", prefix+"/journal.jsonl")
 	b.flag("report", prefix+"/"+copyReportFile) // each child's: copy-report.json.worker-I-of-K
 	copyStep := &chainStep{Step: stepCopy, Command: b.done(common)}
-	if k > 1 {
-		copyStep.ArraySize = k
+	if co.WorkerCount > 1 {
+		copyStep.ArraySize = co.WorkerCount
 	}
-	rec.Steps = append(rec.Steps, copyStep)
+	steps = append(steps, copyStep)
+	errs = append(errs, b.err)
 
 	if !c.Bool("no-verify") {
 		b = newArgs(diffCommand(env))
-		b.flag("from", recovery)
-		b.flag("to", table)
-		b.pass(c, selection...)
-		if co.Segments > 0 {
-			b.flag("segments", strconv.Itoa(co.Segments))
-		}
+		b.fromRecovery(c, recovery, co.To, co.Segments)
 		b.pass(c, "writers", "max-retry-time", "progress-interval")
 		b.flag("after-copy", "true") // judged as run's verification: extras fail only with --delete-extra
 		b.pass(c, "only-missing", "if-main", "delete-extra", "skip-expired")
 		b.flag("show", "100")
 		b.flag("output", "json")
-		rec.Steps = append(rec.Steps, &chainStep{Step: stepDiff, Command: b.done(common)})
+		steps = append(steps, &chainStep{Step: stepDiff, Command: b.done(common)})
+		errs = append(errs, b.err)
 	}
 	if !c.Bool("keep-recovery-table") {
 		b = newArgs(cleanupCommand(env))
 		b.flag("recovery-table", recovery)
-		rec.Steps = append(rec.Steps, &chainStep{Step: stepCleanup, Command: b.done(common)})
+		steps = append(steps, &chainStep{Step: stepCleanup, Command: b.done(common)})
+		errs = append(errs, b.err)
 	}
-	nameJobs(rec, strings.ReplaceAll(strings.ReplaceAll(tables.FormatTime(point), ":", ""), "-", ""))
-	return rec, b.err
+	return steps, errors.Join(errs...)
+}
+
+// compactTime is t in the time format without '-' and ':', for job names.
+func compactTime(t time.Time) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tables.FormatTime(t), ":", ""), "-", "")
 }
 
 // submitQuestion is the confirmation of a new chain: what its jobs will
@@ -672,6 +686,18 @@ func (b *argsBuilder) flag(name, value string) {
 
 // recovery appends the recovery table's name.
 func (b *argsBuilder) recovery(name string) { b.flag("recovery-table", name) }
+
+// fromRecovery appends what a chain's copy and diff share: --from the
+// recovery table, --to the main table, the selection as given and
+// --segments when set.
+func (b *argsBuilder) fromRecovery(c *cli.Context, recovery, table string, segments int) {
+	b.flag("from", recovery)
+	b.flag("to", table)
+	b.pass(c, chainSelection...)
+	if segments > 0 {
+		b.flag("segments", strconv.Itoa(segments))
+	}
+}
 
 // pass appends the flags given to c among names, with their values.
 func (b *argsBuilder) pass(c *cli.Context, names ...string) {

@@ -19,6 +19,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/poll"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // batchClient builds the AWS Batch client. Its endpoint follows the SDK's
@@ -359,7 +360,7 @@ func chainFailure(rec *chainRecord, s *chainStep, j jobState) error {
 	}
 	switch {
 	case j.exitCode != nil && *j.exitCode == exitUsage:
-		return &usageError{Msg: fmt.Sprintf("%s: refused, the same command would fail again; read %s%s", what, logs, kept)}
+		return &usage.Error{Msg: fmt.Sprintf("%s: refused, the same command would fail again; read %s%s", what, logs, kept)}
 	case j.exitCode != nil && *j.exitCode == exitDifferences:
 		return fmt.Errorf("%s: %w; read %s%s", what, errDifferent, logs, kept)
 	default:

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // This file holds the command-line conventions urfave/cli does not have:
@@ -54,7 +56,7 @@ func usageErrorHandler(env *Env) cli.OnUsageErrorFunc {
 				}
 			}
 		}
-		return &usageError{Msg: fmt.Sprintf("%s%s (see %s --help)", prefix, msg, help)}
+		return &usage.Error{Msg: fmt.Sprintf("%s%s (see %s --help)", prefix, msg, help)}
 	}
 }
 
@@ -206,9 +208,9 @@ func commandNames(app *cli.App) []string {
 func unknownCommand(app *cli.App, name string) error {
 	names := commandNames(app)
 	if s := suggest(names, name); s != "" {
-		return &usageError{Msg: fmt.Sprintf("unknown command %q: did you mean %s? (see ddbrewind --help)", name, s)}
+		return &usage.Error{Msg: fmt.Sprintf("unknown command %q: did you mean %s? (see ddbrewind --help)", name, s)}
 	}
-	return &usageError{Msg: fmt.Sprintf("unknown command %q: use one of %s (see ddbrewind --help)", name, strings.Join(names, ", "))}
+	return &usage.Error{Msg: fmt.Sprintf("unknown command %q: use one of %s (see ddbrewind --help)", name, strings.Join(names, ", "))}
 }
 
 // noStrayArgs wraps the action of a command that takes flags only: an
@@ -237,7 +239,7 @@ func strayArg(env *Env, c *cli.Context, arg string) error {
 			}
 		}
 	}
-	return &usageError{Msg: fmt.Sprintf("%s: unexpected argument %q: %s (see ddbrewind %s --help)", name, arg, hint, name)}
+	return &usage.Error{Msg: fmt.Sprintf("%s: unexpected argument %q: %s (see ddbrewind %s --help)", name, arg, hint, name)}
 }
 
 // tokenBefore returns the token before the first arg after the command

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // completeFlag is urfave/cli's hidden shell-completion flag: given as the
@@ -70,9 +72,9 @@ func completionCommand() *cli.Command {
 			const use = "use bash, zsh or fish"
 			switch {
 			case c.NArg() == 0:
-				return &usageError{Msg: "completion: name the shell: " + use + " (see ddbrewind completion --help)"}
+				return &usage.Error{Msg: "completion: name the shell: " + use + " (see ddbrewind completion --help)"}
 			case c.NArg() > 1:
-				return &usageError{Msg: fmt.Sprintf("completion: unexpected argument %q: give one shell (see ddbrewind completion --help)", c.Args().Get(1))}
+				return &usage.Error{Msg: fmt.Sprintf("completion: unexpected argument %q: give one shell (see ddbrewind completion --help)", c.Args().Get(1))}
 			}
 			var script string
 			switch shell := c.Args().First(); shell {
@@ -87,7 +89,7 @@ func completionCommand() *cli.Command {
 				}
 				script = dedupeLines(s)
 			default:
-				return &usageError{Msg: fmt.Sprintf("completion: unknown shell %q: %s (see ddbrewind completion --help)", shell, use)}
+				return &usage.Error{Msg: fmt.Sprintf("completion: unknown shell %q: %s (see ddbrewind completion --help)", shell, use)}
 			}
 			_, err := fmt.Fprint(c.App.Writer, script)
 			return err
@@ -185,7 +187,7 @@ func helpCommand() *cli.Command {
 				}
 				return cli.ShowCommandHelp(c, name)
 			default:
-				return &usageError{Msg: fmt.Sprintf("help: unexpected argument %q: give one command (see ddbrewind help)", c.Args().Get(1))}
+				return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: give one command (see ddbrewind help)", c.Args().Get(1))}
 			}
 		},
 	}

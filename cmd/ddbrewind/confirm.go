@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // confirm asks the user to type yes before a destructive action. With --yes
@@ -17,7 +19,7 @@ func confirm(ctx context.Context, env *Env, yes bool, action string) error {
 		return nil
 	}
 	if !env.StdinTTY {
-		return &usageError{Msg: fmt.Sprintf("refusing to %s without confirmation: stdin is not a terminal; add --yes to confirm", action)}
+		return &usage.Error{Msg: fmt.Sprintf("refusing to %s without confirmation: stdin is not a terminal; add --yes to confirm", action)}
 	}
 	fmt.Fprintf(env.Err, "About to %s.\nType yes to continue: ", action)
 	answer := make(chan string, 1)
@@ -38,5 +40,5 @@ func confirm(ctx context.Context, env *Env, yes bool, action string) error {
 	case "y", "yes":
 		return nil
 	}
-	return &usageError{Msg: fmt.Sprintf("not confirmed: did not %s; nothing was changed", action)}
+	return &usage.Error{Msg: fmt.Sprintf("not confirmed: did not %s; nothing was changed", action)}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/progress"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 // selectionFlags are shared by copy, diff and run.
@@ -173,9 +174,9 @@ func requiredSource(c *cli.Context) error {
 	}
 	switch from, exports := c.String("from"), c.StringSlice("from-export"); {
 	case from == "" && len(exports) == 0:
-		return &usageError{Msg: fmt.Sprintf("%s: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind %s --help)", name, name)}
+		return &usage.Error{Msg: fmt.Sprintf("%s: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind %s --help)", name, name)}
 	case from != "" && len(exports) > 0:
-		return &usageError{Msg: fmt.Sprintf("%s: --from and --from-export both name the past state: give one of them", name)}
+		return &usage.Error{Msg: fmt.Sprintf("%s: --from and --from-export both name the past state: give one of them", name)}
 	}
 	return nil
 }
@@ -217,7 +218,7 @@ func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
 		if s := env.Getenv("AWS_BATCH_JOB_ARRAY_INDEX"); s != "" {
 			i, err := strconv.Atoi(s)
 			if err != nil {
-				return opts, &usageError{Msg: fmt.Sprintf("AWS_BATCH_JOB_ARRAY_INDEX=%q is not a number", s)}
+				return opts, &usage.Error{Msg: fmt.Sprintf("AWS_BATCH_JOB_ARRAY_INDEX=%q is not a number", s)}
 			}
 			opts.WorkerIndex = i
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
@@ -36,72 +37,95 @@ func diffCommand(env *Env) *cli.Command {
 			&cli.BoolFlag{Name: "delete-extra", Usage: "with --after-copy: the copy deleted extra items (extras fail)"},
 			&cli.BoolFlag{Name: "skip-expired", Usage: "leave out the past state's items whose TTL attribute (the main table's) has passed, as copy --skip-expired did"},
 		)...),
-		Action: func(c *cli.Context) error {
-			if err := requiredSource(c); err != nil {
-				return err
-			}
-			if err := positive(c, "writers", "page-size", "progress-interval"); err != nil {
-				return err
-			}
-			format := c.String("output")
-			if format != "text" && format != "json" {
-				return &usageError{Msg: fmt.Sprintf("--output %q: use text or json", format)}
-			}
-			if c.Int("show") < 0 {
-				return &usageError{Msg: "--show must be 0 or more"}
-			}
-			afterCopy := copier.Options{OnlyMissing: c.Bool("only-missing"), IfMain: c.String("if-main"), DeleteExtra: c.Bool("delete-extra")}
-			for _, f := range []string{"only-missing", "if-main", "delete-extra"} {
-				if c.IsSet(f) && !c.Bool("after-copy") {
-					return &usageError{Msg: fmt.Sprintf("diff --%s says how a copy wrote: it goes with --after-copy", f)}
-				}
-			}
-			if c.Bool("after-copy") && len(c.StringSlice("from-export")) > 0 {
-				return &usageError{Msg: "diff --after-copy judges a copy from a recovery table (--from): with --from-export, diff the export itself"}
-			}
-			ro, log, api, err := readOptions(c, env, c.String("to"))
-			if err != nil {
-				return err
-			}
-			stats := ro.Stats
-			ro.SkipExpired = c.Bool("skip-expired")
-			opts := copier.DiffOptions{Options: ro, Show: c.Int("show")}
-			plan, err := copier.PrepareDiff(c.Context, api, opts)
-			if err != nil {
-				return err
-			}
-			defer plan.Close()
-			r := startProgress(c, env, log, "diff", stats)
-			res, err := plan.Diff(c.Context, api, opts.Show)
-			r.Stop()
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				if err := printJSON(env.Out, newDiffJSON(res)); err != nil {
-					return err
-				}
-			} else {
-				sel := ro.Selection
-				printDiff(env, res, sel.KeyCondition != "" || sel.Filter != "" || sel.KeysFile != "")
-			}
-			if w := res.Window; w != nil && !res.Equal() {
-				return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %s, delete %s, and leave %s", res.From, res.To, errDifferent,
-					countNoun(w.WouldRewind, "key"), countOf(w.WouldDelete), countNoun(w.Conflicts, "conflict"))
-			}
-			if c.Bool("after-copy") {
-				if err := rewind.Verdict(afterCopy, res); err != nil {
-					return fmt.Errorf("diff %s → %s: %w", res.From, res.To, err)
-				}
-				return nil
-			}
-			if !res.Equal() {
-				return fmt.Errorf("diff %s → %s: %w: %s different, %s missing in main, %s extra in main",
-					res.From, res.To, errDifferent, countOf(res.Different), countOf(res.MissingInMain), countOf(res.ExtraInMain))
-			}
-			return nil
-		},
+		Action: func(c *cli.Context) error { return diffAction(c, env) },
 	}
+}
+
+// diffAction is diff's action: it checks the flags, compares, prints the
+// result as text or JSON and returns the verdict (errDifferent: exit 3).
+func diffAction(c *cli.Context, env *Env) error {
+	if err := diffFlags(c); err != nil {
+		return err
+	}
+	ro, log, api, err := readOptions(c, env, c.String("to"))
+	if err != nil {
+		return err
+	}
+	stats := ro.Stats
+	ro.SkipExpired = c.Bool("skip-expired")
+	opts := copier.DiffOptions{Options: ro, Show: c.Int("show")}
+	plan, err := copier.PrepareDiff(c.Context, api, opts)
+	if err != nil {
+		return err
+	}
+	defer plan.Close()
+	r := startProgress(c, env, log, "diff", stats)
+	res, err := plan.Diff(c.Context, api, opts.Show)
+	r.Stop()
+	if err != nil {
+		return err
+	}
+	if c.String("output") == "json" {
+		if err := printJSON(env.Out, newDiffJSON(res)); err != nil {
+			return err
+		}
+	} else {
+		sel := ro.Selection
+		printDiff(env, res, sel.KeyCondition != "" || sel.Filter != "" || sel.KeysFile != "")
+	}
+	return diffVerdict(c, res)
+}
+
+// diffFlags checks diff's own flags before anything is read: a source,
+// positive counts, --output, --show, and the flags that go with
+// --after-copy.
+func diffFlags(c *cli.Context) error {
+	if err := requiredSource(c); err != nil {
+		return err
+	}
+	if err := positive(c, "writers", "page-size", "progress-interval"); err != nil {
+		return err
+	}
+	format := c.String("output")
+	if format != "text" && format != "json" {
+		return &usage.Error{Msg: fmt.Sprintf("--output %q: use text or json", format)}
+	}
+	if c.Int("show") < 0 {
+		return &usage.Error{Msg: "--show must be 0 or more"}
+	}
+	for _, f := range []string{"only-missing", "if-main", "delete-extra"} {
+		if c.IsSet(f) && !c.Bool("after-copy") {
+			return &usage.Error{Msg: fmt.Sprintf("diff --%s says how a copy wrote: it goes with --after-copy", f)}
+		}
+	}
+	if c.Bool("after-copy") && len(c.StringSlice("from-export")) > 0 {
+		return &usage.Error{Msg: "diff --after-copy judges a copy from a recovery table (--from): with --from-export, diff the export itself"}
+	}
+	return nil
+}
+
+// diffVerdict returns nil when res passes, or an error wrapping
+// errDifferent (or rewind's verdict with --after-copy) that says what
+// differs: for an incremental export window what a rewind would do, with
+// --after-copy what the copy described by the flags should have fixed,
+// otherwise every difference.
+func diffVerdict(c *cli.Context, res *copier.DiffResult) error {
+	if w := res.Window; w != nil && !res.Equal() {
+		return fmt.Errorf("diff %s → %s: %w: a rewind would rewind %s, delete %s, and leave %s", res.From, res.To, errDifferent,
+			countNoun(w.WouldRewind, "key"), countOf(w.WouldDelete), countNoun(w.Conflicts, "conflict"))
+	}
+	if c.Bool("after-copy") {
+		afterCopy := copier.Options{OnlyMissing: c.Bool("only-missing"), IfMain: c.String("if-main"), DeleteExtra: c.Bool("delete-extra")}
+		if err := rewind.Verdict(afterCopy, res); err != nil {
+			return fmt.Errorf("diff %s → %s: %w", res.From, res.To, err)
+		}
+		return nil
+	}
+	if !res.Equal() {
+		return fmt.Errorf("diff %s → %s: %w: %s different, %s missing in main, %s extra in main",
+			res.From, res.To, errDifferent, countOf(res.Different), countOf(res.MissingInMain), countOf(res.ExtraInMain))
+	}
+	return nil
 }
 
 func printDiff(env *Env, r *copier.DiffResult, selected bool) {

@@ -19,10 +19,6 @@ const (
 	exitInterrupted = 130
 )
 
-// usageError is bad usage found by the CLI itself (flags, confirmation):
-// the one usage error type of every package.
-type usageError = usage.Error
-
 // errDifferent marks a finished run whose tables differ (diff, verify).
 var errDifferent = errors.New("tables differ")
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 func exportCommand(env *Env) *cli.Command {
@@ -32,7 +33,7 @@ func exportCommand(env *Env) *cli.Command {
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return &usageError{Msg: fmt.Sprintf("export: unexpected argument %q (see ddbrewind export --help)", c.Args().First())}
+				return &usage.Error{Msg: fmt.Sprintf("export: unexpected argument %q (see ddbrewind export --help)", c.Args().First())}
 			}
 			if err := required(c, "table", "s3-bucket"); err != nil {
 				return err

@@ -531,12 +531,6 @@ func (c *iamCheck) run(t *testing.T, srv *ddbtest.Server, table string, want int
 	return c.runWith(t, srv, table, want, iamRunOpts{}, args...)
 }
 
-// runWithHooks is run with hooks for the recorder.
-func (c *iamCheck) runWithHooks(t *testing.T, srv *ddbtest.Server, table string, want int, hooks map[string]func(), args ...string) []string {
-	t.Helper()
-	return c.runWith(t, srv, table, want, iamRunOpts{hooks: hooks}, args...)
-}
-
 // iamRunOpts are the extras of one checked run.
 type iamRunOpts struct {
 	hooks map[string]func()

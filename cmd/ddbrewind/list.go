@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -21,81 +22,101 @@ func listCommand(env *Env) *cli.Command {
 			&cli.StringFlag{Name: "table", Usage: "the table whose backups --backups lists (name or ARN)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table (fits 80 columns for usual names), wide (every column) or json"},
 		),
-		Action: func(c *cli.Context) error {
-			format := c.String("output")
-			if format != "table" && format != "wide" && format != "json" {
-				return &usageError{Msg: fmt.Sprintf("--output %q: use table, wide or json", format)}
-			}
-			switch {
-			case c.Bool("backups") && c.String("table") == "":
-				return &usageError{Msg: "list --backups: --table is required (the table whose backups to list)"}
-			case c.Bool("backups") && c.String("source") != "":
-				return &usageError{Msg: "list --backups lists the backups of --table; --source filters recovery tables: use one or the other"}
-			case !c.Bool("backups") && c.String("table") != "":
-				return &usageError{Msg: "list --table needs --backups (to list the recovery tables of a table, use --source TABLE)"}
-			}
-			log, err := newLogger(c, env)
-			if err != nil {
-				return err
-			}
-			api, err := dynamoClient(c.Context, c, nil, log)
-			if err != nil {
-				return err
-			}
-			if c.Bool("backups") {
-				return listBackups(c, env, api, format)
-			}
-			tables, err := restore.List(c.Context, api, restore.ListOptions{Source: c.String("source"), Logger: log})
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				if tables == nil {
-					tables = []restore.RecoveryTable{}
-				}
-				return printJSON(env.Out, tables)
-			}
-			if len(tables) == 0 {
-				if src := c.String("source"); src != "" {
-					fmt.Fprintf(env.Out, "no recovery tables of %s\n", src)
-				} else {
-					fmt.Fprintln(env.Out, "no recovery tables (tables ddbrewind restored and tagged) in this region")
-				}
-				return nil
-			}
-			// The default fits 80 columns for usual names.
-			tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
-			wide := format == "wide"
-			if wide {
-				fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tCREATED\tSTATUS\tITEMS\tSIZE")
-			} else {
-				fmt.Fprintln(tw, "NAME\tRESTORE POINT\tSTATUS\tITEMS\tSIZE")
-			}
-			lagging := false
-			for _, t := range tables {
-				source, created := "", ""
-				if wide {
-					// The default name starts with the source's:
-					// the source and creation time are in wide only.
-					source, created = t.SourceTable+"\t", fmtTime(t.CreatedAt)+"\t"
-				}
-				items, size := countOf(t.ItemCount), fmtBytes(t.SizeBytes)
-				if t.ItemCount == 0 && t.SizeBytes == 0 && (t.CreatedAt.IsZero() || env.Now().Sub(t.CreatedAt) < countLag) {
-					// Not counted yet, rather than empty.
-					items, size, lagging = "-", "-", true
-				}
-				fmt.Fprintf(tw, "%s\t%s%s\t%s%s\t%s\t%s\n", t.Name, source, fmtTime(t.RestorePoint),
-					created, t.Status, items, size)
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if lagging {
-				fmt.Fprintln(env.Out, "-: not counted yet: DynamoDB updates a table's item count and size about every 6 hours")
-			}
-			return nil
-		},
+		Action: func(c *cli.Context) error { return listAction(c, env) },
 	}
+}
+
+// listAction is list's action: it checks the flags, then lists the
+// table's backups (--backups) or the recovery tables.
+func listAction(c *cli.Context, env *Env) error {
+	if err := listFlags(c); err != nil {
+		return err
+	}
+	log, err := newLogger(c, env)
+	if err != nil {
+		return err
+	}
+	api, err := dynamoClient(c.Context, c, nil, log)
+	if err != nil {
+		return err
+	}
+	format := c.String("output")
+	if c.Bool("backups") {
+		return listBackups(c, env, api, format)
+	}
+	tables, err := restore.List(c.Context, api, restore.ListOptions{Source: c.String("source"), Logger: log})
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		if tables == nil {
+			tables = []restore.RecoveryTable{}
+		}
+		return printJSON(env.Out, tables)
+	}
+	if len(tables) == 0 {
+		if src := c.String("source"); src != "" {
+			fmt.Fprintf(env.Out, "no recovery tables of %s\n", src)
+		} else {
+			fmt.Fprintln(env.Out, "no recovery tables (tables ddbrewind restored and tagged) in this region")
+		}
+		return nil
+	}
+	return printRecoveryTables(env, tables, format == "wide")
+}
+
+// listFlags checks list's flags before any AWS call: --output, and
+// --table with --backups only.
+func listFlags(c *cli.Context) error {
+	format := c.String("output")
+	if format != "table" && format != "wide" && format != "json" {
+		return &usage.Error{Msg: fmt.Sprintf("--output %q: use table, wide or json", format)}
+	}
+	switch {
+	case c.Bool("backups") && c.String("table") == "":
+		return &usage.Error{Msg: "list --backups: --table is required (the table whose backups to list)"}
+	case c.Bool("backups") && c.String("source") != "":
+		return &usage.Error{Msg: "list --backups lists the backups of --table; --source filters recovery tables: use one or the other"}
+	case !c.Bool("backups") && c.String("table") != "":
+		return &usage.Error{Msg: "list --table needs --backups (to list the recovery tables of a table, use --source TABLE)"}
+	}
+	return nil
+}
+
+// printRecoveryTables prints the recovery tables as a table: by default
+// one that fits 80 columns for usual names, with the source and creation
+// time too when wide. Counts DynamoDB has not made yet show as "-", with a
+// line that says why.
+func printRecoveryTables(env *Env, tables []restore.RecoveryTable, wide bool) error {
+	tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
+	if wide {
+		fmt.Fprintln(tw, "NAME\tSOURCE\tRESTORE POINT\tCREATED\tSTATUS\tITEMS\tSIZE")
+	} else {
+		fmt.Fprintln(tw, "NAME\tRESTORE POINT\tSTATUS\tITEMS\tSIZE")
+	}
+	lagging := false
+	for _, t := range tables {
+		source, created := "", ""
+		if wide {
+			// The default name starts with the source's:
+			// the source and creation time are in wide only.
+			source, created = t.SourceTable+"\t", fmtTime(t.CreatedAt)+"\t"
+		}
+		items, size := countOf(t.ItemCount), fmtBytes(t.SizeBytes)
+		if t.ItemCount == 0 && t.SizeBytes == 0 && (t.CreatedAt.IsZero() || env.Now().Sub(t.CreatedAt) < countLag) {
+			// Not counted yet, rather than empty.
+			items, size, lagging = "-", "-", true
+		}
+		fmt.Fprintf(tw, "%s\t%s%s\t%s%s\t%s\t%s\n", t.Name, source, fmtTime(t.RestorePoint),
+			created, t.Status, items, size)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if lagging {
+		fmt.Fprintln(env.Out, "-: not counted yet: DynamoDB updates a table's item count and size about every 6 hours")
+	}
+	return nil
 }
 
 // countLag is how often DynamoDB refreshes a table's ItemCount and

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
@@ -108,7 +109,7 @@ func pointFlags(c *cli.Context) (restore.Point, error) {
 		return p, err
 	}
 	if c.IsSet("backup-role-arn") && !restore.IsRecoveryPointARN(p.Backup) {
-		return p, &usageError{Msg: "--backup-role-arn is only for --backup with an AWS Backup recovery point ARN (arn:aws:backup:…:recovery-point:…): DynamoDB restores its own backups without a role"}
+		return p, &usage.Error{Msg: "--backup-role-arn is only for --backup with an AWS Backup recovery point ARN (arn:aws:backup:…:recovery-point:…): DynamoDB restores its own backups without a role"}
 	}
 	return p, nil
 }
@@ -118,7 +119,7 @@ func parseTags(kvs []string) (map[string]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, &usageError{Msg: fmt.Sprintf("--tag %q: use KEY=VALUE", kv)}
+			return nil, &usage.Error{Msg: fmt.Sprintf("--tag %q: use KEY=VALUE", kv)}
 		}
 		tags[k] = v
 	}

@@ -2,17 +2,20 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
@@ -50,116 +53,153 @@ func runCommand(env *Env) *cli.Command {
 		Usage: "restore, copy, verify and clean up in one resumable command",
 		UsageText: "ddbrewind run --table T (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) [selection and copy flags] [--keep-recovery-table] [--state PATH]\n" +
 			"   ddbrewind run --table T --since TIME [--until TIME] --s3-bucket B [--s3-prefix P] [copy flags] [--overwrite-conflicts | --overwrite-conflicts-keys FILE] [--accept-conflicts] [--keep-export] [--state PATH]",
-		Flags: withGlobals(runFlags()...),
-		Action: func(c *cli.Context) error {
-			in, err := readRunInputs(c, env)
-			if err != nil {
-				return err
-			}
-			since, ro, eo, co := in.since, in.restore, in.export, in.copy
-			log, err := newLogger(c, env)
-			if err != nil {
-				return err
-			}
-			if co.WorkerCount > 1 {
-				return &usageError{Msg: "run --worker-count: a split copy restores once and copies from several workers: run restore, then copy --worker-count K in each worker, then cleanup (see docs/batch.md)"}
-			}
-			stats := &copier.Stats{}
-			co.Stats = stats
-			api, err := dynamoClient(c.Context, c, stats, log)
-			if err != nil {
-				return err
-			}
-			if ro.Backup, err = backupClientFor(c.Context, c, env, ro.Point, log); err != nil {
-				return err
-			}
-			if r, here := tables.Region(ro.Table), api.Options().Region; r != "" && r != here {
-				return &usageError{Msg: fmt.Sprintf("run --table %s: the table is in %s but this run works in %s, where it would copy back into another table named %s: pass --region %s (restoring into another region is ddbrewind restore's job; copy works within one region)", ro.Table, r, here, tables.Name(ro.Table), r)}
-			}
-			state := c.String("state")
-			if state == "" {
-				state = fmt.Sprintf("ddbrewind-run-%s.json", tables.Name(ro.Table))
-			}
-			statePaths := []statePath{{"--state", state}, {"--checkpoint", co.Checkpoint}, {"--journal", co.Journal}, {"--report", c.String("report")}}
-			if !c.IsSet("state") {
-				statePaths[0].flag = "--state (default)"
-			}
-			if co.Checkpoint == "" {
-				statePaths[1] = statePath{"--checkpoint (default)", rewind.DefaultCheckpoint(state)}
-			}
-			if err := distinctPaths(statePaths...); err != nil {
-				return err
-			}
-			files, err := stateFiles(c.Context, c, env, ro.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"), co.Selection.KeysFile, co.OverwriteConflictsKeys)
-			if err != nil {
-				return err
-			}
-			var objects rewind.ObjectDeleter
-			if since {
-				// The exports are read and deleted with the client of
-				// the state files.
-				s3c, err := s3Client(c.Context, c, env)
-				if err != nil {
-					return err
-				}
-				files.S3, objects = s3c, s3c
-			}
-			yes := gBool(c, "yes")
-			// One progress line per step: the copy's, then the
-			// verification's; none while a confirmation is asked.
-			progress := startProgress(c, env, log, "copy", stats)
-			verifyStats := &copier.Stats{}
-			onStep := func(step string) {
-				if step == rewind.StepVerify && !c.Bool("no-verify") {
-					progress.Stop()
-					progress = startProgress(c, env, log, "verify", verifyStats)
-				}
-			}
-			res, err := rewind.Run(c.Context, api, rewind.Options{
-				Restore:           ro,
-				Copy:              co,
-				State:             state,
-				Files:             files,
-				KeepRecoveryTable: c.Bool("keep-recovery-table"),
-				Export:            eo,
-				KeepExport:        c.Bool("keep-export"),
-				S3:                objects,
-				NoVerify:          c.Bool("no-verify"),
-				ResumeCommand:     resumeCommand(env.Args, yes),
-				Confirm: func(what string) error {
-					progress.Pause()
-					defer progress.Resume()
-					return confirm(c.Context, env, yes, what)
-				},
-				VerifyStats: verifyStats,
-				OnStep:      onStep,
-				Logger:      log,
-				Now:         env.Now,
-			})
-			progress.Stop()
-			if res != nil && res.Copy != nil {
-				if ferr := finish(c, env, files, log, "copy", c.String("report"), res.Copy, err, ""); ferr != nil && err == nil {
-					err = ferr
-				}
-			}
-			if err == nil && res != nil {
-				from := ""
-				if res.State.BackupARN != "" {
-					from = " from backup " + res.State.BackupARN
-				}
-				if st := res.State; st.Since != nil && st.ExportUntil != nil {
-					from = fmt.Sprintf(" (undid what changed until %s, from %s)", tables.MessageTime(*st.ExportUntil), countNoun(int64(len(st.ExportDirs)), "incremental export"))
-				}
-				if res.AlreadyDone {
-					fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.MessageTime(res.State.RestorePoint), from, state)
-				} else {
-					fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.MessageTime(res.State.RestorePoint), from)
-					sayDone(c, env, log, runLeftovers(state, co, res.State.Table))
-				}
-			}
-			return err
-		},
+		Flags:  withGlobals(runFlags()...),
+		Action: func(c *cli.Context) error { return runAction(c, env) },
 	}
+}
+
+// runAction is run's action: it reads and checks the flags, opens the
+// clients and the state files, runs the rewind with its progress lines and
+// says how it ended.
+func runAction(c *cli.Context, env *Env) error {
+	in, err := readRunInputs(c, env)
+	if err != nil {
+		return err
+	}
+	ro, co := in.restore, in.copy
+	log, err := newLogger(c, env)
+	if err != nil {
+		return err
+	}
+	if co.WorkerCount > 1 {
+		return &usage.Error{Msg: "run --worker-count: a split copy restores once and copies from several workers: run restore, then copy --worker-count K in each worker, then cleanup (see docs/batch.md)"}
+	}
+	stats := &copier.Stats{}
+	co.Stats = stats
+	api, err := dynamoClient(c.Context, c, stats, log)
+	if err != nil {
+		return err
+	}
+	if ro.Backup, err = backupClientFor(c.Context, c, env, ro.Point, log); err != nil {
+		return err
+	}
+	if r, here := tables.Region(ro.Table), api.Options().Region; r != "" && r != here {
+		return &usage.Error{Msg: fmt.Sprintf("run --table %s: the table is in %s but this run works in %s, where it would copy back into another table named %s: pass --region %s (restoring into another region is ddbrewind restore's job; copy works within one region)", ro.Table, r, here, tables.Name(ro.Table), r)}
+	}
+	state, err := runStatePath(c, ro.Table, co)
+	if err != nil {
+		return err
+	}
+	files, objects, err := runFiles(c, env, in, state)
+	if err != nil {
+		return err
+	}
+	res, err := rewindWithProgress(c, env, log, api, stats, rewind.Options{
+		Restore:           ro,
+		Copy:              co,
+		State:             state,
+		Files:             files,
+		KeepRecoveryTable: c.Bool("keep-recovery-table"),
+		Export:            in.export,
+		KeepExport:        c.Bool("keep-export"),
+		S3:                objects,
+		NoVerify:          c.Bool("no-verify"),
+		ResumeCommand:     resumeCommand(env.Args, gBool(c, "yes")),
+		Logger:            log,
+		Now:               env.Now,
+	})
+	return runEnded(c, env, log, files, state, co, res, err)
+}
+
+// runStatePath returns the state file of run (--state, or the default
+// ddbrewind-run-TABLE.json) after checking that no two of the files run
+// writes name the same path.
+func runStatePath(c *cli.Context, table string, co copier.Options) (string, error) {
+	state := c.String("state")
+	if state == "" {
+		state = fmt.Sprintf("ddbrewind-run-%s.json", tables.Name(table))
+	}
+	statePaths := []statePath{{"--state", state}, {"--checkpoint", co.Checkpoint}, {"--journal", co.Journal}, {"--report", c.String("report")}}
+	if !c.IsSet("state") {
+		statePaths[0].flag = "--state (default)"
+	}
+	if co.Checkpoint == "" {
+		statePaths[1] = statePath{"--checkpoint (default)", rewind.DefaultCheckpoint(state)}
+	}
+	return state, distinctPaths(statePaths...)
+}
+
+// runFiles opens the store of run's files (state, checkpoint, journal,
+// report, keys files) and, for --since, the S3 client that reads and
+// deletes the exports: the client of the state files.
+func runFiles(c *cli.Context, env *Env, in runInputs, state string) (*statefile.Store, rewind.ObjectDeleter, error) {
+	co := in.copy
+	files, err := stateFiles(c.Context, c, env, in.restore.SSEKMSKey, state, co.Checkpoint, co.Journal, c.String("report"), co.Selection.KeysFile, co.OverwriteConflictsKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !in.since {
+		return files, nil, nil
+	}
+	s3c, err := s3Client(c.Context, c, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	files.S3 = s3c
+	return files, s3c, nil
+}
+
+// rewindWithProgress runs rewind.Run with one progress line per step: the
+// copy's (counting stats), then the verification's; none while a
+// confirmation is asked. It fills opts' Confirm, VerifyStats and OnStep.
+func rewindWithProgress(c *cli.Context, env *Env, log *slog.Logger, api *dynamodb.Client, stats *copier.Stats, opts rewind.Options) (*rewind.Result, error) {
+	progress := startProgress(c, env, log, "copy", stats)
+	verifyStats := &copier.Stats{}
+	opts.VerifyStats = verifyStats
+	opts.OnStep = func(step string) {
+		if step == rewind.StepVerify && !c.Bool("no-verify") {
+			progress.Stop()
+			progress = startProgress(c, env, log, "verify", verifyStats)
+		}
+	}
+	yes := gBool(c, "yes")
+	opts.Confirm = func(what string) error {
+		progress.Pause()
+		defer progress.Resume()
+		return confirm(c.Context, env, yes, what)
+	}
+	res, err := rewind.Run(c.Context, api, opts)
+	progress.Stop()
+	return res, err
+}
+
+// runEnded finishes a run whose rewind returned res and err: the copy's
+// summary and report, then the one line that says what was rewound (or
+// that it already was) and what is left to do. It returns err, or the
+// error of finishing when err is nil.
+func runEnded(c *cli.Context, env *Env, log *slog.Logger, files *statefile.Store, state string, co copier.Options, res *rewind.Result, err error) error {
+	if res != nil && res.Copy != nil {
+		if ferr := finish(c, env, files, log, "copy", c.String("report"), res.Copy, err, ""); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if err != nil || res == nil {
+		return err
+	}
+	from := ""
+	if res.State.BackupARN != "" {
+		from = " from backup " + res.State.BackupARN
+	}
+	if st := res.State; st.Since != nil && st.ExportUntil != nil {
+		from = fmt.Sprintf(" (undid what changed until %s, from %s)", tables.MessageTime(*st.ExportUntil), countNoun(int64(len(st.ExportDirs)), "incremental export"))
+	}
+	if res.AlreadyDone {
+		fmt.Fprintf(env.Out, "already done: %s was rewound to %s%s (state %s)\n", res.State.Table, tables.MessageTime(res.State.RestorePoint), from, state)
+	} else {
+		fmt.Fprintf(env.Out, "rewound %s to %s%s\n", res.State.Table, tables.MessageTime(res.State.RestorePoint), from)
+		sayDone(c, env, log, runLeftovers(state, co, res.State.Table))
+	}
+	return nil
 }
 
 // runInputs are run's options as its flags give them, read and checked
@@ -236,14 +276,14 @@ func sinceFlags(c *cli.Context, since bool) error {
 	if since {
 		for _, f := range []string{"at", "ago", "latest", "backup", "backup-before", "recovery-table", "keep-recovery-table", "backup-role-arn", "billing-mode", "indexes"} {
 			if c.IsSet(f) {
-				return &usageError{Msg: fmt.Sprintf("%s --since rewinds from incremental exports, with no restore: --%s does not go with it (give either --since or a restore point)", commandPath(c), f)}
+				return &usage.Error{Msg: fmt.Sprintf("%s --since rewinds from incremental exports, with no restore: --%s does not go with it (give either --since or a restore point)", commandPath(c), f)}
 			}
 		}
 		return required(c, "s3-bucket")
 	}
 	for _, f := range []string{"until", "s3-bucket", "s3-prefix", "keep-export", "overwrite-conflicts", "overwrite-conflicts-keys", "accept-conflicts"} {
 		if c.IsSet(f) {
-			return &usageError{Msg: fmt.Sprintf("%s --%s goes with --since (a rewind from incremental exports)", commandPath(c), f)}
+			return &usage.Error{Msg: fmt.Sprintf("%s --%s goes with --since (a rewind from incremental exports)", commandPath(c), f)}
 		}
 	}
 	return nil

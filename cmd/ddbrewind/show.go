@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 func showCommand(env *Env) *cli.Command {
@@ -63,11 +64,11 @@ func showSource(c *cli.Context) error {
 	from, exports, table := c.String("from"), c.StringSlice("from-export"), c.String("table")
 	switch {
 	case from == "" && len(exports) == 0:
-		return &usageError{Msg: "show: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind show --help)"}
+		return &usage.Error{Msg: "show: --from RECOVERY_TABLE or --from-export URL is required (see ddbrewind show --help)"}
 	case from != "" && len(exports) > 0:
-		return &usageError{Msg: "show: --from and --from-export both name the past state: give one of them"}
+		return &usage.Error{Msg: "show: --from and --from-export both name the past state: give one of them"}
 	case from != "" && table != "":
-		return &usageError{Msg: fmt.Sprintf("show: --table %s is only for --from-export: --from %s has its own key schema", table, from)}
+		return &usage.Error{Msg: fmt.Sprintf("show: --table %s is only for --from-export: --from %s has its own key schema", table, from)}
 	}
 	return nil
 }

@@ -255,7 +255,7 @@ func launchDynalite(ctx context.Context) (*ddbtest.Server, error) {
 func (b *bench) name(what string) string { return "bench-" + what + "-" + b.suffix }
 
 func (b *bench) create(ctx context.Context, table string) error {
-	if err := createTable(ctx, b.c, table); err != nil {
+	if err := ddbtest.CreateTableContext(ctx, b.c, table, ddbtest.MixedSpec()); err != nil {
 		return err
 	}
 	b.tables = append(b.tables, table)
@@ -273,7 +273,7 @@ func (b *bench) drop(ctx context.Context, table string) error {
 			break
 		}
 	}
-	return deleteTable(ctx, b.c, table)
+	return ddbtest.DeleteTableContext(ctx, b.c, table)
 }
 
 // cleanup deletes the tables left, unless -keep.
@@ -287,7 +287,7 @@ func (b *bench) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, t := range b.tables {
-		_ = deleteTable(ctx, b.c, t)
+		_ = ddbtest.DeleteTableContext(ctx, b.c, t)
 	}
 }
 

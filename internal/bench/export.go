@@ -137,13 +137,13 @@ func (b *bench) damage(ctx context.Context, table, arn string, total int, mem *d
 		files[f] = append(files[f], line)
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: damaged}})
 		if len(reqs) == 25 {
-			werr = writeBatch(ctx, b.c, table, reqs)
+			werr = ddbtest.WriteBatch(ctx, b.c, table, reqs)
 			reqs = nil
 		}
 		return werr == nil
 	})
 	if werr == nil && len(reqs) > 0 {
-		werr = writeBatch(ctx, b.c, table, reqs)
+		werr = ddbtest.WriteBatch(ctx, b.c, table, reqs)
 	}
 	if werr != nil {
 		return "", fmt.Errorf("damage %s: %w", table, werr)

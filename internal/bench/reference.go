@@ -10,12 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 )
 
 // referenceCopy is the simplest correct copier, the yardstick for ddbrewind:
 // one goroutine per Scan segment cuts each page into batches of 25 and
 // hands them over a channel to `writers` goroutines calling BatchWriteItem,
-// which resend UnprocessedItems (writeBatch) until none is left. No pacing,
+// which resend UnprocessedItems (goWriters) until none is left. No pacing,
 // no counters beyond the total, no checkpoint. It returns the items written.
 func referenceCopy(ctx context.Context, c *dynamodb.Client, from, to string, segments, writers int) (int64, error) {
 	g, ctx := errgroup.WithContext(ctx)
@@ -52,10 +54,20 @@ func referenceCopy(ctx context.Context, c *dynamodb.Client, from, to string, seg
 	}
 	go func() { readers.Wait(); close(batches) }()
 	var written atomic.Int64
-	for range writers {
+	goWriters(ctx, g, c, to, batches, writers, &written)
+	err := g.Wait()
+	return written.Load(), err
+}
+
+// goWriters starts n goroutines in g that write the batches received on
+// batches into table with ddbtest.WriteBatch (UnprocessedItems resent until
+// none is left), adding the items written to written, until batches is
+// closed or a write fails.
+func goWriters(ctx context.Context, g *errgroup.Group, c *dynamodb.Client, table string, batches <-chan []types.WriteRequest, n int, written *atomic.Int64) {
+	for range n {
 		g.Go(func() error {
 			for b := range batches {
-				if err := writeBatch(ctx, c, to, b); err != nil {
+				if err := ddbtest.WriteBatch(ctx, c, table, b); err != nil {
 					return err
 				}
 				written.Add(int64(len(b)))
@@ -63,6 +75,4 @@ func referenceCopy(ctx context.Context, c *dynamodb.Client, from, to string, seg
 			return nil
 		})
 	}
-	err := g.Wait()
-	return written.Load(), err
 }

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
@@ -31,72 +27,17 @@ const (
 	chunkSize = 10_000
 )
 
-// newClient returns the benchmark's own DynamoDB client: static test
-// credentials, enough idle connections for every goroutine, and a retryer
-// without a retry quota, so a long seeding or copy cannot abort on it.
+// newClient returns the benchmark's own DynamoDB client: ddbtest's (static
+// test credentials, enough idle connections for every goroutine) with a
+// retryer without a retry quota, so a long seeding or copy cannot abort on
+// it.
 func newClient(endpoint string) *dynamodb.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 256
-	tr.MaxIdleConnsPerHost = 64
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: tr},
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+	return ddbtest.NewClient(endpoint, func(o *dynamodb.Options) {
+		o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 10
 			o.RateLimiter = ratelimit.None
-		}),
+		})
 	})
-}
-
-// createTable creates an on-demand table shaped like the source (hash key
-// pk S, range key sk N) and waits until it is ACTIVE.
-func createTable(ctx context.Context, c *dynamodb.Client, name string) error {
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(name),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeN},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("create table %s: %w", name, err)
-	}
-	w := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 500*time.Millisecond
-	})
-	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
-		return fmt.Errorf("create table %s: wait until active: %w", name, err)
-	}
-	return nil
-}
-
-// deleteTable deletes a table, retrying while it is busy; a missing table
-// is not an error.
-func deleteTable(ctx context.Context, c *dynamodb.Client, name string) error {
-	for {
-		_, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		var notFound *types.ResourceNotFoundException
-		var inUse *types.ResourceInUseException
-		switch {
-		case err == nil || errors.As(err, &notFound):
-			return nil
-		case errors.As(err, &inUse):
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("delete table %s: %w", name, err)
-			case <-time.After(50 * time.Millisecond):
-			}
-		default:
-			return fmt.Errorf("delete table %s: %w", name, err)
-		}
-	}
 }
 
 // benchKey returns item i's key: about 5000 tenants (every tenth one with
@@ -188,17 +129,7 @@ func seed(ctx context.Context, c *dynamodb.Client, table string, n int, seedVal 
 		return nil
 	})
 	var written atomic.Int64
-	for range writers {
-		g.Go(func() error {
-			for b := range batches {
-				if err := writeBatch(gctx, c, table, b); err != nil {
-					return err
-				}
-				written.Add(int64(len(b)))
-			}
-			return nil
-		})
-	}
+	goWriters(gctx, g, c, table, batches, writers, &written)
 	if err := g.Wait(); err != nil {
 		return st, fmt.Errorf("seed %s: %w", table, err)
 	}
@@ -210,30 +141,4 @@ func seed(ctx context.Context, c *dynamodb.Client, table string, n int, seedVal 
 	}
 	st.Elapsed = time.Since(start)
 	return st, nil
-}
-
-// writeBatch writes one batch with BatchWriteItem, resending its
-// UnprocessedItems with exponential backoff (10 ms to 500 ms) until none is
-// left. The SDK's retryer handles failed calls.
-func writeBatch(ctx context.Context, c *dynamodb.Client, table string, reqs []types.WriteRequest) error {
-	delay := 10 * time.Millisecond
-	for len(reqs) > 0 {
-		out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-			RequestItems: map[string][]types.WriteRequest{table: reqs},
-		})
-		if err != nil {
-			return fmt.Errorf("BatchWriteItem into %s: %w", table, err)
-		}
-		reqs = out.UnprocessedItems[table]
-		if len(reqs) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 500*time.Millisecond)
-	}
-	return nil
 }

@@ -7,7 +7,7 @@
 //   - [ParseItem]: one strict typed-JSON object to map[string]types.AttributeValue;
 //   - [ParseValues] and [ParseNames]: the --expression-attribute-values and
 //     --expression-attribute-names flags, inline or as file://PATH ([ReadArg]);
-//   - [KeysReader] and [ValidateKeysFile]: JSON Lines files of primary keys,
+//   - [KeysReader]: JSON Lines files of primary keys,
 //     streamed with their line numbers;
 //   - [MarshalItem] and [KeyString]: compact, deterministic typed JSON (names
 //     sorted), for journals, reports, logs and key de-duplication.

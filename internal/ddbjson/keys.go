@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -157,28 +156,4 @@ func TypeName(v types.AttributeValue) string {
 		return "BS"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-// ValidateKeysFile reads the whole keys file at path, as KeysReader does,
-// and returns the number of keys and the first error (an *Error naming
-// path:line), so that a broken file is refused before anything is written.
-// On error the count is that of the valid keys before it.
-func ValidateKeysFile(path string) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, &Error{Source: path, Msg: "cannot open keys file: " + reason(err) + " (check the path)", Err: err}
-	}
-	defer f.Close()
-	r := NewKeysReader(f, path)
-	n := 0
-	for {
-		_, _, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-		n++
-	}
 }

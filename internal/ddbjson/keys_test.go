@@ -3,7 +3,6 @@ package ddbjson
 import (
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -176,57 +175,5 @@ func TestKeysReaderReadError(t *testing.T) {
 		if !errors.As(err, &e) || !errors.Is(err, boom) || err.Error() != "k.jsonl:2: cannot read: boom" || line != 2 {
 			t.Fatalf("Next = %d, %v; want k.jsonl:2: cannot read: boom, wrapping boom", line, err)
 		}
-	}
-}
-
-func TestValidateKeysFile(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	good := write("good.jsonl", "{\"pk\":{\"S\":\"a\"}}\n\n{\"pk\":{\"S\":\"b\"},\"sk\":{\"N\":\"1\"}}\n")
-	empty := write("empty.jsonl", "")
-	testdata := filepath.Join("testdata", "keys.jsonl")
-	missing := filepath.Join(dir, "missing.jsonl")
-	tests := []struct {
-		name    string
-		path    string
-		wantN   int
-		wantErr string
-		wantIs  error
-	}{
-		{"good", good, 2, "", nil},
-		{"empty", empty, 0, "", nil},
-		{"broken line 7", testdata, 3, testdata + `:7: attribute "pk": unknown type "X" (use one of S, N, B, BOOL, NULL, L, M, SS, NS, BS)`, nil},
-		{"missing", missing, 0, missing + ": cannot open keys file: no such file or directory (check the path)", fs.ErrNotExist},
-		{"directory", dir, 0, dir + ":1: cannot read: ", nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			n, err := ValidateKeysFile(tc.path)
-			if n != tc.wantN {
-				t.Errorf("n = %d, want %d", n, tc.wantN)
-			}
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("err = %v", err)
-				}
-				return
-			}
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("err = %v (%T), want *Error", err, err)
-			}
-			if !strings.HasPrefix(err.Error(), tc.wantErr) {
-				t.Errorf("err\n got %v\nwant %s", err, tc.wantErr)
-			}
-			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
-				t.Errorf("errors.Is(%v, %v) = false", err, tc.wantIs)
-			}
-		})
 	}
 }

@@ -502,21 +502,11 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, body []byte
 	if pl.split != nil {
 		body = pl.split.body
 	}
-	u := *p.target
-	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
-	u.RawPath = ""
-	u.RawQuery = r.URL.RawQuery
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), bytes.NewReader(body))
+	out, err := p.outgoing(r, body)
 	if err != nil {
 		http.Error(w, "fault proxy: "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	out.Header = r.Header.Clone()
-	removeHopHeaders(out.Header)
-	out.Header.Del("Accept-Encoding") // the emulator must answer uncompressed
-	out.Header.Del("Content-Length")
-	out.ContentLength = int64(len(body))
-
 	p.count(pl.op, func(s *OpStats) { s.Forwarded++ })
 	resp, err := p.transport.RoundTrip(out)
 	if err != nil {
@@ -531,29 +521,46 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, body []byte
 	p.mu.Lock()
 	rewrite := p.cfg.Rewrite
 	p.mu.Unlock()
-	if rewrite != nil && pl.split == nil && resp.StatusCode == http.StatusOK {
+	switch {
+	case rewrite != nil && pl.split == nil && resp.StatusCode == http.StatusOK:
 		respBody, err := readBody(resp)
 		if err != nil {
 			http.Error(w, "fault proxy: "+err.Error(), http.StatusBadGateway)
 			return
 		}
-		respBody = rewrite(pl.op, respBody)
-		resp.Header.Del("Content-Encoding")
-		copyHeader(w.Header(), resp.Header)
-		setBodyHeaders(w.Header(), respBody)
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(respBody)
-		return
-	}
-	if pl.split == nil || resp.StatusCode != http.StatusOK {
+		writeResponse(w, resp, rewrite(pl.op, respBody))
+	case pl.split == nil || resp.StatusCode != http.StatusOK:
 		// Unchanged. A failed partial batch is honest too: the client
 		// learns that nothing of it may have been done.
 		copyHeader(w.Header(), resp.Header)
 		w.WriteHeader(resp.StatusCode)
 		_, _ = io.Copy(w, resp.Body)
-		return
+	default:
+		p.answerPartial(w, resp, pl)
 	}
+}
 
+// outgoing returns the request to send to the target for r, with body.
+func (p *FaultProxy) outgoing(r *http.Request, body []byte) (*http.Request, error) {
+	u := *p.target
+	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
+	u.RawPath = ""
+	u.RawQuery = r.URL.RawQuery
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	out.Header = r.Header.Clone()
+	removeHopHeaders(out.Header)
+	out.Header.Del("Accept-Encoding") // the emulator must answer uncompressed
+	out.Header.Del("Content-Length")
+	out.ContentLength = int64(len(body))
+	return out, nil
+}
+
+// answerPartial answers a partial batch whose forwarded part succeeded
+// (resp): its response with the withheld entries merged in as unprocessed.
+func (p *FaultProxy) answerPartial(w http.ResponseWriter, resp *http.Response, pl plan) {
 	respBody, err := readBody(resp)
 	if err == nil {
 		respBody, err = mergeUnprocessed(pl.op, respBody, pl.split)
@@ -574,11 +581,17 @@ func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, body []byte
 		s.Partials++
 		s.Unprocessed += int64(pl.split.count)
 	})
+	writeResponse(w, resp, respBody)
+}
+
+// writeResponse writes resp's status and headers with body in place of
+// its own (decoded: no Content-Encoding).
+func writeResponse(w http.ResponseWriter, resp *http.Response, body []byte) {
 	resp.Header.Del("Content-Encoding")
 	copyHeader(w.Header(), resp.Header)
-	setBodyHeaders(w.Header(), respBody)
+	setBodyHeaders(w.Header(), body)
 	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(respBody)
+	_, _ = w.Write(body)
 }
 
 // count applies f to op's counters under the lock.
@@ -670,12 +683,7 @@ func writeError(w http.ResponseWriter, status int, reqID, errType, msg string) {
 	if err != nil {
 		body = []byte(`{"__type":"` + errType + `"}`)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.0")
-	h.Set("X-Amzn-Requestid", reqID)
-	setBodyHeaders(h, body)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	writeBody(w, status, reqID, body)
 }
 
 // writeBody writes a given DynamoDB JSON body (an error's, or a

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
 )
@@ -101,106 +102,162 @@ func run(ctx context.Context, bin string, out io.Writer) (err error) {
 	}()
 	d.endpoint = srv.Endpoint
 	d.env = childEnv(os.Environ())
-	d.api = newClient(d.endpoint)
+	d.api = ddbtest.NewClient(d.endpoint)
 	d.notef("moto_server is listening on %s", d.endpoint)
 	d.notef("ddbrewind runs with AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1")
 
+	items, err := d.createOrders(ctx)
+	if err != nil {
+		return fmt.Errorf("step 2: %w", err)
+	}
+	recovery, err := d.restore(ctx)
+	if err != nil {
+		return fmt.Errorf("step 3: %w", err)
+	}
+	if err := d.breakTable(ctx, items, recovery); err != nil {
+		return fmt.Errorf("step 4: %w", err)
+	}
+	if err := d.list(ctx, recovery); err != nil {
+		return fmt.Errorf("step 5: %w", err)
+	}
+	if err := d.copyBack(ctx, recovery); err != nil {
+		return fmt.Errorf("step 6: %w", err)
+	}
+	if err := d.check(ctx, recovery); err != nil {
+		return fmt.Errorf("step 7: %w", err)
+	}
+	if err := d.cleanup(ctx, recovery); err != nil {
+		return fmt.Errorf("step 8: %w", err)
+	}
+	fmt.Fprintf(out, "\nDone in %.1fs: %s is back at its restore point and the recovery table is gone.\n",
+		time.Since(start).Seconds(), mainTable)
+	return nil
+}
+
+// createOrders is step 2: it creates the main table with point-in-time
+// recovery and writes the orders into it, and returns them.
+func (d *demo) createOrders(ctx context.Context) ([]item, error) {
 	d.stepf("Create table %s (pk customer#NNN, sk order#NNNN) with %d orders, point-in-time recovery on", mainTable, orders)
 	items := makeOrders(orders, customers)
-	if err := createTable(ctx, d.api, mainTable); err != nil {
-		return fmt.Errorf("step 2: %w", err)
+	spec := ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, RangeKey: "sk", RangeType: types.ScalarAttributeTypeS, PITR: true}
+	if err := ddbtest.CreateTableContext(ctx, d.api, mainTable, spec); err != nil {
+		return nil, err
 	}
-	if err := putItems(ctx, d.api, mainTable, items); err != nil {
-		return fmt.Errorf("step 2: %w", err)
-	}
-	if err := enablePITR(ctx, d.api, mainTable); err != nil {
-		return fmt.Errorf("step 2: %w", err)
+	if err := ddbtest.PutItemsContext(ctx, d.api, mainTable, items); err != nil {
+		return nil, err
 	}
 	d.notef("%d items with status (S), total (N with decimals), paymentRef (N, 38 digits), lines (L of M),", len(items))
 	d.notef("tags (SS), receiptHash (B), shipTo (nested M), couponCode (NULL or S), giftWrap (BOOL)")
+	return items, nil
+}
 
+// restore is step 3: ddbrewind restore makes the recovery table, whose
+// name it returns.
+func (d *demo) restore(ctx context.Context) (string, error) {
 	d.stepf("Restore %s into a recovery table", mainTable)
 	d.notef("moto restores the table's current state, so the demo restores before breaking the table;")
 	d.notef("on AWS you would restore to a time before the bad migration (--at TIME or --ago DURATION).")
 	res, err := d.ddbrewind(ctx, "restore", "--table", mainTable, "--latest", "--log-level", "warn")
 	if err != nil {
-		return fmt.Errorf("step 3: %w", err)
+		return "", err
 	}
 	recovery := strings.TrimSpace(res.stdout)
 	if recovery == "" || strings.ContainsAny(recovery, " \n") {
-		return fmt.Errorf("step 3: ddbrewind restore printed %q on stdout, want the recovery table's name alone", res.stdout)
+		return "", fmt.Errorf("ddbrewind restore printed %q on stdout, want the recovery table's name alone", res.stdout)
 	}
 	d.notef("(stdout is the recovery table's name alone, so scripts can run REC=$(ddbrewind restore ...))")
+	return recovery, nil
+}
 
+// breakTable is step 4: a bad migration damages and deletes orders of
+// the main table, which then differs from the recovery table by exactly
+// that.
+func (d *demo) breakTable(ctx context.Context, items []item, recovery string) error {
 	d.stepf("A bad migration breaks %s", mainTable)
 	m, err := badMigration(ctx, d.api, mainTable, items, damaged, deleted)
 	if err != nil {
-		return fmt.Errorf("step 4: %w", err)
+		return err
 	}
 	d.notef("set status=CANCELLED_BY_BUG and total=0 on %d orders, deleted %d orders", m.updated, m.deleted)
 	d.notef("e.g. %s: status %s -> CANCELLED_BY_BUG, total %s -> 0", m.exampleKey, m.exampleStatus, m.exampleTotal)
 	before, err := d.compare(ctx, recovery, mainTable)
 	if err != nil {
-		return fmt.Errorf("step 4: %w", err)
+		return err
 	}
 	d.notef("%s now differs from the restore point: %d items changed, %d missing, %d extra", mainTable, before.Changed, before.Missing, before.Extra)
 	if before.Changed != m.updated || before.Missing != m.deleted || before.Extra != 0 {
-		return fmt.Errorf("step 4: expected %d changed and %d missing items, found %d changed, %d missing, %d extra",
+		return fmt.Errorf("expected %d changed and %d missing items, found %d changed, %d missing, %d extra",
 			m.updated, m.deleted, before.Changed, before.Missing, before.Extra)
 	}
+	return nil
+}
 
+// list is step 5: ddbrewind list shows the recovery table.
+func (d *demo) list(ctx context.Context, recovery string) error {
 	d.stepf("List the recovery tables")
-	res, err = d.ddbrewind(ctx, "list")
+	res, err := d.ddbrewind(ctx, "list")
 	if err != nil {
-		return fmt.Errorf("step 5: %w", err)
+		return err
 	}
 	if !strings.Contains(res.stdout, recovery) {
-		return fmt.Errorf("step 5: ddbrewind list does not show %s", recovery)
+		return fmt.Errorf("ddbrewind list does not show %s", recovery)
 	}
+	return nil
+}
 
+// copyBack is step 6: ddbrewind copy writes the recovery table back into
+// the main table; its summary line is shown.
+func (d *demo) copyBack(ctx context.Context, recovery string) error {
 	d.stepf("Copy the recovery table back into %s", mainTable)
 	d.notef("(--yes because stdin is not a terminal here; interactively ddbrewind asks first)")
-	res, err = d.ddbrewind(ctx, "copy", "--from", recovery, "--to", mainTable, "--yes")
+	res, err := d.ddbrewind(ctx, "copy", "--from", recovery, "--to", mainTable, "--yes")
 	if err != nil {
-		return fmt.Errorf("step 6: %w", err)
+		return err
 	}
 	summary := summaryLine(res.stderr)
 	if summary == "" {
-		return fmt.Errorf("step 6: ddbrewind copy printed no summary line on stderr:\n%s", res.stderr)
+		return fmt.Errorf("ddbrewind copy printed no summary line on stderr:\n%s", res.stderr)
 	}
 	d.output(summary)
+	return nil
+}
 
+// check is step 7: the main table matches the recovery table, item by
+// item and attribute by attribute.
+func (d *demo) check(ctx context.Context, recovery string) error {
 	d.stepf("Check %s against the restore point, item by item", mainTable)
 	after, err := d.compare(ctx, recovery, mainTable)
 	if err != nil {
-		return fmt.Errorf("step 7: %w", err)
+		return err
 	}
 	if !after.Equal() {
 		for _, l := range after.Lines {
 			d.output(l)
 		}
-		return fmt.Errorf("step 7: %s does not match the restore point: %d changed, %d missing, %d extra",
+		return fmt.Errorf("%s does not match the restore point: %d changed, %d missing, %d extra",
 			mainTable, after.Changed, after.Missing, after.Extra)
 	}
 	d.notef("%s matches the restore point: %d items, 0 differences", mainTable, after.Items)
 	d.notef("(every attribute compared: numbers as exact strings, binaries as bytes, sets in any order;")
 	d.notef("without --delete-extra, items created after the restore point would have stayed: the demo made none)")
+	return nil
+}
 
+// cleanup is step 8: ddbrewind cleanup deletes the recovery table, and
+// ddbrewind list no longer shows it.
+func (d *demo) cleanup(ctx context.Context, recovery string) error {
 	d.stepf("Delete the recovery table")
 	if _, err := d.ddbrewind(ctx, "cleanup", "--recovery-table", recovery, "--yes", "--log-level", "warn"); err != nil {
-		return fmt.Errorf("step 8: %w", err)
+		return err
 	}
-	res, err = d.ddbrewind(ctx, "list")
+	res, err := d.ddbrewind(ctx, "list")
 	if err != nil {
-		return fmt.Errorf("step 8: %w", err)
+		return err
 	}
 	if strings.Contains(res.stdout, recovery) {
-		return fmt.Errorf("step 8: %s is still listed after cleanup", recovery)
+		return fmt.Errorf("%s is still listed after cleanup", recovery)
 	}
 	d.notef("(no recovery tables left)")
-
-	fmt.Fprintf(out, "\nDone in %.1fs: %s is back at its restore point and the recovery table is gone.\n",
-		time.Since(start).Seconds(), mainTable)
 	return nil
 }
 
@@ -303,11 +360,11 @@ func summaryLine(stderr string) string {
 
 // compare scans both tables and compares them.
 func (d *demo) compare(ctx context.Context, want, got string) (tableDiff, error) {
-	w, err := scanAll(ctx, d.api, want)
+	w, err := ddbtest.ScanAllContext(ctx, d.api, want)
 	if err != nil {
 		return tableDiff{}, err
 	}
-	g, err := scanAll(ctx, d.api, got)
+	g, err := ddbtest.ScanAllContext(ctx, d.api, got)
 	if err != nil {
 		return tableDiff{}, err
 	}

@@ -272,20 +272,11 @@ func (r *Renderer) line(c Counters, elapsed time.Duration, final bool, width int
 
 func cols(s string) int { return utf8.RuneCountInString(s) }
 
-// Describe formats the counters other than the items read: for a copy
+// describe formats the counters other than the items read, split into what
+// the line must show and what it shows when there is room: for a copy
 // written, deleted, retries and throttles always, skipped and failed when
 // not zero (the final summary has them all); for a comparison identical,
 // different, missing and extra.
-func Describe(c Counters) string {
-	primary, secondary := describe(c)
-	if secondary == "" {
-		return primary
-	}
-	return primary + " " + secondary
-}
-
-// describe splits Describe into what the line must show and what it shows
-// when there is room.
 func describe(c Counters) (primary, secondary string) {
 	if c.comparing() {
 		return fmt.Sprintf("identical %s different %s missing %s extra %s", Count(c.Identical), Count(c.Different), Count(c.Missing), Count(c.Extra)), ""

@@ -26,8 +26,10 @@ func TestDescribe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Describe(tt.c); got != tt.want {
-				t.Errorf("Describe = %q, want %q", got, tt.want)
+			primary, secondary := describe(tt.c)
+			got := strings.TrimSpace(primary + " " + secondary)
+			if got != tt.want {
+				t.Errorf("describe = %q, want %q", got, tt.want)
 			}
 		})
 	}
