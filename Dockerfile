@@ -18,7 +18,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 
 # distroless/static: CA certificates, tzdata and a nonroot user (65532, named numerically so that
 # a runtime sees a non-root user without reading /etc/passwd); no libc, no shell. make image builds
-# the same image without Docker (internal/mkimage: same entrypoint, user and workdir, tested).
+# the same image without Docker (tools/mkimage: same entrypoint, user and workdir, tested).
 FROM gcr.io/distroless/static-debian12:nonroot
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="ddbrewind" \

@@ -56,29 +56,29 @@ test: deps fmt-check vet goreleaser-check
 	$(GO) test -run '^$$' -fuzz FuzzCanonicalNumber -fuzztime 100000x ./internal/ddbjson
 
 demo: deps build
-	$(GO) run ./internal/demo -bin $(BIN)
+	$(GO) run ./tools/demo -bin $(BIN)
 
 # The whole benchmark: 100,000 items (3 runs per client), 10x the items for
 # memory, a key-range copy and --max-wcu; about 40 minutes on 2 cores.
 # bench-quick: the 100,000-item part only, about 5 minutes.
 BENCH_FLAGS ?= -runs 3 -scale 10 -maxwcu 1000
 bench: deps build
-	$(GO) run ./internal/bench -bin $(BIN) $(BENCH_FLAGS)
+	$(GO) run ./tools/bench -bin $(BIN) $(BENCH_FLAGS)
 
 bench-quick: deps build
-	$(GO) run ./internal/bench -bin $(BIN)
+	$(GO) run ./tools/bench -bin $(BIN)
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./copier/... ./internal/ddbjson/...
 
-# The container image without a Docker engine (internal/mkimage): an OCI layout in bin/image
+# The container image without a Docker engine (tools/mkimage): an OCI layout in bin/image
 # (linux/amd64 and linux/arm64: crane push --index bin/image REPO:TAG) and a docker-style
 # tarball of the linux/amd64 image (docker load -i bin/ddbrewind-image.tar). The static binary,
 # the CA certificates of Debian's ca-certificates (/etc/ssl/certs/ca-certificates.crt), user
 # 65532, ENTRYPOINT /ddbrewind, the version as a label. image-docker: the same from the Dockerfile.
 IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 image:
-	$(GO) run ./internal/mkimage -version "$(or $(VERSION),dev)" -platforms $(IMAGE_PLATFORMS) \
+	$(GO) run ./tools/mkimage -version "$(or $(VERSION),dev)" -platforms $(IMAGE_PLATFORMS) \
 		-layout bin/image -tarball bin/ddbrewind-image.tar
 
 image-docker:

@@ -34,7 +34,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 type exportFake struct {

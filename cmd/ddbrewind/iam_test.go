@@ -38,7 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 var (

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 // pipeKeys returns a /dev/fd path reading text from a pipe, as bash's

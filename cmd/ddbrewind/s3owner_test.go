@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 // ownerRecorder is a pass-through proxy to an S3 endpoint that records each

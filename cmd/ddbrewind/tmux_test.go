@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 // tmuxTerm is a real terminal (a tmux pane of a fixed size running sh)

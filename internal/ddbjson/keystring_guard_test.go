@@ -32,7 +32,7 @@ func TestKeyStringIsTheOnlyKeyEncoder(t *testing.T) {
 	root := moduleRoot(t)
 	// Test helpers keep an independent form on purpose (ddbtest compares
 	// with its own code); the benchmark and demo check results the same way.
-	skip := []string{"internal/ddbjson", "internal/ddbtest", "internal/bench", "internal/demo", "node_modules"}
+	skip := []string{"internal/ddbjson", "internal/testsupport/ddbtest", "tools/bench", "tools/demo", "node_modules"}
 	var found []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

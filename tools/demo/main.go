@@ -1,7 +1,7 @@
 // Command demo shows a whole rewind with ddbrewind on a local moto_server:
 // no AWS account, nothing beyond the clone. make demo runs it as
 //
-//	go run ./internal/demo -bin bin/ddbrewind
+//	go run ./tools/demo -bin bin/ddbrewind
 //
 // It starts moto_server on a free loopback port, creates an "orders" table
 // with point-in-time recovery, restores it into a recovery table, breaks
@@ -30,7 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 // The demo table and the size of its data.

@@ -16,7 +16,7 @@
 // only when a copy is wrong or ddbrewind fails, when memory is not flat, or
 // when --max-wcu is not held. See docs/benchmark.md.
 //
-//	go run ./internal/bench -bin bin/ddbrewind [-items 100000] [-scale 10]
+//	go run ./tools/bench -bin bin/ddbrewind [-items 100000] [-scale 10]
 package main
 
 import (
@@ -51,7 +51,7 @@ func mainArgs(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.MaxWCU, "maxwcu", 0, "also copy with --max-wcu `N` and check the consumed WCU/s (0: skip)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the tables (useful with DYNAMODB_ENDPOINT set to an emulator you run)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./internal/bench -bin bin/ddbrewind [flags]\n\n")
+		fmt.Fprintf(stderr, "usage: go run ./tools/bench -bin bin/ddbrewind [flags]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

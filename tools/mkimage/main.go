@@ -4,7 +4,7 @@
 // docker-style tarball of the linux/amd64 image (`docker load -i`).
 // make image runs it as
 //
-//	go run ./internal/mkimage -version "$(VERSION)" -layout bin/image -tarball bin/ddbrewind-image.tar
+//	go run ./tools/mkimage -version "$(VERSION)" -layout bin/image -tarball bin/ddbrewind-image.tar
 //
 // Each image has one layer: the static ddbrewind binary (CGO_ENABLED=0,
 // built here with the Dockerfile's flags), the CA certificates of the

@@ -3,7 +3,7 @@ package main
 import (
 	"maps"
 
-	"github.com/ddbrewind/ddbrewind/internal/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 // tableDiff is the result of comparing a table with its restore point.
