@@ -37,8 +37,12 @@ type Job struct {
 	// overwriteKeys is --overwrite-conflicts-keys' key set (nil: none).
 	overwriteKeys map[[16]byte]struct{}
 	// window: the source is an incremental window (a rewind, its diff, a
-	// show): a keys file is kept as a key set and nothing is probed.
+	// show).
 	window bool
+	// selects: ddbrewind evaluates the selection itself on the past's
+	// items or keys (an export, a window): a keys file is kept as a key
+	// set, and nothing is probed on the main table.
+	selects bool
 	// windows are the windows read for the job's plans, by their exports
 	// (see Rewind): a run's copy and verification read them once.
 	windows map[string]*windowPast
@@ -170,7 +174,7 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		j.release = sync.OnceFunc(release)
 		// An export is selected by the keys file's key set (a 16-byte
 		// hash per key, kept while the copy runs); a table by lookups.
-		keep := len(o.FromExport) > 0 || j.window
+		keep := j.selects
 		if j.keysFile, err = checkKeysFile(loc, open, j.keys, o.Logger, keep); err != nil {
 			return err
 		}
@@ -191,7 +195,7 @@ func (j *Job) probe(ctx context.Context, api API, table string, copying bool) er
 	// An export's key condition is compiled and checked by prepareExport
 	// instead: the main table is not read for it; so is a window's, whose
 	// selection is evaluated on the window's keys.
-	if o.Selection.KeysFile == "" && len(o.FromExport) == 0 && !j.window {
+	if o.Selection.KeysFile == "" && !j.selects {
 		src := &tableSource{table: table, sel: o.Selection, keyNames: j.keys.names, segments: 1}
 		if err := src.probe(ctx, api); err != nil {
 			if awserr.Code(err) == "ValidationException" {

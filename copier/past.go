@@ -50,10 +50,13 @@ type pastKind struct {
 	name string
 	// claims reports whether the options name a past of this kind.
 	claims func(ctx context.Context, r *resolving) (bool, error)
-	// window: ddbrewind evaluates the selection on the window's keys
-	// (a keys file is kept as a key set, nothing is probed), and the
-	// options a window does not take are refused first.
+	// window: the past is an incremental window: the options a window
+	// does not take are refused first, and its messages say rewind.
 	window bool
+	// selects: ddbrewind evaluates the selection itself on the past's
+	// items or keys (a keys file is kept as a key set, nothing is probed
+	// on the table).
+	selects bool
 	// resolve checks the past against the job (whose main table is
 	// described, not yet checked) and returns it; it runs the job's
 	// checks (targetChecks) at the point its kind needs them.
@@ -159,7 +162,7 @@ func prepare(ctx context.Context, api API, opts Options, u purpose) (_ *Plan, er
 	if err != nil {
 		return nil, err
 	}
-	j.window = kind.window
+	j.window, j.selects = kind.window, kind.selects
 	defer func() {
 		if err != nil {
 			j.Close()

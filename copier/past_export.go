@@ -22,7 +22,8 @@ type exportPast struct {
 // --from-export.
 func fullExportKind() pastKind {
 	return pastKind{
-		name: "full export",
+		name:    "full export",
+		selects: true,
 		claims: func(ctx context.Context, r *resolving) (bool, error) {
 			exp, err := r.firstExport(ctx)
 			if exp == nil || err != nil {

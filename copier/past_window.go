@@ -33,8 +33,9 @@ type windowPast struct {
 // --from-export (one, or several in time order).
 func windowKind() pastKind {
 	return pastKind{
-		name:   "incremental window",
-		window: true,
+		name:    "incremental window",
+		window:  true,
+		selects: true,
 		claims: func(ctx context.Context, r *resolving) (bool, error) {
 			exp, err := r.firstExport(ctx)
 			if exp == nil || err != nil {

@@ -53,7 +53,7 @@ func PrepareWindowJob(ctx context.Context, api API, opts Options) (_ *Job, err e
 	if err != nil {
 		return nil, err
 	}
-	j.window = true
+	j.window, j.selects = true, true
 	if err := j.windowChecks(ctx, api, true); err != nil {
 		j.Close()
 		return nil, err

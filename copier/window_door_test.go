@@ -24,7 +24,7 @@ func prepareWindowRewind(ctx context.Context, api API, o Options, w *window.Wind
 	if err != nil {
 		return nil, err
 	}
-	j.window = true
+	j.window, j.selects = true, true
 	p, err := func() (*Plan, error) {
 		if err := j.windowChecks(ctx, api, true); err != nil {
 			return nil, err
