@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // WindowDiff is what a diff of incremental exports adds to its result:
@@ -42,12 +43,12 @@ func (p *Plan) diffWindow(ctx context.Context, api API, wp *windowPast, show int
 	w := wp.w
 	snk := &windowDiffSink{
 		diffSink: diffSink{x: x, to: o.To, keyNames: p.job.keys.names, show: show,
-			res: &DiffResult{From: o.From, To: o.To, Window: &WindowDiff{ChangedKeys: w.changed()}}},
+			res: &DiffResult{From: o.From, To: o.To, Window: &WindowDiff{ChangedKeys: w.Changed()}}},
 		t: &target{x: x, table: o.To, keyNames: p.job.keys.names, dryRun: true},
 		w: w,
 	}
-	for _, ks := range w.order {
-		_, start, end, err := w.images(ks)
+	for i := range w.Len() {
+		_, start, end, err := w.Images(i)
 		if err != nil {
 			return snk.result(), err
 		}
@@ -75,7 +76,7 @@ func (p *Plan) diffWindow(ctx context.Context, api API, wp *windowPast, show int
 type windowDiffSink struct {
 	diffSink
 	t *target
-	w *Window
+	w *window.Window
 }
 
 func (d *windowDiffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
@@ -98,7 +99,7 @@ func (d *windowDiffSink) handle(ctx context.Context, rng *rand.Rand, b *batch) e
 		if !created {
 			start = b.items[i]
 		}
-		left, err := d.w.expected(k)
+		left, err := d.w.Expected(k)
 		if err != nil {
 			return err
 		}

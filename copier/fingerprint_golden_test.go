@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // TestFingerprintGolden: the checkpoint fingerprint (hash and description)
@@ -42,7 +44,7 @@ func TestFingerprintGolden(t *testing.T) {
 							p.opts = o
 							p.past = &exportPast{}
 						case "window":
-							p.past = &windowPast{w: &Window{}}
+							p.past = &windowPast{w: &window.Window{}}
 						}
 						fp, desc := p.fingerprint()
 						fmt.Fprintf(&b, "== %s %s delete-extra=%v skip-expired=%v kce=%q\n%s\n%s\n", src, m.name, deleteExtra, skip, sel.KeyCondition, fp, desc)

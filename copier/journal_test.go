@@ -3,7 +3,6 @@ package copier
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/journalfmt"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 )
 
@@ -25,8 +26,7 @@ func TestJournalResumedAfterTornTail(t *testing.T) {
 	key := func(pk string) map[string]types.AttributeValue {
 		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
 	}
-	header, _ := json.Marshal(JournalHeader{Journal: "ddbrewind", Version: 1, Table: "main", Keys: []string{"pk"}, Created: time.Now().UTC()})
-	whole := string(header) + "\n" +
+	whole := string(journalfmt.EncodeHeader("main", []string{"pk"}, time.Now())) +
 		`{"key":{"pk":{"S":"k1"}},"before":null}` + "\n" +
 		`{"key":{"pk":{"S":"k2"}},"before":{"pk":{"S":"k2"},"v":{"N":"1"}}}` + "\n"
 	torn := `{"key":{"pk":{"S":"k3"}},"before":{"pk":{"S":"k3"},"v":{"N":"12`
@@ -64,5 +64,63 @@ func TestJournalResumedAfterTornTail(t *testing.T) {
 	defer u.cleanup()
 	if u.Records() != 4 {
 		t.Errorf("undo reads %d records, want 4", u.Records())
+	}
+}
+
+// TestUndoIndexesTodaysJournal indexes a journal written by the copier
+// before the format moved to internal/journalfmt (composite key, numbers
+// spelled two ways, every amendment): undo still resolves each key as
+// before — the single record as read, a key journaled twice and amended
+// to its first before-image, a write that did not happen to nothing, an
+// amendment with an absent item to a delete.
+func TestUndoIndexesTodaysJournal(t *testing.T) {
+	path := filepath.Join("..", "internal", "journalfmt", "testdata", "journal-v1.jsonl")
+	ks := keySchemaInfo{names: []string{"pk", "sk"}, types: map[string]string{"pk": "S", "sk": "N"}}
+	jf, err := indexJournal(path, path, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jf.records != 5 || jf.lines != 9 || len(jf.multi) != 3 {
+		t.Errorf("%d records, %d lines, %d keys with several lines; want 5, 9, 3", jf.records, jf.lines, len(jf.multi))
+	}
+	key := func(pk, sk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberN{Value: sk}}
+	}
+	v := func(pk, sk, v string) map[string]types.AttributeValue {
+		it := key(pk, sk)
+		it["v"] = &types.AttributeValueMemberN{Value: v}
+		return it
+	}
+	want := []undoEntry{
+		{key: key("b", "-3"), before: nil, after: nil, afterKnown: true},
+		{key: key("a", "7.5"), before: v("a", "7.50", "1"), after: v("a", "7.50", "3"), afterKnown: true},
+	}
+	got := map[string]undoEntry{}
+	for _, e := range jf.resolved {
+		got[ddbjson.KeyString(e.key)] = e
+	}
+	if len(got) != len(want) {
+		t.Errorf("resolved %d keys, want %d (the write of c/10 did not happen)", len(got), len(want))
+	}
+	for _, w := range want {
+		e, ok := got[ddbjson.KeyString(w.key)]
+		if !ok || !sameState(e.before, w.before) || !sameState(e.after, w.after) || e.afterKnown != w.afterKnown {
+			t.Errorf("key %s resolved to %+v, want %+v", ddbjson.KeyString(w.key), e, w)
+		}
+	}
+	var single []string
+	if err := jf.scan(ks, jf.lines, func(_ int, l *journalfmt.Line) error {
+		if !l.Amend && !jf.multi[keyHash(l.Key)] {
+			single = append(single, ddbjson.KeyString(l.Key))
+			if l.Before != nil || l.After == nil || !l.AfterKnown {
+				t.Errorf("the single record of %s: before %v, after %v", ddbjson.KeyString(l.Key), l.Before, l.After)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(single) != 1 || single[0] != ddbjson.KeyString(key("a", "1")) {
+		t.Errorf("keys undone from their single record: %v, want a/1", single)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/itemeq"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // maxConditionLen is DynamoDB's limit on an expression's length (4 KB).
@@ -38,7 +39,7 @@ const maxConditionLen = 4096
 // conflict: it is never overwritten blindly.
 type rewindSink struct {
 	t           *target
-	w           *Window
+	w           *window.Window
 	deleteExtra bool
 	overwrite   bool
 	// overwriteKey, if set, picks the conflicts to overwrite anyway
@@ -80,7 +81,7 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		if !deleting {
 			want = b.items[i]
 		}
-		if left[i], err = s.w.expected(k); err != nil {
+		if left[i], err = s.w.Expected(k); err != nil {
 			return err
 		}
 		overwrite[i] = s.overwrite || s.overwriteKey != nil && s.overwriteKey(k)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/ddbrewind/ddbrewind/internal/keycond"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
@@ -55,7 +57,7 @@ func resolveFullExport(ctx context.Context, r *resolving) (past, error) {
 		return nil, err
 	}
 	if o.Selection.KeyCondition != "" {
-		kc, err := compileKeyCondition(o.Selection, j.keys)
+		kc, err := keycond.Compile(o.Selection.KeyCondition, o.Selection.Names, o.Selection.Values, j.keys.names, j.keys.types)
 		if err != nil {
 			return nil, err
 		}

@@ -9,14 +9,18 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // windowPast is an incremental export window (window.go), read into memory
 // once (source_incremental.go): the plan rewinds, compares or shows the
 // keys it changed.
 type windowPast struct {
-	w    *Window
+	w    *window.Window
 	from string // the exports' URLs, joined by commas
+	// digests identifies the exports' files (their manifests' digests), for
+	// checkpoints; "" for a window not read from exports.
+	digests string
 	// selected, if set, picks the window's keys (a key condition or a keys
 	// file, evaluated by ddbrewind on the keys).
 	selected func(key map[string]types.AttributeValue) bool
@@ -59,24 +63,29 @@ func (j *Job) windowPast(ctx context.Context, api API, dirs []string, first *exp
 	}
 	o := j.opts
 	o.FromExport = dirs
-	w, from, err := readWindow(ctx, api, o, j.target, u, sel, first)
+	w, from, manifests, err := readWindow(ctx, api, o, j.target, u, sel, first)
 	if err != nil {
 		return nil, err
 	}
-	return j.newWindowPast(w, from, sel)
+	pa, err := j.newWindowPast(w, from, sel)
+	if err != nil {
+		return nil, err
+	}
+	pa.digests = manifests
+	return pa, nil
 }
 
 // newWindowPast checks the window's keys against the key schema and
 // returns it as the past of the job's plans, named from, its keys picked
 // by sel (nil: all).
-func (j *Job) newWindowPast(w *Window, from string, sel func(key map[string]types.AttributeValue) bool) (*windowPast, error) {
-	for i, ks := range w.order {
-		key, err := w.key(ks)
+func (j *Job) newWindowPast(w *window.Window, from string, sel func(key map[string]types.AttributeValue) bool) (*windowPast, error) {
+	for i := range w.Len() {
+		key, err := w.Key(i)
 		if err != nil {
 			return nil, err
 		}
 		if err := j.keys.check(key); err != nil {
-			return nil, usage.Errorf("incremental export: key %d (%s): %v", i+1, ks, err)
+			return nil, usage.Errorf("incremental export: key %d (%s): %v", i+1, w.KeyString(i), err)
 		}
 	}
 	pa := &windowPast{w: w, from: from, selected: sel}
@@ -90,7 +99,7 @@ func (j *Job) newWindowPast(w *Window, from string, sel func(key map[string]type
 }
 
 func (wp *windowPast) name() string      { return wp.from }
-func (wp *windowPast) manifests() string { return wp.w.manifests }
+func (wp *windowPast) manifests() string { return wp.digests }
 
 // fingerprint: a window's position counts its selected keys (v2): a
 // checkpoint that counted every changed key is another copy's.
@@ -101,7 +110,7 @@ func (wp *windowPast) fingerprint(p *Plan) string {
 // begin: the window is one unit; the estimate is the keys it changed.
 func (wp *windowPast) begin(p *Plan) {
 	p.opts.Segments = 1
-	p.Estimate, p.EstimateFrom = wp.w.changed(), "keys the window changed"
+	p.Estimate, p.EstimateFrom = wp.w.Changed(), "keys the window changed"
 }
 
 // settle: conflicts the checkpoint recorded that are to be overwritten now

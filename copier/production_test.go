@@ -19,6 +19,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // ttlNow is the injected clock of the TTL tests.
@@ -83,9 +84,9 @@ func TestSkipExpiredEverySource(t *testing.T) {
 			// anyone): the rewind puts the start images back.
 			var ch changes
 			for _, it := range ttlItems() {
-				ch = append(ch, Change{Keys: keyOf(it, memKey), Old: it})
+				ch = append(ch, window.Change{Keys: keyOf(it, memKey), Old: it})
 			}
-			w, err := buildWindow(nil, &ch)
+			w, err := window.Build(nil, &ch)
 			if err != nil {
 				t.Fatal(err)
 			}

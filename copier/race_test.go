@@ -18,6 +18,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // raceOp is one acknowledged write of a concurrent writer.
@@ -67,11 +68,11 @@ func TestRewindRaceWithWriters(t *testing.T) {
 	var end []map[string]types.AttributeValue
 	for i := range n {
 		k := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key(i)}}
-		chs = append(chs, Change{Keys: k, Old: confItem(key(i), "start"), New: confItem(key(i), "end")})
+		chs = append(chs, window.Change{Keys: k, Old: confItem(key(i), "start"), New: confItem(key(i), "end")})
 		end = append(end, confItem(key(i), "end"))
 	}
 	ddbtest.PutItems(t, direct, table, end)
-	w, err := buildWindow(nil, &chs)
+	w, err := window.Build(nil, &chs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // TestRespelledPast is the property the contract states for
@@ -80,13 +81,13 @@ func runRespelledPast(t *testing.T, c *dynamodb.Client, noDocuments bool) {
 
 	var ch changes
 	for i := range end {
-		ch = append(ch, Change{
+		ch = append(ch, window.Change{
 			Keys: ddbtest.Respell(rng, keyOf(end[i], keyNames)),
 			Old:  ddbtest.Respell(rng, start[i]),
 			New:  ddbtest.Respell(rng, end[i]),
 		})
 	}
-	w, err := buildWindow(nil, &ch)
+	w, err := window.Build(nil, &ch)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/keycond"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
@@ -109,11 +111,11 @@ func (j *Job) windowSelection(o Options) (func(key map[string]types.AttributeVal
 		}, nil
 	}
 	if o.Selection.KeyCondition != "" {
-		kc, err := compileKeyCondition(o.Selection, j.keys)
+		kc, err := keycond.Compile(o.Selection.KeyCondition, o.Selection.Names, o.Selection.Values, j.keys.names, j.keys.types)
 		if err != nil {
 			return nil, err
 		}
-		return kc.match, nil
+		return kc.Match, nil
 	}
 	return nil, nil
 }

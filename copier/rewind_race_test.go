@@ -13,6 +13,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/itemeq"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // interposer is the fake with a write of someone else's slipped in just
@@ -52,11 +53,11 @@ func TestRewindInterposedWritesAndUndo(t *testing.T) {
 	}
 	var chs changes
 	for _, pk := range []string{"a", "b", "c"} {
-		chs = append(chs, Change{Keys: k(pk), Old: confItem(pk, "start"), New: confItem(pk, "end")})
+		chs = append(chs, window.Change{Keys: k(pk), Old: confItem(pk, "start"), New: confItem(pk, "end")})
 	}
-	window := func() *Window {
+	newWindow := func() *window.Window {
 		c := append(changes(nil), chs...)
-		w, err := buildWindow(nil, &c)
+		w, err := window.Build(nil, &c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +80,7 @@ func TestRewindInterposedWritesAndUndo(t *testing.T) {
 	}}
 	journal := filepath.Join(t.TempDir(), "journal.jsonl")
 	run := func(overwrite bool) (*Summary, error) {
-		p, err := prepareWindowRewind(context.Background(), api, Options{To: "main", From: "export", Journal: journal, OverwriteConflicts: overwrite}, window())
+		p, err := prepareWindowRewind(context.Background(), api, Options{To: "main", From: "export", Journal: journal, OverwriteConflicts: overwrite}, newWindow())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +142,7 @@ func TestRewindCheckpointKeepsConflicts(t *testing.T) {
 	var now []map[string]types.AttributeValue
 	for i := range 250 {
 		pk := fmt.Sprintf("k%03d", i)
-		chs = append(chs, Change{Keys: k(pk), Old: confItem(pk, "start"), New: confItem(pk, "end")})
+		chs = append(chs, window.Change{Keys: k(pk), Old: confItem(pk, "start"), New: confItem(pk, "end")})
 		now = append(now, confItem(pk, "end"))
 	}
 	now[3] = confItem("k003", "later")
@@ -153,7 +154,7 @@ func TestRewindCheckpointKeepsConflicts(t *testing.T) {
 	cp := filepath.Join(t.TempDir(), "cp.json")
 	plan := func(o Options) *Plan {
 		c := append(changes(nil), chs...)
-		w, err := buildWindow(nil, &c)
+		w, err := window.Build(nil, &c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,53 +12,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
-	"github.com/ddbrewind/ddbrewind/internal/itemeq"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // changes is a ChangeReader over a slice.
-type changes []Change
+type changes []window.Change
 
-func (c *changes) Next() (Change, error) {
+func (c *changes) Next() (window.Change, error) {
 	if len(*c) == 0 {
-		return Change{}, io.EOF
+		return window.Change{}, io.EOF
 	}
 	ch := (*c)[0]
 	*c = (*c)[1:]
 	return ch, nil
-}
-
-func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
-	k := func(pk string) map[string]types.AttributeValue {
-		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
-	}
-	a, b, c := confItem("a", "1"), confItem("a", "2"), confItem("a", "3")
-	e1 := changes{{Keys: k("a"), Old: a, New: b}, {Keys: k("n"), Old: nil, New: confItem("n", "x")}}
-	e2 := changes{{Keys: k("a"), Old: b, New: c}, {Keys: k("n"), Old: confItem("n", "x"), New: nil}}
-	w, err := buildWindow(nil, &e1, &e2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	imagesOf := func(pk string) (key, start, end map[string]types.AttributeValue) {
-		t.Helper()
-		key, start, end, err := w.images(ddbjson.KeyString(k(pk)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if left, err := w.expected(k(pk)); err != nil || !itemeq.Items(left, end) {
-			t.Errorf("expected(%s) = %v, %v; want the end image %v", pk, left, err, end)
-		}
-		return key, start, end
-	}
-	if key, start, end := imagesOf("a"); w.Len() != 2 || !itemeq.Items(key, k("a")) || !itemeq.Items(start, a) || !itemeq.Items(end, c) {
-		t.Errorf("window of a: key %v start %v end %v", key, start, end)
-	}
-	if _, start, end := imagesOf("n"); start != nil || end != nil {
-		t.Errorf("created and deleted in the window: no net change expected, got start %v end %v", start, end)
-	}
-	dup := changes{{Keys: k("a"), New: a}, {Keys: k("a"), New: b}}
-	if _, err := buildWindow(nil, &dup); err == nil {
-		t.Errorf("an export listing a key twice was accepted")
-	}
 }
 
 // runIncrementalRewind is the conformance suite of the incremental
@@ -100,18 +66,18 @@ func runIncrementalRewind(t *testing.T, be backend) {
 	start := at("start", span(0, 40)...)
 	var e1, e2 changes
 	for i := range 10 {
-		e1 = append(e1, Change{Keys: k(key(i)), Old: confItem(key(i), "start"), New: confItem(key(i), "mid")})
+		e1 = append(e1, window.Change{Keys: k(key(i)), Old: confItem(key(i), "start"), New: confItem(key(i), "mid")})
 	}
 	for i := 40; i < 45; i++ {
-		e1 = append(e1, Change{Keys: k(key(i)), New: confItem(key(i), "created")})
+		e1 = append(e1, window.Change{Keys: k(key(i)), New: confItem(key(i), "created")})
 	}
 	for i := 30; i < 35; i++ {
-		e1 = append(e1, Change{Keys: k(key(i)), Old: confItem(key(i), "start")})
+		e1 = append(e1, window.Change{Keys: k(key(i)), Old: confItem(key(i), "start")})
 	}
 	for i := range 5 {
-		e2 = append(e2, Change{Keys: k(key(i)), Old: confItem(key(i), "mid"), New: confItem(key(i), "end")})
+		e2 = append(e2, window.Change{Keys: k(key(i)), Old: confItem(key(i), "mid"), New: confItem(key(i), "end")})
 	}
-	e2 = append(e2, Change{Keys: k(key(45)), New: confItem(key(45), "created")}, Change{Keys: k(key(40)), Old: confItem(key(40), "created")})
+	e2 = append(e2, window.Change{Keys: k(key(45)), New: confItem(key(45), "created")}, window.Change{Keys: k(key(40)), Old: confItem(key(40), "created")})
 	// Now: the window's end, then writes after it: k001 changed, k041
 	// changed, k031 created again.
 	now := byKey(at("end", span(0, 5)...), at("mid", span(5, 10)...), at("start", span(10, 30)...), at("start", span(35, 40)...),
@@ -167,7 +133,7 @@ func runIncrementalRewind(t *testing.T, be backend) {
 				to := be.create(t, "main")
 				be.put(t, to, nowItems)
 				c1, c2 := append(changes(nil), e1...), append(changes(nil), e2...)
-				w, err := buildWindow(nil, &c1, &c2)
+				w, err := window.Build(nil, &c1, &c2)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -187,7 +153,7 @@ func runIncrementalRewind(t *testing.T, be backend) {
 			to := be.create(t, "main")
 			be.put(t, to, nowItems)
 			c1, c2 := append(changes(nil), e1...), append(changes(nil), e2...)
-			w, err := buildWindow(nil, &c1, &c2)
+			w, err := window.Build(nil, &c1, &c2)
 			if err != nil {
 				t.Fatal(err)
 			}

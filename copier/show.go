@@ -3,9 +3,9 @@ package copier
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/csvout"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/tempfile"
@@ -136,8 +137,11 @@ func (p *Plan) Show(ctx context.Context, api API, w io.Writer, format string, li
 		return snk.n, fmt.Errorf("show: write: %w", err)
 	}
 	if tmp != nil {
-		if err := writeCSV(w, tmp, snk.names); err != nil {
-			return snk.n, err
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return snk.n, fmt.Errorf("show: %w", err)
+		}
+		if err := csvout.Write(w, tmp, slices.Collect(maps.Keys(snk.names))); err != nil {
+			return snk.n, fmt.Errorf("show: %w", err)
 		}
 	}
 	return snk.n, nil
@@ -195,64 +199,4 @@ func (s *showSink) handle(_ context.Context, _ *rand.Rand, b *batch) error {
 		s.stop()
 	}
 	return nil
-}
-
-// writeCSV turns the JSON Lines in f into CSV on w: a header of the sorted
-// attribute names, then a row per item.
-func writeCSV(w io.Writer, f *os.File, names map[string]bool) error {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("show: %w", err)
-	}
-	cols := slices.Sorted(func(yield func(string) bool) {
-		for n := range names {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	cw := csv.NewWriter(w)
-	if err := cw.Write(cols); err != nil {
-		return fmt.Errorf("show: write: %w", err)
-	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20) // an item is at most 400 KB, more as JSON
-	row := make([]string, len(cols))
-	for sc.Scan() {
-		it, err := ddbjson.ParseItem(sc.Bytes())
-		if err != nil {
-			return fmt.Errorf("show: %w", err)
-		}
-		for i, c := range cols {
-			row[i] = csvValue(it[c])
-		}
-		if err := cw.Write(row); err != nil {
-			return fmt.Errorf("show: write: %w", err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("show: %w", err)
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvValue is a CSV cell: a plain string, number or boolean as itself,
-// anything else as typed DynamoDB JSON, an absent attribute empty.
-func csvValue(v types.AttributeValue) string {
-	switch t := v.(type) {
-	case nil:
-		return ""
-	case *types.AttributeValueMemberS:
-		return t.Value
-	case *types.AttributeValueMemberN:
-		return t.Value
-	case *types.AttributeValueMemberBOOL:
-		return fmt.Sprint(t.Value)
-	}
-	data, err := ddbjson.MarshalItem(map[string]types.AttributeValue{"v": v})
-	if err != nil {
-		return ""
-	}
-	s := string(data)
-	return s[len(`{"v":`) : len(s)-1]
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
+	"github.com/ddbrewind/ddbrewind/internal/keycond"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
@@ -32,7 +33,7 @@ const DefaultExportSegments = 4
 type exportJob struct {
 	exp *exportfile.Export
 	s3  exportfile.S3API
-	kc  *keyCond // nil without --key-condition-expression
+	kc  *keycond.Cond // nil without --key-condition-expression
 }
 
 // checkExportOptions refuses, before anything is read, what a copy from an
@@ -94,7 +95,7 @@ func (s *exportSource) parallelism() int { return s.parallel }
 func (s *exportSource) selected(item map[string]types.AttributeValue) bool {
 	switch {
 	case s.job.kc != nil:
-		return s.job.kc.match(item)
+		return s.job.kc.Match(item)
 	case s.keySet != nil:
 		_, ok := s.keySet[keyHash(keyOf(item, s.keys.names))]
 		return ok

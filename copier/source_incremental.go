@@ -14,16 +14,18 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/exportfile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
+	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
 // readWindow opens the incremental exports opts.FromExport (in time order)
 // with opts.Files.S3 (first, if not nil, is the first one, opened already), checks them against the main table target (asking
 // api's DescribeExport for the view a summary does not record), and reads
 // their verified data files into their window, holding only the keys
-// selected picks (nil: all). It returns the window and
+// selected picks (nil: all). It returns the window,
 // the exports' URLs joined by commas (the source's name in messages and
-// fingerprints).
-func readWindow(ctx context.Context, api API, opts Options, target *types.TableDescription, u purpose, selected func(key map[string]types.AttributeValue) bool, first *exportfile.Export) (*Window, string, error) {
+// fingerprints) and their manifests' digests joined by commas (for
+// checkpoints).
+func readWindow(ctx context.Context, api API, opts Options, target *types.TableDescription, u purpose, selected func(key map[string]types.AttributeValue) bool, first *exportfile.Export) (*window.Window, string, string, error) {
 	verb, needs := "rewind", "a rewind needs the old images"
 	if u == forShow {
 		verb, needs = "show", "show prints the old images"
@@ -34,41 +36,41 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		if i > 0 || exp == nil {
 			var err error
 			if exp, err = exportfile.Open(ctx, opts.Files.S3, loc); err != nil {
-				return nil, "", fmt.Errorf("%s: %w", verb, err)
+				return nil, "", "", fmt.Errorf("%s: %w", verb, err)
 			}
 		}
 		sum := exp.Summary
 		if !sum.Incremental() {
-			return nil, "", usage.Errorf("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
+			return nil, "", "", usage.Errorf("%s: --from-export %s is a full export: give either one full export or incremental exports only", verb, exp.URL())
 		}
 		view, err := exportView(ctx, api, exp)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s: %w", verb, err)
+			return nil, "", "", fmt.Errorf("%s: %w", verb, err)
 		}
 		switch {
 		case view != exportfile.ViewNewAndOld:
-			return nil, "", usage.Errorf("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), view, needs)
+			return nil, "", "", usage.Errorf("%s: --from-export %s has view %s: %s (export with NEW_AND_OLD_IMAGES)", verb, exp.URL(), view, needs)
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable && u == forShow:
-			return nil, "", usage.Errorf("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
+			return nil, "", "", usage.Errorf("show: refused: the export %s is of table %s, not of --table %s (%s), whose key schema would select its items; pass --allow-other-table if both have the same key schema",
 				exp.URL(), sum.TableArn, opts.To, aws.ToString(target.TableArn))
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:
-			return nil, "", usage.Errorf("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
+			return nil, "", "", usage.Errorf("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
 				exp.URL(), sum.TableArn, aws.ToString(target.TableArn), opts.To)
 		case i > 0 && !sum.ExportFromTime.Equal(exps[i-1].Summary.ExportToTime.Time):
-			return nil, "", usage.Errorf("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
+			return nil, "", "", usage.Errorf("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
 				verb, exp.URL(), sum.ExportFromTime.UTC().Format("2006-01-02T15:04:05Z"), exps[i-1].URL(), exps[i-1].Summary.ExportToTime.UTC().Format("2006-01-02T15:04:05Z"))
 		}
 		exps = append(exps, exp)
 	}
 	if err := checkWindowMemory(verb, opts.MemoryLimit, exps, selected != nil); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	readers := make([]ChangeReader, len(exps))
+	readers := make([]window.ChangeReader, len(exps))
 	keys := schemaOf(target)
 	for i, exp := range exps {
 		readers[i] = &exportChanges{ctx: ctx, s3: opts.Files.S3, exp: exp, keys: keys}
 	}
-	w, err := buildWindow(selected, readers...)
+	w, err := window.Build(selected, readers...)
 	for _, r := range readers {
 		r.(*exportChanges).close()
 	}
@@ -77,21 +79,20 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		var le *exportfile.LineError
 		switch {
 		case errors.As(err, &ue):
-			return nil, "", err
+			return nil, "", "", err
 		case errors.As(err, &le):
 			// The window is read before anything is written: a line that
 			// is not a record refuses the export.
-			return nil, "", usage.Errorf("%s: read the exports: %v: the export is refused", verb, err)
+			return nil, "", "", usage.Errorf("%s: read the exports: %v: the export is refused", verb, err)
 		}
-		return nil, "", fmt.Errorf("%s: read the exports: %w", verb, err)
+		return nil, "", "", fmt.Errorf("%s: read the exports: %w", verb, err)
 	}
 	urls := make([]string, len(exps))
 	digests := make([]string, len(exps))
 	for i, e := range exps {
 		urls[i], digests[i] = e.URL(), e.Digest()
 	}
-	w.manifests = strings.Join(digests, ",")
-	return w, strings.Join(urls, ","), nil
+	return w, strings.Join(urls, ","), strings.Join(digests, ","), nil
 }
 
 // windowBytesPerKey is the memory a window takes per changed key it holds,
@@ -185,15 +186,15 @@ type exportChanges struct {
 	r    *exportfile.FileReader
 }
 
-func (c *exportChanges) Next() (Change, error) {
+func (c *exportChanges) Next() (window.Change, error) {
 	for {
 		if c.r == nil {
 			if c.file >= len(c.exp.Files) {
-				return Change{}, io.EOF
+				return window.Change{}, io.EOF
 			}
 			r, err := c.exp.OpenFile(c.ctx, c.s3, c.file, exportfile.ReadOptions{})
 			if err != nil {
-				return Change{}, err
+				return window.Change{}, err
 			}
 			c.r, c.file = r, c.file+1
 		}
@@ -203,12 +204,12 @@ func (c *exportChanges) Next() (Change, error) {
 			continue
 		}
 		if err != nil {
-			return Change{}, err
+			return window.Change{}, err
 		}
 		if msg := recordKeyProblem(rec, c.keys); msg != "" {
-			return Change{}, usage.Errorf("%s:%d: %s: the export is refused (a record's Keys must be the table's key, and each image's key the same)", c.exp.FileURL(c.file-1), rec.Line, msg)
+			return window.Change{}, usage.Errorf("%s:%d: %s: the export is refused (a record's Keys must be the table's key, and each image's key the same)", c.exp.FileURL(c.file-1), rec.Line, msg)
 		}
-		return Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage}, nil
+		return window.Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage}, nil
 	}
 }
 

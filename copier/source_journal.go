@@ -3,7 +3,6 @@ package copier
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/journalfmt"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
@@ -48,26 +48,17 @@ type undoEntry struct {
 	afterKnown         bool
 }
 
-// journalLine is one parsed line after the header: a record (amend
-// false), or an amendment of the key's latest record.
-type journalLine struct {
-	key, before, after map[string]types.AttributeValue
-	afterKnown         bool
-	amend              bool
-	notWritten         bool
-}
-
 // indexJournal validates every line of the journal at path against the
 // key schema and finds the keys with several lines (a 16-byte hash per key
 // while it reads), then resolves those (see journalFile).
 func indexJournal(loc, path string, ks keySchemaInfo) (*journalFile, error) {
 	jf := &journalFile{loc: loc, path: path, multi: map[[16]byte]bool{}}
 	seen := map[[16]byte]struct{}{}
-	err := jf.scan(ks, 0, func(line int, l *journalLine) error {
-		if !l.amend {
+	err := jf.scan(ks, 0, func(line int, l *journalfmt.Line) error {
+		if !l.Amend {
 			jf.records++
 		}
-		h := keyHash(l.key)
+		h := keyHash(l.Key)
 		if _, dup := seen[h]; dup {
 			jf.multi[h] = true
 		}
@@ -80,30 +71,30 @@ func indexJournal(loc, path string, ks keySchemaInfo) (*journalFile, error) {
 	// The keys with several lines: each line in turn, in memory.
 	type keyLines struct {
 		key  map[string]types.AttributeValue
-		recs []*journalLine
+		recs []*journalfmt.Line
 	}
 	byKey := map[[16]byte]*keyLines{}
 	var order [][16]byte
-	err = jf.scan(ks, jf.lines, func(line int, l *journalLine) error {
-		h := keyHash(l.key)
+	err = jf.scan(ks, jf.lines, func(line int, l *journalfmt.Line) error {
+		h := keyHash(l.Key)
 		if !jf.multi[h] {
 			return nil
 		}
 		kl := byKey[h]
 		if kl == nil {
-			kl = &keyLines{key: l.key}
+			kl = &keyLines{key: l.Key}
 			byKey[h] = kl
 			order = append(order, h)
 		}
 		switch {
-		case !l.amend:
+		case !l.Amend:
 			kl.recs = append(kl.recs, l)
 		case len(kl.recs) == 0:
 			// An amendment of a record this journal does not hold.
-		case l.notWritten:
+		case l.NotWritten:
 			kl.recs = kl.recs[:len(kl.recs)-1]
 		default:
-			kl.recs[len(kl.recs)-1].before = l.before
+			kl.recs[len(kl.recs)-1].Before = l.Before
 		}
 		return nil
 	})
@@ -116,7 +107,7 @@ func indexJournal(loc, path string, ks keySchemaInfo) (*journalFile, error) {
 			continue // no write happened: nothing to undo
 		}
 		first, last := kl.recs[0], kl.recs[len(kl.recs)-1]
-		jf.resolved = append(jf.resolved, undoEntry{key: kl.key, before: first.before, after: last.after, afterKnown: last.afterKnown})
+		jf.resolved = append(jf.resolved, undoEntry{key: kl.key, before: first.Before, after: last.After, afterKnown: last.AfterKnown})
 	}
 	return jf, nil
 }
@@ -125,7 +116,7 @@ func indexJournal(loc, path string, ks keySchemaInfo) (*journalFile, error) {
 // parsed line; it sets jf.lines. A torn last line is ignored. With limit
 // > 0 it stops after line limit (lines appended since the journal was
 // indexed are not undone).
-func (jf *journalFile) scan(ks keySchemaInfo, limit int, fn func(line int, l *journalLine) error) error {
+func (jf *journalFile) scan(ks keySchemaInfo, limit int, fn func(line int, l *journalfmt.Line) error) error {
 	f, err := os.Open(jf.path)
 	if err != nil {
 		return err
@@ -161,46 +152,20 @@ func (jf *journalFile) scan(ks keySchemaInfo, limit int, fn func(line int, l *jo
 	return nil
 }
 
-// parseLine decodes one line after the header: a record or an amendment.
-func parseLine(data []byte, ks keySchemaInfo) (*journalLine, error) {
-	var rec journalRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, fmt.Errorf("not a journal record: %v", err)
-	}
-	l := &journalLine{}
-	rawKey := rec.Key
-	if len(rec.Amend) > 0 {
-		if len(rec.Key) > 0 || (rec.Written == nil) == (len(rec.Before) == 0) || rec.Written != nil && *rec.Written {
-			return nil, fmt.Errorf("not a journal amendment: it needs amend, and written false or before")
-		}
-		l.amend, l.notWritten, rawKey = true, rec.Written != nil, rec.Amend
-	}
-	var err error
-	if l.key, err = ddbjson.ParseItem(rawKey); err != nil {
+// parseLine decodes one line after the header (a record or an amendment)
+// and checks its key against the key schema.
+func parseLine(data []byte, ks keySchemaInfo) (*journalfmt.Line, error) {
+	l, err := journalfmt.ParseLine(data)
+	if err != nil {
 		return nil, err
 	}
-	if err := ks.check(l.key); err != nil {
-		return nil, err
-	}
-	if l.before, err = parseImage(rec.Before); err != nil {
+	if err := ks.check(l.Key); err != nil {
 		return nil, err
 	}
 	// What undo puts back never carries the attributes DynamoDB manages
 	// for 2017 global tables (the copy's writes pass mainTableSink).
-	l.before = stripReplication(l.before)
-	l.afterKnown = len(rec.After) > 0
-	if l.after, err = parseImage(rec.After); err != nil {
-		return nil, err
-	}
+	l.Before = stripReplication(l.Before)
 	return l, nil
-}
-
-// parseImage decodes an item of a record (null or missing: nil).
-func parseImage(raw json.RawMessage) (map[string]types.AttributeValue, error) {
-	if string(raw) == "null" || len(raw) == 0 {
-		return nil, nil
-	}
-	return ddbjson.ParseItem(raw)
 }
 
 // journalSource reads what undo does per key, in pages of 100: the keys
@@ -241,12 +206,12 @@ func (s *journalSource) read(ctx context.Context, u unit, _ checkpoint.Unit, emi
 	if s.file.lines <= 1 {
 		return flush(true)
 	}
-	err := s.file.scan(s.keys, s.file.lines, func(line int, l *journalLine) error {
+	err := s.file.scan(s.keys, s.file.lines, func(line int, l *journalfmt.Line) error {
 		last = line
-		if l.amend || s.file.multi[keyHash(l.key)] {
+		if l.Amend || s.file.multi[keyHash(l.Key)] {
 			return nil
 		}
-		return add(undoEntry{key: l.key, before: l.before, after: l.after, afterKnown: l.afterKnown})
+		return add(undoEntry{key: l.Key, before: l.Before, after: l.After, afterKnown: l.AfterKnown})
 	})
 	if err != nil {
 		return fmt.Errorf("undo: %w", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/journalfmt"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
@@ -67,7 +68,7 @@ func (u *UndoPlan) Close() { u.cleanup() }
 
 func (u *UndoPlan) prepare(ctx context.Context, api API, path string) error {
 	o := u.opts
-	h, err := readJournalHeader(path)
+	h, err := journalfmt.ReadHeader(path)
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,16 @@
 package copier
 
-import "context"
+import (
+	"context"
+
+	"github.com/ddbrewind/ddbrewind/internal/window"
+)
 
 // prepareWindowRewind prepares the rewind of w (a window built by the test
 // from its own change readers) into o.To through the one preparation path
 // of a window: the window job's checks, the window as the job's past, the
 // plan. o.From names the window in messages and fingerprints.
-func prepareWindowRewind(ctx context.Context, api API, o Options, w *Window) (*Plan, error) {
+func prepareWindowRewind(ctx context.Context, api API, o Options, w *window.Window) (*Plan, error) {
 	if err := checkWindowOptions(o); err != nil {
 		return nil, err
 	}

@@ -21,12 +21,12 @@ import (
 // which once deleted items that the recovery table held.
 func TestKeyStringIsTheOnlyKeyEncoder(t *testing.T) {
 	allowed := map[string]string{
-		"copier/journal.go:image:MarshalItem":                        "a before- or after-image: a whole item, written as DynamoDB returned it or as ddbrewind wrote it",
+		"internal/journalfmt/journalfmt.go:image:MarshalItem":        "a before- or after-image: a whole item, written as DynamoDB returned it or as ddbrewind wrote it",
 		"copier/show.go:handle:MarshalItemKeysFirst":                 "show prints whole items, exactly as DynamoDB returned them, key attributes first",
 		"cmd/ddbrewind/closing.go:selectionPlaceholders:MarshalItem": "a copy's --expression-attribute-values printed back in its check command: values, not a key identity",
-		"copier/show.go:csvValue:MarshalItem":                        "a CSV cell holding one value as typed JSON",
+		"internal/csvout/csvout.go:cell:MarshalItem":                 "a CSV cell holding one value as typed JSON",
 		"copier/source_table.go:read:MarshalItem":                    "a checkpoint position: DynamoDB's LastEvaluatedKey, read back as a key, never compared",
-		"copier/window.go:encodeImage:MarshalItem":                   "an incremental window's images kept compact in memory, decoded before any use; keys are identified by KeyString",
+		"internal/window/window.go:encode:MarshalItem":               "an incremental window's images kept compact in memory, decoded before any use; keys are identified by KeyString",
 	}
 	encoders := []string{"MarshalItem", "MarshalItemKeysFirst", "MarshalMap", "MarshalMapJSON", "MarshalList", "MarshalListJSON", "Marshal"}
 	root := moduleRoot(t)

@@ -1,15 +1,17 @@
-package copier
+package window
 
 import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
@@ -62,7 +64,7 @@ func TestWindowMemoryFollowsJSON(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	w, err := buildWindow(nil, &jsonChanges{t: t, lines: lines})
+	w, err := Build(nil, &jsonChanges{t: t, lines: lines})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +77,8 @@ func TestWindowMemoryFollowsJSON(t *testing.T) {
 	if perKey > 2*jsonPerKey+512 {
 		t.Errorf("the window holds %d bytes a key, more than twice its typed JSON (%d bytes) and some bookkeeping", perKey, jsonPerKey)
 	}
-	for i, ks := range w.order {
-		key, start, end, err := w.images(ks)
+	for i := range w.Len() {
+		key, start, end, err := w.Images(i)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,6 +92,64 @@ func TestWindowMemoryFollowsJSON(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(w)
+}
+
+// changes is a ChangeReader over a slice.
+type changes []Change
+
+func (c *changes) Next() (Change, error) {
+	if len(*c) == 0 {
+		return Change{}, io.EOF
+	}
+	ch := (*c)[0]
+	*c = (*c)[1:]
+	return ch, nil
+}
+
+// TestBuildWindowKeepsFirstOldAndLastNew: a key's start state is the Old
+// image of the earliest export that has it, its end state the New image of
+// the latest; a key created and deleted in the window has neither.
+func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
+	k := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	a, b, c := item("a", "1"), item("a", "2"), item("a", "3")
+	e1 := changes{{Keys: k("a"), Old: a, New: b}, {Keys: k("n"), Old: nil, New: item("n", "x")}}
+	e2 := changes{{Keys: k("a"), Old: b, New: c}, {Keys: k("n"), Old: item("n", "x"), New: nil}}
+	w, err := Build(nil, &e1, &e2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imagesOf := func(pk string) (key, start, end map[string]types.AttributeValue) {
+		t.Helper()
+		key, start, end, err := w.Images(slices.Index(w.order, ddbjson.KeyString(k(pk))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left, err := w.Expected(k(pk)); err != nil || !itemeq.Items(left, end) {
+			t.Errorf("expected(%s) = %v, %v; want the end image %v", pk, left, err, end)
+		}
+		return key, start, end
+	}
+	if key, start, end := imagesOf("a"); w.Len() != 2 || !itemeq.Items(key, k("a")) || !itemeq.Items(start, a) || !itemeq.Items(end, c) {
+		t.Errorf("window of a: key %v start %v end %v", key, start, end)
+	}
+	if _, start, end := imagesOf("n"); start != nil || end != nil {
+		t.Errorf("created and deleted in the window: no net change expected, got start %v end %v", start, end)
+	}
+	dup := changes{{Keys: k("a"), New: a}, {Keys: k("a"), New: b}}
+	if _, err := Build(nil, &dup); err == nil {
+		t.Errorf("an export listing a key twice was accepted")
+	}
+}
+
+// item is an item of key pk with a 38-digit number and a binary set
+// besides its attribute v.
+func item(pk, v string) map[string]types.AttributeValue {
+	it := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "v": &types.AttributeValueMemberS{Value: v}}
+	it["n"] = &types.AttributeValueMemberN{Value: "12345678901234567890123456789012345678"}
+	it["b"] = &types.AttributeValueMemberBS{Value: [][]byte{{0, 1}, {0xff}}}
+	return it
 }
 
 // keyOfMixed is the primary key of a MixedItems item.
@@ -107,23 +167,23 @@ func TestWindowHoldsOnlySelectedKeys(t *testing.T) {
 	pick := func(key map[string]types.AttributeValue) bool {
 		return key["pk"].(*types.AttributeValueMemberS).Value < "m"
 	}
-	e1 := changes{{Keys: k("a"), Old: confItem("a", "1"), New: confItem("a", "2")}, {Keys: k("x"), Old: confItem("x", "1"), New: confItem("x", "2")},
-		{Keys: k("y"), New: confItem("y", "1")}}
-	e2 := changes{{Keys: k("x"), Old: confItem("x", "2"), New: confItem("x", "3")}, {Keys: k("b"), Old: confItem("b", "1")}}
-	w, err := buildWindow(pick, &e1, &e2)
+	e1 := changes{{Keys: k("a"), Old: item("a", "1"), New: item("a", "2")}, {Keys: k("x"), Old: item("x", "1"), New: item("x", "2")},
+		{Keys: k("y"), New: item("y", "1")}}
+	e2 := changes{{Keys: k("x"), Old: item("x", "2"), New: item("x", "3")}, {Keys: k("b"), Old: item("b", "1")}}
+	w, err := Build(pick, &e1, &e2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Len() != 2 || w.unselected != 2 || w.changed() != 4 {
-		t.Errorf("held %d keys, %d unselected, %d changed; want 2 (a, b), 2 (x, y), 4", w.Len(), w.unselected, w.changed())
+	if w.Len() != 2 || w.unselected != 2 || w.Changed() != 4 {
+		t.Errorf("held %d keys, %d unselected, %d changed; want 2 (a, b), 2 (x, y), 4", w.Len(), w.unselected, w.Changed())
 	}
 	for _, pk := range []string{"x", "y"} {
 		if _, held := w.changes[ddbjson.KeyString(k(pk))]; held {
 			t.Errorf("the unselected key %s is held", pk)
 		}
 	}
-	dup := changes{{Keys: k("z"), New: confItem("z", "1")}, {Keys: k("z"), New: confItem("z", "2")}}
-	if _, err := buildWindow(pick, &dup); err == nil {
+	dup := changes{{Keys: k("z"), New: item("z", "1")}, {Keys: k("z"), New: item("z", "2")}}
+	if _, err := Build(pick, &dup); err == nil {
 		t.Errorf("an export listing an unselected key twice was accepted")
 	}
 }
@@ -153,7 +213,7 @@ func TestWindowExportsMustChain(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e1, e2 := append(changes(nil), first...), append(changes(nil), tt.second...)
-			_, err := buildWindow(nil, &e1, &e2)
+			_, err := Build(nil, &e1, &e2)
 			var ue *usage.Error
 			switch {
 			case tt.ok && err != nil:

@@ -1,4 +1,15 @@
-package copier
+// Package keycond evaluates a DynamoDB KeyConditionExpression on items, for
+// the sources of ddbrewind that are not a table (an export, an incremental
+// export's window): the partition key equal to a value and, optionally, one
+// condition on the sort key (=, <, <=, >, >=, BETWEEN, begins_with). Values
+// compare as DynamoDB compares them: numbers as numbers (exactly), binaries
+// as unsigned bytes, strings as their UTF-8 bytes.
+//
+// Compile checks an expression as DynamoDB would against a table's key
+// schema; whatever DynamoDB would reject, and whatever it accepts that this
+// evaluator does not implement, is a usage error (exit code 2) naming
+// --key-condition-expression.
+package keycond
 
 import (
 	"bytes"
@@ -12,13 +23,9 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
-// keyCond is a KeyConditionExpression compiled for evaluation on items,
-// for sources that are not a table (an export): the partition key equal to
-// a value and, optionally, one condition on the sort key (=, <, <=, >, >=,
-// BETWEEN, begins_with). Values compare as DynamoDB compares them: numbers
-// as numbers (exactly), binaries as unsigned bytes, strings as their UTF-8
-// bytes.
-type keyCond struct {
+// Cond is a KeyConditionExpression compiled for evaluation on items (see
+// the package comment). Its zero value is not usable: build it with Compile.
+type Cond struct {
 	hash  string
 	hashV types.AttributeValue
 	hashN *big.Rat // the value of a number partition key
@@ -29,11 +36,14 @@ type keyCond struct {
 	loN, hiN *big.Rat // the bounds of a number sort key
 }
 
-// compileKeyCondition parses the selection's key condition against the key
-// schema. Whatever DynamoDB would reject, and whatever it accepts that this
-// evaluator does not implement, is a usage error naming the expression.
-func compileKeyCondition(sel Selection, ks keySchemaInfo) (*keyCond, error) {
-	expr := sel.KeyCondition
+// Compile parses expr, a KeyConditionExpression whose #name and :value
+// placeholders are given by names and values
+// (--expression-attribute-names, --expression-attribute-values), against a
+// table's key schema: keyNames its key attributes, the partition key first,
+// and keyTypes their types ("S", "N" or "B"). Whatever DynamoDB would
+// reject, and whatever it accepts that this evaluator does not implement,
+// is a usage error naming the expression.
+func Compile(expr string, names map[string]string, values map[string]types.AttributeValue, keyNames []string, keyTypes map[string]string) (*Cond, error) {
 	bad := func(format string, args ...any) error {
 		return usage.Errorf("--key-condition-expression %q: %s", expr, fmt.Sprintf(format, args...))
 	}
@@ -41,7 +51,7 @@ func compileKeyCondition(sel Selection, ks keySchemaInfo) (*keyCond, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	p := &kcParser{toks: toks, sel: sel}
+	p := &parser{toks: toks, names: names, values: values}
 	conds, err := p.conditions()
 	if err == nil && p.pos < len(p.toks) {
 		err = fmt.Errorf("unexpected %q", p.toks[p.pos])
@@ -49,12 +59,12 @@ func compileKeyCondition(sel Selection, ks keySchemaInfo) (*keyCond, error) {
 	if err != nil {
 		return nil, bad("%v (a key condition is `pk = :v`, optionally `AND` one of `sk = :v`, `<`, `<=`, `>`, `>=`, `sk BETWEEN :a AND :b`, `begins_with(sk, :v)`)", err)
 	}
-	hash := ks.names[0]
+	hash := keyNames[0]
 	var sortKey string
-	if len(ks.names) > 1 {
-		sortKey = ks.names[1]
+	if len(keyNames) > 1 {
+		sortKey = keyNames[1]
 	}
-	kc := &keyCond{hash: hash}
+	kc := &Cond{hash: hash}
 	for _, c := range conds {
 		switch c.attr {
 		case hash:
@@ -72,21 +82,21 @@ func compileKeyCondition(sel Selection, ks keySchemaInfo) (*keyCond, error) {
 			kc.sort, kc.op, kc.lo, kc.hi = c.attr, c.op, c.lo, c.hi
 		default:
 			return nil, bad("%s is not a key attribute of the table (its key is %s): a key condition names key attributes only; use --keys-file for other selections",
-				c.attr, strings.Join(ks.names, " + "))
+				c.attr, strings.Join(keyNames, " + "))
 		}
 		for _, v := range []types.AttributeValue{c.lo, c.hi} {
-			if v != nil && ddbjson.TypeName(v) != ks.types[c.attr] {
-				return nil, bad("%s is of type %s but is compared with a value of type %s", c.attr, ks.types[c.attr], ddbjson.TypeName(v))
+			if v != nil && ddbjson.TypeName(v) != keyTypes[c.attr] {
+				return nil, bad("%s is of type %s but is compared with a value of type %s", c.attr, keyTypes[c.attr], ddbjson.TypeName(v))
 			}
 		}
 	}
 	if kc.hashV == nil {
 		return nil, bad("no condition on the partition key %s (a key condition must have `%s = :value`)", hash, hash)
 	}
-	if kc.op == "begins_with" && ks.types[kc.sort] == "N" {
+	if kc.op == "begins_with" && keyTypes[kc.sort] == "N" {
 		return nil, bad("begins_with needs a string or binary sort key; %s is a number", kc.sort)
 	}
-	if ks.types[kc.sort] == "N" || ks.types[hash] == "N" {
+	if keyTypes[kc.sort] == "N" || keyTypes[hash] == "N" {
 		for _, v := range []types.AttributeValue{kc.hashV, kc.lo, kc.hi} {
 			if n, ok := v.(*types.AttributeValueMemberN); ok {
 				if _, ok := ratOf(n.Value); !ok {
@@ -98,7 +108,7 @@ func compileKeyCondition(sel Selection, ks keySchemaInfo) (*keyCond, error) {
 	if n, ok := kc.hashV.(*types.AttributeValueMemberN); ok {
 		kc.hashN, _ = ratOf(n.Value)
 	}
-	if kc.lo != nil && ks.types[kc.sort] == "N" {
+	if kc.lo != nil && keyTypes[kc.sort] == "N" {
 		kc.loN, _ = ratOf(kc.lo.(*types.AttributeValueMemberN).Value)
 		if kc.hi != nil {
 			kc.hiN, _ = ratOf(kc.hi.(*types.AttributeValueMemberN).Value)
@@ -110,8 +120,9 @@ func compileKeyCondition(sel Selection, ks keySchemaInfo) (*keyCond, error) {
 	return kc, nil
 }
 
-// match reports whether item satisfies the condition.
-func (kc *keyCond) match(item map[string]types.AttributeValue) bool {
+// Match reports whether item (an item or just its key) satisfies the
+// condition.
+func (kc *Cond) Match(item map[string]types.AttributeValue) bool {
 	h, ok := item[kc.hash]
 	if !ok || compareValues(h, kc.hashN, kc.hashV) != 0 {
 		return false
@@ -157,7 +168,7 @@ func (kc *keyCond) match(item map[string]types.AttributeValue) bool {
 }
 
 // compare compares two bounds.
-func (kc *keyCond) compare(a types.AttributeValue, aN *big.Rat, b types.AttributeValue) int {
+func (kc *Cond) compare(a types.AttributeValue, aN *big.Rat, b types.AttributeValue) int {
 	if aN != nil {
 		bn, _ := ratOf(b.(*types.AttributeValueMemberN).Value)
 		return aN.Cmp(bn)
@@ -207,27 +218,29 @@ func ratOf(s string) (*big.Rat, bool) {
 	return new(big.Rat).SetString(s)
 }
 
-// kcCond is one parsed comparison.
-type kcCond struct {
+// comparison is one parsed comparison.
+type comparison struct {
 	attr   string
 	op     string
 	lo, hi types.AttributeValue
 }
 
-type kcParser struct {
-	toks []string
-	pos  int
-	sel  Selection
+// parser reads a tokenized expression, resolving its placeholders.
+type parser struct {
+	toks   []string
+	pos    int
+	names  map[string]string
+	values map[string]types.AttributeValue
 }
 
-func (p *kcParser) peek() string {
+func (p *parser) peek() string {
 	if p.pos < len(p.toks) {
 		return p.toks[p.pos]
 	}
 	return ""
 }
 
-func (p *kcParser) next() string {
+func (p *parser) next() string {
 	t := p.peek()
 	if t != "" {
 		p.pos++
@@ -235,7 +248,7 @@ func (p *kcParser) next() string {
 	return t
 }
 
-func (p *kcParser) expect(want string) error {
+func (p *parser) expect(want string) error {
 	if got := p.next(); !strings.EqualFold(got, want) {
 		if got == "" {
 			got = "the end"
@@ -246,8 +259,8 @@ func (p *kcParser) expect(want string) error {
 }
 
 // conditions parses cond {AND cond}, flattening parentheses.
-func (p *kcParser) conditions() ([]kcCond, error) {
-	var out []kcCond
+func (p *parser) conditions() ([]comparison, error) {
+	var out []comparison
 	for {
 		cs, err := p.condition()
 		if err != nil {
@@ -261,7 +274,7 @@ func (p *kcParser) conditions() ([]kcCond, error) {
 	}
 }
 
-func (p *kcParser) condition() ([]kcCond, error) {
+func (p *parser) condition() ([]comparison, error) {
 	t := p.peek()
 	switch {
 	case t == "(":
@@ -287,7 +300,7 @@ func (p *kcParser) condition() ([]kcCond, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []kcCond{{attr: attr, op: "begins_with", lo: v}}, p.expect(")")
+		return []comparison{{attr: attr, op: "begins_with", lo: v}}, p.expect(")")
 	}
 	attr, err := p.attr()
 	if err != nil {
@@ -300,7 +313,7 @@ func (p *kcParser) condition() ([]kcCond, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []kcCond{{attr: attr, op: op, lo: v}}, nil
+		return []comparison{{attr: attr, op: op, lo: v}}, nil
 	case strings.EqualFold(op, "BETWEEN"):
 		lo, err := p.value()
 		if err != nil {
@@ -313,7 +326,7 @@ func (p *kcParser) condition() ([]kcCond, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []kcCond{{attr: attr, op: "BETWEEN", lo: lo, hi: hi}}, nil
+		return []comparison{{attr: attr, op: "BETWEEN", lo: lo, hi: hi}}, nil
 	case op == "":
 		return nil, fmt.Errorf("expected a comparison after %s", attr)
 	default:
@@ -322,11 +335,11 @@ func (p *kcParser) condition() ([]kcCond, error) {
 }
 
 // attr reads an attribute name or a #placeholder.
-func (p *kcParser) attr() (string, error) {
+func (p *parser) attr() (string, error) {
 	t := p.next()
 	switch {
 	case strings.HasPrefix(t, "#"):
-		n, ok := p.sel.Names[t]
+		n, ok := p.names[t]
 		if !ok {
 			return "", fmt.Errorf("placeholder %s is not in --expression-attribute-names", t)
 		}
@@ -340,7 +353,7 @@ func (p *kcParser) attr() (string, error) {
 }
 
 // value reads a :placeholder's value (DynamoDB takes no literals).
-func (p *kcParser) value() (types.AttributeValue, error) {
+func (p *parser) value() (types.AttributeValue, error) {
 	t := p.next()
 	if !strings.HasPrefix(t, ":") {
 		if t == "" {
@@ -348,7 +361,7 @@ func (p *kcParser) value() (types.AttributeValue, error) {
 		}
 		return nil, fmt.Errorf("expected a :value placeholder, got %q", t)
 	}
-	v, ok := p.sel.Values[t]
+	v, ok := p.values[t]
 	if !ok {
 		return nil, fmt.Errorf("placeholder %s is not in --expression-attribute-values", t)
 	}
