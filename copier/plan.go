@@ -241,7 +241,7 @@ func (p *Plan) Complete() bool {
 			}
 		}
 	}
-	return true
+	return !p.checksKeysAcrossFiles() || p.state.Units[keysCheckedUnit].Done
 }
 
 // ResumeProgress says how far the checkpoint a plan resumes got, for the
@@ -427,6 +427,9 @@ func (p *Plan) source(x *executor) source {
 		if p.job.keysFile != nil {
 			s.keySet = p.job.keysFile.set
 		}
+		if p.checksKeysAcrossFiles() {
+			s.runs = newKeyRuns("", len(ej.exp.Files)) // a key in two files (export_keyruns.go)
+		}
 		return s
 	}
 	if kf := p.job.keysFile; kf != nil {
@@ -512,6 +515,7 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	stopSaver := p.startSaver(ctx, tr, saveErr)
 	src := p.source(x)
 	err := pl.run(ctx, phaseCopy, src, kindItems, snk)
+	err = checkKeysAcrossFiles(ctx, src, tr, err)
 	if ex := p.extras(x); err == nil && ex != nil && ctx.Err() == nil {
 		if err = p.beforeExtras(ctx, src); err == nil && ctx.Err() == nil {
 			o.Stats.DeletePhase.Store(true)
