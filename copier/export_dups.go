@@ -25,7 +25,8 @@ import (
 //     different files (keyIndex.seal).
 //
 // A plain copy keeps no set across files (its memory stays flat as the
-// table grows): a key repeated in two files is not detected there.
+// table grows): it sorts the keys' hashes into runs in a temporary file
+// and merges them after its copy phase (export_keyruns.go).
 
 // fileKeys is the set of the keys read so far from one data file, with the
 // line of each; its zero value is not usable (newFileKeys).

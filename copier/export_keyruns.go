@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 
@@ -181,7 +182,11 @@ func (r *fileRun) done() error {
 		r.err = r.spill()
 	}
 	if r.err != nil {
-		return fmt.Errorf("the check for a key in two data files: %w", r.err)
+		dir := r.rs.dir
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		return fmt.Errorf("the check for a key in two data files (16 bytes a record in %s; set TMPDIR to use another directory): %w", dir, r.err)
 	}
 	r.rs.mu.Lock()
 	r.rs.done[r.file] = true
