@@ -330,3 +330,33 @@ func TestSortKeyEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyRunsTempFile: the runs' temporary file has no name in its
+// directory (nothing is left after a kill), and a directory where it
+// cannot be created stops the file's read with an error naming it.
+func TestKeyRunsTempFile(t *testing.T) {
+	dir := t.TempDir()
+	rs := newKeyRuns(dir, 1)
+	run := rs.file(0, true)
+	run.add([16]byte{1})
+	if err := run.done(); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); runtime.GOOS == "linux" && len(entries) != 0 {
+		t.Errorf("%d names left in $TMPDIR while the runs are open", len(entries))
+	}
+	rs.close()
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("%d names left in $TMPDIR after close", len(entries))
+	}
+
+	gone := filepath.Join(dir, "gone")
+	rs = newKeyRuns(gone, 1)
+	defer rs.close()
+	run = rs.file(0, true)
+	run.add([16]byte{1})
+	err := run.done()
+	if want := "the check for a key in two data files (16 bytes a record in " + gone; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("done = %v; want an error saying %q", err, want)
+	}
+}
