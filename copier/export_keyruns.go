@@ -50,8 +50,8 @@ const (
 	// keyRunEntryLen is the size of an entry: indexHashLen bytes of the
 	// key's hash, then the file's number (uint32, big endian).
 	keyRunEntryLen = 16
-	// keyRunEntries bounds a file's buffer (512 KiB, and as much for its
-	// encoding): a larger file spills several runs.
+	// keyRunEntries bounds a file's buffer (512 KiB, and as much for the
+	// sort's scratch): a larger file spills several runs.
 	keyRunEntries = 1 << 15
 	// keyRunFanIn is how many runs one merge reads at once.
 	keyRunFanIn = 256
@@ -294,7 +294,7 @@ func (rs *keyRuns) acrossFiles(ctx context.Context, found func(a, b keyEntry) (b
 		}
 		dst, err := tempfile.Create(rs.dir, "ddbrewind-keyruns-*", false)
 		if err != nil {
-			return err
+			return fmt.Errorf("the check for a key in two data files: %w", err)
 		}
 		var next []keyRun
 		var off int64
@@ -305,7 +305,7 @@ func (rs *keyRuns) acrossFiles(ctx context.Context, found func(a, b keyEntry) (b
 				dst.Close()
 				return err
 			}
-			w := bufio.NewWriterSize(io.NewOffsetWriter(dst, off), 64<<10)
+			w := bufio.NewWriterSize(io.NewOffsetWriter(dst, off), keyRunWriteBuf)
 			var n int64
 			for {
 				e, ok := m.next()
@@ -323,7 +323,7 @@ func (rs *keyRuns) acrossFiles(ctx context.Context, found func(a, b keyEntry) (b
 			}
 			if err := w.Flush(); err != nil {
 				dst.Close()
-				return fmt.Errorf("merge the keys' hashes into a temporary file: %w", err)
+				return fmt.Errorf("the check for a key in two data files: merge the keys' hashes into a temporary file: %w", err)
 			}
 			next = append(next, keyRun{off: off, n: n})
 			off += n * keyRunEntryLen
@@ -382,7 +382,7 @@ func (c *keyCursor) advance() (bool, error) {
 		n := min(c.left, keyRunReadBuf/keyRunEntryLen)
 		c.buf, c.pos = c.buf[:n*keyRunEntryLen], 0
 		if _, err := io.ReadFull(c.r, c.buf); err != nil {
-			return false, fmt.Errorf("read the keys' hashes back from a temporary file: %w", err)
+			return false, fmt.Errorf("the check for a key in two data files: read the keys' hashes back from a temporary file: %w", err)
 		}
 		c.left -= n
 	}
