@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,7 +13,8 @@ import (
 // --delete-extra, no keys file) whose key {a, 7} is in two data files
 // (spelled 7 and 7.0) exits 2 naming both places, file:line, and saying
 // what is written stays written; a dry run reports it too; a worker of a
-// split copy finds it among its own files.
+// split copy finds it among its own files; a rerun is refused again, even
+// from a checkpoint whose files are all done.
 func TestCopyFromExportKeyInTwoFiles(t *testing.T) {
 	t.Parallel()
 	s := newExportSetup(t, mixedSpec)
@@ -33,12 +35,17 @@ func TestCopyFromExportKeyInTwoFiles(t *testing.T) {
 		{"copy", []string{"--segments", "2"}, true},
 		{"dry run", []string{"--dry-run"}, false},
 		{"worker 0 of 2 (files 0 and 2)", []string{"--worker-count", "2", "--worker-index", "0"}, true},
+		{"with a checkpoint, run twice", []string{"--checkpoint", filepath.Join(t.TempDir(), "cp.json")}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := s.run(t, append([]string{"copy", "--from-export", te.URL, "--to", s.table, "--yes"}, tt.args...)...)
-			last := lastLine(r.stderr)
-			if r.code != 2 || !strings.Contains(last, want) || strings.Contains(last, written) != tt.written {
-				t.Errorf("exit %d %q, want 2 saying %q (and, if it writes, %q)", r.code, last, want, written)
+			// Twice: a rerun (from the checkpoint, whose files are all
+			// done) is refused again, not "complete".
+			for range 2 {
+				r := s.run(t, append([]string{"copy", "--from-export", te.URL, "--to", s.table, "--yes"}, tt.args...)...)
+				last := lastLine(r.stderr)
+				if r.code != 2 || !strings.Contains(last, want) || strings.Contains(last, written) != tt.written {
+					t.Fatalf("exit %d %q, want 2 saying %q (and, if it writes, %q)", r.code, last, want, written)
+				}
 			}
 		})
 	}
