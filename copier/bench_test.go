@@ -57,6 +57,7 @@ func BenchmarkExportRead(b *testing.B) {
 	}
 	defer p.Close()
 	src := p.source(nil).(*exportSource)
+	defer src.runs.close()
 	drop := func(_, _ []map[string]types.AttributeValue, _ checkpoint.Unit) error { return nil }
 	b.ReportAllocs()
 	b.ResetTimer()

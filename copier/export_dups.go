@@ -26,7 +26,8 @@ import (
 //     different files (keyIndex.seal).
 //
 // A plain copy keeps no set across files (its memory stays flat as the
-// table grows): a key repeated in two files is not detected there.
+// table grows): it sorts the keys' hashes into runs in a temporary file
+// and merges them after its copy phase (export_keyruns.go).
 
 // fileKeys is the set of the keys read so far from one data file, with the
 // line of each; its zero value is not usable (newFileKeys).
@@ -35,6 +36,7 @@ type fileKeys struct {
 	names []string
 	lines map[[16]byte]uint32 // line numbers fit: a data file is far below 4G lines
 	buf   []byte
+	last  [16]byte // the hash of the key last added
 }
 
 // newFileKeys returns an empty set for a file's keys (schema names), sized
@@ -44,11 +46,22 @@ func newFileKeys(seeds *[2]maphash.Seed, names []string, records int64) *fileKey
 }
 
 // add records item's key at line; it returns the line the key was already
-// at, or 0. The key is hashed (128 bits, seeded per copy) from its
+// at, or 0. Its hash (hash) is left in last.
+func (f *fileKeys) add(item map[string]types.AttributeValue, line int) int {
+	h := f.hash(item)
+	f.last = h
+	if first, ok := f.lines[h]; ok {
+		return int(first)
+	}
+	f.lines[h] = uint32(line)
+	return 0
+}
+
+// hash returns the hash of item's key (128 bits, seeded per copy) from its
 // canonical form: type, length and bytes of each key attribute, numbers
 // in their canonical spelling. Items have been checked against the key
 // schema (checkItem).
-func (f *fileKeys) add(item map[string]types.AttributeValue, line int) int {
+func (f *fileKeys) hash(item map[string]types.AttributeValue) [16]byte {
 	b := f.buf[:0]
 	for _, n := range f.names {
 		switch t := item[n].(type) {
@@ -68,11 +81,7 @@ func (f *fileKeys) add(item map[string]types.AttributeValue, line int) int {
 	var h [16]byte
 	binary.LittleEndian.PutUint64(h[:8], maphash.Bytes(f.seeds[0], b))
 	binary.LittleEndian.PutUint64(h[8:], maphash.Bytes(f.seeds[1], b))
-	if first, ok := f.lines[h]; ok {
-		return int(first)
-	}
-	f.lines[h] = uint32(line)
-	return 0
+	return h
 }
 
 // newDupSeeds returns the seeds of a copy's fileKeys hashes.

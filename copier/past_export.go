@@ -104,6 +104,9 @@ func (e *exportPast) source(p *Plan, x *executor) source {
 	if p.job.keysFile != nil {
 		s.keySet = p.job.keysFile.set
 	}
+	if e.checksKeysAcrossFiles(p) {
+		s.runs = newKeyRuns("", len(e.job.exp.Files)) // a key in two files (export_keyruns.go)
+	}
 	return s
 }
 

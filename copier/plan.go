@@ -148,7 +148,17 @@ func (p *Plan) Complete() bool {
 			}
 		}
 	}
-	return true
+	f, ok := srcs[phaseCopy].(finisher)
+	return !ok || f.checked(p.state)
+}
+
+// finisher is a source that ends its phase with a check of its own (a full
+// export's key in two files, export_keyruns.go): finish runs it after the
+// phase (err is the phase's error), checked reports whether the checkpoint
+// records that it passed.
+type finisher interface {
+	finish(ctx context.Context, tr *tracker, err error) error
+	checked(st *checkpoint.State) bool
 }
 
 // ResumeProgress says how far the checkpoint a plan resumes got, for the
@@ -341,6 +351,9 @@ func (p *Plan) Run(ctx context.Context, api API) (*Summary, error) {
 	stopSaver := p.startSaver(ctx, tr, saveErr)
 	src := p.source(x)
 	err := pl.run(ctx, phaseCopy, src, kindItems, snk)
+	if f, ok := src.(finisher); ok {
+		err = f.finish(ctx, tr, err)
+	}
 	if ex := p.extras(x); err == nil && ex != nil && ctx.Err() == nil {
 		if err = beforeExtras(ctx, src); err == nil && ctx.Err() == nil {
 			o.Stats.DeletePhase.Store(true)

@@ -73,6 +73,7 @@ type exportSource struct {
 	verb        string
 	writes      bool             // the copy writes (refusals say what may be written)
 	seeds       *[2]maphash.Seed // of the per-file key sets (fileKeys)
+	runs        *keyRuns         // a plain copy's key hashes, for a key in two files (export_keyruns.go); nil: none
 }
 
 func (s *exportSource) units(phase string) []unit {
@@ -139,6 +140,7 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 	}
 	whole := from.Line == 0 // every key of the file goes through the index
 	seen := newFileKeys(s.seeds, s.keys.names, r.Records()-int64(from.Line))
+	run := s.runs.file(u.idx, whole)
 	var items []map[string]types.AttributeValue
 	var hashes [][16]byte
 	start := from.Line
@@ -157,6 +159,7 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 		if s.selected(item) {
 			s.x.matched(1)
 			items = append(items, item)
+			run.add(seen.last)
 			if s.index != nil {
 				hashes = append(hashes, keyHash(keyOf(item, s.keys.names)))
 			}
@@ -173,6 +176,9 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 	s.index.add(u.idx, hashes)
 	if whole {
 		s.index.fileDone(u.idx)
+	}
+	if err := run.done(); err != nil {
+		return err
 	}
 	return emit(items, nil, checkpoint.Unit{Line: r.Line(), Done: true})
 }
