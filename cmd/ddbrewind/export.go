@@ -9,7 +9,6 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
-	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 func exportCommand(env *Env) *cli.Command {
@@ -32,9 +31,6 @@ func exportCommand(env *Env) *cli.Command {
 			timeoutFlag(12*time.Hour, "the exports, in all"),
 		),
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return &usage.Error{Msg: fmt.Sprintf("export: unexpected argument %q (see ddbrewind export --help)", c.Args().First())}
-			}
 			if err := required(c, "table", "s3-bucket"); err != nil {
 				return err
 			}
