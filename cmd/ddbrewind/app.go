@@ -216,6 +216,21 @@ func newApp(env *Env) *cli.App {
 	return app
 }
 
+// dynamoSession opens what a command that works on DynamoDB starts with:
+// its logger and its DynamoDB client, which counts the SDK's retries and
+// throttles into stats when stats is not nil.
+func dynamoSession(c *cli.Context, env *Env, stats *copier.Stats) (*slog.Logger, *dynamodb.Client, error) {
+	log, err := newLogger(c, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	api, err := dynamoClient(c.Context, c, stats, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return log, api, nil
+}
+
 // newLogger builds the one logger of a command: text or JSON on stderr.
 func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	var level slog.Level

@@ -136,8 +136,8 @@ func batchStartFlags() []cli.Flag {
 		&cli.StringFlag{Name: "job-definition", Usage: "job definition that runs ddbrewind's image: NAME, NAME:REVISION or ARN (required)"},
 		&cli.StringFlag{Name: "state-prefix", Usage: "s3://BUCKET/PREFIX, one per rewind: the chain's record, checkpoints and journals go under it (required)"},
 		&cli.IntFlag{Name: "workers", Value: 1, Usage: "containers the copy is split across: an array job of that size (copy --worker-count)"},
-		&cli.BoolFlag{Name: "no-wait", Usage: "return once the chain is submitted (follow it later with batch status)"},
-		&cli.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, Usage: "how often to look at the jobs while following"},
+		noWaitFlag("return once the chain is submitted (follow it later with batch status)"),
+		pollIntervalFlag(),
 	}
 	for _, f := range runFlags() {
 		if !slices.Contains(batchOwnFlags, f.Names()[0]) {
@@ -219,8 +219,8 @@ func batchStatusCommand(env *Env) *cli.Command {
 		Usage:     "follow a chain batch start submitted until it ends: each job's state, the copy's children done and the items their reports say written (exit code as run's)",
 		UsageText: "ddbrewind batch status [--no-wait] s3://BUCKET/PREFIX",
 		Flags: withGlobals(
-			&cli.BoolFlag{Name: "no-wait", Usage: "print the jobs' state once and return"},
-			&cli.DurationFlag{Name: "poll-interval", Value: 30 * time.Second, Usage: "how often to look at the jobs while following"},
+			noWaitFlag("print the jobs' state once and return"),
+			pollIntervalFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {

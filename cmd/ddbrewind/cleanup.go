@@ -17,19 +17,15 @@ func cleanupCommand(env *Env) *cli.Command {
 		UsageText: "ddbrewind cleanup (--recovery-table NAME... | --source TABLE | --older-than DURATION) [--dry-run] [--yes]",
 		Flags: withGlobals(
 			&cli.StringSliceFlag{Name: "recovery-table", Usage: "recovery table to delete (repeatable)"},
-			&cli.StringFlag{Name: "source", Usage: "delete the recovery tables of this source table"},
+			sourceFlag("delete the recovery tables of this source table"),
 			&cli.DurationFlag{Name: "older-than", Usage: "delete recovery tables created more than this long ago, e.g. 72h"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "show what would be deleted, delete nothing"},
+			dryRunFlag("show what would be deleted, delete nothing"),
 			&cli.BoolFlag{Name: "disable-deletion-protection", Usage: "turn off deletion protection on a recovery table so it can be deleted"},
-			&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until the tables are gone (--wait=false to return at once)"},
-			&cli.DurationFlag{Name: "timeout", Value: time.Hour, Usage: "how long to wait for the deletion"},
+			waitFlag("the tables are gone", "return at once"),
+			timeoutFlag(time.Hour, "the deletion"),
 		),
 		Action: func(c *cli.Context) error {
-			log, err := newLogger(c, env)
-			if err != nil {
-				return err
-			}
-			api, err := dynamoClient(c.Context, c, nil, log)
+			log, api, err := dynamoSession(c, env, nil)
 			if err != nil {
 				return err
 			}

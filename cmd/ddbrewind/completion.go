@@ -60,41 +60,44 @@ fi
 
 // completionCommand is `ddbrewind completion bash|zsh|fish`.
 func completionCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "completion",
-		Usage:     "print a shell completion script for bash, zsh or fish",
-		UsageText: "ddbrewind completion bash|zsh|fish",
-		Flags:     withGlobals(), // accepted, like every command's, and ignored
-		Description: "bash: source <(ddbrewind completion bash), e.g. in ~/.bashrc. " +
-			"zsh: source <(ddbrewind completion zsh) after compinit in ~/.zshrc, or save it as _ddbrewind in a directory of $fpath. " +
-			"fish: ddbrewind completion fish > ~/.config/fish/completions/ddbrewind.fish",
-		Action: func(c *cli.Context) error {
-			const use = "use bash, zsh or fish"
-			switch {
-			case c.NArg() == 0:
-				return &usage.Error{Msg: "completion: name the shell: " + use + " (see ddbrewind completion --help)"}
-			case c.NArg() > 1:
-				return &usage.Error{Msg: fmt.Sprintf("completion: unexpected argument %q: give one shell (see ddbrewind completion --help)", c.Args().Get(1))}
+	cmd := printingCommand("completion", "print a shell completion script for bash, zsh or fish", "ddbrewind completion bash|zsh|fish")
+	cmd.Description = "bash: source <(ddbrewind completion bash), e.g. in ~/.bashrc. " +
+		"zsh: source <(ddbrewind completion zsh) after compinit in ~/.zshrc, or save it as _ddbrewind in a directory of $fpath. " +
+		"fish: ddbrewind completion fish > ~/.config/fish/completions/ddbrewind.fish"
+	cmd.Action = func(c *cli.Context) error {
+		const use = "use bash, zsh or fish"
+		switch {
+		case c.NArg() == 0:
+			return &usage.Error{Msg: "completion: name the shell: " + use + " (see ddbrewind completion --help)"}
+		case c.NArg() > 1:
+			return &usage.Error{Msg: fmt.Sprintf("completion: unexpected argument %q: give one shell (see ddbrewind completion --help)", c.Args().Get(1))}
+		}
+		var script string
+		switch shell := c.Args().First(); shell {
+		case "bash":
+			script = bashCompletion
+		case "zsh":
+			script = zshCompletion
+		case "fish":
+			s, err := c.App.ToFishCompletion()
+			if err != nil {
+				return fmt.Errorf("completion fish: %w", err)
 			}
-			var script string
-			switch shell := c.Args().First(); shell {
-			case "bash":
-				script = bashCompletion
-			case "zsh":
-				script = zshCompletion
-			case "fish":
-				s, err := c.App.ToFishCompletion()
-				if err != nil {
-					return fmt.Errorf("completion fish: %w", err)
-				}
-				script = dedupeLines(s)
-			default:
-				return &usage.Error{Msg: fmt.Sprintf("completion: unknown shell %q: %s (see ddbrewind completion --help)", shell, use)}
-			}
-			_, err := fmt.Fprint(c.App.Writer, script)
-			return err
-		},
+			script = dedupeLines(s)
+		default:
+			return &usage.Error{Msg: fmt.Sprintf("completion: unknown shell %q: %s (see ddbrewind completion --help)", shell, use)}
+		}
+		_, err := fmt.Fprint(c.App.Writer, script)
+		return err
 	}
+	return cmd
+}
+
+// printingCommand is a command that only prints (completion, help,
+// version): it accepts the global flags, like every command, and ignores
+// them.
+func printingCommand(name, usage, usageText string) *cli.Command {
+	return &cli.Command{Name: name, Usage: usage, UsageText: usageText, Flags: withGlobals()}
 }
 
 // dedupeLines drops repeated lines: ToFishCompletion lists --help twice
@@ -170,25 +173,21 @@ func completer(env *Env, cmd *cli.Command) cli.BashCompleteFunc {
 
 // helpCommand is `ddbrewind help [COMMAND]`, the same as --help.
 func helpCommand() *cli.Command {
-	return &cli.Command{
-		Name:            "help",
-		Usage:           "show help for ddbrewind or one of its commands",
-		UsageText:       "ddbrewind help [COMMAND]",
-		Flags:           withGlobals(), // accepted, like every command's, and ignored
-		HideHelpCommand: true,
-		Action: func(c *cli.Context) error {
-			switch c.NArg() {
-			case 0:
-				return cli.ShowAppHelp(c)
-			case 1:
-				name := c.Args().First()
-				if c.App.Command(name) == nil {
-					return unknownCommand(c.App, name)
-				}
-				return cli.ShowCommandHelp(c, name)
-			default:
-				return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: give one command (see ddbrewind help)", c.Args().Get(1))}
+	cmd := printingCommand("help", "show help for ddbrewind or one of its commands", "ddbrewind help [COMMAND]")
+	cmd.HideHelpCommand = true
+	cmd.Action = func(c *cli.Context) error {
+		switch c.NArg() {
+		case 0:
+			return cli.ShowAppHelp(c)
+		case 1:
+			name := c.Args().First()
+			if c.App.Command(name) == nil {
+				return unknownCommand(c.App, name)
 			}
-		},
+			return cli.ShowCommandHelp(c, name)
+		default:
+			return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: give one command (see ddbrewind help)", c.Args().Get(1))}
+		}
 	}
+	return cmd
 }

@@ -19,19 +19,6 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
-// selectionFlags are shared by copy, diff and run.
-func selectionFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "key-condition-expression", Usage: "select a key range with Query (reads only the slice), e.g. 'pk = :p'"},
-		&cli.StringFlag{Name: "filter-expression", Usage: "server-side filter on the Scan or Query, e.g. '#s = :s'"},
-		&cli.StringFlag{Name: "expression-attribute-names", Usage: "placeholders for attribute names as JSON, e.g. '{\"#s\":\"status\"}', or file://PATH"},
-		&cli.StringFlag{Name: "expression-attribute-values", Usage: "placeholders for values as typed DynamoDB JSON, e.g. '{\":p\":{\"S\":\"tenant#42\"}}', or file://PATH"},
-		&cli.StringFlag{Name: "keys-file", Usage: "JSON Lines file (local path, s3://bucket/key, or - for stdin), one typed primary key per line: exactly those items (BatchGetItem)"},
-		&cli.IntFlag{Name: "segments", Usage: "parallel Scan segments, or with --from-export data files read at once; required with --worker-count, except with --from-export; see docs/tuning.md (default: from the table size and item count, or a resumed checkpoint's; 4 with --from-export)"},
-		&cli.IntFlag{Name: "page-size", Value: copier.DefaultPageSize, Usage: "items per Scan or Query page (DynamoDB also ends a page at 1 MB); smaller pages use less memory and make finer checkpoints"},
-	}
-}
-
 // selection reads the selection flags.
 func selection(c *cli.Context) (copier.Selection, error) {
 	s := copier.Selection{
@@ -39,47 +26,36 @@ func selection(c *cli.Context) (copier.Selection, error) {
 		Filter:       c.String("filter-expression"),
 		KeysFile:     c.String("keys-file"),
 	}
-	if v := c.String("expression-attribute-names"); v != "" {
-		names, err := ddbjson.ParseNames("--expression-attribute-names", v)
-		if err != nil {
-			return s, err
-		}
-		s.Names = names
+	if err := parseFlag(c, "expression-attribute-names", ddbjson.ParseNames, &s.Names); err != nil {
+		return s, err
 	}
-	if v := c.String("expression-attribute-values"); v != "" {
-		values, err := ddbjson.ParseValues("--expression-attribute-values", v)
-		if err != nil {
-			return s, err
-		}
-		s.Values = values
-	}
-	return s, nil
+	return s, parseFlag(c, "expression-attribute-values", ddbjson.ParseValues, &s.Values)
 }
 
 func copyFlags() []cli.Flag {
 	return append(append([]cli.Flag{
-		&cli.StringFlag{Name: "from", Usage: "recovery table to read (required, unless --from-export)"},
-		&cli.StringFlag{Name: "to", Usage: "main table to write (required)"},
+		fromFlag("recovery table to read (required, unless --from-export)"),
+		toFlag("main table to write (required)"),
 		fromExportFlag(),
-		&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
+		allowOtherTableFlag("--to"),
 		&cli.BoolFlag{Name: "overwrite-conflicts", Usage: "with incremental exports: also rewind items written again after the window (by default they are left alone, listed and exit 3)"},
 		&cli.StringFlag{Name: "overwrite-conflicts-keys", Usage: "with incremental exports: also rewind the items written again after the window whose keys are in this file (JSON Lines, one key per line, like --keys-file; local or s3://); the other conflicts are left alone"},
 		&cli.BoolFlag{Name: "accept-conflicts", Usage: "with incremental exports: leave the items written again after the window alone and succeed (exit 0; they are listed in the report)"},
 	}, selectionFlags()...),
-		&cli.BoolFlag{Name: "only-missing", Usage: "write an item only where the main table has no item with its key (never clobbers)"},
-		&cli.BoolFlag{Name: "delete-extra", Usage: "also delete main items of the selection that the recovery table lacks"},
-		&cli.StringFlag{Name: "if-main", Usage: "overwrite or delete a main item only while its current version satisfies this condition, e.g. 'lastWriter = :badjob'"},
-		&cli.BoolFlag{Name: "skip-expired", Usage: "leave out the items whose TTL attribute (the main table's) is already in the past: DynamoDB would delete them again (counted as expired)"},
-		&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second (protects live traffic) (default: no cap)"},
+		onlyMissingFlag("write an item only where the main table has no item with its key (never clobbers)"),
+		deleteExtraFlag("also delete main items of the selection that the recovery table lacks"),
+		ifMainFlag("overwrite or delete a main item only while its current version satisfies this condition, e.g. 'lastWriter = :badjob'"),
+		skipExpiredFlag("leave out the items whose TTL attribute (the main table's) is already in the past: DynamoDB would delete them again (counted as expired)"),
+		maxWCUFlag("cap the write capacity units consumed per second (protects live traffic) (default: no cap)"),
 		&cli.StringFlag{Name: "checkpoint", Usage: "record progress in PATH; running the same command again resumes"},
-		&cli.StringFlag{Name: "journal", Usage: "before overwriting or deleting, append the main table's current version of each item to PATH (JSON Lines) for ddbrewind undo"},
-		&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
+		journalFlag("before overwriting or deleting, append the main table's current version of each item to PATH (JSON Lines) for ddbrewind undo"),
+		writersFlag("BatchWriteItem callers"),
 		&cli.IntFlag{Name: "worker-index", Usage: "this worker's index with --worker-count (default: AWS_BATCH_JOB_ARRAY_INDEX, else 0)"},
 		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index), or an export's data files"},
-		&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a batch after retrying it this long (default: retry forever)"},
-		&cli.BoolFlag{Name: "dry-run", Usage: "read and count, write nothing"},
-		&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH (- for stdout); with --worker-count above 1, each worker to PATH.worker-I-of-K"},
-		&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
+		maxRetryTimeFlag("batch"),
+		dryRunFlag("read and count, write nothing"),
+		reportFlag("write the summary as JSON to PATH (- for stdout); with --worker-count above 1, each worker to PATH.worker-I-of-K"),
+		progressIntervalFlag(),
 	)
 }
 
@@ -157,12 +133,6 @@ func copyCommand(env *Env) *cli.Command {
 			return finish(c, env, files, log, "copy", report, sum, runErr, check)
 		},
 	}
-}
-
-// fromExportFlag is --from-export, of copy and diff.
-func fromExportFlag() cli.Flag {
-	return &cli.StringSliceFlag{Name: "from-export", Usage: "read the past state from a DynamoDB export in S3 instead of a table: " +
-		"the export's directory s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/ or its manifest-summary.json (one full export, or incremental exports in time order, repeated; see docs/exports.md)"}
 }
 
 // requiredSource refuses a copy or diff without --to, or without exactly
@@ -384,6 +354,15 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printJSONList writes items to w as a JSON array: [] rather than null
+// when there are none.
+func printJSONList[T any](w io.Writer, items []T) error {
+	if items == nil {
+		items = []T{}
+	}
+	return printJSON(w, items)
 }
 
 // writeJSON writes v as indented JSON to a local file (0600, atomic) or

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/urfave/cli/v2"
@@ -21,21 +20,21 @@ func diffCommand(env *Env) *cli.Command {
 		Usage:     "compare the same selection in the recovery table and the main table (exit 0 equal, 3 different)",
 		UsageText: "ddbrewind diff (--from RECOVERY | --from-export URL) --to MAIN [selection flags] [--show N] [--output text|json]",
 		Flags: withGlobals(append(append([]cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "recovery table (required, unless --from-export)"},
-			&cli.StringFlag{Name: "to", Usage: "main table (required)"},
+			fromFlag("recovery table (required, unless --from-export)"),
+			toFlag("main table (required)"),
 			fromExportFlag(),
-			&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --to"},
+			allowOtherTableFlag("--to"),
 		}, selectionFlags()...),
 			&cli.IntFlag{Name: "show", Value: 10, Usage: "list up to N keys of each kind of difference"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "text or json"},
-			&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
-			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent lookups"},
-			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a call after retrying it this long (default: retry forever)"},
+			outputFlag("text", "text or json"),
+			progressIntervalFlag(),
+			writersFlag("lookups"),
+			maxRetryTimeFlag("call"),
 			&cli.BoolFlag{Name: "after-copy", Usage: "judge as run's verification of a copy made with the same --only-missing, --if-main and --delete-extra: exit 3 only for what that copy should have fixed (extra items only with --delete-extra); batch start's diff job"},
-			&cli.BoolFlag{Name: "only-missing", Usage: "with --after-copy: the copy wrote only absent items (differences are expected)"},
-			&cli.StringFlag{Name: "if-main", Usage: "with --after-copy: the copy's --if-main condition (differences are expected)"},
-			&cli.BoolFlag{Name: "delete-extra", Usage: "with --after-copy: the copy deleted extra items (extras fail)"},
-			&cli.BoolFlag{Name: "skip-expired", Usage: "leave out the past state's items whose TTL attribute (the main table's) has passed, as copy --skip-expired did"},
+			onlyMissingFlag("with --after-copy: the copy wrote only absent items (differences are expected)"),
+			ifMainFlag("with --after-copy: the copy's --if-main condition (differences are expected)"),
+			deleteExtraFlag("with --after-copy: the copy deleted extra items (extras fail)"),
+			skipExpiredFlag("leave out the past state's items whose TTL attribute (the main table's) has passed, as copy --skip-expired did"),
 		)...),
 		Action: func(c *cli.Context) error { return diffAction(c, env) },
 	}

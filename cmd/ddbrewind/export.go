@@ -9,7 +9,6 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/export"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
-	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
 func exportCommand(env *Env) *cli.Command {
@@ -21,20 +20,17 @@ func exportCommand(env *Env) *cli.Command {
 			"Incremental windows last 15 minutes to 24 hours: a longer one is split into consecutive exports. " +
 			"Running the same command again adopts the exports it already started instead of starting others.",
 		Flags: withGlobals(
-			&cli.StringFlag{Name: "table", Usage: "table name or ARN (needs point-in-time recovery)"},
-			&cli.StringFlag{Name: "at", Usage: "full export of the table as it was at TIME: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"},
-			&cli.StringFlag{Name: "since", Usage: "incremental exports of what changed from TIME (RFC 3339 or Unix seconds)"},
-			&cli.StringFlag{Name: "until", Usage: "end of the incremental window (default: the latest time DynamoDB allows)"},
-			&cli.StringFlag{Name: "s3-bucket", Usage: "S3 bucket the export files go to"},
-			&cli.StringFlag{Name: "s3-prefix", Usage: "path in the bucket, without leading or trailing '/' (files go to PREFIX/AWSDynamoDB/EXPORT-ID/)"},
-			&cli.StringFlag{Name: "sse-kms-key", Usage: "KMS key id, ARN or alias to encrypt the files with (SSE-KMS; default SSE-S3)"},
-			&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until every export is COMPLETED (--wait=false to print the directories at once)"},
-			&cli.DurationFlag{Name: "timeout", Value: 12 * time.Hour, Usage: "how long to wait for the exports, in all"},
+			tableFlag("table name or ARN (needs point-in-time recovery)"),
+			atFlag("full export of the table as it was at TIME: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"),
+			sinceFlag("incremental exports of what changed from TIME (RFC 3339 or Unix seconds)"),
+			untilFlag("end of the incremental window (default: the latest time DynamoDB allows)"),
+			s3BucketFlag("S3 bucket the export files go to"),
+			s3PrefixFlag("path in the bucket, without leading or trailing '/' (files go to PREFIX/AWSDynamoDB/EXPORT-ID/)"),
+			sseKMSKeyFlag("KMS key id, ARN or alias to encrypt the files with (SSE-KMS; default SSE-S3)"),
+			waitFlag("every export is COMPLETED", "print the directories at once"),
+			timeoutFlag(12*time.Hour, "the exports, in all"),
 		),
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return &usage.Error{Msg: fmt.Sprintf("export: unexpected argument %q (see ddbrewind export --help)", c.Args().First())}
-			}
 			if err := required(c, "table", "s3-bucket"); err != nil {
 				return err
 			}
@@ -45,15 +41,11 @@ func exportCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			log, err := newLogger(c, env)
+			log, api, err := dynamoSession(c, env, nil)
 			if err != nil {
 				return err
 			}
 			opts.Logger = log
-			api, err := dynamoClient(c.Context, c, nil, log)
-			if err != nil {
-				return err
-			}
 			if opts.Manifests, err = manifestChecker(c, env, opts.Wait); err != nil {
 				return err
 			}
@@ -85,15 +77,9 @@ func exportOptions(c *cli.Context, env *Env) (export.Options, error) {
 		name string
 		to   *time.Time
 	}{{"at", &opts.At}, {"since", &opts.Since}, {"until", &opts.Until}} {
-		s := c.String(f.name)
-		if s == "" {
-			continue
-		}
-		t, err := tables.ParseTimeFlag("--"+f.name, s)
-		if err != nil {
+		if err := parseFlag(c, f.name, tables.ParseTimeFlag, f.to); err != nil {
 			return opts, err
 		}
-		*f.to = t
 	}
 	return opts, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -78,24 +79,8 @@ func groupFlags(flags []cli.Flag) bool {
 		return false
 	}
 	for _, f := range flags {
-		g := flagGroup(f.Names()[0])
-		switch x := f.(type) {
-		case *cli.StringFlag:
-			x.Category = g
-		case *cli.BoolFlag:
-			x.Category = g
-		case *cli.IntFlag:
-			x.Category = g
-		case *cli.Int64Flag:
-			x.Category = g
-		case *cli.Float64Flag:
-			x.Category = g
-		case *cli.DurationFlag:
-			x.Category = g
-		case *cli.StringSliceFlag:
-			x.Category = g
-		case *cli.TimestampFlag:
-			x.Category = g
+		if category := flagString(f, "Category"); category != nil {
+			*category = flagGroup(f.Names()[0])
 		}
 	}
 	return true
@@ -195,25 +180,25 @@ func wrapUsages(flags []cli.Flag, grouped bool, width int) {
 // usageOf returns pointers to a flag's usage text and default text (nil
 // for a boolean, whose default ddbrewind never shows).
 func usageOf(f cli.Flag) (usage, defText *string) {
-	switch x := f.(type) {
-	case *cli.StringFlag:
-		return &x.Usage, &x.DefaultText
-	case *cli.BoolFlag:
-		return &x.Usage, nil
-	case *cli.IntFlag:
-		return &x.Usage, &x.DefaultText
-	case *cli.Int64Flag:
-		return &x.Usage, &x.DefaultText
-	case *cli.Float64Flag:
-		return &x.Usage, &x.DefaultText
-	case *cli.DurationFlag:
-		return &x.Usage, &x.DefaultText
-	case *cli.StringSliceFlag:
-		return &x.Usage, &x.DefaultText
-	case *cli.TimestampFlag:
-		return &x.Usage, &x.DefaultText
+	if _, ok := f.(*cli.BoolFlag); ok {
+		return flagString(f, "Usage"), nil
 	}
-	return nil, nil
+	return flagString(f, "Usage"), flagString(f, "DefaultText")
+}
+
+// flagString returns a pointer to the string field name (Usage,
+// DefaultText, Category) of one of urfave/cli's flag structs, which all
+// have them, or nil for a flag that has no such field.
+func flagString(f cli.Flag, name string) *string {
+	v := reflect.ValueOf(f)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	field := v.Elem().FieldByName(name)
+	if !field.IsValid() || field.Kind() != reflect.String || !field.CanSet() {
+		return nil
+	}
+	return field.Addr().Interface().(*string)
 }
 
 // wrapWords splits s into lines of at most width columns, between words

@@ -17,10 +17,10 @@ func listCommand(env *Env) *cli.Command {
 		Usage:     "list the recovery tables ddbrewind made (tables carrying its tags), or a table's backups",
 		UsageText: "ddbrewind list [--source TABLE] [--output table|json]\n   ddbrewind list --backups --table TABLE [--output table|json]",
 		Flags: withGlobals(
-			&cli.StringFlag{Name: "source", Usage: "only recovery tables of this source table"},
+			sourceFlag("only recovery tables of this source table"),
 			&cli.BoolFlag{Name: "backups", Usage: "list the on-demand backups of --table instead (newest first), to pick one for restore --backup"},
-			&cli.StringFlag{Name: "table", Usage: "the table whose backups --backups lists (name or ARN)"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "table (fits 80 columns for usual names), wide (every column) or json"},
+			tableFlag("the table whose backups --backups lists (name or ARN)"),
+			outputFlag("table", "table (fits 80 columns for usual names), wide (every column) or json"),
 		),
 		Action: func(c *cli.Context) error { return listAction(c, env) },
 	}
@@ -32,11 +32,7 @@ func listAction(c *cli.Context, env *Env) error {
 	if err := listFlags(c); err != nil {
 		return err
 	}
-	log, err := newLogger(c, env)
-	if err != nil {
-		return err
-	}
-	api, err := dynamoClient(c.Context, c, nil, log)
+	log, api, err := dynamoSession(c, env, nil)
 	if err != nil {
 		return err
 	}
@@ -49,10 +45,7 @@ func listAction(c *cli.Context, env *Env) error {
 		return err
 	}
 	if format == "json" {
-		if tables == nil {
-			tables = []restore.RecoveryTable{}
-		}
-		return printJSON(env.Out, tables)
+		return printJSONList(env.Out, tables)
 	}
 	if len(tables) == 0 {
 		if src := c.String("source"); src != "" {
@@ -150,10 +143,7 @@ func listBackups(c *cli.Context, env *Env, api restore.API, format string) error
 		return err
 	}
 	if format == "json" {
-		if backups == nil {
-			backups = []restore.Backup{}
-		}
-		return printJSON(env.Out, backups)
+		return printJSONList(env.Out, backups)
 	}
 	if len(backups) == 0 {
 		fmt.Fprintf(env.Out, "no backups of %s\n", c.String("table"))

@@ -29,16 +29,12 @@ func restoreCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			log, err := newLogger(c, env)
+			log, api, err := dynamoSession(c, env, nil)
 			if err != nil {
 				return err
 			}
 			opts.Logger = log
 			opts.IfExists = c.String("if-exists")
-			api, err := dynamoClient(c.Context, c, nil, log)
-			if err != nil {
-				return err
-			}
 			if opts.Backup, err = backupClientFor(c.Context, c, env, opts.Point, log); err != nil {
 				return err
 			}
@@ -88,19 +84,11 @@ func restoreOptions(c *cli.Context, env *Env) (restore.Options, error) {
 // pointFlags reads --at/--ago/--latest/--backup/--backup-before.
 func pointFlags(c *cli.Context) (restore.Point, error) {
 	var p restore.Point
-	if s := c.String("at"); s != "" {
-		t, err := tables.ParseTime(s)
-		if err != nil {
-			return p, err
-		}
-		p.At = t
+	if err := parseFlag(c, "at", tables.ParseTimeFlag, &p.At); err != nil {
+		return p, err
 	}
-	if s := c.String("backup-before"); s != "" {
-		t, err := tables.ParseTimeFlag("--backup-before", s)
-		if err != nil {
-			return p, err
-		}
-		p.BackupBefore = t
+	if err := parseFlag(c, "backup-before", tables.ParseTimeFlag, &p.BackupBefore); err != nil {
+		return p, err
 	}
 	p.Ago = c.Duration("ago")
 	p.Latest = c.Bool("latest")
@@ -129,8 +117,8 @@ func parseTags(kvs []string) (map[string]string, error) {
 // restoreFlags are the flags of restore, shared with run.
 func restoreFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "table", Usage: "source table name or ARN (an ARN from another region restores cross-region)"},
-		&cli.StringFlag{Name: "at", Usage: "restore point: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"},
+		tableFlag("source table name or ARN (an ARN from another region restores cross-region)"),
+		atFlag("restore point: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"),
 		&cli.DurationFlag{Name: "ago", Usage: "restore point as a duration before now, e.g. 90m"},
 		&cli.BoolFlag{Name: "latest", Usage: "restore to the latest restorable time"},
 		&cli.StringFlag{Name: "backup", Usage: "restore from this backup instead of point-in-time recovery: a DynamoDB backup ARN (arn:aws:dynamodb:…:table/T/backup/…) or an AWS Backup recovery point ARN (arn:aws:backup:…:recovery-point:…)"},
@@ -141,9 +129,9 @@ func restoreFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "read-capacity", Usage: "read capacity units with --billing-mode PROVISIONED"},
 		&cli.Int64Flag{Name: "write-capacity", Usage: "write capacity units with --billing-mode PROVISIONED"},
 		&cli.StringFlag{Name: "indexes", Value: "none", Usage: "secondary indexes to restore: none, all or NAME,NAME (none is faster and cheaper; copy does not need them)"},
-		&cli.StringFlag{Name: "sse-kms-key", Usage: "KMS key id or ARN to encrypt the recovery table"},
+		sseKMSKeyFlag("KMS key id or ARN to encrypt the recovery table"),
 		&cli.StringSliceFlag{Name: "tag", Usage: "extra tag KEY=VALUE for the recovery table (repeatable)"},
-		&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until the recovery table is ACTIVE (--wait=false to return at once)"},
-		&cli.DurationFlag{Name: "timeout", Value: 12 * time.Hour, Usage: "how long to wait for the restore"},
+		waitFlag("the recovery table is ACTIVE", "return at once"),
+		timeoutFlag(12*time.Hour, "the restore"),
 	}
 }

@@ -38,11 +38,11 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "state", Usage: "state file that makes the run resumable (default ddbrewind-run-<table>.json)"},
 		&cli.BoolFlag{Name: "keep-recovery-table", Usage: "do not delete the recovery table at the end"},
 		&cli.BoolFlag{Name: "no-verify", Usage: "skip the verification (diff of the selection) after the copy"},
-		&cli.StringFlag{Name: "report", Usage: "write the copy summary as JSON to PATH (- for stdout)"},
-		&cli.StringFlag{Name: "since", Usage: "rewind from incremental exports instead of a restore: undo what changed from TIME (RFC 3339 or Unix seconds); needs --s3-bucket"},
-		&cli.StringFlag{Name: "until", Usage: "with --since: end of the window (default: the latest time DynamoDB allows)"},
-		&cli.StringFlag{Name: "s3-bucket", Usage: "with --since: S3 bucket the export files go to"},
-		&cli.StringFlag{Name: "s3-prefix", Usage: "with --since: path in the bucket, without leading or trailing '/' (each rewind's files go to a directory of its own, PREFIX/ddbrewind-rewind-STARTED-RANDOM/AWSDynamoDB/EXPORT-ID/)"},
+		reportFlag("write the copy summary as JSON to PATH (- for stdout)"),
+		sinceFlag("rewind from incremental exports instead of a restore: undo what changed from TIME (RFC 3339 or Unix seconds); needs --s3-bucket"),
+		untilFlag("with --since: end of the window (default: the latest time DynamoDB allows)"),
+		s3BucketFlag("with --since: S3 bucket the export files go to"),
+		s3PrefixFlag("with --since: path in the bucket, without leading or trailing '/' (each rewind's files go to a directory of its own, PREFIX/ddbrewind-rewind-STARTED-RANDOM/AWSDynamoDB/EXPORT-ID/)"),
 		&cli.BoolFlag{Name: "keep-export", Usage: "with --since: do not delete the export files at the end"},
 	)
 }
@@ -67,16 +67,12 @@ func runAction(c *cli.Context, env *Env) error {
 		return err
 	}
 	ro, co := in.restore, in.copy
-	log, err := newLogger(c, env)
-	if err != nil {
-		return err
-	}
 	if co.WorkerCount > 1 {
 		return &usage.Error{Msg: "run --worker-count: a split copy restores once and copies from several workers: run restore, then copy --worker-count K in each worker, then cleanup (see docs/batch.md)"}
 	}
 	stats := &copier.Stats{}
 	co.Stats = stats
-	api, err := dynamoClient(c.Context, c, stats, log)
+	log, api, err := dynamoSession(c, env, stats)
 	if err != nil {
 		return err
 	}

@@ -16,15 +16,15 @@ func showCommand(env *Env) *cli.Command {
 		Usage:     "print past items of a recovery table or an export (the selection, exactly; from incremental exports, the changed keys as they were at the window's start) without writing anything",
 		UsageText: "ddbrewind show (--from RECOVERY | --from-export URL [--table TABLE]) [selection flags] [-o jsonl|json|csv] [--limit N]",
 		Flags: withGlobals(append([]cli.Flag{
-			&cli.StringFlag{Name: "from", Usage: "recovery table to read (required, unless --from-export)"},
+			fromFlag("recovery table to read (required, unless --from-export)"),
 			fromExportFlag(),
-			&cli.StringFlag{Name: "table", Usage: "with --from-export: the table whose key schema selects the export's items (an export manifest does not record the key schema); default: the table the manifest names (tableArn); needed only when that table is gone; it is described, never read"},
-			&cli.BoolFlag{Name: "allow-other-table", Usage: "accept a --from-export export whose manifest names another table than --table (same key schema)"},
+			tableFlag("with --from-export: the table whose key schema selects the export's items (an export manifest does not record the key schema); default: the table the manifest names (tableArn); needed only when that table is gone; it is described, never read"),
+			allowOtherTableFlag("--table (same key schema)"),
 		}, append(selectionFlags(),
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: copier.ShowJSONL, Usage: "jsonl (typed DynamoDB JSON, one item a line), json (one array) or csv (a column per attribute name)"},
+			outputFlag(copier.ShowJSONL, "jsonl (typed DynamoDB JSON, one item a line), json (one array) or csv (a column per attribute name)"),
 			&cli.Int64Flag{Name: "limit", Usage: "print at most N items (default: all)"},
-			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent readers"},
-			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a call after retrying it this long (default: retry forever)"},
+			writersFlag("readers"),
+			maxRetryTimeFlag("call"),
 		)...)...),
 		Action: func(c *cli.Context) error {
 			if err := showSource(c); err != nil {

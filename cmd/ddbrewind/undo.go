@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -15,14 +14,14 @@ func undoCommand(env *Env) *cli.Command {
 		Usage:     "put the main table back as it was before a copy, from the copy's --journal",
 		UsageText: "ddbrewind undo --journal PATH --table MAIN [--dry-run] [--yes]",
 		Flags: withGlobals(
-			&cli.StringFlag{Name: "journal", Usage: "journal written by copy --journal (required)"},
-			&cli.StringFlag{Name: "table", Usage: "main table the journal records (required)"},
-			&cli.IntFlag{Name: "writers", Value: copier.DefaultWriters, Usage: "concurrent BatchWriteItem callers"},
-			&cli.Float64Flag{Name: "max-wcu", Usage: "cap the write capacity units consumed per second"},
-			&cli.DurationFlag{Name: "max-retry-time", Usage: "give up on a batch after retrying it this long (default: retry forever)"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "read the journal and count, write nothing"},
-			&cli.StringFlag{Name: "report", Usage: "write the summary as JSON to PATH (- for stdout)"},
-			&cli.DurationFlag{Name: "progress-interval", Value: 30 * time.Second, Usage: "log progress this often when not on a terminal"},
+			journalFlag("journal written by copy --journal (required)"),
+			tableFlag("main table the journal records (required)"),
+			writersFlag("BatchWriteItem callers"),
+			maxWCUFlag("cap the write capacity units consumed per second"),
+			maxRetryTimeFlag("batch"),
+			dryRunFlag("read the journal and count, write nothing"),
+			reportFlag("write the summary as JSON to PATH (- for stdout)"),
+			progressIntervalFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if err := required(c, "journal", "table"); err != nil {
@@ -34,12 +33,8 @@ func undoCommand(env *Env) *cli.Command {
 			if err := distinctPaths(statePath{"--journal", c.String("journal")}, statePath{"--report", c.String("report")}); err != nil {
 				return err
 			}
-			log, err := newLogger(c, env)
-			if err != nil {
-				return err
-			}
 			stats := &copier.Stats{}
-			api, err := dynamoClient(c.Context, c, stats, log)
+			log, api, err := dynamoSession(c, env, stats)
 			if err != nil {
 				return err
 			}

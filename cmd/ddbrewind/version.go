@@ -65,14 +65,10 @@ const unknownVersion = "unknown (built without version control information)"
 
 // versionCommand is `ddbrewind version`, the same as --version.
 func versionCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "version",
-		Usage:     "print the version: the release tag, or the commit the binary was built from",
-		UsageText: "ddbrewind version",
-		Flags:     withGlobals(), // accepted, like every command's, and ignored
-		Action: func(c *cli.Context) error {
-			cli.ShowVersion(c)
-			return nil
-		},
+	cmd := printingCommand("version", "print the version: the release tag, or the commit the binary was built from", "ddbrewind version")
+	cmd.Action = func(c *cli.Context) error {
+		cli.ShowVersion(c)
+		return nil
 	}
+	return cmd
 }

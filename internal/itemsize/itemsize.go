@@ -55,34 +55,27 @@ func (strLen sizer) value(v types.AttributeValue) int {
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += strLen(s)
-		}
-		return n
+		return sum(v.Value, strLen)
 	case *types.AttributeValueMemberNS:
-		n := 0
-		for _, s := range v.Value {
-			n += Number(s)
-		}
-		return n
+		return sum(v.Value, Number)
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
+		return sum(v.Value, func(b []byte) int { return len(b) })
 	case *types.AttributeValueMemberL:
-		n := 3
-		for _, e := range v.Value {
-			n += 1 + strLen.value(e)
-		}
-		return n
+		return 3 + len(v.Value) + sum(v.Value, strLen.value)
 	case *types.AttributeValueMemberM:
 		return 3 + len(v.Value) + strLen.item(v.Value)
 	default:
 		return 0
 	}
+}
+
+// sum is the size of a set's or list's elements, each measured by size.
+func sum[T any](elems []T, size func(T) int) int {
+	n := 0
+	for _, e := range elems {
+		n += size(e)
+	}
+	return n
 }
 
 func utf8Len(s string) int { return len(s) }

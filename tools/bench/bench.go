@@ -398,9 +398,7 @@ func (b *bench) sliceRun(ctx context.Context, src string, all *tableDigest) erro
 	run, err := b.ddbCopy(ctx, src, dst, want, int64(len(want.items)),
 		"--key-condition-expression", "pk = :p",
 		"--expression-attribute-values", `{":p":{"S":"`+HotPK+`"}}`)
-	if errors.Is(err, errFlagMissing) {
-		b.res.SliceSkipped = true
-		fmt.Fprintln(b.out, "key-range run: skipped (binary lacks --key-condition-expression)")
+	if b.lacksFlag(err, &b.res.SliceSkipped, "key-range", "--key-condition-expression") {
 		return nil
 	}
 	if err != nil {
@@ -425,9 +423,7 @@ func (b *bench) wcuRun(ctx context.Context, src string, want *tableDigest) error
 	limit := b.cfg.MaxWCU
 	fmt.Fprintf(b.progress, "… about %s at %d WCU/s\n", secs(time.Duration(float64(want.wcu)/float64(limit)*float64(time.Second))), limit)
 	run, err := b.ddbCopy(ctx, src, dst, want, int64(b.res.Items), "--max-wcu", strconv.Itoa(limit))
-	if errors.Is(err, errFlagMissing) {
-		b.res.WCUSkipped = true
-		fmt.Fprintln(b.out, "max-wcu run: skipped (binary lacks --max-wcu)")
+	if b.lacksFlag(err, &b.res.WCUSkipped, "max-wcu", "--max-wcu") {
 		return nil
 	}
 	if err != nil {

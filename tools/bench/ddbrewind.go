@@ -62,6 +62,34 @@ func runDdbrewind(ctx context.Context, bin, endpoint, from, to string, segments,
 	return runCopy(ctx, bin, from, to, reportPath, nil, args)
 }
 
+// copyFromExport runs ddbrewind copy --from-export url --to table against
+// the DynamoDB endpoint, reading the export from the S3 server at s3URL,
+// with the run's writers and the extra flags; the report goes to a
+// temporary file.
+func (b *bench) copyFromExport(ctx context.Context, endpoint, url, table, s3URL string, extra ...string) (*ddbRun, error) {
+	dir, err := os.MkdirTemp("", "ddbrewind-bench-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	reportPath := filepath.Join(dir, "report.json")
+	args := append([]string{"copy", "--endpoint-url", endpoint, "--from-export", url, "--to", table, "--yes", "--no-progress"}, extra...)
+	args = append(args, "--writers", strconv.Itoa(b.res.Writers), "--report", reportPath)
+	return runCopy(ctx, b.bin, url, table, reportPath, []string{"AWS_ENDPOINT_URL_S3=" + s3URL}, args)
+}
+
+// lacksFlag reports whether a run failed only because the binary under
+// test lacks flag (an older release): the run is then marked skipped and
+// the output says so.
+func (b *bench) lacksFlag(err error, skipped *bool, run, flag string) bool {
+	if !errors.Is(err, errFlagMissing) {
+		return false
+	}
+	*skipped = true
+	fmt.Fprintf(b.out, "%s run: skipped (binary lacks %s)\n", run, flag)
+	return true
+}
+
 // runCopy runs bin args (a copy writing its report to reportPath) with
 // childEnv plus env, as runDdbrewind describes; from and to name the copy
 // in errors.

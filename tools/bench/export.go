@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,19 +66,9 @@ func (b *bench) exportRun(ctx context.Context) error {
 	}
 	defer proxy.Close()
 
-	dir, err := os.MkdirTemp("", "ddbrewind-bench-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	reportPath := filepath.Join(dir, "report.json")
-	args := []string{"copy", "--endpoint-url", proxy.URL, "--from-export", url, "--to", table, "--yes", "--no-progress",
-		"--delete-extra", "--overwrite-conflicts", "--writers", strconv.Itoa(b.res.Writers), "--report", reportPath}
 	fmt.Fprintf(b.progress, "… ddbrewind copy --from-export %s --to %s\n", url, table)
-	run, err := runCopy(ctx, b.bin, url, table, reportPath, []string{"AWS_ENDPOINT_URL_S3=" + s3srv.URL}, args)
-	if errors.Is(err, errFlagMissing) {
-		b.res.ExportSkipped = true
-		fmt.Fprintln(b.out, "export run: skipped (binary lacks --from-export)")
+	run, err := b.copyFromExport(ctx, proxy.URL, url, table, s3srv.URL, "--delete-extra", "--overwrite-conflicts")
+	if b.lacksFlag(err, &b.res.ExportSkipped, "export", "--from-export") {
 		return b.drop(ctx, table)
 	}
 	if err != nil {

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -49,20 +46,9 @@ func (b *bench) fullExportRun(ctx context.Context, src string, want *tableDigest
 	if err := b.create(ctx, dst); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "ddbrewind-bench-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	reportPath := filepath.Join(dir, "report.json")
-	args := []string{"copy", "--endpoint-url", b.endpoint, "--from-export", url, "--to", dst, "--yes", "--no-progress",
-		"--allow-other-table", "--segments", strconv.Itoa(fullExportFiles), "--writers", strconv.Itoa(b.res.Writers),
-		"--report", reportPath}
 	fmt.Fprintf(b.progress, "… ddbrewind copy --from-export %s --to %s --allow-other-table\n", url, dst)
-	run, err := runCopy(ctx, b.bin, url, dst, reportPath, []string{"AWS_ENDPOINT_URL_S3=" + s3srv.URL}, args)
-	if errors.Is(err, errFlagMissing) {
-		b.res.FullExportSkipped = true
-		fmt.Fprintln(b.out, "full export run: skipped (binary lacks --from-export)")
+	run, err := b.copyFromExport(ctx, b.endpoint, url, dst, s3srv.URL, "--allow-other-table", "--segments", strconv.Itoa(fullExportFiles))
+	if b.lacksFlag(err, &b.res.FullExportSkipped, "full export", "--from-export") {
 		return b.drop(ctx, dst)
 	}
 	if err != nil {
