@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
@@ -542,60 +541,21 @@ func (s *exportSource) readRuns(ctx context.Context) error {
 	if len(todo) > 0 {
 		s.log.Info("reading the keys of the export files read before the resume, to find a key in two files", "export", s.job.exp.URL(), "files", len(todo))
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.parallel)
-	for _, i := range todo {
-		g.Go(func() error {
-			r, err := s.open(gctx, i)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			seen := newFileKeys(s.seeds, s.keys.names, r.Records())
-			run := s.runs.file(i, true)
-			for {
-				item, line, err := s.next(r)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				if first := seen.add(item, line); first != 0 {
-					return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
-				}
-				if s.selected(item) {
-					run.add(seen.last)
-				}
-			}
-			return run.done()
-		})
-	}
-	return g.Wait()
+	return s.readKeys(ctx, todo, func(i int) keyReader {
+		run := s.runs.file(i, true)
+		return keyReader{
+			add:  func(_ map[string]types.AttributeValue, seen *fileKeys) { run.add(seen.last) },
+			done: run.done,
+		}
+	})
 }
 
 // findKeyByHash reads data file i for the first selected record whose key
 // hash (fileKeys.hash) starts with prefix: its key and line (nil, 0: none).
 func (s *exportSource) findKeyByHash(ctx context.Context, i int, prefix [indexHashLen]byte) (map[string]types.AttributeValue, int, error) {
-	r, err := s.open(ctx, i)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer r.Close()
 	h := newFileKeys(s.seeds, s.keys.names, 0)
-	for {
-		item, line, err := s.next(r)
-		if err == io.EOF {
-			return nil, 0, nil
-		}
-		if err != nil {
-			return nil, 0, err
-		}
-		if !s.selected(item) {
-			continue
-		}
-		if k := h.hash(item); [indexHashLen]byte(k[:indexHashLen]) == prefix {
-			return keyOf(item, s.keys.names), line, nil
-		}
-	}
+	return s.findIn(ctx, i, func(item map[string]types.AttributeValue) bool {
+		k := h.hash(item)
+		return [indexHashLen]byte(k[:indexHashLen]) == prefix
+	})
 }

@@ -197,38 +197,20 @@ func (s *exportSource) completeIndex(ctx context.Context) error {
 	if len(todo) > 0 {
 		s.log.Info("reading the export's keys to find extras", "export", s.job.exp.URL(), "files", len(todo))
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.parallel)
-	for _, i := range todo {
-		g.Go(func() error {
-			r, err := s.open(gctx, i)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			seen := newFileKeys(s.seeds, s.keys.names, r.Records())
-			var hashes [][16]byte
-			for {
-				item, line, err := s.next(r)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				if first := seen.add(item, line); first != 0 {
-					return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
-				}
-				if s.selected(item) {
-					hashes = append(hashes, keyHash(keyOf(item, s.keys.names)))
-				}
-			}
-			s.index.add(i, hashes)
-			s.index.fileDone(i)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	err := s.readKeys(ctx, todo, func(i int) keyReader {
+		var hashes [][16]byte
+		return keyReader{
+			add: func(item map[string]types.AttributeValue, _ *fileKeys) {
+				hashes = append(hashes, keyHash(keyOf(item, s.keys.names)))
+			},
+			done: func() error {
+				s.index.add(i, hashes)
+				s.index.fileDone(i)
+				return nil
+			},
+		}
+	})
+	if err != nil {
 		return err
 	}
 	if d := s.index.seal(); d != nil {
@@ -249,6 +231,15 @@ func (s *exportSource) completeIndex(ctx context.Context) error {
 // findKey reads data file i for the first selected record whose key hash
 // starts with prefix: its key and line (nil, 0: none).
 func (s *exportSource) findKey(ctx context.Context, i int, prefix [indexHashLen]byte) (map[string]types.AttributeValue, int, error) {
+	return s.findIn(ctx, i, func(item map[string]types.AttributeValue) bool {
+		h := keyHash(keyOf(item, s.keys.names))
+		return [indexHashLen]byte(h[:indexHashLen]) == prefix
+	})
+}
+
+// findIn reads data file i for the first selected record match takes: its
+// key and line (nil, 0: none).
+func (s *exportSource) findIn(ctx context.Context, i int, match func(item map[string]types.AttributeValue) bool) (map[string]types.AttributeValue, int, error) {
 	r, err := s.open(ctx, i)
 	if err != nil {
 		return nil, 0, err
@@ -262,14 +253,53 @@ func (s *exportSource) findKey(ctx context.Context, i int, prefix [indexHashLen]
 		if err != nil {
 			return nil, 0, err
 		}
-		if !s.selected(item) {
-			continue
-		}
-		k := keyOf(item, s.keys.names)
-		if h := keyHash(k); [indexHashLen]byte(h[:indexHashLen]) == prefix {
-			return k, line, nil
+		if s.selected(item) && match(item) {
+			return keyOf(item, s.keys.names), line, nil
 		}
 	}
+}
+
+// keyReader is what readKeys does with one data file's selected records:
+// add each (seen holds the file's key hashes, the record's last), then done.
+type keyReader struct {
+	add  func(item map[string]types.AttributeValue, seen *fileKeys)
+	done func() error
+}
+
+// readKeys reads the data files todo, keys only, at most parallel at once:
+// each file's records are checked for a key twice within the file, and
+// its selected records handed to its reader, of(i).
+func (s *exportSource) readKeys(ctx context.Context, todo []int, of func(i int) keyReader) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.parallel)
+	for _, i := range todo {
+		g.Go(func() error {
+			r, err := s.open(gctx, i)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			seen := newFileKeys(s.seeds, s.keys.names, r.Records())
+			kr := of(i)
+			for {
+				item, line, err := s.next(r)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				if first := seen.add(item, line); first != 0 {
+					return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
+				}
+				if s.selected(item) {
+					kr.add(item, seen)
+				}
+			}
+			return kr.done()
+		})
+	}
+	return g.Wait()
 }
 
 // checkItem checks that an item has the key attributes of the schema, with
