@@ -144,17 +144,7 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 	var items []map[string]types.AttributeValue
 	var hashes [][16]byte
 	start := from.Line
-	for {
-		item, line, err := s.next(r)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if first := seen.add(item, line); first != 0 {
-			return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
-		}
+	err = s.records(r, seen, func(item map[string]types.AttributeValue, line int) error {
 		s.x.read(1)
 		if s.selected(item) {
 			s.x.matched(1)
@@ -164,14 +154,19 @@ func (s *exportSource) read(ctx context.Context, u unit, from checkpoint.Unit, e
 				hashes = append(hashes, keyHash(keyOf(item, s.keys.names)))
 			}
 		}
-		if line-start >= s.pageSize {
-			s.index.add(u.idx, hashes)
-			hashes = hashes[:0]
-			if err := emit(items, nil, checkpoint.Unit{Line: line}); err != nil {
-				return err
-			}
-			items, start = nil, line
+		if line-start < s.pageSize {
+			return nil
 		}
+		s.index.add(u.idx, hashes)
+		hashes = hashes[:0]
+		if err := emit(items, nil, checkpoint.Unit{Line: line}); err != nil {
+			return err
+		}
+		items, start = nil, line
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	s.index.add(u.idx, hashes)
 	if whole {
@@ -259,6 +254,26 @@ func (s *exportSource) findIn(ctx context.Context, i int, match func(item map[st
 	}
 }
 
+// records hands each of r's remaining records to fn, with its line, after
+// checking that its key is not in the file twice (seen).
+func (s *exportSource) records(r *exportfile.FileReader, seen *fileKeys, fn func(item map[string]types.AttributeValue, line int) error) error {
+	for {
+		item, line, err := s.next(r)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if first := seen.add(item, line); first != 0 {
+			return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
+		}
+		if err := fn(item, line); err != nil {
+			return err
+		}
+	}
+}
+
 // keyReader is what readKeys does with one data file's selected records:
 // add each (seen holds the file's key hashes, the record's last), then done.
 type keyReader struct {
@@ -281,20 +296,14 @@ func (s *exportSource) readKeys(ctx context.Context, todo []int, of func(i int) 
 			defer r.Close()
 			seen := newFileKeys(s.seeds, s.keys.names, r.Records())
 			kr := of(i)
-			for {
-				item, line, err := s.next(r)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return err
-				}
-				if first := seen.add(item, line); first != 0 {
-					return duplicateInFile(s.verb, s.writes, r, keyOf(item, s.keys.names), first, line)
-				}
+			err = s.records(r, seen, func(item map[string]types.AttributeValue, _ int) error {
 				if s.selected(item) {
 					kr.add(item, seen)
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 			return kr.done()
 		})
