@@ -49,9 +49,9 @@ const (
 	// keyRunEntryLen is the size of an entry: indexHashLen bytes of the
 	// key's hash, then the file's number (uint32, big endian).
 	keyRunEntryLen = 16
-	// keyRunEntries bounds a file's buffer (512 KiB, and as much for the
+	// keyRunEntries bounds a file's buffer (128 KiB, and as much for the
 	// sort's scratch): a larger file spills several runs.
-	keyRunEntries = 1 << 15
+	keyRunEntries = 1 << 13
 	// keyRunFanIn is how many runs one merge reads at once.
 	keyRunFanIn = 256
 	// keyRunReadBuf is a merged run's read buffer.
