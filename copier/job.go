@@ -192,9 +192,9 @@ func (j *Job) Close() { j.release() }
 // conditional put that can never write.
 func (j *Job) probe(ctx context.Context, api API, table string, copying bool) error {
 	o := j.opts
-	// An export's key condition is compiled and checked by prepareExport
-	// instead: the main table is not read for it; so is a window's, whose
-	// selection is evaluated on the window's keys.
+	// A past that ddbrewind selects from itself (an export, a window)
+	// compiles and checks its key condition when it is resolved
+	// (internal/keycond): the main table is not read for it.
 	if o.Selection.KeysFile == "" && !j.selects {
 		src := &tableSource{table: table, sel: o.Selection, keyNames: j.keys.names, segments: 1}
 		if err := src.probe(ctx, api); err != nil {
