@@ -8,10 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
@@ -25,6 +28,42 @@ func (c *changes) Next() (window.Change, error) {
 	ch := (*c)[0]
 	*c = (*c)[1:]
 	return ch, nil
+}
+
+// windowExports writes the changes of each export of es (in time order)
+// as incremental exports of table to in a new in-memory S3, as AWS writes
+// them (Keys, OldImage, NewImage records; one hour each, chained), and
+// returns the options that read them (FromExport, Files).
+func windowExports(t *testing.T, api API, to string, es ...[]window.Change) Options {
+	t.Helper()
+	s3 := ddbtest.NewMemS3()
+	arn := tableArn(t, api, to)
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	var urls []string
+	for i, e := range es {
+		var lines []string
+		for _, ch := range e {
+			line := `{"Metadata":{"WriteTimestampMicros":{"N":"1700000000000000"}}`
+			for _, part := range []struct {
+				name string
+				item map[string]types.AttributeValue
+			}{{"Keys", ch.Keys}, {"OldImage", ch.Old}, {"NewImage", ch.New}} {
+				if part.item == nil {
+					continue
+				}
+				data, err := ddbjson.MarshalItem(part.item)
+				if err != nil {
+					t.Fatal(err)
+				}
+				line += `,"` + part.name + `":` + string(data)
+			}
+			lines = append(lines, line+"}")
+		}
+		x := ddbtest.WriteExportLines(t, s3, "exports", "inc", [][]string{lines}, ddbtest.ExportOptions{
+			ID: fmt.Sprintf("01700000000000-wind%04d", i), TableArn: arn, ExportType: "INCREMENTAL_EXPORT", ExportTime: t0.Add(time.Duration(i) * time.Hour)})
+		urls = append(urls, x.URL)
+	}
+	return Options{FromExport: urls, Files: &statefile.Store{S3: s3}}
 }
 
 // runIncrementalRewind is the conformance suite of the incremental
@@ -87,6 +126,8 @@ func runIncrementalRewind(t *testing.T, be backend) {
 		nowItems = append(nowItems, it)
 	}
 
+	// The keys the window changed: k000-k009, k030-k034, k040-k045.
+	const changedKeys = 21
 	tests := []struct {
 		name        string
 		deleteExtra bool
@@ -132,12 +173,9 @@ func runIncrementalRewind(t *testing.T, be backend) {
 			t.Run(sc.name, func(t *testing.T) {
 				to := be.create(t, "main")
 				be.put(t, to, nowItems)
-				c1, c2 := append(changes(nil), e1...), append(changes(nil), e2...)
-				w, err := window.Build(nil, &c1, &c2)
-				if err != nil {
-					t.Fatal(err)
-				}
-				p, err := prepareWindowRewind(context.Background(), be.api, Options{To: to, From: "export", DeleteExtra: true, Selection: sc.sel}, w)
+				o := windowExports(t, be.api, to, e1, e2)
+				o.To, o.DeleteExtra, o.Selection = to, true, sc.sel
+				p, err := Prepare(context.Background(), be.api, o)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -152,13 +190,10 @@ func runIncrementalRewind(t *testing.T, be backend) {
 		t.Run(tt.name, func(t *testing.T) {
 			to := be.create(t, "main")
 			be.put(t, to, nowItems)
-			c1, c2 := append(changes(nil), e1...), append(changes(nil), e2...)
-			w, err := window.Build(nil, &c1, &c2)
-			if err != nil {
-				t.Fatal(err)
-			}
 			journal := filepath.Join(t.TempDir(), "journal.jsonl")
-			p, err := prepareWindowRewind(context.Background(), be.api, Options{To: to, From: "export", DeleteExtra: tt.deleteExtra, Journal: journal, Writers: 3, OverwriteConflicts: tt.overwrite}, w)
+			o := windowExports(t, be.api, to, e1, e2)
+			o.To, o.DeleteExtra, o.Journal, o.Writers, o.OverwriteConflicts = to, tt.deleteExtra, journal, 3, tt.overwrite
+			p, err := Prepare(context.Background(), be.api, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,8 +206,8 @@ func runIncrementalRewind(t *testing.T, be backend) {
 				t.Fatal(err)
 			}
 			assertItems(t, "after the rewind", tt.want, be.scan(t, to))
-			if c := sum.Counts; c.Written != tt.written || c.Deleted != tt.deleted || c.Read != int64(w.Len()) {
-				t.Errorf("written %d deleted %d read %d; want %d %d %d", c.Written, c.Deleted, c.Read, tt.written, tt.deleted, w.Len())
+			if c := sum.Counts; c.Written != tt.written || c.Deleted != tt.deleted || c.Read != changedKeys {
+				t.Errorf("written %d deleted %d read %d; want %d %d %d", c.Written, c.Deleted, c.Read, tt.written, tt.deleted, changedKeys)
 			}
 			u, err := PrepareUndo(context.Background(), be.api, UndoOptions{Options{To: to, Journal: journal}})
 			if err != nil {
