@@ -49,6 +49,9 @@ release-snapshot: $(GORELEASER)
 
 test: deps fmt-check vet goreleaser-check
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	@# The pipeline, the caller and the ledger are shared by goroutines: their tests (fake and
+	@# dynalite) run once more under the race detector (about 20 s).
+	$(GO) test -race -count=1 ./copier/... ./internal/window ./internal/statefile
 	@# Fuzz runs are counted in executions, not seconds: a -fuzztime duration ends in a context
 	@# deadline that, on a busy machine, can fail the run ("context deadline exceeded") with no bug found.
 	$(GO) test -run '^$$' -fuzz FuzzParseItem -fuzztime 50000x ./internal/ddbjson
