@@ -5,11 +5,12 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 // TestKeyStringIsTheOnlyKeyEncoder fails when a product package turns
@@ -29,7 +30,7 @@ func TestKeyStringIsTheOnlyKeyEncoder(t *testing.T) {
 		"internal/window/window.go:encode:MarshalItem":               "an incremental window's images kept compact in memory, decoded before any use; keys are identified by KeyString",
 	}
 	encoders := []string{"MarshalItem", "MarshalItemKeysFirst", "MarshalMap", "MarshalMapJSON", "MarshalList", "MarshalListJSON", "Marshal"}
-	root := moduleRoot(t)
+	root := ddbtest.RepoRoot(t)
 	// Test helpers keep an independent form on purpose (ddbtest compares
 	// with its own code); the benchmark and demo check results the same way.
 	skip := []string{"internal/ddbjson", "internal/testsupport/ddbtest", "tools/bench", "tools/demo", "node_modules"}
@@ -89,24 +90,5 @@ func TestKeyStringIsTheOnlyKeyEncoder(t *testing.T) {
 		if _, ok := allowed[site]; !ok {
 			t.Errorf("%s encodes DynamoDB values: use ddbjson.KeyString for a key (numbers compare as numbers), or add the call site to this test's list with the reason it is not a key identity", site)
 		}
-	}
-}
-
-// moduleRoot returns the directory holding go.mod, above the test's.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
 	}
 }

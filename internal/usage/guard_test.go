@@ -5,11 +5,12 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
 // TestNoAliasesOfTheUsageError fails when a package outside internal/usage
@@ -19,7 +20,7 @@ import (
 // exit-code switch) meets one name for exit code 2, not one per package.
 func TestNoAliasesOfTheUsageError(t *testing.T) {
 	allowed := map[string]bool{}
-	root := moduleRoot(t)
+	root := ddbtest.RepoRoot(t)
 	skip := []string{"internal/usage", "node_modules"}
 	var found []string
 	files := 0
@@ -99,23 +100,4 @@ func isUsageSelector(e ast.Expr, name string) bool {
 	}
 	pkg, ok := sel.X.(*ast.Ident)
 	return ok && pkg.Name == "usage"
-}
-
-// moduleRoot returns the directory holding go.mod, above the test's.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
 }

@@ -167,6 +167,17 @@ func command(kind Kind) (string, []string, error) {
 	}
 }
 
+// RepoRoot returns the repository's root (the directory holding go.mod,
+// above the test's working directory), for tests that read the whole tree.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
 // repoRoot walks up from the working directory to the directory holding
 // go.mod.
 func repoRoot() (string, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 )
 
 var tableNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,100}$`)
@@ -133,7 +134,7 @@ func TestMixedItems(t *testing.T) {
 				case *types.AttributeValueMemberBS:
 					checkDistinct(t, i, name, bytesToStrings(v.Value))
 				}
-				seen[typeName(v)] = true
+				seen[ddbjson.TypeName(v)] = true
 				if s, ok := v.(*types.AttributeValueMemberS); ok {
 					for _, feature := range []string{"😀", "日本語", "\u0301", ""} {
 						if strings.Contains(s.Value, feature) && (feature != "" || s.Value == "") {
@@ -171,34 +172,6 @@ func TestMixedItems(t *testing.T) {
 		if _, large := it["payload"]; large != (i == 4 || i == 9) {
 			t.Errorf("WithLargeEvery(5): item %d large = %v", i, large)
 		}
-	}
-}
-
-// typeName returns the dynamic type's short name, e.g. "SS".
-func typeName(v types.AttributeValue) string {
-	switch v.(type) {
-	case *types.AttributeValueMemberS:
-		return "S"
-	case *types.AttributeValueMemberN:
-		return "N"
-	case *types.AttributeValueMemberB:
-		return "B"
-	case *types.AttributeValueMemberBOOL:
-		return "BOOL"
-	case *types.AttributeValueMemberNULL:
-		return "NULL"
-	case *types.AttributeValueMemberL:
-		return "L"
-	case *types.AttributeValueMemberM:
-		return "M"
-	case *types.AttributeValueMemberSS:
-		return "SS"
-	case *types.AttributeValueMemberNS:
-		return "NS"
-	case *types.AttributeValueMemberBS:
-		return "BS"
-	default:
-		return "?"
 	}
 }
 
