@@ -127,25 +127,71 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
-// positive refuses a numeric flag that the user set below 1 (or a
-// duration at or below zero): 0 means "the default" only when unset.
-func positive(c *cli.Context, names ...string) error {
-	for _, n := range names {
-		if !c.IsSet(n) {
-			continue
+// positiveFlags are the numeric and duration flags that, wherever a command
+// has them, must be above zero when given: left unset, 0 stands for the
+// default (the table's size, no cap, retry forever, 12 h, …), so a 0 given
+// on purpose would otherwise be silently replaced by it. rule is what the
+// refusal says after the flag and its value; empty, "must be at least 1"
+// for a count and "must be positive" for a rate or a duration.
+var positiveFlags = []struct{ name, rule string }{
+	{"segments", "use 1 to 1000000 (or omit it to choose from the table size and item count)"},
+	{"writers", ""},
+	{"worker-count", ""},
+	{"workers", ""},
+	{"page-size", ""},
+	{"max-wcu", "must be positive (or omit it for no cap)"},
+	{"max-retry-time", "must be positive (or omit it to retry forever)"},
+	{"progress-interval", ""},
+	{"poll-interval", ""},
+	{"timeout", ""},
+	{"older-than", "must be positive, e.g. --older-than 72h"},
+	{"ago", "must be positive, e.g. --ago 90m"},
+}
+
+// checkPositive wraps a command's action: it first refuses any of
+// positiveFlags that the user set to 0 or below (exit 2, before anything
+// is read or written).
+func checkPositive(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		for _, f := range positiveFlags {
+			if err := positive(c, f.name, f.rule); err != nil {
+				return err
+			}
 		}
-		switch v := c.Value(n).(type) {
-		case int:
-			if v < 1 {
-				return &usage.Error{Msg: fmt.Sprintf("--%s %d: must be at least 1", n, v)}
-			}
-		case time.Duration:
-			if v <= 0 {
-				return &usage.Error{Msg: fmt.Sprintf("--%s %s: must be positive", n, v)}
-			}
+		return action(c)
+	}
+}
+
+// positive refuses the flag name when the user set it to 0 or below: 0
+// means "the default" only when unset. rule is as in positiveFlags.
+func positive(c *cli.Context, name, rule string) error {
+	if !c.IsSet(name) {
+		return nil
+	}
+	v := c.Value(name)
+	var above bool
+	switch v := v.(type) {
+	case int:
+		above = v > 0
+	case int64:
+		above = v > 0
+	case float64:
+		above = v > 0
+	case time.Duration:
+		above = v > 0
+	default:
+		return nil
+	}
+	if above {
+		return nil
+	}
+	if rule == "" {
+		rule = "must be positive"
+		if _, count := v.(int); count {
+			rule = "must be at least 1"
 		}
 	}
-	return nil
+	return &usage.Error{Msg: fmt.Sprintf("--%s %v: %s", name, v, rule)}
 }
 
 // newApp builds the CLI. It never calls os.Exit.
@@ -168,6 +214,9 @@ func newApp(env *Env) *cli.App {
 		if c.Name != "help" && c.Name != "completion" && len(c.Subcommands) == 0 { // these take arguments and check them
 			c.Action = noStrayArgs(env, c.Action)
 		}
+		if c.Action != nil {
+			c.Action = checkPositive(c.Action)
+		}
 		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
 		tidyHelp(c.Flags)
@@ -185,6 +234,9 @@ func newApp(env *Env) *cli.App {
 		acceptDays(c.Flags)
 		for _, s := range c.Subcommands {
 			s.OnUsageError = onUsage
+			if s.Action != nil {
+				s.Action = checkPositive(s.Action)
+			}
 			tidyHelp(s.Flags)
 			acceptDays(s.Flags)
 		}

@@ -544,6 +544,52 @@ func badInputCorpus() []badCase {
 			return f.runArgs(tmp, "--latest", "--writers", "0")
 		}, []string{"--writers 0"}, ""},
 
+		// Zero given on purpose: unset, 0 stands for the default (the
+		// table's size, no cap, retry forever, 12 h, all tables), so a 0
+		// or a negative duration must be refused, not silently replaced.
+		{"copy --segments 0", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("--segments", "0")
+		}, []string{"--segments 0", "use 1 to 1000000", "or omit it"}, ""},
+		{"copy --max-wcu 0", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("--max-wcu", "0")
+		}, []string{"--max-wcu 0", "must be positive", "omit it for no cap"}, ""},
+		{"copy --max-retry-time 0", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("--max-retry-time", "0")
+		}, []string{"--max-retry-time 0s", "must be positive", "omit it to retry forever"}, ""},
+		{"diff --segments 0", dyn, func(f *badFixture, _ string) []string {
+			return f.diffArgs("--segments", "0")
+		}, []string{"--segments 0", "use 1 to 1000000"}, ""},
+		{"show --segments 0", dyn, func(f *badFixture, _ string) []string {
+			return []string{"show", "--endpoint-url", f.dyn.Endpoint, "--from", f.from, "--segments", "0"}
+		}, []string{"--segments 0", "use 1 to 1000000"}, ""},
+		{"undo --max-wcu 0", dyn, func(f *badFixture, _ string) []string {
+			return f.undoArgs("--journal", f.journal, "--table", f.cpMain, "--yes", "--max-wcu", "0")
+		}, []string{"--max-wcu 0", "must be positive"}, ""},
+		{"run --segments 0", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--segments", "0")
+		}, []string{"--segments 0", "use 1 to 1000000"}, ""},
+		{"run --timeout 0", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--timeout", "0")
+		}, []string{"--timeout 0s", "must be positive"}, ""},
+		{"restore --timeout 0", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--latest", "--timeout", "0")
+		}, []string{"--timeout 0s", "must be positive"}, ""},
+		{"restore --timeout -1s", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--latest", "--timeout", "-1s")
+		}, []string{"--timeout -1s", "must be positive"}, ""},
+		{"restore --ago 0s", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--ago", "0s")
+		}, []string{"--ago 0s", "must be positive", "--ago 90m"}, ""},
+		{"cleanup --older-than 0s", moto, func(f *badFixture, _ string) []string {
+			return f.cleanupArgs("--older-than", "0s", "--dry-run")
+		}, []string{"--older-than 0s", "must be positive"}, ""},
+		{"cleanup --older-than -1h", moto, func(f *badFixture, _ string) []string {
+			return f.cleanupArgs("--older-than", "-1h", "--dry-run")
+		}, []string{"--older-than -1h0m0s", "must be positive"}, ""},
+		{"cleanup --timeout 0", moto, func(f *badFixture, _ string) []string {
+			return f.cleanupArgs("--recovery-table", f.rec, "--yes", "--timeout", "0")
+		}, []string{"--timeout 0s", "must be positive"}, ""},
+
 		// Output and log formats.
 		{"copy --log-format xml", dyn, func(f *badFixture, _ string) []string {
 			return f.copyArgs("--log-format", "xml")

@@ -291,9 +291,6 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 			return "", err
 		}
 	}
-	if err := positive(c, "workers", "poll-interval"); err != nil {
-		return "", err
-	}
 	prefix, err := statePrefix(c.String("state-prefix"))
 	if err != nil {
 		return "", err

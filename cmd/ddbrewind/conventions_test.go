@@ -378,7 +378,7 @@ func TestDurationFlagErrors(t *testing.T) {
 			[]string{`restore: invalid value "1x" for flag --ago: use a duration such as 90m, 36h, 2d or 1d12h`}, []string{"parse error"}},
 		{"--older-than 2w", []string{"cleanup", "--older-than", "2w"}, 2, []string{`invalid value "2w" for flag --older-than`, "2d"}, nil},
 		{"--timeout=1d1d", []string{"restore", "--table", "orders", "--latest", "--timeout=1d1d"}, 2, []string{`invalid value "1d1d" for flag --timeout`}, nil},
-		{"--ago -1d", []string{"restore", "--table", "orders", "--ago", "-1d"}, 2, []string{"--ago -24h0m0s must be positive"}, nil},
+		{"--ago -1d", []string{"restore", "--table", "orders", "--ago", "-1d"}, 2, []string{"--ago -24h0m0s: must be positive"}, nil},
 	})
 }
 

@@ -80,9 +80,6 @@ func copyCommand(env *Env) *cli.Command {
 			if err := requiredSource(c); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
-				return err
-			}
 			log, err := newLogger(c, env)
 			if err != nil {
 				return err

@@ -214,9 +214,6 @@ func readRunInputs(c *cli.Context, env *Env) (runInputs, error) {
 	if err := required(c, "table"); err != nil {
 		return in, err
 	}
-	if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
-		return in, err
-	}
 	in.since = c.String("since") != ""
 	if err := sinceFlags(c, in.since); err != nil {
 		return in, err

@@ -27,9 +27,6 @@ func undoCommand(env *Env) *cli.Command {
 			if err := required(c, "journal", "table"); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "progress-interval"); err != nil {
-				return err
-			}
 			if err := distinctPaths(statePath{"--journal", c.String("journal")}, statePath{"--report", c.String("report")}); err != nil {
 				return err
 			}
