@@ -194,6 +194,14 @@ func positive(c *cli.Context, name, rule string) error {
 	return &usage.Error{Msg: fmt.Sprintf("--%s %v: %s", name, v, rule)}
 }
 
+// helpWidth is the width help is wrapped to: the terminal's, else 80.
+func helpWidth(env *Env) int {
+	if env.Width != nil && env.Width() > 0 {
+		return env.Width()
+	}
+	return 80
+}
+
 // newApp builds the CLI. It never calls os.Exit.
 func newApp(env *Env) *cli.App {
 	cmds := []*cli.Command{
@@ -225,11 +233,7 @@ func newApp(env *Env) *cli.App {
 			c.CustomHelpTemplate = groupedHelpTemplate
 		}
 		if helpRequested(env.Args) {
-			width := 80
-			if env.Width != nil && env.Width() > 0 {
-				width = env.Width()
-			}
-			wrapUsages(c.Flags, grouped, width)
+			wrapUsages(c.Flags, grouped, helpWidth(env))
 		}
 		acceptDays(c.Flags)
 		for _, s := range c.Subcommands {
@@ -238,6 +242,14 @@ func newApp(env *Env) *cli.App {
 				s.Action = checkPositive(s.Action)
 			}
 			tidyHelp(s.Flags)
+			// batch start's help is grouped and wrapped like run's.
+			grouped := groupFlags(s.Flags)
+			if grouped {
+				s.CustomHelpTemplate = groupedHelpTemplate
+			}
+			if helpRequested(env.Args) {
+				wrapUsages(s.Flags, grouped, helpWidth(env))
+			}
 			acceptDays(s.Flags)
 		}
 	}

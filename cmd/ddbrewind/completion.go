@@ -173,7 +173,7 @@ func completer(env *Env, cmd *cli.Command) cli.BashCompleteFunc {
 
 // helpCommand is `ddbrewind help [COMMAND]`, the same as --help.
 func helpCommand() *cli.Command {
-	cmd := printingCommand("help", "show help for ddbrewind or one of its commands", "ddbrewind help [COMMAND]")
+	cmd := printingCommand("help", "show help for ddbrewind or one of its commands", "ddbrewind help [COMMAND [SUBCOMMAND]]")
 	cmd.HideHelpCommand = true
 	cmd.Action = func(c *cli.Context) error {
 		switch c.NArg() {
@@ -181,13 +181,46 @@ func helpCommand() *cli.Command {
 			return cli.ShowAppHelp(c)
 		case 1:
 			name := c.Args().First()
-			if c.App.Command(name) == nil {
+			cmd := c.App.Command(name)
+			if cmd == nil {
 				return unknownCommand(c.App, name)
 			}
+			if len(cmd.Subcommands) > 0 {
+				// The same as ddbrewind batch --help: with its
+				// subcommands, which ShowCommandHelp leaves out.
+				return c.App.RunContext(c.Context, []string{c.App.Name, name, "--help"})
+			}
 			return cli.ShowCommandHelp(c, name)
+		case 2:
+			// help batch start: a subcommand's help, as gh and kubectl
+			// give it (the same as ddbrewind batch start --help).
+			name, sub := c.Args().Get(0), c.Args().Get(1)
+			cmd := c.App.Command(name)
+			if cmd == nil {
+				return unknownCommand(c.App, name)
+			}
+			if len(cmd.Subcommands) == 0 {
+				return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: %s has no subcommands (see ddbrewind help %s)", sub, name, name)}
+			}
+			if cmd.Command(sub) == nil {
+				return &usage.Error{Msg: fmt.Sprintf("help: %s has no subcommand %q: use %s (see ddbrewind help %s)", name, sub, subcommandNames(cmd), name)}
+			}
+			return c.App.RunContext(c.Context, []string{c.App.Name, name, sub, "--help"})
 		default:
-			return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: give one command (see ddbrewind help)", c.Args().Get(1))}
+			return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: give a command, and a subcommand of it (see ddbrewind help)", c.Args().Get(2))}
 		}
 	}
 	return cmd
+}
+
+// subcommandNames lists cmd's subcommands: "start or status".
+func subcommandNames(cmd *cli.Command) string {
+	names := make([]string, len(cmd.Subcommands))
+	for i, s := range cmd.Subcommands {
+		names[i] = s.Name
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

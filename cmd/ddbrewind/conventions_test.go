@@ -132,7 +132,7 @@ func TestHelpVersionCompletionCommands(t *testing.T) {
 		{"completion fish", []string{"completion", "fish"}, []string{"complete -c ddbrewind", "-a 'copy'", "-l from", "-l endpoint-url"}},
 		{"help", []string{"help"}, []string{"USAGE:", "COMMANDS:", "copy", "completion", "--endpoint-url"}},
 		{"help COMMAND", []string{"help", "copy"}, []string{"ddbrewind copy (--from RECOVERY | --from-export URL) --to MAIN", "--only-missing", "--from-export", "--endpoint-url"}},
-		{"help help", []string{"help", "help"}, []string{"ddbrewind help [COMMAND]"}},
+		{"help help", []string{"help", "help"}, []string{"ddbrewind help [COMMAND [SUBCOMMAND]]"}},
 		{"version", []string{"version"}, []string{"ddbrewind version "}},
 		{"--version", []string{"--version"}, []string{"ddbrewind version "}},
 		{"-h", []string{"-h"}, []string{"COMMANDS:"}},
