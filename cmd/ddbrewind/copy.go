@@ -340,7 +340,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 			"keys", strings.Join(shown, " "))
 	}
 	if runErr == nil {
-		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu"), keptReason(c)))
+		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu"), keptReason(c), c.Bool("delete-extra")))
 	}
 	return withThrottleFix(runErr, n, c.Float64("max-wcu"))
 }
