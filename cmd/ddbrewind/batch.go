@@ -598,8 +598,8 @@ func submitQuestion(rec *chainRecord) string {
 	if rec.RestorePoint == nil {
 		q = fmt.Sprintf("submit an AWS Batch job that rewinds main table %s from incremental exports (it writes items of %s)", rec.Table, rec.Table)
 	} else {
-		q = fmt.Sprintf("submit AWS Batch jobs that restore %s to %s as %s and copy it back with %d worker(s): they write items of main table %s",
-			rec.Table, tables.MessageTime(*rec.RestorePoint), rec.RecoveryTable, rec.Workers, rec.Table)
+		q = fmt.Sprintf("submit AWS Batch jobs that restore %s to %s as %s and copy it back with %s: they write items of main table %s",
+			rec.Table, tables.MessageTime(*rec.RestorePoint), rec.RecoveryTable, countNoun(int64(rec.Workers), "worker"), rec.Table)
 	}
 	if rec.notes != "" {
 		q += "; " + rec.notes
