@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -575,6 +576,35 @@ func distinctPaths(paths ...statePath) error {
 			return &usage.Error{Msg: fmt.Sprintf("%s %s and %s %s name the same file: give each its own path (saving one would replace the other)", q.flag, q.loc, p.flag, p.loc)}
 		}
 		seen[k] = p
+	}
+	return nil
+}
+
+// localDirs refuses a local file ddbrewind is to write (a checkpoint,
+// journal, report or state file) whose directory does not exist, or that
+// is a directory itself: bad input, found before anything is written
+// rather than after the copy (its report or first checkpoint) or after
+// the hours of a restore (run's journal). s3:// locations and "-" (stdout)
+// are not local files; empty locations are skipped.
+func localDirs(paths ...statePath) error {
+	for _, p := range paths {
+		loc := strings.TrimSpace(p.loc)
+		if loc == "" || loc == "-" || statefile.IsS3(loc) {
+			continue
+		}
+		if fi, err := os.Stat(loc); err == nil && fi.IsDir() {
+			return &usage.Error{Msg: fmt.Sprintf("%s %s is a directory: give the path of a file", p.flag, p.loc)}
+		}
+		dir := filepath.Dir(loc)
+		fi, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return &usage.Error{Msg: fmt.Sprintf("%s %s: directory %s does not exist: create it, or give a path in an existing directory", p.flag, p.loc, dir)}
+		case err != nil:
+			return &usage.Error{Msg: fmt.Sprintf("%s %s: %v", p.flag, p.loc, err)}
+		case !fi.IsDir():
+			return &usage.Error{Msg: fmt.Sprintf("%s %s: %s is not a directory", p.flag, p.loc, dir)}
+		}
 	}
 	return nil
 }

@@ -482,6 +482,28 @@ func badInputCorpus() []badCase {
 			return f.runArgs(tmp, "--latest", "--journal", filepath.Join(tmp, "state.json.checkpoint"))
 		}, []string{"--checkpoint (default) and --journal both name"}, ""},
 
+		// A file to write in a directory that does not exist: refused before
+		// the copy (not after it, when the report or the first checkpoint is
+		// saved) and before run's restore (not hours later, at the journal).
+		{"copy --report in a missing directory", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--report", filepath.Join(tmp, "missing", "r.json"))
+		}, []string{"--report", "missing/r.json", "does not exist", "create it"}, ""},
+		{"copy --checkpoint in a missing directory", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--checkpoint", filepath.Join(tmp, "missing", "c.json"))
+		}, []string{"--checkpoint", "does not exist"}, ""},
+		{"copy --journal is a directory", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--journal", tmp)
+		}, []string{"--journal", "is a directory"}, ""},
+		{"undo --report in a missing directory", dyn, func(f *badFixture, tmp string) []string {
+			return f.undoArgs("--journal", f.journal, "--table", f.cpMain, "--yes", "--report", filepath.Join(tmp, "missing", "r.json"))
+		}, []string{"--report", "does not exist"}, ""},
+		{"run --journal in a missing directory", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--journal", filepath.Join(tmp, "missing", "j.jsonl"))
+		}, []string{"--journal", "does not exist"}, ""},
+		{"run --state in a missing directory", moto, func(f *badFixture, tmp string) []string {
+			return []string{"run", "--endpoint-url", f.moto.Endpoint, "--table", f.table, "--latest", "--yes", "--state", filepath.Join(tmp, "missing", "state.json")}
+		}, []string{"--state", "does not exist"}, ""},
+
 		// Bad durations and numbers.
 		{"restore --ago xyz", moto, func(f *badFixture, _ string) []string {
 			return f.restoreArgs("--table", f.table, "--ago", "xyz")

@@ -91,7 +91,11 @@ func copyCommand(env *Env) *cli.Command {
 			}
 			opts.Stats, opts.Logger = stats, log
 			report := reportPath(c, opts)
-			if err := distinctPaths(statePath{"--checkpoint", opts.Checkpoint}, statePath{"--journal", opts.Journal}, statePath{"--report", report}); err != nil {
+			paths := []statePath{{"--checkpoint", opts.Checkpoint}, {"--journal", opts.Journal}, {"--report", report}}
+			if err := distinctPaths(paths...); err != nil {
+				return err
+			}
+			if err := localDirs(paths...); err != nil {
 				return err
 			}
 			api, err := dynamoClient(c.Context, c, stats, log)

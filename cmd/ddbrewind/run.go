@@ -109,7 +109,7 @@ func runAction(c *cli.Context, env *Env) error {
 
 // runStatePath returns the state file of run (--state, or the default
 // ddbrewind-run-TABLE.json) after checking that no two of the files run
-// writes name the same path.
+// writes name the same path, and that each local one's directory exists.
 func runStatePath(c *cli.Context, table string, co copier.Options) (string, error) {
 	state := c.String("state")
 	if state == "" {
@@ -122,7 +122,10 @@ func runStatePath(c *cli.Context, table string, co copier.Options) (string, erro
 	if co.Checkpoint == "" {
 		statePaths[1] = statePath{"--checkpoint (default)", rewind.DefaultCheckpoint(state)}
 	}
-	return state, distinctPaths(statePaths...)
+	if err := distinctPaths(statePaths...); err != nil {
+		return state, err
+	}
+	return state, localDirs(statePaths...)
 }
 
 // runFiles opens the store of run's files (state, checkpoint, journal,

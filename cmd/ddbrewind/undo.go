@@ -30,6 +30,9 @@ func undoCommand(env *Env) *cli.Command {
 			if err := distinctPaths(statePath{"--journal", c.String("journal")}, statePath{"--report", c.String("report")}); err != nil {
 				return err
 			}
+			if err := localDirs(statePath{"--report", c.String("report")}); err != nil {
+				return err
+			}
 			stats := &copier.Stats{}
 			log, api, err := dynamoSession(c, env, stats)
 			if err != nil {
