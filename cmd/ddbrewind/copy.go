@@ -305,7 +305,9 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 // checks the result, if any). The report goes to report, the --report
 // PATH as resolved (reportPath); - writes it on stdout.
 func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, step, report string, sum *copier.Summary, runErr error, check string) error {
-	if sum == nil {
+	if sum == nil || (sum.Outcome == "" && runErr != nil) {
+		// Refused before anything was read (a journal of another
+		// table): no summary of a copy that did not start.
 		return runErr
 	}
 	n := sum.Counts
