@@ -248,6 +248,13 @@ func TestCompletionWords(t *testing.T) {
 		{"a full command line runs nothing", []string{"copy", "--from", "a", "--to", "b", "--yes", "", completeFlag}, nil, nil, true},
 		{"a flag's value: nothing (the shell completes file names)", []string{"copy", "--keys-file", "", completeFlag}, nil, nil, true},
 		{"a command name being typed", []string{"co", completeFlag}, []string{"copy", "completion"}, nil, false},
+		// A command's subcommands, help's topics and completion's shells,
+		// as gh and kubectl complete them.
+		{"subcommands of batch", []string{"batch", "", completeFlag}, []string{"start", "status"}, []string{"help", "copy"}, false},
+		{"commands after help", []string{"help", "", completeFlag}, []string{"copy", "batch", "restore"}, nil, false},
+		{"subcommands after help batch", []string{"help", "batch", "", completeFlag}, []string{"start", "status"}, []string{"copy"}, false},
+		{"nothing after help copy", []string{"help", "copy", "", completeFlag}, nil, nil, true},
+		{"shells after completion", []string{"completion", "", completeFlag}, []string{"bash", "zsh", "fish"}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
