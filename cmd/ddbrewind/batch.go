@@ -226,8 +226,11 @@ func batchStatusCommand(env *Env) *cli.Command {
 			if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
 				return &usage.Error{Msg: fmt.Sprintf("batch status: %s after the prefix: put the flags before it (ddbrewind batch status %s %s)", c.Args().Get(1), c.Args().Get(1), c.Args().First())}
 			}
-			if c.NArg() != 1 {
+			switch {
+			case c.NArg() == 0:
 				return &usage.Error{Msg: "batch status: give the --state-prefix of batch start, s3://BUCKET/PREFIX (see ddbrewind batch status --help)"}
+			case c.NArg() > 1:
+				return &usage.Error{Msg: fmt.Sprintf("batch status: unexpected argument %q: give one prefix, s3://BUCKET/PREFIX (see ddbrewind batch status --help)", c.Args().Get(1))}
 			}
 			prefix, err := statePrefix(c.Args().First())
 			if err != nil {

@@ -634,3 +634,21 @@ func TestSuggest(t *testing.T) {
 		t.Errorf("typedFlag --o=json = %s", got)
 	}
 }
+
+// TestSubcommandUsageErrors: an unknown flag or a stray argument of batch
+// start and batch status names the subcommand as typed, and its help
+// (it said "start: … (see ddbrewind start --help)", a command that does
+// not exist); a second prefix of batch status is named as unexpected.
+func TestSubcommandUsageErrors(t *testing.T) {
+	t.Parallel()
+	runUsageCases(t, []usageCase{
+		{"batch start unknown flag", []string{"batch", "start", "--nosuch"}, 2,
+			[]string{"batch start: flag provided but not defined: --nosuch (see ddbrewind batch start --help)"}, []string{"ddbrewind start"}},
+		{"batch start stray argument", []string{"batch", "start", "extra", "--table", "orders"}, 2,
+			[]string{`batch start: unexpected argument "extra": batch start takes flags only (see ddbrewind batch start --help)`}, nil},
+		{"batch status unknown flag", []string{"batch", "status", "--nosuch", "s3://b/p"}, 2,
+			[]string{"batch status: flag provided but not defined: --nosuch (see ddbrewind batch status --help)"}, nil},
+		{"batch status two prefixes", []string{"batch", "status", "s3://b/p", "extra"}, 2,
+			[]string{`batch status: unexpected argument "extra": give one prefix`}, []string{"give the --state-prefix"}},
+	})
+}
