@@ -254,13 +254,20 @@ func newApp(env *Env) *cli.App {
 			acceptDays(s.Flags)
 		}
 	}
+	// The app's own help (ddbrewind --help) as tidy as a command's: no
+	// "(default: false)", wrapped to the terminal.
+	appFlags := append(globalFlags(), cli.HelpFlag)
+	tidyHelp(appFlags)
+	if helpRequested(env.Args) {
+		wrapUsages(appFlags, false, helpWidth(env))
+	}
 	app := &cli.App{
 		Name:    "ddbrewind",
 		Usage:   "rewind a DynamoDB table, or a slice of it, to a point in time",
 		Version: appVersion(),
 		// A help command of its own (unknown topics exit 2) means
 		// urfave/cli adds no --help flag to the app: declare it.
-		Flags:                append(globalFlags(), cli.HelpFlag),
+		Flags:                appFlags,
 		Reader:               env.In,
 		Writer:               env.Out,
 		ErrWriter:            env.Err,

@@ -130,3 +130,24 @@ func TestHelpOfSubcommands(t *testing.T) {
 		}
 	}
 }
+
+// TestAppHelpTidy: ddbrewind --help lists the global flags as a command's
+// help does: no "(default: false)" for a boolean, wrapped to 80 columns.
+func TestAppHelpTidy(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"help"}} {
+		r := ddb(t, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d", args, r.code)
+		}
+		if strings.Contains(r.stdout, "(default: false)") {
+			t.Errorf("%v shows (default: false):\n%s", args, r.stdout)
+		}
+		global := r.stdout[strings.Index(r.stdout, "GLOBAL OPTIONS:"):]
+		for _, l := range strings.Split(global, "\n") {
+			if utf8.RuneCountInString(l) > 80 && len(strings.Fields(l)) > 1 {
+				t.Errorf("%v: a help line of %d columns: %q", args, utf8.RuneCountInString(l), l)
+			}
+		}
+	}
+}
