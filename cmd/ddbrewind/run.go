@@ -156,9 +156,19 @@ func rewindWithProgress(c *cli.Context, env *Env, log *slog.Logger, api *dynamod
 	verifyStats := &copier.Stats{}
 	opts.VerifyStats = verifyStats
 	opts.OnStep = func(step string) {
-		if step == rewind.StepVerify && !c.Bool("no-verify") {
+		switch step {
+		case rewind.StepVerify:
 			progress.Stop()
-			progress = startProgress(c, env, log, "verify", verifyStats)
+			progress = nil
+			if !c.Bool("no-verify") {
+				progress = startProgress(c, env, log, "verify", verifyStats)
+			}
+		case rewind.StepCleanup, rewind.StepDone:
+			// The copy's or the verification's line ends with its
+			// final state before the cleanup's log lines, not after
+			// them at the end of the run.
+			progress.Stop()
+			progress = nil
 		}
 	}
 	yes := gBool(c, "yes")

@@ -163,6 +163,13 @@ func TestRunStepLogAfterTheBar(t *testing.T) {
 	if verify < 0 || lastCopy < 0 || lastCopy > verify {
 		t.Errorf("the copy's last progress state (at %d) comes after the verify step's log line (at %d):\n%q", lastCopy, verify, r.stderr)
 	}
+	// The same for the verification's line and the cleanup step: its
+	// final state came at the very end, after the cleanup's log lines.
+	cleanup := strings.Index(r.stderr, "step=cleanup")
+	lastVerify := strings.LastIndex(r.stderr, "\r\033[Kverify ")
+	if cleanup < 0 || lastVerify < 0 || lastVerify > cleanup {
+		t.Errorf("the verification's last progress state (at %d) comes after the cleanup step's log line (at %d):\n%q", lastVerify, cleanup, r.stderr)
+	}
 }
 
 // TestTerminalLogsAreShort: on a terminal, without --log-format, log lines
