@@ -13,6 +13,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/progress"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
@@ -149,36 +150,39 @@ func runFiles(c *cli.Context, env *Env, in runInputs, state string) (*statefile.
 }
 
 // rewindWithProgress runs rewind.Run with one progress line per step: the
-// copy's (counting stats), then the verification's; none while a
-// confirmation is asked. It fills opts' Confirm, VerifyStats and OnStep.
+// copy's (counting stats), then the verification's, each drawn only while
+// its step runs (not during the restore or export wait before the copy);
+// none while a confirmation is asked. It fills opts' Confirm, VerifyStats
+// and OnStep.
 func rewindWithProgress(c *cli.Context, env *Env, log *slog.Logger, api *dynamodb.Client, stats *copier.Stats, opts rewind.Options) (*rewind.Result, error) {
-	progress := startProgress(c, env, log, "copy", stats)
+	var line *progress.Renderer
 	verifyStats := &copier.Stats{}
 	opts.VerifyStats = verifyStats
+	current := ""
 	opts.OnStep = func(step string) {
-		switch step {
-		case rewind.StepVerify:
-			progress.Stop()
-			progress = nil
-			if !c.Bool("no-verify") {
-				progress = startProgress(c, env, log, "verify", verifyStats)
-			}
-		case rewind.StepCleanup, rewind.StepDone:
-			// The copy's or the verification's line ends with its
-			// final state before the cleanup's log lines, not after
-			// them at the end of the run.
-			progress.Stop()
-			progress = nil
+		if step == current {
+			return
+		}
+		current = step
+		// The previous step's line ends with its final state before
+		// this step's log lines.
+		line.Stop()
+		line = nil
+		switch {
+		case step == rewind.StepCopy:
+			line = startProgress(c, env, log, "copy", stats)
+		case step == rewind.StepVerify && !c.Bool("no-verify"):
+			line = startProgress(c, env, log, "verify", verifyStats)
 		}
 	}
 	yes := gBool(c, "yes")
 	opts.Confirm = func(what string) error {
-		progress.Pause()
-		defer progress.Resume()
+		line.Pause()
+		defer line.Resume()
 		return confirm(c.Context, env, yes, what)
 	}
 	res, err := rewind.Run(c.Context, api, opts)
-	progress.Stop()
+	line.Stop()
 	return res, err
 }
 

@@ -149,7 +149,9 @@ func TestCopyProgressFollowsTheWrites(t *testing.T) {
 
 // TestRunStepLogAfterTheBar: on a terminal, run ends the copy's progress
 // line (its final state) before it logs the verify step (issue 22 row 17:
-// the next step's log line came before the previous bar's final state).
+// the next step's log line came before the previous bar's final state),
+// and the verification's before the cleanup step; the copy's line starts
+// with the copy, not during the restore.
 func TestRunStepLogAfterTheBar(t *testing.T) {
 	t.Parallel()
 	srv, table, _ := runTable(t, 50)
@@ -162,6 +164,14 @@ func TestRunStepLogAfterTheBar(t *testing.T) {
 	lastCopy := strings.LastIndex(r.stderr, "\r\033[Kcopy ")
 	if verify < 0 || lastCopy < 0 || lastCopy > verify {
 		t.Errorf("the copy's last progress state (at %d) comes after the verify step's log line (at %d):\n%q", lastCopy, verify, r.stderr)
+	}
+	// The copy's line is drawn from the copy step on, not during the
+	// restore before it (it showed "copy 0 read" and an elapsed time that
+	// counted the restore's wait).
+	active := strings.Index(r.stderr, "recovery table is ACTIVE")
+	firstCopy := strings.Index(r.stderr, "\r\033[Kcopy ")
+	if active < 0 || firstCopy < active {
+		t.Errorf("a copy progress line (at %d) is drawn before the restore ended (at %d):\n%q", firstCopy, active, r.stderr)
 	}
 	// The same for the verification's line and the cleanup step: its
 	// final state came at the very end, after the cleanup's log lines.
