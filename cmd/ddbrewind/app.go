@@ -100,6 +100,7 @@ func run(ctx context.Context, args []string, env *Env) int {
 	env.Args = args
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
+	env.line.end() // a wait's progress line left open: the error goes below it
 	code := exitCode(err)
 	switch {
 	case err == nil:
@@ -319,7 +320,10 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	case "text":
 		if env.StderrTTY && !gSet(c, "log-format") {
 			// A person at a terminal: short lines (see ttyHandler).
-			return slog.New(newTTYHandler(w, level)), nil
+			if env.line == nil {
+				env.line = &partialLine{}
+			}
+			return slog.New(newTTYHandler(w, level, env.line, env.Width)), nil
 		}
 		h = slog.NewTextHandler(w, hopts)
 	case "json":

@@ -50,6 +50,7 @@ func exportCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			env.line.end()
 			for _, t := range tasks {
 				fmt.Fprintln(env.Out, t.Directory)
 			}
