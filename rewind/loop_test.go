@@ -327,3 +327,37 @@ func readStateFile(t *testing.T, path string) *State {
 	}
 	return st
 }
+
+// TestLoopOnStepAtTheStepARunResumesAt: OnStep announces every step before
+// it runs, also the one a run starts or resumes at (no advance announced
+// it): run's progress line for the copy starts there, not before the
+// restore (where its elapsed time and rate counted the restore's wait).
+func TestLoopOnStepAtTheStepARunResumesAt(t *testing.T) {
+	for _, resumeAt := range []string{StepRestore, StepCopy, StepVerify} {
+		t.Run(resumeAt, func(t *testing.T) {
+			w, o := newWorld(), fakeOptions(t)
+			if resumeAt != StepRestore {
+				if _, err, _ := fakeRun(t, w, o, StepRestore, resumeAt, false); err == nil {
+					t.Fatalf("first run: no error at %s", resumeAt)
+				}
+			}
+			before := len(w.events)
+			o.OnStep = func(step string) { w.events = append(w.events, "onstep "+step) }
+			if _, err, _ := fakeRun(t, w, o, StepRestore, "", false); err != nil {
+				t.Fatalf("rerun: %v", err)
+			}
+			events := w.events[before:]
+			// The first step run is announced before it runs.
+			var ran int
+			for i, e := range events {
+				if strings.HasPrefix(e, resumeAt+" ") || (resumeAt == StepRestore && strings.HasPrefix(e, "start ")) {
+					ran = i
+					break
+				}
+			}
+			if i := slices.Index(events, "onstep "+resumeAt); i < 0 || i > ran {
+				t.Errorf("events %q: want onstep %s before the step runs", events, resumeAt)
+			}
+		})
+	}
+}

@@ -159,7 +159,9 @@ type Options struct {
 	Confirm func(what string) error
 	// VerifyStats counts the verification (nil: counted apart, unseen);
 	// OnStep, if set, is called as each step starts (a progress display
-	// switches to it).
+	// switches to it): when the run reaches it, before its "rewind step"
+	// log line, and again when it runs; so also for the step a run starts
+	// or resumes at. It may be called twice in a row with one step.
 	VerifyStats *copier.Stats
 	OnStep      func(step string)
 	// Logger receives progress; nil discards.
@@ -327,6 +329,11 @@ func runSteps(ctx context.Context, o Options, src source, st *State, res *Result
 	for i, step := range steps[:len(steps)-1] {
 		if st.Step != step.name {
 			continue
+		}
+		if o.OnStep != nil {
+			// Also for the step a run starts (or resumes) at, which no
+			// advance announced.
+			o.OnStep(step.name)
 		}
 		if err := step.run(ctx, st); err != nil {
 			return stepError(o, src, st, res, step.name, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -99,6 +100,7 @@ func run(ctx context.Context, args []string, env *Env) int {
 	env.Args = args
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
+	env.line.end() // a wait's progress line left open: the error goes below it
 	code := exitCode(err)
 	switch {
 	case err == nil:
@@ -127,25 +129,79 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
-// positive refuses a numeric flag that the user set below 1 (or a
-// duration at or below zero): 0 means "the default" only when unset.
-func positive(c *cli.Context, names ...string) error {
-	for _, n := range names {
-		if !c.IsSet(n) {
-			continue
+// positiveFlags are the numeric and duration flags that, wherever a command
+// has them, must be above zero when given: left unset, 0 stands for the
+// default (the table's size, no cap, retry forever, 12 h, …), so a 0 given
+// on purpose would otherwise be silently replaced by it. rule is what the
+// refusal says after the flag and its value; empty, "must be at least 1"
+// for a count and "must be positive" for a rate or a duration.
+var positiveFlags = []struct{ name, rule string }{
+	{"segments", "use 1 to 1000000 (or omit it to choose from the table size and item count)"},
+	{"writers", ""},
+	{"worker-count", ""},
+	{"workers", ""},
+	{"page-size", ""},
+	{"max-wcu", "must be positive (or omit it for no cap)"},
+	{"max-retry-time", "must be positive (or omit it to retry forever)"},
+	{"progress-interval", ""},
+	{"poll-interval", ""},
+	{"timeout", ""},
+	{"older-than", "must be positive, e.g. --older-than 72h"},
+	{"ago", "must be positive, e.g. --ago 90m"},
+}
+
+// checkPositive wraps a command's action: it first refuses any of
+// positiveFlags that the user set to 0 or below (exit 2, before anything
+// is read or written).
+func checkPositive(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		for _, f := range positiveFlags {
+			if err := positive(c, f.name, f.rule); err != nil {
+				return err
+			}
 		}
-		switch v := c.Value(n).(type) {
-		case int:
-			if v < 1 {
-				return &usage.Error{Msg: fmt.Sprintf("--%s %d: must be at least 1", n, v)}
-			}
-		case time.Duration:
-			if v <= 0 {
-				return &usage.Error{Msg: fmt.Sprintf("--%s %s: must be positive", n, v)}
-			}
+		return action(c)
+	}
+}
+
+// positive refuses the flag name when the user set it to 0 or below: 0
+// means "the default" only when unset. rule is as in positiveFlags.
+func positive(c *cli.Context, name, rule string) error {
+	if !c.IsSet(name) {
+		return nil
+	}
+	v := c.Value(name)
+	var above bool
+	switch v := v.(type) {
+	case int:
+		above = v > 0
+	case int64:
+		above = v > 0
+	case float64:
+		above = v > 0
+	case time.Duration:
+		above = v > 0
+	default:
+		return nil
+	}
+	if above {
+		return nil
+	}
+	if rule == "" {
+		rule = "must be positive"
+		if _, count := v.(int); count {
+			rule = "must be at least 1"
 		}
 	}
-	return nil
+	return &usage.Error{Msg: fmt.Sprintf("--%s %v: %s", name, v, rule)}
+}
+
+// helpWidth is the width help is wrapped to: the terminal's, else 80.
+func helpWidth(env *Env) int {
+	if env.Width != nil && env.Width() > 0 {
+		return env.Width()
+	}
+	return 80
 }
 
 // newApp builds the CLI. It never calls os.Exit.
@@ -168,6 +224,9 @@ func newApp(env *Env) *cli.App {
 		if c.Name != "help" && c.Name != "completion" && len(c.Subcommands) == 0 { // these take arguments and check them
 			c.Action = noStrayArgs(env, c.Action)
 		}
+		if c.Action != nil {
+			c.Action = checkPositive(c.Action)
+		}
 		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
 		tidyHelp(c.Flags)
@@ -176,18 +235,32 @@ func newApp(env *Env) *cli.App {
 			c.CustomHelpTemplate = groupedHelpTemplate
 		}
 		if helpRequested(env.Args) {
-			width := 80
-			if env.Width != nil && env.Width() > 0 {
-				width = env.Width()
-			}
-			wrapUsages(c.Flags, grouped, width)
+			wrapUsages(c.Flags, grouped, helpWidth(env))
 		}
 		acceptDays(c.Flags)
 		for _, s := range c.Subcommands {
 			s.OnUsageError = onUsage
+			if s.Action != nil {
+				s.Action = checkPositive(s.Action)
+			}
 			tidyHelp(s.Flags)
+			// batch start's help is grouped and wrapped like run's.
+			grouped := groupFlags(s.Flags)
+			if grouped {
+				s.CustomHelpTemplate = groupedHelpTemplate
+			}
+			if helpRequested(env.Args) {
+				wrapUsages(s.Flags, grouped, helpWidth(env))
+			}
 			acceptDays(s.Flags)
 		}
+	}
+	// The app's own help (ddbrewind --help) as tidy as a command's: no
+	// "(default: false)", wrapped to the terminal.
+	appFlags := append(globalFlags(), cli.HelpFlag)
+	tidyHelp(appFlags)
+	if helpRequested(env.Args) {
+		wrapUsages(appFlags, false, helpWidth(env))
 	}
 	app := &cli.App{
 		Name:    "ddbrewind",
@@ -195,7 +268,7 @@ func newApp(env *Env) *cli.App {
 		Version: appVersion(),
 		// A help command of its own (unknown topics exit 2) means
 		// urfave/cli adds no --help flag to the app: declare it.
-		Flags:                append(globalFlags(), cli.HelpFlag),
+		Flags:                appFlags,
 		Reader:               env.In,
 		Writer:               env.Out,
 		ErrWriter:            env.Err,
@@ -247,7 +320,10 @@ func newLogger(c *cli.Context, env *Env) (*slog.Logger, error) {
 	case "text":
 		if env.StderrTTY && !gSet(c, "log-format") {
 			// A person at a terminal: short lines (see ttyHandler).
-			return slog.New(newTTYHandler(w, level)), nil
+			if env.line == nil {
+				env.line = &partialLine{}
+			}
+			return slog.New(newTTYHandler(w, level, env.line, env.Width)), nil
 		}
 		h = slog.NewTextHandler(w, hopts)
 	case "json":
@@ -511,6 +587,35 @@ func distinctPaths(paths ...statePath) error {
 			return &usage.Error{Msg: fmt.Sprintf("%s %s and %s %s name the same file: give each its own path (saving one would replace the other)", q.flag, q.loc, p.flag, p.loc)}
 		}
 		seen[k] = p
+	}
+	return nil
+}
+
+// localDirs refuses a local file ddbrewind is to write (a checkpoint,
+// journal, report or state file) whose directory does not exist, or that
+// is a directory itself: bad input, found before anything is written
+// rather than after the copy (its report or first checkpoint) or after
+// the hours of a restore (run's journal). s3:// locations and "-" (stdout)
+// are not local files; empty locations are skipped.
+func localDirs(paths ...statePath) error {
+	for _, p := range paths {
+		loc := strings.TrimSpace(p.loc)
+		if loc == "" || loc == "-" || statefile.IsS3(loc) {
+			continue
+		}
+		if fi, err := os.Stat(loc); err == nil && fi.IsDir() {
+			return &usage.Error{Msg: fmt.Sprintf("%s %s is a directory: give the path of a file", p.flag, p.loc)}
+		}
+		dir := filepath.Dir(loc)
+		fi, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return &usage.Error{Msg: fmt.Sprintf("%s %s: directory %s does not exist: create it, or give a path in an existing directory", p.flag, p.loc, dir)}
+		case err != nil:
+			return &usage.Error{Msg: fmt.Sprintf("%s %s: %v", p.flag, p.loc, err)}
+		case !fi.IsDir():
+			return &usage.Error{Msg: fmt.Sprintf("%s %s: %s is not a directory", p.flag, p.loc, dir)}
+		}
 	}
 	return nil
 }

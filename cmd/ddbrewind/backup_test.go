@@ -161,8 +161,11 @@ func TestRestoreBackupBefore(t *testing.T) {
 	}
 	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--backups", "--table", table)
 	// The ARN goes last (issue 22 row 11: ARN first made 150 columns).
+	// The type is a column by default too: the contract lists ARN, name,
+	// created, size and type.
 	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") ||
-		!strings.HasSuffix(lines[0], "ARN") || !strings.HasPrefix(lines[1], "after-damage") || !strings.HasSuffix(lines[1], second) {
+		!strings.HasSuffix(lines[0], "ARN") || !strings.HasPrefix(lines[1], "after-damage") || !strings.HasSuffix(lines[1], second) ||
+		!strings.Contains(lines[0], "TYPE") || !strings.Contains(lines[1], " USER ") {
 		t.Errorf("list --backups as a table: exit %d\n%s", r.code, r.stdout)
 	}
 	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--backups", "--table", table, "-o", "wide")

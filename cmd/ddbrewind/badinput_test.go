@@ -482,6 +482,28 @@ func badInputCorpus() []badCase {
 			return f.runArgs(tmp, "--latest", "--journal", filepath.Join(tmp, "state.json.checkpoint"))
 		}, []string{"--checkpoint (default) and --journal both name"}, ""},
 
+		// A file to write in a directory that does not exist: refused before
+		// the copy (not after it, when the report or the first checkpoint is
+		// saved) and before run's restore (not hours later, at the journal).
+		{"copy --report in a missing directory", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--report", filepath.Join(tmp, "missing", "r.json"))
+		}, []string{"--report", "missing/r.json", "does not exist", "create it"}, ""},
+		{"copy --checkpoint in a missing directory", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--checkpoint", filepath.Join(tmp, "missing", "c.json"))
+		}, []string{"--checkpoint", "does not exist"}, ""},
+		{"copy --journal is a directory", dyn, func(f *badFixture, tmp string) []string {
+			return f.copyArgs("--journal", tmp)
+		}, []string{"--journal", "is a directory"}, ""},
+		{"undo --report in a missing directory", dyn, func(f *badFixture, tmp string) []string {
+			return f.undoArgs("--journal", f.journal, "--table", f.cpMain, "--yes", "--report", filepath.Join(tmp, "missing", "r.json"))
+		}, []string{"--report", "does not exist"}, ""},
+		{"run --journal in a missing directory", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--journal", filepath.Join(tmp, "missing", "j.jsonl"))
+		}, []string{"--journal", "does not exist"}, ""},
+		{"run --state in a missing directory", moto, func(f *badFixture, tmp string) []string {
+			return []string{"run", "--endpoint-url", f.moto.Endpoint, "--table", f.table, "--latest", "--yes", "--state", filepath.Join(tmp, "missing", "state.json")}
+		}, []string{"--state", "does not exist"}, ""},
+
 		// Bad durations and numbers.
 		{"restore --ago xyz", moto, func(f *badFixture, _ string) []string {
 			return f.restoreArgs("--table", f.table, "--ago", "xyz")
@@ -543,6 +565,52 @@ func badInputCorpus() []badCase {
 		{"run --writers 0", moto, func(f *badFixture, tmp string) []string {
 			return f.runArgs(tmp, "--latest", "--writers", "0")
 		}, []string{"--writers 0"}, ""},
+
+		// Zero given on purpose: unset, 0 stands for the default (the
+		// table's size, no cap, retry forever, 12 h, all tables), so a 0
+		// or a negative duration must be refused, not silently replaced.
+		{"copy --segments 0", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("--segments", "0")
+		}, []string{"--segments 0", "use 1 to 1000000", "or omit it"}, ""},
+		{"copy --max-wcu 0", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("--max-wcu", "0")
+		}, []string{"--max-wcu 0", "must be positive", "omit it for no cap"}, ""},
+		{"copy --max-retry-time 0", dyn, func(f *badFixture, _ string) []string {
+			return f.copyArgs("--max-retry-time", "0")
+		}, []string{"--max-retry-time 0s", "must be positive", "omit it to retry forever"}, ""},
+		{"diff --segments 0", dyn, func(f *badFixture, _ string) []string {
+			return f.diffArgs("--segments", "0")
+		}, []string{"--segments 0", "use 1 to 1000000"}, ""},
+		{"show --segments 0", dyn, func(f *badFixture, _ string) []string {
+			return []string{"show", "--endpoint-url", f.dyn.Endpoint, "--from", f.from, "--segments", "0"}
+		}, []string{"--segments 0", "use 1 to 1000000"}, ""},
+		{"undo --max-wcu 0", dyn, func(f *badFixture, _ string) []string {
+			return f.undoArgs("--journal", f.journal, "--table", f.cpMain, "--yes", "--max-wcu", "0")
+		}, []string{"--max-wcu 0", "must be positive"}, ""},
+		{"run --segments 0", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--segments", "0")
+		}, []string{"--segments 0", "use 1 to 1000000"}, ""},
+		{"run --timeout 0", moto, func(f *badFixture, tmp string) []string {
+			return f.runArgs(tmp, "--latest", "--timeout", "0")
+		}, []string{"--timeout 0s", "must be positive"}, ""},
+		{"restore --timeout 0", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--latest", "--timeout", "0")
+		}, []string{"--timeout 0s", "must be positive"}, ""},
+		{"restore --timeout -1s", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--latest", "--timeout", "-1s")
+		}, []string{"--timeout -1s", "must be positive"}, ""},
+		{"restore --ago 0s", moto, func(f *badFixture, _ string) []string {
+			return f.restoreArgs("--table", f.table, "--ago", "0s")
+		}, []string{"--ago 0s", "must be positive", "--ago 90m"}, ""},
+		{"cleanup --older-than 0s", moto, func(f *badFixture, _ string) []string {
+			return f.cleanupArgs("--older-than", "0s", "--dry-run")
+		}, []string{"--older-than 0s", "must be positive"}, ""},
+		{"cleanup --older-than -1h", moto, func(f *badFixture, _ string) []string {
+			return f.cleanupArgs("--older-than", "-1h", "--dry-run")
+		}, []string{"--older-than -1h0m0s", "must be positive"}, ""},
+		{"cleanup --timeout 0", moto, func(f *badFixture, _ string) []string {
+			return f.cleanupArgs("--recovery-table", f.rec, "--yes", "--timeout", "0")
+		}, []string{"--timeout 0s", "must be positive"}, ""},
 
 		// Output and log formats.
 		{"copy --log-format xml", dyn, func(f *badFixture, _ string) []string {

@@ -226,8 +226,11 @@ func batchStatusCommand(env *Env) *cli.Command {
 			if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
 				return &usage.Error{Msg: fmt.Sprintf("batch status: %s after the prefix: put the flags before it (ddbrewind batch status %s %s)", c.Args().Get(1), c.Args().Get(1), c.Args().First())}
 			}
-			if c.NArg() != 1 {
+			switch {
+			case c.NArg() == 0:
 				return &usage.Error{Msg: "batch status: give the --state-prefix of batch start, s3://BUCKET/PREFIX (see ddbrewind batch status --help)"}
+			case c.NArg() > 1:
+				return &usage.Error{Msg: fmt.Sprintf("batch status: unexpected argument %q: give one prefix, s3://BUCKET/PREFIX (see ddbrewind batch status --help)", c.Args().Get(1))}
 			}
 			prefix, err := statePrefix(c.Args().First())
 			if err != nil {
@@ -290,9 +293,6 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 		if err := required(c, f); err != nil {
 			return "", err
 		}
-	}
-	if err := positive(c, "workers", "poll-interval"); err != nil {
-		return "", err
 	}
 	prefix, err := statePrefix(c.String("state-prefix"))
 	if err != nil {
@@ -601,8 +601,8 @@ func submitQuestion(rec *chainRecord) string {
 	if rec.RestorePoint == nil {
 		q = fmt.Sprintf("submit an AWS Batch job that rewinds main table %s from incremental exports (it writes items of %s)", rec.Table, rec.Table)
 	} else {
-		q = fmt.Sprintf("submit AWS Batch jobs that restore %s to %s as %s and copy it back with %d worker(s): they write items of main table %s",
-			rec.Table, tables.MessageTime(*rec.RestorePoint), rec.RecoveryTable, rec.Workers, rec.Table)
+		q = fmt.Sprintf("submit AWS Batch jobs that restore %s to %s as %s and copy it back with %s: they write items of main table %s",
+			rec.Table, tables.MessageTime(*rec.RestorePoint), rec.RecoveryTable, countNoun(int64(rec.Workers), "worker"), rec.Table)
 	}
 	if rec.notes != "" {
 		q += "; " + rec.notes

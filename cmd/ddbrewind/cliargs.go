@@ -34,8 +34,9 @@ func usageErrorHandler(env *Env) cli.OnUsageErrorFunc {
 		}
 		sub := c.Command != nil && c.Command.Name != "" && c.App != nil && c.Command.Name != c.App.Name
 		if sub {
-			help += " " + c.Command.Name
-			prefix = c.Command.Name + ": "
+			path := commandPath(c) // "batch start" for a subcommand
+			help += " " + path
+			prefix = path + ": "
 			flags = c.Command.Flags
 		}
 		msg := err.Error()
@@ -230,8 +231,8 @@ func noStrayArgs(env *Env, action cli.ActionFunc) cli.ActionFunc {
 // strayArg is the error for an unexpected positional argument of c's
 // command, with a hint when it follows a boolean flag (--wait false).
 func strayArg(env *Env, c *cli.Context, arg string) error {
-	name := c.Command.Name
-	hint := name + " takes flags only"
+	name, path := c.Command.Name, commandPath(c)
+	hint := path + " takes flags only"
 	if prev := tokenBefore(env.Args, name, arg); strings.HasPrefix(prev, "-") && !strings.Contains(prev, "=") {
 		for _, f := range c.Command.Flags {
 			if _, ok := f.(*cli.BoolFlag); ok && slices.Contains(f.Names(), strings.TrimLeft(prev, "-")) {
@@ -239,7 +240,7 @@ func strayArg(env *Env, c *cli.Context, arg string) error {
 			}
 		}
 	}
-	return &usage.Error{Msg: fmt.Sprintf("%s: unexpected argument %q: %s (see ddbrewind %s --help)", name, arg, hint, name)}
+	return &usage.Error{Msg: fmt.Sprintf("%s: unexpected argument %q: %s (see ddbrewind %s --help)", path, arg, hint, path)}
 }
 
 // tokenBefore returns the token before the first arg after the command

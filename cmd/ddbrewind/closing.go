@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -28,7 +29,10 @@ import (
 // kept says why items were kept (left alone): "already present" for
 // --only-missing, the --if-main condition, a rewind's items already in
 // their state.
-func closingSentence(step string, sum *copier.Summary, check string, maxWCU float64, kept string) string {
+//
+// Keys of a keys file that the recovery table lacks are said too: left
+// alone, or with deleteExtra deleted from the main table (counted there).
+func closingSentence(step string, sum *copier.Summary, check string, maxWCU float64, kept string, deleteExtra bool) string {
 	n := sum.Counts
 	took := progress.Duration(time.Duration(sum.Elapsed * float64(time.Second)))
 	var b strings.Builder
@@ -59,6 +63,7 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 				progress.Duration(time.Duration(n.WriteUnits/rate*float64(time.Second))), at)
 		}
 		b.WriteString(expiredText(sum, true))
+		b.WriteString(notInRecoveryText(n.NotInRecovery, deleteExtra, true))
 		if m := sum.MainTable; m != nil {
 			// What the writes would reach: the stream's consumers and the
 			// replicas (the TTL is said above).
@@ -85,6 +90,7 @@ func closingSentence(step string, sum *copier.Summary, check string, maxWCU floa
 		}
 		fmt.Fprintf(&b, " in %s", took)
 		b.WriteString(expiredText(sum, false))
+		b.WriteString(notInRecoveryText(n.NotInRecovery, deleteExtra, false))
 	}
 	b.WriteString(throttleClosing(n, maxWCU))
 	if check != "" {
@@ -109,6 +115,28 @@ func expiredText(sum *copier.Summary, dryRun bool) string {
 		return fmt.Sprintf("; %s had already expired (TTL attribute %s): DynamoDB would delete them again once written (--skip-expired leaves them out)", progress.CountNoun(n, "item"), m.TTLAttribute)
 	}
 	return fmt.Sprintf("; %s had already expired (TTL attribute %s): DynamoDB deletes them again once written (--skip-expired leaves them out)", progress.CountNoun(n, "item"), m.TTLAttribute)
+}
+
+// notInRecoveryText says how many keys of a keys file the recovery table
+// lacks and what became of them in the main table: left alone, or deleted
+// with --delete-extra (the slice is exactly those keys). It is empty when
+// there are none.
+func notInRecoveryText(n int64, deleteExtra, dryRun bool) string {
+	if n == 0 {
+		return ""
+	}
+	what := "left alone in the main table (--delete-extra deletes them)"
+	switch {
+	case deleteExtra && dryRun:
+		what = "would be deleted from the main table where present (--delete-extra)"
+	case deleteExtra:
+		what = "deleted from the main table where present (--delete-extra)"
+	}
+	verb := "are"
+	if n == 1 {
+		verb = "is"
+	}
+	return fmt.Sprintf("; %s of the keys file %s not in the recovery table: %s", progress.CountNoun(n, "key"), verb, what)
 }
 
 // units formats capacity units: thousands separators, a decimal only
@@ -151,15 +179,39 @@ func diffCommandLine(c *cli.Context, from, to string) string {
 		parts = append(parts, "--from", from)
 	}
 	parts = append(parts, "--to", to)
+	stdinKeys := false
 	for _, f := range []string{"key-condition-expression", "filter-expression", "keys-file"} {
 		if v := c.String(f); v != "" && c.IsSet(f) {
+			if f == "keys-file" && readOnce(v) {
+				// stdin or a pipe (<(…)) is gone once read: the check
+				// reads the same keys from stdin again.
+				v, stdinKeys = "-", true
+			}
 			parts = append(parts, "--"+f, v)
 		}
 	}
 	if c.Bool("skip-expired") {
 		parts = append(parts, "--skip-expired")
 	}
-	return shellJoin(append(parts, selectionPlaceholders(c)...))
+	line := shellJoin(append(parts, selectionPlaceholders(c)...))
+	if stdinKeys {
+		line += " (with the same keys on stdin)"
+	}
+	return line
+}
+
+// readOnce reports whether a keys file can be read only once: "-"
+// (stdin), or a local path that is not a regular file (a pipe such as
+// <(jq …), /dev/stdin).
+func readOnce(path string) bool {
+	if path == "-" {
+		return true
+	}
+	if strings.HasPrefix(path, "s3://") {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err == nil && !fi.Mode().IsRegular()
 }
 
 var (

@@ -98,7 +98,7 @@ func TestClosingSentenceCounts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := closingSentence(tt.step, &copier.Summary{Counts: tt.counts, DryRun: tt.dry, Elapsed: 1}, "", 0, tt.kept)
+			got := closingSentence(tt.step, &copier.Summary{Counts: tt.counts, DryRun: tt.dry, Elapsed: 1}, "", 0, tt.kept, false)
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("%q lacks %q", got, w)

@@ -137,10 +137,8 @@ func completer(env *Env, cmd *cli.Command) cli.BashCompleteFunc {
 		}
 		w := c.App.Writer
 		if !strings.HasPrefix(last, "-") {
-			if cmd == nil {
-				for _, n := range commandNames(c.App) {
-					fmt.Fprintln(w, n)
-				}
+			for _, n := range wordsToComplete(c.App, cmd, args) {
+				fmt.Fprintln(w, n)
 			}
 			return
 		}
@@ -171,9 +169,58 @@ func completer(env *Env, cmd *cli.Command) cli.BashCompleteFunc {
 	}
 }
 
+// wordsToComplete returns the words that may come at the end of args
+// (a word, not a flag): the commands after ddbrewind or help, a command's
+// subcommands after it (batch start, help batch start), the shells after
+// completion, else none.
+func wordsToComplete(app *cli.App, cmd *cli.Command, args []string) []string {
+	if cmd == nil {
+		return commandNames(app)
+	}
+	if subs := subcommandList(cmd); len(subs) > 0 {
+		return subs
+	}
+	if cmd.Name == "completion" {
+		return []string{"bash", "zsh", "fish"}
+	}
+	if cmd.Name != "help" {
+		return nil
+	}
+	// The words typed between help and the one being completed.
+	var before []string
+	if i := slices.Index(args, "help"); i >= 0 && len(args) > 0 {
+		for _, a := range args[i+1 : len(args)-1] {
+			if !strings.HasPrefix(a, "-") {
+				before = append(before, a)
+			}
+		}
+	}
+	switch len(before) {
+	case 0:
+		return commandNames(app)
+	case 1:
+		if sub := app.Command(before[0]); sub != nil {
+			return subcommandList(sub)
+		}
+	}
+	return nil
+}
+
+// subcommandList returns the names of cmd's subcommands, without the help
+// subcommand urfave/cli adds.
+func subcommandList(cmd *cli.Command) []string {
+	var names []string
+	for _, s := range cmd.Subcommands {
+		if s.Name != "help" && !s.Hidden {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
 // helpCommand is `ddbrewind help [COMMAND]`, the same as --help.
 func helpCommand() *cli.Command {
-	cmd := printingCommand("help", "show help for ddbrewind or one of its commands", "ddbrewind help [COMMAND]")
+	cmd := printingCommand("help", "show help for ddbrewind or one of its commands", "ddbrewind help [COMMAND [SUBCOMMAND]]")
 	cmd.HideHelpCommand = true
 	cmd.Action = func(c *cli.Context) error {
 		switch c.NArg() {
@@ -181,13 +228,43 @@ func helpCommand() *cli.Command {
 			return cli.ShowAppHelp(c)
 		case 1:
 			name := c.Args().First()
-			if c.App.Command(name) == nil {
+			cmd := c.App.Command(name)
+			if cmd == nil {
 				return unknownCommand(c.App, name)
 			}
+			if len(subcommandList(cmd)) > 0 {
+				// The same as ddbrewind batch --help: with its
+				// subcommands, which ShowCommandHelp leaves out.
+				return c.App.RunContext(c.Context, []string{c.App.Name, name, "--help"})
+			}
 			return cli.ShowCommandHelp(c, name)
+		case 2:
+			// help batch start: a subcommand's help, as gh and kubectl
+			// give it (the same as ddbrewind batch start --help).
+			name, sub := c.Args().Get(0), c.Args().Get(1)
+			cmd := c.App.Command(name)
+			if cmd == nil {
+				return unknownCommand(c.App, name)
+			}
+			if len(subcommandList(cmd)) == 0 {
+				return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: %s has no subcommands (see ddbrewind help %s)", sub, name, name)}
+			}
+			if !slices.Contains(subcommandList(cmd), sub) {
+				return &usage.Error{Msg: fmt.Sprintf("help: %s has no subcommand %q: use %s (see ddbrewind help %s)", name, sub, subcommandNames(cmd), name)}
+			}
+			return c.App.RunContext(c.Context, []string{c.App.Name, name, sub, "--help"})
 		default:
-			return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: give one command (see ddbrewind help)", c.Args().Get(1))}
+			return &usage.Error{Msg: fmt.Sprintf("help: unexpected argument %q: give a command, and a subcommand of it (see ddbrewind help)", c.Args().Get(2))}
 		}
 	}
 	return cmd
+}
+
+// subcommandNames lists cmd's subcommands: "start or status".
+func subcommandNames(cmd *cli.Command) string {
+	names := subcommandList(cmd)
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

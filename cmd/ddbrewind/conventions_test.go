@@ -132,7 +132,7 @@ func TestHelpVersionCompletionCommands(t *testing.T) {
 		{"completion fish", []string{"completion", "fish"}, []string{"complete -c ddbrewind", "-a 'copy'", "-l from", "-l endpoint-url"}},
 		{"help", []string{"help"}, []string{"USAGE:", "COMMANDS:", "copy", "completion", "--endpoint-url"}},
 		{"help COMMAND", []string{"help", "copy"}, []string{"ddbrewind copy (--from RECOVERY | --from-export URL) --to MAIN", "--only-missing", "--from-export", "--endpoint-url"}},
-		{"help help", []string{"help", "help"}, []string{"ddbrewind help [COMMAND]"}},
+		{"help help", []string{"help", "help"}, []string{"ddbrewind help [COMMAND [SUBCOMMAND]]"}},
 		{"version", []string{"version"}, []string{"ddbrewind version "}},
 		{"--version", []string{"--version"}, []string{"ddbrewind version "}},
 		{"-h", []string{"-h"}, []string{"COMMANDS:"}},
@@ -248,6 +248,13 @@ func TestCompletionWords(t *testing.T) {
 		{"a full command line runs nothing", []string{"copy", "--from", "a", "--to", "b", "--yes", "", completeFlag}, nil, nil, true},
 		{"a flag's value: nothing (the shell completes file names)", []string{"copy", "--keys-file", "", completeFlag}, nil, nil, true},
 		{"a command name being typed", []string{"co", completeFlag}, []string{"copy", "completion"}, nil, false},
+		// A command's subcommands, help's topics and completion's shells,
+		// as gh and kubectl complete them.
+		{"subcommands of batch", []string{"batch", "", completeFlag}, []string{"start", "status"}, []string{"help", "copy"}, false},
+		{"commands after help", []string{"help", "", completeFlag}, []string{"copy", "batch", "restore"}, nil, false},
+		{"subcommands after help batch", []string{"help", "batch", "", completeFlag}, []string{"start", "status"}, []string{"copy"}, false},
+		{"nothing after help copy", []string{"help", "copy", "", completeFlag}, nil, nil, true},
+		{"shells after completion", []string{"completion", "", completeFlag}, []string{"bash", "zsh", "fish"}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -378,7 +385,7 @@ func TestDurationFlagErrors(t *testing.T) {
 			[]string{`restore: invalid value "1x" for flag --ago: use a duration such as 90m, 36h, 2d or 1d12h`}, []string{"parse error"}},
 		{"--older-than 2w", []string{"cleanup", "--older-than", "2w"}, 2, []string{`invalid value "2w" for flag --older-than`, "2d"}, nil},
 		{"--timeout=1d1d", []string{"restore", "--table", "orders", "--latest", "--timeout=1d1d"}, 2, []string{`invalid value "1d1d" for flag --timeout`}, nil},
-		{"--ago -1d", []string{"restore", "--table", "orders", "--ago", "-1d"}, 2, []string{"--ago -24h0m0s must be positive"}, nil},
+		{"--ago -1d", []string{"restore", "--table", "orders", "--ago", "-1d"}, 2, []string{"--ago -24h0m0s: must be positive"}, nil},
 	})
 }
 
@@ -626,4 +633,22 @@ func TestSuggest(t *testing.T) {
 	if got := strconv.Quote(typedFlag([]string{"ddbrewind", "list", "--o=json"}, "o")); got != `"--o"` {
 		t.Errorf("typedFlag --o=json = %s", got)
 	}
+}
+
+// TestSubcommandUsageErrors: an unknown flag or a stray argument of batch
+// start and batch status names the subcommand as typed, and its help
+// (it said "start: … (see ddbrewind start --help)", a command that does
+// not exist); a second prefix of batch status is named as unexpected.
+func TestSubcommandUsageErrors(t *testing.T) {
+	t.Parallel()
+	runUsageCases(t, []usageCase{
+		{"batch start unknown flag", []string{"batch", "start", "--nosuch"}, 2,
+			[]string{"batch start: flag provided but not defined: --nosuch (see ddbrewind batch start --help)"}, []string{"ddbrewind start"}},
+		{"batch start stray argument", []string{"batch", "start", "extra", "--table", "orders"}, 2,
+			[]string{`batch start: unexpected argument "extra": batch start takes flags only (see ddbrewind batch start --help)`}, nil},
+		{"batch status unknown flag", []string{"batch", "status", "--nosuch", "s3://b/p"}, 2,
+			[]string{"batch status: flag provided but not defined: --nosuch (see ddbrewind batch status --help)"}, nil},
+		{"batch status two prefixes", []string{"batch", "status", "s3://b/p", "extra"}, 2,
+			[]string{`batch status: unexpected argument "extra": give one prefix`}, []string{"give the --state-prefix"}},
+	})
 }

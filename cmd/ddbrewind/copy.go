@@ -80,9 +80,6 @@ func copyCommand(env *Env) *cli.Command {
 			if err := requiredSource(c); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
-				return err
-			}
 			log, err := newLogger(c, env)
 			if err != nil {
 				return err
@@ -94,7 +91,11 @@ func copyCommand(env *Env) *cli.Command {
 			}
 			opts.Stats, opts.Logger = stats, log
 			report := reportPath(c, opts)
-			if err := distinctPaths(statePath{"--checkpoint", opts.Checkpoint}, statePath{"--journal", opts.Journal}, statePath{"--report", report}); err != nil {
+			paths := []statePath{{"--checkpoint", opts.Checkpoint}, {"--journal", opts.Journal}, {"--report", report}}
+			if err := distinctPaths(paths...); err != nil {
+				return err
+			}
+			if err := localDirs(paths...); err != nil {
 				return err
 			}
 			api, err := dynamoClient(c.Context, c, stats, log)
@@ -304,7 +305,9 @@ func startProgress(c *cli.Context, env *Env, log *slog.Logger, label string, sta
 // checks the result, if any). The report goes to report, the --report
 // PATH as resolved (reportPath); - writes it on stdout.
 func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, step, report string, sum *copier.Summary, runErr error, check string) error {
-	if sum == nil {
+	if sum == nil || (sum.Outcome == "" && runErr != nil) {
+		// Refused before anything was read (a journal of another
+		// table): no summary of a copy that did not start.
 		return runErr
 	}
 	n := sum.Counts
@@ -343,7 +346,7 @@ func finish(c *cli.Context, env *Env, files *statefile.Store, log *slog.Logger, 
 			"keys", strings.Join(shown, " "))
 	}
 	if runErr == nil {
-		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu"), keptReason(c)))
+		sayDone(c, env, log, closingSentence(step, sum, check, c.Float64("max-wcu"), keptReason(c), c.Bool("delete-extra")))
 	}
 	return withThrottleFix(runErr, n, c.Float64("max-wcu"))
 }

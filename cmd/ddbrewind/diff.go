@@ -76,13 +76,10 @@ func diffAction(c *cli.Context, env *Env) error {
 }
 
 // diffFlags checks diff's own flags before anything is read: a source,
-// positive counts, --output, --show, and the flags that go with
-// --after-copy.
+// --output, --show, and the flags that go with --after-copy (positive
+// counts are checked for every command: see checkPositive).
 func diffFlags(c *cli.Context) error {
 	if err := requiredSource(c); err != nil {
-		return err
-	}
-	if err := positive(c, "writers", "page-size", "progress-interval"); err != nil {
 		return err
 	}
 	format := c.String("output")

@@ -33,6 +33,10 @@ type Env struct {
 	// or the one setMemoryLimit took from the container), 0 when none: a
 	// rewind refuses a window that would not fit it.
 	MemoryLimit int64
+
+	// line is the terminal line a wait's progress left open (see
+	// ttyHandler), ended before an error or stdout output follows.
+	line *partialLine
 }
 
 // osEnv returns the Env of the running process.

@@ -34,9 +34,6 @@ func exportCommand(env *Env) *cli.Command {
 			if err := required(c, "table", "s3-bucket"); err != nil {
 				return err
 			}
-			if err := positive(c, "timeout"); err != nil {
-				return err
-			}
 			opts, err := exportOptions(c, env)
 			if err != nil {
 				return err
@@ -53,6 +50,7 @@ func exportCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			env.line.end()
 			for _, t := range tasks {
 				fmt.Fprintln(env.Out, t.Directory)
 			}

@@ -15,6 +15,8 @@ import (
 // first).
 func flagGroup(name string) string {
 	switch name {
+	case "job-queue", "job-definition", "state-prefix", "workers", "no-wait", "poll-interval":
+		return "AWS Batch"
 	case "from", "to", "table":
 		return "Tables"
 	case "from-export", "allow-other-table", "recovery-table", "source",
@@ -22,7 +24,7 @@ func flagGroup(name string) string {
 		return "Past state"
 	case "key-condition-expression", "filter-expression", "expression-attribute-names", "expression-attribute-values", "keys-file":
 		return "Selection"
-	case "only-missing", "delete-extra", "if-main", "overwrite-conflicts":
+	case "only-missing", "delete-extra", "if-main", "overwrite-conflicts", "overwrite-conflicts-keys", "accept-conflicts":
 		return "Write mode"
 	case "dry-run", "journal", "max-retry-time", "no-verify", "keep-recovery-table", "keep-export":
 		return "Safety"
@@ -30,14 +32,14 @@ func flagGroup(name string) string {
 		return "Speed"
 	case "checkpoint", "report", "state", "progress-interval":
 		return "State and reports"
-	case "region", "profile", "endpoint-url", "log-format", "log-level", "no-progress", "yes":
+	case "region", "profile", "endpoint-url", "log-format", "log-level", "no-progress", "yes", "s3-bucket-owner":
 		return "Global (any command, before or after its name)"
 	}
 	return ""
 }
 
 // groupOrder is the order of the groups in a command's help.
-var groupOrder = [...]string{"Tables", "Past state", "Selection", "Write mode", "Safety", "Speed", "State and reports", "Global (any command, before or after its name)"}
+var groupOrder = [...]string{"AWS Batch", "Tables", "Past state", "Selection", "Write mode", "Safety", "Speed", "State and reports", "Global (any command, before or after its name)"}
 
 // groupedHelpTemplate is the help of a command whose flags are grouped:
 // urfave/cli's command help with the groups in groupOrder (it sorts them
@@ -55,11 +57,12 @@ DESCRIPTION:
 OPTIONS:`
 	for _, g := range append(groupOrder[:], "") {
 		t += `{{range .VisibleFlagCategories}}{{if eq .Name "` + g + `"}}{{if .Name}}
-   {{.Name}}:{{end}}{{range .Flags}}
-   {{.}}{{end}}
+   {{.Name}}:{{end}}{{range .Flags}}{{if ne (index .Names 0) "help"}}
+   {{.}}{{end}}{{end}}
 {{end}}{{end}}`
 	}
-	// urfave/cli adds --help after it groups the flags: name it here.
+	// urfave/cli adds --help after it groups a command's flags (a
+	// subcommand's before: left out above): name it here, once.
 	return t + `
    --help, -h  show help
 `

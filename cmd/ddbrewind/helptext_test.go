@@ -79,3 +79,75 @@ func TestCopyHelpGroupsAndExamples(t *testing.T) {
 		t.Errorf("the Selection group holds other flags:\n%s", sel)
 	}
 }
+
+// TestHelpOfSubcommands: ddbrewind help takes a command and a subcommand,
+// as gh and kubectl do (help batch start is batch start --help); help of a
+// command with subcommands lists them; and batch start's thirty-odd flags
+// are grouped and wrapped like run's, with --help once.
+func TestHelpOfSubcommands(t *testing.T) {
+	t.Parallel()
+	want := ddb(t, "batch", "start", "--help")
+	if want.code != 0 {
+		t.Fatalf("batch start --help: exit %d: %s", want.code, want.stderr)
+	}
+	got := ddb(t, "help", "batch", "start")
+	if got.code != 0 || got.stdout != want.stdout {
+		t.Errorf("help batch start: exit %d, stdout differs from batch start --help:\n%s\nstderr: %s", got.code, got.stdout, got.stderr)
+	}
+	if r := ddb(t, "help", "batch"); r.code != 0 || !strings.Contains(r.stdout, "COMMANDS:") || !strings.Contains(r.stdout, "status") {
+		t.Errorf("help batch: exit %d, want the subcommands listed:\n%s", r.code, r.stdout)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "batch", "nosuch"}, `batch has no subcommand "nosuch": use start or status`},
+		{[]string{"help", "copy", "x"}, `unexpected argument "x": copy has no subcommands`},
+		{[]string{"help", "nosuch", "x"}, `unknown command "nosuch"`},
+		{[]string{"help", "batch", "start", "x"}, `unexpected argument "x"`},
+	} {
+		r := ddb(t, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+
+	opts := want.stdout[strings.Index(want.stdout, "OPTIONS:"):]
+	last := -1
+	for _, g := range []string{"AWS Batch:", "Tables:", "Past state:", "Selection:", "Write mode:", "Speed:", "Global (any command, before or after its name):", "--help, -h"} {
+		i := strings.Index(opts, g)
+		if i < 0 || i < last {
+			t.Errorf("%q missing or out of order in batch start --help:\n%s", g, opts)
+		}
+		last = i
+	}
+	if n := strings.Count(opts, "--help, -h"); n != 1 {
+		t.Errorf("--help listed %d times in batch start --help", n)
+	}
+	for _, l := range strings.Split(opts, "\n") {
+		if utf8.RuneCountInString(l) > 80 && len(strings.Fields(l)) > 1 {
+			t.Errorf("a batch start --help line of %d columns: %q", utf8.RuneCountInString(l), l)
+		}
+	}
+}
+
+// TestAppHelpTidy: ddbrewind --help lists the global flags as a command's
+// help does: no "(default: false)" for a boolean, wrapped to 80 columns.
+func TestAppHelpTidy(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"help"}} {
+		r := ddb(t, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d", args, r.code)
+		}
+		if strings.Contains(r.stdout, "(default: false)") {
+			t.Errorf("%v shows (default: false):\n%s", args, r.stdout)
+		}
+		global := r.stdout[strings.Index(r.stdout, "GLOBAL OPTIONS:"):]
+		for _, l := range strings.Split(global, "\n") {
+			if utf8.RuneCountInString(l) > 80 && len(strings.Fields(l)) > 1 {
+				t.Errorf("%v: a help line of %d columns: %q", args, utf8.RuneCountInString(l), l)
+			}
+		}
+	}
+}

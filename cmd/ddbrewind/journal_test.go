@@ -155,3 +155,29 @@ func TestCopyAfterTornJournalLineThenUndo(t *testing.T) {
 	}
 	assertSame(t, "main after undo", before, ddbtest.ScanAll(t, c, to))
 }
+
+// TestCopyJournalOfAnotherTableLogsNoSummary: a copy refused because its
+// --journal records another table writes nothing, exits 2 with the one
+// error line, and logs no summary of a copy that never started (it used
+// to log "summary … outcome=\"\" read=0 …" before the error).
+func TestCopyJournalOfAnotherTableLogsNoSummary(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(5, 2, "good", "app")
+	srv, c, from, to := copyPair(t, mixedSpec, items)
+	other := ddbtest.UniqueName(t, "other")
+	ddbtest.CreateTable(t, c, other, mixedSpec)
+	journal := filepath.Join(t.TempDir(), "j.jsonl")
+	if r := ddb(t, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", other, "--yes", "--journal", journal); r.code != 0 {
+		t.Fatalf("first copy: exit %d", r.code)
+	}
+	r := ddb(t, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--journal", journal)
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "records table "+other+", not "+to) {
+		t.Fatalf("copy with the journal of %s: exit %d, last line %q", other, r.code, lastLine(r.stderr))
+	}
+	if strings.Contains(r.stderr, "msg=summary") {
+		t.Errorf("a summary was logged for a copy that did not start:\n%s", r.stderr)
+	}
+	if n := len(ddbtest.ScanAll(t, c, to)); n != 0 {
+		t.Errorf("%s holds %d items, want 0", to, n)
+	}
+}

@@ -101,3 +101,51 @@ func TestRunKeysFileFromStdin(t *testing.T) {
 		t.Errorf("run --keys-file -: written=%d, want 4", n)
 	}
 }
+
+// TestKeysFileThatSelectsNothing: keys piped on stdin that the recovery
+// table lacks write nothing and exit 0 (they are not a failure: they are
+// counted, listed and warned about), and the closing sentence, which shows
+// whatever --log-level, says so and what became of them; its check
+// command reads the keys from stdin again rather than naming a pipe that
+// is gone. With --delete-extra the sentence says they were deleted.
+func TestKeysFileThatSelectsNothing(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(10, 2, "good", "app")
+	srv, c, from, to := copyPair(t, mixedSpec, items)
+	extra := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "nobody"}, "sk": &types.AttributeValueMemberN{Value: "2"}}
+	ddbtest.PutItems(t, c, to, []map[string]types.AttributeValue{extra})
+	keys := `{"pk":{"S":"nobody"},"sk":{"N":"1"}}` + "\n" + `{"pk":{"S":"nobody"},"sk":{"N":"2"}}` + "\n"
+	common := []string{"copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--log-level", "error"}
+
+	r := runCLI(t, cliOpts{stdin: keys}, append(common, "--keys-file", "-", "--report", "-")...)
+	if r.code != 0 {
+		t.Fatalf("copy of keys the recovery table lacks: exit %d, want 0: %s", r.code, r.stderr)
+	}
+	got := lastLine(r.stderr)
+	for _, want := range []string{"copy: 0 items written", "2 keys of the keys file are not in the recovery table: left alone in the main table",
+		"check with: ddbrewind diff --endpoint-url " + srv.Endpoint + " --from " + from + " --to " + to + " --keys-file - (with the same keys on stdin)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("closing sentence %q lacks %q", got, want)
+		}
+	}
+	if !strings.Contains(r.stdout, `"not_in_recovery": 2`) || !strings.Contains(r.stdout, "not_in_recovery_keys") {
+		t.Errorf("report does not list the 2 keys:\n%s", r.stdout)
+	}
+	if n := len(ddbtest.ScanAll(t, c, to)); n != 1 {
+		t.Errorf("main table holds %d items, want its 1 untouched", n)
+	}
+
+	// From a pipe, the check command does not name /dev/fd/N.
+	r = ddb(t, append(common, "--keys-file", pipeKeys(t, keys))...)
+	if got := lastLine(r.stderr); r.code != 0 || strings.Contains(got, "/dev/fd/") || !strings.Contains(got, "--keys-file - (with the same keys on stdin)") {
+		t.Errorf("copy from a pipe: exit %d, closing sentence %q", r.code, got)
+	}
+
+	r = runCLI(t, cliOpts{stdin: keys}, append(common, "--keys-file", "-", "--delete-extra")...)
+	if got := lastLine(r.stderr); r.code != 0 || !strings.Contains(got, "2 keys of the keys file are not in the recovery table: deleted from the main table where present (--delete-extra)") {
+		t.Errorf("copy --delete-extra: exit %d, closing sentence %q", r.code, got)
+	}
+	if n := len(ddbtest.ScanAll(t, c, to)); n != 0 {
+		t.Errorf("main table holds %d items after --delete-extra, want 0", n)
+	}
+}

@@ -150,19 +150,13 @@ func listBackups(c *cli.Context, env *Env, api restore.API, format string) error
 		return nil
 	}
 	// The ARN (about 100 columns) goes last: the rest stays readable on
-	// an 80-column terminal; the type is in wide only.
+	// an 80-column terminal. The type is shown too (the contract's
+	// columns: ARN, name, created, size, type), in wide as by default:
+	// AWS_BACKUP is restored through AWS Backup, with --backup-role-arn.
 	tw := tabwriter.NewWriter(env.Out, 0, 4, 2, ' ', 0)
-	if format == "wide" {
-		fmt.Fprintln(tw, "NAME\tCREATED\tSIZE\tTYPE\tSTATUS\tARN")
-	} else {
-		fmt.Fprintln(tw, "NAME\tCREATED\tSIZE\tSTATUS\tARN")
-	}
+	fmt.Fprintln(tw, "NAME\tCREATED\tSIZE\tTYPE\tSTATUS\tARN")
 	for _, b := range backups {
-		if format == "wide" {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Type, b.Status, b.ARN)
-		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Status, b.ARN)
-		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, fmtTime(b.Created), fmtBytes(b.SizeBytes), b.Type, b.Status, b.ARN)
 	}
 	return tw.Flush()
 }

@@ -17,15 +17,64 @@ import (
 // attributes that say something: zero numbers, false, empty strings and
 // zero durations are left out, and no timestamp (the user watches it
 // happen). Scripts and logs keep logfmt (--log-format text) or JSON.
+//
+// A wait's progress record (waitProgress: a restore's or an export's poll,
+// every 30 s for hours) is drawn in place instead, as a progress line: no
+// newline, fitted to the terminal's width, replaced by the next record
+// (w erases the line first, see clearLine). line.end ends it where other
+// output follows (an error, a name printed on stdout).
 type ttyHandler struct {
 	w     io.Writer
 	level slog.Leveler
 	attrs []slog.Attr
-	mu    *sync.Mutex
+	line  *partialLine
+	width func() int
 }
 
-func newTTYHandler(w io.Writer, level slog.Leveler) *ttyHandler {
-	return &ttyHandler{w: w, level: level, mu: &sync.Mutex{}}
+func newTTYHandler(w io.Writer, level slog.Leveler, line *partialLine, width func() int) *ttyHandler {
+	if line == nil {
+		line = &partialLine{}
+	}
+	line.w = w
+	if cl, ok := w.(clearLine); ok {
+		line.w = cl.w // the newline that ends the line must not erase it first
+	}
+	if width == nil {
+		width = func() int { return 0 }
+	}
+	return &ttyHandler{w: w, level: level, line: line, width: width}
+}
+
+// partialLine is the terminal line a wait's progress record left open
+// (drawn without its newline), shared by the loggers of one command.
+type partialLine struct {
+	mu      sync.Mutex
+	w       io.Writer
+	pending bool
+}
+
+// end ends the open line, if any, so that what follows starts on a line
+// of its own. It is safe on a nil *partialLine.
+func (p *partialLine) end() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pending && p.w != nil {
+		io.WriteString(p.w, "\n")
+	}
+	p.pending = false
+}
+
+// waitProgress reports whether a log message is a wait's progress, drawn
+// in place on a terminal.
+func waitProgress(msg string) bool {
+	switch msg {
+	case "waiting for recovery table", "waiting for export", "waiting for AWS Backup restore job":
+		return true
+	}
+	return false
 }
 
 // Enabled reports whether the level is logged.
@@ -77,9 +126,25 @@ func (h *ttyHandler) Handle(_ context.Context, r slog.Record) error {
 		add(a)
 	}
 	r.Attrs(func(a slog.Attr) bool { add(a); return true })
+	h.line.mu.Lock()
+	defer h.line.mu.Unlock()
+	if waitProgress(r.Message) {
+		// In place: cut to the width (a wrapped line could not be
+		// redrawn) and left open.
+		width := h.width()
+		if width <= 0 {
+			width = 80
+		}
+		text := b.String()
+		if runes := []rune(text); len(runes) > width-1 {
+			text = string(runes[:width-1])
+		}
+		h.line.pending = true
+		_, err := io.WriteString(h.w, text)
+		return err
+	}
 	b.WriteString("\n")
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.line.pending = false
 	_, err := io.WriteString(h.w, b.String())
 	return err
 }

@@ -360,7 +360,10 @@ func TestSubmitQuestionNotes(t *testing.T) {
 		{chainRecord{Table: "orders", notes: "orders has a stream (NEW_IMAGE): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines)"},
 			"submit an AWS Batch job that rewinds main table orders from incremental exports (it writes items of orders); orders has a stream (NEW_IMAGE): each write and delete will reach its consumers (Lambda triggers, replicas, pipelines)"},
 		{chainRecord{Table: "orders", RestorePoint: &at, RecoveryTable: "orders-rewind-x", Workers: 2, notes: "orders is a global table: the writes replicate to eu-west-1 (the last writer wins there)"},
-			"submit AWS Batch jobs that restore orders to 2026-11-25T08:30:00Z as orders-rewind-x and copy it back with 2 worker(s): they write items of main table orders; orders is a global table: the writes replicate to eu-west-1 (the last writer wins there)"},
+			"submit AWS Batch jobs that restore orders to 2026-11-25T08:30:00Z as orders-rewind-x and copy it back with 2 workers: they write items of main table orders; orders is a global table: the writes replicate to eu-west-1 (the last writer wins there)"},
+		// No "worker(s)" (issue 22 row 18's nits).
+		{chainRecord{Table: "orders", RestorePoint: &at, RecoveryTable: "orders-rewind-x", Workers: 1},
+			"submit AWS Batch jobs that restore orders to 2026-11-25T08:30:00Z as orders-rewind-x and copy it back with 1 worker: they write items of main table orders"},
 	}
 	for _, tt := range tests {
 		if got := submitQuestion(&tt.rec); got != tt.want {

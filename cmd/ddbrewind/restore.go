@@ -40,6 +40,7 @@ func restoreCommand(env *Env) *cli.Command {
 			}
 			res, err := restore.Restore(c.Context, api, opts)
 			if res != nil {
+				env.line.end()
 				fmt.Fprintln(env.Out, res.RecoveryTable)
 			}
 			return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/progress"
 	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
@@ -109,7 +110,7 @@ func runAction(c *cli.Context, env *Env) error {
 
 // runStatePath returns the state file of run (--state, or the default
 // ddbrewind-run-TABLE.json) after checking that no two of the files run
-// writes name the same path.
+// writes name the same path, and that each local one's directory exists.
 func runStatePath(c *cli.Context, table string, co copier.Options) (string, error) {
 	state := c.String("state")
 	if state == "" {
@@ -122,7 +123,10 @@ func runStatePath(c *cli.Context, table string, co copier.Options) (string, erro
 	if co.Checkpoint == "" {
 		statePaths[1] = statePath{"--checkpoint (default)", rewind.DefaultCheckpoint(state)}
 	}
-	return state, distinctPaths(statePaths...)
+	if err := distinctPaths(statePaths...); err != nil {
+		return state, err
+	}
+	return state, localDirs(statePaths...)
 }
 
 // runFiles opens the store of run's files (state, checkpoint, journal,
@@ -146,26 +150,39 @@ func runFiles(c *cli.Context, env *Env, in runInputs, state string) (*statefile.
 }
 
 // rewindWithProgress runs rewind.Run with one progress line per step: the
-// copy's (counting stats), then the verification's; none while a
-// confirmation is asked. It fills opts' Confirm, VerifyStats and OnStep.
+// copy's (counting stats), then the verification's, each drawn only while
+// its step runs (not during the restore or export wait before the copy);
+// none while a confirmation is asked. It fills opts' Confirm, VerifyStats
+// and OnStep.
 func rewindWithProgress(c *cli.Context, env *Env, log *slog.Logger, api *dynamodb.Client, stats *copier.Stats, opts rewind.Options) (*rewind.Result, error) {
-	progress := startProgress(c, env, log, "copy", stats)
+	var line *progress.Renderer
 	verifyStats := &copier.Stats{}
 	opts.VerifyStats = verifyStats
+	current := ""
 	opts.OnStep = func(step string) {
-		if step == rewind.StepVerify && !c.Bool("no-verify") {
-			progress.Stop()
-			progress = startProgress(c, env, log, "verify", verifyStats)
+		if step == current {
+			return
+		}
+		current = step
+		// The previous step's line ends with its final state before
+		// this step's log lines.
+		line.Stop()
+		line = nil
+		switch {
+		case step == rewind.StepCopy:
+			line = startProgress(c, env, log, "copy", stats)
+		case step == rewind.StepVerify && !c.Bool("no-verify"):
+			line = startProgress(c, env, log, "verify", verifyStats)
 		}
 	}
 	yes := gBool(c, "yes")
 	opts.Confirm = func(what string) error {
-		progress.Pause()
-		defer progress.Resume()
+		line.Pause()
+		defer line.Resume()
 		return confirm(c.Context, env, yes, what)
 	}
 	res, err := rewind.Run(c.Context, api, opts)
-	progress.Stop()
+	line.Stop()
 	return res, err
 }
 
@@ -212,9 +229,6 @@ type runInputs struct {
 func readRunInputs(c *cli.Context, env *Env) (runInputs, error) {
 	var in runInputs
 	if err := required(c, "table"); err != nil {
-		return in, err
-	}
-	if err := positive(c, "writers", "worker-count", "progress-interval", "page-size"); err != nil {
 		return in, err
 	}
 	in.since = c.String("since") != ""

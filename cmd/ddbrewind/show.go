@@ -30,9 +30,6 @@ func showCommand(env *Env) *cli.Command {
 			if err := showSource(c); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "page-size"); err != nil {
-				return err
-			}
 			ro, log, api, err := readOptions(c, env, c.String("table"))
 			if err != nil {
 				return err

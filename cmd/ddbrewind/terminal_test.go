@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -149,7 +150,9 @@ func TestCopyProgressFollowsTheWrites(t *testing.T) {
 
 // TestRunStepLogAfterTheBar: on a terminal, run ends the copy's progress
 // line (its final state) before it logs the verify step (issue 22 row 17:
-// the next step's log line came before the previous bar's final state).
+// the next step's log line came before the previous bar's final state),
+// and the verification's before the cleanup step; the copy's line starts
+// with the copy, not during the restore.
 func TestRunStepLogAfterTheBar(t *testing.T) {
 	t.Parallel()
 	srv, table, _ := runTable(t, 50)
@@ -162,6 +165,21 @@ func TestRunStepLogAfterTheBar(t *testing.T) {
 	lastCopy := strings.LastIndex(r.stderr, "\r\033[Kcopy ")
 	if verify < 0 || lastCopy < 0 || lastCopy > verify {
 		t.Errorf("the copy's last progress state (at %d) comes after the verify step's log line (at %d):\n%q", lastCopy, verify, r.stderr)
+	}
+	// The copy's line is drawn from the copy step on, not during the
+	// restore before it (it showed "copy 0 read" and an elapsed time that
+	// counted the restore's wait).
+	active := strings.Index(r.stderr, "recovery table is ACTIVE")
+	firstCopy := strings.Index(r.stderr, "\r\033[Kcopy ")
+	if active < 0 || firstCopy < active {
+		t.Errorf("a copy progress line (at %d) is drawn before the restore ended (at %d):\n%q", firstCopy, active, r.stderr)
+	}
+	// The same for the verification's line and the cleanup step: its
+	// final state came at the very end, after the cleanup's log lines.
+	cleanup := strings.Index(r.stderr, "step=cleanup")
+	lastVerify := strings.LastIndex(r.stderr, "\r\033[Kverify ")
+	if cleanup < 0 || lastVerify < 0 || lastVerify > cleanup {
+		t.Errorf("the verification's last progress state (at %d) comes after the cleanup step's log line (at %d):\n%q", lastVerify, cleanup, r.stderr)
 	}
 }
 
@@ -196,5 +214,38 @@ func TestTerminalLogsAreShort(t *testing.T) {
 	r = runCLI(t, cliOpts{stderrTTY: true}, append(args, "--log-format", "text")...)
 	if r.code != 0 || !strings.Contains(r.stderr, "level=INFO msg=\"copy starting\"") {
 		t.Errorf("--log-format text on a terminal: exit %d, want logfmt:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestWaitProgressRedrawsInPlace: on a terminal, a restore's (or an
+// export's) wait, polled every 30 s for hours, redraws one line in place,
+// fitted to the width, instead of printing a line per poll; the next log
+// line replaces it, and an error or a name printed after it starts on a
+// line of its own (line.end).
+func TestWaitProgressRedrawsInPlace(t *testing.T) {
+	var buf bytes.Buffer
+	line := &partialLine{}
+	log := slog.New(newTTYHandler(clearLine{&buf}, slog.LevelInfo, line, func() int { return 60 }))
+	for _, elapsed := range []string{"30s", "1m0s", "1m30s"} {
+		log.Info("waiting for recovery table", "table", "orders-rewind-20261125T083000Z", "status", "CREATING", "elapsed", elapsed)
+	}
+	if out := buf.String(); strings.Contains(out, "\n") || strings.Count(out, "\r\033[K") != 3 {
+		t.Errorf("three polls printed %q: want one line redrawn in place (no newline)", out)
+	}
+	for _, seg := range strings.Split(buf.String(), "\r\033[K") {
+		if n := utf8.RuneCountInString(seg); n > 59 {
+			t.Errorf("a wait line of %d columns on a 60-column terminal: %q", n, seg)
+		}
+	}
+	log.Info("recovery table is ACTIVE", "table", "orders-rewind-20261125T083000Z", "elapsed", "2m0s")
+	if out := buf.String(); !strings.HasSuffix(out, "\r\033[Krecovery table is ACTIVE: table=orders-rewind-20261125T083000Z elapsed=2m0s\n") || strings.Count(out, "\n") != 1 {
+		t.Errorf("the line after the wait does not replace it: %q", out)
+	}
+	buf.Reset()
+	log.Info("waiting for export", "table", "orders", "status", "IN_PROGRESS")
+	line.end()
+	line.end() // once
+	if out := buf.String(); !strings.HasSuffix(out, "IN_PROGRESS\n") || strings.Count(out, "\n") != 1 {
+		t.Errorf("end after a wait line: %q, want it ended by one newline", out)
 	}
 }

@@ -27,10 +27,10 @@ func undoCommand(env *Env) *cli.Command {
 			if err := required(c, "journal", "table"); err != nil {
 				return err
 			}
-			if err := positive(c, "writers", "progress-interval"); err != nil {
+			if err := distinctPaths(statePath{"--journal", c.String("journal")}, statePath{"--report", c.String("report")}); err != nil {
 				return err
 			}
-			if err := distinctPaths(statePath{"--journal", c.String("journal")}, statePath{"--report", c.String("report")}); err != nil {
+			if err := localDirs(statePath{"--report", c.String("report")}); err != nil {
 				return err
 			}
 			stats := &copier.Stats{}
