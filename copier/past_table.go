@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -62,7 +63,7 @@ func (t *tablePast) fingerprint(p *Plan) string {
 
 // begin picks the segments from the table's size (unless given) and
 // estimates the reads: the table's item count for a scan (with or without
-// a filter), the keys of a keys file; a key range's size is unknown.
+// a filter), the keys of a keys file; a key range is counted in settle.
 func (t *tablePast) begin(p *Plan) {
 	o := p.opts
 	if o.Segments == 0 {
@@ -77,18 +78,53 @@ func (t *tablePast) begin(p *Plan) {
 	}
 }
 
-// settle counts a sample where DynamoDB's item count is 0: DynamoDB
-// refreshes it about every six hours, and a fresh recovery table says 0.
+// settle counts what DynamoDB's item count cannot tell, so that the
+// estimate is never unknown: a key range (a Select=COUNT Query, at most
+// countPages pages), or, where the item count is 0 (DynamoDB refreshes it
+// about every six hours, and a fresh recovery table says 0), a sample of
+// the table; where the sample finds nothing (few items, or items under a
+// few partition keys the sampled segments missed), the table counted from
+// its start, at most countPages pages.
 func (t *tablePast) settle(ctx context.Context, api API, p *Plan) error {
-	if p.resumed || p.Estimate != 0 || p.EstimateFrom == "" || p.job.keysFile != nil {
+	if p.resumed || p.job.keysFile != nil {
+		return nil
+	}
+	wrap := func(err error) error {
+		return fmt.Errorf("%s: estimate the size of %s: %w", p.purpose.verb(), t.table, err)
+	}
+	if kc := p.opts.Selection.KeyCondition; kc != "" {
+		in := &dynamodb.QueryInput{TableName: aws.String(t.table), KeyConditionExpression: aws.String(kc), Select: types.SelectCount}
+		in.ExpressionAttributeNames, in.ExpressionAttributeValues = p.opts.Selection.placeholders(kc)
+		n, complete, err := countQuery(ctx, api, in, countPages)
+		if err != nil {
+			return wrap(err)
+		}
+		p.Estimate, p.EstimateFrom, p.EstimateAtLeast = n, "a count of the key range", !complete
+		if !complete {
+			p.EstimateFrom = fmt.Sprintf("a count of its first %d pages, stopped there", countPages)
+		}
+		return nil
+	}
+	if p.Estimate != 0 {
 		return nil
 	}
 	n, k, err := sampleCount(ctx, api, t.table)
 	if err != nil {
-		return fmt.Errorf("%s: estimate the size of %s: %w", p.purpose.verb(), t.table, err)
+		return wrap(err)
 	}
 	p.Estimate = n
 	p.EstimateFrom = fmt.Sprintf("a count of %d of %d scan segments of %s, extrapolated", k, sampleSegments, t.table)
+	if n != 0 {
+		return nil
+	}
+	n, complete, err := countScan(ctx, api, &dynamodb.ScanInput{TableName: aws.String(t.table), Select: types.SelectCount}, countPages)
+	if err != nil {
+		return wrap(err)
+	}
+	p.Estimate, p.EstimateFrom, p.EstimateAtLeast = n, "a count of "+t.table, !complete
+	if !complete {
+		p.EstimateFrom = fmt.Sprintf("a count of the first %d pages of %s, stopped there", countPages, t.table)
+	}
 	return nil
 }
 

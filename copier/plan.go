@@ -34,10 +34,13 @@ type Plan struct {
 	// item count of the source (updated about every six hours) for a scan,
 	// or where that is 0 (a fresh recovery table) a sample's extrapolation;
 	// the number of keys of a keys file; an export manifest's item count
-	// for an export; 0 (unknown) for a key range or a resumed copy.
-	// EstimateFrom says where it comes from.
-	Estimate     int64
-	EstimateFrom string
+	// for an export; a count of a key range (bounded: countPages); 0
+	// (unknown) for a resumed copy. EstimateFrom says where it comes from;
+	// EstimateAtLeast, that the count stopped before the end: there are
+	// more items than Estimate.
+	Estimate        int64
+	EstimateFrom    string
+	EstimateAtLeast bool
 }
 
 // ckpt is the plan's checkpoint: its state, whether it resumes one, and
@@ -111,7 +114,7 @@ func (j *Job) plan(ctx context.Context, api API, pa past, u purpose, stats *Stat
 		return nil, err
 	}
 	if p.resumed {
-		p.Estimate, p.EstimateFrom = 0, "" // what is left is unknown
+		p.Estimate, p.EstimateFrom, p.EstimateAtLeast = 0, "", false // what is left is unknown
 	}
 	p.opts.Stats.Estimated.Store(p.Estimate / int64(p.opts.WorkerCount))
 	return p, nil
@@ -449,6 +452,11 @@ func (p *Plan) startSaver(ctx context.Context, tr *tracker, errc chan<- error) (
 // sampleSegments is how many segments the size sample splits a table into.
 const sampleSegments = 1000
 
+// countPages bounds a count (Select=COUNT) of a key range, or of a table
+// whose sample found nothing: at most 16 pages of at most 1 MB each, so
+// at most 16 MB read (2,048 read capacity units, eventually consistent).
+const countPages = 16
+
 // sampleCount estimates a table's item count where DynamoDB's is 0: a
 // Select=COUNT scan of segment after segment of a 1000-segment split,
 // until 2,000 items or 16 segments (1.6 % of the table) were counted,
@@ -461,18 +469,57 @@ func sampleCount(ctx context.Context, api API, table string) (int64, int, error)
 		seg := (k * 617) % sampleSegments
 		in := &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount,
 			Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(sampleSegments)}
-		for {
-			out, err := api.Scan(ctx, in)
-			if err != nil {
-				return 0, k, err
-			}
-			counted += int64(out.Count)
-			if len(out.LastEvaluatedKey) == 0 {
-				break
-			}
-			in.ExclusiveStartKey = out.LastEvaluatedKey
+		n, _, err := countScan(ctx, api, in, 0)
+		if err != nil {
+			return 0, k, err
 		}
+		counted += n
 		k++
 	}
 	return counted * sampleSegments / int64(k), k, nil
+}
+
+// countScan counts the items of a Select=COUNT scan, page after page, for
+// at most maxPages pages (0: all); complete says whether it reached the
+// end.
+func countScan(ctx context.Context, api API, in *dynamodb.ScanInput, maxPages int) (n int64, complete bool, err error) {
+	return countPaged(maxPages, func(start map[string]types.AttributeValue) (int32, map[string]types.AttributeValue, error) {
+		in.ExclusiveStartKey = start
+		out, err := api.Scan(ctx, in)
+		if err != nil {
+			return 0, nil, err
+		}
+		return out.Count, out.LastEvaluatedKey, nil
+	})
+}
+
+// countQuery is countScan for a Query.
+func countQuery(ctx context.Context, api API, in *dynamodb.QueryInput, maxPages int) (n int64, complete bool, err error) {
+	return countPaged(maxPages, func(start map[string]types.AttributeValue) (int32, map[string]types.AttributeValue, error) {
+		in.ExclusiveStartKey = start
+		out, err := api.Query(ctx, in)
+		if err != nil {
+			return 0, nil, err
+		}
+		return out.Count, out.LastEvaluatedKey, nil
+	})
+}
+
+// countPaged adds up the counts of pages from page, each starting after
+// the last one's LastEvaluatedKey, for at most maxPages pages (0: all).
+func countPaged(maxPages int, page func(start map[string]types.AttributeValue) (int32, map[string]types.AttributeValue, error)) (int64, bool, error) {
+	var n int64
+	var start map[string]types.AttributeValue
+	for pages := 0; maxPages == 0 || pages < maxPages; pages++ {
+		c, next, err := page(start)
+		if err != nil {
+			return n, false, err
+		}
+		n += int64(c)
+		if len(next) == 0 {
+			return n, true, nil
+		}
+		start = next
+	}
+	return n, false, nil
 }

@@ -35,7 +35,14 @@ func TestCopyConfirmationSaysWhatHappens(t *testing.T) {
 		{"whole table", nil, []string{"overwrite items of main table " + to + " with their versions in recovery table " + from,
 			", deleting nothing; the whole table, "}, []string{"selected from", "an unknown number", "about 0 items"}},
 		{"delete extra", []string{"--delete-extra"}, []string{"and delete the items of " + to + " that it lacks (--delete-extra)"}, []string{"deleting nothing"}},
-		{"key range", kce, []string{"selected: the key range pk = :p (its size is unknown until it is read)"}, []string{"about 40"}},
+		// The estimate is never unknown: a key range is counted (10 of
+		// the 40 items are tenant#1's), with a filter too.
+		{"key range", kce, []string{"selected: the key range pk = :p, about 10 items (a count of the key range)"}, []string{"about 40", "unknown"}},
+		{"key range and filter", append(kce[:2:2], "--filter-expression", "#s = :s", "--expression-attribute-names", `{"#s":"status"}`,
+			"--expression-attribute-values", `{":p":{"S":"tenant#1"},":s":{"S":"good"}}`),
+			[]string{"selected: what the filter keeps of the key range pk = :p, about 10 items (a count of the key range)"}, []string{"unknown"}},
+		{"empty key range", []string{"--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"nobody"}}`},
+			[]string{"selected: the key range pk = :p, no items (a count of the key range)"}, []string{"unknown", "about 0"}},
 		{"keys file", []string{"--keys-file", keys}, []string{"selected: the 1 key of --keys-file " + keys}, []string{"1 keys"}},
 		{"only missing", []string{"--only-missing"}, []string{"write into main table " + to + " the items of recovery table " + from + " it lacks (never overwriting)"}, nil},
 	}

@@ -378,8 +378,6 @@ func writeJSON(ctx context.Context, files *statefile.Store, loc string, v any) e
 	return files.Write(context.WithoutCancel(ctx), loc, append(data, '\n'))
 }
 
-// estimate words the plan's estimate of the items selected and says where
-// it comes from (DynamoDB's item count, a sample, the keys file).
 // copyQuestion is the confirmation of a copy, one sentence: which main
 // table, what is overwritten and what deleted, with what, and the
 // selection with its estimate and where that comes from (or how far the
@@ -392,7 +390,7 @@ func copyQuestion(o copier.Options, plan *copier.Plan) string {
 	var b strings.Builder
 	b.WriteString(o.Mode().Writes(o.To, src))
 	sel := o.Selection
-	est := estimate(plan.Estimate, plan.EstimateFrom)
+	est := estimate(plan)
 	b.WriteString("; ")
 	switch {
 	case sel.KeysFile != "":
@@ -400,8 +398,12 @@ func copyQuestion(o copier.Options, plan *copier.Plan) string {
 		fmt.Fprintf(&b, "selected: the %s %s of --keys-file %s", progress.Count(n), plural(n, "key", "keys"), sel.KeysFile)
 	case sel.KeyCondition != "" && len(o.FromExport) > 0 && !plan.Resumed():
 		fmt.Fprintf(&b, "selected: the key range %s among the export's %s", sel.KeyCondition, est)
+	case sel.KeyCondition != "" && sel.Filter != "" && !plan.Resumed():
+		fmt.Fprintf(&b, "selected: what the filter keeps of the key range %s, %s", sel.KeyCondition, est)
+	case sel.KeyCondition != "" && !plan.Resumed():
+		fmt.Fprintf(&b, "selected: the key range %s, %s", sel.KeyCondition, est)
 	case sel.KeyCondition != "":
-		fmt.Fprintf(&b, "selected: the key range %s (its size is unknown until it is read)", sel.KeyCondition)
+		fmt.Fprintf(&b, "selected: the key range %s", sel.KeyCondition)
 	case sel.Filter != "" && !plan.Resumed():
 		fmt.Fprintf(&b, "selected: what the filter keeps of %s", est)
 	case sel.Filter != "":
@@ -434,14 +436,20 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
-func estimate(n int64, from string) string {
-	if n <= 0 && from == "" {
+// estimate words the plan's estimate of the items it reads and where it
+// comes from: "about 1,650 items (DynamoDB's item count of T)", "more
+// than 40,000 items (a count of …, stopped there)", "no items (a count of
+// the key range)".
+func estimate(plan *copier.Plan) string {
+	n, from := plan.Estimate, plan.EstimateFrom
+	switch {
+	case n <= 0 && from == "":
 		return "an unknown number of items"
-	}
-	if n <= 0 {
-		return fmt.Sprintf("few items if any (%s)", from) // a sample that found none
-	}
-	if from == "" {
+	case plan.EstimateAtLeast:
+		return fmt.Sprintf("more than %s %s (%s)", progress.Count(n), plural(n, "item", "items"), from)
+	case n <= 0:
+		return fmt.Sprintf("no items (%s)", from)
+	case from == "":
 		return fmt.Sprintf("about %s %s", progress.Count(n), plural(n, "item", "items"))
 	}
 	return fmt.Sprintf("about %s %s (%s)", progress.Count(n), plural(n, "item", "items"), from)
