@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -369,6 +370,10 @@ func (r *Renderer) log() {
 		}
 	}
 	args = append(args, "elapsed", elapsed.Round(time.Second).String())
+	if secs := elapsed.Seconds(); secs > 0 {
+		// The rate since the step started, as the summary gives it.
+		args = append(args, "items_per_second", int64(math.Round(float64(c.done())/secs)))
+	}
 	if c.Pending > 0 {
 		args = append(args, "pending_writes", c.Pending)
 	}

@@ -340,6 +340,10 @@ func TestLogsEveryInterval(t *testing.T) {
 		if !strings.Contains(buf.String(), `"throttles":2,"throttled":"table write provisioned"`) {
 			t.Errorf("progress lines lack the throttles' reason: %s", buf.String())
 		}
+		// The rate since the start: 100 items in the first 30 s.
+		if first, _, _ := strings.Cut(buf.String(), "\n"); !strings.Contains(first, `"items_per_second":3`) {
+			t.Errorf("the first progress line lacks the rate: %s", first)
+		}
 		if !strings.Contains(buf.String(), `"step":"copy"`) {
 			t.Errorf("progress lines lack the step: %s", buf.String())
 		}
