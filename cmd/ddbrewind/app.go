@@ -224,35 +224,10 @@ func newApp(env *Env) *cli.App {
 		if c.Name != "help" && c.Name != "completion" && len(c.Subcommands) == 0 { // these take arguments and check them
 			c.Action = noStrayArgs(env, c.Action)
 		}
-		if c.Action != nil {
-			c.Action = checkPositive(c.Action)
-		}
-		c.OnUsageError = onUsage
 		c.BashComplete = completer(env, c)
-		tidyHelp(c.Flags)
-		grouped := groupFlags(c.Flags)
-		if grouped {
-			c.CustomHelpTemplate = groupedHelpTemplate
-		}
-		if helpRequested(env.Args) {
-			wrapUsages(c.Flags, grouped, helpWidth(env))
-		}
-		acceptDays(c.Flags)
+		dress(env, c, onUsage)
 		for _, s := range c.Subcommands {
-			s.OnUsageError = onUsage
-			if s.Action != nil {
-				s.Action = checkPositive(s.Action)
-			}
-			tidyHelp(s.Flags)
-			// batch start's help is grouped and wrapped like run's.
-			grouped := groupFlags(s.Flags)
-			if grouped {
-				s.CustomHelpTemplate = groupedHelpTemplate
-			}
-			if helpRequested(env.Args) {
-				wrapUsages(s.Flags, grouped, helpWidth(env))
-			}
-			acceptDays(s.Flags)
+			dress(env, s, onUsage) // batch start's help is grouped and wrapped like run's
 		}
 	}
 	// The app's own help (ddbrewind --help) as tidy as a command's: no
@@ -287,6 +262,25 @@ func newApp(env *Env) *cli.App {
 		},
 	}
 	return app
+}
+
+// dress gives a command (or a subcommand) what every one has: the usage
+// error handler, the refusal of 0-valued flags, tidy help (grouped and
+// wrapped to the terminal when help is asked for) and day durations.
+func dress(env *Env, c *cli.Command, onUsage cli.OnUsageErrorFunc) {
+	c.OnUsageError = onUsage
+	if c.Action != nil {
+		c.Action = checkPositive(c.Action)
+	}
+	tidyHelp(c.Flags)
+	grouped := groupFlags(c.Flags)
+	if grouped {
+		c.CustomHelpTemplate = groupedHelpTemplate
+	}
+	if helpRequested(env.Args) {
+		wrapUsages(c.Flags, grouped, helpWidth(env))
+	}
+	acceptDays(c.Flags)
 }
 
 // dynamoSession opens what a command that works on DynamoDB starts with:
