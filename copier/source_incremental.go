@@ -78,8 +78,10 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		var ue *usage.Error
 		var le *exportfile.LineError
 		switch {
-		case errors.As(err, &ue):
+		case errors.As(err, &ue) && strings.HasPrefix(err.Error(), verb+": "):
 			return nil, "", "", err
+		case errors.As(err, &ue):
+			return nil, "", "", fmt.Errorf("%s: %w", verb, err)
 		case errors.As(err, &le):
 			// The window is read before anything is written: a line that
 			// is not a record refuses the export.
@@ -209,9 +211,12 @@ func (c *exportChanges) Next() (window.Change, error) {
 		if msg := recordKeyProblem(rec, c.keys); msg != "" {
 			return window.Change{}, usage.Errorf("%s:%d: %s: the export is refused (a record's Keys must be the table's key, and each image's key the same)", c.exp.FileURL(c.file-1), rec.Line, msg)
 		}
-		return window.Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage}, nil
+		return window.Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage, Where: fmt.Sprintf("%s:%d", c.exp.FileURL(c.file-1), rec.Line)}, nil
 	}
 }
+
+// Name is the export's URL, which the window's messages name.
+func (c *exportChanges) Name() string { return c.exp.URL() }
 
 // recordKeyProblem says what is wrong with an incremental record's key, or
 // "": its Keys must be exactly the table's key attributes (names and

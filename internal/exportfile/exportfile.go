@@ -322,7 +322,7 @@ func Open(ctx context.Context, api S3API, u string) (*Export, error) {
 	}
 	incremental := s.Incremental()
 	check := func(key string) string { return loc.outside(key, true, incremental) }
-	if e.Files, err = parseFiles(data, filesURL, check); err != nil {
+	if e.Files, err = parseFiles(data, filesURL, check, loc.resolve); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -394,8 +394,13 @@ func (l Location) outside(key string, dataFile, incremental bool) string {
 // parseFiles parses manifest-files.json (JSON Lines; blank lines skipped).
 // check, if not nil, says why a dataFileS3Key is not one the export may
 // name ("" when it may): such a key is a *usage.Error naming the line.
-func parseFiles(data []byte, where string, check func(key string) string) ([]File, error) {
+// object, if not nil, is the object a dataFileS3Key names (Location.resolve):
+// two lines naming one object are a *usage.Error too — its records would be
+// read twice (copied twice, or taken for keys listed twice), and a genuine
+// export names each of its data files once.
+func parseFiles(data []byte, where string, check, object func(key string) string) ([]File, error) {
 	var files []File
+	lineOf := map[string]int{} // the object of each line's dataFileS3Key (with object)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -421,6 +426,14 @@ func parseFiles(data []byte, where string, check func(key string) string) ([]Fil
 				return nil, usage.Errorf("export manifest %s:%d: dataFileS3Key %q is not a data file of this export (%s): refusing the export before reading any of its data files; a manifest may only name the export's own files",
 					where, line, f.DataFileS3Key, why)
 			}
+		}
+		if object != nil {
+			obj := object(f.DataFileS3Key)
+			if first, dup := lineOf[obj]; dup {
+				return nil, usage.Errorf("export manifest %s:%d: dataFileS3Key %q names the data file of line %d again: refusing the export before reading any of its data files; a manifest lists each data file once",
+					where, line, f.DataFileS3Key, first)
+			}
+			lineOf[obj] = line
 		}
 		files = append(files, f)
 	}
