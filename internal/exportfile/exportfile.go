@@ -263,6 +263,10 @@ func (e *Export) Digest() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// FileKey returns the object key of data file i, in the export's bucket
+// (Loc.Bucket): where the manifest's dataFileS3Key is now (see resolve).
+func (e *Export) FileKey(i int) string { return e.Loc.resolve(e.Files[i].DataFileS3Key) }
+
 // FileURL returns the s3:// URL of data file i, for messages.
 func (e *Export) FileURL(i int) string {
 	return "s3://" + e.Loc.Bucket + "/" + e.Loc.resolve(e.Files[i].DataFileS3Key)
