@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
@@ -99,4 +102,88 @@ func sameFileTwice(i int, f, first *ddbtest.ExportFile) {
 		return
 	}
 	*f = *first
+}
+
+// TestWindowExportsRefused: incremental exports that cannot make one window
+// of the main table are refused (exit 2) before any data file is read —
+// given out of time order or with a gap, of another table than --to's, of
+// two tables (even with --allow-other-table, which lets the window be
+// another table's, not two tables'), or listing more changed keys than
+// the memory limit holds by their data files' counts while the summary
+// says 0 — and a record whose Keys are not the table's key is refused
+// naming its file and line, selected or not. On the code before, the
+// copier's tests caught none of these but the first (the time order was
+// only checked by the command's tests), and the two tables and the
+// summary of 0 were accepted.
+func TestWindowExportsRefused(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	good := [][]string{{incLine("k000", "old", "good")}}
+	type exp struct {
+		at    time.Duration // the window's end, after t0 (it lasts an hour)
+		table string        // "" is main
+		files [][]string
+		edit  func(s map[string]any)
+	}
+	tests := []struct {
+		name    string
+		exports []exp
+		opts    func(o *Options)
+		want    string
+		read    bool // a data file may have been read
+	}{
+		{name: "out of time order", exports: []exp{{at: 2 * time.Hour, files: good}, {at: time.Hour, files: good}}, want: "starts at 2026-11-30T10:00:00Z, not where"},
+		{name: "a gap", exports: []exp{{at: time.Hour, files: good}, {at: 3 * time.Hour, files: good}}, want: "give incremental exports in time order, without gaps"},
+		{name: "another table", exports: []exp{{at: time.Hour, table: "other", files: good}}, want: "table/other, not of --to's table"},
+		{name: "two tables, --allow-other-table", exports: []exp{{at: time.Hour, table: "other", files: good}, {at: 2 * time.Hour, table: "third", files: good}},
+			opts: func(o *Options) { o.AllowOtherTable = true }, want: "give incremental exports of one table"},
+		{name: "two tables, the first main's, --allow-other-table", exports: []exp{{at: time.Hour, files: good}, {at: 2 * time.Hour, table: "other", files: good}},
+			opts: func(o *Options) { o.AllowOtherTable = true }, want: "give incremental exports of one table"},
+		{name: "a summary of 0 changed keys over the memory limit", exports: []exp{{at: time.Hour, files: [][]string{{incLine("k000", "old", "good"), incLine("k001", "old", "good"), incLine("k002", "old", "good")}},
+			edit: func(s map[string]any) { s["itemCount"] = 0 }}},
+			opts: func(o *Options) { o.MemoryLimit = 2 * windowBytesPerKey }, want: "the exports list 3 changed keys"},
+		{name: "a record's Keys of another type, not selected", exports: []exp{{at: time.Hour, files: [][]string{{incLine("k000", "old", "good"),
+			`{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"N":"7"}},"NewImage":{"pk":{"N":"7"}}}`}}}},
+			opts: func(o *Options) {
+				o.Selection = Selection{KeyCondition: "pk = :p", Values: map[string]types.AttributeValue{":p": vS("k000")}}
+			},
+			want: `.json.gz:2: Keys: key attribute "pk" has type N, the table says S`, read: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newExportEnv(t, confItems(1), ddbtest.ExportOptions{})
+			now := confItem("k000", "good")
+			e.api.tables["main"][ddbjson.KeyString(keyOf(now, memKey))] = now
+			before := e.main()
+			o := e.opts
+			o.FromExport = nil
+			var data []string
+			for i, x := range tt.exports {
+				arn := tableArn(t, e.api, "main")
+				if x.table != "" {
+					arn = strings.Replace(arn, "table/main", "table/"+x.table, 1)
+				}
+				te := ddbtest.WriteExportLines(t, e.s3, "bkt", "inc", x.files, ddbtest.ExportOptions{ID: fmt.Sprintf("01700000000000-0000%04d", i),
+					ExportType: "INCREMENTAL_EXPORT", TableArn: arn, ExportTime: t0.Add(x.at), EditSummary: x.edit})
+				o.FromExport = append(o.FromExport, te.URL)
+				data = append(data, te.Keys...)
+			}
+			o.OverwriteConflicts = true
+			if tt.opts != nil {
+				tt.opts(&o)
+			}
+			p, err := Prepare(context.Background(), e.api, o)
+			if err == nil {
+				_, err = p.Run(context.Background(), e.api)
+			}
+			if !usage.Is(err) || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v; want one line, a usage error (exit 2) saying %q", err, tt.want)
+			}
+			for _, k := range data {
+				if n := e.s3.Gets("bkt", k); n > 0 && !tt.read {
+					t.Errorf("the data file %s was read before the refusal", k)
+				}
+			}
+			assertItems(t, "after the refusal", before, e.main())
+		})
+	}
 }

@@ -56,6 +56,11 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:
 			return nil, "", "", usage.Errorf("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
 				exp.URL(), sum.TableArn, aws.ToString(target.TableArn), opts.To)
+		case i > 0 && sum.TableArn != exps[0].Summary.TableArn:
+			// --allow-other-table lets the window be another table's, not
+			// two tables': their changes would make one window.
+			return nil, "", "", usage.Errorf("%s: --from-export %s is of table %s, but %s is of table %s: give incremental exports of one table",
+				verb, exp.URL(), sum.TableArn, exps[0].URL(), exps[0].Summary.TableArn)
 		case i > 0 && !sum.ExportFromTime.Equal(exps[i-1].Summary.ExportToTime.Time):
 			return nil, "", "", usage.Errorf("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
 				verb, exp.URL(), sum.ExportFromTime.UTC().Format("2006-01-02T15:04:05Z"), exps[i-1].URL(), exps[i-1].Summary.ExportToTime.UTC().Format("2006-01-02T15:04:05Z"))
@@ -105,7 +110,7 @@ const windowBytesPerKey = 10 << 10
 
 // checkWindowMemory refuses, before any data file is read, a window whose
 // changed keys — at most the exports' item counts, which their manifests
-// state — would take more than limit bytes (0: no limit known). A
+// state (the summary's, or the data files' when they say more) — would take more than limit bytes (0: no limit known). A
 // selection holds only the keys it picks, which are not known before the
 // files are read: it is not refused.
 func checkWindowMemory(verb string, limit int64, exps []*exportfile.Export, selected bool) error {
@@ -114,7 +119,13 @@ func checkWindowMemory(verb string, limit int64, exps []*exportfile.Export, sele
 	}
 	var keys int64
 	for _, e := range exps {
-		keys += e.Summary.ItemCount
+		// The summary's count, or its files' when they say more (they
+		// are verified against the data; a summary may say 0).
+		var files int64
+		for _, f := range e.Files {
+			files += f.ItemCount
+		}
+		keys += max(e.Summary.ItemCount, files)
 	}
 	if need := keys * windowBytesPerKey; need > limit {
 		return usage.Errorf("%s: the exports list %s changed keys (their manifests' item counts), about %s of memory at about %d KB a key, more than this process's memory limit of %s (GOMEMLIMIT, or most of the container's memory): rewind fewer keys at a time with --key-condition-expression or --keys-file (only the selected keys are held), or give it more memory",
