@@ -409,3 +409,57 @@ func TestMovedExport(t *testing.T) {
 		t.Errorf("read %d items, want 20", n)
 	}
 }
+
+// TestFileKeyFromTheLastMarker: a key is resolved from its last
+// AWSDynamoDB/ segment — the one the containment check read — so a prefix
+// holding AWSDynamoDB/ itself (an export written under another export's
+// directory, or a hostile key) never reads from the directory its first
+// marker names.
+func TestFileKeyFromTheLastMarker(t *testing.T) {
+	e := &Export{Loc: Location{Bucket: "b", Dir: "new/AWSDynamoDB/x1/"}, Files: []File{
+		{DataFileS3Key: "old/AWSDynamoDB/other/AWSDynamoDB/x1/data/f.json.gz"},
+		{DataFileS3Key: "AWSDynamoDB/x1/data/g.json.gz"},
+	}}
+	for i, want := range []string{"new/AWSDynamoDB/x1/data/f.json.gz", "new/AWSDynamoDB/x1/data/g.json.gz"} {
+		if got := e.FileKey(i); got != want {
+			t.Errorf("FileKey(%d) = %s, want %s", i, got, want)
+		}
+		if got := e.FileURL(i); got != "s3://b/"+want {
+			t.Errorf("FileURL(%d) = %s, want s3://b/%s", i, got, want)
+		}
+	}
+	if why := e.Loc.outside(e.Files[0].DataFileS3Key, true, false); why != "" {
+		t.Errorf("the key with two markers is refused (%s): the test means it accepted and read from the last", why)
+	}
+}
+
+// TestDigestFollowsTheManifest: a checkpoint's positions are lines of the
+// files its manifests name, so the digest changes with anything that
+// would change a line's meaning: the export, a file's key, its checksum
+// alone (same key and count, other bytes), its count, the files' order.
+func TestDigestFollowsTheManifest(t *testing.T) {
+	base := func() *Export {
+		return &Export{Summary: Summary{ExportArn: "arn:x/export/1"}, Files: []File{
+			{ItemCount: 3, MD5Checksum: "AAAAAAAAAAAAAAAAAAAAAA==", DataFileS3Key: "AWSDynamoDB/1/data/a"},
+			{ItemCount: 4, MD5Checksum: "BBBBBBBBBBBBBBBBBBBBBB==", DataFileS3Key: "AWSDynamoDB/1/data/b"},
+		}}
+	}
+	same := base()
+	same.Files[0].ETag = "ignored"
+	if base().Digest() != same.Digest() {
+		t.Errorf("the etag changed the digest")
+	}
+	for name, edit := range map[string]func(e *Export){
+		"export":   func(e *Export) { e.Summary.ExportArn = "arn:x/export/2" },
+		"key":      func(e *Export) { e.Files[1].DataFileS3Key = "AWSDynamoDB/1/data/c" },
+		"checksum": func(e *Export) { e.Files[0].MD5Checksum = "CCCCCCCCCCCCCCCCCCCCCC==" },
+		"count":    func(e *Export) { e.Files[1].ItemCount = 5 },
+		"order":    func(e *Export) { e.Files[0], e.Files[1] = e.Files[1], e.Files[0] },
+	} {
+		e := base()
+		edit(e)
+		if e.Digest() == base().Digest() {
+			t.Errorf("another %s gives the same digest", name)
+		}
+	}
+}
