@@ -187,3 +187,63 @@ func TestWindowExportsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestFullExportItemOfAnotherKeySchema: a full export's item whose key
+// attribute has another type than the table's (or lacks it) stops the
+// copy naming the file and line, before the page holding it is written.
+func TestFullExportItemOfAnotherKeySchema(t *testing.T) {
+	for _, bad := range []string{`{"Item":{"pk":{"N":"7"},"v":{"S":"x"}}}`, `{"Item":{"id":{"S":"7"},"v":{"S":"x"}}}`} {
+		lines := append(exportLines(0, 3), bad)
+		e := newLinesEnv(t, [][]string{lines})
+		before := e.main()
+		p, err := Prepare(context.Background(), e.api, e.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Run(context.Background(), e.api)
+		if err == nil || !strings.Contains(err.Error(), "s3://bkt/"+e.te.Keys[0]+":4: ") || !strings.Contains(err.Error(), "another key schema") {
+			t.Fatalf("%s: %v; want an error naming line 4 and another key schema", bad, err)
+		}
+		assertItems(t, "after the refusal", before, e.main())
+	}
+}
+
+// TestFileKeysNumbersByValue: the check for a key twice compares numbers
+// as DynamoDB does: {"N":"10.10"}, {"N":"10.1"}, {"N":"1.01E1"} and {"N":"010.1000"} are
+// one key; 10.1 and 10.2 are two.
+func TestFileKeysNumbersByValue(t *testing.T) {
+	seeds := newDupSeeds()
+	item := func(n string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": vS("a"), "sk": &types.AttributeValueMemberN{Value: n}, "v": vS(n)}
+	}
+	f := newFileKeys(seeds, []string{"pk", "sk"}, 4)
+	if f.add(item("10.1"), 1) != 0 || f.add(item("10.2"), 2) != 0 {
+		t.Fatal("two different keys taken for one")
+	}
+	for _, n := range []string{"10.10", "1.01E1", "010.1000"} {
+		if first := f.add(item(n), 3); first != 1 {
+			t.Errorf("%s after 10.1: first line %d, want 1", n, first)
+		}
+	}
+}
+
+// TestExportIndexReadsEachFileOnce: a copy with --delete-extra builds the
+// export's key index while it copies, so each data file is downloaded
+// once (not once more, keys only, before the delete phase).
+func TestExportIndexReadsEachFileOnce(t *testing.T) {
+	e := newExportEnv(t, confItems(30), ddbtest.ExportOptions{Files: 3})
+	o := e.opts
+	o.DeleteExtra = true
+	p, err := Prepare(context.Background(), e.api, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(context.Background(), e.api); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range e.te.Keys {
+		if n := e.s3.Gets("bkt", k); n != 1 {
+			t.Errorf("%s downloaded %d times, want once", k, n)
+		}
+	}
+}
