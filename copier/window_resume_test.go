@@ -195,3 +195,45 @@ func TestWindowChangedBackAndForeignKeys(t *testing.T) {
 		t.Fatalf("a window of another key type: %v; want a usage error", err)
 	}
 }
+
+// TestWindowVerificationOverwritesNoConflict: run's verification is the
+// rewind again as a dry run without --overwrite-conflicts(-keys): a key
+// that file names, written again after the copy step overwrote it, is a
+// conflict there (which sends the run back to a copy pass that lists or
+// overwrites it), not an item "left to write". On the code before, the
+// job's window kept the copy's keys file for the verification too.
+func TestWindowVerificationOverwritesNoConflict(t *testing.T) {
+	wt := newWindowTable(t, 3, 1)
+	o := windowExports(t, wt.m, "main", wt.chs)
+	dirs := o.FromExport
+	o.FromExport, o.To = nil, "main"
+	o.OverwriteConflictsKeys = filepath.Join(t.TempDir(), "keys.jsonl")
+	if err := os.WriteFile(o.OverwriteConflictsKeys, []byte(`{"pk":{"S":"k001"}}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, err := PrepareWindowJob(context.Background(), wt.m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	p, err := j.Rewind(context.Background(), wt.m, dirs, "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := p.Run(context.Background(), wt.m); err != nil || sum.Counts.Written != 3 {
+		t.Fatalf("the copy: %v, %d written; want k001 overwritten with the others (3)", err, sum.Counts.Written)
+	}
+	wt.set(confItem("k001", "written again after the copy"))
+	v, err := j.Rewind(context.Background(), wt.m, dirs, "", true, &Stats{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := v.Run(context.Background(), wt.m)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || sum.Counts.Written != 0 || len(ce.Keys) != 1 || ce.Keys[0] != ddbjson.KeyString(pkKey("k001")) {
+		t.Fatalf("the verification: %v, %d left to write; want k001 a conflict and nothing left to write", err, sum.Counts.Written)
+	}
+	if got := wt.get("k001"); !itemeq.Items(got, confItem("k001", "written again after the copy")) {
+		t.Errorf("the dry run changed k001: %v", got)
+	}
+}
