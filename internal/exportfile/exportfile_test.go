@@ -356,11 +356,14 @@ func TestOpenRefusals(t *testing.T) {
 	put("p/AWSDynamoDB/nofiles/manifest-summary.json", `{"tableArn":"arn:x","outputFormat":"DYNAMODB_JSON"}`)
 	put("p/AWSDynamoDB/badmd5/manifest-summary.json", `{"tableArn":"arn:x","outputFormat":"DYNAMODB_JSON"}`)
 	put("p/AWSDynamoDB/badmd5/manifest-files.json", `{"itemCount":1,"md5Checksum":"xyz","dataFileS3Key":"p/AWSDynamoDB/badmd5/data/a.json.gz"}`)
+	put("p/AWSDynamoDB/shortmd5/manifest-summary.json", `{"tableArn":"arn:x","outputFormat":"DYNAMODB_JSON"}`)
+	put("p/AWSDynamoDB/shortmd5/manifest-files.json", `{"itemCount":1,"md5Checksum":"AAAAAAAAAAAAAAAAAAAA","dataFileS3Key":"p/AWSDynamoDB/shortmd5/data/a.json.gz"}`)
 	tests := []struct {
 		url, want string
 		usage     bool
 	}{
 		{"s3://bkt/p/AWSDynamoDB/none/", "no export there", true},
+		{"s3://bkt/p/AWSDynamoDB/shortmd5/", "manifest-files.json:1: md5Checksum \"AAAAAAAAAAAAAAAAAAAA\" is not a base64 MD5", false},
 		{"s3://bkt/p/AWSDynamoDB/ion/", "DYNAMODB_JSON exports only", true},
 		{"s3://bkt/p/AWSDynamoDB/junk/", "does not parse", false},
 		{"s3://bkt/p/AWSDynamoDB/nofiles/", "manifest-files.json", false},
