@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/copier/checkpoint"
@@ -236,4 +238,81 @@ func TestWindowVerificationOverwritesNoConflict(t *testing.T) {
 	if got := wt.get("k001"); !itemeq.Items(got, confItem("k001", "written again after the copy")) {
 		t.Errorf("the dry run changed k001: %v", got)
 	}
+}
+
+// stoppingAPI is the fake that cancels its context after its first after
+// PutItem calls (a kill between two pages of a rewind, at a page's end:
+// the writes in flight finish) and counts the writes of each key.
+type stoppingAPI struct {
+	*memAPI
+	after  int
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	puts   map[string]int
+	n      int
+}
+
+func (s *stoppingAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	out, err := s.memAPI.PutItem(ctx, in, opts...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.puts[ddbjson.KeyString(keyOf(in.Item, memKey))]++
+	}
+	if s.n++; s.n == s.after && s.cancel != nil {
+		s.cancel()
+	}
+	return out, err
+}
+
+// TestWindowConflictsSurviveAnInterrupt: a rewind with a checkpoint stopped
+// after its first pages (k003 found a conflict there) and run again reports
+// k003 (exit 3) although its page is behind the checkpoint's position, and
+// writes every other key exactly once over the two runs.
+func TestWindowConflictsSurviveAnInterrupt(t *testing.T) {
+	wt := newWindowTable(t, 250, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	api := &stoppingAPI{memAPI: wt.m, after: 120, cancel: cancel, puts: map[string]int{}}
+	o := Options{PageSize: 10, Writers: 1}
+	p := wt.plan(t, o)
+	_, err := p.Run(ctx, api)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("the first run: %v; want it interrupted", err)
+	}
+	st, err := checkpoint.Decode(mustRead(t, wt.cp), wt.cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos := st.Units["copy/0"]; pos.Done || pos.Line == 0 || pos.Line >= 250 {
+		t.Fatalf("the checkpoint after the interrupt is at %+v; want a position inside the window", pos)
+	}
+	api.cancel = nil
+	p = wt.plan(t, o)
+	if !p.Resumed() {
+		t.Fatal("the second run does not resume the checkpoint")
+	}
+	sum, err := p.Run(context.Background(), api)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || len(sum.Conflicts) != 1 || sum.Conflicts[0] != ddbjson.KeyString(pkKey("k003")) {
+		t.Fatalf("the resumed run: %v, conflicts %v; want k003 reported (exit 3)", err, sum.Conflicts)
+	}
+	for i := range 250 {
+		pk := fmt.Sprintf("k%03d", i)
+		want := 1
+		if pk == "k003" {
+			want = 0
+		}
+		if n := api.puts[ddbjson.KeyString(pkKey(pk))]; n != want {
+			t.Errorf("%s written %d times over the two runs, want %d", pk, n, want)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
