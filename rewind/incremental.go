@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -408,7 +409,8 @@ func exportDir(dir, bucket string) (string, string, error) {
 	rest, ok := strings.CutPrefix(dir, "s3://")
 	b, key, _ := strings.Cut(rest, "/")
 	parts := strings.Split(strings.TrimSuffix(key, "/"), "/")
-	if !ok || b != bucket || !strings.HasSuffix(key, "/") || len(parts) < 2 || parts[len(parts)-2] != "AWSDynamoDB" || parts[len(parts)-1] == "" {
+	if !ok || b != bucket || !strings.HasSuffix(key, "/") || len(parts) < 2 || parts[len(parts)-2] != "AWSDynamoDB" ||
+		slices.Contains([]string{"", ".", "..", exportfile.SharedDataDir}, parts[len(parts)-1]) {
 		return "", "", fmt.Errorf("export directory %q is not s3://%s/…/AWSDynamoDB/ID/: not deleting under it", dir, bucket)
 	}
 	return b, key, nil

@@ -132,9 +132,15 @@ func ParseURL(u string) (Location, error) {
 		return bad("not an export directory (no AWSDynamoDB/EXPORT_ID/ at its end)")
 	}
 	for _, s := range segs {
-		if s == "" {
+		switch s {
+		case "":
 			return bad("empty path segment")
+		case ".", "..":
+			return bad(fmt.Sprintf("a %q path segment", s))
 		}
+	}
+	if segs[len(segs)-1] == SharedDataDir {
+		return bad("AWSDynamoDB/" + SharedDataDir + "/ is the data folder incremental exports share, not an export")
 	}
 	return Location{Bucket: bucket, Dir: key}, nil
 }

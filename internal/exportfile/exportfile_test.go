@@ -38,6 +38,10 @@ func TestParseURL(t *testing.T) {
 		{in: "s3://b/p/AWSDynamoDB/", bad: "not an export directory"},
 		{in: "s3://b/p/AWSDynamoDB/id/data/", bad: "not an export directory"},
 		{in: "s3://b/p//AWSDynamoDB/id/", bad: "empty path segment"},
+		{in: "s3://b/p/AWSDynamoDB/../", bad: `a ".." path segment`},
+		{in: "s3://b/p/../AWSDynamoDB/id/", bad: `a ".." path segment`},
+		{in: "s3://b/p/AWSDynamoDB/./", bad: `a "." path segment`},
+		{in: "s3://b/p/AWSDynamoDB/data/", bad: "the data folder incremental exports share, not an export"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
