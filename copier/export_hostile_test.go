@@ -3,11 +3,14 @@ package copier
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
@@ -245,5 +248,68 @@ func TestExportIndexReadsEachFileOnce(t *testing.T) {
 		if n := e.s3.Gets("bkt", k); n != 1 {
 			t.Errorf("%s downloaded %d times, want once", k, n)
 		}
+	}
+}
+
+// TestDeleteExtraRefusesAShortManifest: a copy with --delete-extra deletes
+// the main items the export lacks, so an export whose manifest-files.json
+// lists fewer items than its summary says (truncated or edited: here its
+// last line is gone) — or no data file at all — is refused (exit 2) before
+// anything is written or deleted; without --delete-extra the copy of the
+// files listed goes on. On the code before, both deleted the main items
+// of the files not listed (every item, for no data file).
+func TestDeleteExtraRefusesAShortManifest(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		keep  int // manifest lines kept
+		extra bool
+		want  string
+	}{
+		{"a line gone, --delete-extra", 2, true, "says it holds 30 items (manifest-summary.json) but its manifest-files.json lists 20"},
+		{"no data file, --delete-extra", 0, true, "lists no data file: a full export has at least one per partition"},
+		{"no data file", 0, false, "lists no data file"},
+		{"a line gone", 2, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items := confItems(30)
+			e := newExportEnv(t, items, ddbtest.ExportOptions{Files: 3})
+			for _, it := range items {
+				e.api.tables["main"][ddbjson.KeyString(keyOf(it, memKey))] = confItem(it["pk"].(*types.AttributeValueMemberS).Value, "now")
+			}
+			dir := strings.TrimPrefix(e.te.URL, "s3://bkt/")
+			out, err := e.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String(dir + "manifest-files.json")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(out.Body)
+			lines := strings.SplitAfter(strings.TrimSpace(string(data)), "\n")
+			e.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String(dir + "manifest-files.json"),
+				Body: strings.NewReader(strings.Join(lines[:tc.keep], ""))})
+			before := e.main()
+			o := e.opts
+			o.DeleteExtra = tc.extra
+			p, err := Prepare(context.Background(), e.api, o)
+			if err == nil {
+				_, err = p.Run(context.Background(), e.api)
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("copy: %v", err)
+				}
+				if n := len(e.main()); n != 30 {
+					t.Errorf("the main table holds %d items after the copy, want 30", n)
+				}
+				return
+			}
+			if !usage.Is(err) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v; want one line, a usage error (exit 2) saying %q", err, tc.want)
+			}
+			assertItems(t, "after the refusal", before, e.main())
+			for _, k := range e.te.Keys {
+				if e.s3.Gets("bkt", k) != 0 {
+					t.Errorf("the data file %s was read before the refusal", k)
+				}
+			}
+		})
 	}
 }

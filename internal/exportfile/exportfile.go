@@ -251,6 +251,8 @@ type Export struct {
 	Summary Summary
 	// Files are the data files, in the order of manifest-files.json.
 	Files []File
+	// summaryItemCount is the summary's itemCount, nil when it has none.
+	summaryItemCount *int64
 }
 
 // URL returns the export directory's canonical URL.
@@ -299,6 +301,12 @@ func Open(ctx context.Context, api S3API, u string) (*Export, error) {
 	if err := json.Unmarshal(data, &e.Summary); err != nil {
 		return nil, fmt.Errorf("export manifest %s does not parse: %v", summaryURL, err)
 	}
+	var count struct {
+		ItemCount *int64 `json:"itemCount"`
+	}
+	if err := json.Unmarshal(data, &count); err == nil {
+		e.summaryItemCount = count.ItemCount
+	}
 	s := &e.Summary
 	if s.ExportType == "" {
 		s.ExportType = FullExport
@@ -335,7 +343,37 @@ func Open(ctx context.Context, api S3API, u string) (*Export, error) {
 	if e.Files, err = parseFiles(data, filesURL, check, loc.resolve); err != nil {
 		return nil, err
 	}
+	if err := e.checkCounts(filesURL); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// checkCounts refuses a full export whose manifest lists no data file:
+// AWS writes at least one per partition (an empty one for an empty
+// partition), and read as an empty table it would make --delete-extra
+// delete every item.
+func (e *Export) checkCounts(filesURL string) error {
+	if len(e.Files) == 0 && !e.Summary.Incremental() {
+		return usage.Errorf("export manifest %s lists no data file: a full export has at least one per partition (an empty one for an empty partition), and read as an empty table it would make --delete-extra delete every item; refusing the export",
+			filesURL)
+	}
+	return nil
+}
+
+// Missing returns how many items the summary's itemCount says the export
+// holds beyond the sum of its data files' item counts (AWS writes both
+// from one export, so a truncated or edited manifest-files.json lists
+// fewer), and the two counts; 0 when the summary has no itemCount or the
+// files list as many or more.
+func (e *Export) Missing() (missing, summary, files int64) {
+	for _, f := range e.Files {
+		files += f.ItemCount
+	}
+	if e.summaryItemCount == nil || *e.summaryItemCount <= files {
+		return 0, 0, files
+	}
+	return *e.summaryItemCount - files, *e.summaryItemCount, files
 }
 
 // missingTimes names the window's ends an incremental summary lacks.

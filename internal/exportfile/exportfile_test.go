@@ -470,3 +470,38 @@ func TestDigestFollowsTheManifest(t *testing.T) {
 		}
 	}
 }
+
+// TestManifestCounts: a full export's manifest that lists no data file is
+// refused when opened (AWS writes one per partition at least); an
+// incremental one may list none. Missing says how many items the summary
+// counts beyond the files' (0 without a summary count, or when the files
+// list as many or more).
+func TestManifestCounts(t *testing.T) {
+	m := ddbtest.NewMemS3()
+	put := func(key, body string) {
+		m.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String(key), Body: strings.NewReader(body)})
+	}
+	put("p/AWSDynamoDB/full/manifest-summary.json", `{"tableArn":"arn:x","outputFormat":"DYNAMODB_JSON","itemCount":0}`)
+	put("p/AWSDynamoDB/full/manifest-files.json", "\n")
+	put("p/AWSDynamoDB/inc/manifest-summary.json", `{"tableArn":"arn:x","exportType":"INCREMENTAL_EXPORT","exportFromTime":"2026-01-14T10:20:00Z","exportToTime":"2026-01-14T10:35:00Z","itemCount":0}`)
+	put("p/AWSDynamoDB/inc/manifest-files.json", "")
+	if _, err := Open(context.Background(), m, "s3://bkt/p/AWSDynamoDB/full/"); !usage.Is(err) || !strings.Contains(err.Error(), "manifest-files.json lists no data file") {
+		t.Errorf("a full export without data files: %v; want a usage error", err)
+	}
+	if _, err := Open(context.Background(), m, "s3://bkt/p/AWSDynamoDB/inc/"); err != nil {
+		t.Errorf("an incremental export without data files: %v", err)
+	}
+	files := []File{{ItemCount: 3}, {ItemCount: 4}}
+	n := func(v int64) *int64 { return &v }
+	for _, tc := range []struct {
+		summary              *int64
+		missing, sum, listed int64
+	}{
+		{nil, 0, 0, 7}, {n(7), 0, 0, 7}, {n(5), 0, 0, 7}, {n(10), 3, 10, 7},
+	} {
+		e := &Export{Files: files, summaryItemCount: tc.summary}
+		if missing, sum, listed := e.Missing(); missing != tc.missing || sum != tc.sum || listed != tc.listed {
+			t.Errorf("summary %v: Missing() = %d, %d, %d; want %d, %d, %d", tc.summary, missing, sum, listed, tc.missing, tc.sum, tc.listed)
+		}
+	}
+}
