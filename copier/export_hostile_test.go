@@ -113,7 +113,8 @@ func sameFileTwice(i int, f, first *ddbtest.ExportFile) {
 // two tables (even with --allow-other-table, which lets the window be
 // another table's, not two tables'), or listing more changed keys than
 // the memory limit holds by their data files' counts while the summary
-// says 0 — and a record whose Keys are not the table's key is refused
+// says 0, or whose files manifest lists fewer keys than the summary
+// counts (truncated) — and a record whose Keys are not the table's key is refused
 // naming its file and line, selected or not. On the code before, the
 // copier's tests caught none of these but the first (the time order was
 // only checked by the command's tests), and the two tables and the
@@ -144,6 +145,8 @@ func TestWindowExportsRefused(t *testing.T) {
 		{name: "a summary of 0 changed keys over the memory limit", exports: []exp{{at: time.Hour, files: [][]string{{incLine("k000", "old", "good"), incLine("k001", "old", "good"), incLine("k002", "old", "good")}},
 			edit: func(s map[string]any) { s["itemCount"] = 0 }}},
 			opts: func(o *Options) { o.MemoryLimit = 2 * windowBytesPerKey }, want: "the exports list 3 changed keys"},
+		{name: "a files manifest listing fewer keys than the summary", exports: []exp{{at: time.Hour, files: good, edit: func(s map[string]any) { s["itemCount"] = 2 }}},
+			want: "says it holds 2 changed keys (manifest-summary.json) but its manifest-files.json lists 1: the keys of the data files it leaves out would not be rewound"},
 		{name: "a record's Keys of another type, not selected", exports: []exp{{at: time.Hour, files: [][]string{{incLine("k000", "old", "good"),
 			`{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"N":"7"}},"NewImage":{"pk":{"N":"7"}}}`}}}},
 			opts: func(o *Options) {

@@ -56,6 +56,8 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:
 			return nil, "", "", usage.Errorf("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
 				exp.URL(), sum.TableArn, aws.ToString(target.TableArn), opts.To)
+		case missingKeys(exp) != "":
+			return nil, "", "", usage.Errorf("%s: --from-export %s %s: the keys of the data files it leaves out would not be rewound; check the export's manifests", verb, exp.URL(), missingKeys(exp))
 		case i > 0 && sum.TableArn != exps[0].Summary.TableArn:
 			// --allow-other-table lets the window be another table's, not
 			// two tables': their changes would make one window.
@@ -100,6 +102,16 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		urls[i], digests[i] = e.URL(), e.Digest()
 	}
 	return w, strings.Join(urls, ","), strings.Join(digests, ","), nil
+}
+
+// missingKeys says how an incremental export's files manifest lists fewer
+// changed keys than its summary counts (truncated or edited), or "".
+func missingKeys(exp *exportfile.Export) string {
+	missing, summary, files := exp.Missing()
+	if missing == 0 {
+		return ""
+	}
+	return fmt.Sprintf("says it holds %d changed keys (%s) but its %s lists %d", summary, exportfile.SummaryFile, exportfile.FilesManifest, files)
 }
 
 // windowBytesPerKey is the memory a window takes per changed key it holds,
