@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/ddbrewind/ddbrewind/internal/exportfile"
 	"github.com/ddbrewind/ddbrewind/internal/keycond"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
@@ -51,6 +52,12 @@ func resolveFullExport(ctx context.Context, r *resolving) (past, error) {
 		}
 		return nil, usage.Errorf("%s: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to %s it into %s anyway",
 			j.verb, exp.URL(), exp.Summary.TableArn, arn, j.verb, o.To)
+	}
+	if missing, summary, files := exp.Missing(); missing > 0 && o.Mode().DeletesExtra() && r.purpose.writes() {
+		// The items of the files it does not list would be deleted as
+		// extras.
+		return nil, usage.Errorf("%s: refused: the export %s says it holds %d items (%s) but its %s lists %d: with --delete-extra the items of the data files it does not list would be deleted from %s; check the export's manifests",
+			j.verb, exp.URL(), summary, exportfile.SummaryFile, exportfile.FilesManifest, files, o.To)
 	}
 	pa := &exportPast{job: &exportJob{exp: exp, s3: o.Files.S3}}
 	if err := j.targetChecks(ctx, r.api, r.purpose.writes()); err != nil {

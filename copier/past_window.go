@@ -135,7 +135,7 @@ func (wp *windowPast) overwritesAny(p *Plan, keys []string) bool {
 		return false
 	case p.mode.overwritesAllConflicts():
 		return true
-	case wp.overwriteKey == nil:
+	case wp.overwriteKeyOf(p) == nil:
 		return false
 	}
 	set := p.job.overwriteKeys
@@ -157,7 +157,18 @@ func (wp *windowPast) extras(*Plan, *executor) source { return nil }
 func (wp *windowPast) lookup(*Plan, *executor) sourceLookup { return nil }
 
 func (wp *windowPast) sink(p *Plan, t *target, _ *executor) sink {
-	return &rewindSink{t: t, w: wp.w, deleteExtra: p.mode.DeletesExtra(), overwrite: p.mode.overwritesAllConflicts(), overwriteKey: wp.overwriteKey}
+	return &rewindSink{t: t, w: wp.w, deleteExtra: p.mode.DeletesExtra(), overwrite: p.mode.overwritesAllConflicts(), overwriteKey: wp.overwriteKeyOf(p)}
+}
+
+// overwriteKeyOf is what picks the conflicts plan p overwrites anyway: the
+// window's --overwrite-conflicts-keys, unless the plan's mode has none (a
+// verification's dry run, which overwrites no conflict, reuses the
+// window the copy read).
+func (wp *windowPast) overwriteKeyOf(p *Plan) func(key map[string]types.AttributeValue) bool {
+	if p.mode.conflictKeysFile() == "" {
+		return nil
+	}
+	return wp.overwriteKey
 }
 
 func (wp *windowPast) diff(ctx context.Context, api API, p *Plan, show int) (*DiffResult, error) {

@@ -56,6 +56,13 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		case sum.TableArn != aws.ToString(target.TableArn) && !opts.AllowOtherTable:
 			return nil, "", "", usage.Errorf("rewind: refused: the export %s is of table %s, not of --to's table %s; pass --allow-other-table to rewind %s from it anyway",
 				exp.URL(), sum.TableArn, aws.ToString(target.TableArn), opts.To)
+		case missingKeys(exp) != "":
+			return nil, "", "", usage.Errorf("%s: --from-export %s %s: the keys of the data files it leaves out would not be rewound; check the export's manifests", verb, exp.URL(), missingKeys(exp))
+		case i > 0 && sum.TableArn != exps[0].Summary.TableArn:
+			// --allow-other-table lets the window be another table's, not
+			// two tables': their changes would make one window.
+			return nil, "", "", usage.Errorf("%s: --from-export %s is of table %s, but %s is of table %s: give incremental exports of one table",
+				verb, exp.URL(), sum.TableArn, exps[0].URL(), exps[0].Summary.TableArn)
 		case i > 0 && !sum.ExportFromTime.Equal(exps[i-1].Summary.ExportToTime.Time):
 			return nil, "", "", usage.Errorf("%s: --from-export %s starts at %s, not where %s ends (%s): give incremental exports in time order, without gaps",
 				verb, exp.URL(), sum.ExportFromTime.UTC().Format("2006-01-02T15:04:05Z"), exps[i-1].URL(), exps[i-1].Summary.ExportToTime.UTC().Format("2006-01-02T15:04:05Z"))
@@ -78,8 +85,10 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 		var ue *usage.Error
 		var le *exportfile.LineError
 		switch {
-		case errors.As(err, &ue):
+		case errors.As(err, &ue) && strings.HasPrefix(err.Error(), verb+": "):
 			return nil, "", "", err
+		case errors.As(err, &ue):
+			return nil, "", "", fmt.Errorf("%s: %w", verb, err)
 		case errors.As(err, &le):
 			// The window is read before anything is written: a line that
 			// is not a record refuses the export.
@@ -95,6 +104,16 @@ func readWindow(ctx context.Context, api API, opts Options, target *types.TableD
 	return w, strings.Join(urls, ","), strings.Join(digests, ","), nil
 }
 
+// missingKeys says how an incremental export's files manifest lists fewer
+// changed keys than its summary counts (truncated or edited), or "".
+func missingKeys(exp *exportfile.Export) string {
+	missing, summary, files := exp.Missing()
+	if missing == 0 {
+		return ""
+	}
+	return fmt.Sprintf("says it holds %d changed keys (%s) but its %s lists %d", summary, exportfile.SummaryFile, exportfile.FilesManifest, files)
+}
+
 // windowBytesPerKey is the memory a window takes per changed key it holds,
 // the Go heap's headroom included: about 10 KB for items of about 400
 // bytes of every attribute type (the benchmark's; docs/exports.md has the
@@ -103,7 +122,7 @@ const windowBytesPerKey = 10 << 10
 
 // checkWindowMemory refuses, before any data file is read, a window whose
 // changed keys — at most the exports' item counts, which their manifests
-// state — would take more than limit bytes (0: no limit known). A
+// state (the summary's, or the data files' when they say more) — would take more than limit bytes (0: no limit known). A
 // selection holds only the keys it picks, which are not known before the
 // files are read: it is not refused.
 func checkWindowMemory(verb string, limit int64, exps []*exportfile.Export, selected bool) error {
@@ -112,7 +131,13 @@ func checkWindowMemory(verb string, limit int64, exps []*exportfile.Export, sele
 	}
 	var keys int64
 	for _, e := range exps {
-		keys += e.Summary.ItemCount
+		// The summary's count, or its files' when they say more (they
+		// are verified against the data; a summary may say 0).
+		var files int64
+		for _, f := range e.Files {
+			files += f.ItemCount
+		}
+		keys += max(e.Summary.ItemCount, files)
 	}
 	if need := keys * windowBytesPerKey; need > limit {
 		return usage.Errorf("%s: the exports list %s changed keys (their manifests' item counts), about %s of memory at about %d KB a key, more than this process's memory limit of %s (GOMEMLIMIT, or most of the container's memory): rewind fewer keys at a time with --key-condition-expression or --keys-file (only the selected keys are held), or give it more memory",
@@ -209,9 +234,12 @@ func (c *exportChanges) Next() (window.Change, error) {
 		if msg := recordKeyProblem(rec, c.keys); msg != "" {
 			return window.Change{}, usage.Errorf("%s:%d: %s: the export is refused (a record's Keys must be the table's key, and each image's key the same)", c.exp.FileURL(c.file-1), rec.Line, msg)
 		}
-		return window.Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage}, nil
+		return window.Change{Keys: rec.Keys, Old: rec.OldImage, New: rec.NewImage, Where: fmt.Sprintf("%s:%d", c.exp.FileURL(c.file-1), rec.Line)}, nil
 	}
 }
+
+// Name is the export's URL, which the window's messages name.
+func (c *exportChanges) Name() string { return c.exp.URL() }
 
 // recordKeyProblem says what is wrong with an incremental record's key, or
 // "": its Keys must be exactly the table's key attributes (names and

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/export"
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/exportfile"
 	"github.com/ddbrewind/ddbrewind/internal/progress"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
@@ -314,8 +317,12 @@ func verifyIncremental(ctx context.Context, api API, o Options, job *copier.Job,
 // did not report.
 var errUnreported = errors.New("unreported conflicts")
 
-// deleteExports deletes every object under each export directory (data
-// files and manifests); a directory already empty is fine.
+// deleteExports deletes each export's files: first the data files its
+// manifest lists outside its directory (an incremental export's, which AWS
+// writes to the shared PREFIX/AWSDynamoDB/data/), then every object under
+// the directory (its own data files and the manifests, last: a cleanup
+// killed in between finds the list again on its rerun); a directory
+// already empty is fine.
 func deleteExports(ctx context.Context, o Options, st *State) error {
 	if o.S3 == nil {
 		return fmt.Errorf("S3 is not configured for deleting the export files")
@@ -325,7 +332,10 @@ func deleteExports(ctx context.Context, o Options, st *State) error {
 		if err != nil {
 			return err
 		}
-		n := 0
+		n, err := deleteSharedDataFiles(ctx, o, dir, bucket, prefix)
+		if err != nil {
+			return err
+		}
 		in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
 		for {
 			out, err := o.S3.ListObjectsV2(ctx, in)
@@ -348,6 +358,50 @@ func deleteExports(ctx context.Context, o Options, st *State) error {
 	return nil
 }
 
+// deleteSharedDataFiles deletes the data files the manifests of the export
+// dir list outside its directory (bucket, prefix: its key prefix): an incremental
+// export's data files are in PREFIX/AWSDynamoDB/data/, shared by the
+// exports to PREFIX, where a listing of the directory does not find them.
+// Only the files the manifest names are deleted (exportfile.Open confines
+// them to the export's directory and that shared folder), so the other
+// exports of the folder keep theirs. An export whose manifest is gone was
+// cleaned up already: nothing to do. It returns the number of objects
+// deleted.
+func deleteSharedDataFiles(ctx context.Context, o Options, dir, bucket, prefix string) (int, error) {
+	if o.Files == nil || o.Files.S3 == nil {
+		return 0, fmt.Errorf("S3 is not configured for reading the manifests of %s", dir)
+	}
+	exp, err := exportfile.Open(ctx, o.Files.S3, dir)
+	if err != nil {
+		// The directory's listing deletes manifest-files.json before
+		// manifest-summary.json, and both after the shared files: either
+		// one gone means those are gone.
+		if awserr.IsS3NotFound(err) {
+			return 0, nil
+		}
+		out, gerr := o.Files.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(prefix + exportfile.SummaryFile)})
+		switch {
+		case gerr == nil:
+			out.Body.Close()
+		case awserr.IsS3NotFound(gerr):
+			return 0, nil
+		}
+		return 0, fmt.Errorf("read the manifests of %s to delete its data files: %w", dir, err)
+	}
+	n := 0
+	for i := range exp.Files {
+		key := exp.FileKey(i)
+		if strings.HasPrefix(key, prefix) {
+			continue // deleted with the directory
+		}
+		if _, err := o.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(exp.Loc.Bucket), Key: aws.String(key)}); err != nil {
+			return n, fmt.Errorf("delete s3://%s/%s: %w", exp.Loc.Bucket, key, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 // exportDir splits an export directory s3://BUCKET/[PREFIX/]AWSDynamoDB/ID/
 // into its bucket and key prefix, refusing anything else: the cleanup
 // deletes every object under it.
@@ -355,7 +409,8 @@ func exportDir(dir, bucket string) (string, string, error) {
 	rest, ok := strings.CutPrefix(dir, "s3://")
 	b, key, _ := strings.Cut(rest, "/")
 	parts := strings.Split(strings.TrimSuffix(key, "/"), "/")
-	if !ok || b != bucket || !strings.HasSuffix(key, "/") || len(parts) < 2 || parts[len(parts)-2] != "AWSDynamoDB" || parts[len(parts)-1] == "" {
+	if !ok || b != bucket || !strings.HasSuffix(key, "/") || len(parts) < 2 || parts[len(parts)-2] != "AWSDynamoDB" ||
+		slices.Contains([]string{"", ".", "..", exportfile.SharedDataDir}, parts[len(parts)-1]) {
 		return "", "", fmt.Errorf("export directory %q is not s3://%s/…/AWSDynamoDB/ID/: not deleting under it", dir, bucket)
 	}
 	return b, key, nil

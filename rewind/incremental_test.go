@@ -76,6 +76,8 @@ func TestExportDir(t *testing.T) {
 		{"s3://b/AWSDynamoDB/", "b", ""},
 		{"s3://b/AWSDynamoDB/x", "b", ""},
 		{"b/AWSDynamoDB/x/", "b", ""},
+		{"s3://b/p/AWSDynamoDB/data/", "b", ""},
+		{"s3://b/p/AWSDynamoDB/../", "b", ""},
 	}
 	for _, tt := range tests {
 		_, key, err := exportDir(tt.dir, tt.bucket)

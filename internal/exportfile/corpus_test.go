@@ -238,7 +238,7 @@ func TestCorpusGuideVerbatim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, err := parseFiles(files, "manifest-files.json", nil)
+	parsed, err := parseFiles(files, "manifest-files.json", nil, nil)
 	if err != nil || len(parsed) != 1 || parsed[0].ItemCount != 8 || parsed[0].DataFileS3Key != "AWSDynamoDB/11111111111111-22222222/data/33334444EXAMPLE.json.gz" {
 		t.Fatalf("parseFiles = %+v, %v", parsed, err)
 	}
@@ -371,7 +371,11 @@ func TestForeignKeysRefused(t *testing.T) {
 		{"incremental: another export's directory", "p/AWSDynamoDB/01700000000000-0ther000/data/a.json.gz", true, "names the directory"},
 		{"incremental: shared folder", "p/AWSDynamoDB/data/a.json.gz", true, ""},
 		{"incremental: shared folder, other prefix", "old/AWSDynamoDB/data/a.json.gz", true, ""},
-		{"incremental: own folder", own, true, ""},
+		{"incremental: own folder", "p/AWSDynamoDB/" + id + "/data/b.json.gz", true, ""},
+		{"the same file again", own, false, "names the data file of line 1 again"},
+		{"the same file under another prefix", "other/AWSDynamoDB/" + id + "/data/0000-" + id + ".json.gz", false, "names the data file of line 1 again"},
+		{"incremental: the same file again", own, true, "names the data file of line 1 again"},
+		{"a file of the same name in another folder", "p/AWSDynamoDB/" + id + "/data/0000-" + id + ".json", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -132,9 +132,15 @@ func ParseURL(u string) (Location, error) {
 		return bad("not an export directory (no AWSDynamoDB/EXPORT_ID/ at its end)")
 	}
 	for _, s := range segs {
-		if s == "" {
+		switch s {
+		case "":
 			return bad("empty path segment")
+		case ".", "..":
+			return bad(fmt.Sprintf("a %q path segment", s))
 		}
+	}
+	if segs[len(segs)-1] == SharedDataDir {
+		return bad("AWSDynamoDB/" + SharedDataDir + "/ is the data folder incremental exports share, not an export")
 	}
 	return Location{Bucket: bucket, Dir: key}, nil
 }
@@ -245,6 +251,8 @@ type Export struct {
 	Summary Summary
 	// Files are the data files, in the order of manifest-files.json.
 	Files []File
+	// summaryItemCount is the summary's itemCount, nil when it has none.
+	summaryItemCount *int64
 }
 
 // URL returns the export directory's canonical URL.
@@ -262,6 +270,10 @@ func (e *Export) Digest() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// FileKey returns the object key of data file i, in the export's bucket
+// (Loc.Bucket): where the manifest's dataFileS3Key is now (see resolve).
+func (e *Export) FileKey(i int) string { return e.Loc.resolve(e.Files[i].DataFileS3Key) }
 
 // FileURL returns the s3:// URL of data file i, for messages.
 func (e *Export) FileURL(i int) string {
@@ -288,6 +300,12 @@ func Open(ctx context.Context, api S3API, u string) (*Export, error) {
 	}
 	if err := json.Unmarshal(data, &e.Summary); err != nil {
 		return nil, fmt.Errorf("export manifest %s does not parse: %v", summaryURL, err)
+	}
+	var count struct {
+		ItemCount *int64 `json:"itemCount"`
+	}
+	if err := json.Unmarshal(data, &count); err == nil {
+		e.summaryItemCount = count.ItemCount
 	}
 	s := &e.Summary
 	if s.ExportType == "" {
@@ -322,10 +340,40 @@ func Open(ctx context.Context, api S3API, u string) (*Export, error) {
 	}
 	incremental := s.Incremental()
 	check := func(key string) string { return loc.outside(key, true, incremental) }
-	if e.Files, err = parseFiles(data, filesURL, check); err != nil {
+	if e.Files, err = parseFiles(data, filesURL, check, loc.resolve); err != nil {
+		return nil, err
+	}
+	if err := e.checkCounts(filesURL); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// checkCounts refuses a full export whose manifest lists no data file:
+// AWS writes at least one per partition (an empty one for an empty
+// partition), and read as an empty table it would make --delete-extra
+// delete every item.
+func (e *Export) checkCounts(filesURL string) error {
+	if len(e.Files) == 0 && !e.Summary.Incremental() {
+		return usage.Errorf("export manifest %s lists no data file: a full export has at least one per partition (an empty one for an empty partition), and read as an empty table it would make --delete-extra delete every item; refusing the export",
+			filesURL)
+	}
+	return nil
+}
+
+// Missing returns how many items the summary's itemCount says the export
+// holds beyond the sum of its data files' item counts (AWS writes both
+// from one export, so a truncated or edited manifest-files.json lists
+// fewer), and the two counts; 0 when the summary has no itemCount or the
+// files list as many or more.
+func (e *Export) Missing() (missing, summary, files int64) {
+	for _, f := range e.Files {
+		files += f.ItemCount
+	}
+	if e.summaryItemCount == nil || *e.summaryItemCount <= files {
+		return 0, 0, files
+	}
+	return *e.summaryItemCount - files, *e.summaryItemCount, files
 }
 
 // missingTimes names the window's ends an incremental summary lacks.
@@ -394,8 +442,13 @@ func (l Location) outside(key string, dataFile, incremental bool) string {
 // parseFiles parses manifest-files.json (JSON Lines; blank lines skipped).
 // check, if not nil, says why a dataFileS3Key is not one the export may
 // name ("" when it may): such a key is a *usage.Error naming the line.
-func parseFiles(data []byte, where string, check func(key string) string) ([]File, error) {
+// object, if not nil, is the object a dataFileS3Key names (Location.resolve):
+// two lines naming one object are a *usage.Error too — its records would be
+// read twice (copied twice, or taken for keys listed twice), and a genuine
+// export names each of its data files once.
+func parseFiles(data []byte, where string, check, object func(key string) string) ([]File, error) {
 	var files []File
+	lineOf := map[string]int{} // the object of each line's dataFileS3Key (with object)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -421,6 +474,14 @@ func parseFiles(data []byte, where string, check func(key string) string) ([]Fil
 				return nil, usage.Errorf("export manifest %s:%d: dataFileS3Key %q is not a data file of this export (%s): refusing the export before reading any of its data files; a manifest may only name the export's own files",
 					where, line, f.DataFileS3Key, why)
 			}
+		}
+		if object != nil {
+			obj := object(f.DataFileS3Key)
+			if first, dup := lineOf[obj]; dup {
+				return nil, usage.Errorf("export manifest %s:%d: dataFileS3Key %q names the data file of line %d again: refusing the export before reading any of its data files; a manifest lists each data file once",
+					where, line, f.DataFileS3Key, first)
+			}
+			lineOf[obj] = line
 		}
 		files = append(files, f)
 	}

@@ -38,6 +38,10 @@ func TestParseURL(t *testing.T) {
 		{in: "s3://b/p/AWSDynamoDB/", bad: "not an export directory"},
 		{in: "s3://b/p/AWSDynamoDB/id/data/", bad: "not an export directory"},
 		{in: "s3://b/p//AWSDynamoDB/id/", bad: "empty path segment"},
+		{in: "s3://b/p/AWSDynamoDB/../", bad: `a ".." path segment`},
+		{in: "s3://b/p/../AWSDynamoDB/id/", bad: `a ".." path segment`},
+		{in: "s3://b/p/AWSDynamoDB/./", bad: `a "." path segment`},
+		{in: "s3://b/p/AWSDynamoDB/data/", bad: "the data folder incremental exports share, not an export"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -356,11 +360,14 @@ func TestOpenRefusals(t *testing.T) {
 	put("p/AWSDynamoDB/nofiles/manifest-summary.json", `{"tableArn":"arn:x","outputFormat":"DYNAMODB_JSON"}`)
 	put("p/AWSDynamoDB/badmd5/manifest-summary.json", `{"tableArn":"arn:x","outputFormat":"DYNAMODB_JSON"}`)
 	put("p/AWSDynamoDB/badmd5/manifest-files.json", `{"itemCount":1,"md5Checksum":"xyz","dataFileS3Key":"p/AWSDynamoDB/badmd5/data/a.json.gz"}`)
+	put("p/AWSDynamoDB/shortmd5/manifest-summary.json", `{"tableArn":"arn:x","outputFormat":"DYNAMODB_JSON"}`)
+	put("p/AWSDynamoDB/shortmd5/manifest-files.json", `{"itemCount":1,"md5Checksum":"AAAAAAAAAAAAAAAAAAAA","dataFileS3Key":"p/AWSDynamoDB/shortmd5/data/a.json.gz"}`)
 	tests := []struct {
 		url, want string
 		usage     bool
 	}{
 		{"s3://bkt/p/AWSDynamoDB/none/", "no export there", true},
+		{"s3://bkt/p/AWSDynamoDB/shortmd5/", "manifest-files.json:1: md5Checksum \"AAAAAAAAAAAAAAAAAAAA\" is not a base64 MD5", false},
 		{"s3://bkt/p/AWSDynamoDB/ion/", "DYNAMODB_JSON exports only", true},
 		{"s3://bkt/p/AWSDynamoDB/junk/", "does not parse", false},
 		{"s3://bkt/p/AWSDynamoDB/nofiles/", "manifest-files.json", false},
@@ -407,5 +414,94 @@ func TestMovedExport(t *testing.T) {
 	}
 	if n != 20 {
 		t.Errorf("read %d items, want 20", n)
+	}
+}
+
+// TestFileKeyFromTheLastMarker: a key is resolved from its last
+// AWSDynamoDB/ segment — the one the containment check read — so a prefix
+// holding AWSDynamoDB/ itself (an export written under another export's
+// directory, or a hostile key) never reads from the directory its first
+// marker names.
+func TestFileKeyFromTheLastMarker(t *testing.T) {
+	e := &Export{Loc: Location{Bucket: "b", Dir: "new/AWSDynamoDB/x1/"}, Files: []File{
+		{DataFileS3Key: "old/AWSDynamoDB/other/AWSDynamoDB/x1/data/f.json.gz"},
+		{DataFileS3Key: "AWSDynamoDB/x1/data/g.json.gz"},
+	}}
+	for i, want := range []string{"new/AWSDynamoDB/x1/data/f.json.gz", "new/AWSDynamoDB/x1/data/g.json.gz"} {
+		if got := e.FileKey(i); got != want {
+			t.Errorf("FileKey(%d) = %s, want %s", i, got, want)
+		}
+		if got := e.FileURL(i); got != "s3://b/"+want {
+			t.Errorf("FileURL(%d) = %s, want s3://b/%s", i, got, want)
+		}
+	}
+	if why := e.Loc.outside(e.Files[0].DataFileS3Key, true, false); why != "" {
+		t.Errorf("the key with two markers is refused (%s): the test means it accepted and read from the last", why)
+	}
+}
+
+// TestDigestFollowsTheManifest: a checkpoint's positions are lines of the
+// files its manifests name, so the digest changes with anything that
+// would change a line's meaning: the export, a file's key, its checksum
+// alone (same key and count, other bytes), its count, the files' order.
+func TestDigestFollowsTheManifest(t *testing.T) {
+	base := func() *Export {
+		return &Export{Summary: Summary{ExportArn: "arn:x/export/1"}, Files: []File{
+			{ItemCount: 3, MD5Checksum: "AAAAAAAAAAAAAAAAAAAAAA==", DataFileS3Key: "AWSDynamoDB/1/data/a"},
+			{ItemCount: 4, MD5Checksum: "BBBBBBBBBBBBBBBBBBBBBB==", DataFileS3Key: "AWSDynamoDB/1/data/b"},
+		}}
+	}
+	same := base()
+	same.Files[0].ETag = "ignored"
+	if base().Digest() != same.Digest() {
+		t.Errorf("the etag changed the digest")
+	}
+	for name, edit := range map[string]func(e *Export){
+		"export":   func(e *Export) { e.Summary.ExportArn = "arn:x/export/2" },
+		"key":      func(e *Export) { e.Files[1].DataFileS3Key = "AWSDynamoDB/1/data/c" },
+		"checksum": func(e *Export) { e.Files[0].MD5Checksum = "CCCCCCCCCCCCCCCCCCCCCC==" },
+		"count":    func(e *Export) { e.Files[1].ItemCount = 5 },
+		"order":    func(e *Export) { e.Files[0], e.Files[1] = e.Files[1], e.Files[0] },
+	} {
+		e := base()
+		edit(e)
+		if e.Digest() == base().Digest() {
+			t.Errorf("another %s gives the same digest", name)
+		}
+	}
+}
+
+// TestManifestCounts: a full export's manifest that lists no data file is
+// refused when opened (AWS writes one per partition at least); an
+// incremental one may list none. Missing says how many items the summary
+// counts beyond the files' (0 without a summary count, or when the files
+// list as many or more).
+func TestManifestCounts(t *testing.T) {
+	m := ddbtest.NewMemS3()
+	put := func(key, body string) {
+		m.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String(key), Body: strings.NewReader(body)})
+	}
+	put("p/AWSDynamoDB/full/manifest-summary.json", `{"tableArn":"arn:x","outputFormat":"DYNAMODB_JSON","itemCount":0}`)
+	put("p/AWSDynamoDB/full/manifest-files.json", "\n")
+	put("p/AWSDynamoDB/inc/manifest-summary.json", `{"tableArn":"arn:x","exportType":"INCREMENTAL_EXPORT","exportFromTime":"2026-01-14T10:20:00Z","exportToTime":"2026-01-14T10:35:00Z","itemCount":0}`)
+	put("p/AWSDynamoDB/inc/manifest-files.json", "")
+	if _, err := Open(context.Background(), m, "s3://bkt/p/AWSDynamoDB/full/"); !usage.Is(err) || !strings.Contains(err.Error(), "manifest-files.json lists no data file") {
+		t.Errorf("a full export without data files: %v; want a usage error", err)
+	}
+	if _, err := Open(context.Background(), m, "s3://bkt/p/AWSDynamoDB/inc/"); err != nil {
+		t.Errorf("an incremental export without data files: %v", err)
+	}
+	files := []File{{ItemCount: 3}, {ItemCount: 4}}
+	n := func(v int64) *int64 { return &v }
+	for _, tc := range []struct {
+		summary              *int64
+		missing, sum, listed int64
+	}{
+		{nil, 0, 0, 7}, {n(7), 0, 0, 7}, {n(5), 0, 0, 7}, {n(10), 3, 10, 7},
+	} {
+		e := &Export{Files: files, summaryItemCount: tc.summary}
+		if missing, sum, listed := e.Missing(); missing != tc.missing || sum != tc.sum || listed != tc.listed {
+			t.Errorf("summary %v: Missing() = %d, %d, %d; want %d, %d, %d", tc.summary, missing, sum, listed, tc.missing, tc.sum, tc.listed)
+		}
 	}
 }

@@ -28,12 +28,32 @@ import (
 // window; nil is absent (created, or deleted, in the window).
 type Change struct {
 	Keys, Old, New map[string]types.AttributeValue
+	// Where says where the change was read (a data file's URL and line),
+	// for messages; "" when unknown.
+	Where string
 }
 
 // ChangeReader yields the changes of one incremental export, in any order;
 // io.EOF after the last.
 type ChangeReader interface {
 	Next() (Change, error)
+}
+
+// exportName names export i (from 0) of Build in messages: the reader's
+// Name() (its URL) when it has one, else its number.
+func exportName(i int, r ChangeReader) string {
+	if n, ok := r.(interface{ Name() string }); ok && n.Name() != "" {
+		return "incremental export " + n.Name()
+	}
+	return fmt.Sprintf("incremental export %d", i+1)
+}
+
+// at is " (at WHERE)" for a change whose place is known, else "".
+func (c Change) at() string {
+	if c.Where == "" {
+		return ""
+	}
+	return " (at " + c.Where + ")"
 }
 
 // Window is the net change of consecutive incremental exports, which
@@ -59,8 +79,9 @@ type change struct {
 // one export) into their window, keeping only the keys selected picks
 // (nil: all): the others are counted (Unselected) and not held, so a
 // selection bounds the window's memory too. An export listing a key twice
-// is refused; a key whose Old image in an export is not the New image the
-// previous exports left is a usage error (the exports do not chain).
+// (AWS lists each changed key once) and a key whose Old image in an export
+// is not the New image the previous exports left (the exports do not
+// chain) are usage errors: the export is refused.
 func Build(selected func(key map[string]types.AttributeValue) bool, exports ...ChangeReader) (*Window, error) {
 	w := &Window{changes: map[string]*change{}}
 	left := map[[16]byte]struct{}{} // the keys left out, each counted once
@@ -72,12 +93,13 @@ func Build(selected func(key map[string]types.AttributeValue) bool, exports ...C
 				break
 			}
 			if err != nil {
-				return nil, fmt.Errorf("incremental export %d: %w", i+1, err)
+				return nil, fmt.Errorf("%s: %w", exportName(i, r), err)
 			}
 			ks := ddbjson.KeyString(c.Keys)
 			h := hash(ks)
 			if _, dup := seen[h]; dup {
-				return nil, fmt.Errorf("incremental export %d lists key %s twice", i+1, ks)
+				return nil, usage.Errorf("%s lists the key %s twice%s: an incremental export lists each changed key once; the export is refused",
+					exportName(i, r), ks, c.at())
 			}
 			seen[h] = struct{}{}
 			if selected != nil && !selected(c.Keys) {
@@ -85,7 +107,7 @@ func Build(selected func(key map[string]types.AttributeValue) bool, exports ...C
 				continue
 			}
 			if err := w.add(ks, c); err != nil {
-				return nil, fmt.Errorf("incremental export %d: key %s: %w", i+1, ks, err)
+				return nil, fmt.Errorf("%s: key %s%s: %w", exportName(i, r), ks, c.at(), err)
 			}
 		}
 	}

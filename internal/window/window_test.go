@@ -137,9 +137,9 @@ func TestBuildWindowKeepsFirstOldAndLastNew(t *testing.T) {
 	if _, start, end := imagesOf("n"); start != nil || end != nil {
 		t.Errorf("created and deleted in the window: no net change expected, got start %v end %v", start, end)
 	}
-	dup := changes{{Keys: k("a"), New: a}, {Keys: k("a"), New: b}}
-	if _, err := Build(nil, &dup); err == nil {
-		t.Errorf("an export listing a key twice was accepted")
+	dup := changes{{Keys: k("a"), New: a}, {Keys: k("a"), New: b, Where: "s3://b/p/AWSDynamoDB/data/f.json.gz:7"}}
+	if _, err := Build(nil, &dup); !usage.Is(err) || !strings.Contains(err.Error(), "twice (at s3://b/p/AWSDynamoDB/data/f.json.gz:7)") {
+		t.Errorf("an export listing a key twice: %v; want a usage error (exit 2) naming the second place", err)
 	}
 }
 
@@ -183,8 +183,8 @@ func TestWindowHoldsOnlySelectedKeys(t *testing.T) {
 		}
 	}
 	dup := changes{{Keys: k("z"), New: item("z", "1")}, {Keys: k("z"), New: item("z", "2")}}
-	if _, err := Build(pick, &dup); err == nil {
-		t.Errorf("an export listing an unselected key twice was accepted")
+	if _, err := Build(pick, &dup); !usage.Is(err) {
+		t.Errorf("an export listing an unselected key twice: %v; want a usage error (exit 2)", err)
 	}
 }
 
