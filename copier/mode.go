@@ -126,12 +126,12 @@ func (t *target) eachIf(ctx context.Context, rng *rand.Rand, items []map[string]
 		if del {
 			w.what, w.key, w.item = "conditional delete from "+t.table, it, nil
 		}
-		held, _, err := t.x.write(ctx, rng, w)
+		res, err := t.x.write(ctx, rng, w)
 		if err != nil {
 			return t.x.giveUpRest(items[i:], err)
 		}
-		t.x.wroteIf(held, del)
-		if !held {
+		t.x.wroteIf(res.held, del)
+		if !res.held {
 			if err := t.notWritten(keyOf(it, t.keyNames)); err != nil {
 				return err
 			}

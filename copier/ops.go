@@ -178,12 +178,35 @@ type condWrite struct {
 	old bool
 }
 
+// condResult is what one conditional write did.
+type condResult struct {
+	// held: the write was done (its condition held).
+	held bool
+	// old is the item the write replaced (condWrite.old; nil: there was
+	// none, or earlier).
+	old map[string]types.AttributeValue
+	// earlier: the write was done by an earlier attempt whose answer was
+	// lost (a 5xx, a timeout, a dropped connection), and the retry met it
+	// — its condition failed, or it replaced the item the earlier attempt
+	// wrote. The item that attempt replaced is unknown: old is nil.
+	earlier bool
+}
+
 // write runs one conditional write. It reports whether the condition held
-// and, with w.old, the item it replaced (nil: there was none), charging
-// the write-capacity cap either way (DynamoDB charges a failed condition
-// too) and counting nothing: the caller decides what each outcome means
-// (ledger.wroteIf, noteConflict, noteClobbered).
-func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map[string]types.AttributeValue, error) {
+// and, with w.old, the item it replaced, charging the write-capacity cap
+// either way (DynamoDB charges a failed condition too) and counting
+// nothing: the caller decides what each outcome means (ledger.wroteIf,
+// noteConflict, noteClobbered).
+//
+// An attempt that fails with a 5xx or a timeout may have been done all the
+// same: its retry then meets the attempt's own write. A retry whose
+// condition fails, after such an attempt, reads the item (consistently):
+// when it is what the write puts (absent, for a delete), the earlier
+// attempt did the write (earlier), and it is not mistaken for an item
+// someone else changed — kept, a conflict — which would also tell undo to
+// leave it. A retry that replaces the very item the write puts is the
+// same.
+func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResult, error) {
 	c := o.c
 	var rv types.ReturnValue
 	if w.old {
@@ -199,6 +222,7 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map
 			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv}
 	}
 	var old map[string]types.AttributeValue
+	lost := false // an attempt failed in a way that may have written
 	err := c.once(ctx, rng, w.what, func() error {
 		var cc *types.ConsumedCapacity
 		var err error
@@ -213,6 +237,9 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map
 			if out, err = c.api.PutItem(ctx, put, noSDKRetry); out != nil {
 				cc, old = out.ConsumedCapacity, out.Attributes
 			}
+		}
+		if err != nil && mayHaveWritten(err) {
+			lost = true
 		}
 		if err == nil || awserr.Code(err) == "ConditionalCheckFailedException" {
 			units := 1.0
@@ -230,11 +257,54 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map
 	}
 	switch {
 	case err == nil:
-		return true, old, nil
+		if lost && w.old && sameState(old, w.item) {
+			return condResult{held: true, earlier: true}, nil
+		}
+		return condResult{held: true, old: old}, nil
 	case awserr.Code(err) == "ConditionalCheckFailedException":
-		return false, old, nil
+		if lost {
+			done, err := o.isNow(ctx, rng, w.table, w.keyOf(o.led.keyNames), w.item)
+			if err != nil {
+				return condResult{}, err
+			}
+			if done {
+				return condResult{held: true, earlier: true}, nil
+			}
+		}
+		return condResult{}, nil
 	}
-	return false, old, err
+	return condResult{}, err
+}
+
+// mayHaveWritten reports whether a failed attempt of a write may have been
+// done all the same: a transient error that is not a throttle (a 5xx, a
+// timeout, a dropped connection) can come after DynamoDB wrote; a throttle
+// or a refusal cannot.
+func mayHaveWritten(err error) bool {
+	throttle, transient := classify(err)
+	return transient && !throttle
+}
+
+// keyOf returns the key the write is about.
+func (w condWrite) keyOf(keyNames []string) map[string]types.AttributeValue {
+	if w.key != nil {
+		return w.key
+	}
+	return keyOf(w.item, keyNames)
+}
+
+// isNow reports whether the item of key in table is now want (nil:
+// absent), read consistently.
+func (o *ops) isNow(ctx context.Context, rng *rand.Rand, table string, key, want map[string]types.AttributeValue) (bool, error) {
+	found, _, err := o.batchGet(ctx, rng, table, []map[string]types.AttributeValue{key}, false, true)
+	if err != nil {
+		return false, err
+	}
+	var cur map[string]types.AttributeValue
+	if len(found) > 0 {
+		cur = found[0]
+	}
+	return sameState(cur, want), nil
 }
 
 // writeWhat names a conditional write of verb (rewind, undo) in table, or
