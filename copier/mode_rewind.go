@@ -69,7 +69,9 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 	}
 	current, err := t.current(ctx, rng, keys)
 	if err != nil {
-		return err
+		// A read given up after --max-retry-time gives up the batch's
+		// keys, as a write would: failed and listed, the rewind going on.
+		return x.giveUpRest(keys, err)
 	}
 	var todo []int
 	left := make([]map[string]types.AttributeValue, len(keys))     // what the window left, per key

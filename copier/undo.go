@@ -165,13 +165,20 @@ func (s *undoSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 		}
 		return nil
 	}
+	// A batch write given up (recorded as failed) does not keep the
+	// conditional writes from being done; another error ends the undo.
+	var werr error
 	if len(reqs) > 0 {
-		if err := s.x.batchWrite(ctx, rng, s.table, reqs); err != nil {
-			return err
+		werr = s.x.batchWrite(ctx, rng, s.table, reqs)
+		if inc := (*IncompleteError)(nil); werr != nil && !errors.As(werr, &inc) {
+			return werr
 		}
 	}
-	return s.x.parallel(rng, len(conds), func(n int) map[string]types.AttributeValue { return conds[n].key },
-		func(n int, rng *rand.Rand) error { return s.undo(ctx, rng, b.pg, conds[n]) })
+	if err := s.x.parallel(rng, len(conds), func(n int) map[string]types.AttributeValue { return conds[n].key },
+		func(n int, rng *rand.Rand) error { return s.undo(ctx, rng, b.pg, conds[n]) }); err != nil {
+		return err
+	}
+	return werr
 }
 
 // undo puts e.before back (deletes the key when nil) while the item is

@@ -1,0 +1,132 @@
+package copier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/window"
+)
+
+// stuckTable is the fake whose BatchGetItem (getStuck) or BatchWriteItem
+// (writeStuck) leaves every key or item unprocessed, call after call: a
+// table throttled for good.
+type stuckTable struct {
+	*memAPI
+	getStuck, writeStuck bool
+}
+
+func (s *stuckTable) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	if s.getStuck {
+		return &dynamodb.BatchGetItemOutput{UnprocessedKeys: in.RequestItems}, nil
+	}
+	return s.memAPI.BatchGetItem(ctx, in, optFns...)
+}
+
+func (s *stuckTable) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	if s.writeStuck {
+		return &dynamodb.BatchWriteItemOutput{UnprocessedItems: in.RequestItems}, nil
+	}
+	return s.memAPI.BatchWriteItem(ctx, in, optFns...)
+}
+
+// TestRewindGivesUpItsRead: a rewind whose consistent read of a batch's
+// current items is still unprocessed after --max-retry-time gives those
+// keys up like any write it gives up — counted as failed, listed in the
+// report, the rewind going on (*IncompleteError, exit 3) — instead of
+// failing the whole rewind as a permanent error (exit 1) with the keys
+// in no count. On the fake clock of a synctest bubble.
+func TestRewindGivesUpItsRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemAPI()
+		m.create("main")
+		var chs changes
+		var want []string
+		for i := range 30 {
+			pk := fmt.Sprintf("k%03d", i)
+			key := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+			chs = append(chs, window.Change{Keys: key, Old: confItem(pk, "start"), New: confItem(pk, "end")})
+			m.tables["main"][ddbjson.KeyString(key)] = confItem(pk, "end")
+			want = append(want, ddbjson.KeyString(key))
+		}
+		w, err := window.Build(nil, &chs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api := &stuckTable{memAPI: m, getStuck: true}
+		p, err := prepareWindowRewind(context.Background(), api, Options{To: "main", From: "export", Writers: 1, MaxRetryTime: 5 * time.Second}, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := p.Run(context.Background(), api)
+		var inc *IncompleteError
+		if !errors.As(err, &inc) {
+			t.Fatalf("Run: %v, want *IncompleteError", err)
+		}
+		if c := sum.Counts; c.Failed != 30 || c.Written != 0 || c.Conflicts != 0 {
+			t.Errorf("failed %d written %d conflicts %d, want 30 0 0", c.Failed, c.Written, c.Conflicts)
+		}
+		if got := slices.Sorted(slices.Values(sum.Unwritten)); !slices.Equal(got, want) {
+			t.Errorf("unwritten keys %v, want %v", got, want)
+		}
+	})
+}
+
+// TestUndoGivesUpOnlyWhatItDidNotDo: a batch of undo that holds records of
+// an older journal (put back with BatchWriteItem) and of today's (put back
+// with conditional writes) still undoes today's when the BatchWriteItem is
+// given up after --max-retry-time: exactly the older records' keys are
+// failed; none is left in no count.
+func TestUndoGivesUpOnlyWhatItDidNotDo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemAPI()
+		m.create("main")
+		img := func(pk, v string) string {
+			data, err := ddbjson.MarshalItem(confItem(pk, v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
+		}
+		key := func(pk string) string { return `{"pk":{"S":"` + pk + `"}}` }
+		lines := []string{
+			`{"journal":"ddbrewind","version":1,"table":"main","keys":["pk"],"created":"2026-01-01T00:00:00Z"}`,
+			// An older journal's record (no after image), then today's.
+			`{"key":` + key("old") + `,"before":` + img("old", "B") + `}`,
+			`{"key":` + key("new") + `,"before":` + img("new", "B") + `,"after":` + img("new", "A") + `}`,
+		}
+		journal := filepath.Join(t.TempDir(), "journal.jsonl")
+		if err := os.WriteFile(journal, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m.tables["main"][key("old")] = confItem("old", "A")
+		m.tables["main"][key("new")] = confItem("new", "A")
+		api := &stuckTable{memAPI: m, writeStuck: true}
+		u, err := PrepareUndo(context.Background(), api, UndoOptions{Options{To: "main", Journal: journal, MaxRetryTime: 5 * time.Second}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := u.Run(context.Background(), api)
+		var inc *IncompleteError
+		if !errors.As(err, &inc) {
+			t.Fatalf("undo: %v, want *IncompleteError", err)
+		}
+		if c := sum.Counts; c.Failed != 1 || c.Written != 1 || !slices.Equal(sum.Unwritten, []string{key("old")}) {
+			t.Errorf("failed %d written %d unwritten %v; want 1 failed (old), 1 written (new)", c.Failed, c.Written, sum.Unwritten)
+		}
+		if got := m.tables["main"][key("new")]; !sameState(got, confItem("new", "B")) {
+			t.Errorf("new after undo: %v, want its before-image", got)
+		}
+	})
+}
