@@ -16,12 +16,14 @@ import (
 )
 
 // throttledUntil is the fake whose BatchWriteItem leaves every item
-// unprocessed while stuck is set; the first such call runs onFirst (an
-// interrupt).
+// unprocessed while stuck is set — or, with hang, does not answer until
+// its context ends (a request that hangs); the first such call runs
+// onFirst (an interrupt).
 type throttledUntil struct {
 	*memAPI
 	mu      sync.Mutex
 	stuck   bool
+	hang    bool
 	onFirst func()
 }
 
@@ -33,7 +35,11 @@ func (s *throttledUntil) BatchWriteItem(ctx context.Context, in *dynamodb.BatchW
 	if f != nil {
 		f()
 	}
-	if stuck {
+	switch {
+	case stuck && s.hang:
+		<-ctx.Done()
+		return nil, ctx.Err()
+	case stuck:
 		return &dynamodb.BatchWriteItemOutput{UnprocessedItems: in.RequestItems}, nil
 	}
 	return s.memAPI.BatchWriteItem(ctx, in, optFns...)
@@ -41,19 +47,21 @@ func (s *throttledUntil) BatchWriteItem(ctx context.Context, in *dynamodb.BatchW
 
 // TestInterruptDuringRetriesKeepsTheItems: Ctrl-C while the batches in
 // flight are retrying unprocessed items, which are still unprocessed when
-// the drain timeout ends them: those items are given up (failed, in the
+// the drain timeout ends them (or whose call hangs until then): those
+// items are given up (failed, in the
 // report) and their pages are not checkpointed, so that the same command
 // again writes every item — none is dropped silently, none skipped by the
 // resume. On the fake clock of a synctest bubble.
 func TestInterruptDuringRetriesKeepsTheItems(t *testing.T) {
-	// The drain timeout meets a batch in its backoff (the default) or
-	// in the shared pacer's delay (a backoff of 1 ms).
+	// The drain timeout meets a batch in its backoff (the default), in
+	// the shared pacer's delay (a backoff of 1 ms), or in its call.
 	for _, tc := range []struct {
 		writers int
 		backoff Backoff
-	}{{1, Backoff{}}, {4, Backoff{}}, {1, fastRetries}, {4, fastRetries}} {
+		hang    bool
+	}{{1, Backoff{}, false}, {4, Backoff{}, false}, {1, fastRetries, false}, {4, fastRetries, false}, {1, Backoff{}, true}, {4, Backoff{}, true}} {
 		writers := tc.writers
-		t.Run(fmt.Sprintf("%d writers, backoff %s", writers, tc.backoff.Max), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d writers, backoff %s, hang %v", writers, tc.backoff.Max, tc.hang), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				m := newMemAPI()
 				m.create("rec")
@@ -64,7 +72,7 @@ func TestInterruptDuringRetriesKeepsTheItems(t *testing.T) {
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				api := &throttledUntil{memAPI: m, stuck: true, onFirst: cancel}
+				api := &throttledUntil{memAPI: m, stuck: true, hang: tc.hang, onFirst: cancel}
 				cp := filepath.Join(t.TempDir(), "cp.json")
 				o := Options{From: "rec", To: "main", Segments: 1, PageSize: 25, Writers: writers, Checkpoint: cp, DrainTimeout: 2 * time.Second, Backoff: tc.backoff}
 				p, err := Prepare(ctx, api, o)
