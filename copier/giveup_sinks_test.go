@@ -14,7 +14,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/window"
 )
@@ -129,4 +131,44 @@ func TestUndoGivesUpOnlyWhatItDidNotDo(t *testing.T) {
 			t.Errorf("new after undo: %v, want its before-image", got)
 		}
 	})
+}
+
+// refusingTable is the fake whose BatchWriteItem fails with err.
+type refusingTable struct {
+	*memAPI
+	err error
+}
+
+func (r *refusingTable) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return nil, r.err
+}
+
+// TestPermanentErrorEndsTheCopy: an error that no retry can cure (access
+// denied, a request DynamoDB rejects) ends the copy as a failure (exit 1),
+// at once: it is not retried, and not taken for a give-up that lets the
+// copy go on with the items counted as failed (exit 3).
+func TestPermanentErrorEndsTheCopy(t *testing.T) {
+	for _, perm := range []error{
+		&smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: dynamodb:BatchWriteItem"},
+		&smithy.GenericAPIError{Code: "ValidationException", Message: "Item size has exceeded the maximum allowed size"},
+	} {
+		t.Run(awserr.Code(perm), func(t *testing.T) {
+			m := newMemAPI()
+			m.create("rec")
+			m.create("main")
+			src, _ := confTables(60, 0, 0, 0)
+			for _, it := range src {
+				m.tables["rec"][ddbjson.KeyString(keyOf(it, memKey))] = it
+			}
+			api := &refusingTable{memAPI: m, err: perm}
+			sum, err := runCopy(t, api, Options{From: "rec", To: "main"})
+			var inc *IncompleteError
+			if err == nil || errors.As(err, &inc) || errors.Is(err, errGaveUp) || awserr.Code(err) != awserr.Code(perm) {
+				t.Fatalf("Run: %v; want the permanent error, not a give-up", err)
+			}
+			if c := sum.Counts; sum.Outcome != "failed" || c.Failed != 0 || c.Retries != 0 {
+				t.Errorf("outcome %q failed %d retries %d; want failed, 0, 0", sum.Outcome, c.Failed, c.Retries)
+			}
+		})
+	}
 }
