@@ -105,4 +105,3 @@ func TestUnprocessedKeysAreNeverTakenForMissing(t *testing.T) {
 		})
 	}
 }
-
