@@ -172,3 +172,40 @@ func TestPermanentErrorEndsTheCopy(t *testing.T) {
 		})
 	}
 }
+
+// TestGiveUpCountsOnlyTheUnprocessedItems: a batch partly written, whose
+// other items stay unprocessed until --max-retry-time, gives up those
+// items only: the ones written are counted written, not failed, and the
+// report lists exactly the others. On the fake clock of a synctest bubble.
+func TestGiveUpCountsOnlyTheUnprocessedItems(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake(25)
+		// The first call writes 10 items; every later one none.
+		f.unprocessed = func(call, n int) int {
+			if call == 1 {
+				return n - 10
+			}
+			return n
+		}
+		p, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 1, Writers: 1, MaxRetryTime: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := p.Run(context.Background(), f)
+		var inc *IncompleteError
+		if !errors.As(err, &inc) {
+			t.Fatalf("Run: %v, want *IncompleteError", err)
+		}
+		var want []string
+		for _, k := range keyRange(10, 25) {
+			want = append(want, `{"pk":{"S":"`+k+`"}}`)
+		}
+		got := slices.Sorted(slices.Values(sum.Unwritten))
+		if c := sum.Counts; c.Written != 10 || c.Failed != 15 || inc.Failed != 15 || !slices.Equal(got, want) {
+			t.Errorf("written %d failed %d (error: %d) unwritten %v; want 10, 15 (15), %v", c.Written, c.Failed, inc.Failed, got, want)
+		}
+		if len(f.written) != 10 {
+			t.Errorf("the fake holds %d items, want 10", len(f.written))
+		}
+	})
+}
