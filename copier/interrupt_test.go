@@ -3,7 +3,6 @@ package copier
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -45,36 +44,48 @@ func (s *throttledUntil) BatchWriteItem(ctx context.Context, in *dynamodb.BatchW
 	return s.memAPI.BatchWriteItem(ctx, in, optFns...)
 }
 
-// TestInterruptDuringRetriesKeepsTheItems: Ctrl-C while the batches in
-// flight are retrying unprocessed items, which are still unprocessed when
-// the drain timeout ends them (or whose call hangs until then): those
-// items are given up (failed, in the
-// report) and their pages are not checkpointed, so that the same command
-// again writes every item — none is dropped silently, none skipped by the
-// resume. On the fake clock of a synctest bubble.
-func TestInterruptDuringRetriesKeepsTheItems(t *testing.T) {
-	// The drain timeout meets a batch in its backoff (the default), in
-	// the shared pacer's delay (a backoff of 1 ms), or in its call.
+// TestInterruptKeepsTheItems: Ctrl-C while batches are in flight and
+// others wait for a writer. The batches in flight finish: written, or —
+// still unprocessed when the drain timeout ends their retries, or in a
+// call that hangs until then — given up (failed, in the report); the
+// waiting ones are not written. The checkpoint moves past none of the
+// items not written, so that the same command again writes every item:
+// none is dropped silently, none skipped by the resume. On the fake clock
+// of a synctest bubble.
+func TestInterruptKeepsTheItems(t *testing.T) {
 	for _, tc := range []struct {
+		name    string
 		writers int
 		backoff Backoff
-		hang    bool
-	}{{1, Backoff{}, false}, {4, Backoff{}, false}, {1, fastRetries, false}, {4, fastRetries, false}, {1, Backoff{}, true}, {4, Backoff{}, true}} {
-		writers := tc.writers
-		t.Run(fmt.Sprintf("%d writers, backoff %s, hang %v", writers, tc.backoff.Max, tc.hang), func(t *testing.T) {
+		// stuck: the batches in flight stay unprocessed; hang: their
+		// calls hang.
+		stuck, hang bool
+	}{
+		{"written", 1, Backoff{}, false, false},
+		{"written, 4 writers", 4, Backoff{}, false, false},
+		// The drain timeout meets a batch in its backoff (the default),
+		// in the shared pacer's delay (a backoff of 1 ms), or in its call.
+		{"unprocessed, in the backoff", 1, Backoff{}, true, false},
+		{"unprocessed, in the backoff, 4 writers", 4, Backoff{}, true, false},
+		{"unprocessed, in the pacer", 1, fastRetries, true, false},
+		{"unprocessed, in the pacer, 4 writers", 4, fastRetries, true, false},
+		{"hanging call", 1, Backoff{}, true, true},
+		{"hanging call, 4 writers", 4, Backoff{}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				m := newMemAPI()
 				m.create("rec")
 				m.create("main")
-				src, _ := confTables(100, 0, 0, 0)
+				src, _ := confTables(200, 0, 0, 0)
 				for _, it := range src {
 					m.tables["rec"][ddbjson.KeyString(keyOf(it, memKey))] = it
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				api := &throttledUntil{memAPI: m, stuck: true, hang: tc.hang, onFirst: cancel}
+				api := &throttledUntil{memAPI: m, stuck: tc.stuck, hang: tc.hang, onFirst: cancel}
 				cp := filepath.Join(t.TempDir(), "cp.json")
-				o := Options{From: "rec", To: "main", Segments: 1, PageSize: 25, Writers: writers, Checkpoint: cp, DrainTimeout: 2 * time.Second, Backoff: tc.backoff}
+				o := Options{From: "rec", To: "main", Segments: 1, PageSize: 25, Writers: tc.writers, Checkpoint: cp, DrainTimeout: 2 * time.Second, Backoff: tc.backoff}
 				p, err := Prepare(ctx, api, o)
 				if err != nil {
 					t.Fatal(err)
@@ -83,8 +94,15 @@ func TestInterruptDuringRetriesKeepsTheItems(t *testing.T) {
 				if !errors.Is(err, ErrInterrupted) {
 					t.Fatalf("Run: %v, want ErrInterrupted", err)
 				}
-				if c := sum.Counts; c.Written != 0 || c.Failed == 0 || c.Failed%25 != 0 {
+				c := sum.Counts
+				switch {
+				case tc.stuck && (c.Written != 0 || c.Failed == 0 || c.Failed%25 != 0):
 					t.Errorf("interrupted: written %d failed %d; want 0 written, the batches in flight (25 each) failed", c.Written, c.Failed)
+				case !tc.stuck && (c.Written == 0 || c.Written%25 != 0 || c.Failed != 0):
+					t.Errorf("interrupted: written %d failed %d; want the batches in flight (25 each) written, none failed", c.Written, c.Failed)
+				}
+				if c.Written+c.Failed >= 200 {
+					t.Fatalf("written %d failed %d: the interrupt came too late to test anything", c.Written, c.Failed)
 				}
 
 				// The same command again, the table no longer throttled.
@@ -98,8 +116,8 @@ func TestInterruptDuringRetriesKeepsTheItems(t *testing.T) {
 				if _, err := p.Run(context.Background(), api); err != nil {
 					t.Fatalf("resume: %v", err)
 				}
-				if n := len(m.tables["main"]); n != 100 {
-					t.Errorf("main holds %d items after the resume, want 100: the checkpoint moved past items never written", n)
+				if n := len(m.tables["main"]); n != 200 {
+					t.Errorf("main holds %d items after the resume, want 200: the checkpoint moved past items never written", n)
 				}
 			})
 		})
