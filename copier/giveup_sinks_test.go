@@ -209,3 +209,75 @@ func TestGiveUpCountsOnlyTheUnprocessedItems(t *testing.T) {
 		}
 	})
 }
+
+// refusingWrites is the fake whose PutItem and DeleteItem fail with err.
+type refusingWrites struct {
+	*memAPI
+	err error
+}
+
+func (r *refusingWrites) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return nil, r.err
+}
+
+func (r *refusingWrites) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, r.err
+}
+
+// TestPermanentErrorEndsARewindOrUndo: a conditional write of a rewind or
+// of undo (written in parallel, a batch's keys at once) that fails with an
+// error no retry can cure ends the run with that error (exit 1) — it is
+// neither ignored, as if the key were done, nor taken for a give-up.
+func TestPermanentErrorEndsARewindOrUndo(t *testing.T) {
+	denied := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: dynamodb:PutItem"}
+	key := func(pk string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, m *memAPI, api API) (*Summary, error)
+	}{
+		{"rewind", func(t *testing.T, m *memAPI, api API) (*Summary, error) {
+			var chs []window.Change
+			for i := range 30 {
+				pk := fmt.Sprintf("k%03d", i)
+				chs = append(chs, window.Change{Keys: key(pk), Old: confItem(pk, "start"), New: confItem(pk, "end")})
+				m.tables["main"][ddbjson.KeyString(key(pk))] = confItem(pk, "end")
+			}
+			return runRewind(t, api, Options{To: "main", From: "export"}, chs)
+		}},
+		{"undo", func(t *testing.T, m *memAPI, api API) (*Summary, error) {
+			lines := []string{`{"journal":"ddbrewind","version":1,"table":"main","keys":["pk"],"created":"2026-01-01T00:00:00Z"}`}
+			for i := range 30 {
+				pk := fmt.Sprintf("k%03d", i)
+				before, _ := ddbjson.MarshalItem(confItem(pk, "B"))
+				after, _ := ddbjson.MarshalItem(confItem(pk, "A"))
+				lines = append(lines, `{"key":`+ddbjson.KeyString(key(pk))+`,"before":`+string(before)+`,"after":`+string(after)+`}`)
+				m.tables["main"][ddbjson.KeyString(key(pk))] = confItem(pk, "A")
+			}
+			journal := filepath.Join(t.TempDir(), "journal.jsonl")
+			if err := os.WriteFile(journal, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			u, err := PrepareUndo(context.Background(), api, UndoOptions{Options{To: "main", Journal: journal}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u.Run(context.Background(), api)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMemAPI()
+			m.create("main")
+			sum, err := tt.run(t, m, &refusingWrites{memAPI: m, err: denied})
+			var inc *IncompleteError
+			if err == nil || errors.As(err, &inc) || errors.Is(err, errGaveUp) || awserr.Code(err) != "AccessDeniedException" {
+				t.Fatalf("Run: %v; want the AccessDeniedException", err)
+			}
+			if c := sum.Counts; sum.Outcome != "failed" || c.Written != 0 || c.Failed != 0 || c.Retries != 0 {
+				t.Errorf("outcome %q written %d failed %d retries %d; want failed, 0, 0, 0", sum.Outcome, c.Written, c.Failed, c.Retries)
+			}
+		})
+	}
+}
