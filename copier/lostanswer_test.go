@@ -237,3 +237,36 @@ func runRewind(t *testing.T, api API, o Options, chs []window.Change) (*Summary,
 	}
 	return p.Run(context.Background(), api)
 }
+
+// emptyOld is the fake that answers a put or delete which replaced
+// nothing with an empty Attributes map rather than none, as some
+// endpoints do.
+type emptyOld struct{ *memAPI }
+
+func (e emptyOld) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	out, err := e.memAPI.PutItem(ctx, in, optFns...)
+	if err == nil && out.Attributes == nil && in.ReturnValues == types.ReturnValueAllOld {
+		out.Attributes = map[string]types.AttributeValue{}
+	}
+	return out, err
+}
+
+// TestEmptyOldItemIsNone: a rewind that puts back an item the window
+// deleted (nothing there to replace) is told it replaced an empty item:
+// that is no item, not a concurrent write to report as clobbered.
+func TestEmptyOldItemIsNone(t *testing.T) {
+	m := newMemAPI()
+	m.create("main")
+	var chs []window.Change
+	for i := range 5 {
+		pk := fmt.Sprintf("d%02d", i)
+		chs = append(chs, window.Change{Keys: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}, Old: confItem(pk, "start")})
+	}
+	sum, err := runRewind(t, emptyOld{m}, Options{To: "main", From: "export"}, chs)
+	if err != nil {
+		t.Fatalf("rewind: %v (clobbered %v)", err, sum.Clobbered)
+	}
+	if c := sum.Counts; c.Written != 5 || c.Clobbered != 0 {
+		t.Errorf("written %d clobbered %d, want 5 0", c.Written, c.Clobbered)
+	}
+}
