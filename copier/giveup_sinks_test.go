@@ -281,3 +281,38 @@ func TestPermanentErrorEndsARewindOrUndo(t *testing.T) {
 		})
 	}
 }
+
+// failingScan is the fake whose Scan fails with err from its call after
+// the first.
+type failingScan struct {
+	*memAPI
+	err   error
+	calls int
+}
+
+func (f *failingScan) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	f.calls++
+	if f.calls > 2 { // the probe (Limit 1) and the first page pass
+		return nil, f.err
+	}
+	return f.memAPI.Scan(ctx, in, optFns...)
+}
+
+// TestSourceReadErrorEndsTheCopy: a read of the source that fails for
+// good ends the copy with that error (exit 1): the copy does not end as if
+// the source had no more items.
+func TestSourceReadErrorEndsTheCopy(t *testing.T) {
+	m := newMemAPI()
+	m.create("rec")
+	m.create("main")
+	src, _ := confTables(60, 0, 0, 0)
+	for _, it := range src {
+		m.tables["rec"][ddbjson.KeyString(keyOf(it, memKey))] = it
+	}
+	denied := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: dynamodb:Scan"}
+	api := &failingScan{memAPI: m, err: denied}
+	sum, err := runCopy(t, api, Options{From: "rec", To: "main", PageSize: 25})
+	if awserr.Code(err) != "AccessDeniedException" || sum.Outcome != "failed" {
+		t.Fatalf("Run: %v (outcome %q); want the AccessDeniedException, failed", err, sum.Outcome)
+	}
+}
