@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 	"github.com/ddbrewind/ddbrewind/internal/window"
@@ -163,18 +164,34 @@ func TestLostAnswerOfAConditionalWrite(t *testing.T) {
 	}
 }
 
+// noBatchGet is a DynamoDB that refuses BatchGetItem as DynamoDB does
+// without dynamodb:BatchGetItem — undo's least-privilege policy
+// (docs/iam/undo.json) has none.
+type noBatchGet struct{ API }
+
+func (noBatchGet) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: dynamodb:BatchGetItem"}
+}
+
 // TestUndoCanBeRepeated: undo run again (after it finished, or was
 // interrupted) finds the items it put back already as they were before
 // the copy: it leaves them alone (skipped), reports no undo conflict and
 // succeeds — it does not take its own work for changes made since the
-// copy. On the fake and on dynalite.
+// copy. It knows from the item a failed condition returns
+// (ReturnValuesOnConditionCheckFailure), or, from an endpoint that returns
+// none (dynalite), by reading it; it needs no read where DynamoDB refuses
+// one (undo's policy). On the fake, the fake without BatchGetItem, and
+// dynalite.
 func TestUndoCanBeRepeated(t *testing.T) {
 	backends := []struct {
 		name string
 		get  func(t *testing.T) backend
+		// undo wraps the API undo calls.
+		undo func(API) API
 	}{
-		{"fake", func(*testing.T) backend { return memBackend() }},
-		{"dynalite", dynaliteBackend},
+		{"fake", func(*testing.T) backend { return memBackend() }, nil},
+		{"fake, undo without dynamodb:BatchGetItem", func(*testing.T) backend { return memBackend() }, func(api API) API { return noBatchGet{api} }},
+		{"dynalite", dynaliteBackend, nil},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -191,12 +208,16 @@ func TestUndoCanBeRepeated(t *testing.T) {
 			if _, err := runCopy(t, be.api, Options{From: from, To: to, Journal: journal, DeleteExtra: true}); err != nil {
 				t.Fatal(err)
 			}
+			undoAPI := be.api
+			if b.undo != nil {
+				undoAPI = b.undo(be.api)
+			}
 			for i := range 2 {
-				u, err := PrepareUndo(context.Background(), be.api, UndoOptions{Options{To: to, Journal: journal}})
+				u, err := PrepareUndo(context.Background(), undoAPI, UndoOptions{Options{To: to, Journal: journal}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				sum, err := u.Run(context.Background(), be.api)
+				sum, err := u.Run(context.Background(), undoAPI)
 				if err != nil {
 					t.Fatalf("undo #%d: %v", i+1, err)
 				}

@@ -163,7 +163,7 @@ func (s *rewindSink) write(ctx context.Context, rng *rand.Rand, pg *page, k, wan
 		// is in its start state now (the same rewind running twice at
 		// once, a retried job overlapping the previous attempt): already
 		// rewound.
-		done, err := x.isNow(ctx, rng, t.table, k, want)
+		done, err := x.isNow(ctx, rng, t.table, k, want, res)
 		if err != nil {
 			return err
 		}

@@ -190,6 +190,13 @@ type condResult struct {
 	// — its condition failed, or it replaced the item the earlier attempt
 	// wrote. The item that attempt replaced is unknown: old is nil.
 	earlier bool
+	// failed: DynamoDB found the condition false (not held, no error).
+	// failedOn is the item it met, as DynamoDB returned it
+	// (ReturnValuesOnConditionCheckFailure ALL_OLD); nil when it returned
+	// none: there was no item — or the endpoint (an emulator) does not
+	// return it (see itemNow).
+	failed   bool
+	failedOn map[string]types.AttributeValue
 }
 
 // write runs one conditional write. It reports whether the condition held
@@ -214,19 +221,23 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResul
 	}
 	var put *dynamodb.PutItemInput
 	var del *dynamodb.DeleteItemInput
+	// A failed condition returns the item it met, at no cost.
+	onFail := types.ReturnValuesOnConditionCheckFailureAllOld
 	if w.item == nil {
 		del = &dynamodb.DeleteItemInput{TableName: aws.String(w.table), Key: w.key, ConditionExpression: w.cond,
-			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv}
+			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv,
+			ReturnValuesOnConditionCheckFailure: onFail}
 	} else {
 		put = &dynamodb.PutItemInput{TableName: aws.String(w.table), Item: w.item, ConditionExpression: w.cond,
-			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv}
+			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv,
+			ReturnValuesOnConditionCheckFailure: onFail}
 	}
-	var old map[string]types.AttributeValue
+	var old, failedOn map[string]types.AttributeValue
 	lost := false // an attempt failed in a way that may have written
 	err := c.once(ctx, rng, w.what, func() error {
 		var cc *types.ConsumedCapacity
 		var err error
-		old = nil
+		old, failedOn = nil, nil
 		if del != nil {
 			var out *dynamodb.DeleteItemOutput
 			if out, err = c.api.DeleteItem(ctx, del, noSDKRetry); out != nil {
@@ -240,6 +251,9 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResul
 		}
 		if err != nil && mayHaveWritten(err) {
 			lost = true
+		}
+		if ccf := (*types.ConditionalCheckFailedException)(nil); errors.As(err, &ccf) && len(ccf.Item) > 0 {
+			failedOn = ccf.Item
 		}
 		if err == nil || awserr.Code(err) == "ConditionalCheckFailedException" {
 			units := 1.0
@@ -262,8 +276,9 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResul
 		}
 		return condResult{held: true, old: old}, nil
 	case awserr.Code(err) == "ConditionalCheckFailedException":
+		res := condResult{failed: true, failedOn: failedOn}
 		if lost {
-			done, err := o.isNow(ctx, rng, w.table, w.keyOf(o.led.keyNames), w.item)
+			done, err := o.isNow(ctx, rng, w.table, w.keyOf(o.led.keyNames), w.item, res)
 			if err != nil {
 				return condResult{}, err
 			}
@@ -271,7 +286,7 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResul
 				return condResult{held: true, earlier: true}, nil
 			}
 		}
-		return condResult{}, nil
+		return res, nil
 	}
 	return condResult{}, err
 }
@@ -294,17 +309,36 @@ func (w condWrite) keyOf(keyNames []string) map[string]types.AttributeValue {
 }
 
 // isNow reports whether the item of key in table is now want (nil:
-// absent), read consistently.
-func (o *ops) isNow(ctx context.Context, rng *rand.Rand, table string, key, want map[string]types.AttributeValue) (bool, error) {
-	found, _, err := o.batchGet(ctx, rng, table, []map[string]types.AttributeValue{key}, false, true)
+// absent), after a write whose condition failed (res): see itemNow.
+func (o *ops) isNow(ctx context.Context, rng *rand.Rand, table string, key, want map[string]types.AttributeValue, res condResult) (bool, error) {
+	cur, err := o.itemNow(ctx, rng, table, key, res)
 	if err != nil {
 		return false, err
 	}
-	var cur map[string]types.AttributeValue
-	if len(found) > 0 {
-		cur = found[0]
-	}
 	return sameState(cur, want), nil
+}
+
+// itemNow returns the item of key in table (nil: absent) after a write
+// whose condition failed (res): the item the failure returned, else a
+// consistent read — DynamoDB returns the item when there is one, but an
+// emulator may return none. A read refused for want of
+// dynamodb:BatchGetItem (undo's least-privilege policy has none: only
+// DynamoDB enforces IAM, and it returns the item) takes the failure's
+// answer: no item.
+func (o *ops) itemNow(ctx context.Context, rng *rand.Rand, table string, key map[string]types.AttributeValue, res condResult) (map[string]types.AttributeValue, error) {
+	if res.failedOn != nil {
+		return res.failedOn, nil
+	}
+	found, _, err := o.batchGet(ctx, rng, table, []map[string]types.AttributeValue{key}, false, true)
+	switch {
+	case awserr.Code(err) == "AccessDeniedException" && res.failed:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case len(found) > 0:
+		return found[0], nil
+	}
+	return nil, nil
 }
 
 // writeWhat names a conditional write of verb (rewind, undo) in table, or

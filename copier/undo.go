@@ -195,9 +195,11 @@ func (s *undoSink) undo(ctx context.Context, rng *rand.Rand, pg *page, e undoEnt
 		// before the copy already: put back by an undo run before (undo
 		// is repeated, or resumed), or never written (a write the copy
 		// gave up). Then there is nothing to undo.
-		done, err := s.x.isNow(ctx, rng, s.table, e.key, e.before)
-		if err != nil {
-			return err
+		done := false
+		if res.failed { // not a condition too long to send
+			if done, err = s.x.isNow(ctx, rng, s.table, e.key, e.before, res); err != nil {
+				return err
+			}
 		}
 		if done {
 			s.x.kept(1)
