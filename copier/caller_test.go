@@ -91,3 +91,55 @@ func TestOneRetryClockPerBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestUnprocessedItemsSlowThePacer: a BatchWriteItem or BatchGetItem that
+// leaves part of its batch unprocessed is a throttle of the table: it
+// slows the calls of every writer (the shared pacer), as a throttling
+// error does.
+func TestUnprocessedItemsSlowThePacer(t *testing.T) {
+	key := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "k"}}
+	tests := []struct {
+		name string
+		run  func(x *executor, f *fakeAPI) error
+	}{
+		{"batch write", func(x *executor, f *fakeAPI) error {
+			f.unprocessed = func(call, n int) int { return map[int]int{1: 1}[call] }
+			return x.batchWrite(context.Background(), rand.New(rand.NewPCG(1, 2)), "main", []types.WriteRequest{{PutRequest: &types.PutRequest{Item: key}}})
+		}},
+		{"batch get", func(x *executor, f *fakeAPI) error {
+			api := &phasedAPI{fakeAPI: f, start: time.Now(), throttledFrom: time.Hour}
+			x.c.api = &onceUnprocessed{phasedAPI: api}
+			_, _, err := x.batchGet(context.Background(), rand.New(rand.NewPCG(1, 2)), "main", []map[string]types.AttributeValue{key}, false, true)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake(0)
+				x := newExecutor(f, Options{Stats: &Stats{}, Backoff: DefaultBackoff, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}, []string{"pk"}, "main")
+				if err := tt.run(x, f); err != nil {
+					t.Fatal(err)
+				}
+				if x.c.pacer.delay == 0 {
+					t.Error("unprocessed items left the shared pacer at full speed")
+				}
+			})
+		})
+	}
+}
+
+// onceUnprocessed answers the first BatchGetItem with every key
+// unprocessed, then as the fake does.
+type onceUnprocessed struct {
+	*phasedAPI
+	calls int
+}
+
+func (o *onceUnprocessed) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	o.calls++
+	if o.calls == 1 {
+		return o.phasedAPI.BatchGetItem(ctx, in, optFns...)
+	}
+	return o.fakeAPI.BatchGetItem(ctx, in, optFns...)
+}

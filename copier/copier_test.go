@@ -20,16 +20,19 @@ func TestMaxWCUHoldsTheRate(t *testing.T) {
 		name   string
 		items  int
 		maxWCU float64
+		// onlyMissing writes with conditional puts, one at a time.
+		onlyMissing bool
 	}{
-		{"100 WCU", 3000, 100},
-		{"250 WCU", 6000, 250},
-		{"below one batch", 500, 10},
+		{"100 WCU", 3000, 100, false},
+		{"250 WCU", 6000, 250, false},
+		{"below one batch", 500, 10, false},
+		{"conditional writes", 1000, 100, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newFake(tt.items)
-				p, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 1, Writers: 4, MaxWCU: tt.maxWCU})
+				p, err := Prepare(context.Background(), f, Options{From: "rec", To: "main", Segments: 1, Writers: 4, MaxWCU: tt.maxWCU, OnlyMissing: tt.onlyMissing})
 				if err != nil {
 					t.Fatal(err)
 				}

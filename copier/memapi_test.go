@@ -270,7 +270,7 @@ func (m *memAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func
 	ks := ddbjson.KeyString(keyOf(in.Item, memKey))
 	if ok, err := holds(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, t[ks]); err != nil || !ok {
 		if err == nil {
-			err = &types.ConditionalCheckFailedException{Message: aws.String("condition false")}
+			err = conditionFailed(in.ReturnValuesOnConditionCheckFailure, t[ks])
 		}
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func (m *memAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ .
 	ks := ddbjson.KeyString(in.Key)
 	if ok, err := holds(aws.ToString(in.ConditionExpression), in.ExpressionAttributeNames, in.ExpressionAttributeValues, t[ks]); err != nil || !ok {
 		if err == nil {
-			err = &types.ConditionalCheckFailedException{Message: aws.String("condition false")}
+			err = conditionFailed(in.ReturnValuesOnConditionCheckFailure, t[ks])
 		}
 		return nil, err
 	}
@@ -302,4 +302,14 @@ func (m *memAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ .
 	}
 	delete(t, ks)
 	return out, nil
+}
+
+// conditionFailed is DynamoDB's ConditionalCheckFailedException, with the
+// item the condition met (cur, nil: none) when asked for (rv ALL_OLD).
+func conditionFailed(rv types.ReturnValuesOnConditionCheckFailure, cur map[string]types.AttributeValue) error {
+	e := &types.ConditionalCheckFailedException{Message: aws.String("condition false")}
+	if rv == types.ReturnValuesOnConditionCheckFailureAllOld {
+		e.Item = cur
+	}
+	return e
 }

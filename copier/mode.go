@@ -116,23 +116,33 @@ func (t *target) batchDelete(ctx context.Context, rng *rand.Rand, keys []map[str
 // eachIf writes items (keys, when del) one at a time, each on the
 // condition expr with its placeholders names and values: a write counts as
 // written (deleted) when the condition held, as kept otherwise, and the
-// journal's record of a key not written is amended. When a write is given
-// up, the items not written yet are recorded as failed.
+// journal's record of a key not written is amended. With a journal, each
+// write asks for the item it replaced: one that is not the item journaled
+// (before, by KeyString, as recordBefore read it) was written by someone
+// else in between, its condition still true, and the journal is amended
+// with it, so that undo puts back what the write replaced. When a write is
+// given up, the items not written yet are recorded as failed.
 func (t *target) eachIf(ctx context.Context, rng *rand.Rand, items []map[string]types.AttributeValue, del bool,
-	expr string, names map[string]string, values map[string]types.AttributeValue) error {
+	before map[string]map[string]types.AttributeValue, expr string, names map[string]string, values map[string]types.AttributeValue) error {
 	for i, it := range items {
 		w := condWrite{what: "conditional write into " + t.table, table: t.table, item: it,
-			cond: aws.String(expr), names: names, values: values}
+			cond: aws.String(expr), names: names, values: values, old: t.journal != nil}
 		if del {
 			w.what, w.key, w.item = "conditional delete from "+t.table, it, nil
 		}
-		held, _, err := t.x.write(ctx, rng, w)
+		res, err := t.x.write(ctx, rng, w)
 		if err != nil {
 			return t.x.giveUpRest(items[i:], err)
 		}
-		t.x.wroteIf(held, del)
-		if !held {
-			if err := t.notWritten(keyOf(it, t.keyNames)); err != nil {
+		t.x.wroteIf(res.held, del)
+		k := keyOf(it, t.keyNames)
+		switch {
+		case !res.held:
+			if err := t.notWritten(k); err != nil {
+				return err
+			}
+		case t.journal != nil && !res.earlier && !sameState(res.old, before[ddbjson.KeyString(k)]):
+			if err := t.journal.overwrote(k, res.old); err != nil {
 				return err
 			}
 		}

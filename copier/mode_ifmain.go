@@ -23,11 +23,12 @@ func (m ifMain) put(ctx context.Context, rng *rand.Rand, t *target, items []map[
 		t.x.wouldWrite(items)
 		return nil
 	}
-	if _, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames), items); err != nil {
+	before, err := t.recordBefore(ctx, rng, keysOf(items, t.keyNames), items)
+	if err != nil {
 		return err
 	}
 	names, values := t.sel.placeholders(m.expr)
-	return t.eachIf(ctx, rng, items, false, m.expr, names, values)
+	return t.eachIf(ctx, rng, items, false, before, m.expr, names, values)
 }
 
 func (m ifMain) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {
@@ -35,11 +36,12 @@ func (m ifMain) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[s
 		t.x.wouldDelete(len(keys))
 		return nil
 	}
-	if _, err := t.recordBefore(ctx, rng, keys, make([]map[string]types.AttributeValue, len(keys))); err != nil {
+	before, err := t.recordBefore(ctx, rng, keys, make([]map[string]types.AttributeValue, len(keys)))
+	if err != nil {
 		return err
 	}
 	names, values := t.sel.placeholders(m.expr)
-	return t.eachIf(ctx, rng, keys, true, m.expr, names, values)
+	return t.eachIf(ctx, rng, keys, true, before, m.expr, names, values)
 }
 
 // probe sends a conditional put whose condition can never hold: DynamoDB

@@ -38,10 +38,11 @@ func (onlyMissing) put(ctx context.Context, rng *rand.Rand, t *target, items []m
 		t.x.changed(int64(len(toPut))) // absent items: each one changes
 		return nil
 	}
-	if _, err := t.recordBefore(ctx, rng, keysOf(toPut, t.keyNames), toPut); err != nil {
+	before, err := t.recordBefore(ctx, rng, keysOf(toPut, t.keyNames), toPut)
+	if err != nil {
 		return err
 	}
-	return t.eachIf(ctx, rng, toPut, false, "attribute_not_exists(#ddbk0)", map[string]string{"#ddbk0": t.keyNames[0]}, nil)
+	return t.eachIf(ctx, rng, toPut, false, before, "attribute_not_exists(#ddbk0)", map[string]string{"#ddbk0": t.keyNames[0]}, nil)
 }
 
 func (onlyMissing) del(ctx context.Context, rng *rand.Rand, t *target, keys []map[string]types.AttributeValue) error {

@@ -69,7 +69,9 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 	}
 	current, err := t.current(ctx, rng, keys)
 	if err != nil {
-		return err
+		// A read given up after --max-retry-time gives up the batch's
+		// keys, as a write would: failed and listed, the rewind going on.
+		return x.giveUpRest(keys, err)
 	}
 	var todo []int
 	left := make([]map[string]types.AttributeValue, len(keys))     // what the window left, per key
@@ -151,19 +153,31 @@ func (s *rewindSink) write(ctx context.Context, rng *rand.Rand, pg *page, k, wan
 			return t.notWritten(k)
 		}
 	}
-	held, old, err := x.write(ctx, rng, condWrite{what: writeWhat("rewind", t.table, want == nil), table: t.table,
+	res, err := x.write(ctx, rng, condWrite{what: writeWhat("rewind", t.table, want == nil), table: t.table,
 		key: k, item: want, cond: cond, names: names, values: values, old: true})
 	switch {
 	case err != nil:
 		return err
-	case !held:
-		x.noteConflict(pg, k) // written between our read and our write
+	case !res.held:
+		// Written between our read and our write: a conflict — unless it
+		// is in its start state now (the same rewind running twice at
+		// once, a retried job overlapping the previous attempt): already
+		// rewound.
+		done, err := x.isNow(ctx, rng, t.table, k, want, res)
+		if err != nil {
+			return err
+		}
+		if done {
+			x.kept(1)
+		} else {
+			x.noteConflict(pg, k)
+		}
 		return t.notWritten(k)
 	}
-	if !sameState(old, cur) {
+	if !res.earlier && !sameState(res.old, cur) {
 		x.noteClobbered(pg, k)
 		if t.journal != nil {
-			if err := t.journal.overwrote(k, old); err != nil {
+			if err := t.journal.overwrote(k, res.old); err != nil {
 				return err
 			}
 		}

@@ -178,12 +178,42 @@ type condWrite struct {
 	old bool
 }
 
+// condResult is what one conditional write did.
+type condResult struct {
+	// held: the write was done (its condition held).
+	held bool
+	// old is the item the write replaced (condWrite.old; nil: there was
+	// none, or earlier).
+	old map[string]types.AttributeValue
+	// earlier: the write was done by an earlier attempt whose answer was
+	// lost (a 5xx, a timeout, a dropped connection), and the retry met it
+	// — its condition failed, or it replaced the item the earlier attempt
+	// wrote. The item that attempt replaced is unknown: old is nil.
+	earlier bool
+	// failed: DynamoDB found the condition false (not held, no error).
+	// failedOn is the item it met, as DynamoDB returned it
+	// (ReturnValuesOnConditionCheckFailure ALL_OLD); nil when it returned
+	// none: there was no item — or the endpoint (an emulator) does not
+	// return it (see itemNow).
+	failed   bool
+	failedOn map[string]types.AttributeValue
+}
+
 // write runs one conditional write. It reports whether the condition held
-// and, with w.old, the item it replaced (nil: there was none), charging
-// the write-capacity cap either way (DynamoDB charges a failed condition
-// too) and counting nothing: the caller decides what each outcome means
-// (ledger.wroteIf, noteConflict, noteClobbered).
-func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map[string]types.AttributeValue, error) {
+// and, with w.old, the item it replaced, charging the write-capacity cap
+// either way (DynamoDB charges a failed condition too) and counting
+// nothing: the caller decides what each outcome means (ledger.wroteIf,
+// noteConflict, noteClobbered).
+//
+// An attempt that fails with a 5xx or a timeout may have been done all the
+// same: its retry then meets the attempt's own write. A retry whose
+// condition fails, after such an attempt, reads the item (consistently):
+// when it is what the write puts (absent, for a delete), the earlier
+// attempt did the write (earlier), and it is not mistaken for an item
+// someone else changed — kept, a conflict — which would also tell undo to
+// leave it. A retry that replaces the very item the write puts is the
+// same.
+func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResult, error) {
 	c := o.c
 	var rv types.ReturnValue
 	if w.old {
@@ -191,18 +221,23 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map
 	}
 	var put *dynamodb.PutItemInput
 	var del *dynamodb.DeleteItemInput
+	// A failed condition returns the item it met, at no cost.
+	onFail := types.ReturnValuesOnConditionCheckFailureAllOld
 	if w.item == nil {
 		del = &dynamodb.DeleteItemInput{TableName: aws.String(w.table), Key: w.key, ConditionExpression: w.cond,
-			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv}
+			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv,
+			ReturnValuesOnConditionCheckFailure: onFail}
 	} else {
 		put = &dynamodb.PutItemInput{TableName: aws.String(w.table), Item: w.item, ConditionExpression: w.cond,
-			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv}
+			ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: c.capacity, ReturnValues: rv,
+			ReturnValuesOnConditionCheckFailure: onFail}
 	}
-	var old map[string]types.AttributeValue
+	var old, failedOn map[string]types.AttributeValue
+	lost := false // an attempt failed in a way that may have written
 	err := c.once(ctx, rng, w.what, func() error {
 		var cc *types.ConsumedCapacity
 		var err error
-		old = nil
+		old, failedOn = nil, nil
 		if del != nil {
 			var out *dynamodb.DeleteItemOutput
 			if out, err = c.api.DeleteItem(ctx, del, noSDKRetry); out != nil {
@@ -213,6 +248,12 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map
 			if out, err = c.api.PutItem(ctx, put, noSDKRetry); out != nil {
 				cc, old = out.ConsumedCapacity, out.Attributes
 			}
+		}
+		if err != nil && mayHaveWritten(err) {
+			lost = true
+		}
+		if ccf := (*types.ConditionalCheckFailedException)(nil); errors.As(err, &ccf) && len(ccf.Item) > 0 {
+			failedOn = ccf.Item
 		}
 		if err == nil || awserr.Code(err) == "ConditionalCheckFailedException" {
 			units := 1.0
@@ -230,11 +271,74 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (bool, map
 	}
 	switch {
 	case err == nil:
-		return true, old, nil
+		if lost && w.old && sameState(old, w.item) {
+			return condResult{held: true, earlier: true}, nil
+		}
+		return condResult{held: true, old: old}, nil
 	case awserr.Code(err) == "ConditionalCheckFailedException":
-		return false, old, nil
+		res := condResult{failed: true, failedOn: failedOn}
+		if lost {
+			done, err := o.isNow(ctx, rng, w.table, w.keyOf(o.led.keyNames), w.item, res)
+			if err != nil {
+				return condResult{}, err
+			}
+			if done {
+				return condResult{held: true, earlier: true}, nil
+			}
+		}
+		return res, nil
 	}
-	return false, old, err
+	return condResult{}, err
+}
+
+// mayHaveWritten reports whether a failed attempt of a write may have been
+// done all the same: a transient error that is not a throttle (a 5xx, a
+// timeout, a dropped connection) can come after DynamoDB wrote; a throttle
+// or a refusal cannot.
+func mayHaveWritten(err error) bool {
+	throttle, transient := classify(err)
+	return transient && !throttle
+}
+
+// keyOf returns the key the write is about.
+func (w condWrite) keyOf(keyNames []string) map[string]types.AttributeValue {
+	if w.key != nil {
+		return w.key
+	}
+	return keyOf(w.item, keyNames)
+}
+
+// isNow reports whether the item of key in table is now want (nil:
+// absent), after a write whose condition failed (res): see itemNow.
+func (o *ops) isNow(ctx context.Context, rng *rand.Rand, table string, key, want map[string]types.AttributeValue, res condResult) (bool, error) {
+	cur, err := o.itemNow(ctx, rng, table, key, res)
+	if err != nil {
+		return false, err
+	}
+	return sameState(cur, want), nil
+}
+
+// itemNow returns the item of key in table (nil: absent) after a write
+// whose condition failed (res): the item the failure returned, else a
+// consistent read — DynamoDB returns the item when there is one, but an
+// emulator may return none. A read refused for want of
+// dynamodb:BatchGetItem (undo's least-privilege policy has none: only
+// DynamoDB enforces IAM, and it returns the item) takes the failure's
+// answer: no item.
+func (o *ops) itemNow(ctx context.Context, rng *rand.Rand, table string, key map[string]types.AttributeValue, res condResult) (map[string]types.AttributeValue, error) {
+	if res.failedOn != nil {
+		return res.failedOn, nil
+	}
+	found, _, err := o.batchGet(ctx, rng, table, []map[string]types.AttributeValue{key}, false, true)
+	switch {
+	case awserr.Code(err) == "AccessDeniedException" && res.failed:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case len(found) > 0:
+		return found[0], nil
+	}
+	return nil, nil
 }
 
 // writeWhat names a conditional write of verb (rewind, undo) in table, or

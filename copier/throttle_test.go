@@ -52,7 +52,7 @@ func TestExecutorCountsThrottlesByReason(t *testing.T) {
 	stats := &Stats{}
 	x := newExecutor(f, Options{Stats: stats, Backoff: Backoff{}, Now: time.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, []string{"pk"}, "Music")
 	w := condWrite{what: "conditional write into Music", table: "Music", item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "a"}}}
-	if _, _, err := x.write(context.Background(), rand.New(rand.NewPCG(1, 2)), w); err != nil {
+	if _, err := x.write(context.Background(), rand.New(rand.NewPCG(1, 2)), w); err != nil {
 		t.Fatal(err)
 	}
 	f.unprocessed = func(call, n int) int { return map[int]int{1: 1}[call] }

@@ -165,13 +165,20 @@ func (s *undoSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 		}
 		return nil
 	}
+	// A batch write given up (recorded as failed) does not keep the
+	// conditional writes from being done; another error ends the undo.
+	var werr error
 	if len(reqs) > 0 {
-		if err := s.x.batchWrite(ctx, rng, s.table, reqs); err != nil {
-			return err
+		werr = s.x.batchWrite(ctx, rng, s.table, reqs)
+		if inc := (*IncompleteError)(nil); werr != nil && !errors.As(werr, &inc) {
+			return werr
 		}
 	}
-	return s.x.parallel(rng, len(conds), func(n int) map[string]types.AttributeValue { return conds[n].key },
-		func(n int, rng *rand.Rand) error { return s.undo(ctx, rng, b.pg, conds[n]) })
+	if err := s.x.parallel(rng, len(conds), func(n int) map[string]types.AttributeValue { return conds[n].key },
+		func(n int, rng *rand.Rand) error { return s.undo(ctx, rng, b.pg, conds[n]) }); err != nil {
+		return err
+	}
+	return werr
 }
 
 // undo puts e.before back (deletes the key when nil) while the item is
@@ -179,15 +186,29 @@ func (s *undoSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error {
 // since ddbrewind wrote it), that item is put back — while the item is
 // still what undo wrote — and the key is an undo conflict.
 func (s *undoSink) undo(ctx context.Context, rng *rand.Rand, pg *page, e undoEntry) error {
-	held, old, err := s.put(ctx, rng, e.key, e.before, e.after)
+	res, err := s.put(ctx, rng, e.key, e.before, e.after)
 	switch {
 	case err != nil:
 		return err
-	case !held:
-		s.x.noteConflict(pg, e.key) // changed since ddbrewind wrote it
+	case !res.held:
+		// Changed since ddbrewind wrote it — unless it is as it was
+		// before the copy already: put back by an undo run before (undo
+		// is repeated, or resumed), or never written (a write the copy
+		// gave up). Then there is nothing to undo.
+		done := false
+		if res.failed { // not a condition too long to send
+			if done, err = s.x.isNow(ctx, rng, s.table, e.key, e.before, res); err != nil {
+				return err
+			}
+		}
+		if done {
+			s.x.kept(1)
+			return nil
+		}
+		s.x.noteConflict(pg, e.key)
 		return nil
-	case !sameState(old, e.after):
-		if _, _, err := s.put(ctx, rng, e.key, old, e.before); err != nil {
+	case !res.earlier && !sameState(res.old, e.after):
+		if _, err := s.put(ctx, rng, e.key, res.old, e.before); err != nil {
 			return err
 		}
 		s.x.noteConflict(pg, e.key)
@@ -205,10 +226,10 @@ func (s *undoSink) undo(ctx context.Context, rng *rand.Rand, pg *page, e undoEnt
 // (sameState) and puts it back when it differs. A condition DynamoDB
 // cannot take (too long) does not hold: the item is never overwritten
 // blindly.
-func (s *undoSink) put(ctx context.Context, rng *rand.Rand, key, item, expect map[string]types.AttributeValue) (bool, map[string]types.AttributeValue, error) {
+func (s *undoSink) put(ctx context.Context, rng *rand.Rand, key, item, expect map[string]types.AttributeValue) (condResult, error) {
 	cond, names, values, ok := stillAsLeft(scalarsOf(expect), s.keyNames)
 	if !ok {
-		return false, nil, nil
+		return condResult{}, nil
 	}
 	return s.x.write(ctx, rng, condWrite{what: writeWhat("undo", s.table, item == nil), table: s.table,
 		key: key, item: item, cond: cond, names: names, values: values, old: true})
