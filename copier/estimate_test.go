@@ -95,44 +95,48 @@ func TestEstimateNeverUnknown(t *testing.T) {
 	}
 }
 
+// pages is a pager of n pages of 10 items; page failAt (from 1) fails.
+type pages struct {
+	n, failAt, served int
+}
+
+func (p *pages) HasMorePages() bool { return p.served < p.n }
+
+func (p *pages) NextPage(context.Context, ...func(*dynamodb.Options)) (int32, error) {
+	p.served++
+	if p.served == p.failAt {
+		return 0, errBoom
+	}
+	return 10, nil
+}
+
+var errBoom = errors.New("boom")
+
 // TestCountPaged: a count adds up its pages until the last one, or stops
 // after maxPages and says it did not reach the end; an error stops it.
 func TestCountPaged(t *testing.T) {
-	boom := errors.New("boom")
 	tests := []struct {
 		name     string
 		pages    int // pages the query has, 10 items each
 		maxPages int
 		failAt   int // page that fails (0: none)
 		want     int64
+		served   int
 		complete bool
 		err      error
 	}{
-		{"one page", 1, 16, 0, 10, true, nil},
-		{"all pages", 16, 16, 0, 160, true, nil},
-		{"stopped", 17, 16, 0, 160, false, nil},
-		{"unbounded", 40, 0, 0, 400, true, nil},
-		{"error", 5, 16, 3, 20, false, boom},
+		{"one page", 1, 16, 0, 10, 1, true, nil},
+		{"all pages", 16, 16, 0, 160, 16, true, nil},
+		{"stopped", 17, 16, 0, 160, 16, false, nil},
+		{"unbounded", 40, 0, 0, 400, 40, true, nil},
+		{"error", 5, 16, 3, 20, 3, false, errBoom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			calls := 0
-			n, complete, err := countPaged(tt.maxPages, func(start map[string]types.AttributeValue) (int32, map[string]types.AttributeValue, error) {
-				calls++
-				if (calls == 1) != (start == nil) {
-					t.Fatalf("page %d started after %v", calls, start)
-				}
-				if calls == tt.failAt {
-					return 0, nil, boom
-				}
-				var next map[string]types.AttributeValue
-				if calls < tt.pages {
-					next = map[string]types.AttributeValue{"pk": &types.AttributeValueMemberN{Value: fmt.Sprint(calls)}}
-				}
-				return 10, next, nil
-			})
-			if n != tt.want || complete != tt.complete || !errors.Is(err, tt.err) {
-				t.Errorf("count %d complete %v err %v, want %d %v %v", n, complete, err, tt.want, tt.complete, tt.err)
+			p := &pages{n: tt.pages, failAt: tt.failAt}
+			n, complete, err := countPaged(context.Background(), p, func(c int32) int32 { return c }, tt.maxPages)
+			if n != tt.want || complete != tt.complete || !errors.Is(err, tt.err) || p.served != tt.served {
+				t.Errorf("count %d complete %v err %v after %d pages, want %d %v %v after %d", n, complete, err, p.served, tt.want, tt.complete, tt.err, tt.served)
 			}
 		})
 	}

@@ -483,43 +483,33 @@ func sampleCount(ctx context.Context, api API, table string) (int64, int, error)
 // at most maxPages pages (0: all); complete says whether it reached the
 // end.
 func countScan(ctx context.Context, api API, in *dynamodb.ScanInput, maxPages int) (n int64, complete bool, err error) {
-	return countPaged(maxPages, func(start map[string]types.AttributeValue) (int32, map[string]types.AttributeValue, error) {
-		in.ExclusiveStartKey = start
-		out, err := api.Scan(ctx, in)
-		if err != nil {
-			return 0, nil, err
-		}
-		return out.Count, out.LastEvaluatedKey, nil
-	})
+	return countPaged(ctx, dynamodb.NewScanPaginator(api, in), func(o *dynamodb.ScanOutput) int32 { return o.Count }, maxPages)
 }
 
 // countQuery is countScan for a Query.
 func countQuery(ctx context.Context, api API, in *dynamodb.QueryInput, maxPages int) (n int64, complete bool, err error) {
-	return countPaged(maxPages, func(start map[string]types.AttributeValue) (int32, map[string]types.AttributeValue, error) {
-		in.ExclusiveStartKey = start
-		out, err := api.Query(ctx, in)
-		if err != nil {
-			return 0, nil, err
-		}
-		return out.Count, out.LastEvaluatedKey, nil
-	})
+	return countPaged(ctx, dynamodb.NewQueryPaginator(api, in), func(o *dynamodb.QueryOutput) int32 { return o.Count }, maxPages)
 }
 
-// countPaged adds up the counts of pages from page, each starting after
-// the last one's LastEvaluatedKey, for at most maxPages pages (0: all).
-func countPaged(maxPages int, page func(start map[string]types.AttributeValue) (int32, map[string]types.AttributeValue, error)) (int64, bool, error) {
+// pager is the SDK's Scan or Query paginator.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(ctx context.Context, optFns ...func(*dynamodb.Options)) (O, error)
+}
+
+// countPaged adds up the counts of p's pages, for at most maxPages pages
+// (0: all); complete says whether it reached the last page.
+func countPaged[O any](ctx context.Context, p pager[O], count func(O) int32, maxPages int) (int64, bool, error) {
 	var n int64
-	var start map[string]types.AttributeValue
-	for pages := 0; maxPages == 0 || pages < maxPages; pages++ {
-		c, next, err := page(start)
+	for pages := 0; p.HasMorePages(); pages++ {
+		if maxPages > 0 && pages == maxPages {
+			return n, false, nil
+		}
+		out, err := p.NextPage(ctx)
 		if err != nil {
 			return n, false, err
 		}
-		n += int64(c)
-		if len(next) == 0 {
-			return n, true, nil
-		}
-		start = next
+		n += int64(count(out))
 	}
-	return n, false, nil
+	return n, true, nil
 }
