@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -24,7 +25,8 @@ import (
 //
 // For every request whose operation matches Ops the proxy draws, from one
 // random source seeded with Seed, first a latency (when Latency > 0), then
-// one number that picks at most one of Throttle, Error500, Error503 and Drop
+// one number that picks at most one of Throttle, Error500, Error503, Drop
+// and LoseAnswer
 // (so their probabilities add up, and should total at most 1), then, when
 // the request is forwarded as a BatchWriteItem or BatchGetItem, whether
 // Partial applies and which subset to send. Given the order in which
@@ -46,6 +48,12 @@ type FaultConfig struct {
 	// Drop is the probability of reading the request and then resetting
 	// the connection without forwarding it or answering.
 	Drop float64
+	// LoseAnswer is the probability of forwarding the request — the
+	// emulator does it — and then answering HTTP 500 instead of its
+	// response, as when DynamoDB wrote and the answer was lost on the way
+	// (a timeout, a 5xx from a front end): a client's retry then meets
+	// its own write.
+	LoseAnswer float64
 	// Latency is the most delay (uniformly drawn, "jitter") added before a
 	// request is answered or forwarded.
 	Latency time.Duration
@@ -89,6 +97,7 @@ type OpStats struct {
 	Errors500   int64 // HTTP 500 errors injected
 	Errors503   int64 // HTTP 503 errors injected
 	Drops       int64 // connections reset without an answer
+	Lost        int64 // requests forwarded whose answer was replaced by a 500
 	Partials    int64 // batch responses with entries withheld
 	Unprocessed int64 // entries (write requests or keys) withheld in total
 	Responded   int64 // requests answered by FaultConfig.Respond
@@ -102,6 +111,7 @@ func (s *OpStats) add(o OpStats) {
 	s.Errors500 += o.Errors500
 	s.Errors503 += o.Errors503
 	s.Drops += o.Drops
+	s.Lost += o.Lost
 	s.Partials += o.Partials
 	s.Unprocessed += o.Unprocessed
 	s.Responded += o.Responded
@@ -265,6 +275,7 @@ const (
 	fault500
 	fault503
 	faultDrop
+	faultLost
 )
 
 // plan is what the proxy does with one request, decided under the lock.
@@ -329,6 +340,10 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, pl.reqID, pl.errType, "Service unavailable (injected by ddbtest)")
 	case faultDrop:
 		dropConnection(w)
+	case faultLost:
+		rec := httptest.NewRecorder()
+		p.forward(rec, r, body, pl)
+		writeError(w, http.StatusInternalServerError, pl.reqID, pl.errType, "Internal server error after the request was done (answer lost, injected by ddbtest)")
 	default:
 		p.forward(w, r, body, pl)
 	}
@@ -384,6 +399,9 @@ func (p *FaultProxy) decide(op string, body []byte) plan {
 	case u < cfg.Throttle+cfg.Error500+cfg.Error503+cfg.Drop:
 		pl.fault = faultDrop
 		st.Drops++
+	case u < cfg.Throttle+cfg.Error500+cfg.Error503+cfg.Drop+cfg.LoseAnswer:
+		pl.fault, pl.errType = faultLost, "com.amazonaws.dynamodb.v20120810#InternalServerError"
+		st.Lost++
 	}
 	if pl.fault != faultNone {
 		p.injected++

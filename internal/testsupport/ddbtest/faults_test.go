@@ -230,6 +230,11 @@ func TestFaultProxyErrors(t *testing.T) {
 			want: OpStats{Calls: 2, Throttles: 2},
 		},
 		{
+			name: "answer lost", cfg: FaultConfig{LoseAnswer: 1}, attempts: 1,
+			check: wantHTTPStatus(500),
+			want:  OpStats{Calls: 2, Forwarded: 2, Lost: 2},
+		},
+		{
 			name: "other operations only", cfg: FaultConfig{Throttle: 1, Ops: []string{"BatchWriteItem"}}, attempts: 1,
 			check: func(t *testing.T, call int, err error) {
 				if err != nil {
@@ -568,5 +573,26 @@ func TestFaultProxyRespond(t *testing.T) {
 	}
 	if got := st["ListTables"]; got.Forwarded != 1 {
 		t.Errorf("ListTables stats %+v, want forwarded", got)
+	}
+}
+
+// TestFaultProxyLoseAnswer: a write whose answer is lost was done all the
+// same: the client gets a 500, and the item is in the table.
+func TestFaultProxyLoseAnswer(t *testing.T) {
+	t.Parallel()
+	srv := pool.Get(t, Dynalite)
+	direct := srv.Client(t)
+	table := UniqueName(t, "lost")
+	CreateTable(t, direct, table, MixedSpec())
+	p := NewFaultProxy(t, srv.Endpoint, FaultConfig{Ops: []string{"PutItem"}, LoseAnswer: 1})
+	c := srv.Client(t, viaProxy(p, 1))
+	item := MixedItems(1, 1)[0]
+	_, err := c.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: item})
+	wantHTTPStatus(500)(t, 0, err)
+	if got := ScanAll(t, direct, table); len(got) != 1 {
+		t.Errorf("the table holds %d items after a put whose answer was lost, want 1", len(got))
+	}
+	if st := p.Stats().Ops["PutItem"]; st != (OpStats{Calls: 1, Forwarded: 1, Lost: 1}) {
+		t.Errorf("PutItem stats %+v", st)
 	}
 }
