@@ -144,6 +144,11 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		if isRecovery {
 			return usage.Errorf("%s into %s: refused: it is a recovery table (tag %s); the target must be the main table", j.verb, o.To, tables.TagSourceTable)
 		}
+		if o.Journal != "" && !o.DryRun {
+			if err := checkJournalTable(ctx, o.Files, o.Journal, o.To); err != nil {
+				return err
+			}
+		}
 	}
 	if copying || o.SkipExpired {
 		// A copy's items are counted (and with --skip-expired left out)

@@ -46,16 +46,39 @@ func openJournal(ctx context.Context, files *statefile.Store, loc, table string,
 	if created {
 		return j, nil
 	}
-	h, err := journalfmt.ParseHeader(a.FirstLine(), loc)
-	if err != nil {
+	if err := headerOf(a.FirstLine(), loc, table); err != nil {
 		a.Close()
 		return nil, err
 	}
-	if h.Table != table {
-		a.Close()
-		return nil, usage.Errorf("--journal %s records table %s, not %s: use another --journal path", loc, h.Table, table)
-	}
 	return j, nil
+}
+
+// checkJournalTable refuses, before anything is written, a journal at loc
+// that exists and records another table than table. openJournal checks it
+// again when the copy opens the journal (another copy may create one in
+// between).
+func checkJournalTable(ctx context.Context, files *statefile.Store, loc, table string) error {
+	line, err := files.FirstLine(ctx, loc)
+	if err != nil {
+		return usage.Errorf("--journal %s: %v", loc, err)
+	}
+	if line == nil {
+		return nil
+	}
+	return headerOf(line, loc, table)
+}
+
+// headerOf checks that the first line of the journal at loc is a header
+// recording table.
+func headerOf(line []byte, loc, table string) error {
+	h, err := journalfmt.ParseHeader(line, loc)
+	if err != nil {
+		return err
+	}
+	if h.Table != table {
+		return usage.Errorf("--journal %s records table %s, not %s: use another --journal path", loc, h.Table, table)
+	}
+	return nil
 }
 
 // record appends the before-images of keys (nil before = absent) and what

@@ -180,4 +180,15 @@ func TestCopyJournalOfAnotherTableLogsNoSummary(t *testing.T) {
 	if n := len(ddbtest.ScanAll(t, c, to)); n != 0 {
 		t.Errorf("%s holds %d items, want 0", to, n)
 	}
+	// The journal is checked while the copy is prepared: before the
+	// confirmation (which, off a terminal without --yes, would refuse
+	// with another reason) and before the "copy starting" line, and run
+	// refuses it before it restores anything.
+	r = runCLI(t, cliOpts{stdinTTY: true, stdin: "yes\n"}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--journal", journal)
+	if r.code != 2 || !strings.Contains(lastLine(r.stderr), "records table "+other+", not "+to) || strings.Contains(r.stderr, "About to") || strings.Contains(r.stderr, "copy starting") {
+		t.Errorf("copy on a terminal with the journal of %s: exit %d, stderr:\n%s", other, r.code, r.stderr)
+	}
+	if n := len(ddbtest.ScanAll(t, c, to)); n != 0 {
+		t.Errorf("%s holds %d items, want 0", to, n)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -381,4 +382,40 @@ func TestS3JournalSharedByTwoAppenders(t *testing.T) {
 	defer cleanup()
 	data, _ := os.ReadFile(path)
 	checkJournal(t, data, header, writers, n)
+}
+
+// TestFirstLine: a journal's first line is read without opening it for
+// appending: nil (and nothing created) where there is none yet, the header
+// of a local journal or of an S3 journal's first part.
+func TestFirstLine(t *testing.T) {
+	ctx := context.Background()
+	const header = `{"journal":"test"}` + "\n"
+	dir := t.TempDir()
+	s3 := &fakeS3{objects: map[string][]byte{}}
+	s := &Store{S3: s3}
+	for _, loc := range []string{filepath.Join(dir, "j.jsonl"), "s3://bucket/j.jsonl"} {
+		line, err := s.FirstLine(ctx, loc)
+		if err != nil || line != nil {
+			t.Fatalf("%s before it exists: %q, %v; want nil", loc, line, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "j.jsonl")); !errors.Is(err, fs.ErrNotExist) || len(s3.objects) != 0 {
+			t.Fatalf("%s: FirstLine created something (%v, %d objects)", loc, err, len(s3.objects))
+		}
+	}
+	for _, loc := range []string{filepath.Join(dir, "j.jsonl"), "s3://bucket/j.jsonl"} {
+		a, err := s.OpenAppend(ctx, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Init(ctx, []byte(header)); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Append(ctx, record("a", 1)); err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+		if line, err := s.FirstLine(ctx, loc); err != nil || string(line) != header {
+			t.Errorf("%s: first line %q, %v; want the header", loc, line, err)
+		}
+	}
 }

@@ -276,6 +276,40 @@ func (s *Store) openLocal(loc string) (*Appender, error) {
 	return a, nil
 }
 
+// FirstLine returns the first line of the journal at loc without opening
+// it for appending (nothing is created): nil when there is no journal
+// there yet. A local journal is read up to its first newline only.
+func (s *Store) FirstLine(ctx context.Context, loc string) ([]byte, error) {
+	if !IsS3(loc) {
+		f, err := os.Open(loc)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		line, err := bufio.NewReader(f).ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read %s: %w", loc, err)
+		}
+		return line, nil
+	}
+	bucket, key, err := s.s3For(loc)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := s.parts(ctx, bucket, key)
+	if err != nil || len(parts) == 0 {
+		return nil, err
+	}
+	data, err := s.Read(ctx, "s3://"+bucket+"/"+parts[0])
+	if err != nil {
+		return nil, err
+	}
+	return firstLine(data), nil
+}
+
 // Empty reports whether the journal had no content when opened.
 func (a *Appender) Empty() bool { return a.empty }
 
