@@ -285,8 +285,15 @@ func sameCopied(a, b map[string]types.AttributeValue) bool {
 	return itemeq.Items(stripReplication(a), stripReplication(b))
 }
 
+// ttlHorizonYears is how far in the past a TTL may be and still be processed:
+// DynamoDB's TTL ignores an item whose expiration time is more than five
+// years in the past (a 0 or a small sentinel meaning "never" among them),
+// and never deletes it.
+const ttlHorizonYears = 5
+
 // expired reports whether item's TTL attribute ttl is a Number of epoch
-// seconds before now.
+// seconds before now, and not more than five years before it (DynamoDB
+// ignores such an item: it keeps it, so a copy must too).
 func expired(item map[string]types.AttributeValue, ttl string, now time.Time) bool {
 	if ttl == "" {
 		return false
@@ -299,7 +306,8 @@ func expired(item map[string]types.AttributeValue, ttl string, now time.Time) bo
 	if err != nil {
 		return false
 	}
-	return f.Cmp(new(big.Float).SetInt64(now.Unix())) < 0
+	oldest := new(big.Float).SetInt64(now.AddDate(-ttlHorizonYears, 0, 0).Unix())
+	return f.Cmp(new(big.Float).SetInt64(now.Unix())) < 0 && f.Cmp(oldest) >= 0
 }
 
 // mainTableSink is the one place every item a copy writes passes through,

@@ -29,7 +29,7 @@ var ttlNow = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 // fraction), k3 expires later, k4's exp is a string (not a TTL), k5 has no
 // exp and the attributes of a 2017 global table.
 func ttlItems() []map[string]types.AttributeValue {
-	exp := []string{fmt.Sprint(ttlNow.Unix() - 100), "1", fmt.Sprint(ttlNow.Unix()-1) + ".5", fmt.Sprint(ttlNow.Unix() + 3600)}
+	exp := []string{fmt.Sprint(ttlNow.Unix() - 100), fmt.Sprint(ttlNow.AddDate(-4, 0, 0).Unix()), fmt.Sprint(ttlNow.Unix()-1) + ".5", fmt.Sprint(ttlNow.Unix() + 3600)}
 	var items []map[string]types.AttributeValue
 	for i := range 6 {
 		it := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("k%d", i)}}
