@@ -17,6 +17,8 @@ func TestItem(t *testing.T) {
 		{"ascii string", map[string]types.AttributeValue{"pk": s("abc")}, 5, 5},
 		{"accented: 2 UTF-8 bytes, 1 UTF-16 unit", map[string]types.AttributeValue{"é": s("é")}, 4, 2},
 		{"emoji: 4 UTF-8 bytes, 2 UTF-16 units", map[string]types.AttributeValue{"e": s("😀")}, 5, 3},
+		{"U+10000, the first rune of 2 UTF-16 units", map[string]types.AttributeValue{"e": s("\U00010000")}, 5, 3},
+		{"U+FFFF, the last rune of 1 UTF-16 unit", map[string]types.AttributeValue{"e": s("\uffff")}, 4, 2},
 		{"number", map[string]types.AttributeValue{"n": n("12345")}, 5, 5},
 		{"binary, bool, null", map[string]types.AttributeValue{
 			"b": &types.AttributeValueMemberB{Value: []byte{0, 1, 2}},
