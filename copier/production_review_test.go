@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -11,9 +12,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
 )
@@ -131,7 +134,8 @@ func TestReadTTLStatus(t *testing.T) {
 }
 
 // TestUnservedRetryer: an endpoint that does not serve the operation is not
-// retried; throttling still is.
+// retried (even with a status the SDK retries); throttling and 5xx still
+// are.
 func TestUnservedRetryer(t *testing.T) {
 	r := unservedRetryer{retry.NewStandard()}
 	for _, tt := range []struct {
@@ -140,6 +144,11 @@ func TestUnservedRetryer(t *testing.T) {
 	}{
 		{&smithy.GenericAPIError{Code: "UnknownOperationException"}, false},
 		{&smithy.DeserializationError{Err: errors.New("<html>")}, false},
+		// moto's HTML error page with a 500: a status the SDK retries.
+		{&awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}},
+			Err: &smithy.DeserializationError{Err: errors.New("<html>")}}}, false},
+		{&awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}},
+			Err: errors.New("internal")}}, true},
 		{&types.ThrottlingException{}, true},
 		{&types.ProvisionedThroughputExceededException{}, true},
 	} {
