@@ -76,6 +76,12 @@ func TestItems(t *testing.T) {
 		{"same", item{"pk": s("a"), "v": n("1")}, item{"v": n("1.00"), "pk": s("a")}, true},
 		{"missing attribute", item{"pk": s("a"), "v": n("1")}, item{"pk": s("a")}, false},
 		{"other attribute", item{"pk": s("a"), "v": n("1")}, item{"pk": s("a"), "w": n("1")}, false},
+		{"absent vs empty string", item{"pk": s("a"), "v": s("")}, item{"pk": s("a")}, false},
+		{"absent vs empty list", item{"pk": s("a"), "v": &types.AttributeValueMemberL{}}, item{"pk": s("a")}, false},
+		{"empty string vs NULL", item{"pk": s("a"), "v": s("")}, item{"pk": s("a"), "v": &types.AttributeValueMemberNULL{Value: true}}, false},
+		{"1 vs 1.0 vs 1E0", item{"pk": s("a"), "v": n("1"), "w": n("1.0")}, item{"pk": s("a"), "v": n("1E0"), "w": n("10E-1")}, true},
+		{"nested number by value", item{"m": &types.AttributeValueMemberM{Value: item{"l": &types.AttributeValueMemberL{Value: []types.AttributeValue{n("2.50")}}}}},
+			item{"m": &types.AttributeValueMemberM{Value: item{"l": &types.AttributeValueMemberL{Value: []types.AttributeValue{n("2.5")}}}}}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
