@@ -3,6 +3,7 @@ package copier
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -76,5 +77,55 @@ func TestDiffWindowKinds(t *testing.T) {
 				t.Errorf("conflict keys %v", wd.ConflictKeys)
 			}
 		})
+	}
+}
+
+// TestDiffWindowGlobalTable2017: on a 2017 global table DynamoDB sets
+// aws:rep:* on every item written, the rewind's included; a copy never
+// writes them. The verification of a rewind (the window's diff) must find
+// the items put back identical to their start state — not conflicts for
+// their fresh aws:rep:* values — and an item written again after the
+// window only in its aws:rep:* is what the window left.
+func TestDiffWindowGlobalTable2017(t *testing.T) {
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	rep := func(it map[string]types.AttributeValue, when string) map[string]types.AttributeValue {
+		out := maps.Clone(it)
+		out["aws:rep:updatetime"] = &types.AttributeValueMemberN{Value: when}
+		out["aws:rep:updateregion"] = s("us-east-1")
+		out["aws:rep:deleting"] = &types.AttributeValueMemberBOOL{Value: false}
+		return out
+	}
+	item := func(k, v string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": s(k), "v": s(v)}
+	}
+	ch := []window.Change{
+		// a: rewound already (main holds its start state, with the
+		// aws:rep:* DynamoDB set when the rewind wrote it).
+		{Keys: keyOf(item("a", ""), memKey), Old: rep(item("a", "0"), "100"), New: rep(item("a", "1"), "200")},
+		// b: not rewound yet; main holds the window's end state,
+		// replicated again since (aws:rep:updatetime only).
+		{Keys: keyOf(item("b", ""), memKey), Old: rep(item("b", "0"), "100"), New: rep(item("b", "1"), "200")},
+	}
+	m := newMemAPI()
+	m.create("main")
+	for _, it := range []map[string]types.AttributeValue{rep(item("a", "0"), "300"), rep(item("b", "1"), "250")} {
+		m.tables["main"][ddbjson.KeyString(keyOf(it, memKey))] = it
+	}
+	c := changes(ch)
+	w, err := window.Build(nil, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := prepareWindowRewind(context.Background(), m, Options{From: "export", To: "main", Segments: 1, Writers: 1}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.Diff(context.Background(), m, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Identical != 1 || d.Different != 1 || d.Window.Conflicts != 0 || d.Window.WouldRewind != 1 {
+		t.Errorf("identical %d different %d conflicts %d (%v) would rewind %d; want 1 1 0 1",
+			d.Identical, d.Different, d.Window.Conflicts, d.Window.ConflictKeys, d.Window.WouldRewind)
 	}
 }
