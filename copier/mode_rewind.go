@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
-	"github.com/ddbrewind/ddbrewind/internal/itemeq"
 	"github.com/ddbrewind/ddbrewind/internal/window"
 )
 
@@ -212,17 +211,19 @@ func rewindActionOf(cur, start, end map[string]types.AttributeValue, overwrite b
 }
 
 // sameState reports whether two states of an item are equal (nil:
-// absent).
+// absent), as DynamoDB compares them, but for the aws:rep:* attributes of
+// a 2017 global table: DynamoDB sets them on every write (the rewind's,
+// the copy's, undo's own included), ddbrewind never writes them.
 func sameState(a, b map[string]types.AttributeValue) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
-	return itemeq.Items(a, b)
+	return sameCopied(a, b)
 }
 
 // stillAsLeft builds the condition that the item is still what the window
 // left: absent (attribute_not_exists of the hash key), or present with
-// every attribute of end equal (DynamoDB's = compares every type, lists
+// every attribute of end but the aws:rep:* ones equal (DynamoDB's = compares every type, lists
 // and maps included, numbers as numbers). ok is false when the condition
 // would exceed DynamoDB's expression length.
 func stillAsLeft(end map[string]types.AttributeValue, keyNames []string) (*string, map[string]string, map[string]types.AttributeValue, bool) {
@@ -234,7 +235,9 @@ func stillAsLeft(end map[string]types.AttributeValue, keyNames []string) (*strin
 	parts := []string{"attribute_exists(#rk)"}
 	attrs := make([]string, 0, len(end))
 	for a := range end {
-		if !slices.Contains(keyNames, a) {
+		// aws:rep:* change when the item is only replicated again: the
+		// condition is on what ddbrewind compares (sameState).
+		if !slices.Contains(keyNames, a) && !strings.HasPrefix(a, replicationPrefix) {
 			attrs = append(attrs, a)
 		}
 	}
