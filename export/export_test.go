@@ -381,6 +381,9 @@ func TestFailedExportIsReportedAndNotAdopted(t *testing.T) {
 	if aws.ToString(m.requests[0].ClientToken) == aws.ToString(m.requests[1].ClientToken) {
 		t.Errorf("the retry after a failure reused the failed export's token")
 	}
+	if len(m.requests) != 2 {
+		t.Errorf("%d requests, want 2: the listed failure counts in the retry's token at once", len(m.requests))
+	}
 }
 
 // When the listing does not show a FAILED export, the retry's token is the
