@@ -36,8 +36,8 @@ type memAPI struct {
 	// noSummaryType lists exports without ExportType, as for exports made
 	// before incremental exports existed.
 	noSummaryType bool
-	doneAfter   int
-	failCode    string
+	doneAfter     int
+	failCode      string
 
 	exports   []*types.ExportDescription
 	describes map[string]int
