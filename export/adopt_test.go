@@ -155,3 +155,29 @@ func TestTimeoutCoversAllParts(t *testing.T) {
 		}
 	})
 }
+
+// With --until given, exports that an earlier attempt made of a shorter
+// window are adopted and the rest starts exactly where they end, even when
+// that is near a boundary of the whole window's split: the parts chain
+// without a gap or an overlap.
+func TestAdoptedChainThenTheRestWithoutGapOrOverlap(t *testing.T) {
+	m := newMemAPI(latest)
+	m.doneAfter = 1
+	o := baseOpts()
+	since := latest.Add(-31 * time.Hour)
+	o.Since, o.Until = since, since.Add(15*time.Hour+30*time.Minute)
+	if _, err := Run(context.Background(), m, o); err != nil {
+		t.Fatal(err)
+	}
+	o.Until = since.Add(30 * time.Hour) // splits at since+15h: 30 minutes before the adopted export ends
+	tasks, err := Run(context.Background(), m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 2 || !tasks[0].Adopted || tasks[1].Adopted {
+		t.Fatalf("tasks %+v: want the first export adopted and one new", tasks)
+	}
+	if !tasks[1].Window.From.Equal(tasks[0].Window.To) || !tasks[1].Window.To.Equal(o.Until) {
+		t.Errorf("windows %v then %v: want them consecutive, ending at %s", tasks[0].Window, tasks[1].Window, o.Until)
+	}
+}
