@@ -219,7 +219,7 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 		}
 		return nil
 	}
-	parts, err := Split(cur, until)
+	parts, err := restOfSplit(o.Since, cur, until)
 	if err != nil {
 		return fmt.Errorf("export %s: %w", p.table, err)
 	}
@@ -233,6 +233,28 @@ func (p *Plan) planIncremental(ctx context.Context, api API) error {
 		p.Tasks = append(p.Tasks, t)
 	}
 	return nil
+}
+
+// restOfSplit returns the parts that export [cur, until) once the exports
+// of [since, cur) are adopted: the remaining parts of Split(since, until)
+// when cur is one of its boundaries — the parts an earlier attempt asked
+// for, whose ClientTokens return the exports it started and the listing
+// does not show (in progress) — else Split(cur, until). Splitting the rest
+// alone would give other windows when the parts are rounded to a second
+// (50 h 1 s: 16 h 40 min 1 s three times, the last shorter; the rest,
+// 33 h 20 min, splits into two of 16 h 40 min), so other tokens, and
+// duplicates of the running exports.
+func restOfSplit(since, cur, until time.Time) ([]Window, error) {
+	if whole, err := Split(since, until); err == nil {
+		for i, w := range whole {
+			// To the millisecond, as times travel: a part that started
+			// elsewhere would leave a gap or an overlap.
+			if cur.Sub(w.From).Abs() < time.Millisecond {
+				return whole[i:], nil
+			}
+		}
+	}
+	return Split(cur, until)
 }
 
 // incrementalByStatus splits the incremental exports among known into the

@@ -381,6 +381,9 @@ func TestFailedExportIsReportedAndNotAdopted(t *testing.T) {
 	if aws.ToString(m.requests[0].ClientToken) == aws.ToString(m.requests[1].ClientToken) {
 		t.Errorf("the retry after a failure reused the failed export's token")
 	}
+	if len(m.requests) != 2 {
+		t.Errorf("%d requests, want 2: the listed failure counts in the retry's token at once", len(m.requests))
+	}
 }
 
 // When the listing does not show a FAILED export, the retry's token is the
@@ -497,5 +500,43 @@ func TestIDTime(t *testing.T) {
 		if _, ok := idTime(id); ok {
 			t.Errorf("idTime(%q) parsed", id)
 		}
+	}
+}
+
+// A retry after a kill, with --until given, whose window splits into parts
+// that are not a whole number of seconds (50 h 1 s: parts of 16 h 40 min
+// 1 s, the last shorter): the first part is COMPLETED and listed, the
+// second still running and not listed (ListExports lists completed
+// exports). The retry must ask for exactly the parts the first attempt
+// asked for, so that their ClientTokens return the running exports: a
+// split of what follows the adopted part alone makes other windows and
+// starts duplicates.
+func TestRetryAfterPartialChainKeepsTheFirstSplit(t *testing.T) {
+	for _, length := range []time.Duration{50*time.Hour + time.Second, 70*time.Hour + time.Second, 49*time.Hour + 1500*time.Millisecond} {
+		t.Run(length.String(), func(t *testing.T) {
+			m := newMemAPI(latest)
+			m.unlisted, m.doneAfter = true, 0
+			o := baseOpts()
+			o.Until = latest.Add(-time.Hour)
+			o.Since = o.Until.Add(-length)
+			o.Wait = false
+			first, err := Run(context.Background(), m, o)
+			if err != nil || len(first) != 3 {
+				t.Fatalf("first run: %d tasks, %v", len(first), err)
+			}
+			m.exports[0].ExportStatus = types.ExportStatusCompleted // listed now; the others still running
+			second, err := Run(context.Background(), m, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.exports) != 3 {
+				t.Fatalf("%d exports after the retry, want the 3 the first attempt started", len(m.exports))
+			}
+			for i := range first {
+				if second[i].ARN != first[i].ARN || second[i].Window != first[i].Window {
+					t.Errorf("part %d: retry %s %v, first attempt %s %v", i, second[i].ID(), second[i].Window, first[i].ID(), first[i].Window)
+				}
+			}
+		})
 	}
 }

@@ -33,8 +33,11 @@ type memAPI struct {
 	ignoreToken bool
 	unlisted    bool
 	hideFailed  bool
-	doneAfter   int
-	failCode    string
+	// noSummaryType lists exports without ExportType, as for exports made
+	// before incremental exports existed.
+	noSummaryType bool
+	doneAfter     int
+	failCode      string
 
 	exports   []*types.ExportDescription
 	describes map[string]int
@@ -183,7 +186,11 @@ func (m *memAPI) ListExports(_ context.Context, in *dynamodb.ListExportsInput, _
 		if m.unlisted && d.ExportStatus == types.ExportStatusInProgress || m.hideFailed && d.ExportStatus == types.ExportStatusFailed {
 			continue
 		}
-		all = append(all, types.ExportSummary{ExportArn: d.ExportArn, ExportStatus: d.ExportStatus, ExportType: d.ExportType})
+		sum := types.ExportSummary{ExportArn: d.ExportArn, ExportStatus: d.ExportStatus, ExportType: d.ExportType}
+		if m.noSummaryType {
+			sum.ExportType = ""
+		}
+		all = append(all, sum)
 	}
 	start, _ := strconv.Atoi(aws.ToString(in.NextToken))
 	size := int(aws.ToInt32(in.MaxResults))

@@ -71,3 +71,16 @@ func TestUntilDoneWinsOverCancel(t *testing.T) {
 		t.Fatalf("Until = %v, want nil", err)
 	}
 }
+
+// A Ctrl-C during a check makes the check's call fail (context canceled):
+// that is the interruption, not an error of what is waited for.
+func TestUntilCancelDuringCheckIsInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	err := Until(ctx, Default, time.Hour, time.Now, func(ctx context.Context) (bool, error) {
+		cancel()
+		return false, ctx.Err()
+	})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Until = %v, want ErrInterrupted", err)
+	}
+}

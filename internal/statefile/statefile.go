@@ -56,6 +56,18 @@ type Store struct {
 	// syncDir makes a directory's entries durable; nil uses the
 	// platform's fsync of the directory. Tests replace it to observe it.
 	syncDir func(dir string) error
+	// syncFile makes a file's content durable; nil uses f.Sync. Tests
+	// replace it to observe it.
+	syncFile func(f *os.File) error
+}
+
+// fileSync makes the content of f durable, so that a file renamed over a
+// state file after it is never empty or torn after a crash of the machine.
+func (s *Store) fileSync(f *os.File) error {
+	if s.syncFile != nil {
+		return s.syncFile(f)
+	}
+	return f.Sync()
 }
 
 // dirSync makes the entries of dir durable, so that a created or renamed
@@ -158,7 +170,7 @@ func (s *Store) writeFileAtomic(path string, data []byte) error {
 		_, err = f.Write(data)
 	}
 	if err == nil {
-		err = f.Sync()
+		err = s.fileSync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
