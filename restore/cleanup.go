@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
@@ -110,6 +111,13 @@ func (p *CleanupPlan) Execute(ctx context.Context, api API) ([]string, error) {
 	o := p.opts
 	var deleted []string
 	for _, rt := range p.Tables {
+		if rt.Status == string(types.TableStatusDeleting) {
+			// DeleteTable would fail (ResourceInUseException): a previous
+			// cleanup, killed while it waited, deleted it already.
+			o.Logger.Info("recovery table is being deleted already", "table", rt.Name)
+			deleted = append(deleted, rt.Name)
+			continue
+		}
 		if rt.DeletionProtection {
 			o.Logger.Info("turning off deletion protection", "table", rt.Name)
 			if _, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{
