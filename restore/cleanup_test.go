@@ -2,6 +2,7 @@ package restore
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -84,4 +85,39 @@ func TestCleanupTableAlreadyBeingDeleted(t *testing.T) {
 			t.Errorf("%d DeleteTable calls on a table being deleted, want 0", api.deletes)
 		}
 	})
+}
+
+// TestCleanupRefusesTagsThatDoNotMatchTheRestore: ddbrewind's tag on a
+// table that a restore made is not enough when the tag contradicts
+// DynamoDB's RestoreSummary (copied or forged): a tag naming the table
+// itself, or another source than the one restored from.
+func TestCleanupRefusesTagsThatDoNotMatchTheRestore(t *testing.T) {
+	tests := []struct {
+		name, table, restoredFrom, tag, want string
+	}{
+		{name: "tag names the table itself", table: "orders", restoredFrom: "orders-old", tag: "orders", want: "names the table itself"},
+		{name: "tag names another source", table: "payments-copy", restoredFrom: "payments", tag: "orders", want: "restored from payments"},
+		{name: "consistent", table: "orders-rewind-20261201T000000Z", restoredFrom: "orders", tag: "orders"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &cleanupAPI{
+				table: recoveryDescription(tt.table, tt.restoredFrom, types.TableStatusActive),
+				tags:  map[string]string{tables.TagSourceTable: tt.tag},
+			}
+			for _, opts := range []CleanupOptions{{Tables: []string{tt.table}}, {Source: tt.tag}} {
+				_, err := PlanCleanup(context.Background(), &listing{api}, opts)
+				if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+					t.Errorf("PlanCleanup(%+v) = %v, want %q", opts, err, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// listing lists the one table of a cleanupAPI.
+type listing struct{ *cleanupAPI }
+
+func (l *listing) ListTables(context.Context, *dynamodb.ListTablesInput, ...func(*dynamodb.Options)) (*dynamodb.ListTablesOutput, error) {
+	return &dynamodb.ListTablesOutput{TableNames: []string{aws.ToString(l.table.TableName)}}, nil
 }
