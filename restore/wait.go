@@ -31,8 +31,7 @@ func WaitActive(ctx context.Context, api API, table string, timeout time.Duratio
 	start := now()
 	var status types.TableStatus
 	// gone is the check's error once the table, seen before, is deleted
-	// or being deleted: a restore that failed (DynamoDB removes its table)
-	// or a deletion by someone else. Waiting on would last until the
+	// or being deleted (by someone else, or with a restore that failed). Waiting on would last until the
 	// timeout (12 h by default) for a table that will never be ACTIVE.
 	gone := errors.New("gone")
 	err := poll.Until(ctx, schedule, timeout, now, func(ctx context.Context) (bool, error) {
