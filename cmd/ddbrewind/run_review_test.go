@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,5 +91,43 @@ func TestRunKeepRecoveryTable(t *testing.T) {
 				t.Errorf("the kept recovery table is not listed: exit %d\n%s", r.code, r.stdout)
 			}
 		}
+	}
+}
+
+// TestRunResumesCleanupOfADeletedRecoveryTable: a run killed after
+// DeleteTable but before it recorded "done" (the state file still says
+// cleanup) finishes on the rerun: the recovery table being gone is the
+// cleanup done, exit 0, state done.
+func TestRunResumesCleanupOfADeletedRecoveryTable(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 10)
+	c := srv.Client(t)
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", state, "--yes"}
+	if r := ddb(t, args...); r.code != 0 {
+		t.Fatalf("run: exit %d", r.code)
+	}
+	data, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := readState(t, state)
+	if st == nil || tableExists(t, c, st.RecoveryTable) {
+		t.Fatalf("state %+v: the recovery table must be deleted", st)
+	}
+	// The state as a kill right after the deletion leaves it.
+	edited := strings.Replace(string(data), `"step": "done"`, `"step": "cleanup"`, 1)
+	if edited == string(data) {
+		t.Fatalf("no step done in the state file:\n%s", data)
+	}
+	if err := os.WriteFile(state, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := ddb(t, args...)
+	if r.code != 0 {
+		t.Fatalf("rerun: exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	if st := readState(t, state); st == nil || st.Step != rewind.StepDone {
+		t.Fatalf("rerun: state %+v, want done", st)
 	}
 }
