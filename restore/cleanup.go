@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
@@ -96,6 +97,12 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 		if !rt.Restored {
 			return nil, usage.Errorf("cleanup %s: refused: DynamoDB reports no restore for this table (no RestoreSummary), so it is not a recovery table even though it is tagged", rt.Name)
 		}
+		if rt.SourceTable == rt.Name {
+			return nil, usage.Errorf("cleanup %s: refused: its %s tag names the table itself, which a recovery table never is (ddbrewind restores into a new name), so the tag was copied or forged; delete it yourself if you really mean to", rt.Name, tables.TagSourceTable)
+		}
+		if rt.restoredFrom != "" && rt.restoredFrom != rt.SourceTable {
+			return nil, usage.Errorf("cleanup %s: refused: its %s tag says it is a recovery table of %s, but DynamoDB reports it was restored from %s, so the tag was not written by ddbrewind's restore; delete it yourself if you really mean to", rt.Name, tables.TagSourceTable, rt.SourceTable, rt.restoredFrom)
+		}
 		if rt.DeletionProtection && !opts.DisableDeletionProtection {
 			return nil, usage.Errorf("cleanup %s: refused: the table has deletion protection; add --disable-deletion-protection to turn it off and delete the table", rt.Name)
 		}
@@ -110,6 +117,13 @@ func (p *CleanupPlan) Execute(ctx context.Context, api API) ([]string, error) {
 	o := p.opts
 	var deleted []string
 	for _, rt := range p.Tables {
+		if rt.Status == string(types.TableStatusDeleting) {
+			// DeleteTable would fail (ResourceInUseException): a previous
+			// cleanup, killed while it waited, deleted it already.
+			o.Logger.Info("recovery table is being deleted already", "table", rt.Name)
+			deleted = append(deleted, rt.Name)
+			continue
+		}
 		if rt.DeletionProtection {
 			o.Logger.Info("turning off deletion protection", "table", rt.Name)
 			if _, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{

@@ -33,6 +33,9 @@ type RecoveryTable struct {
 	Restored bool `json:"restored"`
 	// DeletionProtection is the table's deletion protection setting.
 	DeletionProtection bool `json:"deletion_protection"`
+	// restoredFrom is the name of the table DynamoDB says it was restored
+	// from (RestoreSummary.SourceTableArn); "" when it does not say.
+	restoredFrom string
 }
 
 // ListOptions filters List.
@@ -125,6 +128,9 @@ func Inspect(ctx context.Context, api API, name string) (*RecoveryTable, error) 
 		SizeBytes:          aws.ToInt64(t.TableSizeBytes),
 		Restored:           t.RestoreSummary != nil,
 		DeletionProtection: aws.ToBool(t.DeletionProtectionEnabled),
+	}
+	if t.RestoreSummary != nil && aws.ToString(t.RestoreSummary.SourceTableArn) != "" {
+		rt.restoredFrom = tables.Name(aws.ToString(t.RestoreSummary.SourceTableArn))
 	}
 	rt.RestorePoint, _ = time.Parse(time.RFC3339Nano, tags[tables.TagRestorePoint])
 	rt.CreatedAt, _ = time.Parse(time.RFC3339Nano, tags[tables.TagCreatedAt])

@@ -30,13 +30,24 @@ var DefaultPoll = poll.Default
 func WaitActive(ctx context.Context, api API, table string, timeout time.Duration, schedule Poll, now func() time.Time, log *slog.Logger) (types.TableStatus, error) {
 	start := now()
 	var status types.TableStatus
+	// gone is the check's error once the table, seen before, is deleted
+	// or being deleted (by someone else, or with a restore that failed). Waiting on would last until the
+	// timeout (12 h by default) for a table that will never be ACTIVE.
+	gone := errors.New("gone")
 	err := poll.Until(ctx, schedule, timeout, now, func(ctx context.Context) (bool, error) {
 		out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 		switch {
 		case err != nil && !isNotFound(err):
 			return false, err
+		case err != nil && status != "":
+			// Not found after it was seen: not the eventual consistency
+			// of a table just created, which is not visible yet.
+			return false, gone
 		case err == nil:
 			status = out.Table.TableStatus
+			if status == types.TableStatusDeleting {
+				return false, gone
+			}
 			restoring := out.Table.RestoreSummary != nil && aws.ToBool(out.Table.RestoreSummary.RestoreInProgress)
 			if status == types.TableStatusActive && !restoring {
 				log.Info("recovery table is ACTIVE", "table", table, "elapsed", now().Sub(start).Round(time.Second).String())
@@ -49,6 +60,9 @@ func WaitActive(ctx context.Context, api API, table string, timeout time.Duratio
 	switch {
 	case err == nil:
 		return status, nil
+	case errors.Is(err, gone):
+		return status, fmt.Errorf("%s was deleted while waiting for it to become ACTIVE (last status %s after %s): the restore failed or someone deleted the table; see why in CloudTrail, then restore again",
+			table, statusOr(status), now().Sub(start).Round(time.Second))
 	case errors.Is(err, poll.ErrInterrupted):
 		return status, fmt.Errorf("%w for %s (status %s after %s): the restore goes on in DynamoDB; see it with ddbrewind list, and delete it with ddbrewind cleanup --recovery-table %s if unwanted",
 			ErrWaitInterrupted, table, statusOr(status), now().Sub(start).Round(time.Second), table)
