@@ -256,7 +256,7 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResul
 			failedOn = ccf.Item
 		}
 		if err == nil || awserr.Code(err) == "ConditionalCheckFailedException" {
-			units := 1.0
+			units := condWriteWCU(w.item, failedOn)
 			if cc != nil && cc.CapacityUnits != nil {
 				units = *cc.CapacityUnits
 			}

@@ -66,3 +66,11 @@ func estimateWCU(items []map[string]types.AttributeValue) float64 {
 	}
 	return float64(total)
 }
+
+// condWriteWCU is what DynamoDB charges a conditional write when its answer
+// says nothing (a failed condition is an error, without ConsumedCapacity):
+// one unit per started KiB of the larger of the item written (nil for a
+// delete) and the item stored (met: nil when unknown), at least one.
+func condWriteWCU(written, met map[string]types.AttributeValue) float64 {
+	return float64(itemsize.WriteUnits(max(itemsize.Item(written), itemsize.Item(met))))
+}
