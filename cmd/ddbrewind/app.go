@@ -206,24 +206,15 @@ func helpWidth(env *Env) int {
 
 // newApp builds the CLI. It never calls os.Exit.
 func newApp(env *Env) *cli.App {
-	cmds := []*cli.Command{
-		restoreCommand(env),
-		exportCommand(env),
-		copyCommand(env),
-		listCommand(env),
-		cleanupCommand(env),
-		diffCommand(env),
-		undoCommand(env),
-		runCommand(env),
-		showCommand(env),
-		batchCommand(env),
+	var cmds []*cli.Command
+	for _, spec := range commandTable() {
+		cmds = append(cmds, spec.build(env))
 	}
-	cmds = append(cmds, completionCommand(), helpCommand(), versionCommand())
+	version := versionCommand()
+	version.Action = noStrayArgs(env, version.Action) // help and completion take arguments
+	cmds = append(cmds, completionCommand(), helpCommand(), version)
 	onUsage := usageErrorHandler(env)
 	for _, c := range cmds {
-		if c.Name != "help" && c.Name != "completion" && len(c.Subcommands) == 0 { // these take arguments and check them
-			c.Action = noStrayArgs(env, c.Action)
-		}
 		c.BashComplete = completer(env, c)
 		dress(env, c, onUsage)
 		for _, s := range c.Subcommands {
@@ -296,6 +287,18 @@ func dynamoSession(c *cli.Context, env *Env, stats *copier.Stats) (*slog.Logger,
 		return nil, nil, err
 	}
 	return log, api, nil
+}
+
+// optionsSession reads a command's options with read, then opens the
+// logger and the DynamoDB client (restore's and export's start): a flag
+// error is said before the logger's or the client's.
+func optionsSession[O any](c *cli.Context, env *Env, read func(*cli.Context, *Env) (O, error)) (O, *slog.Logger, *dynamodb.Client, error) {
+	opts, err := read(c, env)
+	if err != nil {
+		return opts, nil, nil, err
+	}
+	log, api, err := dynamoSession(c, env, nil)
+	return opts, log, api, err
 }
 
 // newLogger builds the one logger of a command: text or JSON on stderr.
@@ -469,24 +472,37 @@ func dynamoClient(ctx context.Context, c *cli.Context, stats *copier.Stats, log 
 
 // backupClientFor returns an AWS Backup client when the restore point is an
 // AWS Backup recovery point (the only restore that goes through AWS
-// Backup), else nil. Its endpoint follows the SDK's settings
-// (AWS_ENDPOINT_URL_BACKUP, AWS_ENDPOINT_URL, the profile's services
-// section), not --endpoint-url, which is DynamoDB's; AWS_ENDPOINT_URL_BACKUP
-// is also read from env so that tests can point it at a fake per run.
+// Backup), else nil; its endpoint as serviceConfig says.
 func backupClientFor(ctx context.Context, c *cli.Context, env *Env, point restore.Point, log *slog.Logger) (restore.BackupAPI, error) {
 	if !restore.IsRecoveryPointARN(point.Backup) {
 		return nil, nil
 	}
-	cfg, err := awsConfig(ctx, c, nil, log)
+	cfg, err := serviceConfig(ctx, c, env, log, "AWS_ENDPOINT_URL_BACKUP")
 	if err != nil {
 		return nil, err
 	}
-	endpoint := env.Getenv("AWS_ENDPOINT_URL_BACKUP")
-	return backup.NewFromConfig(cfg, func(o *backup.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
+	return backup.NewFromConfig(cfg), nil
+}
+
+// serviceConfig is the AWS configuration of a client of a service other
+// than DynamoDB (S3, AWS Batch, AWS Backup). Its endpoint follows the SDK's
+// settings (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's
+// services section), not --endpoint-url, which is DynamoDB's; endpointVar
+// (AWS_ENDPOINT_URL_S3, …) is also read from env, so that tests can point
+// each service at an emulator or a fake per run, and checked like
+// --endpoint-url.
+func serviceConfig(ctx context.Context, c *cli.Context, env *Env, log *slog.Logger, endpointVar string) (aws.Config, error) {
+	cfg, err := awsConfig(ctx, c, nil, log)
+	if err != nil {
+		return cfg, err
+	}
+	if endpoint := env.Getenv(endpointVar); endpoint != "" {
+		if err := checkEndpoint(endpointVar, endpoint); err != nil {
+			return cfg, err
 		}
-	}), nil
+		cfg.BaseEndpoint = aws.String(endpoint)
+	}
+	return cfg, nil
 }
 
 // stateFiles returns the store for --checkpoint, --state, --journal,
@@ -530,22 +546,15 @@ func s3Client(ctx context.Context, c *cli.Context, env *Env) (*s3.Client, error)
 	if err := export.ValidateBucketOwner(owner); err != nil {
 		return nil, err
 	}
-	cfg, err := awsConfig(ctx, c, nil, nil)
+	cfg, err := serviceConfig(ctx, c, env, nil, "AWS_ENDPOINT_URL_S3")
 	if err != nil {
-		return nil, err
-	}
-	endpoint := env.Getenv("AWS_ENDPOINT_URL_S3")
-	if err := checkEndpoint("AWS_ENDPOINT_URL_S3", endpoint); err != nil {
 		return nil, err
 	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		if owner != "" {
 			o.APIOptions = append(o.APIOptions, expectedBucketOwner(owner))
 		}
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-			o.UsePathStyle = true
-		}
+		o.UsePathStyle = env.Getenv("AWS_ENDPOINT_URL_S3") != "" // emulators want path-style
 		getenv := func(k string) string {
 			if v := env.Getenv(k); v != "" {
 				return v

@@ -106,28 +106,16 @@ type chainStep struct {
 	Command   []string `json:"command"`
 }
 
-func batchCommand(env *Env) *cli.Command {
-	start := batchStartCommand(env)
-	start.Action = noStrayArgs(env, start.Action)
-	return &cli.Command{
-		Name:      "batch",
-		Usage:     "run a rewind of any size on AWS Batch: submit it as a chain of jobs, follow it",
-		UsageText: "ddbrewind batch start --job-queue Q --job-definition D --table T (restore point | --since TIME …) --workers K --state-prefix s3://B/P [flags]\n   ddbrewind batch status s3://B/P",
-		Flags:     withGlobals(),
-		Subcommands: []*cli.Command{
-			start,
-			batchStatusCommand(env),
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				if s := suggest([]string{"start", "status"}, c.Args().First()); s != "" {
-					return &usage.Error{Msg: fmt.Sprintf("batch: unknown subcommand %q: did you mean %s? (see ddbrewind batch --help)", c.Args().First(), s)}
-				}
-				return &usage.Error{Msg: fmt.Sprintf("batch: unknown subcommand %q: use start or status (see ddbrewind batch --help)", c.Args().First())}
-			}
-			return &usage.Error{Msg: "batch: give a subcommand: start or status (see ddbrewind batch --help)"}
-		},
+// batchAction is batch's action when no subcommand is given: a usage
+// error naming the subcommands (the nearest one to a misspelled name).
+func batchAction(c *cli.Context, _ *Env) error {
+	if c.NArg() > 0 {
+		if s := suggest([]string{"start", "status"}, c.Args().First()); s != "" {
+			return &usage.Error{Msg: fmt.Sprintf("batch: unknown subcommand %q: did you mean %s? (see ddbrewind batch --help)", c.Args().First(), s)}
+		}
+		return &usage.Error{Msg: fmt.Sprintf("batch: unknown subcommand %q: use start or status (see ddbrewind batch --help)", c.Args().First())}
 	}
+	return &usage.Error{Msg: "batch: give a subcommand: start or status (see ddbrewind batch --help)"}
 }
 
 func batchStartFlags() []cli.Flag {
@@ -147,129 +135,119 @@ func batchStartFlags() []cli.Flag {
 	return flags
 }
 
-func batchStartCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:  "start",
-		Usage: "submit a rewind to AWS Batch (restore → copy split across K containers → diff → cleanup) and follow it",
-		UsageText: "ddbrewind batch start --job-queue Q --job-definition D --table T (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) --workers K --state-prefix s3://B/P [selection and copy flags] [--no-wait]\n" +
-			"   ddbrewind batch start --job-queue Q --job-definition D --table T --since TIME [--until TIME] --s3-bucket B --state-prefix s3://B/P [copy flags] [--no-wait]",
-		Flags: withGlobals(batchStartFlags()...),
-		Action: func(c *cli.Context) error {
-			if err := noLocalFiles(c); err != nil {
-				return err
-			}
-			in, err := readRunInputs(c, env) // run's own validation
-			if err != nil {
-				return err
-			}
-			prefix, err := batchChecks(c, in)
-			if err != nil {
-				return err
-			}
-			log, err := newLogger(c, env)
-			if err != nil {
-				return err
-			}
-			flags := givenFlags(c)
-			s3c, err := s3Client(c.Context, c, env)
-			if err != nil {
-				return err
-			}
-			files := &statefile.Store{S3: s3c, KMSKey: in.restore.SSEKMSKey}
-			bc, err := batchClient(c.Context, c, env, log)
-			if err != nil {
-				return err
-			}
-			rec, err := readChain(c.Context, files, prefix)
-			if err != nil {
-				return err
-			}
-			if rec != nil {
-				if err := sameChain(prefix, rec.Flags, flags); err != nil {
-					return err
-				}
-				log.Info("the chain of this rewind was submitted before: following it", "state_prefix", prefix, "submitted", tables.FormatTime(rec.Submitted))
-			} else {
-				if rec, err = planChain(c, env, log, in, prefix, flags, bc.Options().Region); err != nil {
-					return err
-				}
-				if err := confirm(c.Context, env, gBool(c, "yes"), submitQuestion(rec)); err != nil {
-					return err
-				}
-				if err := createChain(c.Context, s3c, in.restore.SSEKMSKey, prefix, rec); err != nil {
-					return err
-				}
-			}
-			if err := submitChain(c.Context, bc, files, prefix, rec, log); err != nil {
-				return err
-			}
-			printChain(env, rec, prefix)
-			if c.Bool("no-wait") {
-				fmt.Fprintf(env.Out, "follow it with: ddbrewind batch status %s\n", prefix)
-				return nil
-			}
-			return followChain(c.Context, bc, files, env, log, rec, prefix, c.Duration("poll-interval"))
-		},
+// batchStartAction is batchStart's action.
+func batchStartAction(c *cli.Context, env *Env) error {
+	if err := noLocalFiles(c); err != nil {
+		return err
 	}
+	in, err := readRunInputs(c, env) // run's own validation
+	if err != nil {
+		return err
+	}
+	prefix, err := batchChecks(c, in)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, env)
+	if err != nil {
+		return err
+	}
+	flags := givenFlags(c)
+	s3c, err := s3Client(c.Context, c, env)
+	if err != nil {
+		return err
+	}
+	files := &statefile.Store{S3: s3c, KMSKey: in.restore.SSEKMSKey}
+	bc, err := batchClient(c.Context, c, env, log)
+	if err != nil {
+		return err
+	}
+	rec, err := readChain(c.Context, files, prefix)
+	if err != nil {
+		return err
+	}
+	if rec != nil {
+		if err := sameChain(prefix, rec.Flags, flags); err != nil {
+			return err
+		}
+		log.Info("the chain of this rewind was submitted before: following it", "state_prefix", prefix, "submitted", tables.FormatTime(rec.Submitted))
+	} else {
+		if rec, err = planChain(c, env, log, in, prefix, flags, bc.Options().Region); err != nil {
+			return err
+		}
+		if err := confirm(c.Context, env, gBool(c, "yes"), submitQuestion(rec)); err != nil {
+			return err
+		}
+		if err := createChain(c.Context, s3c, in.restore.SSEKMSKey, prefix, rec); err != nil {
+			return err
+		}
+	}
+	if err := submitChain(c.Context, bc, files, prefix, rec, log); err != nil {
+		return err
+	}
+	printChain(env, rec, prefix)
+	if c.Bool("no-wait") {
+		fmt.Fprintf(env.Out, "follow it with: ddbrewind batch status %s\n", prefix)
+		return nil
+	}
+	return followChain(c.Context, bc, files, env, log, rec, prefix, c.Duration("poll-interval"))
 }
 
-func batchStatusCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:      "status",
-		Usage:     "follow a chain batch start submitted until it ends: each job's state, the copy's children done and the items their reports say written (exit code as run's)",
-		UsageText: "ddbrewind batch status [--no-wait] s3://BUCKET/PREFIX",
-		Flags: withGlobals(
-			noWaitFlag("print the jobs' state once and return"),
-			pollIntervalFlag(),
-		),
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
-				return &usage.Error{Msg: fmt.Sprintf("batch status: %s after the prefix: put the flags before it (ddbrewind batch status %s %s)", c.Args().Get(1), c.Args().Get(1), c.Args().First())}
-			}
-			switch {
-			case c.NArg() == 0:
-				return &usage.Error{Msg: "batch status: give the --state-prefix of batch start, s3://BUCKET/PREFIX (see ddbrewind batch status --help)"}
-			case c.NArg() > 1:
-				return &usage.Error{Msg: fmt.Sprintf("batch status: unexpected argument %q: give one prefix, s3://BUCKET/PREFIX (see ddbrewind batch status --help)", c.Args().Get(1))}
-			}
-			prefix, err := statePrefix(c.Args().First())
-			if err != nil {
-				return err
-			}
-			log, err := newLogger(c, env)
-			if err != nil {
-				return err
-			}
-			s3c, err := s3Client(c.Context, c, env)
-			if err != nil {
-				return err
-			}
-			files := &statefile.Store{S3: s3c}
-			rec, err := readChain(c.Context, files, prefix)
-			if err != nil {
-				return err
-			}
-			if rec == nil {
-				return &usage.Error{Msg: fmt.Sprintf("batch status: no chain recorded under %s (%s): check the prefix, or submit one with ddbrewind batch start --state-prefix %s", prefix, chainFile, prefix)}
-			}
-			bc, err := batchClient(c.Context, c, env, log)
-			if err != nil {
-				return err
-			}
-			printChain(env, rec, prefix)
-			if c.Bool("no-wait") {
-				st, err := observe(c.Context, bc, rec, newChainReports(files, rec), log)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(env.Out, st.line(rec))
-				if st.done {
-					return st.err
-				}
-				return nil
-			}
-			return followChain(c.Context, bc, files, env, log, rec, prefix, c.Duration("poll-interval"))
-		},
+// batchStatusAction is batchStatus's action.
+func batchStatusAction(c *cli.Context, env *Env) error {
+	if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
+		return &usage.Error{Msg: fmt.Sprintf("batch status: %s after the prefix: put the flags before it (ddbrewind batch status %s %s)", c.Args().Get(1), c.Args().Get(1), c.Args().First())}
+	}
+	switch {
+	case c.NArg() == 0:
+		return &usage.Error{Msg: "batch status: give the --state-prefix of batch start, s3://BUCKET/PREFIX (see ddbrewind batch status --help)"}
+	case c.NArg() > 1:
+		return &usage.Error{Msg: fmt.Sprintf("batch status: unexpected argument %q: give one prefix, s3://BUCKET/PREFIX (see ddbrewind batch status --help)", c.Args().Get(1))}
+	}
+	prefix, err := statePrefix(c.Args().First())
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, env)
+	if err != nil {
+		return err
+	}
+	s3c, err := s3Client(c.Context, c, env)
+	if err != nil {
+		return err
+	}
+	files := &statefile.Store{S3: s3c}
+	rec, err := readChain(c.Context, files, prefix)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		return &usage.Error{Msg: fmt.Sprintf("batch status: no chain recorded under %s (%s): check the prefix, or submit one with ddbrewind batch start --state-prefix %s", prefix, chainFile, prefix)}
+	}
+	bc, err := batchClient(c.Context, c, env, log)
+	if err != nil {
+		return err
+	}
+	printChain(env, rec, prefix)
+	if c.Bool("no-wait") {
+		st, err := observe(c.Context, bc, rec, newChainReports(files, rec), log)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Out, st.line(rec))
+		if st.done {
+			return st.err
+		}
+		return nil
+	}
+	return followChain(c.Context, bc, files, env, log, rec, prefix, c.Duration("poll-interval"))
+}
+
+// batchStatusFlags are batchStatus's own flags (the table in commands.go adds the global ones).
+func batchStatusFlags() []cli.Flag {
+	return []cli.Flag{
+		noWaitFlag("print the jobs' state once and return"),
+		pollIntervalFlag(),
 	}
 }
 
@@ -525,7 +503,7 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	}
 	point, recovery := plan.RestorePoint().UTC(), plan.RecoveryTable()
 	rec.RestorePoint, rec.RecoveryTable = &point, recovery
-	if rec.Steps, err = restoreChainSteps(c, env, in.restore.Table, plan, co, prefix, common); err != nil {
+	if rec.Steps, err = restoreChainSteps(c, in.restore.Table, plan, co, prefix, common); err != nil {
 		return nil, err
 	}
 	nameJobs(rec, compactTime(point))
@@ -540,9 +518,9 @@ var chainSelection = []string{"key-condition-expression", "filter-expression", "
 // (as --table gave it) with a restore: restore at the plan's fixed point
 // (or backup), copy with co's workers and segments, diff unless
 // --no-verify, cleanup unless --keep-recovery-table; each ends with common.
-func restoreChainSteps(c *cli.Context, env *Env, table string, plan *restore.Plan, co copier.Options, prefix string, common []string) ([]*chainStep, error) {
+func restoreChainSteps(c *cli.Context, table string, plan *restore.Plan, co copier.Options, prefix string, common []string) ([]*chainStep, error) {
 	recovery := plan.RecoveryTable()
-	b := newArgs(restoreCommand(env))
+	b := newArgs("restore", restoreFlags())
 	b.flag("table", table)
 	if arn := plan.BackupARN(); arn != "" {
 		b.flag("backup", arn)
@@ -555,7 +533,7 @@ func restoreChainSteps(c *cli.Context, env *Env, table string, plan *restore.Pla
 	steps := []*chainStep{{Step: stepRestore, Command: b.done(common)}}
 	errs := []error{b.err}
 
-	b = newArgs(copyCommand(env))
+	b = newArgs("copy", copyFlags())
 	b.fromRecovery(c, recovery, co.To, co.Segments)
 	b.pass(c, "only-missing", "delete-extra", "if-main", "skip-expired", "max-wcu", "writers", "max-retry-time", "progress-interval")
 	b.flag("worker-count", strconv.Itoa(co.WorkerCount))
@@ -570,7 +548,7 @@ func restoreChainSteps(c *cli.Context, env *Env, table string, plan *restore.Pla
 	errs = append(errs, b.err)
 
 	if !c.Bool("no-verify") {
-		b = newArgs(diffCommand(env))
+		b = newArgs("diff", diffFlags())
 		b.fromRecovery(c, recovery, co.To, co.Segments)
 		b.pass(c, "writers", "max-retry-time", "progress-interval")
 		b.flag("after-copy", "true") // judged as run's verification: extras fail only with --delete-extra
@@ -581,7 +559,7 @@ func restoreChainSteps(c *cli.Context, env *Env, table string, plan *restore.Pla
 		errs = append(errs, b.err)
 	}
 	if !c.Bool("keep-recovery-table") {
-		b = newArgs(cleanupCommand(env))
+		b = newArgs("cleanup", cleanupFlags())
 		b.flag("recovery-table", recovery)
 		steps = append(steps, &chainStep{Step: stepCleanup, Command: b.done(common)})
 		errs = append(errs, b.err)
@@ -613,7 +591,7 @@ func submitQuestion(rec *chainRecord) string {
 // batchRunSince is the command of the one run --since job: run's flags as
 // given, with its state, journal and report under the prefix.
 func batchRunSince(c *cli.Context, prefix string) ([]string, error) {
-	b := newArgs(&cli.Command{Name: "run", Flags: withGlobals(runFlags()...)})
+	b := newArgs("run", runFlags())
 	for _, f := range c.Command.Flags {
 		name := f.Names()[0]
 		if !c.IsSet(name) || slices.Contains(batchFollowFlags, name) || slices.Contains([]string{"job-queue", "job-definition", "state-prefix", "workers"}, name) {
@@ -654,8 +632,8 @@ type argsBuilder struct {
 	err  error
 }
 
-func newArgs(cmd *cli.Command) *argsBuilder {
-	return &argsBuilder{cmd: cmd, args: []string{cmd.Name}}
+func newArgs(name string, own []cli.Flag) *argsBuilder {
+	return &argsBuilder{cmd: &cli.Command{Name: name, Flags: withGlobals(own...)}, args: []string{name}}
 }
 
 // lookup returns the command's flag named name.

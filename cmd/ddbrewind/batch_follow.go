@@ -22,21 +22,14 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
-// batchClient builds the AWS Batch client. Its endpoint follows the SDK's
-// settings (AWS_ENDPOINT_URL_BATCH, AWS_ENDPOINT_URL, the profile), not
-// --endpoint-url, which is DynamoDB's; AWS_ENDPOINT_URL_BATCH is also read
-// from env so that tests can point it at an emulator per run.
+// batchClient builds the AWS Batch client; its endpoint as serviceConfig
+// says.
 func batchClient(ctx context.Context, c *cli.Context, env *Env, log *slog.Logger) (*batch.Client, error) {
-	cfg, err := awsConfig(ctx, c, nil, log)
+	cfg, err := serviceConfig(ctx, c, env, log, "AWS_ENDPOINT_URL_BATCH")
 	if err != nil {
 		return nil, err
 	}
-	endpoint := env.Getenv("AWS_ENDPOINT_URL_BATCH")
-	return batch.NewFromConfig(cfg, func(o *batch.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	}), nil
+	return batch.NewFromConfig(cfg), nil
 }
 
 // jobState is what DescribeJobs says of one job of the chain.

@@ -10,60 +10,58 @@ import (
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
-func cleanupCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:      "cleanup",
-		Usage:     "delete recovery tables, and only those ddbrewind restored",
-		UsageText: "ddbrewind cleanup (--recovery-table NAME... | --source TABLE | --older-than DURATION) [--dry-run] [--yes]",
-		Flags: withGlobals(
-			&cli.StringSliceFlag{Name: "recovery-table", Usage: "recovery table to delete (repeatable)"},
-			sourceFlag("delete the recovery tables of this source table"),
-			&cli.DurationFlag{Name: "older-than", Usage: "delete recovery tables created more than this long ago, e.g. 72h"},
-			dryRunFlag("show what would be deleted, delete nothing"),
-			&cli.BoolFlag{Name: "disable-deletion-protection", Usage: "turn off deletion protection on a recovery table so it can be deleted"},
-			waitFlag("the tables are gone", "return at once"),
-			timeoutFlag(time.Hour, "the deletion"),
-		),
-		Action: func(c *cli.Context) error {
-			log, api, err := dynamoSession(c, env, nil)
-			if err != nil {
-				return err
-			}
-			plan, err := restore.PlanCleanup(c.Context, api, restore.CleanupOptions{
-				Tables:                    c.StringSlice("recovery-table"),
-				Source:                    c.String("source"),
-				OlderThan:                 c.Duration("older-than"),
-				DisableDeletionProtection: c.Bool("disable-deletion-protection"),
-				Wait:                      c.Bool("wait"),
-				Timeout:                   c.Duration("timeout"),
-				Now:                       env.Now,
-				Logger:                    log,
-			})
-			if err != nil {
-				return err
-			}
-			if len(plan.Tables) == 0 {
-				log.Info("no recovery table matches; nothing to delete")
-				return nil
-			}
-			names := make([]string, len(plan.Tables))
-			for i, t := range plan.Tables {
-				names[i] = t.Name
-			}
-			if c.Bool("dry-run") {
-				for _, n := range names {
-					fmt.Fprintf(env.Out, "would delete %s\n", n)
-				}
-				return nil
-			}
-			if err := confirm(c.Context, env, gBool(c, "yes"), fmt.Sprintf("delete %s: %s", countNoun(int64(len(names)), "recovery table"), strings.Join(names, ", "))); err != nil {
-				return err
-			}
-			deleted, err := plan.Execute(c.Context, api)
-			for _, n := range deleted {
-				fmt.Fprintf(env.Out, "deleted %s\n", n)
-			}
-			return err
-		},
+// cleanupAction is cleanup's action.
+func cleanupAction(c *cli.Context, env *Env) error {
+	log, api, err := dynamoSession(c, env, nil)
+	if err != nil {
+		return err
+	}
+	plan, err := restore.PlanCleanup(c.Context, api, restore.CleanupOptions{
+		Tables:                    c.StringSlice("recovery-table"),
+		Source:                    c.String("source"),
+		OlderThan:                 c.Duration("older-than"),
+		DisableDeletionProtection: c.Bool("disable-deletion-protection"),
+		Wait:                      c.Bool("wait"),
+		Timeout:                   c.Duration("timeout"),
+		Now:                       env.Now,
+		Logger:                    log,
+	})
+	if err != nil {
+		return err
+	}
+	if len(plan.Tables) == 0 {
+		log.Info("no recovery table matches; nothing to delete")
+		return nil
+	}
+	names := make([]string, len(plan.Tables))
+	for i, t := range plan.Tables {
+		names[i] = t.Name
+	}
+	if c.Bool("dry-run") {
+		for _, n := range names {
+			fmt.Fprintf(env.Out, "would delete %s\n", n)
+		}
+		return nil
+	}
+	if err := confirm(c.Context, env, gBool(c, "yes"), fmt.Sprintf("delete %s: %s", countNoun(int64(len(names)), "recovery table"), strings.Join(names, ", "))); err != nil {
+		return err
+	}
+	deleted, err := plan.Execute(c.Context, api)
+	for _, n := range deleted {
+		fmt.Fprintf(env.Out, "deleted %s\n", n)
+	}
+	return err
+}
+
+// cleanupFlags are cleanup's own flags (the table in commands.go adds the global ones).
+func cleanupFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "recovery-table", Usage: "recovery table to delete (repeatable)"},
+		sourceFlag("delete the recovery tables of this source table"),
+		&cli.DurationFlag{Name: "older-than", Usage: "delete recovery tables created more than this long ago, e.g. 72h"},
+		dryRunFlag("show what would be deleted, delete nothing"),
+		&cli.BoolFlag{Name: "disable-deletion-protection", Usage: "turn off deletion protection on a recovery table so it can be deleted"},
+		waitFlag("the tables are gone", "return at once"),
+		timeoutFlag(time.Hour, "the deletion"),
 	}
 }

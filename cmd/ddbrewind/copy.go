@@ -32,16 +32,15 @@ func selection(c *cli.Context) (copier.Selection, error) {
 	return s, parseFlag(c, "expression-attribute-values", ddbjson.ParseValues, &s.Values)
 }
 
+// copyFlags are copy's own flags (the table in commands.go adds the global
+// ones); run and batch start take most of them.
 func copyFlags() []cli.Flag {
-	return append(append([]cli.Flag{
-		fromFlag("recovery table to read (required, unless --from-export)"),
-		toFlag("main table to write (required)"),
-		fromExportFlag(),
-		allowOtherTableFlag("--to"),
+	flags := append(fromToFlags("recovery table to read (required, unless --from-export)", "main table to write (required)"),
 		&cli.BoolFlag{Name: "overwrite-conflicts", Usage: "with incremental exports: also rewind items written again after the window (by default they are left alone, listed and exit 3)"},
 		&cli.StringFlag{Name: "overwrite-conflicts-keys", Usage: "with incremental exports: also rewind the items written again after the window whose keys are in this file (JSON Lines, one key per line, like --keys-file; local or s3://); the other conflicts are left alone"},
 		&cli.BoolFlag{Name: "accept-conflicts", Usage: "with incremental exports: leave the items written again after the window alone and succeed (exit 0; they are listed in the report)"},
-	}, selectionFlags()...),
+	)
+	return append(append(flags, selectionFlags()...),
 		onlyMissingFlag("write an item only where the main table has no item with its key (never clobbers)"),
 		deleteExtraFlag("also delete main items of the selection that the recovery table lacks"),
 		ifMainFlag("overwrite or delete a main item only while its current version satisfies this condition, e.g. 'lastWriter = :badjob'"),
@@ -59,81 +58,76 @@ func copyFlags() []cli.Flag {
 	)
 }
 
-func copyCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:      "copy",
-		Usage:     "copy items from a recovery table back into the main table",
-		UsageText: "ddbrewind copy (--from RECOVERY | --from-export URL) --to MAIN [options]",
-		Description: "Examples:\n" +
-			"   ddbrewind copy --from REC --to orders --dry-run\n" +
-			"   ddbrewind copy --from REC --to orders --journal undo.jsonl \\\n" +
-			"     --checkpoint copy.ckpt --max-wcu 500\n" +
-			"   ddbrewind copy --from REC --to orders \\\n" +
-			"     --key-condition-expression 'pk = :p' \\\n" +
-			"     --expression-attribute-values '{\":p\":{\"S\":\"customer#42\"}}'\n" +
-			"   ddbrewind copy --from REC --to orders --keys-file keys.jsonl\n" +
-			"   ddbrewind copy --from REC --to orders --if-main 'lastWriter = :bad' \\\n" +
-			"     --expression-attribute-values '{\":bad\":{\"S\":\"job-7\"}}'\n" +
-			"   # REC: the recovery table (ddbrewind list); see docs/copy.md",
-		Flags: withGlobals(copyFlags()...),
-		Action: func(c *cli.Context) error {
-			if err := requiredSource(c); err != nil {
-				return err
-			}
-			log, err := newLogger(c, env)
-			if err != nil {
-				return err
-			}
-			stats := &copier.Stats{}
-			opts, err := copyOptions(c, env)
-			if err != nil {
-				return err
-			}
-			opts.Stats, opts.Logger = stats, log
-			report := reportPath(c, opts)
-			paths := []statePath{{"--checkpoint", opts.Checkpoint}, {"--journal", opts.Journal}, {"--report", report}}
-			if err := distinctPaths(paths...); err != nil {
-				return err
-			}
-			if err := localDirs(paths...); err != nil {
-				return err
-			}
-			api, err := dynamoClient(c.Context, c, stats, log)
-			if err != nil {
-				return err
-			}
-			files, err := stateFilesS3(c.Context, c, env, "", len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, report, opts.Selection.KeysFile, opts.OverwriteConflictsKeys)
-			if err != nil {
-				return err
-			}
-			opts.Files = files
-			plan, err := copier.Prepare(c.Context, api, opts)
-			if err != nil {
-				return err
-			}
-			defer plan.Close() // a refusal below must not leave a downloaded keys file
-			if plan.Complete() {
-				sayDone(c, env, log, fmt.Sprintf("copy: checkpoint %s is complete: nothing left to copy; delete it to copy again", opts.Checkpoint))
-				return nil
-			}
-			if !opts.DryRun {
-				question := copyQuestion(opts, plan)
-				if err := confirm(c.Context, env, gBool(c, "yes"), question); err != nil {
-					return err
-				}
-			}
-			log.Info("copy starting", append(append([]any{"from", plan.Source(), "to", opts.To}, readWith(opts, plan)...), "writers", opts.Writers,
-				"estimated_items", plan.Estimate, "dry_run", opts.DryRun, "resumed", plan.Resumed())...)
-			r := startProgress(c, env, log, "copy", stats)
-			sum, runErr := plan.Run(c.Context, api)
-			r.Stop()
-			check := ""
-			if !opts.DryRun {
-				check = diffCommandLine(c, opts.From, opts.To)
-			}
-			return finish(c, env, files, log, "copy", report, sum, runErr, check)
-		},
+// copyExamples is copy's help DESCRIPTION: command lines for the usual cases.
+const copyExamples = "Examples:\n" +
+	"   ddbrewind copy --from REC --to orders --dry-run\n" +
+	"   ddbrewind copy --from REC --to orders --journal undo.jsonl \\\n" +
+	"     --checkpoint copy.ckpt --max-wcu 500\n" +
+	"   ddbrewind copy --from REC --to orders \\\n" +
+	"     --key-condition-expression 'pk = :p' \\\n" +
+	"     --expression-attribute-values '{\":p\":{\"S\":\"customer#42\"}}'\n" +
+	"   ddbrewind copy --from REC --to orders --keys-file keys.jsonl\n" +
+	"   ddbrewind copy --from REC --to orders --if-main 'lastWriter = :bad' \\\n" +
+	"     --expression-attribute-values '{\":bad\":{\"S\":\"job-7\"}}'\n" +
+	"   # REC: the recovery table (ddbrewind list); see docs/copy.md"
+
+// copyAction is copy's action.
+func copyAction(c *cli.Context, env *Env) error {
+	if err := requiredSource(c); err != nil {
+		return err
 	}
+	log, err := newLogger(c, env)
+	if err != nil {
+		return err
+	}
+	stats := &copier.Stats{}
+	opts, err := copyOptions(c, env)
+	if err != nil {
+		return err
+	}
+	opts.Stats, opts.Logger = stats, log
+	report := reportPath(c, opts)
+	paths := []statePath{{"--checkpoint", opts.Checkpoint}, {"--journal", opts.Journal}, {"--report", report}}
+	if err := distinctPaths(paths...); err != nil {
+		return err
+	}
+	if err := localDirs(paths...); err != nil {
+		return err
+	}
+	api, err := dynamoClient(c.Context, c, stats, log)
+	if err != nil {
+		return err
+	}
+	files, err := stateFilesS3(c.Context, c, env, "", len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, report, opts.Selection.KeysFile, opts.OverwriteConflictsKeys)
+	if err != nil {
+		return err
+	}
+	opts.Files = files
+	plan, err := copier.Prepare(c.Context, api, opts)
+	if err != nil {
+		return err
+	}
+	defer plan.Close() // a refusal below must not leave a downloaded keys file
+	if plan.Complete() {
+		sayDone(c, env, log, fmt.Sprintf("copy: checkpoint %s is complete: nothing left to copy; delete it to copy again", opts.Checkpoint))
+		return nil
+	}
+	if !opts.DryRun {
+		question := copyQuestion(opts, plan)
+		if err := confirm(c.Context, env, gBool(c, "yes"), question); err != nil {
+			return err
+		}
+	}
+	log.Info("copy starting", append(append([]any{"from", plan.Source(), "to", opts.To}, readWith(opts, plan)...), "writers", opts.Writers,
+		"estimated_items", plan.Estimate, "dry_run", opts.DryRun, "resumed", plan.Resumed())...)
+	r := startProgress(c, env, log, "copy", stats)
+	sum, runErr := plan.Run(c.Context, api)
+	r.Stop()
+	check := ""
+	if !opts.DryRun {
+		check = diffCommandLine(c, opts.From, opts.To)
+	}
+	return finish(c, env, files, log, "copy", report, sum, runErr, check)
 }
 
 // requiredSource refuses a copy or diff without --to, or without exactly

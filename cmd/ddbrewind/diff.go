@@ -14,36 +14,26 @@ import (
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
 
-func diffCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:      "diff",
-		Usage:     "compare the same selection in the recovery table and the main table (exit 0 equal, 3 different)",
-		UsageText: "ddbrewind diff (--from RECOVERY | --from-export URL) --to MAIN [selection flags] [--show N] [--output text|json]",
-		Flags: withGlobals(append(append([]cli.Flag{
-			fromFlag("recovery table (required, unless --from-export)"),
-			toFlag("main table (required)"),
-			fromExportFlag(),
-			allowOtherTableFlag("--to"),
-		}, selectionFlags()...),
-			&cli.IntFlag{Name: "show", Value: 10, Usage: "list up to N keys of each kind of difference"},
-			outputFlag("text", "text or json"),
-			progressIntervalFlag(),
-			writersFlag("lookups"),
-			maxRetryTimeFlag("call"),
-			&cli.BoolFlag{Name: "after-copy", Usage: "judge as run's verification of a copy made with the same --only-missing, --if-main and --delete-extra: exit 3 only for what that copy should have fixed (extra items only with --delete-extra); batch start's diff job"},
-			onlyMissingFlag("with --after-copy: the copy wrote only absent items (differences are expected)"),
-			ifMainFlag("with --after-copy: the copy's --if-main condition (differences are expected)"),
-			deleteExtraFlag("with --after-copy: the copy deleted extra items (extras fail)"),
-			skipExpiredFlag("leave out the past state's items whose TTL attribute (the main table's) has passed, as copy --skip-expired did"),
-		)...),
-		Action: func(c *cli.Context) error { return diffAction(c, env) },
-	}
+// diffFlags are diff's own flags (the table in commands.go adds the global ones).
+func diffFlags() []cli.Flag {
+	return append(append(fromToFlags("recovery table (required, unless --from-export)", "main table (required)"), selectionFlags()...),
+		&cli.IntFlag{Name: "show", Value: 10, Usage: "list up to N keys of each kind of difference"},
+		outputFlag("text", "text or json"),
+		progressIntervalFlag(),
+		writersFlag("lookups"),
+		maxRetryTimeFlag("call"),
+		&cli.BoolFlag{Name: "after-copy", Usage: "judge as run's verification of a copy made with the same --only-missing, --if-main and --delete-extra: exit 3 only for what that copy should have fixed (extra items only with --delete-extra); batch start's diff job"},
+		onlyMissingFlag("with --after-copy: the copy wrote only absent items (differences are expected)"),
+		ifMainFlag("with --after-copy: the copy's --if-main condition (differences are expected)"),
+		deleteExtraFlag("with --after-copy: the copy deleted extra items (extras fail)"),
+		skipExpiredFlag("leave out the past state's items whose TTL attribute (the main table's) has passed, as copy --skip-expired did"),
+	)
 }
 
 // diffAction is diff's action: it checks the flags, compares, prints the
 // result as text or JSON and returns the verdict (errDifferent: exit 3).
 func diffAction(c *cli.Context, env *Env) error {
-	if err := diffFlags(c); err != nil {
+	if err := checkDiffFlags(c); err != nil {
 		return err
 	}
 	ro, log, api, err := readOptions(c, env, c.String("to"))
@@ -75,10 +65,10 @@ func diffAction(c *cli.Context, env *Env) error {
 	return diffVerdict(c, res)
 }
 
-// diffFlags checks diff's own flags before anything is read: a source,
+// checkDiffFlags checks diff's own flags before anything is read: a source,
 // --output, --show, and the flags that go with --after-copy (positive
 // counts are checked for every command: see checkPositive).
-func diffFlags(c *cli.Context) error {
+func checkDiffFlags(c *cli.Context) error {
 	if err := requiredSource(c); err != nil {
 		return err
 	}

@@ -11,51 +11,39 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
-func exportCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:      "export",
-		Usage:     "export a table to S3 as it was at a time (full export), or what changed in a window (incremental exports), and wait for it",
-		UsageText: "ddbrewind export --table NAME|ARN (--at TIME | --since TIME [--until TIME]) --s3-bucket BUCKET [--s3-prefix PREFIX] [options]",
-		Description: "Prints each export's directory (s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT-ID/) on its own line, in time order. " +
-			"Incremental windows last 15 minutes to 24 hours: a longer one is split into consecutive exports. " +
-			"Running the same command again adopts the exports it already started instead of starting others.",
-		Flags: withGlobals(
-			tableFlag("table name or ARN (needs point-in-time recovery)"),
-			atFlag("full export of the table as it was at TIME: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"),
-			sinceFlag("incremental exports of what changed from TIME (RFC 3339 or Unix seconds)"),
-			untilFlag("end of the incremental window (default: the latest time DynamoDB allows)"),
-			s3BucketFlag("S3 bucket the export files go to"),
-			s3PrefixFlag("path in the bucket, without leading or trailing '/' (files go to PREFIX/AWSDynamoDB/EXPORT-ID/)"),
-			sseKMSKeyFlag("KMS key id, ARN or alias to encrypt the files with (SSE-KMS; default SSE-S3)"),
-			waitFlag("every export is COMPLETED", "print the directories at once"),
-			timeoutFlag(12*time.Hour, "the exports, in all"),
-		),
-		Action: func(c *cli.Context) error {
-			if err := required(c, "table", "s3-bucket"); err != nil {
-				return err
-			}
-			opts, err := exportOptions(c, env)
-			if err != nil {
-				return err
-			}
-			log, api, err := dynamoSession(c, env, nil)
-			if err != nil {
-				return err
-			}
-			opts.Logger = log
-			if opts.Manifests, err = manifestChecker(c, env, opts.Wait); err != nil {
-				return err
-			}
-			tasks, err := export.Run(c.Context, api, opts)
-			if err != nil {
-				return err
-			}
-			env.line.end()
-			for _, t := range tasks {
-				fmt.Fprintln(env.Out, t.Directory)
-			}
-			return nil
-		},
+// exportAction is export's action.
+func exportAction(c *cli.Context, env *Env) error {
+	opts, log, api, err := optionsSession(c, env, exportOptions)
+	if err != nil {
+		return err
+	}
+	opts.Logger = log
+	if opts.Manifests, err = manifestChecker(c, env, opts.Wait); err != nil {
+		return err
+	}
+	tasks, err := export.Run(c.Context, api, opts)
+	if err != nil {
+		return err
+	}
+	env.line.end()
+	for _, t := range tasks {
+		fmt.Fprintln(env.Out, t.Directory)
+	}
+	return nil
+}
+
+// exportFlags are export's own flags (the table in commands.go adds the global ones).
+func exportFlags() []cli.Flag {
+	return []cli.Flag{
+		tableFlag("table name or ARN (needs point-in-time recovery)"),
+		atFlag("full export of the table as it was at TIME: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"),
+		sinceFlag("incremental exports of what changed from TIME (RFC 3339 or Unix seconds)"),
+		untilFlag("end of the incremental window (default: the latest time DynamoDB allows)"),
+		s3BucketFlag("S3 bucket the export files go to"),
+		s3PrefixFlag("path in the bucket, without leading or trailing '/' (files go to PREFIX/AWSDynamoDB/EXPORT-ID/)"),
+		sseKMSKeyFlag("KMS key id, ARN or alias to encrypt the files with (SSE-KMS; default SSE-S3)"),
+		waitFlag("every export is COMPLETED", "print the directories at once"),
+		timeoutFlag(12*time.Hour, "the exports, in all"),
 	}
 }
 

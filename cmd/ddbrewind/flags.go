@@ -56,6 +56,13 @@ func fromFlag(usage string) cli.Flag { return &cli.StringFlag{Name: "from", Usag
 // toFlag is --to, the main table.
 func toFlag(usage string) cli.Flag { return &cli.StringFlag{Name: "to", Usage: usage} }
 
+// fromToFlags are the flags of copy and diff that name the past state
+// (--from with fromUsage, --from-export) and the main table (--to with
+// toUsage), with --allow-other-table.
+func fromToFlags(fromUsage, toUsage string) []cli.Flag {
+	return []cli.Flag{fromFlag(fromUsage), toFlag(toUsage), fromExportFlag(), allowOtherTableFlag("--to")}
+}
+
 // allowOtherTableFlag is --allow-other-table: than names the flag that
 // gives the table an export's manifest must name.
 func allowOtherTableFlag(than string) cli.Flag {

@@ -11,25 +11,20 @@ import (
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
-func listCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:      "list",
-		Usage:     "list the recovery tables ddbrewind made (tables carrying its tags), or a table's backups",
-		UsageText: "ddbrewind list [--source TABLE] [--output table|json]\n   ddbrewind list --backups --table TABLE [--output table|json]",
-		Flags: withGlobals(
-			sourceFlag("only recovery tables of this source table"),
-			&cli.BoolFlag{Name: "backups", Usage: "list the on-demand backups of --table instead (newest first), to pick one for restore --backup"},
-			tableFlag("the table whose backups --backups lists (name or ARN)"),
-			outputFlag("table", "table (fits 80 columns for usual names), wide (every column) or json"),
-		),
-		Action: func(c *cli.Context) error { return listAction(c, env) },
+// listFlags are list's own flags (the table in commands.go adds the global ones).
+func listFlags() []cli.Flag {
+	return []cli.Flag{
+		sourceFlag("only recovery tables of this source table"),
+		&cli.BoolFlag{Name: "backups", Usage: "list the on-demand backups of --table instead (newest first), to pick one for restore --backup"},
+		tableFlag("the table whose backups --backups lists (name or ARN)"),
+		outputFlag("table", "table (fits 80 columns for usual names), wide (every column) or json"),
 	}
 }
 
 // listAction is list's action: it checks the flags, then lists the
 // table's backups (--backups) or the recovery tables.
 func listAction(c *cli.Context, env *Env) error {
-	if err := listFlags(c); err != nil {
+	if err := checkListFlags(c); err != nil {
 		return err
 	}
 	log, api, err := dynamoSession(c, env, nil)
@@ -58,9 +53,9 @@ func listAction(c *cli.Context, env *Env) error {
 	return printRecoveryTables(env, tables, format == "wide")
 }
 
-// listFlags checks list's flags before any AWS call: --output, and
+// checkListFlags checks list's flags before any AWS call: --output, and
 // --table with --backups only.
-func listFlags(c *cli.Context) error {
+func checkListFlags(c *cli.Context) error {
 	format := c.String("output")
 	if format != "table" && format != "wide" && format != "json" {
 		return &usage.Error{Msg: fmt.Sprintf("--output %q: use table, wide or json", format)}

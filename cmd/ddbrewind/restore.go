@@ -13,39 +13,30 @@ import (
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
-func restoreCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:      "restore",
-		Usage:     "restore a table to a point in time, or from a backup, as a new recovery table, and wait for it",
-		UsageText: "ddbrewind restore --table NAME|ARN (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) [--recovery-table NAME] [options]",
-		Flags: withGlobals(append(restoreFlags(),
-			&cli.StringFlag{Name: "if-exists", Value: restore.IfExistsFail, Usage: "when the recovery table exists: fail, or adopt a restore of the same table and point that a previous attempt started (retried jobs)"},
-		)...),
-		Action: func(c *cli.Context) error {
-			if err := required(c, "table"); err != nil {
-				return err
-			}
-			opts, err := restoreOptions(c, env)
-			if err != nil {
-				return err
-			}
-			log, api, err := dynamoSession(c, env, nil)
-			if err != nil {
-				return err
-			}
-			opts.Logger = log
-			opts.IfExists = c.String("if-exists")
-			if opts.Backup, err = backupClientFor(c.Context, c, env, opts.Point, log); err != nil {
-				return err
-			}
-			res, err := restore.Restore(c.Context, api, opts)
-			if res != nil {
-				env.line.end()
-				fmt.Fprintln(env.Out, res.RecoveryTable)
-			}
-			return err
-		},
+// restoreAction is restore's action.
+func restoreAction(c *cli.Context, env *Env) error {
+	opts, log, api, err := optionsSession(c, env, restoreOptions)
+	if err != nil {
+		return err
 	}
+	opts.Logger = log
+	opts.IfExists = c.String("if-exists")
+	if opts.Backup, err = backupClientFor(c.Context, c, env, opts.Point, log); err != nil {
+		return err
+	}
+	res, err := restore.Restore(c.Context, api, opts)
+	if res != nil {
+		env.line.end()
+		fmt.Fprintln(env.Out, res.RecoveryTable)
+	}
+	return err
+}
+
+// restoreFlags are restore's own flags (the table in commands.go adds the global ones).
+func restoreFlags() []cli.Flag {
+	return append(restoreRunFlags(),
+		&cli.StringFlag{Name: "if-exists", Value: restore.IfExistsFail, Usage: "when the recovery table exists: fail, or adopt a restore of the same table and point that a previous attempt started (retried jobs)"},
+	)
 }
 
 // restoreOptions fills restore.Options from the flags.
@@ -115,8 +106,8 @@ func parseTags(kvs []string) (map[string]string, error) {
 	return tags, nil
 }
 
-// restoreFlags are the flags of restore, shared with run.
-func restoreFlags() []cli.Flag {
+// restoreRunFlags are the flags restore and run share.
+func restoreRunFlags() []cli.Flag {
 	return []cli.Flag{
 		tableFlag("source table name or ARN (an ARN from another region restores cross-region)"),
 		atFlag("restore point: RFC 3339 (2026-11-25T08:30:00Z) or Unix seconds"),

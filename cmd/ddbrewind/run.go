@@ -25,7 +25,7 @@ import (
 // from run itself) plus run's own.
 func runFlags() []cli.Flag {
 	var flags []cli.Flag
-	for _, f := range restoreFlags() {
+	for _, f := range restoreRunFlags() {
 		if !slices.Contains(f.Names(), "wait") {
 			flags = append(flags, f)
 		}
@@ -46,17 +46,6 @@ func runFlags() []cli.Flag {
 		s3PrefixFlag("with --since: path in the bucket, without leading or trailing '/' (each rewind's files go to a directory of its own, PREFIX/ddbrewind-rewind-STARTED-RANDOM/AWSDynamoDB/EXPORT-ID/)"),
 		&cli.BoolFlag{Name: "keep-export", Usage: "with --since: do not delete the export files at the end"},
 	)
-}
-
-func runCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:  "run",
-		Usage: "restore, copy, verify and clean up in one resumable command",
-		UsageText: "ddbrewind run --table T (--at TIME | --ago DURATION | --latest | --backup ARN | --backup-before TIME) [selection and copy flags] [--keep-recovery-table] [--state PATH]\n" +
-			"   ddbrewind run --table T --since TIME [--until TIME] --s3-bucket B [--s3-prefix P] [copy flags] [--overwrite-conflicts | --overwrite-conflicts-keys FILE] [--accept-conflicts] [--keep-export] [--state PATH]",
-		Flags:  withGlobals(runFlags()...),
-		Action: func(c *cli.Context) error { return runAction(c, env) },
-	}
 }
 
 // runAction is run's action: it reads and checks the flags, opens the

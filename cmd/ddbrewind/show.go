@@ -10,49 +10,47 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
-func showCommand(env *Env) *cli.Command {
-	return &cli.Command{
-		Name:      "show",
-		Usage:     "print past items of a recovery table or an export (the selection, exactly; from incremental exports, the changed keys as they were at the window's start) without writing anything",
-		UsageText: "ddbrewind show (--from RECOVERY | --from-export URL [--table TABLE]) [selection flags] [-o jsonl|json|csv] [--limit N]",
-		Flags: withGlobals(append([]cli.Flag{
-			fromFlag("recovery table to read (required, unless --from-export)"),
-			fromExportFlag(),
-			tableFlag("with --from-export: the table whose key schema selects the export's items (an export manifest does not record the key schema); default: the table the manifest names (tableArn); needed only when that table is gone; it is described, never read"),
-			allowOtherTableFlag("--table (same key schema)"),
-		}, append(selectionFlags(),
-			outputFlag(copier.ShowJSONL, "jsonl (typed DynamoDB JSON, one item a line), json (one array) or csv (a column per attribute name)"),
-			&cli.Int64Flag{Name: "limit", Usage: "print at most N items (default: all)"},
-			writersFlag("readers"),
-			maxRetryTimeFlag("call"),
-		)...)...),
-		Action: func(c *cli.Context) error {
-			if err := showSource(c); err != nil {
-				return err
-			}
-			ro, log, api, err := readOptions(c, env, c.String("table"))
-			if err != nil {
-				return err
-			}
-			stats, exports := ro.Stats, ro.FromExport
-			opts := copier.ShowOptions{Options: ro, Format: c.String("output"), Limit: c.Int64("limit")}
-			plan, err := copier.PrepareShow(c.Context, api, opts)
-			if err != nil {
-				return err
-			}
-			defer plan.Close()
-			n, err := plan.Show(c.Context, api, env.Out, opts.Format, opts.Limit)
-			if err != nil {
-				return err
-			}
-			from := opts.From
-			if from == "" {
-				from = strings.Join(exports, ",")
-			}
-			log.Info("show", "from", from, "items", n, "read", stats.Read.Load())
-			return nil
-		},
+// showAction is show's action.
+func showAction(c *cli.Context, env *Env) error {
+	if err := showSource(c); err != nil {
+		return err
 	}
+	ro, log, api, err := readOptions(c, env, c.String("table"))
+	if err != nil {
+		return err
+	}
+	stats, exports := ro.Stats, ro.FromExport
+	opts := copier.ShowOptions{Options: ro, Format: c.String("output"), Limit: c.Int64("limit")}
+	plan, err := copier.PrepareShow(c.Context, api, opts)
+	if err != nil {
+		return err
+	}
+	defer plan.Close()
+	n, err := plan.Show(c.Context, api, env.Out, opts.Format, opts.Limit)
+	if err != nil {
+		return err
+	}
+	from := opts.From
+	if from == "" {
+		from = strings.Join(exports, ",")
+	}
+	log.Info("show", "from", from, "items", n, "read", stats.Read.Load())
+	return nil
+}
+
+// showFlags are show's own flags (the table in commands.go adds the global ones).
+func showFlags() []cli.Flag {
+	return append([]cli.Flag{
+		fromFlag("recovery table to read (required, unless --from-export)"),
+		fromExportFlag(),
+		tableFlag("with --from-export: the table whose key schema selects the export's items (an export manifest does not record the key schema); default: the table the manifest names (tableArn); needed only when that table is gone; it is described, never read"),
+		allowOtherTableFlag("--table (same key schema)"),
+	}, append(selectionFlags(),
+		outputFlag(copier.ShowJSONL, "jsonl (typed DynamoDB JSON, one item a line), json (one array) or csv (a column per attribute name)"),
+		&cli.Int64Flag{Name: "limit", Usage: "print at most N items (default: all)"},
+		writersFlag("readers"),
+		maxRetryTimeFlag("call"),
+	)...)
 }
 
 // showSource refuses a show without exactly one of --from and
