@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
@@ -32,12 +33,19 @@ type CleanupOptions struct {
 type CleanupPlan struct {
 	opts   CleanupOptions
 	Tables []RecoveryTable
+	// Skipped are the tables --source/--older-than picked that are still
+	// being created (a restore in progress): DynamoDB cannot delete them
+	// yet, so they are left alone, with a warning.
+	Skipped []RecoveryTable
 }
 
 // PlanCleanup selects the tables and checks every guard: each must carry
-// ddbrewind's tags, must have been created by a restore (RestoreSummary), and
-// must not have deletion protection unless DisableDeletionProtection. Any
-// refusal is a *usage.Error and nothing is deleted.
+// ddbrewind's tags, must have been created by a restore (RestoreSummary),
+// must not have deletion protection unless DisableDeletionProtection, and
+// must not be still being created (CREATING: DynamoDB refuses to delete it
+// until it is ACTIVE). A table named with Tables that is still being created
+// is refused; one picked by Source/OlderThan is left out (Skipped) with a
+// warning. Any refusal is a *usage.Error and nothing is deleted.
 func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPlan, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -90,6 +98,12 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 			if opts.OlderThan != 0 && (rt.CreatedAt.IsZero() || rt.CreatedAt.After(cutoff)) {
 				continue
 			}
+			if rt.Status == string(types.TableStatusCreating) {
+				opts.Logger.Warn("skipping a recovery table that is still being created (a restore in progress): DynamoDB cannot delete it until it is ACTIVE; run cleanup again once the restore has finished",
+					"table", rt.Name, "source_table", rt.SourceTable)
+				plan.Skipped = append(plan.Skipped, rt)
+				continue
+			}
 			plan.Tables = append(plan.Tables, rt)
 		}
 	}
@@ -105,6 +119,9 @@ func PlanCleanup(ctx context.Context, api API, opts CleanupOptions) (*CleanupPla
 		}
 		if rt.DeletionProtection && !opts.DisableDeletionProtection {
 			return nil, usage.Errorf("cleanup %s: refused: the table has deletion protection; add --disable-deletion-protection to turn it off and delete the table", rt.Name)
+		}
+		if rt.Status == string(types.TableStatusCreating) {
+			return nil, usage.Errorf("cleanup %s: refused: the table is still being created (status CREATING, a restore in progress) and DynamoDB cannot delete it until it is ACTIVE; wait for the restore to finish (ddbrewind list shows its status), then run ddbrewind cleanup --recovery-table %s again", rt.Name, rt.Name)
 		}
 	}
 	return plan, nil
@@ -124,6 +141,14 @@ func (p *CleanupPlan) Execute(ctx context.Context, api API) ([]string, error) {
 			deleted = append(deleted, rt.Name)
 			continue
 		}
+		if rt.Status == string(types.TableStatusUpdating) {
+			// DeleteTable would fail (ResourceInUseException) until the
+			// update is done.
+			o.Logger.Info("recovery table is being updated: waiting until it is ACTIVE to delete it", "table", rt.Name)
+			if _, err := WaitActive(ctx, api, rt.Name, o.Timeout, o.Poll, o.Now, o.Logger); err != nil {
+				return deleted, fmt.Errorf("cleanup %s: %w", rt.Name, err)
+			}
+		}
 		if rt.DeletionProtection {
 			o.Logger.Info("turning off deletion protection", "table", rt.Name)
 			if _, err := api.UpdateTable(ctx, &dynamodb.UpdateTableInput{
@@ -140,6 +165,12 @@ func (p *CleanupPlan) Execute(ctx context.Context, api API) ([]string, error) {
 		if _, err := api.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(rt.Name)}); err != nil {
 			if isNotFound(err) {
 				continue
+			}
+			if awserr.Code(err) == "ResourceInUseException" {
+				// Its status changed since the plan (someone is updating
+				// it): one line, with AWS's code and what to do.
+				return deleted, fmt.Errorf("cleanup %s: DynamoDB cannot delete the table now (%s): it is being created or updated; wait until ddbrewind list shows it ACTIVE, then run ddbrewind cleanup --recovery-table %s again",
+					rt.Name, awserr.Message(err), rt.Name)
 			}
 			return deleted, fmt.Errorf("cleanup %s: delete table: %w", rt.Name, err)
 		}

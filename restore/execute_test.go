@@ -20,6 +20,10 @@ type deletingAPI struct {
 	*manyTables
 	calls    []string
 	deleting map[string]int
+	// updating: the table is UPDATING for that many more DescribeTable
+	// calls, then ACTIVE; updateOnDelete: DeleteTable finds it UPDATING.
+	updating       map[string]int
+	updateOnDelete map[string]bool
 }
 
 func (d *deletingAPI) UpdateTable(_ context.Context, in *dynamodb.UpdateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateTableOutput, error) {
@@ -34,12 +38,24 @@ func (d *deletingAPI) UpdateTable(_ context.Context, in *dynamodb.UpdateTableInp
 func (d *deletingAPI) DeleteTable(_ context.Context, in *dynamodb.DeleteTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error) {
 	name := aws.ToString(in.TableName)
 	d.calls = append(d.calls, "delete "+name)
+	if d.updateOnDelete[name] {
+		// Someone started an update since the plan.
+		d.updateOnDelete[name] = false
+		t := d.desc[name]
+		t.TableStatus = types.TableStatusUpdating
+		d.desc[name] = t
+	}
 	t, ok := d.desc[name]
 	switch {
 	case !ok:
 		return nil, &types.ResourceNotFoundException{Message: aws.String("Requested resource not found")}
 	case aws.ToBool(t.DeletionProtectionEnabled):
 		return nil, fmt.Errorf("ValidationException: Resource cannot be deleted as it is currently protected against deletion")
+	case t.TableStatus == types.TableStatusCreating:
+		// DynamoDB's answer for a table being created or restored.
+		return nil, &types.ResourceInUseException{Message: aws.String("Attempt to change a resource which is still in use: Table is being created: " + name)}
+	case t.TableStatus == types.TableStatusUpdating:
+		return nil, &types.ResourceInUseException{Message: aws.String("Attempt to change a resource which is still in use: Table is being updated: " + name)}
 	}
 	t.TableStatus = types.TableStatusDeleting
 	d.desc[name] = t
@@ -49,6 +65,15 @@ func (d *deletingAPI) DeleteTable(_ context.Context, in *dynamodb.DeleteTableInp
 
 func (d *deletingAPI) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
 	name := aws.ToString(in.TableName)
+	if n, ok := d.updating[name]; ok {
+		d.updating[name] = n - 1
+		if n == 0 {
+			t := d.desc[name]
+			t.TableStatus = types.TableStatusActive
+			d.desc[name] = t
+			delete(d.updating, name)
+		}
+	}
 	if n, ok := d.deleting[name]; ok {
 		if n == 0 {
 			delete(d.desc, name)

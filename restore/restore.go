@@ -2,6 +2,7 @@ package restore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -553,6 +554,11 @@ func (p *Plan) tagAndWait(ctx context.Context, api API, res *Result, tags map[st
 		tags[k] = v
 	}
 	if err := tagWhenReady(ctx, api, res.RecoveryARN, tags, o); err != nil {
+		var gone *goneError
+		if errors.As(err, &gone) {
+			// Tagging by hand cannot help a table that is gone.
+			return res, fmt.Errorf("restore %s into %s: %w", res.SourceTable, p.recovery, err)
+		}
 		return res, tagFailed(err)
 	}
 	if !o.Wait {
@@ -582,7 +588,9 @@ func tagCommand(arn string, tags map[string]string) string {
 }
 
 // tagWhenReady applies tags, retrying while the new table does not accept
-// them yet.
+// them yet. After each refusal it describes the table: one deleted
+// meanwhile (see presence) ends the retries with a *goneError at once, not
+// after the timeout.
 func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]string, o Options) error {
 	in := &dynamodb.TagResourceInput{ResourceArn: aws.String(arn)}
 	keys := make([]string, 0, len(tags))
@@ -595,6 +603,8 @@ func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]stri
 	}
 	delay := o.Poll.Min
 	deadline := o.Now().Add(o.Timeout)
+	name := tables.Name(arn)
+	seen := &presence{table: name, start: o.Now(), now: o.Now}
 	for {
 		_, err := api.TagResource(ctx, in)
 		if err == nil {
@@ -603,6 +613,15 @@ func tagWhenReady(ctx context.Context, api API, arn string, tags map[string]stri
 		code := awserr.Code(err)
 		if code != "ResourceInUseException" && code != "ResourceNotFoundException" && code != "LimitExceededException" {
 			return err
+		}
+		out, derr := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if derr = seen.observe(out, derr); derr != nil {
+			var gone *goneError
+			if errors.As(derr, &gone) {
+				gone.while = "before it could be tagged"
+				return gone
+			}
+			return fmt.Errorf("describe %s: %w", name, derr)
 		}
 		if o.Now().After(deadline) {
 			return err

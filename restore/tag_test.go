@@ -13,11 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// taggingAPI fails TagResource with errs in turn, then accepts it.
+// taggingAPI fails TagResource with errs in turn, then accepts it; the
+// table is CREATING.
 type taggingAPI struct {
 	API
 	errs  []error
 	calls int
+}
+
+// DescribeTable sees the table being created.
+func (f *taggingAPI) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	return &dynamodb.DescribeTableOutput{Table: &types.TableDescription{TableName: in.TableName, TableStatus: types.TableStatusCreating}}, nil
 }
 
 func (f *taggingAPI) TagResource(context.Context, *dynamodb.TagResourceInput, ...func(*dynamodb.Options)) (*dynamodb.TagResourceOutput, error) {

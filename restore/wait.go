@@ -24,45 +24,95 @@ type Poll = poll.Schedule
 // DefaultPoll polls after 2 s, doubling up to every 30 s.
 var DefaultPoll = poll.Default
 
+// notVisibleGrace is how long a recovery table that DescribeTable has never
+// found is taken to be not visible yet rather than gone: DescribeTable is
+// eventually consistent and may answer ResourceNotFoundException for a few
+// seconds after the table is created (DynamoDB API reference,
+// DescribeTable).
+const notVisibleGrace = 2 * time.Minute
+
+// presence follows a recovery table through DescribeTable's answers, to
+// tell a table deleted meanwhile (by someone, or with a restore that
+// failed), which will never be ACTIVE, from one not visible yet.
+type presence struct {
+	table  string
+	start  time.Time
+	now    func() time.Time
+	status types.TableStatus // last seen; "" never seen
+}
+
+// observe records one DescribeTable answer. It returns a *goneError when
+// the table is DELETING, not found after it was seen, or not found for
+// longer than notVisibleGrace; any other error than not found as it is.
+func (p *presence) observe(out *dynamodb.DescribeTableOutput, err error) error {
+	switch {
+	case err != nil && !isNotFound(err):
+		return err
+	case err != nil && (p.status != "" || p.now().Sub(p.start) >= notVisibleGrace):
+		return p.gone()
+	case err == nil:
+		p.status = out.Table.TableStatus
+		if p.status == types.TableStatusDeleting {
+			return p.gone()
+		}
+	}
+	return nil
+}
+
+func (p *presence) gone() error {
+	return &goneError{table: p.table, status: p.status, after: p.now().Sub(p.start).Round(time.Second)}
+}
+
+// goneError says a recovery table was deleted (or is being deleted) while
+// ddbrewind waited to tag it or for it to become ACTIVE.
+type goneError struct {
+	table  string
+	status types.TableStatus
+	after  time.Duration
+	// while says what ddbrewind was waiting for.
+	while string
+}
+
+func (e *goneError) Error() string {
+	while := e.while
+	if while == "" {
+		while = "while waiting for it to become ACTIVE"
+	}
+	return fmt.Sprintf("%s was deleted %s (last status %s after %s): the restore failed or someone deleted the table; see why in CloudTrail, then restore again",
+		e.table, while, statusOr(e.status), e.after)
+}
+
 // WaitActive polls DescribeTable until table is ACTIVE (and no restore is in
 // progress), the timeout passes or ctx is cancelled. It logs the elapsed time
-// and status at each poll. Cancelling ctx stops the wait, not the restore.
+// and status at each poll. Cancelling ctx stops the wait, not the restore. A
+// table deleted meanwhile (see presence) ends the wait at once: waiting on
+// would last until the timeout (12 h by default) for a table that will
+// never be ACTIVE.
 func WaitActive(ctx context.Context, api API, table string, timeout time.Duration, schedule Poll, now func() time.Time, log *slog.Logger) (types.TableStatus, error) {
 	start := now()
-	var status types.TableStatus
-	// gone is the check's error once the table, seen before, is deleted
-	// or being deleted (by someone else, or with a restore that failed). Waiting on would last until the
-	// timeout (12 h by default) for a table that will never be ACTIVE.
-	gone := errors.New("gone")
+	seen := &presence{table: table, start: start, now: now}
 	err := poll.Until(ctx, schedule, timeout, now, func(ctx context.Context) (bool, error) {
 		out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-		switch {
-		case err != nil && !isNotFound(err):
+		if err := seen.observe(out, err); err != nil {
 			return false, err
-		case err != nil && status != "":
-			// Not found after it was seen: not the eventual consistency
-			// of a table just created, which is not visible yet.
-			return false, gone
-		case err == nil:
-			status = out.Table.TableStatus
-			if status == types.TableStatusDeleting {
-				return false, gone
-			}
+		}
+		if err == nil {
 			restoring := out.Table.RestoreSummary != nil && aws.ToBool(out.Table.RestoreSummary.RestoreInProgress)
-			if status == types.TableStatusActive && !restoring {
+			if seen.status == types.TableStatusActive && !restoring {
 				log.Info("recovery table is ACTIVE", "table", table, "elapsed", now().Sub(start).Round(time.Second).String())
 				return true, nil
 			}
 		}
-		log.Info("waiting for recovery table", "table", table, "status", statusOr(status), "elapsed", now().Sub(start).Round(time.Second).String())
+		log.Info("waiting for recovery table", "table", table, "status", statusOr(seen.status), "elapsed", now().Sub(start).Round(time.Second).String())
 		return false, nil
 	})
+	status := seen.status
+	var gone *goneError
 	switch {
 	case err == nil:
 		return status, nil
-	case errors.Is(err, gone):
-		return status, fmt.Errorf("%s was deleted while waiting for it to become ACTIVE (last status %s after %s): the restore failed or someone deleted the table; see why in CloudTrail, then restore again",
-			table, statusOr(status), now().Sub(start).Round(time.Second))
+	case errors.As(err, &gone):
+		return status, gone
 	case errors.Is(err, poll.ErrInterrupted):
 		return status, fmt.Errorf("%w for %s (status %s after %s): the restore goes on in DynamoDB; see it with ddbrewind list, and delete it with ddbrewind cleanup --recovery-table %s if unwanted",
 			ErrWaitInterrupted, table, statusOr(status), now().Sub(start).Round(time.Second), table)
