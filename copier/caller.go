@@ -74,16 +74,23 @@ type batchCall struct {
 	// stuck words the give-up of a batch that still has left items or
 	// keys: cause is nil when MaxRetryTime passed, else the interrupt.
 	stuck func(left int, cause error) error
+	// start, when set, is when the batch's clock started: a call that
+	// goes on an earlier call's batch (the read after a conditional write
+	// whose answer was lost) retries on that call's clock. Zero: now.
+	start time.Time
 }
 
 // run sends b until it is done, fails permanently, or retrying passes
 // MaxRetryTime (then the error wraps errGaveUp). The clock starts at the
 // batch's first call and covers its throttled and failed calls and its
-// unprocessed items alike. Throttles slow the shared pacer (but a hot key
+// unprocessed items alike (or at b.start). Throttles slow the shared pacer (but a hot key
 // range's, see throttled), successes speed it up again; every retry waits
 // its backoff.
 func (c *caller) run(ctx context.Context, rng *rand.Rand, b batchCall) error {
-	start := c.now()
+	start := b.start
+	if start.IsZero() {
+		start = c.now()
+	}
 	for attempt := 0; ; attempt++ {
 		if err := c.pacer.wait(ctx); err != nil {
 			return fmt.Errorf("%s: %w: %w", b.what, errGaveUp, err)

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -142,4 +143,74 @@ func (o *onceUnprocessed) BatchGetItem(ctx context.Context, in *dynamodb.BatchGe
 		return o.phasedAPI.BatchGetItem(ctx, in, optFns...)
 	}
 	return o.fakeAPI.BatchGetItem(ctx, in, optFns...)
+}
+
+// lostThenStuck is a DynamoDB where a conditional delete is done but its
+// answer lost (an HTTP 500), its retries fail with 500s (not done) until
+// okFrom, and every BatchGetItem fails with a 500 (on the fake clock of a
+// synctest bubble).
+type lostThenStuck struct {
+	*memAPI
+	start        time.Time
+	okFrom       time.Duration
+	deletes      int
+	reads        int
+	firstReadAt  time.Duration
+	firstReadSet bool
+}
+
+func (l *lostThenStuck) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	l.deletes++
+	if l.deletes > 1 && time.Since(l.start) >= l.okFrom {
+		return l.memAPI.DeleteItem(ctx, in, optFns...)
+	}
+	if l.deletes == 1 {
+		if _, err := l.memAPI.DeleteItem(ctx, in, optFns...); err != nil {
+			return nil, err
+		}
+	}
+	return nil, errAnswerLost
+}
+
+func (l *lostThenStuck) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	if !l.firstReadSet {
+		l.firstReadAt, l.firstReadSet = time.Since(l.start), true
+	}
+	l.reads++
+	return nil, errAnswerLost
+}
+
+// TestLostAnswerReadSharesTheWritesClock: a conditional write whose answer
+// was lost, retried until just before --max-retry-time and then meeting
+// its own write (the condition fails, and DynamoDB returns no item: the
+// delete was done), reads the item to learn whether the write was its own.
+// That read is part of the write's batch: when it keeps failing it is
+// given up at --max-retry-time from the write's first call (plus one
+// backoff and one pacer delay), not after a clock of its own (about twice
+// as long). Measured on the fake clock of a synctest bubble.
+func TestLostAnswerReadSharesTheWritesClock(t *testing.T) {
+	const maxRetry = 2 * time.Minute
+	bound := maxRetry + DefaultBackoff.Max + maxPace
+	synctest.Test(t, func(t *testing.T) {
+		m := newMemAPI()
+		m.create("main")
+		key := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "k"}}
+		m.tables["main"][`{"pk":{"S":"k"}}`] = map[string]types.AttributeValue{"pk": key["pk"], "v": &types.AttributeValueMemberS{Value: "end"}}
+		api := &lostThenStuck{memAPI: m, start: time.Now(), okFrom: maxRetry * 9 / 10}
+		x := newExecutor(api, Options{Stats: &Stats{}, Backoff: DefaultBackoff, MaxRetryTime: maxRetry, Now: time.Now,
+			Logger: slog.New(slog.DiscardHandler)}, []string{"pk"}, "main")
+		_, err := x.write(context.Background(), rand.New(rand.NewPCG(1, 2)), condWrite{what: "rewind (delete) in main", table: "main",
+			key: key, cond: aws.String("attribute_exists(#rk)"), names: map[string]string{"#rk": "pk"}, old: true})
+		took := time.Since(api.start)
+		if !errors.Is(err, errGaveUp) {
+			t.Fatalf("err = %v, want a give-up", err)
+		}
+		if api.reads == 0 || api.firstReadAt < maxRetry*9/10 {
+			t.Fatalf("%d reads, the first after %s: the test did not reach the read after the lost answer", api.reads, api.firstReadAt)
+		}
+		if took > bound {
+			t.Errorf("gave up after %s (%d deletes, %d reads), want at most %s (--max-retry-time %s, one backoff, one pacer delay)",
+				took, api.deletes, api.reads, bound, maxRetry)
+		}
+	})
 }

@@ -100,14 +100,22 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		return nil
 	}
 	if t.dryRun {
+		n := int64(0)
 		for _, i := range todo {
+			if !overwrite[i] {
+				if _, _, _, ok := stillAsLeft(left[i], t.keyNames); !ok {
+					x.noteConflict(b.pg, keys[i]) // as write would: never overwritten blindly
+					continue
+				}
+			}
 			if deleting {
 				x.wouldDelete(1)
 			} else {
 				x.wouldWrite(b.items[i : i+1])
 			}
+			n++
 		}
-		x.changed(int64(len(todo)))
+		x.changed(n)
 		return nil
 	}
 	if t.journal != nil {

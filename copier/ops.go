@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -119,6 +120,12 @@ const keysPerGet = 100
 // it returns the items found and the keys not found. keysOnly projects the
 // key attributes; consistent asks for strongly consistent reads.
 func (o *ops) batchGet(ctx context.Context, rng *rand.Rand, table string, keys []map[string]types.AttributeValue, keysOnly, consistent bool) (found, missing []map[string]types.AttributeValue, err error) {
+	return o.batchGetSince(ctx, rng, time.Time{}, table, keys, keysOnly, consistent)
+}
+
+// batchGetSince is batchGet on a clock that started at start (zero: now;
+// see batchCall.start).
+func (o *ops) batchGetSince(ctx context.Context, rng *rand.Rand, start time.Time, table string, keys []map[string]types.AttributeValue, keysOnly, consistent bool) (found, missing []map[string]types.AttributeValue, err error) {
 	if len(keys) == 0 {
 		return nil, nil, nil
 	}
@@ -128,7 +135,7 @@ func (o *ops) batchGet(ctx context.Context, rng *rand.Rand, table string, keys [
 		ka.ProjectionExpression, ka.ExpressionAttributeNames = keyProjection(keyNames, nil)
 	}
 	pending := map[string]types.KeysAndAttributes{table: ka}
-	err = c.run(ctx, rng, batchCall{what: "read keys of " + table, reason: ReasonUnprocessedKeys, resource: table,
+	err = c.run(ctx, rng, batchCall{what: "read keys of " + table, reason: ReasonUnprocessedKeys, resource: table, start: start,
 		send: func() (int, error) {
 			in := &dynamodb.BatchGetItemInput{RequestItems: pending}
 			if o.plan {
@@ -197,6 +204,10 @@ type condResult struct {
 	// return it (see itemNow).
 	failed   bool
 	failedOn map[string]types.AttributeValue
+	// start is when the write's retry clock started: a read that follows
+	// the write (itemNow) retries on the same clock (--max-retry-time
+	// bounds the write and its read together).
+	start time.Time
 }
 
 // write runs one conditional write. It reports whether the condition held
@@ -234,7 +245,7 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResul
 	}
 	var old, failedOn map[string]types.AttributeValue
 	lost := false // an attempt failed in a way that may have written
-	err := c.once(ctx, rng, w.what, func() error {
+	attempt := func() error {
 		var cc *types.ConsumedCapacity
 		var err error
 		old, failedOn = nil, nil
@@ -265,7 +276,9 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResul
 			}
 		}
 		return err
-	})
+	}
+	start := c.now()
+	err := c.run(ctx, rng, batchCall{what: w.what, start: start, send: func() (int, error) { return 0, attempt() }})
 	if len(old) == 0 {
 		old = nil
 	}
@@ -276,7 +289,7 @@ func (o *ops) write(ctx context.Context, rng *rand.Rand, w condWrite) (condResul
 		}
 		return condResult{held: true, old: old}, nil
 	case awserr.Code(err) == "ConditionalCheckFailedException":
-		res := condResult{failed: true, failedOn: failedOn}
+		res := condResult{failed: true, failedOn: failedOn, start: start}
 		if lost {
 			done, err := o.isNow(ctx, rng, w.table, w.keyOf(o.led.keyNames), w.item, res)
 			if err != nil {
@@ -329,7 +342,7 @@ func (o *ops) itemNow(ctx context.Context, rng *rand.Rand, table string, key map
 	if res.failedOn != nil {
 		return res.failedOn, nil
 	}
-	found, _, err := o.batchGet(ctx, rng, table, []map[string]types.AttributeValue{key}, false, true)
+	found, _, err := o.batchGetSince(ctx, rng, res.start, table, []map[string]types.AttributeValue{key}, false, true)
 	switch {
 	case awserr.Code(err) == "AccessDeniedException" && res.failed:
 		return nil, nil

@@ -181,3 +181,66 @@ func TestAdoptedChainThenTheRestWithoutGapOrOverlap(t *testing.T) {
 		t.Errorf("windows %v then %v: want them consecutive, ending at %s", tasks[0].Window, tasks[1].Window, o.Until)
 	}
 }
+
+// An export is adopted only for the time or window it was asked for, to
+// the millisecond — the resolution times travel at (an SDK sends epoch
+// seconds with milliseconds, and reading them back from a float may lose
+// one): an export of --at T is not the export of --at T+500ms, and a chain
+// of exports from T is not the one from T+400ms (it would leave the first
+// 400 ms of the window unexported). The token is ignored here, as moto
+// does, so only the listing could adopt. A time that differs from the
+// export's only below the millisecond, or that came back a millisecond
+// short, is the same export.
+func TestAdoptsOnlyTheSameTimeToTheMillisecond(t *testing.T) {
+	at := latest.Add(-2 * time.Hour)
+	since, until := latest.Add(-3*time.Hour), latest.Add(-time.Hour)
+	full := func(d time.Duration) func(*Options) { return func(o *Options) { o.At = at.Add(d) } }
+	incr := func(d time.Duration) func(*Options) {
+		return func(o *Options) { o.Since, o.Until = since.Add(d), until }
+	}
+	tests := []struct {
+		name        string
+		first, then func(*Options)
+		// reported moves the times DynamoDB reports of the first export.
+		reported time.Duration
+		adopt    bool
+	}{
+		{"full export, 500 ms later", full(0), full(500 * time.Millisecond), 0, false},
+		{"full export, 999 ms earlier", full(0), full(-999 * time.Millisecond), 0, false},
+		{"incremental window, 400 ms later", incr(0), incr(400 * time.Millisecond), 0, false},
+		{"full export, the same time", full(0), full(0), 0, true},
+		{"full export, 400 µs later (the same on the wire)", full(0), full(400 * time.Microsecond), 0, true},
+		{"full export, reported a millisecond short", full(622 * time.Millisecond), full(622 * time.Millisecond), -time.Millisecond, true},
+		{"incremental window, reported a millisecond short", incr(622 * time.Millisecond), incr(622 * time.Millisecond), -time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMemAPI(latest)
+			m.ignoreToken, m.doneAfter = true, 1
+			o := baseOpts()
+			tt.first(&o)
+			if _, err := Run(context.Background(), m, o); err != nil {
+				t.Fatal(err)
+			}
+			first := m.exports[0]
+			if first.ExportTime != nil {
+				first.ExportTime = aws.Time(first.ExportTime.Add(tt.reported))
+			}
+			if s := first.IncrementalExportSpecification; s != nil {
+				c := *s
+				c.ExportFromTime = aws.Time(s.ExportFromTime.Add(tt.reported))
+				first.IncrementalExportSpecification = &c
+			}
+			o = baseOpts()
+			tt.then(&o)
+			tasks, err := Run(context.Background(), m, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			adopted := len(tasks) == 1 && tasks[0].Adopted && tasks[0].ARN == aws.ToString(first.ExportArn)
+			if adopted != tt.adopt || len(m.exports) != map[bool]int{true: 1, false: 2}[tt.adopt] {
+				t.Fatalf("%d exports, tasks %+v; want the first adopted: %v", len(m.exports), tasks, tt.adopt)
+			}
+		})
+	}
+}

@@ -564,12 +564,21 @@ func window(d *types.ExportDescription) (from, to time.Time) {
 	return time.Time{}, time.Time{}
 }
 
-// sameTime reports whether a time DynamoDB reports is the one asked for.
-// Times travel as epoch seconds with milliseconds, and DynamoDB may report
-// them coarser, so they match to within a second (as restore's adoption
-// does).
+// sameTime reports whether a time DynamoDB reports is the one asked for,
+// at the resolution times travel at: the SDK sends epoch seconds with
+// milliseconds (truncated), and reading them back from a float may come
+// out a millisecond short. Two times a millisecond or more apart on the
+// wire are other exports: a tolerance of a second adopted the export of
+// --at T for --at T+500ms, and a chain of exports from T for --since
+// T+400ms (leaving 400 ms of the window unexported). A time DynamoDB
+// reported coarser than asked is not adopted by the listing; the
+// ClientToken still returns its export for 8 hours.
 func sameTime(got *time.Time, want time.Time) bool {
-	return got != nil && !got.IsZero() && got.Sub(want).Abs() < time.Second
+	if got == nil || got.IsZero() {
+		return false
+	}
+	d := want.Truncate(time.Millisecond).Sub(got.Truncate(time.Millisecond))
+	return d == 0 || d == time.Millisecond
 }
 
 // exportID returns the last part of an export ARN

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"io"
 	"io/fs"
@@ -573,5 +575,67 @@ func TestSharedDataFolder(t *testing.T) {
 		expectRecords(t, m, e, 0, 1)
 		expectRecords(t, m, e, 1, 0)
 		expectRecords(t, m, e, 2, 0)
+	}
+}
+
+// TestCorpusCountsAgree: in every real export of the corpus — full ones
+// (ddb-pitr's, with empty partitions, and sabuat's, one data file) and
+// incremental ones (ddb-pitr's two, in the shared data folder) — the
+// summary's itemCount is exactly the sum of the data files' itemCount in
+// manifest-files.json: the check that refuses a manifest listing fewer
+// (Missing) holds for what AWS writes, so it refuses no genuine export.
+// Each manifest is also the one its .md5 file next to it names (the
+// checksum files AWS writes beside the manifests, which ddbrewind does not
+// read), but ddb-pitr's summaries, whose account id the repository's owner
+// replaced.
+func TestCorpusCountsAgree(t *testing.T) {
+	exports := []struct {
+		corpus, bucket, id string
+		incremental        bool
+		items              int64
+		summaryMD5         bool // the summary is byte-exact as AWS wrote it
+	}{
+		{"ddb-pitr", "test-1231x1x", "01768385930622-efd1a093", false, 3, false},
+		{"ddb-pitr", "test-1231x1x", "01768386924000-d339e52d", true, 6, false},
+		{"ddb-pitr", "test-1231x1x", "01768388186000-4a2fc3ff", true, 5, false},
+		{"sabuat", "outroslivros", "01668227450456-b6733290", false, 6, true},
+	}
+	for _, x := range exports {
+		t.Run(x.corpus+"/"+x.id, func(t *testing.T) {
+			m := ddbtest.NewMemS3()
+			loadCorpus(t, m, x.bucket, x.corpus, "")
+			e, err := Open(context.Background(), m, "s3://"+x.bucket+"/AWSDynamoDB/"+x.id+"/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files int64
+			for _, f := range e.Files {
+				files += f.ItemCount
+			}
+			if e.Summary.Incremental() != x.incremental || e.Summary.ItemCount != x.items || files != x.items {
+				t.Errorf("incremental %v, summary itemCount %d, files' %d; want %v, %d and %d", e.Summary.Incremental(), e.Summary.ItemCount, files, x.incremental, x.items, x.items)
+			}
+			if missing, _, listed := e.Missing(); missing != 0 || listed != x.items {
+				t.Errorf("Missing() = %d (files list %d): a genuine export taken for a truncated one", missing, listed)
+			}
+			dir := filepath.Join("testdata", "aws", x.corpus, "AWSDynamoDB", x.id)
+			for _, name := range []string{"manifest-files", "manifest-summary"} {
+				if name == "manifest-summary" && !x.summaryMD5 {
+					continue
+				}
+				data, err := os.ReadFile(filepath.Join(dir, name+".json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := os.ReadFile(filepath.Join(dir, name+".md5"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := md5.Sum(data)
+				if got := base64.StdEncoding.EncodeToString(sum[:]); got != string(want) {
+					t.Errorf("%s.json: MD5 %s, its .md5 says %s: not the manifest AWS wrote", name, got, want)
+				}
+			}
+		})
 	}
 }
