@@ -100,22 +100,7 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 		return nil
 	}
 	if t.dryRun {
-		n := int64(0)
-		for _, i := range todo {
-			if !overwrite[i] {
-				if _, _, _, ok := stillAsLeft(left[i], t.keyNames); !ok {
-					x.noteConflict(b.pg, keys[i]) // as write would: never overwritten blindly
-					continue
-				}
-			}
-			if deleting {
-				x.wouldDelete(1)
-			} else {
-				x.wouldWrite(b.items[i : i+1])
-			}
-			n++
-		}
-		x.changed(n)
+		s.countDry(b, keys, todo, left, overwrite)
 		return nil
 	}
 	if t.journal != nil {
@@ -138,6 +123,30 @@ func (s *rewindSink) handle(ctx context.Context, rng *rand.Rand, b *batch) error
 			}
 			return s.write(ctx, rng, b.pg, keys[i], want, left[i], current[ddbjson.KeyString(keys[i])], overwrite[i])
 		})
+}
+
+// countDry counts, for a dry run, what handle would do with the batch's
+// keys todo: a conflict where a write would meet one (its condition not
+// expressible, and not to be overwritten anyway), else a write or a
+// delete.
+func (s *rewindSink) countDry(b *batch, keys []map[string]types.AttributeValue, todo []int, left []map[string]types.AttributeValue, overwrite []bool) {
+	x, t := s.t.x, s.t
+	n := int64(0)
+	for _, i := range todo {
+		if !overwrite[i] {
+			if _, _, _, ok := stillAsLeft(left[i], t.keyNames); !ok {
+				x.noteConflict(b.pg, keys[i]) // as write would: never overwritten blindly
+				continue
+			}
+		}
+		if b.kind == kindAbsent {
+			x.wouldDelete(1)
+		} else {
+			x.wouldWrite(b.items[i : i+1])
+		}
+		n++
+	}
+	x.changed(n)
 }
 
 // write writes one key of a rewind: want (nil: delete) while the item is

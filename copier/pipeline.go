@@ -61,22 +61,22 @@ type page struct {
 
 // noteConflict records a conflict key of the page (nil page: none).
 func (pg *page) noteConflict(ks string) {
-	if pg == nil {
-		return
-	}
-	pg.mu.Lock()
-	defer pg.mu.Unlock()
-	pg.conflicts = append(pg.conflicts, ks)
+	pg.locked(func() { pg.conflicts = append(pg.conflicts, ks) })
 }
 
 // noteClobbered records a clobbered key of the page (nil page: none).
 func (pg *page) noteClobbered(ks string) {
+	pg.locked(func() { pg.clobbered = append(pg.clobbered, ks) })
+}
+
+// locked runs f holding the page's lock; on a nil page it does nothing.
+func (pg *page) locked(f func()) {
 	if pg == nil {
 		return
 	}
 	pg.mu.Lock()
 	defer pg.mu.Unlock()
-	pg.clobbered = append(pg.clobbered, ks)
+	f()
 }
 
 // batchKind says what the sink does with a batch.

@@ -12,6 +12,7 @@ type commandSpec struct {
 	flags       func() []cli.Flag              // the command's own flags; the global ones are added
 	action      func(*cli.Context, *Env) error // runs the command
 	required    []string                       // flags that must be given, checked before the action
+	check       func(*cli.Context) error       // checks of the flags together, after required, before any AWS call
 	takesArgs   bool                           // the action checks its arguments itself; others refuse any
 	subcommands []commandSpec
 }
@@ -46,6 +47,7 @@ func commandTable() []commandSpec {
 			synopsis:    "ddbrewind copy (--from RECOVERY | --from-export URL) --to MAIN [options]",
 			description: copyExamples,
 			flags:       copyFlags,
+			check:       requiredSource,
 			action:      copyAction,
 		},
 		{
@@ -53,6 +55,7 @@ func commandTable() []commandSpec {
 			usage:    "list the recovery tables ddbrewind made (tables carrying its tags), or a table's backups",
 			synopsis: "ddbrewind list [--source TABLE] [--output table|json]\n   ddbrewind list --backups --table TABLE [--output table|json]",
 			flags:    listFlags,
+			check:    checkListFlags,
 			action:   listAction,
 		},
 		{
@@ -67,6 +70,7 @@ func commandTable() []commandSpec {
 			usage:    "compare the same selection in the recovery table and the main table (exit 0 equal, 3 different)",
 			synopsis: "ddbrewind diff (--from RECOVERY | --from-export URL) --to MAIN [selection flags] [--show N] [--output text|json]",
 			flags:    diffFlags,
+			check:    checkDiffFlags,
 			action:   diffAction,
 		},
 		{
@@ -90,6 +94,7 @@ func commandTable() []commandSpec {
 			usage:    "print past items of a recovery table or an export (the selection, exactly; from incremental exports, the changed keys as they were at the window's start) without writing anything",
 			synopsis: "ddbrewind show (--from RECOVERY | --from-export URL [--table TABLE]) [selection flags] [-o jsonl|json|csv] [--limit N]",
 			flags:    showFlags,
+			check:    showSource,
 			action:   showAction,
 		},
 		batchSpec(),
@@ -97,14 +102,15 @@ func commandTable() []commandSpec {
 }
 
 // build turns a row of the table into a cli.Command: the global flags after
-// the command's own, the check of the required flags, and the one that
-// refuses stray arguments unless the command takes some.
+// the command's own, the checks of the required flags and of the flags
+// together, and the one that refuses stray arguments unless the command
+// takes some.
 func (s commandSpec) build(env *Env) *cli.Command {
 	var own []cli.Flag
 	if s.flags != nil {
 		own = s.flags()
 	}
-	action, names := s.action, s.required
+	action, names, check := s.action, s.required, s.check
 	c := &cli.Command{
 		Name:        s.name,
 		Usage:       s.usage,
@@ -114,6 +120,11 @@ func (s commandSpec) build(env *Env) *cli.Command {
 		Action: func(c *cli.Context) error {
 			if err := required(c, names...); err != nil {
 				return err
+			}
+			if check != nil {
+				if err := check(c); err != nil {
+					return err
+				}
 			}
 			return action(c, env)
 		},

@@ -73,9 +73,6 @@ const copyExamples = "Examples:\n" +
 
 // copyAction is copy's action.
 func copyAction(c *cli.Context, env *Env) error {
-	if err := requiredSource(c); err != nil {
-		return err
-	}
 	log, err := newLogger(c, env)
 	if err != nil {
 		return err

@@ -33,9 +33,6 @@ func diffFlags() []cli.Flag {
 // diffAction is diff's action: it checks the flags, compares, prints the
 // result as text or JSON and returns the verdict (errDifferent: exit 3).
 func diffAction(c *cli.Context, env *Env) error {
-	if err := checkDiffFlags(c); err != nil {
-		return err
-	}
 	ro, log, api, err := readOptions(c, env, c.String("to"))
 	if err != nil {
 		return err

@@ -24,9 +24,6 @@ func listFlags() []cli.Flag {
 // listAction is list's action: it checks the flags, then lists the
 // table's backups (--backups) or the recovery tables.
 func listAction(c *cli.Context, env *Env) error {
-	if err := checkListFlags(c); err != nil {
-		return err
-	}
 	log, api, err := dynamoSession(c, env, nil)
 	if err != nil {
 		return err

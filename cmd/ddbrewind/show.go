@@ -12,9 +12,6 @@ import (
 
 // showAction is show's action.
 func showAction(c *cli.Context, env *Env) error {
-	if err := showSource(c); err != nil {
-		return err
-	}
 	ro, log, api, err := readOptions(c, env, c.String("table"))
 	if err != nil {
 		return err

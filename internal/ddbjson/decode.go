@@ -292,28 +292,28 @@ func (p *parser) value(depth int) (types.AttributeValue, *failure) {
 
 // str reads the JSON string payload of type typ.
 func (p *parser) str(typ, example string) (string, *failure) {
-	tok := p.next()
-	if tok.kind != tokString {
-		hint := ""
-		if tok.kind == tokNumber {
-			hint = " (quote it)"
-		}
-		return "", p.fail("%s needs a JSON string such as %s, got %s%s", typ, example, tok.describe(), hint)
-	}
-	return tok.str, nil
+	tok, f := p.payload(typ, tokString, "a JSON string such as "+example, tokNumber, " (quote it)")
+	return tok.str, f
 }
 
 // boolean reads the JSON true/false payload of type typ.
 func (p *parser) boolean(typ, want string) (bool, *failure) {
+	tok, f := p.payload(typ, tokBool, want, tokString, " (write true without quotes)")
+	return tok.b, f
+}
+
+// payload reads the next token, the payload of type typ, which must be of
+// kind kind: else a failure saying what typ needs (want), with hint when
+// the token is of kind hintKind (a quoted boolean, an unquoted number).
+func (p *parser) payload(typ string, kind tokKind, want string, hintKind tokKind, hint string) (token, *failure) {
 	tok := p.next()
-	if tok.kind != tokBool {
-		hint := ""
-		if tok.kind == tokString {
-			hint = " (write true without quotes)"
-		}
-		return false, p.fail("%s needs %s, got %s%s", typ, want, tok.describe(), hint)
+	if tok.kind == kind {
+		return tok, nil
 	}
-	return tok.b, nil
+	if tok.kind != hintKind {
+		hint = ""
+	}
+	return token{}, p.fail("%s needs %s, got %s%s", typ, want, tok.describe(), hint)
 }
 
 // list reads the array payload of an L value.

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -264,11 +265,7 @@ func appendValue(buf []byte, v types.AttributeValue, strict bool, depth int) ([]
 		if t == nil {
 			return fail(isNil, t)
 		}
-		if t.Value {
-			buf = append(buf, `{"BOOL":true`...)
-		} else {
-			buf = append(buf, `{"BOOL":false`...)
-		}
+		buf = strconv.AppendBool(append(buf, `{"BOOL":`...), t.Value)
 	case *types.AttributeValueMemberNULL:
 		if t == nil {
 			return fail(isNil, t)
@@ -276,11 +273,7 @@ func appendValue(buf []byte, v types.AttributeValue, strict bool, depth int) ([]
 		if strict && !t.Value {
 			return nil, &failure{msg: "NULL must be true (DynamoDB rejects NULL false)"}
 		}
-		if t.Value {
-			buf = append(buf, `{"NULL":true`...)
-		} else {
-			buf = append(buf, `{"NULL":false`...)
-		}
+		buf = strconv.AppendBool(append(buf, `{"NULL":`...), t.Value)
 	case *types.AttributeValueMemberL:
 		if t == nil {
 			return fail(isNil, t)
