@@ -196,7 +196,7 @@ func (c downAwareClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := c.Client.Do(req)
 	if err != nil {
 		if derr := c.s.Err(); derr != nil {
-			return resp, fmt.Errorf("%w (%v)", err, derr)
+			return resp, fmt.Errorf("%w (%w)", err, derr)
 		}
 	}
 	return resp, err
