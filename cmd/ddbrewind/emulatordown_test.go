@@ -18,7 +18,8 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 )
 
-// fatalTB records the test's failure instead of ending it, so that a
+// fatalTB records the test's failure (Fatalf or Errorf) instead of
+// failing it, so that a
 // test can check how the harness fails another.
 type fatalTB struct {
 	testing.TB
@@ -28,6 +29,8 @@ type fatalTB struct {
 func (f *fatalTB) Helper() {}
 
 func (f *fatalTB) Fatalf(format string, args ...any) { f.fatal = fmt.Sprintf(format, args...) }
+
+func (f *fatalTB) Errorf(format string, args ...any) { f.fatal = fmt.Sprintf(format, args...) }
 
 // killOnScanOf returns the URL of a pass-through proxy to srv that kills
 // srv's process (by its PID) when the first Scan of table's items (a
@@ -90,6 +93,44 @@ func TestEmulatorDiesMidCopy(t *testing.T) {
 			if !strings.Contains(ft.fatal, w) {
 				t.Errorf("%s (exit %d): the failure %q lacks %q", name, r.code, ft.fatal, w)
 			}
+		}
+	}
+}
+
+// TestEmulatorDiesUnderTheBinary: the same for ddbrewind run as a process
+// (binaryCommand): the watch kills the process retrying the dead
+// endpoint, so the test's Wait returns at once, and the test fails naming
+// the emulator.
+func TestEmulatorDiesUnderTheBinary(t *testing.T) {
+	t.Parallel()
+	p := ddbtest.NewPool()
+	defer func() { _ = p.Close() }()
+	srv := p.Get(t, ddbtest.Dynalite)
+	c := srv.Client(t)
+	from, to := ddbtest.UniqueName(t, "rec"), ddbtest.UniqueName(t, "main")
+	ddbtest.CreateTable(t, c, from, mixedSpec)
+	ddbtest.CreateTable(t, c, to, mixedSpec)
+	ddbtest.PutItems(t, c, from, ddbtest.MixedItems(50, 7, ddbtest.WithLargeEvery(0)))
+	endpoint := killOnScanOf(t, srv, from)
+	bin := binary(t)
+
+	var ft *fatalTB
+	t.Run("run", func(t *testing.T) {
+		ft = &fatalTB{TB: t}
+		cmd := watchedCommand(ft, p, bin, "copy", "--endpoint-url", endpoint, "--from", from, "--to", to, "--yes")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		start := time.Now()
+		err := cmd.Run()
+		t.Logf("ddbrewind exited after %s: %v\n%s", time.Since(start), err, stderr.String())
+		if time.Since(start) > time.Minute {
+			t.Errorf("took %s to end, want at most a minute", time.Since(start))
+		}
+	})
+	t.Logf("the harness failed the test with: %s", ft.fatal)
+	for _, w := range []string{"was killed because an emulator went down", "dynalite emulator", "pid " + strconv.Itoa(srv.PID()), "died (signal: killed)", "Dynalite listening at"} {
+		if !strings.Contains(ft.fatal, w) {
+			t.Errorf("the failure %q lacks %q", ft.fatal, w)
 		}
 	}
 }
