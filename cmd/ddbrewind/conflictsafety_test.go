@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -93,7 +92,7 @@ func TestRunSinceConflictsSurviveKill(t *testing.T) {
 		"--until", tables.FormatTime(s.until), "--s3-bucket", s.bucket, "--s3-prefix", "rewinds/x", "--state", s.state, "--yes",
 		"--checkpoint", checkpoint, "--writers", "2"}
 
-	cmd := exec.Command(binary(t), args...)
+	cmd := binaryCommand(t, args...)
 	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+s.s3.Endpoint)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -208,7 +207,8 @@ func TestRunSinceConflictsSurviveKill(t *testing.T) {
 }
 
 // waitForCheckpoint waits until the checkpoint at path records a copy
-// unit whose line passes ok.
+// unit whose line passes ok; an emulator of the pool that has gone down
+// ends the wait at once, naming it.
 func waitForCheckpoint(t *testing.T, path string, ok func(line int) bool) {
 	t.Helper()
 	deadline := time.Now().Add(120 * time.Second)
@@ -226,6 +226,9 @@ func waitForCheckpoint(t *testing.T, path string, ok func(line int) bool) {
 					}
 				}
 			}
+		}
+		if err := pool.Err(); err != nil {
+			t.Fatalf("waiting for the checkpoint %s: %v", path, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

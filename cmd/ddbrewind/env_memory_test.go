@@ -57,7 +57,7 @@ func TestWindowOverTheMemoryLimit(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(`{"Metadata":{"WriteTimestampMicros":{"N":"1"}},"Keys":{"pk":{"S":"k%03d"}},"OldImage":{"pk":{"S":"k%03d"},"v":{"S":"old"}}}`, i, i))
 	}
 	te := ddbtest.WriteExportLines(t, s.s3.S3Client(t), s.bucket, "inc", [][]string{lines}, ddbtest.ExportOptions{ExportType: "INCREMENTAL_EXPORT", TableArn: s.arn})
-	cmd := exec.Command(binary(t), "copy", "--endpoint-url", s.ddb.Endpoint, "--from-export", te.URL, "--to", s.table, "--yes")
+	cmd := binaryCommand(t, "copy", "--endpoint-url", s.ddb.Endpoint, "--from-export", te.URL, "--to", s.table, "--yes")
 	cmd.Env = append(os.Environ(), "GOMEMLIMIT=2MiB", "AWS_ENDPOINT_URL_S3="+s.s3.Endpoint, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

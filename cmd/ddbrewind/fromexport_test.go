@@ -8,7 +8,6 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -323,7 +322,7 @@ func TestCopyFromExportKilledAndResumed(t *testing.T) {
 	cp := filepath.Join(t.TempDir(), "copy.checkpoint")
 	args := []string{"--from-export", te.URL, "--to", s.table, "--yes", "--segments", "2", "--writers", "2", "--page-size", "100", "--checkpoint", cp}
 
-	cmd := exec.Command(binary(t), append([]string{"copy", "--endpoint-url", proxy.URL()}, args...)...)
+	cmd := binaryCommand(t, append([]string{"copy", "--endpoint-url", proxy.URL()}, args...)...)
 	tmp := t.TempDir() // the local copies of data files go here
 	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+s.s3.Endpoint, "TMPDIR="+tmp)
 	var stderr bytes.Buffer

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,11 +44,34 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
+// binaryCommand is exec.Command of the built ddbrewind with args, watched
+// against the pool's emulators as runCLI's runs are: when one goes down,
+// the process is killed (a test waiting on it does not wait for a program
+// retrying a dead endpoint) and the test fails, naming the emulator, its
+// exit status and the tail of its log.
+func binaryCommand(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	return watchedCommand(t, pool, binary(t), args...)
+}
+
+// watchedCommand is binaryCommand with the pool and program given.
+func watchedCommand(t testing.TB, p *ddbtest.Pool, path string, args ...string) *exec.Cmd {
+	t.Helper()
+	ctx, stop := p.Watch(context.Background())
+	t.Cleanup(func() {
+		if down := ddbtest.DownCause(ctx); down != nil {
+			t.Errorf("ddbrewind %s was killed because an emulator went down: %v", strings.Join(args, " "), down)
+		}
+		stop()
+	})
+	return exec.CommandContext(ctx, path, args...)
+}
+
 // startCopy starts the binary copying through a slow proxy and waits until
 // its checkpoint shows progress.
 func startCopy(t *testing.T, endpoint string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"copy", "--endpoint-url", endpoint}, args...)...)
+	cmd := binaryCommand(t, append([]string{"copy", "--endpoint-url", endpoint}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -57,13 +81,17 @@ func startCopy(t *testing.T, endpoint string, args ...string) (*exec.Cmd, *bytes
 	return cmd, &stderr
 }
 
-// waitForFile waits until path exists.
+// waitForFile waits until path exists; an emulator of the pool that has
+// gone down ends the wait at once, naming it.
 func waitForFile(t *testing.T, path string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if _, err := os.Stat(path); err == nil {
 			return
+		}
+		if err := pool.Err(); err != nil {
+			t.Fatalf("waiting for %s: %v", path, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -47,7 +47,7 @@ func TestCopiesShareOneJournal(t *testing.T) {
 					want[ddbtest.KeyOf(it, "pk", "sk")] = it
 				}
 				ddbtest.PutItems(t, c, from, items)
-				cmd := exec.Command(binary(t), "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
+				cmd := binaryCommand(t, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes",
 					"--journal", tt.journal, "--page-size", "5", "--writers", "2")
 				cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+s3URL)
 				var stderr bytes.Buffer

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,7 +29,7 @@ func TestRunSinceTwoRunnersOneState(t *testing.T) {
 		"--until", tables.FormatTime(s.until), "--s3-bucket", s.bucket, "--s3-prefix", "rewinds/x", "--state", s.state, "--yes",
 		"--delete-extra", "--overwrite-conflicts"}
 
-	first := exec.Command(binary(t), args...)
+	first := binaryCommand(t, args...)
 	first.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+s.s3.Endpoint)
 	var firstErr bytes.Buffer
 	first.Stderr = &firstErr

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,7 +145,7 @@ func TestLogJSON(t *testing.T) {
 	t.Run("copy as a process", func(t *testing.T) {
 		// The real binary: nothing else (SDK, runtime) may write on stderr.
 		proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Seed: 9, Ops: []string{"BatchWriteItem"}, Throttle: 0.2, Partial: 0.3})
-		cmd := exec.Command(binary(t), "copy", "--endpoint-url", proxy.URL(), "--from", from, "--to", to, "--yes",
+		cmd := binaryCommand(t, "copy", "--endpoint-url", proxy.URL(), "--from", from, "--to", to, "--yes",
 			"--log-format", "json", "--log-level", "debug", "--progress-interval", "100ms")
 		cmd.Env = append(os.Environ(), "AWS_BATCH_JOB_ID="+batchEnv["AWS_BATCH_JOB_ID"], "AWS_BATCH_JOB_ATTEMPT="+batchEnv["AWS_BATCH_JOB_ATTEMPT"])
 		var stdout, stderr bytes.Buffer

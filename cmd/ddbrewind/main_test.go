@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -23,7 +24,12 @@ func TestMain(m *testing.M) {
 	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	code := m.Run()
-	pool.Close()
+	// An emulator that went down during the tests fails the run, even
+	// when no test was using it at the time.
+	if err := pool.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -41,9 +47,19 @@ type cliOpts struct {
 	stderrTTY bool
 	env       map[string]string
 	ctx       context.Context
+	// pool is the pool whose emulators the run is watched against (see
+	// runCLI); nil: the package's.
+	pool *ddbtest.Pool
 }
 
 // runCLI runs ddbrewind in-process with args (without the program name).
+//
+// The run is watched against the pool's emulators: when one goes down
+// (its process exits, or it stops answering for a minute), the run's
+// context is cancelled at once and the test fails naming the emulator,
+// its exit status and the tail of its log. Without it, ddbrewind would
+// retry the dead endpoint (for ever, without --max-retry-time) until go
+// test's -timeout killed the whole package and hid the cause.
 func runCLI(t testing.TB, o cliOpts, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -60,8 +76,17 @@ func runCLI(t testing.TB, o cliOpts, args ...string) result {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	watched := o.pool
+	if watched == nil {
+		watched = pool
+	}
+	ctx, stop := watched.Watch(ctx)
+	defer stop()
 	code := run(ctx, append([]string{"ddbrewind"}, args...), env)
 	t.Logf("ddbrewind %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errb.String())
+	if down := ddbtest.DownCause(ctx); down != nil {
+		t.Fatalf("ddbrewind %s was stopped (exit %d) because an emulator went down: %v", strings.Join(args, " "), code, down)
+	}
 	return result{stdout: out.String(), stderr: errb.String(), code: code}
 }
 

@@ -199,7 +199,7 @@ func TestRunKilledAndResumed(t *testing.T) {
 // startRun starts the binary with args.
 func startRun(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	cmd := binaryCommand(t, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -64,7 +63,7 @@ func TestRunResumesFromS3State(t *testing.T) {
 	args := []string{"run", "--endpoint-url", proxy.URL(), "--table", table, "--latest", "--state", state, "--yes",
 		"--page-size", "10", "--writers", "1", "--journal", "s3://" + bucket + "/rewinds/journal.jsonl"}
 
-	cmd := exec.Command(binary(t), args...)
+	cmd := binaryCommand(t, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+srv.Endpoint)
 	if err := cmd.Start(); err != nil {

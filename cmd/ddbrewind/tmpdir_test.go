@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -42,7 +41,7 @@ func TestKilledCommandsLeaveNoTempFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			proxy := ddbtest.NewFaultProxy(t, srv.Endpoint, ddbtest.FaultConfig{Latency: 400 * time.Millisecond})
 			tmp := t.TempDir()
-			cmd := exec.Command(binary(t), append(append(tc.args[:1:1], "--endpoint-url", proxy.URL()), tc.args[1:]...)...)
+			cmd := binaryCommand(t, append(append(tc.args[:1:1], "--endpoint-url", proxy.URL()), tc.args[1:]...)...)
 			cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "AWS_ENDPOINT_URL_S3="+srv.Endpoint)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr

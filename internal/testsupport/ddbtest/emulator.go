@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,12 +72,18 @@ type Server struct {
 	Endpoint string
 
 	cmd     *exec.Cmd     // nil for an external endpoint
-	exited  chan struct{} // closed when cmd.Wait returned
+	exited  chan struct{} // closed when cmd.Wait returned (after down)
 	waitErr error         // cmd.Wait's result, read after exited is closed
 	logPath string
 
+	stopping atomic.Bool // Stop is killing it: its exit is no crash
 	stopOnce sync.Once
 	stopErr  error
+
+	down        chan struct{} // closed when it went down (see DownError); nil for an external endpoint
+	downOnce    sync.Once
+	downErr     *DownError // why, read after down is closed
+	monitorOnce sync.Once  // starts the liveness probe (health.go)
 }
 
 // Launch starts the emulator of the given kind on a free loopback port, waits
@@ -231,6 +238,7 @@ func start(ctx context.Context, kind Kind, name string, args, env []string) (*Se
 		Endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
 		cmd:      cmd,
 		exited:   make(chan struct{}),
+		down:     make(chan struct{}),
 		logPath:  logFile.Name(),
 	}
 	started := make(chan error, 1)
@@ -246,6 +254,7 @@ func start(ctx context.Context, kind Kind, name string, args, env []string) (*Se
 		}
 		started <- nil
 		s.waitErr = cmd.Wait()
+		s.markExited() // reads the log, which Stop removes once exited is closed
 		close(s.exited)
 	}()
 	if err := <-started; err != nil {
@@ -336,6 +345,7 @@ func (s *Server) Stop() error {
 		return nil
 	}
 	s.stopOnce.Do(func() {
+		s.stopping.Store(true)
 		s.stopErr = s.kill()
 		if s.stopErr == nil {
 			_ = os.Remove(s.logPath)
@@ -371,10 +381,23 @@ func (s *Server) kill() error {
 // client that keeps many idle connections per host. opts are applied last,
 // so they can point it elsewhere (a FaultProxy) or change retries. Its idle
 // connections are closed when the test ends.
+//
+// An emulator that has gone down (see Err) ends the test at once, naming
+// it and quoting its log; a request that fails after it went down says so
+// in its error.
 func (s *Server) Client(t testing.TB, opts ...func(*dynamodb.Options)) *dynamodb.Client {
 	t.Helper()
-	c := newClient(s.Endpoint, opts...)
-	if hc, ok := c.Options().HTTPClient.(*http.Client); ok {
+	if err := s.Err(); err != nil {
+		t.Fatalf("%v", err)
+	}
+	var hc *http.Client
+	c := newClient(s.Endpoint, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		hc, _ = o.HTTPClient.(*http.Client)
+		if hc != nil && s.down != nil {
+			o.HTTPClient = downAwareClient{Client: hc, s: s}
+		}
+	}}, opts...)...)
+	if hc != nil {
 		t.Cleanup(hc.CloseIdleConnections)
 	}
 	return c

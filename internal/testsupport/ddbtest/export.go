@@ -275,9 +275,13 @@ func (w *ExportWriter) Close() (*TestExport, error) {
 }
 
 // S3Client returns an S3 client for the server (moto serves S3 on the same
-// endpoint): path-style, static credentials, region us-east-1.
+// endpoint): path-style, static credentials, region us-east-1. An emulator
+// that has gone down ends the test at once, as at Client.
 func (s *Server) S3Client(t testing.TB) *s3.Client {
 	t.Helper()
+	if err := s.Err(); err != nil {
+		t.Fatalf("%v", err)
+	}
 	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s.Endpoint), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	if hc, ok := c.Options().HTTPClient.(*http.Client); ok {
