@@ -75,9 +75,7 @@ func (w *windowSource) prepare(ctx context.Context, st *State, sel string) (*Sta
 	if st != nil {
 		w.eo.Prefix = st.exportPrefix()
 	}
-	co := w.o.Copy
-	co.To = w.table
-	job, err := copier.PrepareWindowJob(ctx, w.api, co)
+	job, err := copier.PrepareWindowJob(ctx, w.api, w.o.Copy)
 	if err != nil {
 		return nil, err
 	}

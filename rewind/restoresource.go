@@ -34,9 +34,7 @@ func (r *restoreSource) first() string { return StepRestore }
 // described, the keys file downloaded and checked, the expressions probed;
 // every step reuses it), then, for a new rewind, the restore.
 func (r *restoreSource) prepare(ctx context.Context, st *State, sel string) (*State, error) {
-	co := r.o.Copy
-	co.To = r.table
-	job, err := copier.PrepareJob(ctx, r.api, co)
+	job, err := copier.PrepareJob(ctx, r.api, r.o.Copy)
 	if err != nil {
 		return nil, err
 	}

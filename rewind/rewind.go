@@ -234,6 +234,7 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	}
 	o.Copy.Now, o.Copy.Logger, o.Copy.Files = o.Now, o.Logger, o.Files
 	table := tables.Name(o.Restore.Table)
+	o.Copy.To = table // whatever the source, the copy writes into the main table
 	return runWith(ctx, o, table, func() (source, error) {
 		if o.incremental() {
 			return newWindowSource(api, o, table)
