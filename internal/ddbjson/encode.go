@@ -146,9 +146,7 @@ func appendKey(buf []byte, key map[string]types.AttributeValue) ([]byte, bool) {
 			if t == nil {
 				return nil, false
 			}
-			buf = append(buf, `:{"B":"`...)
-			buf = base64.StdEncoding.AppendEncode(buf, t.Value)
-			buf = append(buf, '"')
+			buf, _ = appendBase64(append(buf, `:{"B":`...), t.Value)
 		default:
 			return nil, false
 		}
@@ -258,9 +256,7 @@ func appendValue(buf []byte, v types.AttributeValue, strict bool, depth int) ([]
 		if t == nil {
 			return fail(isNil, t)
 		}
-		buf = append(buf, `{"B":"`...)
-		buf = base64.StdEncoding.AppendEncode(buf, t.Value)
-		buf = append(buf, '"')
+		buf, _ = appendBase64(append(buf, `{"B":`...), t.Value)
 	case *types.AttributeValueMemberBOOL:
 		if t == nil {
 			return fail(isNil, t)
@@ -313,17 +309,10 @@ func appendValue(buf []byte, v types.AttributeValue, strict bool, depth int) ([]
 				return nil, &failure{msg: problem}
 			}
 		}
-		buf = append(buf, `{"SS":[`...)
-		for i, s := range t.Value {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			var ok bool
-			if buf, ok = appendString(buf, s, strict); !ok {
-				return nil, &failure{msg: fmt.Sprintf("SS member %d is not valid UTF-8 (DynamoDB strings are UTF-8)", i)}
-			}
+		var bad int
+		if buf, bad = appendMembers(buf, `{"SS":[`, t.Value, func(b []byte, s string) ([]byte, bool) { return appendString(b, s, strict) }); bad >= 0 {
+			return nil, &failure{msg: fmt.Sprintf("SS member %d is not valid UTF-8 (DynamoDB strings are UTF-8)", bad)}
 		}
-		buf = append(buf, ']')
 	case *types.AttributeValueMemberNS:
 		if t == nil {
 			return fail(isNil, t)
@@ -338,14 +327,7 @@ func appendValue(buf []byte, v types.AttributeValue, strict bool, depth int) ([]
 				return nil, &failure{msg: problem}
 			}
 		}
-		buf = append(buf, `{"NS":[`...)
-		for i, s := range t.Value {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf, _ = appendString(buf, s, false)
-		}
-		buf = append(buf, ']')
+		buf, _ = appendMembers(buf, `{"NS":[`, t.Value, func(b []byte, s string) ([]byte, bool) { return appendString(b, s, false) })
 	case *types.AttributeValueMemberBS:
 		if t == nil {
 			return fail(isNil, t)
@@ -355,16 +337,7 @@ func appendValue(buf []byte, v types.AttributeValue, strict bool, depth int) ([]
 				return nil, &failure{msg: problem}
 			}
 		}
-		buf = append(buf, `{"BS":[`...)
-		for i, b := range t.Value {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = append(buf, '"')
-			buf = base64.StdEncoding.AppendEncode(buf, b)
-			buf = append(buf, '"')
-		}
-		buf = append(buf, ']')
+		buf, _ = appendMembers(buf, `{"BS":[`, t.Value, appendBase64)
 	case *types.UnknownUnionMember:
 		if t == nil {
 			return fail(isNil, t)
@@ -391,6 +364,31 @@ func checkSet(typ string, n int, key func(int) string) string {
 		return fmt.Sprintf("%s members %d and %d %s (set members must be unique)", typ, i, j, same)
 	}
 	return ""
+}
+
+// appendMembers appends open (`{"SS":[`, …), the members, each with one,
+// separated by commas, and ']'. It returns the index of the first member
+// one refuses (buf then unfinished), or -1.
+func appendMembers[T any](buf []byte, open string, members []T, one func([]byte, T) ([]byte, bool)) ([]byte, int) {
+	buf = append(buf, open...)
+	for i, m := range members {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		var ok bool
+		if buf, ok = one(buf, m); !ok {
+			return buf, i
+		}
+	}
+	return append(buf, ']'), -1
+}
+
+// appendBase64 appends b as a JSON string in standard base64, as
+// DynamoDB JSON writes binary values.
+func appendBase64(buf, b []byte) ([]byte, bool) {
+	buf = append(buf, '"')
+	buf = base64.StdEncoding.AppendEncode(buf, b)
+	return append(buf, '"'), true
 }
 
 // appendString appends s as a JSON string. Control characters, '"', '\'
