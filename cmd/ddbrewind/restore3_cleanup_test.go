@@ -42,4 +42,3 @@ func TestCleanupSelectionNamesTheTablesItSkips(t *testing.T) {
 		}
 	}
 }
-
