@@ -30,8 +30,8 @@ func TestAdoptablePointInTime(t *testing.T) {
 		{name: "untagged, its summary", point: Point{At: at}, from: src, rsAt: at},
 		{name: "tagged", point: Point{At: at}, from: src, rsAt: at.Add(time.Hour), tags: map[string]string{tables.TagSourceTable: "orders", tables.TagRestorePoint: "2026-12-01T00:00:00Z"}},
 		{name: "--latest takes its point", point: Point{Latest: true}, from: src, rsAt: at},
-		// A resumed --ago run records nanoseconds; the summary is coarser.
-		{name: "untagged, its summary to the second", point: Point{At: at.Add(400 * time.Millisecond)}, from: src, rsAt: at},
+		// A resumed --ago run records nanoseconds; the summary milliseconds.
+		{name: "untagged, its summary to the millisecond", point: Point{At: at.Add(123456789)}, from: src, rsAt: at.Add(123 * time.Millisecond)},
 		{name: "not a restore", point: Point{At: at}, from: "-", want: "was not created by a restore"},
 		{name: "a restore of another table", point: Point{At: at}, from: "arn:aws:dynamodb:us-east-1:123456789012:table/payments", rsAt: at, want: "is a restore of"},
 		{name: "tagged as another table's", point: Point{At: at}, from: src, rsAt: at, tags: map[string]string{tables.TagSourceTable: "payments"}, want: "tagged as a recovery table of payments"},

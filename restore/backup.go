@@ -377,6 +377,16 @@ func restoreJobToken(recoveryPoint, table string) string {
 // point's ARN, an untagged table is also taken when its RestoreDateTime is
 // the recovery point's creation time (DynamoDB reports the source backup's
 // time there). The restore point is the backup's creation time.
+//
+// That time is compared within a second, not to the millisecond as a
+// point-in-time restore's is (sameMillisecond): the two times come from
+// two services (AWS Backup's CreationDate, DynamoDB's RestoreDateTime)
+// that document them equal to no precision, so a tighter match could
+// refuse the table a first attempt restored. What the second could take
+// instead is only an untagged restore of this very source table, under
+// this recovery table's name, from another backup of the table made
+// within a second of this one; DynamoDB runs one backup operation on a
+// table at a time (BackupInUseException).
 func (p *Plan) adoptableBackup(d *types.TableDescription, tags map[string]string, refuse func(string) error) error {
 	rs := d.RestoreSummary
 	b := p.backup

@@ -390,11 +390,7 @@ func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription
 	}
 	same := point.Equal(p.point)
 	if !same && from == "its restore summary" {
-		// The tag keeps the point exactly; the summary does not (the SDK
-		// sends the time as epoch seconds with milliseconds, and DynamoDB
-		// may report it coarser), so a resumed --ago run, whose point has
-		// nanoseconds, compares it to within a second.
-		same = p.point.Sub(point).Abs() < time.Second
+		same = sameMillisecond(point, p.point)
 	}
 	if p.opts.Point.At.IsZero() {
 		p.point = point // --latest, --ago: the first attempt's point
@@ -403,6 +399,21 @@ func (p *Plan) adoptable(ctx context.Context, api API, d *types.TableDescription
 	}
 	p.existing = d
 	return nil
+}
+
+// sameMillisecond reports whether the point a RestoreSummary reports is
+// want. The tag keeps the point exactly; the summary keeps what the
+// request carried: the SDK sends RestoreDateTime as epoch seconds with
+// milliseconds (the nanoseconds of a --ago point, or of an --at given to
+// the nanosecond, truncated), DynamoDB reports its times the same way
+// (1576616366.715), and the SDK reads that back as the same millisecond
+// (TestAdoptsOnlyTheSamePointToTheMillisecond goes over the wire). So a
+// resumed --ago run, whose state file records nanoseconds, compares to
+// the millisecond, and nothing coarser: a tolerance of a second adopted,
+// for --at T+500ms, a table a first attempt restored to T (or, across a
+// second boundary, to another second of the table's history).
+func sameMillisecond(reported, want time.Time) bool {
+	return reported.Truncate(time.Millisecond).Equal(want.Truncate(time.Millisecond))
 }
 
 // indexOverrides returns the secondary index overrides for the restore: nil

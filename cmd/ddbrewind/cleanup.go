@@ -29,7 +29,7 @@ func cleanupAction(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	if len(plan.Tables) == 0 {
+	if len(plan.Tables) == 0 && len(plan.Skipped) == 0 {
 		log.Info("no recovery table matches; nothing to delete")
 		return nil
 	}
@@ -41,6 +41,11 @@ func cleanupAction(c *cli.Context, env *Env) error {
 		for _, n := range names {
 			fmt.Fprintf(env.Out, "would delete %s\n", n)
 		}
+		printSkipped(env, plan, "would skip")
+		return nil
+	}
+	if len(names) == 0 {
+		printSkipped(env, plan, "skipped")
 		return nil
 	}
 	if err := confirm(c.Context, env, gBool(c, "yes"), fmt.Sprintf("delete %s: %s", countNoun(int64(len(names)), "recovery table"), strings.Join(names, ", "))); err != nil {
@@ -50,7 +55,18 @@ func cleanupAction(c *cli.Context, env *Env) error {
 	for _, n := range deleted {
 		fmt.Fprintf(env.Out, "deleted %s\n", n)
 	}
+	printSkipped(env, plan, "skipped")
 	return err
+}
+
+// printSkipped prints a line for each table --source/--older-than picked
+// but left alone because it is still being created: "would skip R (still
+// being created)" in a dry run, "skipped R (…)" after a cleanup, so that
+// the output of both names every table the selection matched.
+func printSkipped(env *Env, plan *restore.CleanupPlan, verb string) {
+	for _, t := range plan.Skipped {
+		fmt.Fprintf(env.Out, "%s %s (still being created)\n", verb, t.Name)
+	}
 }
 
 // cleanupFlags are cleanup's own flags (the table in commands.go adds the global ones).
