@@ -54,7 +54,11 @@ type Job struct {
 	// only by a job that copies.
 	kinesis       []string
 	kinesisUnread bool
-	release       func()
+	// legacyReplicas are the Regions of the main table's replicas when it
+	// is a global table version 2017.11.29 (DescribeGlobalTable): read
+	// only by a job that copies, when its description names no replica.
+	legacyReplicas []string
+	release        func()
 }
 
 // PrepareJob checks what a copy into opts.To will need, before its source
@@ -168,6 +172,15 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 			return err
 		}
 		j.kinesis, j.kinesisUnread = arns, unread
+		if len(j.target.Replicas) == 0 {
+			// A global table version 2017.11.29: its description does
+			// not name its replicas.
+			regions, err := readLegacyReplicas(ctx, api, o.To, tables.Region(aws.ToString(j.target.TableArn)), j.verb, o.Logger)
+			if err != nil {
+				return err
+			}
+			j.legacyReplicas = regions
+		}
 	}
 	if loc := o.Selection.KeysFile; loc != "" {
 		open, release, err := openKeysFile(ctx, &o, loc)

@@ -93,6 +93,57 @@ func readKinesis(ctx context.Context, api API, table, verb string, log *slog.Log
 	return arns, false, nil
 }
 
+// globalTableAction is the permission DescribeGlobalTable needs, on the
+// global table (arn:aws:dynamodb::ACCOUNT:global-table/NAME, no Region):
+// the warning names it when it is missing.
+const globalTableAction = "dynamodb:DescribeGlobalTable"
+
+// readLegacyReplicas returns the Regions of the replicas of table when it
+// is a global table version 2017.11.29 (legacy, made with
+// CreateGlobalTable), other than here (the Region written), sorted.
+// DescribeTable's Replicas do not name them; DescribeGlobalTable's
+// ReplicationGroup does (AWS's "Determining the version of a global
+// table"). A table that is none (GlobalTableNotFoundException) has none.
+// The caller may not be allowed to read it (AccessDenied): a warning is
+// logged, and the copy is not stopped. An endpoint that does not serve the
+// operation (an emulator) has none: it is asked once, not retried. Any
+// other error is returned.
+func readLegacyReplicas(ctx context.Context, api API, table, here, verb string, log *slog.Logger) ([]string, error) {
+	out, err := api.DescribeGlobalTable(ctx, &dynamodb.DescribeGlobalTableInput{GlobalTableName: aws.String(table)}, notRetryingUnserved)
+	switch {
+	case err == nil:
+	case awserr.Code(err) == "GlobalTableNotFoundException":
+		return nil, nil
+	case accessDenied(err):
+		log.Warn("cannot read whether the main table is a global table version 2017.11.29: if it is, each write and delete replicates to its other Regions too", "table", table, "permission", globalTableAction, "error", err.Error())
+		return nil, nil
+	case notServed(err):
+		log.Debug("the endpoint does not serve DescribeGlobalTable: no global table version 2017.11.29", "table", table, "error", err.Error())
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("%s: read the global table version 2017.11.29 of %s (%s, see docs/iam.md): %w", verb, table, globalTableAction, err)
+	}
+	var names []string
+	if d := out.GlobalTableDescription; d != nil {
+		for _, r := range d.ReplicationGroup {
+			names = append(names, aws.ToString(r.RegionName))
+		}
+	}
+	return otherRegions(nil, here, names...), nil
+}
+
+// otherRegions returns regions with names added, but for empty names and
+// here, without duplicates, sorted.
+func otherRegions(regions []string, here string, names ...string) []string {
+	for _, name := range names {
+		if name != "" && name != here && !slices.Contains(regions, name) {
+			regions = append(regions, name)
+		}
+	}
+	slices.Sort(regions)
+	return regions
+}
+
 // accessDenied reports whether err is DynamoDB's refusal for want of a
 // permission.
 func accessDenied(err error) bool {
@@ -168,19 +219,20 @@ func mainTableOf(t *types.TableDescription) MainTable {
 		m.StreamViewType = string(s.StreamViewType)
 		m.StreamARN = aws.ToString(t.LatestStreamArn)
 	}
-	here := tables.Region(aws.ToString(t.TableArn))
+	var names []string
 	for _, r := range t.Replicas {
-		if name := aws.ToString(r.RegionName); name != "" && name != here && !slices.Contains(m.ReplicaRegions, name) {
-			m.ReplicaRegions = append(m.ReplicaRegions, name)
-		}
+		names = append(names, aws.ToString(r.RegionName))
 	}
-	slices.Sort(m.ReplicaRegions)
+	m.ReplicaRegions = otherRegions(nil, tables.Region(aws.ToString(t.TableArn)), names...)
 	return m
 }
 
-// MainTable returns what the job learned about its main table.
+// MainTable returns what the job learned about its main table: its
+// replicas are those its description names and, for a global table
+// version 2017.11.29, those DescribeGlobalTable named.
 func (j *Job) MainTable() MainTable {
 	m := mainTableOf(j.target)
+	m.ReplicaRegions = otherRegions(m.ReplicaRegions, tables.Region(aws.ToString(j.target.TableArn)), j.legacyReplicas...)
 	m.TTLAttribute, m.SkipExpired, m.window = j.ttl, j.opts.SkipExpired && j.ttl != "", j.window
 	m.KinesisStreamARNs, m.KinesisUnread = slices.Clone(j.kinesis), j.kinesisUnread
 	return m

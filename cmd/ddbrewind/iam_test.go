@@ -289,6 +289,15 @@ func tableARN(name string) string {
 	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", iamRegion, iamAccount, name)
 }
 
+// globalTableARN is the ARN the policies see for a global table version
+// 2017.11.29 (DescribeGlobalTable's resource): no Region. The Service
+// Authorization Reference's resource type global-table is
+// arn:${Partition}:dynamodb::${Account}:global-table/${GlobalTableName}
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html).
+func globalTableARN(name string) string {
+	return fmt.Sprintf("arn:aws:dynamodb::%s:global-table/%s", iamAccount, name)
+}
+
 // ---- recorder ----
 
 // iamCall is one request as IAM sees it.
@@ -367,6 +376,7 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 		SourceTableArn  string
 		TableArn        string
 		ExportArn       string
+		GlobalTableName string
 		S3Bucket        string
 		S3Prefix        string
 		TargetTableName string
@@ -390,6 +400,9 @@ func (r *iamRecorder) record(ctx context.Context, target string, body []byte) {
 		c.tables, c.arns = nil, []string{"*"}
 	case "DescribeExport":
 		c.arns = []string{exportResource(in.ExportArn)}
+	case "DescribeGlobalTable":
+		// A global table version 2017.11.29 (resource type global-table).
+		c.arns = []string{globalTableARN(in.GlobalTableName)}
 	case "ExportTableToPointInTime":
 		key := "AWSDynamoDB/01796108814194-ab000000/manifest-summary.json"
 		if in.S3Prefix != "" {
@@ -812,6 +825,10 @@ func TestIAMPolicyFiles(t *testing.T) {
 					if r != fmt.Sprintf("arn:aws:batch:%s:%s:job-queue/%s", iamRegion, iamAccount, iamJobQueue) &&
 						r != fmt.Sprintf("arn:aws:batch:%s:%s:job-definition/%s:*", iamRegion, iamAccount, iamJobDefinition) {
 						t.Errorf("docs/iam/%s.json: batch:SubmitJob on %q: want the one job queue and the one job definition", c.Name, r)
+					}
+				case slices.Equal(st.Action, iamStrings{"dynamodb:DescribeGlobalTable"}):
+					if r != globalTableARN("T") {
+						t.Errorf("docs/iam/%s.json: dynamodb:DescribeGlobalTable on %q, want the main table's global table %s", c.Name, r, globalTableARN("${Table}"))
 					}
 				case !strings.HasPrefix(r, tableARN("")):
 					t.Errorf("docs/iam/%s.json: resource %q is not a table ARN", c.Name, r)
