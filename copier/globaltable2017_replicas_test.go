@@ -96,7 +96,10 @@ func TestReadLegacyReplicas(t *testing.T) {
 			a := &legacyAPI{memAPI: newMemAPI(), group: tt.group, err: tt.err}
 			var logs bytes.Buffer
 			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			got, err := readLegacyReplicas(context.Background(), a, "orders", "us-east-1", "copy", log)
+			got, denied, err := readLegacyReplicas(context.Background(), a, "orders", "us-east-1", "copy", log)
+			if denied != tt.warn {
+				t.Errorf("denied %v, want %v", denied, tt.warn)
+			}
 			switch {
 			case tt.wantErr != "":
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "boom") {

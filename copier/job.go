@@ -58,6 +58,9 @@ type Job struct {
 	// is a global table version 2017.11.29 (DescribeGlobalTable): read
 	// only by a job that copies, when its description names no replica.
 	legacyReplicas []string
+	// replicasUnread says whether it is one could not be read
+	// (AccessDenied).
+	replicasUnread bool
 	release        func()
 }
 
@@ -175,11 +178,11 @@ func (j *Job) targetChecks(ctx context.Context, api API, copying bool) error {
 		if len(j.target.Replicas) == 0 {
 			// A global table version 2017.11.29: its description does
 			// not name its replicas.
-			regions, err := readLegacyReplicas(ctx, api, o.To, tables.Region(aws.ToString(j.target.TableArn)), j.verb, o.Logger)
+			regions, denied, err := readLegacyReplicas(ctx, api, o.To, tables.Region(aws.ToString(j.target.TableArn)), j.verb, o.Logger)
 			if err != nil {
 				return err
 			}
-			j.legacyReplicas = regions
+			j.legacyReplicas, j.replicasUnread = regions, denied
 		}
 	}
 	if loc := o.Selection.KeysFile; loc != "" {

@@ -46,6 +46,10 @@ type MainTable struct {
 	// KinesisUnread: the destinations could not be read, for want of
 	// dynamodb:DescribeKinesisStreamingDestination (AccessDenied).
 	KinesisUnread bool `json:"kinesis_unread,omitempty"`
+	// ReplicasUnread: whether the table is a global table version
+	// 2017.11.29 could not be read, for want of
+	// dynamodb:DescribeGlobalTable (AccessDenied).
+	ReplicasUnread bool `json:"replicas_unread,omitempty"`
 	// window: the copy rewinds an incremental window (its TTL note is
 	// about the start images).
 	window bool
@@ -54,7 +58,7 @@ type MainTable struct {
 // empty reports whether nothing is worth saying.
 func (m MainTable) empty() bool {
 	return m.TTLAttribute == "" && m.StreamViewType == "" && len(m.ReplicaRegions) == 0 &&
-		len(m.KinesisStreamARNs) == 0 && !m.KinesisUnread
+		len(m.KinesisStreamARNs) == 0 && !m.KinesisUnread && !m.ReplicasUnread
 }
 
 // kinesisAction is the permission DescribeKinesisStreamingDestination
@@ -105,23 +109,23 @@ const globalTableAction = "dynamodb:DescribeGlobalTable"
 // ReplicationGroup does (AWS's "Determining the version of a global
 // table"). A table that is none (GlobalTableNotFoundException) has none.
 // The caller may not be allowed to read it (AccessDenied): a warning is
-// logged, and the copy is not stopped. An endpoint that does not serve the
+// logged, denied is true, and the copy is not stopped. An endpoint that does not serve the
 // operation (an emulator) has none: it is asked once, not retried. Any
 // other error is returned.
-func readLegacyReplicas(ctx context.Context, api API, table, here, verb string, log *slog.Logger) ([]string, error) {
+func readLegacyReplicas(ctx context.Context, api API, table, here, verb string, log *slog.Logger) (regions []string, denied bool, err error) {
 	out, err := api.DescribeGlobalTable(ctx, &dynamodb.DescribeGlobalTableInput{GlobalTableName: aws.String(table)}, notRetryingUnserved)
 	switch {
 	case err == nil:
 	case awserr.Code(err) == "GlobalTableNotFoundException":
-		return nil, nil
+		return nil, false, nil
 	case accessDenied(err):
 		log.Warn("cannot read whether the main table is a global table version 2017.11.29: if it is, each write and delete replicates to its other Regions too", "table", table, "permission", globalTableAction, "error", err.Error())
-		return nil, nil
+		return nil, true, nil
 	case notServed(err):
 		log.Debug("the endpoint does not serve DescribeGlobalTable: no global table version 2017.11.29", "table", table, "error", err.Error())
-		return nil, nil
+		return nil, false, nil
 	default:
-		return nil, fmt.Errorf("%s: read the global table version 2017.11.29 of %s (%s, see docs/iam.md): %w", verb, table, globalTableAction, err)
+		return nil, false, fmt.Errorf("%s: read the global table version 2017.11.29 of %s (%s, see docs/iam.md): %w", verb, table, globalTableAction, err)
 	}
 	var names []string
 	if d := out.GlobalTableDescription; d != nil {
@@ -129,7 +133,7 @@ func readLegacyReplicas(ctx context.Context, api API, table, here, verb string, 
 			names = append(names, aws.ToString(r.RegionName))
 		}
 	}
-	return otherRegions(nil, here, names...), nil
+	return otherRegions(nil, here, names...), false, nil
 }
 
 // otherRegions returns regions with names added, but for empty names and
@@ -235,6 +239,7 @@ func (j *Job) MainTable() MainTable {
 	m.ReplicaRegions = otherRegions(m.ReplicaRegions, tables.Region(aws.ToString(j.target.TableArn)), j.legacyReplicas...)
 	m.TTLAttribute, m.SkipExpired, m.window = j.ttl, j.opts.SkipExpired && j.ttl != "", j.window
 	m.KinesisStreamARNs, m.KinesisUnread = slices.Clone(j.kinesis), j.kinesisUnread
+	m.ReplicasUnread = j.replicasUnread
 	return m
 }
 
@@ -289,8 +294,11 @@ func (m MainTable) Notes(table string, writes int64) string {
 	case m.KinesisUnread:
 		parts = append(parts, fmt.Sprintf("the Kinesis Data Streams destination of %s could not be read (missing permission %s): if it streams to Kinesis, each write and delete reaches that stream too", table, kinesisAction))
 	}
-	if len(m.ReplicaRegions) > 0 {
+	switch {
+	case len(m.ReplicaRegions) > 0:
 		parts = append(parts, fmt.Sprintf("%s is a global table: the writes replicate to %s (the last writer wins there)", table, strings.Join(m.ReplicaRegions, ", ")))
+	case m.ReplicasUnread:
+		parts = append(parts, fmt.Sprintf("whether %s is a global table version 2017.11.29 could not be read (missing permission %s): if it is, each write and delete replicates to its other Regions too", table, globalTableAction))
 	}
 	switch {
 	case m.TTLAttribute != "" && m.SkipExpired:

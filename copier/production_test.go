@@ -202,6 +202,8 @@ func TestMainTableNotes(t *testing.T) {
 			"the Kinesis Data Streams destination of orders could not be read (missing permission dynamodb:DescribeKinesisStreamingDestination): if it streams to Kinesis, each write and delete reaches that stream too"},
 		{"replicas", MainTable{ReplicaRegions: []string{"eu-west-1", "us-west-2"}}, 0,
 			"orders is a global table: the writes replicate to eu-west-1, us-west-2 (the last writer wins there)"},
+		{"replicas unread", MainTable{ReplicasUnread: true}, 0,
+			"whether orders is a global table version 2017.11.29 could not be read (missing permission dynamodb:DescribeGlobalTable): if it is, each write and delete replicates to its other Regions too"},
 		{"ttl", MainTable{TTLAttribute: "exp"}, 0,
 			"items whose TTL attribute exp has passed are written back, and DynamoDB deletes them again (add --skip-expired to leave them out)"},
 		{"ttl skipped", MainTable{TTLAttribute: "exp", SkipExpired: true}, 0,

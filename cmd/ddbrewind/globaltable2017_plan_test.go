@@ -38,8 +38,8 @@ func legacyGlobalTableResponder(table string, denied *atomic.Bool, regions ...st
 // answers DescribeGlobalTable): the main table is a global table version
 // 2017.11.29, whose DescribeTable names no replica; copy's dry-run plan and
 // confirmation name its other Regions (not its own), asking
-// DescribeGlobalTable once per command; when the call is denied the copy
-// still runs and a warning names the permission.
+// DescribeGlobalTable once per command; when the call is denied the plan
+// says so, the copy still runs and a warning names the permission.
 func TestLegacyGlobalTableReplicas(t *testing.T) {
 	t.Parallel()
 	srv := pool.Get(t, ddbtest.Dynalite)
@@ -79,6 +79,11 @@ func TestLegacyGlobalTableReplicas(t *testing.T) {
 	}
 
 	denied.Store(true)
+	unread := "whether " + to + " is a global table version 2017.11.29 could not be read (missing permission dynamodb:DescribeGlobalTable): if it is, each write and delete replicates to its other Regions too"
+	r = ddb(t, append(slices.Clone(copyArgs), "--dry-run")...)
+	if line := lastLine(r.stderr); r.code != 0 || !strings.Contains(line, unread) {
+		t.Errorf("denied: plan exit %d, %q: want exit 0 and %q", r.code, line, unread)
+	}
 	r = ddb(t, append(slices.Clone(copyArgs), "--yes")...)
 	if r.code != 0 || !strings.Contains(r.stderr, "copy: 12 items written") {
 		t.Fatalf("denied: copy exit %d, %s: want it to proceed", r.code, r.stderr)
@@ -89,7 +94,7 @@ func TestLegacyGlobalTableReplicas(t *testing.T) {
 	if n := len(ddbtest.ScanAll(t, c, to)); n != 12 {
 		t.Errorf("main holds %d items, want 12", n)
 	}
-	if st := proxy.Stats().Ops["DescribeGlobalTable"]; st.Responded != 3 || st.Forwarded != 0 {
-		t.Errorf("DescribeGlobalTable %+v: want 3 calls, each answered once by the proxy", st)
+	if st := proxy.Stats().Ops["DescribeGlobalTable"]; st.Responded != 4 || st.Forwarded != 0 {
+		t.Errorf("DescribeGlobalTable %+v: want 4 calls, each answered once by the proxy", st)
 	}
 }
