@@ -3,6 +3,7 @@ package copier
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ type keysFile struct {
 	// set holds the hashes of the keys (keyHash), kept only when an
 	// export is selected by them.
 	set map[[16]byte]struct{}
+	// digest identifies the file's content (hex SHA-256 of its bytes): a
+	// checkpoint's positions are its line numbers.
+	digest string
 }
 
 // checkKeysFile reads the whole keys file once, checking every line's
@@ -52,7 +56,8 @@ func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks ke
 		return nil, usage.Errorf("%s %s: %v", flag, loc, err)
 	}
 	defer f.Close()
-	r := ddbjson.NewKeysReader(f, loc)
+	sum := sha256.New()
+	r := ddbjson.NewKeysReader(io.TeeReader(f, sum), loc)
 	kf := &keysFile{loc: loc, open: open, repeats: map[int]bool{}}
 	// 128 bits of SHA-256 per key: a collision (which would skip a key)
 	// is as likely as a random 128-bit guess, and a million keys take
@@ -78,6 +83,7 @@ func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks ke
 		seen[h] = struct{}{}
 		kf.keys++
 	}
+	kf.digest = hex.EncodeToString(sum.Sum(nil))
 	if kf.keys == 0 {
 		return nil, usage.Errorf("%s %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", flag, loc)
 	}
