@@ -272,7 +272,7 @@ func (ks keySchemaInfo) check(key map[string]types.AttributeValue) error {
 	if len(key) != len(ks.names) {
 		return fmt.Errorf("the key has %d attributes, the table's key is %s", len(key), strings.Join(ks.names, " + "))
 	}
-	for _, n := range ks.names {
+	for i, n := range ks.names {
 		v, ok := key[n]
 		if !ok {
 			return fmt.Errorf("the key lacks attribute %q (the table's key is %s)", n, strings.Join(ks.names, " + "))
@@ -280,6 +280,28 @@ func (ks keySchemaInfo) check(key map[string]types.AttributeValue) error {
 		if got := ddbjson.TypeName(v); got != ks.types[n] {
 			return fmt.Errorf("key attribute %q has type %s, the table says %s", n, got, ks.types[n])
 		}
+		if i > 0 {
+			if size := keyValueSize(v); size > maxSortKeySize {
+				return fmt.Errorf("key attribute %q (the sort key) is %d bytes, DynamoDB allows at most %d for a sort key: no item has this key", n, size, maxSortKeySize)
+			}
+		}
 	}
 	return nil
+}
+
+// maxSortKeySize is DynamoDB's limit for a sort key value (a partition
+// key's, 2048 bytes, is checked by ddbjson.KeysReader): BatchGetItem
+// rejects a longer one, in the middle of a copy.
+const maxSortKeySize = 1024
+
+// keyValueSize is the size DynamoDB counts for an S or B key value; 0 for
+// a number (at most 38 digits).
+func keyValueSize(v types.AttributeValue) int {
+	switch t := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(t.Value)
+	case *types.AttributeValueMemberB:
+		return len(t.Value)
+	}
+	return 0
 }
