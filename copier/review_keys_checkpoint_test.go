@@ -288,3 +288,58 @@ func TestReviewKeysResumeAtEveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewKeysPositions: the positions a keys file's unit records are
+// the last line of each complete 100-line chunk (whoever's chunk it is),
+// Done on the last, so that a kill after any page resumes after exactly
+// the lines handled; the keys of a chunk go out in one page, only in its
+// worker, a key listed again (in any chunk) not at all.
+func TestReviewKeysPositions(t *testing.T) {
+	var pks []string
+	for i := range 250 {
+		pks = append(pks, fmt.Sprintf("k%03d", i))
+	}
+	pks[150] = "k003" // line 151 repeats line 4
+	keys := filepath.Join(t.TempDir(), "keys.jsonl")
+	writeText(t, keys, keysText(pks))
+	type page struct {
+		n   int
+		pos checkpoint.Unit
+	}
+	tests := []struct {
+		from            int
+		worker, workers int
+		want            []page
+	}{
+		{0, 0, 1, []page{{100, checkpoint.Unit{Line: 100}}, {99, checkpoint.Unit{Line: 200}}, {50, checkpoint.Unit{Line: 300, Done: true}}}},
+		{0, 1, 2, []page{{0, checkpoint.Unit{Line: 100}}, {99, checkpoint.Unit{Line: 200}}, {0, checkpoint.Unit{Line: 300, Done: true}}}},
+		{0, 0, 2, []page{{100, checkpoint.Unit{Line: 100}}, {0, checkpoint.Unit{Line: 200}}, {50, checkpoint.Unit{Line: 300, Done: true}}}},
+		{100, 0, 1, []page{{99, checkpoint.Unit{Line: 200}}, {50, checkpoint.Unit{Line: 300, Done: true}}}},
+		{200, 0, 1, []page{{50, checkpoint.Unit{Line: 300, Done: true}}}},
+		{250, 0, 1, []page{{0, checkpoint.Unit{Line: 300, Done: true}}}},
+		{300, 2, 3, []page{{0, checkpoint.Unit{Line: 400, Done: true}}}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("from %d worker %d of %d", tt.from, tt.worker, tt.workers), func(t *testing.T) {
+			api := recMain(300)
+			o := Options{From: "rec", To: "main", Segments: 1, WorkerIndex: tt.worker, WorkerCount: tt.workers, Selection: Selection{KeysFile: keys}}
+			p, err := Prepare(context.Background(), api, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			src := p.source(newExecutor(api, p.opts, p.job.keys.names, "main"))
+			var got []page
+			err = src.read(context.Background(), unit{phase: phaseCopy}, checkpoint.Unit{Line: tt.from}, func(items, absent []map[string]types.AttributeValue, pos checkpoint.Unit) error {
+				got = append(got, page{len(items) + len(absent), pos})
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(got, tt.want, func(a, b page) bool { return a.n == b.n && a.pos.Line == b.pos.Line && a.pos.Done == b.pos.Done }) {
+				t.Errorf("pages %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
