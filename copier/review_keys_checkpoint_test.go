@@ -240,7 +240,7 @@ func TestReviewKeysResumeAtEveryPosition(t *testing.T) {
 					}
 				}
 				slices.Sort(want)
-				var written int64
+				var written, read, matched int64
 				seenBefore := map[string]struct{}{}
 				for w := range workers {
 					cp := filepath.Join(t.TempDir(), "cp.json")
@@ -263,6 +263,8 @@ func TestReviewKeysResumeAtEveryPosition(t *testing.T) {
 						t.Fatalf("worker %d: %v", w, err)
 					}
 					written += sum.Counts.Written
+					read += sum.Counts.Read
+					matched += sum.Counts.Matched
 					// This worker's keys are those first listed in its chunks.
 					for ks := range api.lookup {
 						if _, earlier := seenBefore[ks]; earlier {
@@ -280,6 +282,9 @@ func TestReviewKeysResumeAtEveryPosition(t *testing.T) {
 				}
 				if got := api.looked(t); !slices.Equal(got, want) {
 					t.Errorf("looked up %d keys, want %d", len(got), len(want))
+				}
+				if read != int64(len(want)) || matched != int64(len(want)) {
+					t.Errorf("read %d matched %d, want %d keys looked up and found", read, matched, len(want))
 				}
 				if written != int64(len(want)) || len(api.tables["main"]) != len(want) {
 					t.Errorf("written %d, main holds %d; want %d", written, len(api.tables["main"]), len(want))
