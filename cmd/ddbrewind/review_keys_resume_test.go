@@ -97,3 +97,55 @@ func TestReviewKeysKilledWorkerResumes(t *testing.T) {
 	}
 	assertSame(t, "main after the split copy", want, ddbtest.ScanAll(t, c, to))
 }
+
+// TestReviewKeysIdleWorker: workers of an array job with fewer segments
+// than workers — and, for a key condition, every worker but 0 — have
+// nothing to read: they exit 0, write nothing, and each keeps its own
+// report and checkpoint (PATH.worker-I-of-K); the busy ones copy
+// everything once.
+func TestReviewKeysIdleWorker(t *testing.T) {
+	t.Parallel()
+	items := tenantItems(300, 3, "good", "app")
+	srv, c, from, to := copyPair(t, mixedSpec, items)
+	dir := t.TempDir()
+	report, cp := filepath.Join(dir, "report.json"), filepath.Join(dir, "ckpt")
+	var written int64
+	for i := range 5 {
+		r := runCLI(t, cliOpts{env: map[string]string{"AWS_BATCH_JOB_ARRAY_INDEX": fmt.Sprint(i)}}, "copy", "--endpoint-url", srv.Endpoint,
+			"--from", from, "--to", to, "--yes", "--segments", "3", "--worker-count", "5", "--report", report, "--checkpoint", cp)
+		if r.code != 0 {
+			t.Fatalf("worker %d of 5 over 3 segments: exit %d", i, r.code)
+		}
+		n := summaryCount(t, r.stderr, "written")
+		if i >= 3 && n != 0 {
+			t.Errorf("worker %d has no segment but wrote %d", i, n)
+		}
+		written += n
+		suffix := fmt.Sprintf(".worker-%d-of-5", i)
+		for _, p := range []string{report + suffix, cp + suffix} {
+			if _, err := os.Stat(p); err != nil {
+				t.Errorf("worker %d: %v", i, err)
+			}
+		}
+	}
+	if written != 300 {
+		t.Errorf("the workers wrote %d items, want 300", written)
+	}
+	assertSameTables(t, c, from, to)
+	for _, p := range []string{report, cp} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s written without a worker suffix", p)
+		}
+	}
+
+	// A key condition is one Query: worker 0 copies the slice, the others
+	// nothing.
+	for i := range 3 {
+		r := runCLI(t, cliOpts{}, "copy", "--endpoint-url", srv.Endpoint, "--from", from, "--to", to, "--yes", "--worker-count", "3",
+			"--worker-index", fmt.Sprint(i), "--key-condition-expression", "pk = :p", "--expression-attribute-values", `{":p":{"S":"tenant#1"}}`)
+		want := map[bool]int64{true: 100, false: 0}[i == 0]
+		if n := summaryCount(t, r.stderr, "written"); r.code != 0 || n != want {
+			t.Errorf("query worker %d of 3: exit %d, wrote %d; want 0 and %d", i, r.code, n, want)
+		}
+	}
+}
