@@ -183,3 +183,46 @@ func TestReviewKeysExportWorkersWithKeysFile(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewKeysExportWorkersDeleteExtra: a whole full export copied with
+// --delete-extra by K workers, for exports of fewer files than workers:
+// each worker's delete phase scans its segments of the main table and
+// looks its keys up in the whole export (not only its own files), so the
+// items written are the export's, once, and only the true extras go.
+func TestReviewKeysExportWorkersDeleteExtra(t *testing.T) {
+	items := confItems(40)
+	for _, files := range []int{1, 3} {
+		for _, workers := range []int{2, 5} {
+			t.Run(fmt.Sprintf("%d files %d workers", files, workers), func(t *testing.T) {
+				e := newExportEnv(t, items, ddbtest.ExportOptions{Files: files})
+				for i := range 40 {
+					it := confItem(fmt.Sprintf("k%03d", i), "broken")
+					e.api.tables["main"][ddbjson.KeyString(keyOf(it, memKey))] = it
+				}
+				for i := range 7 {
+					it := confItem(fmt.Sprintf("x%02d", i), "extra")
+					e.api.tables["main"][ddbjson.KeyString(keyOf(it, memKey))] = it
+				}
+				var written, deleted int64
+				for w := range workers {
+					o := e.opts
+					o.DeleteExtra, o.WorkerIndex, o.WorkerCount, o.Backoff, o.Segments = true, w, workers, fastRetries, 3
+					p, err := Prepare(context.Background(), e.api, o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sum, err := p.Run(context.Background(), e.api)
+					if err != nil {
+						t.Fatalf("worker %d: %v", w, err)
+					}
+					written += sum.Counts.Written
+					deleted += sum.Counts.Deleted
+				}
+				if written != 40 || deleted != 7 {
+					t.Errorf("written %d deleted %d, want 40 and 7", written, deleted)
+				}
+				assertItems(t, "after the split copy", byKey(items), e.main())
+			})
+		}
+	}
+}
