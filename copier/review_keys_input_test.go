@@ -1,6 +1,11 @@
 package copier
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,5 +52,53 @@ func TestReviewKeysSchemaCheck(t *testing.T) {
 	one := keySchemaInfo{names: []string{"pk"}, types: map[string]string{"pk": "S"}}
 	if err := one.check(map[string]types.AttributeValue{"pk": s(strings.Repeat("p", 1025))}); err != nil {
 		t.Errorf("a 1025-byte partition key: %v", err)
+	}
+}
+
+// TestReviewKeysFileChangedAfterTheCheck: the keys copied are the keys
+// checked. A local keys file appended to, or replaced (an editor's save,
+// a generator writing the next list) between the check and the copy does
+// not change what the copy reads: lines nobody checked never reach
+// BatchGetItem, and the checkpoint's digest stays the content's.
+func TestReviewKeysFileChangedAfterTheCheck(t *testing.T) {
+	var first, more []string
+	for i := range 150 {
+		first, more = append(first, fmt.Sprintf("k%03d", i)), append(more, fmt.Sprintf("k%03d", 150+i))
+	}
+	for _, how := range []string{"appended", "replaced"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			keys := filepath.Join(dir, "keys.jsonl")
+			writeText(t, keys, keysText(first))
+			api := recMain(400)
+			p, err := Prepare(context.Background(), api, Options{From: "rec", To: "main", Segments: 1, Writers: 2, Backoff: fastRetries, Selection: Selection{KeysFile: keys}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch how {
+			case "appended":
+				f, err := os.OpenFile(keys, os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.WriteString(keysText(more) + "{\"pk\":{\"N\":\"1\"}}\n"); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+			case "replaced":
+				next := filepath.Join(dir, "next.jsonl")
+				writeText(t, next, keysText(more))
+				if err := os.Rename(next, keys); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sum, err := p.Run(context.Background(), api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := api.looked(t); !slices.Equal(got, first) || sum.Counts.Written != 150 {
+				t.Errorf("looked up %d keys (%v…), wrote %d; want the 150 checked", len(got), got[:min(3, len(got))], sum.Counts.Written)
+			}
+		})
 	}
 }

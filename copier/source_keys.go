@@ -98,11 +98,13 @@ func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks ke
 }
 
 // openKeysFile makes the keys file at loc readable as often as the job
-// needs (checked once, then read by the copy): an s3:// object is
-// downloaded (Files.Local); a file that can be read only once — a pipe
-// from <(...), /dev/stdin, or "-" for stdin — is spooled first (spool), so
-// that the copy never reads a stream the check already consumed. release
-// removes the local copy.
+// needs (checked once, then read by the copy), always the same content: an
+// s3:// object is downloaded (Files.Local); a file that can be read only
+// once — a pipe from <(...), /dev/stdin, or "-" for stdin — is spooled
+// first (spool), so that the copy never reads a stream the check already
+// consumed; a regular file is kept open and read up to its size when
+// opened, so that the copy reads the lines the check checked. release
+// removes the local copy, or closes the file.
 func openKeysFile(ctx context.Context, o *Options, loc string) (open func() (io.ReadCloser, error), release func(), err error) {
 	if loc == "-" {
 		in := o.Stdin
@@ -116,16 +118,25 @@ func openKeysFile(ctx context.Context, o *Options, loc string) (open func() (io.
 		if err != nil {
 			return nil, nil, usage.Errorf("--keys-file %s: %v", loc, err)
 		}
-		defer f.Close()
 		fi, err := f.Stat()
 		switch {
 		case err != nil:
+			f.Close()
 			return nil, nil, usage.Errorf("--keys-file %s: %v", loc, err)
 		case fi.IsDir():
+			f.Close()
 			return nil, nil, usage.Errorf("--keys-file %s is a directory: give a JSON Lines file of keys", loc)
 		case !fi.Mode().IsRegular():
+			defer f.Close()
 			return spool(f, loc)
 		}
+		// A regular file is read through this one open file, up to its
+		// size now: a file replaced (renamed over) or appended to after
+		// the check does not change what the copy reads.
+		size := fi.Size()
+		release = sync.OnceFunc(func() { f.Close() })
+		open = func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(f, 0, size)), nil }
+		return open, release, nil
 	}
 	path, release, err := o.Files.Local(ctx, loc)
 	switch {
