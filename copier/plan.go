@@ -261,7 +261,7 @@ func withSkipExpired(desc string, o Options) string {
 
 func (p *Plan) loadCheckpoint(ctx context.Context) error {
 	fp, desc := p.fingerprint()
-	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}, Manifests: p.manifests()}
+	p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}, Manifests: p.manifests(), Keys: p.keysDigest()}
 	if p.opts.Checkpoint == "" || p.opts.DryRun {
 		return nil
 	}
@@ -282,7 +282,7 @@ func (p *Plan) loadCheckpoint(ctx context.Context) error {
 		p.opts.Logger.Info("resuming with the checkpoint's segment count", "segments", st.Segments, "default_now", p.opts.Segments)
 		p.opts.Segments = st.Segments
 		fp, desc = p.fingerprint()
-		p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}, Manifests: p.manifests()}
+		p.state = &checkpoint.State{Fingerprint: fp, Describe: desc, Segments: p.opts.Segments, Units: map[string]checkpoint.Unit{}, Manifests: p.manifests(), Keys: p.keysDigest()}
 	}
 	if st.Fingerprint != fp {
 		return usage.Errorf("--checkpoint %s was made for another copy (%s); this one is (%s): use the same flags, or another --checkpoint path to start over",
@@ -292,12 +292,34 @@ func (p *Plan) loadCheckpoint(ctx context.Context) error {
 		return usage.Errorf("--checkpoint %s was made for other export files: the manifests of %s changed since (other data files, checksums or item counts), and its positions are lines of the old files: pass another --checkpoint path to start over",
 			p.opts.Checkpoint, p.opts.From)
 	}
+	if cur := p.keysDigest(); st.Keys != "" && st.Keys != cur {
+		return usage.Errorf("--checkpoint %s was made for another keys file: %s holds other lines than when the checkpoint was saved, and its positions are line numbers of the old content: give the same keys, or another --checkpoint path to start over",
+			p.opts.Checkpoint, keysFileName(p.opts.Selection.KeysFile))
+	}
 	st.Manifests = p.manifests()
+	st.Keys = p.keysDigest()
 	st.Segments = p.opts.Segments
 	p.state = st
 	p.resumed = true
 	p.priorConflicts, p.priorClobbered = slices.Clone(st.Conflicts), slices.Clone(st.Clobbered)
 	return nil
+}
+
+// keysDigest identifies the content of the keys file, "" without one.
+func (p *Plan) keysDigest() string {
+	if p.job.keysFile == nil {
+		return ""
+	}
+	return p.job.keysFile.digest
+}
+
+// keysFileName names a keys file in messages: "--keys-file PATH", or
+// stdin for "-".
+func keysFileName(loc string) string {
+	if loc == "-" {
+		return "stdin (--keys-file -)"
+	}
+	return "--keys-file " + loc
 }
 
 func oneLine(s string) string {

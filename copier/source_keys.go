@@ -3,6 +3,7 @@ package copier
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ type keysFile struct {
 	// set holds the hashes of the keys (keyHash), kept only when an
 	// export is selected by them.
 	set map[[16]byte]struct{}
+	// digest identifies the file's content (hex SHA-256 of its bytes): a
+	// checkpoint's positions are its line numbers.
+	digest string
 }
 
 // checkKeysFile reads the whole keys file once, checking every line's
@@ -52,7 +56,8 @@ func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks ke
 		return nil, usage.Errorf("%s %s: %v", flag, loc, err)
 	}
 	defer f.Close()
-	r := ddbjson.NewKeysReader(f, loc)
+	sum := sha256.New()
+	r := ddbjson.NewKeysReader(io.TeeReader(f, sum), loc)
 	kf := &keysFile{loc: loc, open: open, repeats: map[int]bool{}}
 	// 128 bits of SHA-256 per key: a collision (which would skip a key)
 	// is as likely as a random 128-bit guess, and a million keys take
@@ -78,6 +83,7 @@ func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks ke
 		seen[h] = struct{}{}
 		kf.keys++
 	}
+	kf.digest = hex.EncodeToString(sum.Sum(nil))
 	if kf.keys == 0 {
 		return nil, usage.Errorf("%s %s holds no keys: put one key per line, e.g. {\"pk\":{\"S\":\"a\"}}", flag, loc)
 	}
@@ -92,11 +98,13 @@ func checkKeysFileOf(flag, loc string, open func() (io.ReadCloser, error), ks ke
 }
 
 // openKeysFile makes the keys file at loc readable as often as the job
-// needs (checked once, then read by the copy): an s3:// object is
-// downloaded (Files.Local); a file that can be read only once — a pipe
-// from <(...), /dev/stdin, or "-" for stdin — is spooled first (spool), so
-// that the copy never reads a stream the check already consumed. release
-// removes the local copy.
+// needs (checked once, then read by the copy), always the same content: an
+// s3:// object is downloaded (Files.Local); a file that can be read only
+// once — a pipe from <(...), /dev/stdin, or "-" for stdin — is spooled
+// first (spool), so that the copy never reads a stream the check already
+// consumed; a regular file is kept open and read up to its size when
+// opened, so that the copy reads the lines the check checked. release
+// removes the local copy, or closes the file.
 func openKeysFile(ctx context.Context, o *Options, loc string) (open func() (io.ReadCloser, error), release func(), err error) {
 	if loc == "-" {
 		in := o.Stdin
@@ -110,16 +118,25 @@ func openKeysFile(ctx context.Context, o *Options, loc string) (open func() (io.
 		if err != nil {
 			return nil, nil, usage.Errorf("--keys-file %s: %v", loc, err)
 		}
-		defer f.Close()
 		fi, err := f.Stat()
 		switch {
 		case err != nil:
+			f.Close()
 			return nil, nil, usage.Errorf("--keys-file %s: %v", loc, err)
 		case fi.IsDir():
+			f.Close()
 			return nil, nil, usage.Errorf("--keys-file %s is a directory: give a JSON Lines file of keys", loc)
 		case !fi.Mode().IsRegular():
+			defer f.Close()
 			return spool(f, loc)
 		}
+		// A regular file is read through this one open file, up to its
+		// size now: a file replaced (renamed over) or appended to after
+		// the check does not change what the copy reads.
+		size := fi.Size()
+		release = sync.OnceFunc(func() { f.Close() })
+		open = func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(f, 0, size)), nil }
+		return open, release, nil
 	}
 	path, release, err := o.Files.Local(ctx, loc)
 	switch {
@@ -266,7 +283,7 @@ func (ks keySchemaInfo) check(key map[string]types.AttributeValue) error {
 	if len(key) != len(ks.names) {
 		return fmt.Errorf("the key has %d attributes, the table's key is %s", len(key), strings.Join(ks.names, " + "))
 	}
-	for _, n := range ks.names {
+	for i, n := range ks.names {
 		v, ok := key[n]
 		if !ok {
 			return fmt.Errorf("the key lacks attribute %q (the table's key is %s)", n, strings.Join(ks.names, " + "))
@@ -274,6 +291,28 @@ func (ks keySchemaInfo) check(key map[string]types.AttributeValue) error {
 		if got := ddbjson.TypeName(v); got != ks.types[n] {
 			return fmt.Errorf("key attribute %q has type %s, the table says %s", n, got, ks.types[n])
 		}
+		if i > 0 {
+			if size := keyValueSize(v); size > maxSortKeySize {
+				return fmt.Errorf("key attribute %q (the sort key) is %d bytes, DynamoDB allows at most %d for a sort key: no item has this key", n, size, maxSortKeySize)
+			}
+		}
 	}
 	return nil
+}
+
+// maxSortKeySize is DynamoDB's limit for a sort key value (a partition
+// key's, 2048 bytes, is checked by ddbjson.KeysReader): BatchGetItem
+// rejects a longer one, in the middle of a copy.
+const maxSortKeySize = 1024
+
+// keyValueSize is the size DynamoDB counts for an S or B key value; 0 for
+// a number (at most 38 digits).
+func keyValueSize(v types.AttributeValue) int {
+	switch t := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(t.Value)
+	case *types.AttributeValueMemberB:
+		return len(t.Value)
+	}
+	return 0
 }

@@ -56,8 +56,14 @@ type State struct {
 	// checkpoint is only used while they are the same, since its positions
 	// are lines of those files. Absent from checkpoints written before it
 	// existed, which still load.
-	Manifests string    `json:"manifests,omitempty"`
-	Updated   time.Time `json:"updated"`
+	Manifests string `json:"manifests,omitempty"`
+	// Keys, for a copy selected by a keys file, identifies the file's
+	// content (a digest of its bytes): a checkpoint is only used with the
+	// same content, since its positions are line numbers of that file, and
+	// a path (or "-" for stdin) says nothing of what it holds. Absent from
+	// checkpoints written before it existed, which still load.
+	Keys    string    `json:"keys,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // Decode parses a checkpoint file's content; where names it in errors.

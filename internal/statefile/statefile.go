@@ -10,8 +10,10 @@
 // since S3 objects cannot be appended to.
 //
 // Several processes may append to one journal (see [Appender]); other state
-// files have one writer, which holds the state file's lock (see
-// [Store.Lock]) for its life.
+// files are meant to have one writer: a run's state file is held by its
+// lock (see [Store.Lock]) for the run's life; a copy's checkpoint is not
+// locked (each worker of a split copy has its own path), and a write
+// replaces it whole, so a reader never sees a torn one.
 package statefile
 
 import (
