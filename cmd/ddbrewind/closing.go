@@ -225,7 +225,7 @@ var (
 // the selection's, inline.
 func selectionPlaceholders(c *cli.Context) []string {
 	var out []string
-	sel, err := selection(c)
+	sel, err := selection(c, &Env{}) // its keys file is not read here
 	if err != nil {
 		return nil
 	}

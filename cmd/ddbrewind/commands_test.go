@@ -114,3 +114,23 @@ func TestBatchStatusTakesItsPrefix(t *testing.T) {
 		t.Fatalf("batch status not built with its --no-wait flag: %+v", status)
 	}
 }
+
+// TestKeysFromATerminal: --keys-file - with stdin on a terminal is refused
+// at once (exit 2, one line saying to pipe or redirect the keys), in every
+// command that takes a keys file, instead of waiting for keys typed by hand.
+func TestKeysFromATerminal(t *testing.T) {
+	for _, args := range [][]string{
+		{"copy", "--from", "R", "--to", "T", "--yes"},
+		{"diff", "--from", "R", "--to", "T"},
+		{"show", "--from", "R"},
+		{"run", "--table", "T", "--latest", "--yes"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			r := runCLI(t, cliOpts{stdinTTY: true, env: map[string]string{}}, append(args, "--keys-file", "-", "--endpoint-url", "http://127.0.0.1:1")...)
+			want := args[0] + " --keys-file -: stdin is a terminal, not a keys file: pipe or redirect the keys into it (--keys-file - < keys.jsonl), or give the file's path"
+			if r.code != 2 || !strings.Contains(r.stderr, want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Fatalf("exit %d, stderr %q: want exit 2 and one line %q", r.code, r.stderr, want)
+			}
+		})
+	}
+}

@@ -19,12 +19,17 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/usage"
 )
 
-// selection reads the selection flags.
-func selection(c *cli.Context) (copier.Selection, error) {
+// selection reads the selection flags. A keys file read from stdin
+// (--keys-file -) is refused when stdin is a terminal: keys are piped or
+// redirected, never typed, and the command would wait without a word.
+func selection(c *cli.Context, env *Env) (copier.Selection, error) {
 	s := copier.Selection{
 		KeyCondition: c.String("key-condition-expression"),
 		Filter:       c.String("filter-expression"),
 		KeysFile:     c.String("keys-file"),
+	}
+	if s.KeysFile == "-" && env.StdinTTY {
+		return s, &usage.Error{Msg: fmt.Sprintf("%s --keys-file -: stdin is a terminal, not a keys file: pipe or redirect the keys into it (--keys-file - < keys.jsonl), or give the file's path", commandPath(c))}
 	}
 	if err := parseFlag(c, "expression-attribute-names", ddbjson.ParseNames, &s.Names); err != nil {
 		return s, err
@@ -145,7 +150,7 @@ func requiredSource(c *cli.Context) error {
 
 // copyOptions fills copier.Options from the flags.
 func copyOptions(c *cli.Context, env *Env) (copier.Options, error) {
-	sel, err := selection(c)
+	sel, err := selection(c, env)
 	if err != nil {
 		return copier.Options{}, err
 	}

@@ -200,7 +200,7 @@ func readOptions(c *cli.Context, env *Env, to string) (copier.Options, *slog.Log
 	if err != nil {
 		return copier.Options{}, nil, nil, err
 	}
-	sel, err := selection(c)
+	sel, err := selection(c, env)
 	if err != nil {
 		return copier.Options{}, nil, nil, err
 	}
