@@ -52,6 +52,9 @@ const chainFile = "batch-chain.json"
 // (reportPath), which the follower sums (chainReports).
 const copyReportFile = "copy-report.json"
 
+// maxArraySize is the most children AWS Batch runs in one array job.
+const maxArraySize = 10000
+
 // batchOwnFlags are run's flags that batch start sets itself, per job.
 var batchOwnFlags = []string{"state", "worker-index", "worker-count", "checkpoint", "journal", "report"}
 
@@ -171,6 +174,7 @@ func batchStartAction(c *cli.Context, env *Env) error {
 			return err
 		}
 		log.Info("the chain of this rewind was submitted before: following it", "state_prefix", prefix, "submitted", tables.FormatTime(rec.Submitted))
+		bc = inRegion(bc, rec.Region)
 	} else {
 		if rec, err = planChain(c, env, log, in, prefix, flags, bc.Options().Region); err != nil {
 			return err
@@ -228,6 +232,7 @@ func batchStatusAction(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	bc = inRegion(bc, rec.Region)
 	printChain(env, rec, prefix)
 	if c.Bool("no-wait") {
 		st, err := observe(c.Context, bc, rec, newChainReports(files, rec), log)
@@ -279,6 +284,8 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 	k := c.Int("workers")
 	sel := in.copy.Selection
 	switch {
+	case k > maxArraySize:
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --workers %d: AWS Batch runs at most %d children in an array job: give --workers %d or fewer (each child can use more --writers)", k, maxArraySize, maxArraySize)}
 	case in.since && k > 1:
 		return "", &usage.Error{Msg: fmt.Sprintf("batch start --since --workers %d: a rewind from incremental exports is not split (it reads only the keys the window changed): it runs as one run --since job; leave --workers out", k)}
 	case sel.KeyCondition != "" && k > 1:
@@ -482,6 +489,9 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	rec := &chainRecord{Version: 1, Flags: flags, Table: table, Workers: k, JobQueue: c.String("job-queue"),
 		JobDefinition: c.String("job-definition"), Region: region, Submitted: env.Now().UTC(), notes: job.Notes()}
 	common := []string{"--region", region, "--log-format", "json", "--no-progress", "--yes"}
+	if owner := gString(c, "s3-bucket-owner"); owner != "" {
+		common = append(common, "--s3-bucket-owner", owner) // the jobs write in the same bucket
+	}
 	if in.since {
 		args, err := batchRunSince(c, prefix)
 		if err != nil {
@@ -561,6 +571,7 @@ func restoreChainSteps(c *cli.Context, table string, plan *restore.Plan, co copi
 	if !c.Bool("keep-recovery-table") {
 		b = newArgs("cleanup", cleanupFlags())
 		b.flag("recovery-table", recovery)
+		b.flag("missing-ok", "true") // a retry after the first attempt deleted it has nothing to do
 		steps = append(steps, &chainStep{Step: stepCleanup, Command: b.done(common)})
 		errs = append(errs, b.err)
 	}
@@ -718,7 +729,7 @@ func submitChain(ctx context.Context, bc batchAPI, files *statefile.Store, prefi
 			JobDefinition:      aws.String(rec.JobDefinition),
 			ContainerOverrides: &btypes.ContainerOverrides{Command: s.Command},
 			RetryStrategy:      batchRetry(),
-			Tags:               map[string]string{"ddbrewind:state-prefix": prefix, "ddbrewind:step": s.Step},
+			Tags:               map[string]string{"ddbrewind:state-prefix": tagValue(prefix), "ddbrewind:step": s.Step},
 		}
 		if s.ArraySize > 1 {
 			in.ArrayProperties = &btypes.ArrayProperties{Size: aws.Int32(int32(s.ArraySize))}
@@ -738,6 +749,15 @@ func submitChain(ctx context.Context, bc batchAPI, files *statefile.Store, prefi
 		}
 	}
 	return nil
+}
+
+// tagValue is s cut to the 256 characters a Batch tag value may hold (the
+// prefix itself is in the record).
+func tagValue(s string) string {
+	if r := []rune(s); len(r) > 256 {
+		return string(r[:256])
+	}
+	return s
 }
 
 // consoleURL is the AWS console's page of a job.
