@@ -1,8 +1,14 @@
 package main
 
 import (
+	"flag"
+	"fmt"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 	"log/slog"
 	"os"
+	"regexp"
+	"time"
 
 	"context"
 	"encoding/json"
@@ -180,5 +186,141 @@ func TestReviewBatchLongPrefixTag(t *testing.T) {
 		if v := in.Tags["ddbrewind:state-prefix"]; !strings.HasPrefix(prefix, v) || v == "" {
 			t.Errorf("state-prefix tag %q is not the prefix's beginning", v)
 		}
+	}
+}
+
+// TestReviewBatchChainFlagsReachJobs: the write mode, the restore's
+// options and the durations given to batch start reach the jobs that use
+// them, as values the container's parser reads back; two workers are an
+// array job of two children (a plain job would copy worker 0's share only).
+func TestReviewBatchChainFlagsReachJobs(t *testing.T) {
+	rec, _, _ := startChainNoWait(t, "--if-main", "attribute_exists(pk)", "--sse-kms-key", "alias/ddbrewind-test", "--timeout", "3h",
+		"--max-retry-time", "10m", "--billing-mode", "PAY_PER_REQUEST")
+	sets := map[string]*flag.FlagSet{}
+	for _, s := range rec.Steps {
+		sets[s.Step] = parseCommand(t, s.Command)
+	}
+	if rec.Steps[1].Step != stepCopy || rec.Steps[1].ArraySize != 2 {
+		t.Errorf("copy step %+v: want an array job of 2 children", rec.Steps[1])
+	}
+	for _, c := range []struct{ step, name, want string }{
+		{stepRestore, "sse-kms-key", "alias/ddbrewind-test"}, {stepRestore, "timeout", "3h0m0s"}, {stepRestore, "billing-mode", "PAY_PER_REQUEST"},
+		{stepCopy, "if-main", "attribute_exists(pk)"}, {stepCopy, "max-retry-time", "10m0s"}, {stepCopy, "worker-count", "2"},
+		{stepDiff, "if-main", "attribute_exists(pk)"}, {stepDiff, "show", "100"}, {stepDiff, "output", "json"},
+	} {
+		if set := sets[c.step]; set == nil || flagValue(set, c.name) != c.want || !isSet(set, c.name) {
+			t.Errorf("%s --%s: want %q", c.step, c.name, c.want)
+		}
+	}
+}
+
+// TestReviewBatchRecoveryTableExists: batch start checks, as run does,
+// that the recovery table does not exist yet: exit 2 and nothing
+// submitted or recorded (the restore job would adopt a table it did not
+// restore for this rewind).
+func TestReviewBatchRecoveryTableExists(t *testing.T) {
+	srv, dc, table := motoTable(t, true)
+	_, queue, def := motoBatch(t, srv)
+	s3c, bucket := s3Bucket(t, srv)
+	taken := table + "-taken"
+	ddbtest.CreateTable(t, dc, taken, ddbtest.TableSpec{HashKey: "pk", HashType: "S"})
+	r := runCLI(t, cliOpts{env: motoBatchEnv(srv)}, "batch", "start", "--endpoint-url", srv.Endpoint, "--table", table, "--latest",
+		"--recovery-table", taken, "--job-queue", queue, "--job-definition", def, "--state-prefix", "s3://"+bucket+"/p", "--no-wait", "--yes")
+	if raw, _ := s3Object(t, s3c, bucket, "p/"+chainFile); r.code != 2 || raw != "" || !strings.Contains(r.stderr, taken) {
+		t.Errorf("recovery table exists: exit %d, record %q: %s", r.code, raw, r.stderr)
+	}
+}
+
+// TestReviewBatchRecordCreatedOnce: the chain's record is created with a
+// conditional write: a second batch start that raced the first is
+// refused (exit 2) rather than overwriting the record of the jobs the
+// first one submits; with --sse-kms-key the record is encrypted with that
+// key.
+func TestReviewBatchRecordCreatedOnce(t *testing.T) {
+	srv := pool.Get(t, ddbtest.Moto)
+	s3c, bucket := s3Bucket(t, srv)
+	prefix := "s3://" + bucket + "/race"
+	rec := testChain()
+	ctx := context.Background()
+	if err := createChain(ctx, s3c, "alias/ddbrewind-test", prefix, rec); err != nil {
+		t.Fatal(err)
+	}
+	_, obj := s3Object(t, s3c, bucket, "race/"+chainFile)
+	if obj == nil || obj.ServerSideEncryption != "aws:kms" || aws.ToString(obj.SSEKMSKeyId) == "" {
+		t.Errorf("record encryption: %+v", obj)
+	}
+	err := createChain(ctx, s3c, "", prefix, rec)
+	if exitCode(err) != 2 || err == nil || !strings.Contains(err.Error(), "another batch start recorded a chain") {
+		t.Errorf("second create: exit %d: %v", exitCode(err), err)
+	}
+}
+
+// TestReviewBatchLongTableJobNames: a table name of 255 characters (with
+// '.' and '_') still gives job names that AWS Batch takes: 128 characters
+// at most, letters, digits, '-' and '_', starting with a letter, each step
+// its own.
+func TestReviewBatchLongTableJobNames(t *testing.T) {
+	rec := testChain()
+	rec.Table = strings.Repeat("a.b_c-", 42) + "xyz"
+	nameJobs(rec, "20261125T083000Z")
+	valid := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+	seen := map[string]bool{}
+	for _, s := range rec.Steps {
+		if !valid.MatchString(s.JobName) || seen[s.JobName] {
+			t.Errorf("%s: job name %q (%d characters)", s.Step, s.JobName, len(s.JobName))
+		}
+		seen[s.JobName] = true
+	}
+}
+
+// TestReviewBatchManyChildrenExitCode: a failed array job of more than
+// 100 children is judged by all of them (DescribeJobs takes 100 ids at a
+// time): a refused child 180 makes exit 2. A failed cleanup does not say
+// the recovery table stays.
+func TestReviewBatchManyChildrenExitCode(t *testing.T) {
+	rec := testChain()
+	rec.Steps[1].ArraySize = 250
+	failedDep := btypes.JobDetail{Status: btypes.JobStatusFailed, StatusReason: aws.String("Dependent Job failed")}
+	f := &fakeBatch{jobs: map[string]btypes.JobDetail{"r": job(btypes.JobStatusSucceeded, 0), "v": failedDep, "x": failedDep,
+		"c": {Status: btypes.JobStatusFailed, ArrayProperties: &btypes.ArrayPropertiesDetail{Size: aws.Int32(250)}}}}
+	for i := range 250 {
+		f.jobs[fmt.Sprintf("c:%d", i)] = job(btypes.JobStatusSucceeded, 0)
+	}
+	f.jobs["c:7"] = job(btypes.JobStatusFailed, 1)
+	f.jobs["c:180"] = job(btypes.JobStatusFailed, 2)
+	st, err := chainStatus(context.Background(), f, rec)
+	if err != nil || !st.done || exitCode(st.err) != 2 {
+		t.Errorf("done %v, exit %d: %v %v", st.done, exitCode(st.err), st.err, err)
+	}
+
+	f = &fakeBatch{jobs: map[string]btypes.JobDetail{"r": job(btypes.JobStatusSucceeded, 0), "c": job(btypes.JobStatusSucceeded, 0),
+		"v": job(btypes.JobStatusSucceeded, 0), "x": job(btypes.JobStatusFailed, 1)}}
+	st, err = chainStatus(context.Background(), f, testChain())
+	if err != nil || exitCode(st.err) != 1 || strings.Contains(st.err.Error(), "stays") || !strings.Contains(st.err.Error(), "the cleanup job") {
+		t.Errorf("failed cleanup: exit %d: %v %v", exitCode(st.err), st.err, err)
+	}
+}
+
+// TestReviewBatchBackupBeforeResolved: --backup-before is resolved once,
+// to the backup's ARN: the restore job (and each of its retries) restores
+// that backup, not the point in time of its creation.
+func TestReviewBatchBackupBeforeResolved(t *testing.T) {
+	srv, _, table, arn, created, _ := backedUpTable(t, 10)
+	_, queue, def := motoBatch(t, srv)
+	s3c, bucket := s3Bucket(t, srv)
+	r := runCLI(t, cliOpts{env: motoBatchEnv(srv)}, "batch", "start", "--endpoint-url", srv.Endpoint, "--table", table,
+		"--backup-before", tables.FormatTime(created.Add(time.Second)), "--job-queue", queue, "--job-definition", def,
+		"--state-prefix", "s3://"+bucket+"/b", "--no-wait", "--yes")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	raw, _ := s3Object(t, s3c, bucket, "b/"+chainFile)
+	var rec chainRecord
+	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+		t.Fatal(err)
+	}
+	set := parseCommand(t, rec.Steps[0].Command)
+	if flagValue(set, "backup") != arn || isSet(set, "at") || isSet(set, "backup-before") {
+		t.Errorf("restore command %q: want --backup %s only", rec.Steps[0].Command, arn)
 	}
 }
