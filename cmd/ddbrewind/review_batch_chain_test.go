@@ -324,3 +324,23 @@ func TestReviewBatchBackupBeforeResolved(t *testing.T) {
 		t.Errorf("restore command %q: want --backup %s only", rec.Steps[0].Command, arn)
 	}
 }
+
+// TestReviewBatchEarlierRecoveryTableRefused: a recovery table left by an
+// earlier rewind to the same point (a chain whose diff failed keeps it) is
+// refused by a new batch start, as run refuses it without its state file:
+// only a retried restore job of the same chain adopts it.
+func TestReviewBatchEarlierRecoveryTableRefused(t *testing.T) {
+	srv, dc, table := motoTable(t, true)
+	_, queue, def := motoBatch(t, srv)
+	s3c, bucket := s3Bucket(t, srv)
+	at := latestRestorable(t, dc, table).UTC().Format(time.RFC3339Nano)
+	left := table + "-left"
+	if r := ddb(t, "restore", "--endpoint-url", srv.Endpoint, "--table", table, "--at", at, "--recovery-table", left, "--yes"); r.code != 0 {
+		t.Fatalf("restore: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, cliOpts{env: motoBatchEnv(srv)}, "batch", "start", "--endpoint-url", srv.Endpoint, "--table", table, "--at", at,
+		"--recovery-table", left, "--job-queue", queue, "--job-definition", def, "--state-prefix", "s3://"+bucket+"/p", "--no-wait", "--yes")
+	if raw, _ := s3Object(t, s3c, bucket, "p/"+chainFile); r.code != 2 || raw != "" || !strings.Contains(r.stderr, left) {
+		t.Errorf("an earlier recovery table: exit %d, record %q: %s", r.code, raw, r.stderr)
+	}
+}
