@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 	"log/slog"
@@ -342,5 +344,89 @@ func TestReviewBatchEarlierRecoveryTableRefused(t *testing.T) {
 		"--recovery-table", left, "--job-queue", queue, "--job-definition", def, "--state-prefix", "s3://"+bucket+"/p", "--no-wait", "--yes")
 	if raw, _ := s3Object(t, s3c, bucket, "p/"+chainFile); r.code != 2 || raw != "" || !strings.Contains(r.stderr, left) {
 		t.Errorf("an earlier recovery table: exit %d, record %q: %s", r.code, raw, r.stderr)
+	}
+}
+
+// TestReviewBatchGivenValuesKept: values given on purpose reach the jobs
+// as given: --segments is not replaced by the default 8 × K, and a boolean
+// given false stays false (--delete-extra=false must not delete).
+func TestReviewBatchGivenValuesKept(t *testing.T) {
+	rec, _, _ := startChainNoWait(t, "--segments", "5", "--delete-extra=false")
+	for _, s := range rec.Steps[1:3] {
+		set := parseCommand(t, s.Command)
+		if flagValue(set, "segments") != "5" || flagValue(set, "delete-extra") != "false" {
+			t.Errorf("%s: --segments %s --delete-extra %s, want 5 and false", s.Step, flagValue(set, "segments"), flagValue(set, "delete-extra"))
+		}
+	}
+}
+
+// TestReviewBatchLocalValuesFile: a file:// expression values file is
+// refused like a names file (the jobs could not read it): exit 2 before
+// any call.
+func TestReviewBatchLocalValuesFile(t *testing.T) {
+	r := ddb(t, "batch", "start", "--table", "orders", "--job-queue", "q", "--job-definition", "d", "--state-prefix", "s3://b/p",
+		"--endpoint-url", "http://127.0.0.1:1", "--latest", "--filter-expression", "a = :a", "--expression-attribute-values", "file://values.json", "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, "--expression-attribute-values file://values.json: the jobs run on other machines") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestReviewBatchSubmitArrayOfTwo: a copy of two workers is submitted as
+// an array job of two children.
+func TestReviewBatchSubmitArrayOfTwo(t *testing.T) {
+	rec := testChain()
+	for _, s := range rec.Steps {
+		s.JobID = ""
+	}
+	rec.Steps[1].ArraySize = 2
+	f := &fakeBatch{}
+	if err := submitChain(context.Background(), f, &statefile.Store{}, t.TempDir(), rec, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if ap := f.submitted[1].ArrayProperties; ap == nil || aws.ToInt32(ap.Size) != 2 {
+		t.Errorf("copy job array properties %+v, want size 2", ap)
+	}
+}
+
+// TestReviewBatchSinceReportsFollowed: the follower reads the one run
+// --since job's report, as it reads the copy children's.
+func TestReviewBatchSinceReportsFollowed(t *testing.T) {
+	rec := &chainRecord{Version: 1, Table: "orders", Steps: []*chainStep{{Step: stepRun, JobID: "j",
+		Command: []string{"run", "--table", "orders", "--report", "s3://b/p/report.json"}}}}
+	r := newChainReports(&statefile.Store{S3: s3.New(s3.Options{Region: "us-east-1"})}, rec)
+	if r == nil || r.step != 0 || !r.want["p/report.json"] {
+		t.Errorf("reports of a run --since chain: %+v", r)
+	}
+}
+
+// TestReviewBatchConfirmationNotes: the confirmation of batch start says
+// what run's says of the main table (here its stream), before anything
+// is submitted.
+func TestReviewBatchConfirmationNotes(t *testing.T) {
+	srv, dc, table := motoTable(t, true)
+	_, queue, def := motoBatch(t, srv)
+	_, bucket := s3Bucket(t, srv)
+	if _, err := dc.UpdateTable(context.Background(), &dynamodb.UpdateTableInput{TableName: aws.String(table),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages}}); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, cliOpts{env: motoBatchEnv(srv)}, "batch", "start", "--endpoint-url", srv.Endpoint, "--table", table, "--latest",
+		"--job-queue", queue, "--job-definition", def, "--state-prefix", "s3://"+bucket+"/p", "--no-wait")
+	if r.code != 2 || !strings.Contains(r.stderr, "has a stream (NEW_AND_OLD_IMAGES)") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestReviewBatchSinceOneWorker: --workers 1 (the default, given) is
+// batch start's own flag, not passed to the run --since job.
+func TestReviewBatchSinceOneWorker(t *testing.T) {
+	srv, _, table := motoTable(t, true)
+	_, queue, def := motoBatch(t, srv)
+	_, bucket := s3Bucket(t, srv)
+	r := runCLI(t, cliOpts{env: motoBatchEnv(srv)}, "batch", "start", "--endpoint-url", srv.Endpoint, "--table", table,
+		"--since", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "--s3-bucket", bucket, "--workers", "1",
+		"--job-queue", queue, "--job-definition", def, "--state-prefix", "s3://"+bucket+"/since", "--no-wait", "--yes")
+	if r.code != 0 {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
 	}
 }
