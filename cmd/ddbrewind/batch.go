@@ -751,13 +751,20 @@ func submitChain(ctx context.Context, bc batchAPI, files *statefile.Store, prefi
 	return nil
 }
 
-// tagValue is s cut to the 256 characters a Batch tag value may hold (the
-// prefix itself is in the record).
+// tagValueChar is what a tag value may not hold: AWS tags take letters,
+// digits, spaces and + - = . _ : / @ (ECS checks it when the job
+// definition propagates the job's tags to its tasks).
+var tagValueChar = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`)
+
+// tagValue is s as a tag value: each character a tag may not hold becomes
+// '_', cut to the 256 characters a value may hold (the prefix itself is in
+// the record).
 func tagValue(s string) string {
-	if r := []rune(s); len(r) > 256 {
-		return string(r[:256])
+	r := []rune(tagValueChar.ReplaceAllString(s, "_"))
+	if len(r) > 256 {
+		r = r[:256]
 	}
-	return s
+	return string(r)
 }
 
 // consoleURL is the AWS console's page of a job.

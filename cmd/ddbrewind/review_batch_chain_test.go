@@ -430,3 +430,17 @@ func TestReviewBatchSinceOneWorker(t *testing.T) {
 		t.Errorf("exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// TestReviewBatchTagValue: a state prefix with characters a tag value may
+// not hold (S3 keys take them) is tagged with '_' in their place.
+func TestReviewBatchTagValue(t *testing.T) {
+	valid := regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
+	for _, prefix := range []string{"s3://b/rewinds/orders~2026(a),b!", "s3://b/" + strings.Repeat("é", 300), "s3://b/p q/20261125T083000Z"} {
+		if v := tagValue(prefix); !valid.MatchString(v) || len([]rune(v)) > 256 {
+			t.Errorf("tagValue(%q) = %q", prefix, v)
+		}
+	}
+	if v := tagValue("s3://b/ddbrewind/orders_1.x/p=1+2@3"); v != "s3://b/ddbrewind/orders_1.x/p=1+2@3" {
+		t.Errorf("a valid prefix changed: %q", v)
+	}
+}
