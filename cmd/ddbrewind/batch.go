@@ -292,6 +292,8 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 		return "", &usage.Error{Msg: fmt.Sprintf("batch start --key-condition-expression --workers %d: a key condition is one Query, read by one worker: leave --workers out", k)}
 	case sel.KeysFile != "" && !statefile.IsS3(sel.KeysFile):
 		return "", &usage.Error{Msg: fmt.Sprintf("batch start --keys-file %s: the jobs run on other machines: give the keys file as s3://BUCKET/KEY", sel.KeysFile)}
+	case in.copy.OverwriteConflictsKeys != "" && !statefile.IsS3(in.copy.OverwriteConflictsKeys):
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --overwrite-conflicts-keys %s: the jobs run on other machines: give the keys file as s3://BUCKET/KEY", in.copy.OverwriteConflictsKeys)}
 	}
 	return prefix, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -442,5 +443,21 @@ func TestReviewBatchTagValue(t *testing.T) {
 	}
 	if v := tagValue("s3://b/ddbrewind/orders_1.x/p=1+2@3"); v != "s3://b/ddbrewind/orders_1.x/p=1+2@3" {
 		t.Errorf("a valid prefix changed: %q", v)
+	}
+}
+
+// TestReviewBatchLocalConflictKeys: run --since's --overwrite-conflicts-keys
+// is read by the job, on another machine: a local path is refused like a
+// local --keys-file, exit 2 before any call (it would fail the job after
+// submission).
+func TestReviewBatchLocalConflictKeys(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "conflicts.jsonl")
+	if err := os.WriteFile(keys, []byte(`{"pk":{"S":"a"}}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := ddb(t, "batch", "start", "--table", "orders", "--job-queue", "q", "--job-definition", "d", "--state-prefix", "s3://b/p",
+		"--endpoint-url", "http://127.0.0.1:1", "--since", "2026-01-01T00:00:00Z", "--s3-bucket", "x", "--overwrite-conflicts-keys", keys, "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, "batch start --overwrite-conflicts-keys "+keys+": the jobs run on other machines: give the keys file as s3://BUCKET/KEY") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
 	}
 }
