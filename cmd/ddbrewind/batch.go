@@ -52,6 +52,9 @@ const chainFile = "batch-chain.json"
 // (reportPath), which the follower sums (chainReports).
 const copyReportFile = "copy-report.json"
 
+// maxArraySize is the most children AWS Batch runs in one array job.
+const maxArraySize = 10000
+
 // batchOwnFlags are run's flags that batch start sets itself, per job.
 var batchOwnFlags = []string{"state", "worker-index", "worker-count", "checkpoint", "journal", "report"}
 
@@ -171,6 +174,7 @@ func batchStartAction(c *cli.Context, env *Env) error {
 			return err
 		}
 		log.Info("the chain of this rewind was submitted before: following it", "state_prefix", prefix, "submitted", tables.FormatTime(rec.Submitted))
+		bc = inRegion(bc, rec.Region)
 	} else {
 		if rec, err = planChain(c, env, log, in, prefix, flags, bc.Options().Region); err != nil {
 			return err
@@ -228,6 +232,7 @@ func batchStatusAction(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	bc = inRegion(bc, rec.Region)
 	printChain(env, rec, prefix)
 	if c.Bool("no-wait") {
 		st, err := observe(c.Context, bc, rec, newChainReports(files, rec), log)
@@ -279,12 +284,16 @@ func batchChecks(c *cli.Context, in runInputs) (string, error) {
 	k := c.Int("workers")
 	sel := in.copy.Selection
 	switch {
+	case k > maxArraySize:
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --workers %d: AWS Batch runs at most %d children in an array job: give --workers %d or fewer (each child can use more --writers)", k, maxArraySize, maxArraySize)}
 	case in.since && k > 1:
 		return "", &usage.Error{Msg: fmt.Sprintf("batch start --since --workers %d: a rewind from incremental exports is not split (it reads only the keys the window changed): it runs as one run --since job; leave --workers out", k)}
 	case sel.KeyCondition != "" && k > 1:
 		return "", &usage.Error{Msg: fmt.Sprintf("batch start --key-condition-expression --workers %d: a key condition is one Query, read by one worker: leave --workers out", k)}
 	case sel.KeysFile != "" && !statefile.IsS3(sel.KeysFile):
 		return "", &usage.Error{Msg: fmt.Sprintf("batch start --keys-file %s: the jobs run on other machines: give the keys file as s3://BUCKET/KEY", sel.KeysFile)}
+	case in.copy.OverwriteConflictsKeys != "" && !statefile.IsS3(in.copy.OverwriteConflictsKeys):
+		return "", &usage.Error{Msg: fmt.Sprintf("batch start --overwrite-conflicts-keys %s: the jobs run on other machines: give the keys file as s3://BUCKET/KEY", in.copy.OverwriteConflictsKeys)}
 	}
 	return prefix, nil
 }
@@ -482,6 +491,9 @@ func planChain(c *cli.Context, env *Env, log *slog.Logger, in runInputs, prefix 
 	rec := &chainRecord{Version: 1, Flags: flags, Table: table, Workers: k, JobQueue: c.String("job-queue"),
 		JobDefinition: c.String("job-definition"), Region: region, Submitted: env.Now().UTC(), notes: job.Notes()}
 	common := []string{"--region", region, "--log-format", "json", "--no-progress", "--yes"}
+	if owner := gString(c, "s3-bucket-owner"); owner != "" {
+		common = append(common, "--s3-bucket-owner", owner) // the jobs write in the same bucket
+	}
 	if in.since {
 		args, err := batchRunSince(c, prefix)
 		if err != nil {
@@ -561,6 +573,7 @@ func restoreChainSteps(c *cli.Context, table string, plan *restore.Plan, co copi
 	if !c.Bool("keep-recovery-table") {
 		b = newArgs("cleanup", cleanupFlags())
 		b.flag("recovery-table", recovery)
+		b.flag("missing-ok", "true") // a retry after the first attempt deleted it has nothing to do
 		steps = append(steps, &chainStep{Step: stepCleanup, Command: b.done(common)})
 		errs = append(errs, b.err)
 	}
@@ -718,7 +731,7 @@ func submitChain(ctx context.Context, bc batchAPI, files *statefile.Store, prefi
 			JobDefinition:      aws.String(rec.JobDefinition),
 			ContainerOverrides: &btypes.ContainerOverrides{Command: s.Command},
 			RetryStrategy:      batchRetry(),
-			Tags:               map[string]string{"ddbrewind:state-prefix": prefix, "ddbrewind:step": s.Step},
+			Tags:               map[string]string{"ddbrewind:state-prefix": tagValue(prefix), "ddbrewind:step": s.Step},
 		}
 		if s.ArraySize > 1 {
 			in.ArrayProperties = &btypes.ArrayProperties{Size: aws.Int32(int32(s.ArraySize))}
@@ -738,6 +751,22 @@ func submitChain(ctx context.Context, bc batchAPI, files *statefile.Store, prefi
 		}
 	}
 	return nil
+}
+
+// tagValueChar is what a tag value may not hold: AWS tags take letters,
+// digits, spaces and + - = . _ : / @ (ECS checks it when the job
+// definition propagates the job's tags to its tasks).
+var tagValueChar = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]`)
+
+// tagValue is s as a tag value: each character a tag may not hold becomes
+// '_', cut to the 256 characters a value may hold (the prefix itself is in
+// the record).
+func tagValue(s string) string {
+	r := []rune(tagValueChar.ReplaceAllString(s, "_"))
+	if len(r) > 256 {
+		r = r[:256]
+	}
+	return string(r)
 }
 
 // consoleURL is the AWS console's page of a job.

@@ -32,6 +32,16 @@ func batchClient(ctx context.Context, c *cli.Context, env *Env, log *slog.Logger
 	return batch.NewFromConfig(cfg), nil
 }
 
+// inRegion is bc working in region, the chain's recorded Region: its
+// jobs are there, whatever Region this machine is set to. An empty region
+// (never recorded) leaves bc as it is.
+func inRegion(bc *batch.Client, region string) *batch.Client {
+	if region == "" || bc.Options().Region == region {
+		return bc
+	}
+	return batch.New(bc.Options(), func(o *batch.Options) { o.Region = region })
+}
+
 // jobState is what DescribeJobs says of one job of the chain.
 type jobState struct {
 	status   btypes.JobStatus
@@ -250,8 +260,20 @@ func observe(ctx context.Context, bc batchAPI, rec *chainRecord, reports *chainR
 // run's (2 refused, 3 differences, else 1); the jobs after it never run.
 func chainStatus(ctx context.Context, bc batchAPI, rec *chainRecord) (chainState, error) {
 	ids := make([]string, len(rec.Steps))
+	var missing []string
 	for i, s := range rec.Steps {
 		ids[i] = s.JobID
+		if s.JobID == "" {
+			missing = append(missing, s.Step)
+		}
+	}
+	if len(missing) > 0 {
+		were := "jobs were"
+		if len(missing) == 1 {
+			were = "job was"
+		}
+		return chainState{}, fmt.Errorf("batch: the %s %s never submitted (batch start was cut off while it submitted the chain): run the same batch start again, it submits only the missing jobs",
+			andList(missing), were)
 	}
 	out, err := bc.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: ids})
 	if err != nil {
@@ -293,6 +315,14 @@ func chainStatus(ctx context.Context, bc batchAPI, rec *chainRecord) (chainState
 	}
 	st.done = st.jobs[len(st.jobs)-1].status == btypes.JobStatusSucceeded
 	return st, nil
+}
+
+// andList joins words as "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // childExitCode returns the exit code that decides for a failed array

@@ -1,23 +1,42 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/urfave/cli/v2"
 
+	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/tables"
+	"github.com/ddbrewind/ddbrewind/internal/usage"
 	"github.com/ddbrewind/ddbrewind/restore"
 )
 
 // cleanupAction is cleanup's action.
 func cleanupAction(c *cli.Context, env *Env) error {
+	if c.Bool("missing-ok") && len(c.StringSlice("recovery-table")) == 0 {
+		return &usage.Error{Msg: "cleanup --missing-ok goes with --recovery-table NAME: it lets a named table that is gone already count as deleted"}
+	}
 	log, api, err := dynamoSession(c, env, nil)
 	if err != nil {
 		return err
 	}
+	names := c.StringSlice("recovery-table")
+	if c.Bool("missing-ok") {
+		if names, err = presentTables(c.Context, api, log, names); err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			return nil
+		}
+	}
 	plan, err := restore.PlanCleanup(c.Context, api, restore.CleanupOptions{
-		Tables:                    c.StringSlice("recovery-table"),
+		Tables:                    names,
 		Source:                    c.String("source"),
 		OlderThan:                 c.Duration("older-than"),
 		DisableDeletionProtection: c.Bool("disable-deletion-protection"),
@@ -33,7 +52,7 @@ func cleanupAction(c *cli.Context, env *Env) error {
 		log.Info("no recovery table matches; nothing to delete")
 		return nil
 	}
-	names := make([]string, len(plan.Tables))
+	names = make([]string, len(plan.Tables))
 	for i, t := range plan.Tables {
 		names[i] = t.Name
 	}
@@ -59,6 +78,29 @@ func cleanupAction(c *cli.Context, env *Env) error {
 	return err
 }
 
+// presentTables returns the names of those tables that exist (DescribeTable),
+// logging each one that is gone already: for cleanup --missing-ok, the
+// cleanup job of a batch start chain, whose retry after its first attempt
+// deleted the table (killed while it waited) has nothing left to do.
+func presentTables(ctx context.Context, api *dynamodb.Client, log *slog.Logger, names []string) ([]string, error) {
+	var present []string
+	for _, name := range names {
+		if err := tables.ValidateName("--recovery-table", name); err != nil {
+			return nil, err
+		}
+		_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		switch {
+		case awserr.IsNotFound(err):
+			log.Info("recovery table is gone already: nothing to delete", "table", name)
+		case err != nil:
+			return nil, fmt.Errorf("cleanup %s: describe table: %w", name, err)
+		default:
+			present = append(present, name)
+		}
+	}
+	return present, nil
+}
+
 // printSkipped prints a line for each table --source/--older-than picked
 // but left alone because it is still being created: "would skip R (still
 // being created)" in a dry run, "skipped R (…)" after a cleanup, so that
@@ -76,6 +118,7 @@ func cleanupFlags() []cli.Flag {
 		sourceFlag("delete the recovery tables of this source table"),
 		&cli.DurationFlag{Name: "older-than", Usage: "delete recovery tables created more than this long ago, e.g. 72h"},
 		dryRunFlag("show what would be deleted, delete nothing"),
+		&cli.BoolFlag{Name: "missing-ok", Usage: "with --recovery-table: a table that is gone already counts as deleted (exit 0; batch start's cleanup job, retried after deleting it)"},
 		&cli.BoolFlag{Name: "disable-deletion-protection", Usage: "turn off deletion protection on a recovery table so it can be deleted"},
 		waitFlag("the tables are gone", "return at once"),
 		timeoutFlag(time.Hour, "the deletion"),
