@@ -547,7 +547,7 @@ func restoreChainSteps(c *cli.Context, table string, plan *restore.Plan, co copi
 
 	b = newArgs("copy", copyFlags())
 	b.fromRecovery(c, recovery, co.To, co.Segments)
-	b.pass(c, "only-missing", "delete-extra", "if-main", "skip-expired", "max-wcu", "writers", "max-retry-time", "progress-interval")
+	b.pass(c, "only-missing", "delete-extra", "if-main", "skip-expired", "max-wcu", "writers", "max-retry-time", "progress-interval", "sse-kms-key")
 	b.flag("worker-count", strconv.Itoa(co.WorkerCount))
 	b.flag("checkpoint", prefix+"/checkpoint.json")
 	b.flag("journal", prefix+"/journal.jsonl")

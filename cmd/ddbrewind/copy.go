@@ -53,6 +53,7 @@ func copyFlags() []cli.Flag {
 		maxWCUFlag("cap the write capacity units consumed per second (protects live traffic) (default: no cap)"),
 		&cli.StringFlag{Name: "checkpoint", Usage: "record progress in PATH; running the same command again resumes"},
 		journalFlag("before overwriting or deleting, append the main table's current version of each item to PATH (JSON Lines) for ddbrewind undo"),
+		sseKMSKeyFlag("KMS key id, ARN or alias to encrypt the s3:// checkpoint, journal and report with (SSE-KMS; default SSE-S3)"),
 		writersFlag("BatchWriteItem callers"),
 		&cli.IntFlag{Name: "worker-index", Usage: "this worker's index with --worker-count (default: AWS_BATCH_JOB_ARRAY_INDEX, else 0)"},
 		&cli.IntFlag{Name: "worker-count", Value: 1, Usage: "number of workers splitting the segments (s % count == index), or an export's data files"},
@@ -100,7 +101,7 @@ func copyAction(c *cli.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	files, err := stateFilesS3(c.Context, c, env, "", len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, report, opts.Selection.KeysFile, opts.OverwriteConflictsKeys)
+	files, err := stateFilesS3(c.Context, c, env, c.String("sse-kms-key"), len(opts.FromExport) > 0, opts.Checkpoint, opts.Journal, report, opts.Selection.KeysFile, opts.OverwriteConflictsKeys)
 	if err != nil {
 		return err
 	}

@@ -209,6 +209,7 @@ func TestReviewBatchChainFlagsReachJobs(t *testing.T) {
 	for _, c := range []struct{ step, name, want string }{
 		{stepRestore, "sse-kms-key", "alias/ddbrewind-test"}, {stepRestore, "timeout", "3h0m0s"}, {stepRestore, "billing-mode", "PAY_PER_REQUEST"},
 		{stepCopy, "if-main", "attribute_exists(pk)"}, {stepCopy, "max-retry-time", "10m0s"}, {stepCopy, "worker-count", "2"},
+		{stepCopy, "sse-kms-key", "alias/ddbrewind-test"}, // its journal, checkpoint and report in S3
 		{stepDiff, "if-main", "attribute_exists(pk)"}, {stepDiff, "show", "100"}, {stepDiff, "output", "json"},
 	} {
 		if set := sets[c.step]; set == nil || flagValue(set, c.name) != c.want || !isSet(set, c.name) {

@@ -31,7 +31,7 @@ func runFlags() []cli.Flag {
 		}
 	}
 	for _, f := range copyFlags() {
-		if n := f.Names()[0]; !slices.Contains([]string{"from", "from-export", "allow-other-table", "to", "dry-run", "report"}, n) {
+		if n := f.Names()[0]; !slices.Contains([]string{"from", "from-export", "allow-other-table", "to", "dry-run", "report", "sse-kms-key"}, n) {
 			flags = append(flags, f)
 		}
 	}

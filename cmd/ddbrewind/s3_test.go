@@ -257,3 +257,42 @@ func TestS3TempCopiesRemovedOnRefusal(t *testing.T) {
 	}
 	assertSame(t, "main after refused commands", want, ddbtest.ScanAll(t, c, to))
 }
+
+// TestCopyStateObjectsWithKMSKey: copy --sse-kms-key encrypts the s3://
+// journal, checkpoint and report it writes with that KMS key (SSE-KMS), as
+// run and batch start do with theirs; without it they are SSE-S3.
+func TestCopyStateObjectsWithKMSKey(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 30) // moto: DynamoDB and S3
+	items := tenantItems(30, 5, "restored", "app") // other versions: each write journals the item it replaces
+	s3c, bucket := s3Bucket(t, srv)
+	rec := ddbtest.UniqueName(t, "rec")
+	ddbtest.CreateTable(t, srv.Client(t), rec, ddbtest.TableSpec{HashKey: "pk", HashType: types.ScalarAttributeTypeS, RangeKey: "sk", RangeType: types.ScalarAttributeTypeN})
+	ddbtest.PutItems(t, srv.Client(t), rec, items)
+	env := map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint}
+	for _, tc := range []struct {
+		name, key string
+		args      []string
+		sse       string
+	}{
+		{"kms", "alias/rewinds", []string{"--sse-kms-key", "alias/rewinds"}, "aws:kms"},
+		{"default", "", nil, "AES256"},
+	} {
+		prefix := "s3://" + bucket + "/" + tc.name + "/"
+		args := append([]string{"copy", "--endpoint-url", srv.Endpoint, "--from", rec, "--to", table, "--yes",
+			"--journal", prefix + "journal.jsonl", "--checkpoint", prefix + "copy.ckpt", "--report", prefix + "report.json"}, tc.args...)
+		if r := runCLI(t, cliOpts{env: env}, args...); r.code != 0 {
+			t.Fatalf("%s: copy exit %d: %s", tc.name, r.code, r.stderr)
+		}
+		for _, obj := range []string{"journal.jsonl.part-00000000", "copy.ckpt", "report.json"} { // an S3 journal is a series of parts
+			data, out := s3Object(t, s3c, bucket, tc.name+"/"+obj)
+			if data == "" || out == nil {
+				t.Errorf("%s: no %s in S3", tc.name, obj)
+				continue
+			}
+			if string(out.ServerSideEncryption) != tc.sse || (tc.key != "" && !strings.Contains(aws.ToString(out.SSEKMSKeyId), strings.TrimPrefix(tc.key, "alias/"))) {
+				t.Errorf("%s: %s encrypted with %q key %q, want %q key %q", tc.name, obj, out.ServerSideEncryption, aws.ToString(out.SSEKMSKeyId), tc.sse, tc.key)
+			}
+		}
+	}
+}
