@@ -263,7 +263,7 @@ func TestS3TempCopiesRemovedOnRefusal(t *testing.T) {
 // run and batch start do with theirs; without it they are SSE-S3.
 func TestCopyStateObjectsWithKMSKey(t *testing.T) {
 	t.Parallel()
-	srv, table, _ := runTable(t, 30) // moto: DynamoDB and S3
+	srv, table, _ := runTable(t, 30)               // moto: DynamoDB and S3
 	items := tenantItems(30, 5, "restored", "app") // other versions: each write journals the item it replaces
 	s3c, bucket := s3Bucket(t, srv)
 	rec := ddbtest.UniqueName(t, "rec")
