@@ -188,6 +188,15 @@ func (s *showSink) handle(_ context.Context, _ *rand.Rand, b *batch) error {
 		if s.format != ShowJSON {
 			s.w.WriteByte('\n')
 		}
+		// A bufio.Writer's error sticks: a failed write of this item
+		// or an earlier one is still there.
+		if _, err := s.w.Write(nil); err != nil {
+			// The output refuses writes (a full disk, a closed pipe):
+			// stop reading rather than read the rest for nothing.
+			s.err = fmt.Errorf("show: write: %w", err)
+			s.stop()
+			return s.err
+		}
 		for name := range it {
 			if s.names != nil {
 				s.names[name] = true
