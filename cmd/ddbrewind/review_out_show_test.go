@@ -27,10 +27,10 @@ func hostileItems() []map[string]types.AttributeValue {
 	b := func(v ...byte) types.AttributeValue { return &types.AttributeValueMemberB{Value: v} }
 	return []map[string]types.AttributeValue{
 		{"pk": s("a,b\"c\nd"), "sk": n("12345678901234567890123456789012345678"),
-			"n":  n("-0.00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001"),
-			"e":  s(""),
-			"b":  b(0, 0xff, 0x10),
-			"m":  &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"bb": b(1, 2), "l": &types.AttributeValueMemberL{Value: []types.AttributeValue{b(0xfe), &types.AttributeValueMemberBS{Value: [][]byte{{0}, {1}}}, &types.AttributeValueMemberNULL{Value: true}}}}},
+			"n":   n("-0.00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001"),
+			"e":   s(""),
+			"b":   b(0, 0xff, 0x10),
+			"m":   &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"bb": b(1, 2), "l": &types.AttributeValueMemberL{Value: []types.AttributeValue{b(0xfe), &types.AttributeValueMemberBS{Value: [][]byte{{0}, {1}}}, &types.AttributeValueMemberNULL{Value: true}}}}},
 			"big": n("99999999999999999999999999999999999999")},
 		{"pk": s("=SUM(A1)"), "sk": n("1"),
 			"ss": &types.AttributeValueMemberSS{Value: []string{"x", "\u2028", "é", "", "-1"}},
