@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
+	"os/exec"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -214,6 +219,48 @@ func TestReviewOutShowTableAndExportAgree(t *testing.T) {
 		}
 		if sortedLines(fromTable.stdout) != sortedLines(fromExport.stdout) {
 			t.Errorf("-o %s differs:\ntable:\n%s\nexport:\n%s", format, fromTable.stdout, fromExport.stdout)
+		}
+	}
+}
+
+// TestReviewOutShowClosedPipe: show | head -1 ends quietly: once the
+// reader has gone, show stops (the SIGPIPE every Unix filter dies of, or
+// exit 0), printing no error, in every format.
+func TestReviewOutShowClosedPipe(t *testing.T) {
+	t.Parallel()
+	var items []map[string]types.AttributeValue
+	for i := range 3000 { // about 700 KB of output, far more than a pipe holds
+		items = append(items, map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("k%05d", i)}, "sk": &types.AttributeValueMemberN{Value: "1"},
+			"v": &types.AttributeValueMemberS{Value: strings.Repeat("x", 200)}})
+	}
+	srv, _, from, _ := copyPair(t, mixedSpec, items)
+	for _, format := range []string{"jsonl", "json", "csv"} {
+		cmd := binaryCommand(t, "show", "--endpoint-url", srv.Endpoint, "--from", from, "-o", format)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		first, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil || first == "" {
+			t.Fatalf("-o %s: first line %q: %v", format, first, err)
+		}
+		out.Close() // head -1 exits
+		err = cmd.Wait()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGPIPE:
+		default:
+			t.Errorf("-o %s: after the reader went: %v, want SIGPIPE or exit 0", format, err)
+		}
+		if strings.Contains(stderr.String(), "ddbrewind:") || strings.Contains(stderr.String(), "broken pipe") {
+			t.Errorf("-o %s: an error on a closed pipe:\n%s", format, stderr.String())
 		}
 	}
 }
