@@ -2,6 +2,7 @@ package copier
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
@@ -79,5 +81,74 @@ func TestReviewOutShowStopsOnWriteError(t *testing.T) {
 				t.Errorf("show went on after the writer failed: %d items printed, %d read of %d", n, read, total)
 			}
 		})
+	}
+}
+
+// TestReviewOutShowSmallOutputWriteError: an output that refuses the
+// only write (a few items, all still in the buffer when the reads end) is
+// an error too, not a show that printed nothing and succeeded.
+func TestReviewOutShowSmallOutputWriteError(t *testing.T) {
+	m := showTable(t)
+	for _, format := range []string{ShowJSONL, ShowJSON, ShowCSV} {
+		o := ShowOptions{Format: format}
+		o.From, o.Segments, o.Writers = "rec", 2, 2
+		p, err := PrepareShow(context.Background(), m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &failAfter{err: syscall.ENOSPC}
+		if _, err := p.Show(context.Background(), m, w, format, 0); !errors.Is(err, syscall.ENOSPC) {
+			t.Errorf("-o %s: err = %v, want one wrapping %v", format, err, syscall.ENOSPC)
+		}
+	}
+}
+
+// TestReviewOutShowCSVLimit: --limit holds for csv as for the others:
+// N rows under a header of the names of those N items only.
+func TestReviewOutShowCSVLimit(t *testing.T) {
+	m := showTable(t)
+	for _, limit := range []int64{1, 3} {
+		out, n := runShow(t, m, ShowOptions{Format: ShowCSV, Limit: limit})
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil || n != limit || int64(len(rows)) != limit+1 {
+			t.Errorf("csv --limit %d: %d items, %d rows (%v):\n%s", limit, n, len(rows), err, out)
+		}
+	}
+}
+
+// cancelAfterScan is a memAPI that cancels a context after its first Scan
+// page, as a Ctrl-C during a show would.
+type cancelAfterScan struct {
+	*memAPI
+	cancel func()
+	scans  atomic.Int64
+}
+
+func (c *cancelAfterScan) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	out, err := c.memAPI.Scan(ctx, in, opts...)
+	if c.scans.Add(1) == 1 {
+		c.cancel()
+	}
+	return out, err
+}
+
+// TestReviewOutShowInterrupted: a show stopped by Ctrl-C or SIGTERM before
+// it printed everything says so (ErrInterrupted: exit 130), never returns
+// as if its partial output were the whole selection.
+func TestReviewOutShowInterrupted(t *testing.T) {
+	for _, format := range []string{ShowJSONL, ShowCSV} {
+		ctx, cancel := context.WithCancel(context.Background())
+		api := &cancelAfterScan{memAPI: bigShowTable(t, 2000), cancel: cancel}
+		o := ShowOptions{Format: format}
+		o.From, o.Segments, o.Writers, o.PageSize = "rec", 2, 2, 100
+		p, err := PrepareShow(context.Background(), api, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		n, err := p.Show(ctx, api, &out, format, 0)
+		if !errors.Is(err, ErrInterrupted) || n >= 2000 {
+			t.Errorf("-o %s: %d items, err = %v; want fewer than 2000 and %v", format, n, err, ErrInterrupted)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"flag"
 	"maps"
 	"reflect"
 	"slices"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/urfave/cli/v2"
 
 	"github.com/ddbrewind/ddbrewind/copier"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
@@ -105,5 +108,64 @@ func TestReviewOutDiffJSONWindow(t *testing.T) {
 		"window": map[string]any{"changed_keys": 9.0, "no_net_change": 1.0, "would_rewind": 5.0, "would_delete": 4.0, "conflicts": 0.0, "conflict_keys": []any{}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("diff --output json\n%s\nwant %v", out.String(), want)
+	}
+}
+
+// TestReviewOutDiffText: diff's text output, exactly: the four counts,
+// the window's line for incremental exports, then each kind's listed keys
+// one a line with how many more there are, conflicts included; the line
+// about a selection that matched nothing only for a selection (key
+// condition, filter or keys file) that matched nothing in either table.
+func TestReviewOutDiffText(t *testing.T) {
+	k := func(s string) string { return `{"pk":{"S":"` + s + `"}}` }
+	for _, tc := range []struct {
+		name     string
+		res      copier.DiffResult
+		selected bool
+		want     string
+	}{
+		{"equal", copier.DiffResult{Identical: 3}, false, "identical:        3\ndifferent:        0\nmissing in main:  0\nextra in main:    0\n"},
+		{"empty tables", copier.DiffResult{}, false, "identical:        0\ndifferent:        0\nmissing in main:  0\nextra in main:    0\n"},
+		{"a selection matching nothing", copier.DiffResult{}, true,
+			"identical:        0\ndifferent:        0\nmissing in main:  0\nextra in main:    0\nthe selection matched no item in either table: check the key condition, filter or keys file\n"},
+		{"a selection matching extras only", copier.DiffResult{ExtraInMain: 1, ExtraKeys: []string{k("x")}}, true,
+			"identical:        0\ndifferent:        0\nmissing in main:  0\nextra in main:    1\nextra in main:\n  " + k("x") + "\n"},
+		{"every kind, some not listed", copier.DiffResult{Identical: 1, Different: 3, MissingInMain: 2, ExtraInMain: 1,
+			DifferentKeys: []string{k("a"), k("b")}, MissingKeys: []string{k("m"), k("n")}, ExtraKeys: []string{k("x")}}, false,
+			"identical:        1\ndifferent:        3\nmissing in main:  2\nextra in main:    1\n" +
+				"different:\n  " + k("a") + "\n  " + k("b") + "\n  … and 1 more (--show N lists more)\n" +
+				"missing in main:\n  " + k("m") + "\n  " + k("n") + "\n" +
+				"extra in main:\n  " + k("x") + "\n"},
+		{"a window", copier.DiffResult{Different: 2, MissingInMain: 1, ExtraInMain: 0, DifferentKeys: []string{k("a")},
+			Window: &copier.WindowDiff{ChangedKeys: 5, NoNetChange: 1, WouldRewind: 3, WouldDelete: 0, Conflicts: 2, ConflictKeys: []string{k("c")}}}, true,
+			"identical:        0\ndifferent:        2\nmissing in main:  1\nextra in main:    0\n" +
+				"window: 5 keys changed (1 changed back); a rewind (--delete-extra) would rewind 3, delete 0, and leave 2 conflicts\n" +
+				"different:\n  " + k("a") + "\n  … and 1 more (--show N lists more)\n" +
+				"conflicts (written after the window):\n  " + k("c") + "\n  … and 1 more (--show N lists more)\n"},
+		{"an empty window", copier.DiffResult{Window: &copier.WindowDiff{}}, true,
+			"identical:        0\ndifferent:        0\nmissing in main:  0\nextra in main:    0\n" +
+				"window: 0 keys changed (0 changed back); a rewind (--delete-extra) would rewind 0, delete 0, and leave 0 conflicts\n"},
+	} {
+		var out strings.Builder
+		printDiff(&Env{Out: &out}, &tc.res, tc.selected)
+		if out.String() != tc.want {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.name, out.String(), tc.want)
+		}
+	}
+}
+
+// TestReviewOutDiffVerdict: diff exits 3 (errDifferent) whenever anything
+// differs — a different, missing or extra item alone, for tables and for
+// an incremental window — and 0 only when all three counts are 0.
+func TestReviewOutDiffVerdict(t *testing.T) {
+	c := cli.NewContext(cli.NewApp(), flag.NewFlagSet("diff", flag.ContinueOnError), nil)
+	for _, window := range []*copier.WindowDiff{nil, {ChangedKeys: 1}} {
+		for _, res := range []copier.DiffResult{{Different: 1}, {MissingInMain: 1}, {ExtraInMain: 1}, {Identical: 5}} {
+			res.Window = window
+			err := diffVerdict(c, &res)
+			if differs := res.Different+res.MissingInMain+res.ExtraInMain > 0; differs != errors.Is(err, errDifferent) || !differs && err != nil {
+				t.Errorf("%+v (window %v): %v", res, window != nil, err)
+			}
+		}
 	}
 }

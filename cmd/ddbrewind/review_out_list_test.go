@@ -41,6 +41,7 @@ func TestReviewOutListTable(t *testing.T) {
 			Status: "ACTIVE", ItemCount: 1843221, SizeBytes: 1288490189},
 		{Name: "orders-rewind-b", SourceTable: "orders", RestorePoint: now.Add(-time.Hour), CreatedAt: now.Add(-time.Minute), Status: "CREATING"},
 		{Name: "old-empty", SourceTable: "x", Status: "ACTIVE", CreatedAt: now.Add(-7 * time.Hour)},
+		{Name: "young-sized", SourceTable: "x", Status: "ACTIVE", CreatedAt: now.Add(-time.Hour), SizeBytes: 100},
 	}
 	for _, tc := range []struct {
 		wide bool
@@ -50,12 +51,14 @@ func TestReviewOutListTable(t *testing.T) {
 orders-rewind-a  2026-12-01T08:30:00Z  ACTIVE    1,843,221  1.2 GiB
 orders-rewind-b  2026-12-07T11:00:00Z  CREATING  -          -
 old-empty        -                     ACTIVE    0          0 B
+young-sized      -                     ACTIVE    0          100 B
 -: not counted yet: DynamoDB updates a table's item count and size about every 6 hours
 `},
 		{true, `NAME             SOURCE  RESTORE POINT         CREATED               STATUS    ITEMS      SIZE
 orders-rewind-a  orders  2026-12-01T08:30:00Z  2026-12-06T06:00:00Z  ACTIVE    1,843,221  1.2 GiB
 orders-rewind-b  orders  2026-12-07T11:00:00Z  2026-12-07T11:59:00Z  CREATING  -          -
 old-empty        x       -                     2026-12-07T05:00:00Z  ACTIVE    0          0 B
+young-sized      x       -                     2026-12-07T11:00:00Z  ACTIVE    0          100 B
 -: not counted yet: DynamoDB updates a table's item count and size about every 6 hours
 `},
 	} {
@@ -104,5 +107,21 @@ func TestReviewOutListJSONFields(t *testing.T) {
 		if _, ok := rt["size_bytes"].(float64); !ok {
 			t.Errorf("size_bytes %v: want a number", rt["size_bytes"])
 		}
+	}
+
+	// Backups: [] when there is none; as a table, the columns in order.
+	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--backups", "--table", table, "-o", "json")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" {
+		t.Errorf("list --backups -o json of a table without backups: exit %d %q, want []", r.code, r.stdout)
+	}
+	arn, created := createBackup(t, c, table, "nightly")
+	r = ddb(t, "list", "--endpoint-url", srv.Endpoint, "--backups", "--table", table)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "NAME CREATED SIZE TYPE STATUS ARN" {
+		t.Fatalf("list --backups: exit %d\n%s", r.code, r.stdout)
+	}
+	f := strings.Fields(lines[1])
+	if len(f) != 7 || f[0] != "nightly" || f[1] != created.UTC().Format(time.RFC3339) || f[3] != "B" && f[3] != "KiB" || f[4] != "USER" || f[5] != "AVAILABLE" || f[6] != arn {
+		t.Errorf("list --backups row %q", lines[1])
 	}
 }
