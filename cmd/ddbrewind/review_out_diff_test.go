@@ -166,6 +166,10 @@ func TestReviewOutDiffVerdict(t *testing.T) {
 			if differs := res.Different+res.MissingInMain+res.ExtraInMain > 0; differs != errors.Is(err, errDifferent) || !differs && err != nil {
 				t.Errorf("%+v (window %v): %v", res, window != nil, err)
 			}
+			// A window's verdict says what a rewind would do.
+			if err != nil && (window != nil) != strings.Contains(err.Error(), "a rewind would rewind") {
+				t.Errorf("%+v (window %v): %v", res, window != nil, err)
+			}
 		}
 	}
 }
