@@ -152,3 +152,13 @@ func TestReviewOutShowInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewOutShowCSVNothing: a csv show that selects nothing prints
+// the key columns' header alone — a CSV with no rows — not a blank line
+// (which CSV readers take for a row with one empty cell, or refuse).
+func TestReviewOutShowCSVNothing(t *testing.T) {
+	out, n := runShow(t, newMemAPIWith(t, "rec"), ShowOptions{Format: ShowCSV})
+	if n != 0 || out != "pk\n" {
+		t.Errorf("csv of nothing: %d items, %q; want the header pk alone", n, out)
+	}
+}

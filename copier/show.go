@@ -109,7 +109,13 @@ func (p *Plan) Show(ctx context.Context, api API, w io.Writer, format string, li
 		}
 		defer f.Close()
 		tmp, out = f.File, f
+		// The key attributes are in every item: their columns are in
+		// the header even when nothing is selected (a header alone, not
+		// a blank line).
 		snk.names = map[string]bool{}
+		for _, k := range p.job.keys.names {
+			snk.names[k] = true
+		}
 	}
 	bw := bufio.NewWriter(out)
 	snk.w, snk.format = bw, format
