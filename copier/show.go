@@ -109,7 +109,13 @@ func (p *Plan) Show(ctx context.Context, api API, w io.Writer, format string, li
 		}
 		defer f.Close()
 		tmp, out = f.File, f
+		// The key attributes are in every item: their columns are in
+		// the header even when nothing is selected (a header alone, not
+		// a blank line).
 		snk.names = map[string]bool{}
+		for _, k := range p.job.keys.names {
+			snk.names[k] = true
+		}
 	}
 	bw := bufio.NewWriter(out)
 	snk.w, snk.format = bw, format
@@ -187,6 +193,15 @@ func (s *showSink) handle(_ context.Context, _ *rand.Rand, b *batch) error {
 		s.w.Write(data)
 		if s.format != ShowJSON {
 			s.w.WriteByte('\n')
+		}
+		// A bufio.Writer's error sticks: a failed write of this item
+		// or an earlier one is still there.
+		if _, err := s.w.Write(nil); err != nil {
+			// The output refuses writes (a full disk, a closed pipe):
+			// stop reading rather than read the rest for nothing.
+			s.err = fmt.Errorf("show: write: %w", err)
+			s.stop()
+			return s.err
 		}
 		for name := range it {
 			if s.names != nil {

@@ -53,7 +53,7 @@ func commandTable() []commandSpec {
 		{
 			name:     "list",
 			usage:    "list the recovery tables ddbrewind made (tables carrying its tags), or a table's backups",
-			synopsis: "ddbrewind list [--source TABLE] [--output table|json]\n   ddbrewind list --backups --table TABLE [--output table|json]",
+			synopsis: "ddbrewind list [--source TABLE] [--output table|wide|json]\n   ddbrewind list --backups --table TABLE [--output table|wide|json]",
 			flags:    listFlags,
 			check:    checkListFlags,
 			action:   listAction,

@@ -148,20 +148,22 @@ func printDiff(env *Env, r *copier.DiffResult, selected bool) {
 // diffJSON is diff --output json: the result with each key as the typed
 // DynamoDB JSON object it is ({"pk":{"S":"a"}}), not a JSON string
 // holding it. The key fields hide the embedded result's (same JSON names,
-// shallower), so the counts keep the copier's names and tags.
+// shallower), so the counts keep the copier's names and tags. Every key
+// list is always there, [] when empty, so that scripts can rely on the
+// fields (docs/copy.md lists them); window only for incremental exports.
 type diffJSON struct {
 	*copier.DiffResult
-	DifferentKeys []json.RawMessage `json:"different_keys,omitempty"`
-	MissingKeys   []json.RawMessage `json:"missing_in_main_keys,omitempty"`
-	ExtraKeys     []json.RawMessage `json:"extra_in_main_keys,omitempty"`
+	DifferentKeys []json.RawMessage `json:"different_keys"`
+	MissingKeys   []json.RawMessage `json:"missing_in_main_keys"`
+	ExtraKeys     []json.RawMessage `json:"extra_in_main_keys"`
 	Window        *windowJSON       `json:"window,omitempty"`
 }
 
 // windowJSON is the window part of diff --output json, its conflict keys
-// as typed DynamoDB JSON objects.
+// as typed DynamoDB JSON objects ([] when none).
 type windowJSON struct {
 	*copier.WindowDiff
-	ConflictKeys []json.RawMessage `json:"conflict_keys,omitempty"`
+	ConflictKeys []json.RawMessage `json:"conflict_keys"`
 }
 
 func newDiffJSON(r *copier.DiffResult) diffJSON {
@@ -172,13 +174,11 @@ func newDiffJSON(r *copier.DiffResult) diffJSON {
 	return d
 }
 
-// rawKeys turns keys written by ddbjson.KeyString into JSON objects; a
-// key that is not valid JSON (which KeyString does not write) stays a
-// string rather than breaking the output.
+// rawKeys turns keys written by ddbjson.KeyString into JSON objects
+// (none: an empty list, never null); a key that is not valid JSON (which
+// KeyString does not write) stays a string rather than breaking the
+// output.
 func rawKeys(keys []string) []json.RawMessage {
-	if keys == nil {
-		return nil
-	}
 	out := make([]json.RawMessage, len(keys))
 	for i, k := range keys {
 		if json.Valid([]byte(k)) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"text/tabwriter"
 	"time"
 
@@ -115,17 +116,20 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// fmtBytes writes a size in bytes in binary units with one decimal
+// ("1.2 GiB"), in the unit whose rounded value stays below 1024: a size
+// just under 1 MiB is "1.0 MiB", never "1024.0 KiB".
 func fmtBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
 	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
+	v, exp := float64(n)/unit, 0
+	for exp < len("KMGTPE")-1 && math.Round(v*10)/10 >= unit {
+		v /= unit
 		exp++
 	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
 }
 
 // listBackups prints the backups of --table, newest first.
