@@ -61,6 +61,45 @@ func (m MainTable) empty() bool {
 		len(m.KinesisStreamARNs) == 0 && !m.KinesisUnread && !m.ReplicasUnread
 }
 
+// optionalRead is a read of the main table a copy can do without, to say
+// what its writes reach: if the caller may not make it, the copy goes on
+// and says so.
+type optionalRead struct {
+	op         string // the operation
+	what       string // what it reads, for an error
+	permission string // what it needs, for the warning and the error
+	warning    string // logged when the permission is missing
+	none       string // what an endpoint that does not serve op has
+}
+
+// answered sorts the read's error: none, ok to go on with its answer;
+// AccessDenied, the warning and denied; an endpoint that does not serve
+// the operation (an emulator: dynalite answers UnknownOperationException,
+// moto an HTML error page), nothing to say; any other error is returned.
+func (r optionalRead) answered(err error, table, verb string, log *slog.Logger) (ok, denied bool, rerr error) {
+	switch {
+	case err == nil:
+		return true, false, nil
+	case accessDenied(err):
+		log.Warn(r.warning, "table", table, "permission", r.permission, "error", err.Error())
+		return false, true, nil
+	case notServed(err):
+		log.Debug("the endpoint does not serve "+r.op+": "+r.none, "table", table, "error", err.Error())
+		return false, false, nil
+	}
+	return false, false, fmt.Errorf("%s: read %s of %s (%s, see docs/iam.md): %w", verb, r.what, table, r.permission, err)
+}
+
+// The optional reads of a copy (read-only values).
+var (
+	kinesisRead = optionalRead{op: "DescribeKinesisStreamingDestination", what: "the Kinesis Data Streams destination",
+		permission: kinesisAction, none: "no Kinesis destination",
+		warning: "cannot read the main table's Kinesis Data Streams destination: if it streams to Kinesis, each write and delete reaches that stream too"}
+	legacyReplicasRead = optionalRead{op: "DescribeGlobalTable", what: "the global table version 2017.11.29",
+		permission: globalTableAction, none: "no global table version 2017.11.29",
+		warning: "cannot read whether the main table is a global table version 2017.11.29: if it is, each write and delete replicates to its other Regions too"}
+)
+
 // kinesisAction is the permission DescribeKinesisStreamingDestination
 // needs: the note names it when it is missing.
 const kinesisAction = "dynamodb:DescribeKinesisStreamingDestination"
@@ -74,16 +113,8 @@ const kinesisAction = "dynamodb:DescribeKinesisStreamingDestination"
 // once, not retried. Any other error is returned.
 func readKinesis(ctx context.Context, api API, table, verb string, log *slog.Logger) (arns []string, denied bool, err error) {
 	out, err := api.DescribeKinesisStreamingDestination(ctx, &dynamodb.DescribeKinesisStreamingDestinationInput{TableName: aws.String(table)}, notRetryingUnserved)
-	switch {
-	case err == nil:
-	case accessDenied(err):
-		log.Warn("cannot read the main table's Kinesis Data Streams destination: if it streams to Kinesis, each write and delete reaches that stream too", "table", table, "permission", kinesisAction, "error", err.Error())
-		return nil, true, nil
-	case notServed(err):
-		log.Debug("the endpoint does not serve DescribeKinesisStreamingDestination: no Kinesis destination", "table", table, "error", err.Error())
-		return nil, false, nil
-	default:
-		return nil, false, fmt.Errorf("%s: read the Kinesis Data Streams destination of %s (%s, see docs/iam.md): %w", verb, table, kinesisAction, err)
+	if ok, denied, err := kinesisRead.answered(err, table, verb, log); !ok {
+		return nil, denied, err
 	}
 	for _, d := range out.KinesisDataStreamDestinations {
 		switch d.DestinationStatus {
@@ -114,18 +145,11 @@ const globalTableAction = "dynamodb:DescribeGlobalTable"
 // other error is returned.
 func readLegacyReplicas(ctx context.Context, api API, table, here, verb string, log *slog.Logger) (regions []string, denied bool, err error) {
 	out, err := api.DescribeGlobalTable(ctx, &dynamodb.DescribeGlobalTableInput{GlobalTableName: aws.String(table)}, notRetryingUnserved)
-	switch {
-	case err == nil:
-	case awserr.Code(err) == "GlobalTableNotFoundException":
+	if awserr.Code(err) == "GlobalTableNotFoundException" {
 		return nil, false, nil
-	case accessDenied(err):
-		log.Warn("cannot read whether the main table is a global table version 2017.11.29: if it is, each write and delete replicates to its other Regions too", "table", table, "permission", globalTableAction, "error", err.Error())
-		return nil, true, nil
-	case notServed(err):
-		log.Debug("the endpoint does not serve DescribeGlobalTable: no global table version 2017.11.29", "table", table, "error", err.Error())
-		return nil, false, nil
-	default:
-		return nil, false, fmt.Errorf("%s: read the global table version 2017.11.29 of %s (%s, see docs/iam.md): %w", verb, table, globalTableAction, err)
+	}
+	if ok, denied, err := legacyReplicasRead.answered(err, table, verb, log); !ok {
+		return nil, denied, err
 	}
 	var names []string
 	if d := out.GlobalTableDescription; d != nil {
