@@ -136,6 +136,11 @@ type Options struct {
 	// Files stores the state file, and is passed to the copy for its
 	// checkpoint and journal; nil handles local paths only.
 	Files *statefile.Store
+	// WaitForLease, when positive, is how long to wait for the lease of an
+	// s3:// state file held by another run to expire before refusing (a
+	// retried AWS Batch attempt whose host was lost: its previous attempt's
+	// lease lives until it expires); see statefile.LockOptions.WaitHeld.
+	WaitForLease time.Duration
 	// KeepRecoveryTable skips the cleanup step.
 	KeepRecoveryTable bool
 	// Export, when Export.Since is set, rewinds from incremental exports
@@ -251,7 +256,10 @@ func runWith(ctx context.Context, o Options, table string, newSource func() (sou
 	// refused here, before it exports, restores or writes anything.
 	ctx, lost := context.WithCancelCause(ctx)
 	defer lost(nil)
-	lock, err := o.Files.Lock(ctx, o.State, statefile.LockOptions{Now: o.Now, OnLost: lost})
+	lock, err := o.Files.Lock(ctx, o.State, statefile.LockOptions{Now: o.Now, OnLost: lost, WaitHeld: o.WaitForLease,
+		OnWait: func(h statefile.Holder) {
+			o.Logger.Info("the state file's lease is held by another run: waiting for it to expire (a previous attempt whose host was lost), or for it to be renewed", "state", o.State, "holder", h.String(), "expires", tables.FormatTime(h.Expires))
+		}})
 	if err != nil {
 		return &Result{}, err
 	}

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/urfave/cli/v2"
@@ -91,6 +93,7 @@ func runAction(c *cli.Context, env *Env) error {
 		S3:                objects,
 		NoVerify:          c.Bool("no-verify"),
 		ResumeCommand:     resumeCommand(env.Args, gBool(c, "yes")),
+		WaitForLease:      leaseWait(env),
 		Logger:            log,
 		Now:               env.Now,
 	})
@@ -248,6 +251,18 @@ func readRunInputs(c *cli.Context, env *Env) (runInputs, error) {
 		return in, err
 	}
 	return in, nil
+}
+
+// leaseWait is how long run waits for the lease of its s3:// state file to
+// expire when another run holds it: in a retried AWS Batch attempt
+// (AWS_BATCH_JOB_ATTEMPT above 1) the previous attempt's lease, when its
+// host was lost, lives on until it expires (statefile.DefaultLeaseTTL),
+// and a refusal (exit 2) is not retried; elsewhere none (refused at once).
+func leaseWait(env *Env) time.Duration {
+	if n, err := strconv.Atoi(env.Getenv("AWS_BATCH_JOB_ATTEMPT")); err == nil && n > 1 {
+		return statefile.DefaultLeaseTTL + 30*time.Second
+	}
+	return 0
 }
 
 // runLeftovers is the last sentence of a finished run: the files it leaves

@@ -296,3 +296,42 @@ func TestCopyStateObjectsWithKMSKey(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRetriedAttemptWaitsForLostLease: a retried AWS Batch attempt
+// (AWS_BATCH_JOB_ATTEMPT=2) of run --state s3://… meets the lease its first
+// attempt left when its host was lost: it waits for the lease to expire
+// and runs (exit 0); a first attempt, or a run outside Batch, is refused at
+// once (exit 2), as before.
+func TestRunRetriedAttemptWaitsForLostLease(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 20)
+	s3c, bucket := s3Bucket(t, srv)
+	state := "rewinds/" + table + ".json"
+	leave := func() {
+		lease := fmt.Sprintf(`{"host":"ip-10-0-0-1.ec2.internal","pid":7,"started":%q,"expires":%q,"token":"lost"}`,
+			time.Now().UTC().Format(time.RFC3339), time.Now().UTC().Add(2*time.Second).Format(time.RFC3339Nano))
+		if _, err := s3c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(state + ".lock"), Body: strings.NewReader(lease)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest", "--state", "s3://" + bucket + "/" + state, "--yes"}
+	for _, tc := range []struct {
+		attempt string
+		code    int
+		want    string
+	}{
+		{"", 2, "is in use by another ddbrewind run (host ip-10-0-0-1.ec2.internal, pid 7"},
+		{"1", 2, "is in use by another ddbrewind run (host ip-10-0-0-1.ec2.internal, pid 7"},
+		{"2", 0, "waiting for it to expire"},
+	} {
+		leave()
+		env := map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_BATCH_JOB_ATTEMPT": tc.attempt}
+		if tc.attempt != "" {
+			env["AWS_BATCH_JOB_ID"] = "job-1"
+		}
+		r := runCLI(t, cliOpts{env: env}, args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Fatalf("attempt %q: exit %d, want %d and %q in %s", tc.attempt, r.code, tc.code, tc.want, r.stderr)
+		}
+	}
+}

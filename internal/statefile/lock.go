@@ -56,6 +56,18 @@ type LockOptions struct {
 	// os.Hostname and os.Getpid).
 	Host string
 	PID  int
+	// WaitHeld, when positive, is how long to wait for an S3 lease that
+	// another holder holds to expire before refusing: a retried AWS Batch
+	// attempt whose host was lost meets its previous attempt's lease, which
+	// lives on until its expiry. The lease is read again when it would
+	// expire; one its holder keeps renewing is refused as soon as waiting
+	// for it would pass WaitHeld. A local lock is never waited for (its
+	// holder's death releases it).
+	WaitHeld time.Duration
+	// OnWait, if set, is called before each wait for a held lease.
+	OnWait func(Holder)
+	// Sleep waits d or until ctx ends (default a timer). Tests drive it.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Holder is who holds a lock, as the lock file or lease object records it.
@@ -179,7 +191,7 @@ func (s *Store) Lock(ctx context.Context, loc string, o LockOptions) (*Lock, err
 		return nil, fmt.Errorf("lock %s: the S3 client cannot delete objects", loc)
 	}
 	l := &Lock{loc: loc, api: api, bucket: bucket, key: key + ".lock", holder: h, o: o, kms: s.KMSKey}
-	if err := l.acquire(ctx); err != nil {
+	if err := l.acquireWaiting(ctx); err != nil {
 		return nil, err
 	}
 	l.stop, l.done = make(chan struct{}), make(chan struct{})
@@ -230,6 +242,45 @@ func lockLocal(loc string, h Holder) (*Lock, error) {
 			return nil, fmt.Errorf("lock %s: write %s: %w", loc, path, err)
 		}
 		return &Lock{loc: loc, f: f, path: path}, nil
+	}
+}
+
+// acquireWaiting is acquire, waiting up to WaitHeld for a lease another
+// holder holds to expire.
+func (l *Lock) acquireWaiting(ctx context.Context) error {
+	deadline := l.o.Now().Add(l.o.WaitHeld)
+	for {
+		err := l.acquire(ctx)
+		var held *HeldError
+		if !errors.As(err, &held) || l.o.WaitHeld <= 0 {
+			return err
+		}
+		wait := held.Holder.Expires.Sub(l.o.Now()) + time.Second
+		if wait <= 0 || l.o.Now().Add(wait).After(deadline) {
+			return err
+		}
+		if l.o.OnWait != nil {
+			l.o.OnWait(held.Holder)
+		}
+		sleep := l.o.Sleep
+		if sleep == nil {
+			sleep = sleepCtx
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// sleepCtx waits d, or until ctx ends (its error).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -3,6 +3,7 @@ package statefile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -263,4 +264,73 @@ func (f *failingS3) PutObject(ctx context.Context, in *s3.PutObjectInput, opt ..
 
 func (f *failingS3) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opt ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
 	return f.c.DeleteObject(ctx, in, opt...)
+}
+
+// TestS3LeaseWaitHeld: with WaitHeld, a lease another holder left (its
+// host lost: no renewals) is waited for until it expires, then taken over
+// — as a retried AWS Batch attempt meets its previous attempt's lease; a
+// lease its holder keeps renewing is refused once waiting would pass
+// WaitHeld; without WaitHeld the refusal is at once.
+func TestS3LeaseWaitHeld(t *testing.T) {
+	srv := pool.Get(t, ddbtest.Moto)
+	ctx := context.Background()
+	c := srv.S3Client(t)
+	bucket := ddbtest.CreateBucket(t, c)
+	s := &Store{S3: c}
+	tests := []struct {
+		name     string
+		wait     time.Duration
+		renewing bool
+		taken    bool
+		waits    int
+	}{
+		{name: "holder gone: waited for, taken over", wait: 3 * time.Minute, taken: true, waits: 1},
+		{name: "holder renewing: refused after one wait", wait: 3 * time.Minute, renewing: true, waits: 1},
+		{name: "no wait: refused at once", wait: 0},
+		{name: "wait shorter than the lease: refused at once", wait: time.Minute},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := fmt.Sprintf("s3://%s/rewinds/state-%d.json", bucket, i)
+			clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			a, err := s.Lock(ctx, state, LockOptions{Now: clk.Now, Ticks: make(chan time.Time), Host: "host-a", PID: 11})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Release(ctx)
+			var waits []Holder
+			var slept time.Duration
+			b, err := s.Lock(ctx, state, LockOptions{Now: clk.Now, Ticks: make(chan time.Time), Host: "host-b", PID: 22, WaitHeld: tt.wait,
+				OnWait: func(h Holder) { waits = append(waits, h) },
+				Sleep: func(_ context.Context, d time.Duration) error {
+					slept += d
+					if tt.renewing {
+						clk.advance(d - 30*time.Second) // A renews 30 s before B looks again
+						if err := a.Renew(ctx); err != nil {
+							t.Errorf("A's renewal: %v", err)
+						}
+						clk.advance(30 * time.Second)
+						return nil
+					}
+					clk.advance(d)
+					return nil
+				}})
+			var held *HeldError
+			switch {
+			case tt.taken && err != nil:
+				t.Fatalf("lock after waiting: %v, want taken over", err)
+			case !tt.taken && !errors.As(err, &held):
+				t.Fatalf("lock: %v, want a *HeldError", err)
+			}
+			if b != nil {
+				defer b.Release(ctx)
+			}
+			if len(waits) != tt.waits || (tt.waits > 0 && waits[0].Host != "host-a") {
+				t.Errorf("waits %+v, want %d for host-a's lease", waits, tt.waits)
+			}
+			if tt.waits > 0 && slept != 2*time.Minute+time.Second {
+				t.Errorf("slept %v, want until the lease's expiry (2m) and a second", slept)
+			}
+		})
+	}
 }
