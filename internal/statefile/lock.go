@@ -19,6 +19,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/ddbrewind/ddbrewind/internal/awserr"
+	"github.com/ddbrewind/ddbrewind/internal/backoff"
 	"github.com/ddbrewind/ddbrewind/internal/tables"
 )
 
@@ -264,23 +265,11 @@ func (l *Lock) acquireWaiting(ctx context.Context) error {
 		}
 		sleep := l.o.Sleep
 		if sleep == nil {
-			sleep = sleepCtx
+			sleep = backoff.Sleep
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
-	}
-}
-
-// sleepCtx waits d, or until ctx ends (its error).
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 
