@@ -433,13 +433,21 @@ func (p *Plan) indexOverrides() ([]types.GlobalSecondaryIndex, []types.LocalSeco
 			want[strings.TrimSpace(n)] = true
 		}
 	}
-	gsis := []types.GlobalSecondaryIndex{}
-	for _, g := range src.GlobalSecondaryIndexes {
-		name := aws.ToString(g.IndexName)
+	// pick reports whether an index is restored, and ticks it off the
+	// names asked for.
+	pick := func(index *string) bool {
+		name := aws.ToString(index)
 		if !all && !want[name] {
-			continue
+			return false
 		}
 		delete(want, name)
+		return true
+	}
+	gsis := []types.GlobalSecondaryIndex{}
+	for _, g := range src.GlobalSecondaryIndexes {
+		if !pick(g.IndexName) {
+			continue
+		}
 		gi := types.GlobalSecondaryIndex{IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection}
 		if p.opts.BillingMode == types.BillingModeProvisioned {
 			gi.ProvisionedThroughput = &types.ProvisionedThroughput{
@@ -451,11 +459,9 @@ func (p *Plan) indexOverrides() ([]types.GlobalSecondaryIndex, []types.LocalSeco
 	}
 	lsis := []types.LocalSecondaryIndex{}
 	for _, l := range src.LocalSecondaryIndexes {
-		name := aws.ToString(l.IndexName)
-		if !all && !want[name] {
+		if !pick(l.IndexName) {
 			continue
 		}
-		delete(want, name)
 		lsis = append(lsis, types.LocalSecondaryIndex{IndexName: l.IndexName, KeySchema: l.KeySchema, Projection: l.Projection})
 	}
 	if len(want) > 0 {
