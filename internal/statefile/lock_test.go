@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
@@ -332,5 +334,46 @@ func TestS3LeaseWaitHeld(t *testing.T) {
 				t.Errorf("slept %v, want until the lease's expiry (2m) and a second", slept)
 			}
 		})
+	}
+}
+
+// TestS3LeaseWaitInterrupted: a run interrupted (Ctrl-C, SIGTERM) while it
+// waits for a held lease ends with the interrupt (context.Canceled, exit
+// 130), not a refusal nor a takeover once the lease expires, and leaves
+// the holder's lease as it was.
+func TestS3LeaseWaitInterrupted(t *testing.T) {
+	srv := pool.Get(t, ddbtest.Moto)
+	c := srv.S3Client(t)
+	bucket := ddbtest.CreateBucket(t, c)
+	s := &Store{S3: c}
+	state := fmt.Sprintf("s3://%s/rewinds/state.json", bucket)
+	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	a, err := s.Lock(context.Background(), state, LockOptions{Now: clk.Now, Ticks: make(chan time.Time), Host: "host-a", PID: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b, err := s.Lock(ctx, state, LockOptions{Now: clk.Now, Ticks: make(chan time.Time), Host: "host-b", PID: 22, WaitHeld: 3 * time.Minute,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			cancel() // Ctrl-C during the wait
+			clk.advance(d)
+			return ctx.Err()
+		}})
+	if b != nil {
+		b.Release(context.Background())
+	}
+	if !errors.Is(err, context.Canceled) || b != nil {
+		t.Fatalf("lock interrupted while waiting: %v (lock %v), want context.Canceled and no lock", err, b != nil)
+	}
+	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("rewinds/state.json.lock")})
+	if err != nil {
+		t.Fatalf("the holder's lease: %v", err)
+	}
+	defer out.Body.Close()
+	data, _ := io.ReadAll(out.Body)
+	if !strings.Contains(string(data), `"host-a"`) {
+		t.Errorf("lease after the interrupted wait: %s, want host-a's", data)
 	}
 }
