@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ddbrewind/ddbrewind/internal/ddbjson"
+	"github.com/ddbrewind/ddbrewind/internal/statefile"
 	"github.com/ddbrewind/ddbrewind/internal/testsupport/ddbtest"
 	"github.com/ddbrewind/ddbrewind/rewind"
 )
@@ -332,6 +333,30 @@ func TestRunRetriedAttemptWaitsForLostLease(t *testing.T) {
 		r := runCLI(t, cliOpts{env: env}, args...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
 			t.Fatalf("attempt %q: exit %d, want %d and %q in %s", tc.attempt, r.code, tc.code, tc.want, r.stderr)
+		}
+	}
+}
+
+// TestLeaseWait: only a retried AWS Batch attempt waits for a held lease,
+// and long enough for a lease its lost first attempt renewed just before
+// (DefaultLeaseTTL from now, waited until a second past its expiry).
+func TestLeaseWait(t *testing.T) {
+	for _, tc := range []struct {
+		attempt string
+		wait    bool
+	}{{"", false}, {"1", false}, {"x", false}, {"2", true}, {"3", true}} {
+		env := &Env{Getenv: func(k string) string {
+			if k == "AWS_BATCH_JOB_ATTEMPT" {
+				return tc.attempt
+			}
+			return ""
+		}}
+		got := leaseWait(env)
+		switch {
+		case tc.wait && got < statefile.DefaultLeaseTTL+time.Second:
+			t.Errorf("attempt %q: waits %v, want at least the lease's TTL and a second (%v)", tc.attempt, got, statefile.DefaultLeaseTTL+time.Second)
+		case !tc.wait && got != 0:
+			t.Errorf("attempt %q: waits %v, want none (refused at once)", tc.attempt, got)
 		}
 	}
 }
