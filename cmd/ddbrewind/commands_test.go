@@ -78,6 +78,10 @@ func TestCommandTableChecksBeforeTheAction(t *testing.T) {
 		{"copy without a source", []string{"copy", "--to", "T"}, "--from"},
 		{"diff without a source", []string{"diff", "--to", "T"}, "--from"},
 		{"show without a source", []string{"show"}, "--from"},
+		{"show with --from and --table", []string{"show", "--from", "REC", "--table", "T"}, "show: --table T is only for --from-export"},
+		{"show with two sources", []string{"show", "--from", "REC", "--from-export", "s3://b/p/AWSDynamoDB/01700000000000-abcdef12/"}, "show: --from and --from-export both name the past state"},
+		{"list's check", []string{"list", "--output", "yaml"}, `--output "yaml": use table, wide or json`},
+		{"diff's check", []string{"diff", "--from", "REC", "--to", "T", "--only-missing"}, "diff --only-missing says how a copy wrote: it goes with --after-copy"},
 		{"list with a stray argument", []string{"list", "extra"}, "extra"},
 		{"cleanup with a stray argument", []string{"cleanup", "extra"}, "extra"},
 	}
