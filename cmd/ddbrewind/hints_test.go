@@ -119,3 +119,31 @@ func TestErrorLineQuotesAWSAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceEndpointChecked: AWS_ENDPOINT_URL_S3, _BATCH and _BACKUP are
+// checked like --endpoint-url (serviceConfig): one without http:// is bad
+// input (exit 2, one line naming the variable), before any call.
+func TestServiceEndpointChecked(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  string
+		args []string
+	}{
+		{"S3", "AWS_ENDPOINT_URL_S3", []string{"copy", "--from", "rec", "--to", "orders", "--checkpoint", "s3://b/cp.json", "--yes"}},
+		{"Batch", "AWS_ENDPOINT_URL_BATCH", []string{"batch", "start", "--job-queue", "Q", "--job-definition", "D", "--table", "orders", "--latest", "--state-prefix", "s3://b/p", "--yes"}},
+		{"Backup", "AWS_ENDPOINT_URL_BACKUP", []string{"restore", "--table", "orders", "--backup", "arn:aws:backup:us-east-1:123456789012:recovery-point:0f1e2d3c", "--backup-role-arn", "arn:aws:iam::123456789012:role/r"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{tc.env: "localhost:4566"}
+			if tc.env != "AWS_ENDPOINT_URL_S3" {
+				env["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:1"
+			}
+			r := runCLI(t, cliOpts{env: env}, append(tc.args, "--endpoint-url", "http://127.0.0.1:1")...)
+			want := tc.env + " localhost:4566 has no scheme: add http:// (http://localhost:4566)"
+			if r.code != 2 || !strings.Contains(r.stderr, want) || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Fatalf("exit %d, stderr %q: want exit 2 and one line %q", r.code, r.stderr, want)
+			}
+		})
+	}
+}
