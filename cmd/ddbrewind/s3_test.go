@@ -360,3 +360,28 @@ func TestLeaseWait(t *testing.T) {
 		}
 	}
 }
+
+// TestRunStateObjectsWithKMSKey: run --sse-kms-key encrypts the s3://
+// state file and checkpoint it writes with that KMS key (run takes one
+// --sse-kms-key, the restore's, and copy's is not another flag of run).
+func TestRunStateObjectsWithKMSKey(t *testing.T) {
+	t.Parallel()
+	srv, table, _ := runTable(t, 20)
+	s3c, bucket := s3Bucket(t, srv)
+	state := "rewinds/" + table + ".json"
+	r := runCLI(t, cliOpts{env: map[string]string{"AWS_ENDPOINT_URL_S3": srv.Endpoint}}, "run", "--endpoint-url", srv.Endpoint, "--table", table, "--latest",
+		"--state", "s3://"+bucket+"/"+state, "--sse-kms-key", "alias/rewinds", "--yes")
+	if r.code != 0 {
+		t.Fatalf("run exit %d: %s", r.code, r.stderr)
+	}
+	for _, obj := range []string{state, state + ".checkpoint"} {
+		data, out := s3Object(t, s3c, bucket, obj)
+		if data == "" || out == nil {
+			t.Errorf("no %s in S3", obj)
+			continue
+		}
+		if out.ServerSideEncryption != "aws:kms" || !strings.Contains(aws.ToString(out.SSEKMSKeyId), "rewinds") {
+			t.Errorf("%s encrypted with %q key %q, want aws:kms with alias/rewinds", obj, out.ServerSideEncryption, aws.ToString(out.SSEKMSKeyId))
+		}
+	}
+}
