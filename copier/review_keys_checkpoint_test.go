@@ -163,6 +163,9 @@ func TestReviewKeysCheckpointFollowsTheKeysFile(t *testing.T) {
 	if err != nil || !p.Resumed() {
 		t.Fatalf("an old checkpoint: %v, resumed %v", err, p != nil && p.Resumed())
 	}
+	if p.state.Keys != st.Keys { // saved from now on: a later resume with other keys is refused
+		t.Errorf("an old checkpoint resumed records keys %q, want the file's digest %q", p.state.Keys, st.Keys)
+	}
 	p.Close()
 }
 
