@@ -268,7 +268,8 @@ func (l *Lock) acquireWaiting(ctx context.Context) error {
 			sleep = backoff.Sleep
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return err
+			return fmt.Errorf("stopped waiting for the lease %s of state file %s (%s) to expire: %w; nothing was started: run the same command again to resume",
+				"s3://"+l.bucket+"/"+l.key, l.loc, held.Holder, err)
 		}
 	}
 }

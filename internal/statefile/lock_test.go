@@ -340,7 +340,8 @@ func TestS3LeaseWaitHeld(t *testing.T) {
 // TestS3LeaseWaitInterrupted: a run interrupted (Ctrl-C, SIGTERM) while it
 // waits for a held lease ends with the interrupt (context.Canceled, exit
 // 130), not a refusal nor a takeover once the lease expires, and leaves
-// the holder's lease as it was.
+// the holder's lease as it was; its error says what it stopped waiting
+// for and how to resume (it said only "context canceled").
 func TestS3LeaseWaitInterrupted(t *testing.T) {
 	srv := pool.Get(t, ddbtest.Moto)
 	c := srv.S3Client(t)
@@ -366,6 +367,10 @@ func TestS3LeaseWaitInterrupted(t *testing.T) {
 	}
 	if !errors.Is(err, context.Canceled) || b != nil {
 		t.Fatalf("lock interrupted while waiting: %v (lock %v), want context.Canceled and no lock", err, b != nil)
+	}
+	want := "stopped waiting for the lease s3://" + bucket + "/rewinds/state.json.lock of state file " + state + " (host host-a, pid 11"
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "run the same command again to resume") {
+		t.Errorf("interrupted wait says %q, want %q… and how to resume", err, want)
 	}
 	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("rewinds/state.json.lock")})
 	if err != nil {
