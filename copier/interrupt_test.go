@@ -32,10 +32,14 @@ func (s *throttledUntil) BatchWriteItem(ctx context.Context, in *dynamodb.BatchW
 	stuck, f := s.stuck || s.stuckCalls > 0, s.onFirst
 	s.onFirst = nil
 	s.stuckCalls--
-	s.mu.Unlock()
 	if f != nil {
+		// Under the lock: no other call writes before the interrupt is
+		// made (a call that took the lock second could otherwise write,
+		// and its writer take and write every batch left, before this one
+		// ran f).
 		f()
 	}
+	s.mu.Unlock()
 	switch {
 	case stuck && s.hang:
 		<-ctx.Done()
